@@ -1,0 +1,1 @@
+"""segur plugin package: example."""

@@ -1,0 +1,1 @@
+"""Test helpers for segur and its plugins: fixtures, recorders, the test PKI."""
