@@ -1,0 +1,1 @@
+"""Conformance kit: pytest checks any host implementation against the host contract."""

@@ -1,0 +1,1 @@
+"""pytest plugin of the conformance kit: the ``--host-factory`` option and fixtures."""
