@@ -1,0 +1,80 @@
+"""Sample values the conformance tests store and read back (fictitious persons)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from segur_core.model import (
+    INS,
+    BirthDate,
+    Consent,
+    Dispensation,
+    HealthDocument,
+    Identity,
+    IdentityAttribute,
+    IdentityStatus,
+    IdentityTraits,
+    Patient,
+)
+
+T0 = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+
+
+def patient(
+    birth_name: str = "CONFORMITE",
+    first_names: tuple[str, ...] = ("ALICE", "MARIE"),
+    birth_date: BirthDate = BirthDate(1985, 6, 15),
+    *,
+    patient_id: str = "",
+    qualified: bool = False,
+    matricule: str = "285067512345678",
+) -> Patient:
+    traits = IdentityTraits(
+        birth_name=birth_name,
+        first_names=first_names,
+        sex="F",
+        birth_date=birth_date,
+        birth_place="75056",
+        used_name="DURAND",
+    )
+    identity = Identity(
+        traits=traits,
+        status=IdentityStatus.QUALIFIED if qualified else IdentityStatus.PROVISIONAL,
+        ins=INS(matricule, "1.2.250.1.213.1.4.10") if qualified else None,
+        attributes={IdentityAttribute.HOMONYM} if qualified else (),
+        updated_at=T0,
+    )
+    return Patient(id=patient_id, identity=identity, email="alice@example.test")
+
+
+def document(patient_id: str, number: int, *, created_at: dt.datetime = T0) -> HealthDocument:
+    return HealthDocument(
+        id=f"1.2.250.1.999.1.{number}",
+        patient_id=patient_id,
+        type_code="87273-9",
+        title=f"Note de vaccination {number}",
+        content=b"<ClinicalDocument>\x00\xff binary-safe " + str(number).encode(),
+        set_id=f"1.2.250.1.999.2.{number}",
+        created_at=created_at,
+        author_rpps="10999900003",
+    )
+
+
+def dispensation(patient_id: str, hours: int, code: str = "3400930000000") -> Dispensation:
+    return Dispensation(
+        patient_id=patient_id,
+        dispensed_at=T0 + dt.timedelta(hours=hours),
+        product_code=code,
+        label=f"PRODUIT {hours}",
+        quantity=1 + hours % 3,
+    )
+
+
+def consent(patient_id: str, granted: bool, minutes: int = 0) -> Consent:
+    return Consent(
+        patient_id=patient_id,
+        purpose="dmp-access",
+        granted=granted,
+        recorded_at=T0 + dt.timedelta(minutes=minutes),
+        recorded_by="10999900003",
+    )

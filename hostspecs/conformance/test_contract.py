@@ -1,0 +1,207 @@
+"""The host contract, checked on the host named by ``--host-factory``.
+
+Each assertion message says which hook broke which rule of :mod:`hostspecs.hookspecs`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+
+import attrs
+import pytest
+
+from hostspecs.conformance import samples
+from hostspecs.conformance.contract import Contract
+from segur_core.model import Option, Question
+
+
+def test_every_hook_of_the_contract_is_implemented(contract: Contract) -> None:
+    missing = contract.missing_hooks()
+    assert not missing, f"the host does not implement: {', '.join(missing)}"
+
+
+def test_structure_identifies_the_pharmacy(contract: Contract) -> None:
+    structure = contract.structure()
+    assert re.fullmatch(r"\d{9}|2[AB]\d{7}", structure.finess), (
+        f"host_structure: FINESS must be 9 characters, got {len(structure.finess)}"
+    )
+    assert structure.name.strip(), "host_structure: the structure has no name"
+
+
+def test_practitioner_is_identified_by_rpps(contract: Contract) -> None:
+    practitioner = contract.practitioner()
+    assert re.fullmatch(r"\d{11}", practitioner.rpps), (
+        "host_practitioner: RPPS must be 11 digits"
+    )
+    assert practitioner.profession, "host_practitioner: no profession code (TRE_G15)"
+
+
+def test_saving_a_new_patient_assigns_an_identifier(contract: Contract) -> None:
+    first = contract.save_patient(samples.patient())
+    second = contract.save_patient(samples.patient(birth_name="AUTRE"))
+    assert first.id, "host_save_patient: a patient saved with an empty id got no id"
+    assert first.id != second.id, "host_save_patient: two new patients got the same id"
+
+
+def test_a_saved_patient_reads_back_identical(contract: Contract) -> None:
+    saved = contract.save_patient(samples.patient(qualified=True))
+    assert contract.get_patient(saved.id) == saved, (
+        "host_get_patient: the patient read back differs from the one saved"
+        " (identity status, INS, attributes and traits must all be kept)"
+    )
+
+
+def test_saving_again_updates_the_patient(contract: Contract) -> None:
+    saved = contract.save_patient(samples.patient())
+    changed = attrs.evolve(saved, email="new@example.test")
+    assert contract.save_patient(changed).id == saved.id, (
+        "host_save_patient: saving a known patient must keep its id"
+    )
+    assert contract.get_patient(saved.id) == changed, (
+        "host_save_patient: the update of a known patient was not kept"
+    )
+
+
+def test_unknown_patient_is_none(contract: Contract) -> None:
+    assert contract.get_patient("no-such-patient") is None, (
+        "host_get_patient: an unknown id must give None"
+    )
+
+
+def test_find_patients_matches_every_given_criterion(contract: Contract) -> None:
+    alice = contract.save_patient(samples.patient(qualified=True))
+    contract.save_patient(samples.patient(first_names=("BRUNO",)))
+    contract.save_patient(samples.patient(birth_name="TIERS"))
+
+    by_name = contract.find_patients(birth_name="conformite")
+    assert len(by_name) == 2, (
+        "host_find_patients: birth_name must match case-insensitively on the whole value"
+    )
+    both = contract.find_patients(birth_name="CONFORMITE", first_name="alice")
+    assert [p.id for p in both] == [alice.id], (
+        "host_find_patients: all given criteria must match (birth name AND first name)"
+    )
+    by_date = contract.find_patients(birth_date="1985-06-15", first_name="BRUNO")
+    assert len(by_date) == 1, "host_find_patients: birth_date is YYYY-MM-DD"
+    by_ins = contract.find_patients(ins_matricule=alice.identity.ins.matricule)
+    assert [p.id for p in by_ins] == [alice.id], (
+        "host_find_patients: ins_matricule must match the patient's current INS"
+    )
+    assert contract.find_patients(birth_name="PERSONNE") == [], (
+        "host_find_patients: no match must give an empty list"
+    )
+    ids = [p.id for p in contract.find_patients(birth_name="CONFORMITE")]
+    assert ids == sorted(ids), "host_find_patients: results must be ordered by id"
+
+
+def test_documents_are_stored_byte_for_byte(contract: Contract) -> None:
+    owner = contract.save_patient(samples.patient())
+    document = samples.document(owner.id, 1)
+    contract.store_document(document)
+    assert contract.get_document(document.id) == document, (
+        "host_get_document: the document read back differs (content must be kept byte for byte)"
+    )
+    assert contract.get_document("1.2.3.unknown") is None, (
+        "host_get_document: an unknown id must give None"
+    )
+
+
+def test_storing_the_same_id_replaces(contract: Contract) -> None:
+    owner = contract.save_patient(samples.patient())
+    document = samples.document(owner.id, 1)
+    contract.store_document(document)
+    validated = attrs.evolve(document, status="validated")
+    contract.store_document(validated)
+    assert contract.list_documents(owner.id) == [validated], (
+        "host_store_document: storing a known id must replace it, not add a second one"
+    )
+
+
+def test_documents_are_listed_oldest_first_per_patient(contract: Contract) -> None:
+    owner = contract.save_patient(samples.patient())
+    other = contract.save_patient(samples.patient(birth_name="AUTRE"))
+    later = samples.document(owner.id, 2, created_at=samples.T0 + dt.timedelta(days=1))
+    earlier = samples.document(owner.id, 1)
+    contract.store_document(later)
+    contract.store_document(earlier)
+    contract.store_document(samples.document(other.id, 3))
+    assert [d.id for d in contract.list_documents(owner.id)] == [earlier.id, later.id], (
+        "host_list_documents: a patient's documents, oldest first, and only theirs"
+    )
+
+
+def test_dispensations_newest_first_since_inclusive(contract: Contract) -> None:
+    owner = contract.save_patient(samples.patient())
+    other = contract.save_patient(samples.patient(birth_name="AUTRE"))
+    for hours in (0, 5, 10):
+        contract.record_dispensation(samples.dispensation(owner.id, hours))
+    contract.record_dispensation(samples.dispensation(other.id, 7))
+    history = contract.dispensations(owner.id)
+    assert [d.dispensed_at for d in history] == sorted(
+        (d.dispensed_at for d in history), reverse=True
+    ) and len(history) == 3, "host_dispensations: a patient's dispensations, newest first"
+    since = samples.T0 + dt.timedelta(hours=5)
+    recent = contract.dispensations(owner.id, since)
+    assert [d.dispensed_at for d in recent] == [
+        samples.T0 + dt.timedelta(hours=10),
+        since,
+    ], "host_dispensations: `since` keeps dispensations at or after that instant"
+
+
+def test_latest_consent_wins(contract: Contract) -> None:
+    owner = contract.save_patient(samples.patient())
+    assert contract.consent(owner.id, "dmp-access") is None, (
+        "host_consent: no record must give None"
+    )
+    contract.record_consent(samples.consent(owner.id, True, 0))
+    contract.record_consent(samples.consent(owner.id, False, 5))
+    latest = contract.consent(owner.id, "dmp-access")
+    assert latest is not None and latest.granted is False, (
+        "host_consent: the latest record must win"
+    )
+    assert contract.consent(owner.id, "other-purpose") is None, (
+        "host_consent: records are per purpose"
+    )
+
+
+def test_decide_answers_one_of_the_options(contract: Contract) -> None:
+    question = Question(
+        kind="conformance.choose",
+        prompt="Which identity?",
+        options=(Option("a", "first"), Option("b", "second")),
+        default="b",
+    )
+    answer = contract.decide(question)
+    assert answer.key in {"a", "b"}, "host_decide: the answer must be one of the option keys"
+
+
+def test_concurrent_saves_get_distinct_ids(contract: Contract) -> None:
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def save(n: int) -> None:
+        try:
+            for i in range(10):
+                ids.append(contract.save_patient(samples.patient(f"FIL{n}X{i}")).id)
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, f"host_save_patient: failed under concurrent use: {errors[0]!r}"
+    assert len(set(ids)) == 40, "host_save_patient: concurrent saves must get distinct ids"
+
+
+@pytest.mark.parametrize("status", ["PROV", "RECUP", "VALI", "QUAL"])
+def test_every_identity_status_is_kept(contract: Contract, status: str) -> None:
+    base = samples.patient(qualified=True)
+    patient = attrs.evolve(base, identity=attrs.evolve(base.identity, status=status))
+    saved = contract.save_patient(patient)
+    assert contract.get_patient(saved.id).identity.status == status, (
+        f"host_get_patient: identity status {status} was not kept"
+    )
