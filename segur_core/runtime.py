@@ -1,0 +1,598 @@
+"""The runtime a host creates: plugins loaded, host registered, a typed facade.
+
+::
+
+    from segur_core.runtime import create_runtime
+
+    with create_runtime(load_config(), host=MyLGOHost()) as runtime:
+        runtime.card_read(reading)            # an event: every plugin is called
+        ins = runtime.shareable_ins(patient)  # a decision: one plugin answers
+        runtime.host.get_patient("42")        # the host contract, typed
+
+Events (``runtime.card_read``...) never raise because of a plugin: a failing
+implementation is contained, logged without patient data, written to the journal
+(``plugin.failure``) and counted (``segur plugins``). Decisions and contributions
+propagate exceptions to the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from segur_core import hookspecs
+from segur_core._isolation import HealthStore, PluginStats, contain, describe_failure, trace
+from segur_core._loader import PluginRecord, load_plugins
+from segur_core.config import Config, load_config, structure_table
+from segur_core.errors import ConfigError, ConformanceError, PluginError, PluginLoadError
+
+if TYPE_CHECKING:
+    from segur_core.model import (
+        INS,
+        Answer,
+        CardReading,
+        Consent,
+        Delivery,
+        Dispensation,
+        HealthDocument,
+        Identity,
+        Origin,
+        Patient,
+        Practitioner,
+        Prescription,
+        Question,
+        Structure,
+    )
+    from segur_core.plugin import DemoStep, DoctorCheck, ExportSection, Recipient, Sandbox, Sender
+
+__all__ = ["TRACE_ENV", "Host", "Runtime", "create_runtime"]
+
+log = logging.getLogger("segur.runtime")
+
+TRACE_ENV = "SEGUR_TRACE"
+HOST_PLUGIN_NAME = "host"
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Host:
+    """Typed facade over the host contract (:mod:`hostspecs.hookspecs`).
+
+    Raises :class:`~segur_core.errors.ConformanceError` when no registered host
+    implements a hook, or when a host returns nothing where a value is mandatory.
+    """
+
+    __slots__ = ("_hook",)
+
+    def __init__(self, hook: Any) -> None:
+        self._hook = hook
+
+    def _call(self, name: str, *, required: bool, **kwargs: Any) -> Any:
+        caller = getattr(self._hook, name)
+        result = caller(**kwargs)
+        if result is None and (required or not caller.get_hookimpls()):
+            if not caller.get_hookimpls():
+                raise ConformanceError(
+                    f"no host implements {name}",
+                    hint="register a host implementing the hostspecs contract",
+                )
+            raise ConformanceError(f"the host returned nothing from {name}, which is mandatory")
+        return result
+
+    def structure(self) -> Structure:
+        """The pharmacy (FINESS, name, address)."""
+        return self._call("host_structure", required=True)
+
+    def practitioner(self) -> Practitioner:
+        """The pharmacist logged in at this workstation."""
+        return self._call("host_practitioner", required=True)
+
+    def get_patient(self, patient_id: str) -> Patient | None:
+        """One patient by local identifier, or ``None``."""
+        return self._call("host_get_patient", required=False, patient_id=patient_id)
+
+    def find_patients(
+        self,
+        birth_name: str | None = None,
+        first_name: str | None = None,
+        birth_date: str | None = None,
+        ins_matricule: str | None = None,
+    ) -> list[Patient]:
+        """Patients matching every given criterion."""
+        found = self._call(
+            "host_find_patients",
+            required=True,
+            birth_name=birth_name,
+            first_name=first_name,
+            birth_date=birth_date,
+            ins_matricule=ins_matricule,
+        )
+        return list(found)
+
+    def save_patient(self, patient: Patient) -> Patient:
+        """Create or update a patient; returns it as saved."""
+        return self._call("host_save_patient", required=True, patient=patient)
+
+    def store_document(self, document: HealthDocument) -> HealthDocument:
+        """Store a document (or a new status/version of it)."""
+        return self._call("host_store_document", required=True, document=document)
+
+    def get_document(self, document_id: str) -> HealthDocument | None:
+        """One stored document, or ``None``."""
+        return self._call("host_get_document", required=False, document_id=document_id)
+
+    def list_documents(self, patient_id: str) -> list[HealthDocument]:
+        """A patient's documents, oldest first."""
+        return list(self._call("host_list_documents", required=True, patient_id=patient_id))
+
+    def dispensations(self, patient_id: str, since: dt.datetime | None = None) -> list[Dispensation]:
+        """What was dispensed to a patient here, newest first."""
+        return list(
+            self._call("host_dispensations", required=True, patient_id=patient_id, since=since)
+        )
+
+    def record_dispensation(self, dispensation: Dispensation) -> Dispensation:
+        """Record a dispensation."""
+        return self._call("host_record_dispensation", required=True, dispensation=dispensation)
+
+    def consent(self, patient_id: str, purpose: str) -> Consent | None:
+        """The latest consent record for a purpose, or ``None``."""
+        return self._call("host_consent", required=False, patient_id=patient_id, purpose=purpose)
+
+    def record_consent(self, consent: Consent) -> Consent:
+        """Record a consent or an opposition."""
+        return self._call("host_record_consent", required=True, consent=consent)
+
+    def decide(self, question: Question) -> Answer:
+        """Ask the pharmacist; the answer's key is one of the option keys."""
+        answer = self._call("host_decide", required=True, question=question)
+        keys = {option.key for option in question.options}
+        if keys and answer.key not in keys:
+            raise ConformanceError(
+                f"host_decide answered {answer.key!r}, not one of the options {sorted(keys)}"
+            )
+        return answer
+
+
+class _MemoryJournal:
+    """Stand-in used only while :mod:`segur_core.journal` is not installed."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def record(self, action: str, **fields: Any) -> None:
+        self.entries.append({"action": action, **fields})
+
+    def verify(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class Runtime:
+    """Plugins, host and services of one segur instance. Create it with
+    :func:`create_runtime`; close it (or use it as a context manager) when done."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        data_dir: Path,
+        strict: bool = False,
+        trace: bool = False,
+    ) -> None:
+        self.config = config
+        self.strict = strict
+        self.data_dir = data_dir
+        self.trace = trace
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        import hostspecs.hookspecs
+
+        self.pm.add_hookspecs(hostspecs.hookspecs)
+        #: The raw pluggy hook relay, for plugins calling contribution hooks.
+        self.hook = self.pm.hook
+        self.host = Host(self.pm.hook)
+        #: Every plugin known to the runtime, by name (loaded, disabled or in error).
+        self.plugins: dict[str, PluginRecord] = {}
+        self._configs: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self._health = HealthStore(data_dir / "runtime.sqlite")
+        self._journal: Any = None
+        self._outbox: Any = None
+        self._owned_host: Any = None
+        self._sandbox_list: list[Sandbox] | None = None
+        self._sandboxes: dict[str, Sandbox] = {}
+        self._pki: Any = None
+        self._closed = False
+        hook = self.pm.hook
+        self._on_card_read = hook.on_card_read
+        self._on_patient_identified = hook.on_patient_identified
+        self._on_prescription_scanned = hook.on_prescription_scanned
+        self._on_document_validated = hook.on_document_validated
+        self._on_document_received = hook.on_document_received
+        self._on_delivery_settled = hook.on_delivery_settled
+
+    # -- start-up ---------------------------------------------------------------------
+
+    def _start(self, host: object | None, extra_plugins: Iterable[object]) -> None:
+        self.plugins = load_plugins(
+            self.pm,
+            enabled=self.config.plugins,
+            strict=self.strict,
+            extra_plugins=extra_plugins,
+            on_registered=self._instrument_plugin,
+        )
+        if host is None:
+            host = self._reference_host()
+            self._owned_host = host
+        if host is not None:
+            self.pm.register(host, name=HOST_PLUGIN_NAME)
+            if self.trace:
+                self._instrument(host, HOST_PLUGIN_NAME, None)
+        self.pm.check_pending()
+        self._configure()
+
+    def _reference_host(self) -> object | None:
+        try:
+            from hostspecs.reference import ReferenceHost
+        except ImportError as exc:
+            log.warning("reference host unavailable (%s); running without a host", exc)
+            return None
+        return ReferenceHost(self.data_dir / "host.sqlite")
+
+    def _instrument_plugin(self, record: PluginRecord) -> None:
+        self._instrument(record.plugin, record.name, record.stats)
+
+    def _instrument(self, plugin: object, name: str, stats: PluginStats | None) -> None:
+        """Wrap this plugin's hook implementations: containment for events (``stats``
+        given), timing when tracing."""
+        for caller in self.pm.get_hookcallers(plugin) or ():
+            for impl in caller.get_hookimpls():
+                if impl.plugin is not plugin or impl.wrapper or impl.hookwrapper:
+                    continue
+                function = impl.function
+                if self.trace:
+                    function = trace(function, name, caller.name)
+                if stats is not None and caller.name in hookspecs.EVENT_HOOKS:
+                    function = contain(function, stats, self._on_failure, caller.name)
+                impl.function = function  # type: ignore[misc]
+
+    def _configure(self) -> None:
+        for record in self.loaded_plugins():
+            info = record.info
+            cls = info.config_class if info is not None else None
+            config = structure_table(self.config, record.name, cls) if cls is not None else None
+            self._configs[record.name] = config
+        known = set(self.plugins)
+        for table in self.config.tables:
+            if table not in known:
+                log.warning("segur.toml has a [%s] table but no such plugin is installed", table)
+        for record in list(self.loaded_plugins()):
+            plugin = record.plugin
+            if self.pm.parse_hookimpl_opts(plugin, "segur_configure") is None:
+                continue
+            impl = next(
+                i for i in self.pm.hook.segur_configure.get_hookimpls() if i.plugin is plugin
+            )
+            kwargs = {"config": self._configs[record.name], "runtime": self}
+            try:
+                impl.function(*(kwargs[a] for a in impl.argnames))
+            except ConfigError:
+                raise
+            except Exception as exc:
+                message = f"segur_configure failed: {describe_failure(exc)}"
+                if self.strict:
+                    raise PluginLoadError(message, plugin=record.name) from exc
+                log.error("plugin %r disabled: %s", record.name, message)
+                self.pm.unregister(plugin)
+                record.status, record.error, record.plugin = "error", message, None
+
+    # -- plugins ----------------------------------------------------------------------
+
+    def loaded_plugins(self) -> list[PluginRecord]:
+        """Records of the plugins that are registered, in load order."""
+        return [r for r in self.plugins.values() if r.loaded]
+
+    def plugin_config(self, name: str) -> Any:
+        """The plugin's config instance (its ``[name]`` table, defaults when absent)."""
+        try:
+            return self._configs[name]
+        except KeyError:
+            raise PluginError("not loaded, so it has no configuration", plugin=name) from None
+
+    def plugin_health(self) -> dict[str, dict[str, Any]]:
+        """Counters of every plugin: persisted ones plus those of this process."""
+        self._flush_health()
+        return self._health.read()
+
+    def _on_failure(self, stats: PluginStats, hook: str, exc: BaseException) -> None:
+        description = describe_failure(exc)
+        with self._lock:
+            stats.failures += 1
+            stats.last_error = description
+            stats.last_hook = hook
+            stats.last_failure_at = dt.datetime.now(dt.UTC).timestamp()
+        log.error("plugin %r failed in %s (contained): %s", stats.plugin, hook, description)
+        try:
+            self.journal.record(
+                "plugin.failure",
+                outcome="error",
+                actor=f"plugin:{stats.plugin}",
+                details={"plugin": stats.plugin, "hook": hook, "error": description},
+            )
+        except Exception as journal_exc:
+            log.error("cannot journal a plugin failure: %s", describe_failure(journal_exc))
+        self._health.flush([(stats.plugin, stats)])
+
+    def _flush_health(self) -> None:
+        self._health.flush((r.name, r.stats) for r in self.plugins.values())
+
+    # -- services ---------------------------------------------------------------------
+
+    @property
+    def journal(self) -> Any:
+        """The audit journal (:class:`segur_core.journal.Journal`), opened on first use."""
+        if self._journal is None:
+            with self._lock:
+                if self._journal is None:
+                    try:
+                        from segur_core.journal import Journal
+                    except ModuleNotFoundError as exc:
+                        if exc.name != "segur_core.journal":
+                            raise
+                        self._journal = _MemoryJournal()
+                    else:
+                        self._journal = Journal(self.data_dir / "journal.sqlite")
+        return self._journal
+
+    @property
+    def outbox(self) -> Any:
+        """The delivery outbox (:class:`segur_core.outbox.Outbox`), opened on first use."""
+        if self._outbox is None:
+            with self._lock:
+                if self._outbox is None:
+                    from segur_core.outbox import Outbox
+
+                    self._outbox = Outbox(self.data_dir / "outbox.sqlite", runtime=self)
+        return self._outbox
+
+    @property
+    def has_outbox(self) -> bool:
+        """Whether the outbox module is installed (it is part of segur-core)."""
+        import importlib.util
+
+        return importlib.util.find_spec("segur_core.outbox") is not None
+
+    def sandboxes(self) -> list[Sandbox]:
+        """Sandboxes contributed by the enabled plugins (not started)."""
+        with self._lock:
+            if self._sandbox_list is None:
+                found: list[Sandbox] = []
+                for group in self.pm.hook.segur_sandboxes(runtime=self):
+                    found.extend(group)
+                self._sandbox_list = found
+            return list(self._sandbox_list)
+
+    def sandbox(self, name: str) -> Sandbox:
+        """The sandbox called ``name``, started on first use, stopped by :meth:`close`."""
+        with self._lock:
+            started = self._sandboxes.get(name)
+            if started is not None:
+                return started
+            for candidate in self.sandboxes():
+                if candidate.name == name:
+                    candidate.start()
+                    self._sandboxes[name] = candidate
+                    return candidate
+        raise PluginError(f"no enabled plugin provides a sandbox named {name!r}")
+
+    def test_pki(self) -> Any:
+        """The test PKI (:class:`segur_core.testing.pki.TestPKI`) in ``data_dir/pki``."""
+        with self._lock:
+            if self._pki is None:
+                from segur_core.testing.pki import TestPKI
+
+                self._pki = TestPKI.create(self.data_dir / "pki")
+            return self._pki
+
+    # -- events (contained) -----------------------------------------------------------
+
+    def card_read(self, reading: CardReading) -> None:
+        """Announce a card reading (carte Vitale, appli carte Vitale, manual entry)."""
+        self._on_card_read(reading=reading, runtime=self)
+
+    def patient_identified(self, patient: Patient, identity: Identity, source: str) -> None:
+        """Announce that a patient's identity was established or changed."""
+        self._on_patient_identified(patient=patient, identity=identity, source=source, runtime=self)
+
+    def prescription_scanned(self, prescription: Prescription, patient: Patient | None) -> None:
+        """Announce a scanned and fetched ordonnance numérique."""
+        self._on_prescription_scanned(prescription=prescription, patient=patient, runtime=self)
+
+    def document_validated(self, document: HealthDocument, patient: Patient) -> None:
+        """Announce a document validated by the pharmacist."""
+        self._on_document_validated(document=document, patient=patient, runtime=self)
+
+    def document_received(self, document: HealthDocument, origin: Origin) -> None:
+        """Announce a document received from outside."""
+        self._on_document_received(document=document, origin=origin, runtime=self)
+
+    def delivery_settled(self, delivery: Delivery) -> None:
+        """Announce that an outbox item was delivered or is dead."""
+        self._on_delivery_settled(delivery=delivery, runtime=self)
+
+    # -- decisions and contributions (exceptions propagate) ---------------------------
+
+    def shareable_ins(self, patient: Patient) -> INS | None:
+        """The patient's INS when it may be shared, else ``None``."""
+        return self.pm.hook.segur_shareable_ins(patient=patient, runtime=self)
+
+    def ins_oid(self) -> str | None:
+        """The INS OID of this environment, ``None`` with no identity plugin."""
+        return self.pm.hook.segur_ins_oid(runtime=self)
+
+    def per_plugin(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call each implementation of a contribution hook, returning ``(plugin, result)``
+        pairs (``None`` results skipped), in pluggy's call order."""
+        caller = getattr(self.pm.hook, hook_name)
+        kwargs.setdefault("runtime", self)
+        results = []
+        for impl in reversed(caller.get_hookimpls()):
+            if impl.wrapper or impl.hookwrapper:
+                continue
+            result = impl.function(*(kwargs[a] for a in impl.argnames))
+            if result is not None:
+                results.append((impl.plugin_name, result))
+        return results
+
+    def outbox_senders(self) -> dict[str, Sender]:
+        """Senders of every delivery kind; a kind declared twice is a :class:`PluginError`."""
+        senders: dict[str, Sender] = {}
+        owners: dict[str, str] = {}
+        for plugin, mapping in self.per_plugin("segur_outbox_senders"):
+            for kind, sender in dict(mapping).items():
+                if kind in senders:
+                    raise PluginError(
+                        f"delivery kind {kind!r} is also sent by {owners[kind]!r}", plugin=plugin
+                    )
+                senders[kind] = sender
+                owners[kind] = plugin
+        return senders
+
+    def demo_steps(self) -> list[DemoStep]:
+        """Demo steps of every enabled plugin, sorted by ``order``."""
+        import attrs
+
+        steps = []
+        for plugin, contributed in self.per_plugin("segur_demo_steps"):
+            for step in contributed:
+                steps.append(step if step.plugin else attrs.evolve(step, plugin=plugin))
+        return sorted(steps, key=lambda s: (s.order, s.plugin))
+
+    def doctor_checks(self) -> list[tuple[str, DoctorCheck]]:
+        """``(plugin, check)`` pairs contributed to ``segur doctor``."""
+        return [(p, c) for p, checks in self.per_plugin("segur_doctor_checks") for c in checks]
+
+    def recipients(self, document: HealthDocument, patient: Patient) -> list[Recipient]:
+        """Recipients proposed by every plugin for a validated document."""
+        found = self.pm.hook.segur_recipients(document=document, patient=patient, runtime=self)
+        return [r for group in found for r in group]
+
+    def export_sections(self, patient_id: str | None = None) -> list[ExportSection]:
+        """Portability export sections of every plugin."""
+        found = self.pm.hook.segur_export_sections(patient_id=patient_id, runtime=self)
+        return [s for group in found for s in group]
+
+    # -- life cycle -------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Stop sandboxes and the outbox worker, persist counters, close databases.
+        Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        for sandbox in reversed(list(self._sandboxes.values())):
+            try:
+                sandbox.stop()
+            except Exception as exc:
+                log.warning("sandbox %s did not stop cleanly: %s", sandbox.name, exc)
+        self._sandboxes.clear()
+        if self._outbox is not None:
+            stop = getattr(self._outbox, "stop_worker", None)
+            with contextlib.suppress(Exception):
+                if stop is not None:
+                    stop()
+            _close(self._outbox)
+        self._flush_health()
+        if self._journal is not None:
+            _close(self._journal)
+        if self._owned_host is not None:
+            _close(self._owned_host)
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        loaded = ", ".join(r.name for r in self.loaded_plugins())
+        return f"<Runtime mode={self.config.mode} plugins=[{loaded}] data_dir={self.data_dir}>"
+
+
+def _close(obj: Any) -> None:
+    close = getattr(obj, "close", None)
+    if close is None:
+        return
+    try:
+        close()
+    except Exception as exc:
+        log.warning("%s did not close cleanly: %s", type(obj).__name__, exc)
+
+
+def _as_config(config: Config | Mapping[str, Any] | str | os.PathLike[str] | None) -> Config:
+    if config is None:
+        return Config.default()
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, Mapping):
+        return Config.from_dict(config)
+    return load_config(config)
+
+
+def create_runtime(
+    config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    *,
+    host: object | None = None,
+    strict: bool = False,
+    extra_plugins: Sequence[object] = (),
+    data_dir: str | os.PathLike[str] | None = None,
+    trace: bool | None = None,
+) -> Runtime:
+    """Create and start a runtime.
+
+    :param config: a :class:`~segur_core.config.Config`, parsed TOML data, a path to a
+        ``segur.toml``, or ``None`` for the defaults (no file lookup: call
+        :func:`~segur_core.config.load_config` for that).
+    :param host: an object implementing the :mod:`hostspecs` hooks; ``None`` uses the
+        SQLite reference host in ``data_dir/host.sqlite`` (closed with the runtime).
+    :param strict: a plugin that fails to load raises
+        :class:`~segur_core.errors.PluginLoadError` (also ``[segur] strict``).
+    :param extra_plugins: plugin objects (or ``(name, object)`` pairs) registered in
+        addition to discovered ones, even when autoload is disabled.
+    :param data_dir: where databases go; default ``[segur] data_dir`` or ``./.segur``.
+    :param trace: log every hook call on ``segur.trace``; default ``$SEGUR_TRACE``.
+    """
+    cfg = _as_config(config)
+    directory = Path(data_dir) if data_dir is not None else (cfg.data_dir or Path(".segur"))
+    directory = directory.expanduser().resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    runtime = Runtime(
+        cfg,
+        data_dir=directory,
+        strict=strict or cfg.strict,
+        trace=_truthy(os.environ.get(TRACE_ENV)) if trace is None else trace,
+    )
+    try:
+        runtime._start(host, extra_plugins)
+    except BaseException:
+        runtime.close()
+        raise
+    return runtime
