@@ -223,17 +223,20 @@ def load_plugins(
     strict: bool = False,
     extra_plugins: Iterable[object] = (),
     env: Mapping[str, str] = os.environ,
+    autoload: bool | None = None,
     on_registered: Callable[[PluginRecord], None] | None = None,
 ) -> dict[str, PluginRecord]:
     """Discover, import, check and register plugins; return a record per plugin.
 
     ``enabled`` is the ``[segur] plugins`` list (``None``: all discovered). Extra
-    plugins (objects, or ``(name, object)`` pairs) are always enabled.
+    plugins (objects, or ``(name, object)`` pairs) are always enabled. ``autoload``
+    overrides ``SEGUR_DISABLE_PLUGIN_AUTOLOAD``.
     """
     records: dict[str, PluginRecord] = {}
     wanted = None if enabled is None else set(enabled)
     narrowed = _env_plugins(env)
-    autoload = autoload_enabled(env)
+    if autoload is None:
+        autoload = autoload_enabled(env)
 
     eps: list[EntryPoint] = list(entry_points(group=ENTRY_POINT_GROUP)) if autoload else []
     for ep in eps:

@@ -226,12 +226,15 @@ class Runtime:
 
     # -- start-up ---------------------------------------------------------------------
 
-    def _start(self, host: object | None, extra_plugins: Iterable[object]) -> None:
+    def _start(
+        self, host: object | None, extra_plugins: Iterable[object], autoload: bool | None
+    ) -> None:
         self.plugins = load_plugins(
             self.pm,
             enabled=self.config.plugins,
             strict=self.strict,
             extra_plugins=extra_plugins,
+            autoload=autoload,
             on_registered=self._instrument_plugin,
         )
         if host is None:
@@ -565,6 +568,7 @@ def create_runtime(
     extra_plugins: Sequence[object] = (),
     data_dir: str | os.PathLike[str] | None = None,
     trace: bool | None = None,
+    autoload: bool | None = None,
 ) -> Runtime:
     """Create and start a runtime.
 
@@ -579,6 +583,8 @@ def create_runtime(
         addition to discovered ones, even when autoload is disabled.
     :param data_dir: where databases go; default ``[segur] data_dir`` or ``./.segur``.
     :param trace: log every hook call on ``segur.trace``; default ``$SEGUR_TRACE``.
+    :param autoload: discover installed plugins; default: unless
+        ``$SEGUR_DISABLE_PLUGIN_AUTOLOAD`` is set.
     """
     cfg = _as_config(config)
     directory = Path(data_dir) if data_dir is not None else (cfg.data_dir or Path(".segur"))
@@ -591,7 +597,7 @@ def create_runtime(
         trace=_truthy(os.environ.get(TRACE_ENV)) if trace is None else trace,
     )
     try:
-        runtime._start(host, extra_plugins)
+        runtime._start(host, extra_plugins, autoload)
     except BaseException:
         runtime.close()
         raise
