@@ -1,0 +1,74 @@
+"""Base class for the sandboxes plugins ship (local peers of national services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from segur_core.sandbox.faults import FaultInjector
+from segur_core.sandbox.server import ServerThread, ServerTLS
+
+__all__ = ["Sandbox"]
+
+
+class Sandbox:
+    """A loopback HTTPS peer implementing the :class:`segur_core.plugin.Sandbox` protocol.
+
+    Subclasses set ``name`` and implement :meth:`build_app` (an ASGI app, usually
+    starlette). Every request first goes through ``faults`` (a :class:`FaultInjector`).
+    Give a ``pki`` (:class:`~segur_core.testing.pki.TestPKI`) for mutual TLS with the test
+    PKI, or an explicit ``tls``; with neither the sandbox serves plain HTTP.
+    """
+
+    name: str = "sandbox"
+
+    def __init__(
+        self,
+        *,
+        pki: Any = None,
+        tls: ServerTLS | None = None,
+        faults: FaultInjector | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if tls is None and pki is not None:
+            tls = ServerTLS.from_pki(pki)
+        self.pki = pki
+        self.tls = tls
+        self.faults = faults if faults is not None else FaultInjector()
+        self.host = host
+        self.port = port
+        self._server: ServerThread | None = None
+
+    def build_app(self) -> Any:
+        """The ASGI application of this sandbox."""
+        raise NotImplementedError(f"{type(self).__name__} must implement build_app()")
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError(f"sandbox {self.name!r} is not started")
+        return self._server.url
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None and self._server.running
+
+    def start(self) -> None:
+        if self.running:
+            return
+        app = self.faults.middleware(self.build_app())
+        server = ServerThread(app, tls=self.tls, host=self.host, port=self.port)
+        server.start()
+        self._server = server
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
