@@ -1,0 +1,208 @@
+"""The INSi client: posts SOAP 1.2 envelopes over mutual TLS and reads the answers.
+
+Two credentials, as the service has them: mutual TLS alone (a structure certificate
+with CN ``INSI-AUTO``/``INSI-MANU``, given as the ``ssl_context``), or mutual TLS plus a
+signed PS assertion (CPS mode, ``cps=CpsCredentials(...)``). Only transient failures
+(timeouts, resets, 5xx, ``insi_102``) are retried, with a short exponential backoff: both
+operations are read-only searches, so a repeated request is harmless. ``httpx.Client``
+is thread-safe: one client serves the batch's worker threads.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Sequence
+
+import attrs
+import httpx
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from segur_core.model import CardReading, IdentityTraits, Sex
+from segur_ins.insi.assertion import PSAssertionData, Signer, build_ps_assertion
+from segur_ins.insi.envelope import (
+    Envelope,
+    SoftwareContext,
+    TraitsQuery,
+    VitaleQuery,
+    build_envelope,
+)
+from segur_ins.insi.errors import InsiError, InsiUnavailable
+from segur_ins.insi.namespaces import SOAP_CONTENT_TYPE
+from segur_ins.insi.response import CR_OK, InsiResult, parse_response
+
+__all__ = [
+    "CpsCredentials",
+    "InsiClient",
+    "first_name_attempts",
+    "traits_query",
+    "vitale_query",
+]
+
+
+@attrs.frozen
+class CpsCredentials:
+    """CPS mode: who signs the PS assertion and what it states."""
+
+    signer: Signer
+    assertion: PSAssertionData
+
+
+def _normalise(traits: IdentityTraits) -> IdentityTraits:
+    """The traits under the RNIV lexical rules (``segur_ins.traits``)."""
+    from segur_ins import traits as rniv
+
+    return rniv.normalise_traits(traits)
+
+
+def first_name_attempts(first_names: Sequence[str]) -> list[tuple[str, ...]]:
+    """The first-name strategy: each birth first name alone, in order, then the whole
+    list; the caller stops at the first identity found (``CR 00``)."""
+    from segur_ins.traits import first_name_candidates
+
+    return [tuple(candidate) for candidate in first_name_candidates(tuple(first_names))]
+
+
+def traits_query(traits: IdentityTraits, first_names: Sequence[str] | None = None) -> TraitsQuery:
+    """The traits search for ``traits`` (normalised), with ``first_names`` as ``Prenom``."""
+    normal = _normalise(traits)
+    names = tuple(first_names) if first_names is not None else normal.first_names
+    return TraitsQuery(
+        birth_name=normal.birth_name,
+        first_names=names,
+        sex=normal.sex.value if normal.sex is not Sex.UNKNOWN else None,
+        birth_date=str(normal.birth_date),
+        birth_place=normal.birth_place,
+    )
+
+
+def vitale_query(reading: CardReading) -> VitaleQuery:
+    """The carte Vitale search for a card reading (the beneficiary's NIR when present)."""
+    normal = _normalise(reading.traits)
+    return VitaleQuery(
+        birth_name=normal.birth_name,
+        birth_date=str(normal.birth_date),
+        nir=reading.nir,
+        insured_nir=reading.insured_nir,
+    )
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, InsiError) and exc.transient
+
+
+class InsiClient:
+    """A client of the INSi téléservice at ``endpoint``."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        software: SoftwareContext,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        cps: CpsCredentials | None = None,
+        timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        retries: int = 2,
+        backoff: float = 0.2,
+        max_connections: int = 10,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not endpoint.startswith("https://") and transport is None:
+            raise InsiError("INSi endpoint must be an https:// URL", code="config")
+        self.endpoint = endpoint
+        self.software = software
+        self.cps = cps
+        self.retries = retries
+        self.backoff = backoff
+        self._http = httpx.Client(
+            verify=ssl_context if ssl_context is not None else True,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            transport=transport,
+        )
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> InsiClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def envelope(self, query: TraitsQuery | VitaleQuery) -> Envelope:
+        """Build the request for ``query`` with this client's credentials."""
+        assertions = ()
+        if self.cps is not None:
+            assertions = (build_ps_assertion(self.cps.assertion, self.cps.signer),)
+        return build_envelope(query, self.software, assertions=assertions)
+
+    def _post_once(self, envelope: Envelope) -> InsiResult:
+        headers = {"Content-Type": SOAP_CONTENT_TYPE.format(action=envelope.action)}
+        try:
+            response = self._http.post(self.endpoint, content=envelope.content, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise InsiUnavailable("INSi did not answer in time", code="timeout") from exc
+        except httpx.TransportError as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                raise InsiError(
+                    "INSi server certificate not trusted",
+                    code="tls",
+                    transient=False,
+                    hint="check the CA bundle configured for INSi",
+                ) from exc
+            raise InsiUnavailable(
+                f"cannot reach INSi: {type(exc).__name__}", code="transport"
+            ) from exc
+        return parse_response(
+            response.content, status_code=response.status_code, operation=envelope.operation
+        )
+
+    def send(self, envelope: Envelope) -> InsiResult:
+        """Post ``envelope``; retry transient failures; return the parsed answer."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=wait_exponential(multiplier=self.backoff, max=2.0),
+            retry=retry_if_exception(_transient),
+            reraise=True,
+        )
+        result = retrying(self._post_once, envelope)
+        return attrs.evolve(result, message_id=envelope.message_id)
+
+    # -- operations ----------------------------------------------------------------------
+
+    def search_traits(self, query: TraitsQuery) -> InsiResult:
+        """``rechercherInsAvecTraitsIdentite`` with exactly ``query``."""
+        return self.send(self.envelope(query))
+
+    def search_vitale(self, query: VitaleQuery) -> InsiResult:
+        """``rechercherInsAvecCarteVitale`` with exactly ``query``."""
+        return self.send(self.envelope(query))
+
+    def lookup_traits(self, traits: IdentityTraits) -> InsiResult:
+        """Search by traits with the first-name strategy; the first ``CR 00`` wins, else
+        the last answer (``01`` or ``02``) is returned."""
+        result: InsiResult | None = None
+        for names in first_name_attempts(_normalise(traits).first_names):
+            result = self.search_traits(traits_query(traits, names))
+            if result.code == CR_OK:
+                return result
+        assert result is not None
+        return result
+
+    def lookup_reading(self, reading: CardReading) -> InsiResult:
+        """Search for a card reading: the Vitale operation when the card gives the
+        beneficiary's NIR, else the traits search."""
+        if reading.nir:
+            return self.search_vitale(vitale_query(reading))
+        return self.lookup_traits(reading.traits)
