@@ -1,0 +1,359 @@
+"""The outbox table: durable SQLite (WAL) storage of deliveries and their states.
+
+Every state change is one fenced SQL statement: an item is claimed by setting it
+``in-flight`` with a lease owner and a lease expiry, and only the owner of the current
+lease can settle it or put it back to ``pending``. A worker that dies leaves its items
+``in-flight``; once the lease expires another worker claims them again. ``due_at`` is
+when a pending item may be attempted, or when the lease of an in-flight item expires.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from segur_core.errors import SegurError
+from segur_core.model import Delivery, DeliveryState
+
+__all__ = ["Claimed", "OutboxError", "OutboxStore", "UnknownDeliveryError"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deliveries (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL,
+    key         TEXT NOT NULL UNIQUE,
+    payload     BLOB NOT NULL,
+    state       TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT,
+    result      TEXT,
+    patient_id  TEXT,
+    created_at  REAL NOT NULL,
+    settled_at  REAL,
+    due_at      REAL,
+    lease_owner TEXT,
+    notified    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at)
+    WHERE state IN ('pending', 'in-flight');
+CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, id);
+CREATE INDEX IF NOT EXISTS deliveries_unnotified ON deliveries (settled_at)
+    WHERE notified = 0 AND state IN ('delivered', 'dead');
+"""
+
+_FIELDS = "id, kind, key, state, attempts, last_error, created_at, settled_at, patient_id, result"
+_UNSETTLED = "state IN ('pending', 'in-flight')"
+_MAX_TEXT = 2000
+
+
+class OutboxError(SegurError):
+    """An outbox operation is not possible (unknown item, wrong state, bad key...)."""
+
+
+class UnknownDeliveryError(OutboxError, LookupError):
+    """No outbox item has this id."""
+
+
+@attrs.frozen
+class Claimed:
+    """An item handed to a sender (see :class:`segur_core.plugin.OutboxItem`).
+    ``attempts`` counts the attempts made so far, this one included."""
+
+    id: int
+    kind: str
+    key: str
+    payload: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+    attempts: int
+    patient_id: str | None = attrs.field(default=None, repr=False)
+    owner: str = attrs.field(default="", repr=False)
+
+
+def _when(value: float | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromtimestamp(value, dt.UTC)
+
+
+def _delivery(row: Sequence[Any]) -> Delivery:
+    ident, kind, key, state, attempts, error, created, settled, patient_id, result = row
+    return Delivery(
+        id=ident,
+        kind=kind,
+        key=key,
+        state=DeliveryState(state),
+        attempts=attempts,
+        last_error=error,
+        created_at=_when(created),
+        settled_at=_when(settled),
+        patient_id=patient_id,
+        result=result,
+    )
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= _MAX_TEXT:
+        return text
+    return text[: _MAX_TEXT - 1] + "…"
+
+
+def _kinds_clause(kinds: Iterable[str] | None) -> tuple[str, list[str]]:
+    if kinds is None:
+        return "", []
+    kinds = sorted(kinds)
+    return f" AND kind IN ({', '.join('?' * len(kinds))})", kinds
+
+
+class OutboxStore:
+    """SQLite storage of the outbox: one connection per thread, WAL, ``synchronous=NORMAL``
+    (a commit survives a process crash; a power cut may lose the last commits but never
+    corrupts the file)."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self._closed = False
+        try:
+            self._conn().executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise OutboxError(
+                f"cannot open the outbox {self.path}: {exc}",
+                hint="check the data directory and that the file is a segur outbox",
+            ) from exc
+
+    # -- connections -----------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        with self._lock:
+            if self._closed:
+                raise OutboxError("the outbox is closed")
+            conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            self._connections.append(conn)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        self._local.conn = conn
+        return conn
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._conn().execute(sql, params)
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first row, reading the statement to its end (so that it commits)."""
+        rows = self._run(sql, params).fetchall()
+        return rows[0] if rows else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()
+        self._local = threading.local()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def insert(
+        self, kind: str, key: str, payload: bytes, patient_id: str | None
+    ) -> tuple[Delivery, bool]:
+        """Add an item unless ``key`` is already there; return it and whether it is new."""
+        now = self._clock()
+        row = self._one(
+            "INSERT INTO deliveries (kind, key, payload, state, patient_id, created_at, due_at)"
+            " VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING"
+            f" RETURNING {_FIELDS}",
+            (kind, key, payload, patient_id, now, now),
+        )
+        if row is not None:
+            return _delivery(row), True
+        existing = self.find(key)
+        if existing is None:  # pragma: no cover - a purge raced with the insert
+            return self.insert(kind, key, payload, patient_id)
+        if existing.kind != kind:
+            raise OutboxError(
+                f"idempotency key {key!r} is already used by a {existing.kind!r} delivery",
+                hint="keys must be unique across delivery kinds; prefix them with the kind",
+            )
+        return existing, False
+
+    def claim(
+        self, owner: str, *, limit: int, lease: float, kinds: Iterable[str] | None = None
+    ) -> list[Claimed]:
+        """Take up to ``limit`` due items (pending and due, or in-flight with an expired
+        lease) for ``owner``, counting one more attempt for each."""
+        now = self._clock()
+        clause, params = _kinds_clause(kinds)
+        rows = self._run(
+            "UPDATE deliveries SET state = 'in-flight', attempts = attempts + 1,"
+            " lease_owner = ?, due_at = ?"
+            " WHERE id IN (SELECT id FROM deliveries"
+            f"  WHERE {_UNSETTLED} AND due_at <= ?{clause} ORDER BY due_at, id LIMIT ?)"
+            " RETURNING id, kind, key, payload, attempts, patient_id",
+            (owner, now + lease, now, *params, limit),
+        ).fetchall()
+        rows.sort()
+        return [Claimed(*row, owner=owner) for row in rows]
+
+    def extend(self, ids: Sequence[int], owner: str, lease: float) -> set[int]:
+        """Extend the lease of ``owner`` on ``ids``; return the ids it still holds."""
+        if not ids:
+            return set()
+        until = self._clock() + lease
+        marks = ", ".join("?" * len(ids))
+        rows = self._run(
+            f"UPDATE deliveries SET due_at = ? WHERE id IN ({marks})"
+            " AND state = 'in-flight' AND lease_owner = ? RETURNING id",
+            (until, *ids, owner),
+        ).fetchall()
+        return {row[0] for row in rows}
+
+    def settle(
+        self,
+        item: Claimed,
+        state: DeliveryState,
+        *,
+        result: str | None = None,
+        error: str | None = None,
+        notified: bool = False,
+    ) -> Delivery | None:
+        """Move an item its owner holds to DELIVERED or DEAD. ``None`` when the lease was
+        lost (another worker took the item over and will settle it)."""
+        if not state.settled:
+            raise OutboxError(f"{state} is not a final state")
+        row = self._one(
+            "UPDATE deliveries SET state = ?, result = ?, last_error = ?, settled_at = ?,"
+            " due_at = NULL, lease_owner = NULL, notified = ?"
+            " WHERE id = ? AND state = 'in-flight' AND lease_owner = ?"
+            f" RETURNING {_FIELDS}",
+            (
+                str(state),
+                _clip(result),
+                _clip(error),
+                self._clock(),
+                int(notified),
+                item.id,
+                item.owner,
+            ),
+        )
+        return None if row is None else _delivery(row)
+
+    def reschedule(self, item: Claimed, delay: float, error: str) -> bool:
+        """Put an item its owner holds back to PENDING, due after ``delay`` seconds."""
+        cursor = self._run(
+            "UPDATE deliveries SET state = 'pending', due_at = ?, last_error = ?,"
+            " lease_owner = NULL WHERE id = ? AND state = 'in-flight' AND lease_owner = ?",
+            (self._clock() + delay, _clip(error), item.id, item.owner),
+        )
+        return cursor.rowcount == 1
+
+    def mark_notified(self, ident: int) -> bool:
+        """Record that the settlement of ``ident`` was announced; ``False`` if it already was."""
+        cursor = self._run(
+            "UPDATE deliveries SET notified = 1 WHERE id = ? AND notified = 0", (ident,)
+        )
+        return cursor.rowcount == 1
+
+    def unnotified(self, settled_before: float) -> list[Delivery]:
+        """Settled items whose settlement was never announced (their worker died)."""
+        rows = self._run(
+            f"SELECT {_FIELDS} FROM deliveries WHERE notified = 0"
+            " AND state IN ('delivered', 'dead') AND settled_at < ? ORDER BY id",
+            (settled_before,),
+        ).fetchall()
+        return [_delivery(row) for row in rows]
+
+    def retry(self, ident: int) -> Delivery:
+        """A dead item back to PENDING with a fresh attempt budget, or a pending one due now."""
+        row = self._one(
+            "UPDATE deliveries SET state = 'pending', due_at = ?,"
+            " attempts = CASE state WHEN 'dead' THEN 0 ELSE attempts END,"
+            " settled_at = NULL, notified = 0"
+            " WHERE id = ? AND state IN ('dead', 'pending')"
+            f" RETURNING {_FIELDS}",
+            (self._clock(), ident),
+        )
+        if row is not None:
+            return _delivery(row)
+        current = self.get(ident)
+        raise OutboxError(
+            f"delivery {ident} is {current.state}: only dead or pending deliveries can be retried"
+        )
+
+    def purge(self, state: DeliveryState, older_than: float | None) -> int:
+        """Delete settled items in ``state`` settled more than ``older_than`` seconds ago."""
+        if not state.settled:
+            raise OutboxError(
+                f"cannot purge {state} deliveries: only delivered or dead ones can be purged"
+            )
+        cutoff = self._clock() - (older_than or 0.0)
+        cursor = self._run(
+            "DELETE FROM deliveries WHERE state = ? AND settled_at <= ?", (str(state), cutoff)
+        )
+        return cursor.rowcount
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get(self, ident: int) -> Delivery:
+        row = self._one(f"SELECT {_FIELDS} FROM deliveries WHERE id = ?", (ident,))
+        if row is None:
+            raise UnknownDeliveryError(f"there is no outbox delivery {ident}")
+        return _delivery(row)
+
+    def payload(self, ident: int) -> bytes:
+        row = self._one("SELECT payload FROM deliveries WHERE id = ?", (ident,))
+        if row is None:
+            raise UnknownDeliveryError(f"there is no outbox delivery {ident}")
+        return bytes(row[0])
+
+    def find(self, key: str) -> Delivery | None:
+        row = self._one(f"SELECT {_FIELDS} FROM deliveries WHERE key = ?", (key,))
+        return None if row is None else _delivery(row)
+
+    def list(
+        self,
+        state: DeliveryState | None = None,
+        *,
+        kind: str | None = None,
+        limit: int | None = None,
+    ) -> list[Delivery]:
+        clauses, params = ["1"], []
+        if state is not None:
+            clauses.append("state = ?")
+            params.append(str(DeliveryState(state)))
+        if kind is not None:
+            clauses.append("kind = ?")
+            params.append(kind)
+        sql = f"SELECT {_FIELDS} FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        return [_delivery(row) for row in self._run(sql, params)]
+
+    def counts(self) -> dict[DeliveryState, int]:
+        rows = self._run("SELECT state, count(*) FROM deliveries GROUP BY state")
+        counts = dict.fromkeys(DeliveryState, 0)
+        counts.update({DeliveryState(state): n for state, n in rows})
+        return counts
+
+    def unsettled(self, kinds: Iterable[str] | None = None) -> int:
+        clause, params = _kinds_clause(kinds)
+        row = self._one(f"SELECT count(*) FROM deliveries WHERE {_UNSETTLED}{clause}", params)
+        return int(row[0])
+
+    def next_due(self, kinds: Iterable[str] | None = None) -> float | None:
+        """When the next unsettled item becomes due (clock time), or ``None``."""
+        clause, params = _kinds_clause(kinds)
+        row = self._one(f"SELECT min(due_at) FROM deliveries WHERE {_UNSETTLED}{clause}", params)
+        return row[0]

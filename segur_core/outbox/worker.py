@@ -1,0 +1,60 @@
+"""Background delivery threads of the outbox."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from segur_core.outbox.core import Outbox
+
+__all__ = ["WorkerPool"]
+
+log = logging.getLogger("segur.outbox")
+
+
+class WorkerPool:
+    """``threads`` daemon threads, each claiming and delivering batches until stopped.
+
+    A thread that meets an unexpected error logs it and goes on after a pause: the
+    items it held are taken over when their lease expires.
+    """
+
+    def __init__(self, outbox: Outbox, threads: int = 1) -> None:
+        if threads < 1:
+            raise ValueError("a worker pool needs at least one thread")
+        self._outbox = outbox
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"segur-outbox-{n}", daemon=True)
+            for n in range(threads)
+        ]
+
+    @property
+    def alive(self) -> bool:
+        return not self._stop.is_set() and any(t.is_alive() for t in self._threads)
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._outbox._notify_workers()
+        for thread in self._threads:
+            if thread is not threading.current_thread():
+                thread.join(timeout)
+
+    def _run(self) -> None:
+        outbox = self._outbox
+        owner = f"{outbox._owner}-{threading.current_thread().name}"
+        while not self._stop.is_set():
+            try:
+                attempted = outbox._deliver_batch(outbox.batch_size, owner)
+            except Exception:
+                log.exception("outbox worker error; items in flight will be taken over")
+                self._stop.wait(outbox.poll_interval)
+                continue
+            if attempted == 0:
+                outbox._wait_for_work(self._stop)
