@@ -1,0 +1,179 @@
+"""The official CI-SIS schematrons, run with Saxon (``saxonche``, XSLT 2/3).
+
+Each ``.sch`` goes through the ISO skeleton XSLs shipped in the kit's
+``schematrons/moteur/`` (include → abstract expand → SVRL for XSLT 2). The generated
+XSLT is written next to its ``.sch`` in the working copy (its ``doc()`` look-ups are
+relative to it) and reused across runs; the compiled executables are kept in memory for
+the life of the process. Saxon calls are serialised: one processor per process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from lxml import etree
+
+from segur_core.errors import DocumentError, ValidationIssue
+from segur_documents.checks.kit import Kit
+
+__all__ = [
+    "N1_SCHEMATRONS",
+    "PROFILE_SCHEMATRONS",
+    "VAC_NOTE_SCHEMATRON",
+    "SchematronRunner",
+    "parse_svrl",
+    "saxon_available",
+]
+
+SVRL = "http://purl.oclc.org/dsdl/svrl"
+PROFILE_SCHEMATRONS = (
+    "profils/IHE.sch",
+    "profils/structurationMinimale/ASIP-STRUCT-MIN-StrucMin.sch",
+    "profils/CI-SIS_ModelesDeContenusCDA.sch",
+    "profils/CI-SIS_Modeles_ANS.sch",
+    "profils/terminologies/schematron/terminologie.sch",
+)
+N1_SCHEMATRONS = PROFILE_SCHEMATRONS
+VAC_NOTE_SCHEMATRON = "CI-SIS_VAC-NOTE_2023.01.sch"
+_STEPS = ("iso_dsdl_include.xsl", "iso_abstract_expand.xsl", "iso_svrl_for_xslt2.xsl")
+_COMPILED_SUFFIX = ".svrl.xsl"
+_TEMPLATE_VOLETS = {
+    # volet templateId -> its entry-point schematron in the kit
+    "1.2.250.1.213.1.1.1.46": VAC_NOTE_SCHEMATRON,
+}
+
+_saxon_lock = threading.RLock()
+_processor = None
+_executables: dict[tuple[str, str], object] = {}
+
+
+def saxon_available() -> bool:
+    """Whether ``saxonche`` can be imported."""
+    try:
+        import saxonche  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _proc():
+    global _processor
+    if _processor is None:
+        from saxonche import PySaxonProcessor
+
+        _processor = PySaxonProcessor(license=False)
+    return _processor
+
+
+def schematrons_for(root: etree._Element) -> tuple[str, ...]:
+    """The schematrons that apply to a CDA: the transversal profiles, plus the volet's
+    entry point when the document declares a volet templateId the kit covers."""
+    ns = {"c": "urn:hl7-org:v3"}
+    volets = [
+        _TEMPLATE_VOLETS[t]
+        for t in root.xpath("c:templateId/@root", namespaces=ns)
+        if t in _TEMPLATE_VOLETS
+    ]
+    return PROFILE_SCHEMATRONS + tuple(dict.fromkeys(volets))
+
+
+def parse_svrl(svrl: bytes, source: str = "") -> list[ValidationIssue]:
+    """The failed asserts and successful reports of an SVRL report, as issues."""
+    root = etree.fromstring(svrl, etree.XMLParser(resolve_entities=False, no_network=True,
+                                                  huge_tree=True))
+    issues: list[ValidationIssue] = []
+    for node in root.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
+        text = node.findtext(f"{{{SVRL}}}text") or ""
+        role = (node.get("role") or "error").lower()
+        severity = "error" if role in ("error", "fatal", "") else (
+            "warning" if role in ("warning", "warn") else "info"
+        )
+        issues.append(
+            ValidationIssue(
+                " ".join(text.split()),
+                location=node.get("location", ""),
+                severity=severity,
+                source=source,
+                rule=node.get("id") or node.get("test", ""),
+            )
+        )
+    return issues
+
+
+class SchematronRunner:
+    """Compiles (once) and runs the kit's schematrons."""
+
+    def __init__(self, kit: Kit) -> None:
+        self.kit = kit
+        self.compile_seconds = 0.0
+
+    def _generated_xslt(self, sch: str) -> Path:
+        work = self.kit.prepare()
+        source = work / "schematrons" / sch
+        target = source.with_name(source.name + _COMPILED_SUFFIX)
+        if target.exists():
+            return target
+        moteur = work / "schematrons" / "moteur"
+        proc = _proc()
+        xslt = proc.new_xslt30_processor()
+        node = proc.parse_xml(xml_file_name=str(source))
+        for step in _STEPS:
+            executable = xslt.compile_stylesheet(stylesheet_file=str(moteur / step))
+            executable.set_base_output_uri(source.as_uri())
+            result = executable.transform_to_value(xdm_node=node)
+            if result is None:
+                raise DocumentError(f"schematron {sch}: step {step} produced nothing")
+            node = result.head
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(str(node), encoding="utf-8")
+        tmp.replace(target)
+        return target
+
+    def executable(self, sch: str):
+        """The compiled validator of one schematron (compiled on first use)."""
+        key = (self.kit.hash, sch)
+        with _saxon_lock:
+            if key in _executables:
+                return _executables[key]
+            started = time.perf_counter()
+            try:
+                path = self._generated_xslt(sch)
+                executable = _proc().new_xslt30_processor().compile_stylesheet(
+                    stylesheet_file=str(path)
+                )
+            except DocumentError:
+                raise
+            except Exception as exc:
+                raise DocumentError(
+                    f"schematron {sch} could not be compiled: {exc}",
+                    hint="check the CI-SIS kit folder",
+                ) from None
+            self.compile_seconds += time.perf_counter() - started
+            _executables[key] = executable
+            return executable
+
+    def warm_up(self, schematrons=PROFILE_SCHEMATRONS + (VAC_NOTE_SCHEMATRON,)) -> None:
+        """Compile the given schematrons now (the first compilation takes ~20 s)."""
+        for sch in schematrons:
+            self.executable(sch)
+
+    def run(self, xml: bytes, schematrons: tuple[str, ...]) -> list[ValidationIssue]:
+        """Run the schematrons on a document's bytes; return every issue found."""
+        issues: list[ValidationIssue] = []
+        for sch in schematrons:
+            executable = self.executable(sch)
+            with _saxon_lock:
+                proc = _proc()
+                try:
+                    node = proc.parse_xml(xml_text=xml.decode("utf-8"))
+                    svrl = executable.transform_to_string(xdm_node=node)
+                except Exception as exc:
+                    issues.append(ValidationIssue(
+                        f"le schématron n'a pas pu s'exécuter : {exc}", source=sch,
+                        rule="engine",
+                    ))
+                    continue
+            issues.extend(parse_svrl((svrl or "").encode("utf-8"), source=sch))
+        return issues

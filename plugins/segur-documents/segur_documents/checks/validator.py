@@ -1,0 +1,119 @@
+"""All checks of a CDA document in one call: structure, XSD, official schematrons."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import attrs
+
+from segur_core.errors import SegurError, UnsafeXMLError, ValidationIssue
+from segur_documents.checks.kit import Kit, find_kit
+from segur_documents.checks.schematron import SchematronRunner, saxon_available, schematrons_for
+from segur_documents.checks.structural import structural_issues
+from segur_documents.checks.xsd import XsdChecker
+from segur_documents.xmlsafe import parse_xml
+
+__all__ = ["ValidationReport", "Validator"]
+
+
+def _tuple(value: object) -> tuple:
+    return tuple(value)  # type: ignore[arg-type]
+
+
+@attrs.frozen
+class ValidationReport:
+    """The outcome of the checks of one document.
+
+    ``checks`` names what ran (``structure``, ``xsd``, ``schematron:<file>``), ``skipped``
+    says in a sentence each what did not run and why (no kit, no Saxon).
+    """
+
+    issues: tuple[ValidationIssue, ...] = attrs.field(converter=_tuple)
+    checks: tuple[str, ...] = attrs.field(converter=_tuple)
+    skipped: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+    @property
+    def errors(self) -> tuple[ValidationIssue, ...]:
+        return tuple(i for i in self.issues if i.severity == "error")
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    @property
+    def official(self) -> bool:
+        """Whether the official checks (XSD and schematrons) all ran."""
+        return not self.skipped
+
+    def as_dict(self) -> dict:
+        return {
+            "valid": self.valid,
+            "checks": list(self.checks),
+            "skipped": list(self.skipped),
+            "issues": [issue.as_dict() for issue in self.issues],
+        }
+
+
+class Validator:
+    """Runs the structural checks, the kit's XSD and the official schematrons.
+
+    ``kit_path`` is the TestContenuCDA folder (default: see :func:`find_kit`);
+    ``xsd_path`` overrides the schema; ``schematron=False`` runs only structure + XSD.
+    Without a kit the structural checks still run and the report says the official
+    ones were skipped.
+    """
+
+    def __init__(
+        self,
+        kit_path: str | os.PathLike | None = None,
+        *,
+        xsd_path: str | os.PathLike | None = None,
+        cache_dir: str | os.PathLike | None = None,
+        schematron: bool = True,
+        use_default_kit: bool = True,
+    ) -> None:
+        root = find_kit(kit_path) if (kit_path or use_default_kit) else None
+        self.kit = Kit(root, Path(cache_dir) if cache_dir else None) if root else None
+        xsd = Path(xsd_path) if xsd_path else (self.kit.xsd if self.kit else None)
+        self.xsd = XsdChecker(xsd) if xsd else None
+        self.use_schematron = schematron
+        self.schematrons = (
+            SchematronRunner(self.kit) if self.kit is not None and saxon_available() else None
+        )
+
+    def _skipped(self) -> list[str]:
+        skipped = []
+        if self.xsd is None:
+            skipped.append("XSD CDA_extended.xsd non vérifié : kit CI-SIS introuvable")
+        if not self.use_schematron:
+            skipped.append("schématrons officiels non exécutés (désactivés)")
+        elif self.kit is None:
+            skipped.append("schématrons officiels non exécutés : kit CI-SIS introuvable "
+                           "(documents.kit_path ou SEGUR_CISIS_KIT)")
+        elif self.schematrons is None:
+            skipped.append("schématrons officiels non exécutés : saxonche n'est pas installé")
+        return skipped
+
+    def validate(self, xml: bytes) -> ValidationReport:
+        """Check one document's bytes; never raises for a bad document."""
+        try:
+            root = parse_xml(xml)
+        except UnsafeXMLError as exc:
+            return ValidationReport(
+                [ValidationIssue(str(exc), location="/", source="xml", rule="parse")],
+                ["xml"], self._skipped(),
+            )
+        checks = ["xml", "structure"]
+        issues = structural_issues(root)
+        if self.xsd is not None:
+            checks.append("xsd")
+            issues.extend(self.xsd.check(root))
+        if self.use_schematron and self.schematrons is not None:
+            applicable = schematrons_for(root)
+            try:
+                issues.extend(self.schematrons.run(xml, applicable))
+                checks.extend(f"schematron:{sch}" for sch in applicable)
+            except SegurError as exc:
+                issues.append(ValidationIssue(str(exc), source="schematron", rule="engine"))
+        return ValidationReport(issues, checks, self._skipped())

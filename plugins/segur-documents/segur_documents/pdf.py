@@ -1,0 +1,186 @@
+"""The PDF body of the non-structured (N1) documents, drawn with fpdf2.
+
+The page shows the pharmacy, the title, the patient's identity traits (and the INS
+datamatrix when the identity is qualified), the content sections, the author and the
+date. PDF/A is not produced: it needs embedded fonts and an ICC output intent, and
+fpdf2's built-in fonts are not embedded; shipping a TTF font and an ICC profile only
+for this was judged not worth it (the CI-SIS accepts a plain ``application/pdf``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+
+from fpdf import FPDF
+
+from segur_documents.models import BilanMedication, DocumentContext, Entretien
+
+__all__ = ["bpm_content", "entretien_content", "render_pdf"]
+
+Draw = Callable[["_Page"], None]
+
+_REPLACEMENTS = str.maketrans(
+    {"’": "'", "‘": "'", "“": '"', "”": '"', "œ": "oe", "Œ": "OE", "—": "-", "–": "-",
+     "…": "...", "€": "EUR", "\u00a0": " "}
+)
+
+
+def _latin1(text: str) -> str:
+    """Text in the core fonts' Latin-1 repertoire (French accents are kept)."""
+    return text.translate(_REPLACEMENTS).encode("latin-1", "replace").decode("latin-1")
+
+
+class _Page(FPDF):
+    def __init__(self, title: str, footer_text: str) -> None:
+        super().__init__(format="A4")
+        self._footer_text = footer_text
+        self.set_title(_latin1(title))
+        self.set_creator("segur-documents")
+        self.set_auto_page_break(auto=True, margin=18)
+        self.set_margins(18, 16, 18)
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.set_font("Helvetica", size=8)
+        self.cell(0, 6, _latin1(f"{self._footer_text} - page {self.page_no()}/{{nb}}"),
+                  align="C")
+
+    def heading(self, text: str) -> None:
+        self.ln(3)
+        self.set_font("Helvetica", "B", 12)
+        self.multi_cell(0, 7, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font("Helvetica", size=10)
+
+    def paragraph(self, text: str) -> None:
+        self.set_font("Helvetica", size=10)
+        self.multi_cell(0, 5, _latin1(text or "-"), new_x="LMARGIN", new_y="NEXT")
+
+    def field(self, label: str, value: str) -> None:
+        self.set_font("Helvetica", "B", 10)
+        self.cell(48, 5, _latin1(label))
+        self.set_font("Helvetica", size=10)
+        self.multi_cell(0, 5, _latin1(value or "-"), new_x="LMARGIN", new_y="NEXT")
+
+
+def _datamatrix(ctx: DocumentContext) -> tuple[bytes | None, str | None]:
+    """The INS datamatrix as PNG bytes, or why it is not there."""
+    if ctx.ins is None:
+        return None, None
+    try:
+        from segur_ins import datamatrix  # type: ignore[import-not-found]
+    except ImportError:
+        return None, "datamatrix INS non inséré : le module segur_ins.datamatrix est absent"
+    try:
+        payload = datamatrix.build_payload(ctx.ins, ctx.patient.identity.traits)
+        for name in ("render_png", "to_png", "png", "render"):
+            render = getattr(datamatrix, name, None)
+            if render is not None:
+                image = render(payload)
+                return (image if isinstance(image, bytes) else bytes(image)), None
+    except Exception as exc:  # a datamatrix failure must not block the document
+        return None, f"datamatrix INS non inséré : {type(exc).__name__}"
+    return None, "datamatrix INS non inséré : aucun rendu PNG dans segur_ins.datamatrix"
+
+
+def _fmt_date(value: dt.date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def render_pdf(title: str, ctx: DocumentContext, draw: Draw) -> tuple[bytes, list[str]]:
+    """Render a document's PDF; return its bytes and the warnings (datamatrix skipped)."""
+    warnings: list[str] = []
+    author = ctx.author
+    moment = ctx.effective_time.astimezone()
+    page = _Page(title, f"{ctx.structure.name} - {author.given_name} {author.family_name}")
+    page.alias_nb_pages()
+    page.add_page()
+    structure = ctx.structure
+    page.set_font("Helvetica", "B", 11)
+    page.multi_cell(120, 5, _latin1(structure.name), new_x="LMARGIN", new_y="NEXT")
+    page.set_font("Helvetica", size=9)
+    address = ", ".join([*structure.address.lines,
+                         f"{structure.address.postal_code} {structure.address.city}".strip()])
+    page.multi_cell(120, 4, _latin1(f"{address}\nFINESS {structure.finess}"
+                                    + (f" - Tél. {structure.phone}" if structure.phone else "")),
+                    new_x="LMARGIN", new_y="NEXT")
+    image, warning = _datamatrix(ctx)
+    if warning:
+        warnings.append(warning)
+    if image is not None:
+        page.image(io.BytesIO(image), x=165, y=14, w=28, h=28)
+    page.ln(6)
+    page.set_font("Helvetica", "B", 15)
+    page.multi_cell(0, 8, _latin1(title), new_x="LMARGIN", new_y="NEXT")
+
+    traits = ctx.patient.identity.traits
+    page.heading("Patient")
+    page.field("Nom de naissance", traits.birth_name)
+    page.field("Prénom(s) de naissance", " ".join(traits.first_names))
+    if traits.used_name:
+        page.field("Nom utilisé", traits.used_name)
+    if traits.used_first_name:
+        page.field("Prénom utilisé", traits.used_first_name)
+    sex = {"M": "Masculin", "F": "Féminin"}.get(str(traits.sex), "Indéterminé")
+    page.field("Sexe", sex)
+    birth = traits.birth_date
+    page.field("Date de naissance", f"{birth.day:02d}/{birth.month:02d}/{birth.year:04d}")
+    page.field("Lieu de naissance (COG)", traits.birth_place or "")
+    if ctx.ins is not None:
+        page.field("INS", f"{ctx.ins.matricule} ({ctx.ins.oid})")
+    else:
+        page.field("Identité", "non qualifiée - INS non communiqué")
+
+    draw(page)
+
+    page.heading("Auteur")
+    page.field("Pharmacien", f"{author.given_name} {author.family_name}")
+    page.field("RPPS", author.rpps)
+    page.field("Date", moment.strftime("%d/%m/%Y %H:%M"))
+    out = page.output()
+    return bytes(out), warnings
+
+
+def entretien_content(entretien: Entretien) -> Draw:
+    """The content of an entretien pharmaceutique report."""
+
+    def draw(page: _Page) -> None:
+        page.heading("Entretien pharmaceutique")
+        page.field("Date de l'entretien", _fmt_date(entretien.held_on))
+        page.field("Thème", entretien.theme)
+        if entretien.next_appointment:
+            page.field("Prochain entretien", _fmt_date(entretien.next_appointment))
+        for section in entretien.sections:
+            page.heading(section.title)
+            page.paragraph(section.body)
+
+    return draw
+
+
+def bpm_content(bilan: BilanMedication) -> Draw:
+    """The content of a bilan partagé de médication."""
+
+    def draw(page: _Page) -> None:
+        page.heading("Bilan partagé de médication")
+        page.field("Date du bilan", _fmt_date(bilan.held_on))
+        if bilan.attending_physician:
+            page.field("Médecin traitant", bilan.attending_physician)
+        page.heading("Traitements recensés")
+        if not bilan.medications:
+            page.paragraph("Aucun traitement recensé.")
+        else:
+            with page.table(col_widths=(60, 40, 40, 34), text_align="LEFT") as table:
+                header = table.row()
+                for label in ("Médicament", "Posologie", "Prescripteur", "Commentaire"):
+                    header.cell(_latin1(label))
+                for line in bilan.medications:
+                    row = table.row()
+                    label = line.label + (f" ({line.code})" if line.code else "")
+                    for value in (label, line.dosage, line.prescriber, line.comment):
+                        row.cell(_latin1(value or ""))
+        for section in bilan.sections:
+            page.heading(section.title)
+            page.paragraph(section.body)
+
+    return draw
