@@ -128,7 +128,13 @@ def _short_error(exc: BaseException) -> str:
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
     line = text[-1] if text else type(exc).__name__
     frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
-    frames = [f for f in frames if not f.filename.startswith("<")]
+    frames = [
+        f
+        for f in frames
+        if not f.filename.startswith("<")
+        and "importlib" not in f.filename
+        and f.filename != __file__
+    ]
     if frames:
         last = frames[-1]
         line += f" ({os.path.basename(last.filename)}:{last.lineno})"
@@ -238,7 +244,9 @@ def load_plugins(
     if autoload is None:
         autoload = autoload_enabled(env)
 
-    eps: list[EntryPoint] = list(entry_points(group=ENTRY_POINT_GROUP)) if autoload else []
+    eps: list[EntryPoint] = (
+        sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name) if autoload else []
+    )
     for ep in eps:
         dist = ep.dist
         record = PluginRecord(

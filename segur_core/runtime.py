@@ -212,6 +212,8 @@ class Runtime:
         self._journal: Any = None
         self._outbox: Any = None
         self._owned_host: Any = None
+        #: The object implementing the host contract (``None`` when there is none).
+        self.host_object: Any = None
         self._sandbox_list: list[Sandbox] | None = None
         self._sandboxes: dict[str, Sandbox] = {}
         self._pki: Any = None
@@ -241,6 +243,7 @@ class Runtime:
             host = self._reference_host()
             self._owned_host = host
         if host is not None:
+            self.host_object = host
             self.pm.register(host, name=HOST_PLUGIN_NAME)
             if self.trace:
                 self._instrument(host, HOST_PLUGIN_NAME, None)

@@ -1,0 +1,143 @@
+"""The ``segur`` command line.
+
+The root group is lazy: a command's module is imported only when that command runs,
+and plugins are loaded only when a command needs them, so ``segur plugins --json``
+stays close to the cost of importing click and pluggy. Plugins add commands through the
+``segur_cli_commands`` hook; their commands get the runtime with :func:`pass_runtime`
+or :func:`get_runtime`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from segur_core._version import __version__
+from segur_core.cli._state import CliState, get_runtime, get_state, pass_runtime
+
+__all__ = ["CORE_COMMANDS", "CliState", "cli", "get_runtime", "get_state", "main", "pass_runtime"]
+
+#: Command name -> module exposing a click object named ``command``.
+CORE_COMMANDS: dict[str, str] = {
+    "audit": "segur_core.cli.audit",
+    "config": "segur_core.cli.config",
+    "demo": "segur_core.cli.demo",
+    "doctor": "segur_core.cli.doctor",
+    "new-plugin": "segur_core.cli.new_plugin",
+    "outbox": "segur_core.cli.outbox",
+    "pki": "segur_core.cli.pki",
+    "plugins": "segur_core.cli.plugins",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose core commands are imported on use and whose plugin commands come
+    from the ``segur_cli_commands`` hook, asked only when a name is not a core one."""
+
+    def _core(self, name: str) -> click.Command | None:
+        module_name = CORE_COMMANDS.get(name)
+        if module_name is None or importlib.util.find_spec(module_name) is None:
+            return None
+        module = importlib.import_module(module_name)
+        command = getattr(module, "command", None)
+        if not isinstance(command, click.Command):
+            return None
+        return command
+
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        state = ctx.ensure_object(CliState)
+        if state._cli_commands is None:
+            commands: dict[str, click.Command] = {}
+            try:
+                pm, _records = state.plugin_manager()
+            except Exception as exc:
+                _fail(exc)
+            collector = click.Group("segur")
+            for impl in reversed(pm.hook.segur_cli_commands.get_hookimpls()):
+                try:
+                    impl.function(collector)
+                except Exception as exc:
+                    if state.effective_strict:
+                        raise click.ClickException(
+                            f"plugin {impl.plugin_name!r} failed to add its commands: {exc}"
+                        ) from exc
+                    logging.getLogger("segur.cli").warning(
+                        "plugin %r failed to add its commands: %s",
+                        impl.plugin_name,
+                        type(exc).__name__,
+                    )
+            for name, command in collector.commands.items():
+                if name in CORE_COMMANDS or name in commands:
+                    continue
+                commands[name] = command
+            state._cli_commands = commands
+        return state._cli_commands
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        core = [n for n, m in CORE_COMMANDS.items() if importlib.util.find_spec(m) is not None]
+        return sorted(set(core) | set(self.commands) | set(self._plugin_commands(ctx)))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name in CORE_COMMANDS:
+            return self._core(cmd_name)
+        return self._plugin_commands(ctx).get(cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:
+            from segur_core.errors import SegurError
+
+            if isinstance(exc, SegurError):
+                _fail(exc)
+            raise
+
+
+def _fail(exc: BaseException) -> Any:
+    from segur_core.errors import SegurError
+
+    if isinstance(exc, SegurError):
+        raise click.ClickException(str(exc)) from exc
+    raise exc
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="segur.toml to use (default: $SEGUR_CONFIG, then ./segur.toml, then defaults).",
+)
+@click.option("--strict", is_flag=True, help="Fail when a plugin cannot be loaded.")
+@click.version_option(__version__, prog_name="segur")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, strict: bool) -> None:
+    """segur: Ségur du numérique capabilities for pharmacy software."""
+    ctx.obj = CliState(config_path=config_path, strict=strict)
+
+
+def _setup_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("segur")
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    if os.environ.get("SEGUR_TRACE", "").strip().lower() in {"1", "true", "yes", "on"}:
+        logging.getLogger("segur.trace").setLevel(logging.INFO)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point of ``segur``."""
+    _setup_logging()
+    return cli.main(args=argv, prog_name="segur")

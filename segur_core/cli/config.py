@@ -1,0 +1,85 @@
+"""``segur config show``: the effective configuration, secrets shown as ``***``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from segur_core.cli._state import CliState
+
+__all__ = ["command", "effective_config"]
+
+
+def effective_config(state: CliState) -> dict[str, Any]:
+    """The ``[segur]`` settings and each plugin's structured config (defaults filled in),
+    redacted; tables of plugins that are not loaded are shown as written, redacted."""
+    from segur_core.config import redacted, structure_table
+
+    config = state.config()
+    _pm, records = state.plugin_manager()
+    settings = config.settings
+    result: dict[str, Any] = {
+        "segur": {
+            "config_file": str(config.path) if config.path else None,
+            "plugins": list(settings.plugins) if settings.plugins is not None else None,
+            "data_dir": str(state.data_dir()),
+            "mode": settings.mode,
+            "strict": settings.strict,
+        }
+    }
+    for record in records.values():
+        cls = record.info.config_class if record.info is not None else None
+        if record.loaded and cls is not None:
+            result[record.name] = redacted(structure_table(config, record.name, cls))
+    for name, table in config.tables.items():
+        if name not in result:
+            result[name] = redacted(dict(table))
+    return result
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def to_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """A readable TOML rendering of nested plain data (for display only)."""
+    lines: list[str] = []
+    scalars = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in data.items() if isinstance(v, dict)}
+    if prefix and (scalars or not tables):
+        lines.append(f"[{prefix}]")
+    for key, value in scalars.items():
+        if value is None:
+            lines.append(f"# {key} is not set")
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    if scalars and prefix:
+        lines.append("")
+    for key, value in tables.items():
+        lines.append(to_toml(value, f"{prefix}.{key}" if prefix else key))
+    return "\n".join(lines)
+
+
+@click.group("config")
+def command() -> None:
+    """Inspect the configuration."""
+
+
+@command.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_obj
+def show(state: CliState, as_json: bool) -> None:
+    """Print the effective configuration (secrets as ***)."""
+    data = effective_config(state)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(to_toml(data).rstrip() + "\n")

@@ -1,0 +1,72 @@
+"""``segur demo``: run the counter scenario and print its timeline."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from segur_core.cli._state import CliState
+
+__all__ = ["command"]
+
+_LEVEL_STYLE = {"error": "bold red", "warning": "yellow"}
+
+
+def _printer(console: Any) -> Any:
+    from rich.markup import escape
+
+    def show(entry: dict[str, Any]) -> None:
+        t = f"[dim]{entry.get('t', 0):7.2f}s[/dim]"
+        actor = escape(str(entry.get("actor", "")))
+        message = escape(str(entry.get("message", "")))
+        kind = entry.get("kind")
+        if kind == "step":
+            console.print(f"\n{t} [bold cyan]▶ {message}[/bold cyan] [dim]({actor})[/dim]")
+        elif kind == "summary":
+            style = "bold green" if entry.get("ok") else "bold red"
+            console.print(f"\n{t} [{style}]{message}[/{style}]")
+        else:
+            style = _LEVEL_STYLE.get(entry.get("level", ""), "")
+            body = f"[{style}]{message}[/{style}]" if style else message
+            console.print(f"{t}   [magenta]{actor:>12}[/magenta]  {body}")
+
+    return show
+
+
+@click.command("demo")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Keep every artefact (documents, messages, databases, journal) in this folder.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
+@click.pass_obj
+def command(state: CliState, out_dir: str | None, as_json: bool) -> None:
+    """Run the counter scenario with every enabled plugin against its sandbox."""
+    from segur_core.demo import run_demo
+
+    on_record = None
+    console = None
+    if not as_json:
+        from rich.console import Console
+
+        console = Console()
+        console.print("[bold]segur demo[/bold]: the counter scenario on the reference host")
+        on_record = _printer(console)
+    result = run_demo(
+        state.config(), out_dir=out_dir, strict=state.effective_strict, on_record=on_record
+    )
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str))
+    elif console is not None:
+        for step in result.steps:
+            if step["status"] != "ok" and step["title"] in {"start", "collect demo steps"}:
+                console.print(f"[bold red]{step['title']} failed:[/bold red] {step['error']}")
+        if result.out_dir:
+            console.print(f"artefacts kept in [bold]{result.out_dir}[/bold]")
+    if not result.ok:
+        raise SystemExit(1)

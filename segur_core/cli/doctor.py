@@ -1,0 +1,163 @@
+"""``segur doctor``: is this installation ready? Config, plugins, data directory,
+journal, certificate expiry, and the checks plugins contribute (endpoints reachable...)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+import click
+
+from segur_core.cli._state import CliState
+from segur_core.plugin import DoctorResult
+
+__all__ = ["command", "run_checks"]
+
+_CERT_WORDS = ("cert", "ca_bundle", "pkcs12", "p12", "truststore")
+
+
+def _certificate_sources(runtime: Any) -> list[Any]:
+    """Certificate files named in plugin configs (fields like ``client_cert``,
+    ``ca_bundle``, ``pkcs12`` with a ``*password*`` secret), and the test PKI if any."""
+    from segur_core.secrets import Secret
+
+    sources: list[Any] = []
+    for record in runtime.loaded_plugins():
+        config = runtime.plugin_config(record.name)
+        if config is None or not attrs.has(type(config)):
+            continue
+        values = {f.name: getattr(config, f.name) for f in attrs.fields(type(config))}
+        password = next(
+            (v.reveal() for k, v in values.items() if "password" in k and isinstance(v, Secret)),
+            None,
+        )
+        for name, value in values.items():
+            if not isinstance(value, str | Path) or not any(w in name for w in _CERT_WORDS):
+                continue
+            path = Path(value)
+            if not path.is_file():
+                continue
+            if path.suffix.lower() in {".p12", ".pfx"} or "pkcs12" in name or "p12" in name:
+                sources.append((path, password))
+            else:
+                sources.append(path)
+    pki = runtime.data_dir / "pki"
+    if pki.is_dir():
+        sources.extend(sorted(p for p in pki.rglob("*.pem") if "key" not in p.name))
+    return sources
+
+
+def run_checks(state: CliState) -> list[dict[str, str]]:
+    """Run every check; each result is ``{"check", "plugin", "result", "message"}``."""
+    results: list[dict[str, str]] = []
+
+    def add(check: str, result: DoctorResult, message: str, plugin: str = "segur") -> None:
+        results.append(
+            {"check": check, "plugin": plugin, "result": result.value, "message": message}
+        )
+
+    try:
+        config = state.config()
+    except Exception as exc:
+        add("config", DoctorResult.ERROR, str(exc))
+        return results
+    add("config", DoctorResult.OK, f"{config.path or 'defaults (no segur.toml)'}, mode {config.mode}")
+    try:
+        runtime = state.runtime()
+    except Exception as exc:
+        add("runtime", DoctorResult.ERROR, str(exc))
+        return results
+    for record in runtime.plugins.values():
+        if record.status == "disabled":
+            add("plugin", DoctorResult.SKIPPED, "disabled", record.name)
+        elif record.error:
+            add("plugin", DoctorResult.ERROR, record.error, record.name)
+        else:
+            add("plugin", DoctorResult.OK, f"{record.status}, {len(record.hooks)} hooks", record.name)
+    for name, health in runtime.plugin_health().items():
+        if health["failures"]:
+            add(
+                "failures",
+                DoctorResult.WARNING,
+                f"{health['failures']} contained failures, last: {health['last_error']}",
+                name,
+            )
+    data_dir = runtime.data_dir
+    writable = os.access(data_dir, os.W_OK)
+    add(
+        "data directory",
+        DoctorResult.OK if writable else DoctorResult.ERROR,
+        f"{data_dir} {'writable' if writable else 'not writable'}",
+    )
+    try:
+        report = runtime.journal.verify()
+        ok = getattr(report, "ok", report)
+        add(
+            "journal",
+            DoctorResult.OK if ok else DoctorResult.ERROR,
+            "hash chain intact" if ok else f"tampering detected: {report}",
+        )
+    except Exception as exc:
+        add("journal", DoctorResult.ERROR, f"{type(exc).__name__}: {exc}")
+    try:
+        from segur_core.tls import certificate_warnings
+    except ImportError:
+        add("certificates", DoctorResult.SKIPPED, "segur_core.tls not available")
+    else:
+        sources = _certificate_sources(runtime)
+        warnings = certificate_warnings(sources)
+        if not sources:
+            add("certificates", DoctorResult.SKIPPED, "no certificate configured")
+        elif not warnings:
+            add("certificates", DoctorResult.OK, f"{len(sources)} certificate files valid")
+        for warning in warnings:
+            serious = warning.kind in {"expired", "unreadable", "not-yet-valid"}
+            add(
+                "certificates",
+                DoctorResult.ERROR if serious else DoctorResult.WARNING,
+                str(warning),
+            )
+    try:
+        checks = runtime.doctor_checks()
+    except Exception as exc:
+        add("plugin checks", DoctorResult.ERROR, f"{type(exc).__name__}: {exc}")
+        checks = []
+    for plugin, check in checks:
+        try:
+            result, message = check.run()
+            add(check.name, DoctorResult(result), message, plugin)
+        except Exception as exc:
+            add(check.name, DoctorResult.ERROR, f"check crashed: {type(exc).__name__}", plugin)
+    return results
+
+
+_STYLE = {"ok": "green", "warning": "yellow", "error": "red", "skipped": "dim"}
+
+
+@click.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_obj
+def command(state: CliState, as_json: bool) -> None:
+    """Check the configuration, plugins, journal, certificates and endpoints."""
+    results = run_checks(state)
+    failed = any(r["result"] == "error" for r in results)
+    if as_json:
+        click.echo(json.dumps({"ok": not failed, "checks": results}, indent=2, ensure_ascii=False))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="segur doctor")
+        for column in ("check", "plugin", "result", "message"):
+            table.add_column(column)
+        for r in results:
+            style = _STYLE.get(r["result"])
+            table.add_row(
+                r["check"], r["plugin"], f"[{style}]{r['result']}[/{style}]", r["message"]
+            )
+        Console().print(table)
+    if failed:
+        raise SystemExit(1)

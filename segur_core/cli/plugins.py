@@ -1,0 +1,82 @@
+"""``segur plugins``: every installed plugin, whether it is enabled and loaded, why
+not, the hooks it implements, and the failures the runtime contained."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from segur_core.cli._state import CliState
+
+__all__ = ["command", "plugin_rows"]
+
+
+def plugin_rows(state: CliState) -> list[dict[str, Any]]:
+    """One JSON-ready row per plugin, with counters persisted by earlier runtimes."""
+    from segur_core._isolation import HealthStore
+
+    _pm, records = state.plugin_manager()
+    health = HealthStore(state.data_dir() / "runtime.sqlite").read()
+    rows = []
+    for record in records.values():
+        row = record.as_dict()
+        persisted = health.get(record.name)
+        if persisted is not None:
+            for key in ("calls", "failures"):
+                row[key] = max(row[key], persisted[key])
+            for key in ("last_error", "last_hook", "last_failure_at"):
+                row[key] = row[key] or persisted[key]
+        rows.append(row)
+    return rows
+
+
+def _status(row: dict[str, Any]) -> str:
+    status = row["status"]
+    if row["failures"]:
+        status += f", {row['failures']} contained failure" + ("s" if row["failures"] > 1 else "")
+    return status
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--strict", is_flag=True, help="Fail when a plugin cannot be loaded.")
+@click.pass_obj
+def command(state: CliState, as_json: bool, strict: bool) -> None:
+    """List installed plugins: version, distribution, status, hooks, failures."""
+    if strict:
+        state.strict = True
+    rows = plugin_rows(state)
+    if as_json:
+        click.echo(json.dumps({"plugins": rows}, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="segur plugins", show_lines=False)
+    for column in ("name", "version", "distribution", "enabled", "status", "hooks"):
+        table.add_column(column)
+    for row in rows:
+        status = _status(row)
+        style = "red" if row["error"] or row["failures"] else None
+        table.add_row(
+            row["name"],
+            row["version"] or "",
+            row["distribution"] or "",
+            "yes" if row["enabled"] else "no",
+            status,
+            ", ".join(row["hooks"]),
+            style=style,
+        )
+    console = Console()
+    console.print(table)
+    for row in rows:
+        if row["error"]:
+            console.print(f"[red]{row['name']}[/red]: {row['error']}", highlight=False)
+        if row["failures"]:
+            console.print(
+                f"[yellow]{row['name']}[/yellow]: last failure in {row['last_hook']}:"
+                f" {row['last_error']}",
+                highlight=False,
+            )

@@ -1,0 +1,207 @@
+"""``segur demo``: the counter scenario, run by every enabled plugin against its sandbox.
+
+The core opens and closes the scenario (runtime and host up; outbox drained, journal
+verified and exported, summary); plugins contribute the steps in between through
+``segur_demo_steps``, sorted by ``order``. A step that raises is shown as failed and
+the demo goes on; the result says whether every step passed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from segur_core.config import Config
+from segur_core.plugin import DemoContext, DemoStep
+
+__all__ = ["DemoResult", "run_demo"]
+
+START_ORDER = 0
+END_ORDER = 10_000
+
+
+@attrs.define
+class DemoResult:
+    """What a demo run did: its steps (title, plugin, status, seconds, error), the
+    timeline entries, and where the artefacts are (``None`` when not kept)."""
+
+    steps: list[dict[str, Any]] = attrs.Factory(list)
+    timeline: list[dict[str, Any]] = attrs.Factory(list)
+    out_dir: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(step["status"] == "ok" for step in self.steps)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "out_dir": self.out_dir,
+            "steps": self.steps,
+            "timeline": self.timeline,
+        }
+
+
+def _error_text(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def _start(context: DemoContext) -> None:
+    runtime = context.runtime
+    loaded = [r.name for r in runtime.loaded_plugins()]
+    context.record(
+        "segur",
+        f"runtime started in {runtime.config.mode} mode with {len(loaded)} plugins: "
+        + (", ".join(loaded) or "none"),
+        plugins=loaded,
+    )
+    for record in runtime.plugins.values():
+        if record.error:
+            context.record("segur", f"plugin {record.name} not loaded: {record.error}",
+                           level="warning", plugin=record.name)
+    try:
+        structure = runtime.host.structure()
+        practitioner = runtime.host.practitioner()
+    except Exception as exc:
+        context.record("host", f"host not usable: {_error_text(exc)}", level="error")
+        raise
+    context.data["structure"] = structure
+    context.data["practitioner"] = practitioner
+    context.record(
+        "host",
+        f"{type(runtime.host_object).__name__}: {structure.name} (FINESS {structure.finess}),"
+        f" pharmacist RPPS {practitioner.rpps}",
+    )
+
+
+def _end(context: DemoContext) -> None:
+    runtime = context.runtime
+    if runtime.has_outbox:
+        outbox = runtime.outbox
+        idle = outbox.run_until_idle(timeout=60)
+        counts = {str(k): v for k, v in outbox.counts().items() if v}
+        context.record(
+            "outbox",
+            "drained: " + (", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing queued")
+            + ("" if idle else " (timed out waiting for deliveries)"),
+            counts=counts,
+        )
+        if not idle:
+            raise TimeoutError("the outbox did not drain within 60 s")
+    journal = runtime.journal
+    report = journal.verify()
+    ok = bool(getattr(report, "ok", report))
+    records = journal.records() if hasattr(journal, "records") else []
+    context.record(
+        "journal",
+        f"{len(records)} audit records, hash chain {'intact' if ok else 'BROKEN'}",
+        records=len(records),
+    )
+    if records:
+        lines = "\n".join(
+            json.dumps(r.as_dict(), ensure_ascii=False, default=str) for r in records
+        )
+        context.artefact("journal.jsonl", lines + "\n")
+    if not ok:
+        raise RuntimeError("journal verification failed")
+
+
+def _run_step(context: DemoContext, step: DemoStep, result: DemoResult) -> None:
+    entry = {"order": step.order, "title": step.title, "plugin": step.plugin or "segur"}
+    context.record(entry["plugin"], step.title, kind="step", order=step.order)
+    started = time.perf_counter()
+    try:
+        step.run(context)
+    except Exception as exc:
+        entry.update(status="failed", error=_error_text(exc))
+        context.record(entry["plugin"], f"step failed: {entry['error']}", level="error",
+                       kind="step-failed", order=step.order)
+    else:
+        entry.update(status="ok", error=None)
+    entry["seconds"] = round(time.perf_counter() - started, 3)
+    result.steps.append(entry)
+
+
+def run_demo(
+    config: Config | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    strict: bool = False,
+    on_record: Callable[[dict[str, Any]], None] | None = None,
+    extra_plugins: Any = (),
+    autoload: bool | None = None,
+) -> DemoResult:
+    """Run the counter scenario; with ``out_dir`` the databases, artefacts and a JSON
+    export of the journal stay there, otherwise everything goes to a temporary folder
+    removed at the end."""
+    from segur_core.runtime import create_runtime
+
+    config = (config or Config.default()).evolve(mode="demo")
+    keep = out_dir is not None
+    directory = Path(out_dir) if keep else Path(tempfile.mkdtemp(prefix="segur-demo-"))
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    result = DemoResult(out_dir=str(directory) if keep else None)
+    clock = time.perf_counter()
+
+    def record(entry: dict[str, Any]) -> None:
+        entry.setdefault("t", round(time.perf_counter() - clock, 3))
+        if on_record is not None:
+            on_record(entry)
+
+    try:
+        runtime = create_runtime(
+            config,
+            data_dir=directory,
+            strict=strict,
+            extra_plugins=extra_plugins,
+            autoload=autoload,
+        )
+    except Exception as exc:
+        result.steps.append(
+            {"order": START_ORDER, "title": "start", "plugin": "segur", "status": "failed",
+             "error": _error_text(exc), "seconds": 0.0}
+        )
+        if not keep:
+            shutil.rmtree(directory, ignore_errors=True)
+        return result
+    try:
+        context = DemoContext(runtime=runtime, out_dir=directory, on_record=record)
+        steps = [DemoStep(START_ORDER, "Start: plugins and host", _start, plugin="segur")]
+        try:
+            steps.extend(runtime.demo_steps())
+        except Exception as exc:
+            result.steps.append(
+                {"order": START_ORDER, "title": "collect demo steps", "plugin": "segur",
+                 "status": "failed", "error": _error_text(exc), "seconds": 0.0}
+            )
+        steps.append(DemoStep(END_ORDER, "End: outbox, journal, summary", _end, plugin="segur"))
+        for step in steps:
+            _run_step(context, step, result)
+        failed = [s for s in result.steps if s["status"] != "ok"]
+        context.record(
+            "segur",
+            f"{len(result.steps) - len(failed)} of {len(result.steps)} steps passed"
+            + (f"; failed: {', '.join(s['title'] for s in failed)}" if failed else ""),
+            kind="summary",
+            ok=not failed,
+        )
+        result.timeline = context.timeline
+        if keep:
+            (directory / "timeline.json").write_text(
+                json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str),
+                encoding="utf-8",
+            )
+    finally:
+        runtime.close()
+        if not keep:
+            shutil.rmtree(directory, ignore_errors=True)
+    return result
