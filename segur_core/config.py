@@ -287,10 +287,26 @@ def _first_error(exc: BaseException, path: str) -> tuple[str, str]:
                 return _first_error(sub, sub_path)
             return sub_path, _leaf_message(sub, note.type)
         for sub in without:
+            field = _validator_field(sub)
+            if field is not None:
+                return f"{path}.{field}", _leaf_message(sub, None)
             return _first_error(sub, path)
     if isinstance(exc, KeyError):
         return f"{path}.{exc.args[0]}", "required key is missing"
     return path, _leaf_message(exc, None)
+
+
+def _validator_field(exc: BaseException) -> str | None:
+    """The field an attrs validator was checking when it raised (found in the frames of
+    the traceback: validators receive the ``attrs.Attribute``)."""
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        for value in tb.tb_frame.f_locals.values():
+            if isinstance(value, attrs.Attribute):
+                found = value.name
+        tb = tb.tb_next
+    return found
 
 
 def _leaf_message(exc: BaseException, tp: Any) -> str:

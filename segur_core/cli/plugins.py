@@ -32,6 +32,10 @@ def plugin_rows(state: CliState) -> list[dict[str, Any]]:
     return rows
 
 
+def _short(hook: str) -> str:
+    return hook.removeprefix("segur_").removeprefix("on_")
+
+
 def _status(row: dict[str, Any]) -> str:
     status = row["status"]
     if row["failures"]:
@@ -66,7 +70,7 @@ def command(state: CliState, as_json: bool, strict: bool) -> None:
             row["distribution"] or "",
             "yes" if row["enabled"] else "no",
             status,
-            ", ".join(row["hooks"]),
+            ", ".join(_short(h) for h in row["hooks"]),
             style=style,
         )
     console = Console()

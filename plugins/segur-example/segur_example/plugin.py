@@ -1,0 +1,159 @@
+"""Hook implementations of segur-example (entry point ``example`` in group ``segur``).
+
+This module is imported by ``segur plugins``: it only imports attrs and segur_core
+light modules; click is imported inside the command it builds.
+"""
+
+from __future__ import annotations
+
+import json
+import weakref
+from typing import Any
+
+from segur_core import hookimpl
+from segur_core.plugin import DemoStep, DoctorCheck, DoctorResult, PluginInfo
+from segur_example.config import ExampleConfig
+from segur_example.counting import ACTION, EventCounter, counts_from_journal
+
+NAME = "example"
+
+# One counter per runtime: a process (tests, a host) may run several runtimes.
+_counters: weakref.WeakKeyDictionary[Any, EventCounter] = weakref.WeakKeyDictionary()
+
+
+def counter(runtime: Any) -> EventCounter:
+    """The event counter of ``runtime``."""
+    found = _counters.get(runtime)
+    if found is None:
+        found = _counters.setdefault(runtime, EventCounter())
+    return found
+
+
+def _seen(runtime: Any, event: str, *, patient_id: str | None = None, **details: Any) -> None:
+    config: ExampleConfig = runtime.plugin_config(NAME)
+    if event not in config.events:
+        return
+    counter(runtime).add(event)
+    if config.journal:
+        # The patient goes in patient_id (the journal pseudonymises it in its logs),
+        # never in details or in a log message.
+        runtime.journal.record(
+            ACTION,
+            actor=f"plugin:{NAME}",
+            patient_id=patient_id,
+            details={"event": event, **details},
+        )
+
+
+# -- description and configuration ---------------------------------------------------------
+
+
+@hookimpl
+def segur_plugin_info() -> PluginInfo:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        dist_version = version("segur-example")
+    except PackageNotFoundError:  # running from a source tree
+        dist_version = "0.0.0"
+    return PluginInfo(
+        name=NAME,
+        version=dist_version,
+        summary="Counts and journals counter events (the worked example)",
+        capabilities=("example",),
+        requires_core=">=0.1,<1",
+        config_class=ExampleConfig,
+    )
+
+
+@hookimpl
+def segur_configure(config: ExampleConfig, runtime: Any) -> None:
+    counter(runtime)  # start counting from zero for this runtime
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+@hookimpl
+def on_card_read(reading: Any, runtime: Any) -> None:
+    _seen(runtime, "card_read", source=str(reading.source))
+
+
+@hookimpl
+def on_patient_identified(patient: Any, identity: Any, source: str, runtime: Any) -> None:
+    _seen(runtime, "patient_identified", patient_id=patient.id, status=str(identity.status),
+          source=source)
+
+
+@hookimpl
+def on_prescription_scanned(prescription: Any, patient: Any, runtime: Any) -> None:
+    _seen(runtime, "prescription_scanned", patient_id=patient.id if patient else None,
+          items=len(prescription.items))
+
+
+@hookimpl
+def on_document_validated(document: Any, patient: Any, runtime: Any) -> None:
+    _seen(runtime, "document_validated", patient_id=patient.id, type_code=document.type_code)
+
+
+@hookimpl
+def on_document_received(document: Any, origin: Any, runtime: Any) -> None:
+    _seen(runtime, "document_received", patient_id=document.patient_id or None,
+          channel=origin.channel)
+
+
+@hookimpl
+def on_delivery_settled(delivery: Any, runtime: Any) -> None:
+    _seen(runtime, "delivery_settled", patient_id=delivery.patient_id, kind=delivery.kind,
+          state=str(delivery.state))
+
+
+# -- contributions -------------------------------------------------------------------------
+
+
+@hookimpl
+def segur_cli_commands(cli: Any) -> None:
+    import click
+
+    @cli.group(NAME)
+    def example() -> None:
+        """The worked example plugin."""
+
+    @example.command("stats")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    def stats(as_json: bool) -> None:
+        """Events counted by segur-example on this installation (from the journal)."""
+        from segur_core.cli import get_runtime
+
+        counts = counts_from_journal(get_runtime().journal)
+        if as_json:
+            click.echo(json.dumps({"events": counts, "total": sum(counts.values())}))
+            return
+        if not counts:
+            click.echo("no event counted yet")
+        for event, n in counts.items():
+            click.echo(f"{event:<22} {n:>6}")
+
+
+def _demo_step(context: Any) -> None:
+    runtime = context.runtime
+    seen = counter(runtime).snapshot()
+    summary = ", ".join(f"{n} {event}" for event, n in seen.items()) or "no event"
+    context.record(NAME, f"events seen during the demo: {summary}", counts=seen)
+    context.artefact("example/event-counts.json", json.dumps(seen, indent=2) + "\n")
+
+
+@hookimpl
+def segur_demo_steps(runtime: Any) -> list[DemoStep]:
+    return [DemoStep(order=950, title="Example: events seen by a plugin", run=_demo_step)]
+
+
+@hookimpl
+def segur_doctor_checks(runtime: Any) -> list[DoctorCheck]:
+    def check() -> tuple[DoctorResult, str]:
+        config: ExampleConfig = runtime.plugin_config(NAME)
+        if not config.events:
+            return DoctorResult.WARNING, "no event is counted ([example] events is empty)"
+        return DoctorResult.OK, f"counting {len(config.events)} kinds of events"
+
+    return [DoctorCheck("example events", check)]
