@@ -1,0 +1,123 @@
+"""An :class:`~segur_vitale.apcv.adapter.ApcvAdapter` over HTTPS with mutual TLS (httpx).
+
+ASSUMED wire format (segur's own; the real ApCV API is not public):
+
+``POST {endpoint}/apcv/v1/identify`` with JSON ``{"mode": "qr"|"nfc", "payload": str}``
+(NFC bytes in base64), authenticated by the pharmacy's IGC-Santé structure certificate.
+``200`` → ``{"context": str, "beneficiaries": [{"rank", "birth_name", "first_names",
+"sex", "birth_date", "birth_place", "nir", "insured_nir"}]}``; ``410`` expired context,
+``404`` unknown context, ``400`` malformed payload, ``401``/``403`` refused certificate,
+``5xx`` a transient failure. Errors carry ``{"error": code, "message": text}``.
+"""
+
+from __future__ import annotations
+
+import ssl
+from typing import Any
+
+import httpx
+
+from segur_core.errors import InputError
+from segur_core.model import BirthDate, CardReading, IdentityTraits, ReadingSource
+from segur_vitale.apcv.adapter import ApcvRequest
+from segur_vitale.errors import (
+    ApcvContextExpiredError,
+    ApcvContextUnknownError,
+    ApcvError,
+    ApcvPayloadError,
+)
+
+__all__ = ["IDENTIFY_PATH", "HttpApcvAdapter", "readings_from_json"]
+
+IDENTIFY_PATH = "/apcv/v1/identify"
+
+
+def readings_from_json(data: Any) -> tuple[CardReading, ...]:
+    """The service's ``beneficiaries`` list → ``CardReading(source=APCV)`` objects."""
+    try:
+        items = data["beneficiaries"]
+        if not isinstance(items, list) or not items or len(items) > 16:
+            raise ValueError("beneficiaries must be a list of 1 to 16 entries")
+        out = []
+        for rank, item in enumerate(items, start=1):
+            traits = IdentityTraits(
+                birth_name=str(item["birth_name"]),
+                first_names=tuple(str(n) for n in item["first_names"]),
+                sex=item["sex"],
+                birth_date=BirthDate.parse(str(item["birth_date"])),
+                birth_place=item.get("birth_place"),
+            )
+            if not traits.birth_name or not traits.first_names:
+                raise ValueError("empty name")
+            out.append(CardReading(
+                source=ReadingSource.APCV, traits=traits, nir=item.get("nir"),
+                insured_nir=item.get("insured_nir"), beneficiary_rank=int(item.get("rank", rank)),
+                reader="appli carte Vitale"))
+        return tuple(out)
+    except (KeyError, TypeError, ValueError) as error:
+        raise ApcvError("the ApCV service answered an identity segur cannot read",
+                        code="bad-answer") from error
+
+
+class HttpApcvAdapter:
+    """Talks to the ApCV service at ``endpoint`` with the TLS context ``ssl_context``
+    (build it with :func:`segur_core.tls.client_context`: server CA + client cert)."""
+
+    def __init__(self, endpoint: str, ssl_context: ssl.SSLContext, *,
+                 timeout: float = 10.0) -> None:
+        if not endpoint.startswith("https://"):
+            raise InputError("the ApCV endpoint must be an https:// URL",
+                             hint="mutual TLS is mandatory; no plaintext fallback")
+        self.endpoint = endpoint.rstrip("/")
+        self._client = httpx.Client(verify=ssl_context, timeout=timeout)
+
+    def identify(self, request: ApcvRequest) -> tuple[CardReading, ...]:
+        body = {"mode": request.mode.value, "payload": request.wire_payload()}
+        try:
+            response = self._client.post(self.endpoint + IDENTIFY_PATH, json=body)
+        except httpx.TimeoutException as error:
+            raise ApcvError("the ApCV service did not answer in time", code="timeout",
+                            transient=True) from error
+        except httpx.TransportError as error:
+            raise ApcvError(f"cannot reach the ApCV service ({type(error).__name__})",
+                            code="unreachable", transient=True,
+                            hint="check the network and the TLS certificates") from error
+        if response.status_code == 200:
+            try:
+                data = response.json()
+            except ValueError as error:
+                raise ApcvError("the ApCV service answered non-JSON",
+                                code="bad-answer") from error
+            return readings_from_json(data)
+        code, message = self._error(response)
+        status = response.status_code
+        if status == 410:
+            raise ApcvContextExpiredError(message, code=code,
+                                          hint="ask the patient to show a new QR code")
+        if status == 404:
+            raise ApcvContextUnknownError(message, code=code,
+                                          hint="ask the patient to show a new QR code")
+        if status == 400:
+            raise ApcvPayloadError(f"apcv: {message} [{code}]")
+        if status in (401, 403):
+            raise ApcvError(message, code=code, transient=False,
+                            hint="check the structure certificate configured for ApCV")
+        raise ApcvError(message, code=code or str(status), transient=status >= 500)
+
+    @staticmethod
+    def _error(response: httpx.Response) -> tuple[str, str]:
+        try:
+            data = response.json()
+            return str(data.get("error", response.status_code)), str(
+                data.get("message", "request refused"))[:200]
+        except (ValueError, AttributeError):
+            return str(response.status_code), f"HTTP {response.status_code}"
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpApcvAdapter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

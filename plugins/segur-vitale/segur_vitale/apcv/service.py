@@ -1,0 +1,90 @@
+"""Wiring the ApCV adapter to a runtime: build it from the config, dispatch its reading."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from segur_core.errors import ConfigError, SegurError
+from segur_core.model import CardReading, Option, Question
+from segur_vitale.apcv.adapter import ApcvAdapter, ApcvRequest
+from segur_vitale.apcv.client import HttpApcvAdapter
+from segur_vitale.config import SANDBOX, VitaleConfig
+
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
+
+__all__ = ["CHOOSE_APCV_BENEFICIARY", "apcv_adapter", "identify_and_dispatch"]
+
+CHOOSE_APCV_BENEFICIARY = "vitale.choose-apcv-beneficiary"
+
+
+def _secret(value: object) -> str | None:
+    return value.reveal() if value is not None and hasattr(value, "reveal") else None
+
+
+def apcv_adapter(runtime: Runtime, config: VitaleConfig | None = None) -> HttpApcvAdapter:
+    """The HTTPS adapter for the configured endpoint (``"sandbox"``: the local sandbox).
+
+    Outside production, missing certificates default to the runtime's test PKI
+    (structure certificate and CA bundle).
+    """
+    config = config or runtime.plugin_config("vitale") or VitaleConfig()
+    from segur_core.tls import client_context
+
+    production = runtime.config.mode == "production"
+    if config.apcv_endpoint == SANDBOX:
+        if production:
+            raise ConfigError("the ApCV sandbox cannot be used in production",
+                              key="vitale.apcv_endpoint")
+        endpoint = runtime.sandbox("apcv").url
+    else:
+        endpoint = config.apcv_endpoint
+    pki = None if production else runtime.test_pki()
+    ca_bundle = config.apcv_ca_bundle or (pki.ca_bundle if pki else None)
+    if ca_bundle is None:
+        raise ConfigError("a CA bundle is required in production", key="vitale.apcv_ca_bundle")
+    if config.apcv_client_pkcs12 is not None:
+        context = client_context(ca_bundle=ca_bundle, pkcs12=config.apcv_client_pkcs12,
+                                 password=_secret(config.apcv_client_password))
+    elif config.apcv_client_cert is not None:
+        context = client_context(ca_bundle=ca_bundle, cert=config.apcv_client_cert,
+                                 key=config.apcv_client_key,
+                                 password=_secret(config.apcv_client_password))
+    elif pki is not None:
+        credential = pki.client("structure")
+        context = client_context(ca_bundle=ca_bundle, pkcs12=credential.p12_path,
+                                 password=credential.p12_password)
+    else:
+        raise ConfigError("a client certificate is required in production",
+                          key="vitale.apcv_client_pkcs12")
+    return HttpApcvAdapter(endpoint, context, timeout=config.apcv_timeout)
+
+
+def identify_and_dispatch(runtime: Runtime, adapter: ApcvAdapter,
+                          request: ApcvRequest) -> CardReading:
+    """Resolve ``request``, let the pharmacist pick the beneficiary when several, journal
+    the call and fire ``on_card_read``. A failure is journaled and re-raised."""
+    try:
+        readings = adapter.identify(request)
+    except SegurError as error:
+        runtime.journal.record("vitale.apcv-identify", outcome="error", service="apcv",
+                               details={"mode": request.mode.value,
+                                        "error": type(error).__name__})
+        raise
+    reading = readings[0]
+    if len(readings) > 1:
+        question = Question(
+            kind=CHOOSE_APCV_BENEFICIARY,
+            prompt="L'appli carte Vitale porte plusieurs bénéficiaires : lequel est au comptoir ?",
+            options=tuple(Option(str(r.beneficiary_rank),
+                                 f"{r.traits.birth_name} {r.traits.first_name} "
+                                 f"({r.traits.birth_date})") for r in readings),
+            default=str(readings[0].beneficiary_rank),
+        )
+        key = runtime.host.decide(question).key
+        reading = next(r for r in readings if str(r.beneficiary_rank) == key)
+    runtime.journal.record("vitale.apcv-identify", service="apcv",
+                           details={"mode": request.mode.value, "rank": reading.beneficiary_rank,
+                                    "beneficiaries": len(readings)})
+    runtime.card_read(reading)
+    return reading

@@ -1,0 +1,159 @@
+"""``segur vitale``: list readers, read a card, watch the readers."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import click
+
+__all__ = ["vitale"]
+
+
+def _config() -> Any:
+    from segur_core.cli import get_runtime
+    from segur_vitale.config import VitaleConfig
+
+    return get_runtime().plugin_config("vitale") or VitaleConfig()
+
+
+@click.group()
+def vitale() -> None:
+    """Carte Vitale and CPS readers (PC/SC), virtual cards."""
+
+
+@vitale.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def readers(as_json: bool) -> None:
+    """List the PC/SC readers and what card each holds."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from segur_core.errors import SegurError
+    from segur_vitale import pcsc
+    from segur_vitale.atr import card_kind, format_atr
+
+    config = _config()
+    try:
+        with pcsc.session() as context:
+            names = pcsc.list_readers(config.reader, context=context)
+            sc = pcsc.scard()
+            states = []
+            if names:
+                hresult, states = sc.SCardGetStatusChange(
+                    context, 0, [(n, sc.SCARD_STATE_UNAWARE) for n in names])
+                pcsc.check(hresult, "cannot read the readers' state")
+    except SegurError as error:
+        raise click.ClickException(str(error)) from error
+    rows = []
+    for name, state, atr in states:
+        present = bool(state & sc.SCARD_STATE_PRESENT)
+        rows.append({"reader": name, "card": present,
+                     "atr": format_atr(bytes(atr)) if present else None,
+                     "kind": card_kind(bytes(atr)).value if present else None})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="PC/SC readers")
+    for column in ("reader", "card", "kind", "ATR"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["reader"], "yes" if row["card"] else "no", row["kind"] or "",
+                      row["atr"] or "")
+    Console().print(table if rows else "no reader connected")
+
+
+def _reading_rows(card: Any) -> list[dict[str, Any]]:
+    from segur_core.convert import unstructure
+
+    return [unstructure(reading) for reading in card.readings()]
+
+
+@vitale.command()
+@click.option("--reader", help="Only readers whose name contains this text.")
+@click.option("--virtual", is_flag=True, help="Read the virtual demo card (no reader needed).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--dispatch", is_flag=True,
+              help="Also announce the reading to the plugins (on_card_read: INSi lookup...).")
+def read(reader: str | None, virtual: bool, as_json: bool, dispatch: bool) -> None:
+    """Read the carte Vitale in a reader and show its beneficiaries."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from segur_core.cli import get_runtime
+    from segur_core.errors import SegurError
+    from segur_vitale.reading import dispatch as dispatch_card
+    from segur_vitale.sources import open_pcsc, open_virtual
+    from segur_vitale.virtual.cards import demo_card
+    from segur_vitale.vitale import read_vitale
+
+    config = _config()
+    runtime = get_runtime()
+    virtual = virtual or config.transport == "virtual"
+    try:
+        opener = open_virtual(demo_card()) if virtual else open_pcsc(reader or config.reader)
+        with opener as source:
+            card = read_vitale(source.transport)
+        runtime.journal.record("vitale.card-read", details={
+            "via": "cli", "card_kind": card.kind.value,
+            "beneficiaries": len(card.beneficiaries)})
+        if dispatch:
+            dispatch_card(runtime, card)
+    except SegurError as error:
+        raise click.ClickException(str(error)) from error
+    rows = _reading_rows(card)
+    if as_json:
+        click.echo(json.dumps({"reader": source.description, "card_kind": card.kind.value,
+                               "beneficiaries": rows}, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"carte Vitale ({card.kind.value}) — {source.description}")
+    for column in ("rank", "nom", "prénom", "naissance", "sexe", "NIR"):
+        table.add_column(column)
+    for row in rows:
+        traits = row["traits"]
+        table.add_row(str(row["beneficiary_rank"]), traits["birth_name"],
+                      " ".join(traits["first_names"]), traits["birth_date"], traits["sex"],
+                      row["nir"] or "")
+    Console().print(table)
+
+
+@vitale.command()
+@click.option("--reader", help="Only readers whose name contains this text.")
+@click.option("--count", type=int, default=0, help="Stop after this many readings (0: never).")
+@click.option("--timeout", type=float, default=0.0, help="Stop after this many seconds.")
+def watch(reader: str | None, count: int, timeout: float) -> None:
+    """Watch the readers: read every carte Vitale inserted and announce it."""
+    from segur_core.cli import get_runtime
+    from segur_core.errors import SegurError
+    from segur_vitale.reading import CounterReader
+
+    config = _config()
+    runtime = get_runtime()
+
+    def on_reading(reading: Any) -> None:
+        click.echo(f"read: beneficiary {reading.beneficiary_rank} from {reading.reader} "
+                   f"({reading.card_kind.value}); on_card_read dispatched")
+
+    def on_event(event: Any) -> None:
+        click.echo(f"{event.kind.value}: {event.reader}")
+
+    counter = CounterReader(runtime, reader_filter=reader or config.reader,
+                            on_reading=on_reading, on_event=on_event,
+                            on_cps=lambda r, k: click.echo(f"CPS detected ({k.value}) in {r}"),
+                            on_error=lambda r, e: click.echo(f"error in {r}: {e}", err=True))
+    try:
+        counter.start()
+    except SegurError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo("watching the readers (Ctrl-C to stop)")
+    deadline = time.monotonic() + timeout if timeout else None
+    try:
+        while not count or len(counter.readings) < count:
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        counter.stop()

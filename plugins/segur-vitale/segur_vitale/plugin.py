@@ -1,0 +1,85 @@
+"""The segur-vitale plugin: hook implementations (entry point ``segur`` → ``vitale``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from segur_core import hookimpl
+from segur_core.plugin import DoctorCheck, DoctorResult, PluginInfo
+from segur_vitale import __version__
+from segur_vitale.config import VitaleConfig
+
+if TYPE_CHECKING:
+    import click
+
+    from segur_core.runtime import Runtime
+
+NAME = "vitale"
+
+
+@hookimpl
+def segur_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name=NAME,
+        version=__version__,
+        summary="carte Vitale (PC/SC), appli carte Vitale, CPS detection, manual entry",
+        capabilities=("vitale-card", "apcv", "cps-detection", "manual-entry"),
+        requires_core=">=0.1",
+        config_class=VitaleConfig,
+    )
+
+
+@hookimpl
+def segur_cli_commands(cli: click.Group) -> None:
+    from segur_vitale.cli import vitale
+
+    cli.add_command(vitale)
+
+
+@hookimpl
+def segur_sandboxes(runtime: Runtime) -> list[Any]:
+    from segur_vitale.apcv.sandbox import ApcvSandbox
+
+    return [ApcvSandbox(pki=runtime.test_pki())]
+
+
+@hookimpl
+def segur_demo_steps(runtime: Runtime) -> list[Any]:
+    from segur_vitale.demo import demo_step
+
+    return [demo_step()]
+
+
+def _check_pcscd() -> tuple[DoctorResult, str]:
+    from segur_vitale import pcsc
+
+    if not pcsc.pyscard_installed():
+        return DoctorResult.SKIPPED, "pyscard not installed (pip install 'segur-vitale[pcsc]')"
+    if not pcsc.pcsc_available():
+        return DoctorResult.WARNING, "pcscd not reachable: start the PC/SC daemon"
+    return DoctorResult.OK, "pcscd reachable"
+
+
+def _check_readers(reader_filter: str | None) -> tuple[DoctorResult, str]:
+    from segur_vitale import pcsc
+    from segur_vitale.errors import ReaderError
+
+    if not pcsc.pyscard_installed():
+        return DoctorResult.SKIPPED, "pyscard not installed"
+    try:
+        names = pcsc.list_readers(reader_filter)
+    except ReaderError as error:
+        return DoctorResult.SKIPPED, str(error)
+    if not names:
+        return DoctorResult.WARNING, "no card reader connected" + (
+            f" matching {reader_filter!r}" if reader_filter else "")
+    return DoctorResult.OK, f"{len(names)} reader(s): {', '.join(names)}"
+
+
+@hookimpl
+def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
+    config = runtime.plugin_config(NAME) or VitaleConfig()
+    return [
+        DoctorCheck("pcscd", _check_pcscd),
+        DoctorCheck("card readers", lambda: _check_readers(config.reader)),
+    ]
