@@ -236,8 +236,13 @@ def render_png(payload: str, *, scale: int = 4) -> bytes:
 
 
 def render_svg(payload: str, *, scale: int = 1) -> str:
-    """The same symbol as an SVG document (vector, for PDFs)."""
-    return _symbol(payload).to_svg(scale=scale)
+    """The same symbol as an SVG document (vector, for PDFs): no DOCTYPE, with a viewBox."""
+    svg = _DOCTYPE.sub("", _symbol(payload).to_svg(scale=scale), count=1)
+    return _SVG_SIZE.sub(r'\g<0> viewBox="0 0 \1 \2"', svg, count=1)
+
+
+_DOCTYPE = re.compile(r"<!DOCTYPE[^>]*>\s*")
+_SVG_SIZE = re.compile(r'<svg width="(\d+)" height="(\d+)"')
 
 
 def decode_image(png: bytes) -> str:

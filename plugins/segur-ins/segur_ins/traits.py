@@ -250,13 +250,18 @@ class TraitComparison:
         return trait in self.differences
 
 
-def _comparable(traits: IdentityTraits) -> tuple[str, tuple[str, ...], str | None]:
+def _or_raw(normalise, value):  # a stored value breaking the rules compares as stored
     try:
-        normalised = normalise_traits(traits)
+        return normalise(value)
     except IdentityError:
-        normalised = traits  # compare as stored: a value breaking the rules will differ
-    tokens = tuple(" ".join(normalised.first_names).split())
-    return normalised.birth_name, tokens, normalised.birth_place or None
+        return value
+
+
+def _comparable(traits: IdentityTraits) -> tuple[str, tuple[str, ...], str | None]:
+    name = _or_raw(normalise_name, traits.birth_name)
+    firsts = " ".join(_or_raw(normalise_first_name, first) for first in traits.first_names)
+    place = _or_raw(check_birth_place, traits.birth_place) if traits.birth_place else None
+    return name, tuple(firsts.split()), place
 
 
 def compare_traits(stored: IdentityTraits, found: IdentityTraits) -> TraitComparison:
