@@ -42,17 +42,22 @@ def slot(parent: etree._Element, name: str, values: Iterable[str]) -> etree._Ele
 def _localized(parent: etree._Element, tag: str, text: str) -> None:
     holder = etree.SubElement(parent, rim(tag))
     etree.SubElement(
-        holder, rim("LocalizedString"), charset="UTF8", value=text,
+        holder,
+        rim("LocalizedString"),
+        charset="UTF8",
+        value=text,
         **{"{http://www.w3.org/XML/1998/namespace}lang": "FR"},
     )
 
 
-def _classification(
-    parent: etree._Element, scheme: str, obj: str, code: Code
-) -> etree._Element:
+def _classification(parent: etree._Element, scheme: str, obj: str, code: Code) -> etree._Element:
     el = etree.SubElement(
-        parent, rim("Classification"), id=f"urn:uuid:{uuid.uuid4()}",
-        classificationScheme=scheme, classifiedObject=obj, nodeRepresentation=code.code,
+        parent,
+        rim("Classification"),
+        id=f"urn:uuid:{uuid.uuid4()}",
+        classificationScheme=scheme,
+        classifiedObject=obj,
+        nodeRepresentation=code.code,
         objectType=UUID.CLASSIFICATION,
     )
     slot(el, "codingScheme", [code.scheme])
@@ -62,8 +67,12 @@ def _classification(
 
 def _author(parent: etree._Element, scheme: str, obj: str, author: Author) -> None:
     el = etree.SubElement(
-        parent, rim("Classification"), id=f"urn:uuid:{uuid.uuid4()}",
-        classificationScheme=scheme, classifiedObject=obj, nodeRepresentation="",
+        parent,
+        rim("Classification"),
+        id=f"urn:uuid:{uuid.uuid4()}",
+        classificationScheme=scheme,
+        classifiedObject=obj,
+        nodeRepresentation="",
         objectType=UUID.CLASSIFICATION,
     )
     if author.person:
@@ -78,8 +87,12 @@ def _author(parent: etree._Element, scheme: str, obj: str, author: Author) -> No
 
 def _external_id(parent: etree._Element, scheme: str, obj: str, value: str, name: str) -> None:
     el = etree.SubElement(
-        parent, rim("ExternalIdentifier"), id=f"urn:uuid:{uuid.uuid4()}",
-        identificationScheme=scheme, registryObject=obj, value=value,
+        parent,
+        rim("ExternalIdentifier"),
+        id=f"urn:uuid:{uuid.uuid4()}",
+        identificationScheme=scheme,
+        registryObject=obj,
+        value=value,
         objectType=UUID.EXTERNAL_IDENTIFIER,
     )
     _localized(el, "Name", name)
@@ -88,8 +101,12 @@ def _external_id(parent: etree._Element, scheme: str, obj: str, value: str, name
 def document_entry_element(entry: DocumentEntry, *, object_id: str | None = None) -> etree._Element:
     """``rim:ExtrinsicObject`` for a DocumentEntry (``id`` = ``object_id`` or its entryUUID)."""
     oid = object_id or entry.entry_uuid
-    attrs = {"id": oid, "mimeType": entry.mime_type, "objectType": UUID.DOCUMENT_ENTRY,
-             "status": entry.status}
+    attrs = {
+        "id": oid,
+        "mimeType": entry.mime_type,
+        "objectType": UUID.DOCUMENT_ENTRY,
+        "status": entry.status,
+    }
     if entry.lid:
         attrs["lid"] = entry.lid
     eo = etree.Element(rim("ExtrinsicObject"), attrs)
@@ -147,8 +164,11 @@ def submission_set_element(ss: SubmissionSet) -> etree._Element:
 
 def submission_set_classification(ss: SubmissionSet) -> etree._Element:
     return etree.Element(
-        rim("Classification"), id=f"urn:uuid:{uuid.uuid4()}", classifiedObject=ss.entry_uuid,
-        classificationNode=UUID.SUBMISSION_SET, objectType=UUID.CLASSIFICATION,
+        rim("Classification"),
+        id=f"urn:uuid:{uuid.uuid4()}",
+        classifiedObject=ss.entry_uuid,
+        classificationNode=UUID.SUBMISSION_SET,
+        objectType=UUID.CLASSIFICATION,
     )
 
 
@@ -156,8 +176,12 @@ def association(
     kind: str, source: str, target: str, *, slots: Sequence[tuple[str, Sequence[str]]] = ()
 ) -> etree._Element:
     el = etree.Element(
-        rim("Association"), id=f"urn:uuid:{uuid.uuid4()}", associationType=kind,
-        sourceObject=source, targetObject=target, objectType=UUID.ASSOCIATION,
+        rim("Association"),
+        id=f"urn:uuid:{uuid.uuid4()}",
+        associationType=kind,
+        sourceObject=source,
+        targetObject=target,
+        objectType=UUID.ASSOCIATION,
     )
     for name, values in slots:
         slot(el, name, values)
@@ -298,7 +322,10 @@ def fill_status(resp: etree._Element, errors: Sequence[RegistryErrorItem]) -> No
         lst = etree.SubElement(resp, f"{{{NS['rs']}}}RegistryErrorList")
         for e in errors:
             etree.SubElement(
-                lst, f"{{{NS['rs']}}}RegistryError", errorCode=e.code, codeContext=e.context,
+                lst,
+                f"{{{NS['rs']}}}RegistryError",
+                errorCode=e.code,
+                codeContext=e.context,
                 severity=UUID.ERROR if e.severity == "error" else UUID.WARNING,
                 location=e.location,
             )

@@ -180,9 +180,7 @@ def _xcn(entity: etree._Element | None, person_path: str) -> str | None:
     person = _one(entity, person_path)
     family = _text(person, "h:name/h:family")
     given = _text(person, "h:name/h:given")
-    return (
-        f"{ident.get('extension')}^{family}^{given}^^^^^^&{OID.PS_IDNAT}&ISO^D^^^IDNPS"
-    )
+    return f"{ident.get('extension')}^{family}^{given}^^^^^^&{OID.PS_IDNAT}&ISO^D^^^IDNPS"
 
 
 def _xon(org: etree._Element | None) -> str | None:
@@ -212,8 +210,11 @@ def _format_code(root: etree._Element) -> Code:
         if template in FORMAT_BY_TEMPLATE:
             code, scheme = FORMAT_BY_TEMPLATE[template]
             return Code(code, scheme, "Note de vaccination")
-    return Code("urn:asipSante:modelesHorsProfils:2011", "1.2.250.1.213.1.1.4.2.282",
-                "Document non référencé IHE ou CI-SIS")
+    return Code(
+        "urn:asipSante:modelesHorsProfils:2011",
+        "1.2.250.1.213.1.1.4.2.282",
+        "Document non référencé IHE ou CI-SIS",
+    )
 
 
 def entry_from_cda(
@@ -255,8 +256,11 @@ def entry_from_cda(
         root,
         "h:documentationOf/h:serviceEvent/h:performer/h:assignedEntity/"
         "h:representedOrganization/h:standardIndustryClassCode",
-    ) or _code(root, "h:legalAuthenticator/h:assignedEntity/h:representedOrganization/"
-               "h:standardIndustryClassCode")
+    ) or _code(
+        root,
+        "h:legalAuthenticator/h:assignedEntity/h:representedOrganization/"
+        "h:standardIndustryClassCode",
+    )
     need(practice, "documentationOf/serviceEvent/performer/.../standardIndustryClassCode")
     ins_ids = [
         (i.get("extension"), i.get("root"))
@@ -289,7 +293,8 @@ def entry_from_cda(
             Author(
                 person=_xcn(assigned, "h:assignedPerson"),
                 institutions=tuple(
-                    x for x in [_xon(_one(author, "h:assignedAuthor/h:representedOrganization"))]
+                    x
+                    for x in [_xon(_one(author, "h:assignedAuthor/h:representedOrganization"))]
                     if x
                 ),
                 roles=(role,) if role else (),

@@ -172,9 +172,7 @@ def _parse_headers(block: bytes) -> dict[str, str]:
     return headers
 
 
-def parse_mtom(
-    content_type: str, body: bytes, *, max_parts: int = MAX_PARTS
-) -> MTOMMessage:
+def parse_mtom(content_type: str, body: bytes, *, max_parts: int = MAX_PARTS) -> MTOMMessage:
     """Parse an MTOM/XOP ``multipart/related`` message, strictly.
 
     Checks the ``type``/``start``/``start-info`` parameters, the framing (delimiters,

@@ -45,8 +45,11 @@ __all__ = [
 SAML = NS["saml"]
 HL7 = NS["hl7"]
 XSI = NS["xsi"]
-ACCESS_MODES = {"normal": "Accès normal", "bris_de_glace": "Accès en bris de glace",
-                "centre_15": "Accès par un centre de régulation médicale"}
+ACCESS_MODES = {
+    "normal": "Accès normal",
+    "bris_de_glace": "Accès en bris de glace",
+    "centre_15": "Accès par un centre de régulation médicale",
+}
 AUTH_MODES = ("DIRECTE", "INDIRECTE", "INDIRECTE_RENFORCEE")
 VIHF_VERSION = "3.0"
 #: TRE_G05 (sous-section du tableau CNOP) display names for pharmacists.
@@ -114,8 +117,8 @@ class StructureSigner:
         self.certificate = certs[0]
         self.issuer = _rfc2253(certs[0])
         #: RSA-SHA256 per the ANS example; ECDSA-SHA256 for EC keys (the test PKI).
-        self.algorithm = "ecdsa-sha256" if isinstance(self._key, ec.EllipticCurvePrivateKey) else (
-            "rsa-sha256"
+        self.algorithm = (
+            "ecdsa-sha256" if isinstance(self._key, ec.EllipticCurvePrivateKey) else ("rsa-sha256")
         )
 
     @classmethod
@@ -213,12 +216,15 @@ def build_vihf(
     )
     issuer.text = signer.issuer
     if signer.mode != "DIRECTE":
-        etree.SubElement(assertion, f"{{{NS['ds']}}}Signature", Id="placeholder",
-                         nsmap={"ds": NS["ds"]})
+        etree.SubElement(
+            assertion, f"{{{NS['ds']}}}Signature", Id="placeholder", nsmap={"ds": NS["ds"]}
+        )
     subject = etree.SubElement(assertion, _s("Subject"))
     etree.SubElement(subject, _s("NameID")).text = practitioner.idnps
     etree.SubElement(
-        assertion, _s("Conditions"), NotBefore=stamp,
+        assertion,
+        _s("Conditions"),
+        NotBefore=stamp,
         NotOnOrAfter=(now + lifetime).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     authn = etree.SubElement(assertion, _s("AuthnStatement"), AuthnInstant=stamp)
@@ -234,27 +240,49 @@ def build_vihf(
     _attribute(stmt, "Identifiant_Structure", structure.idnst)
     _attribute(stmt, "Secteur_Activite", f"{structure.activity_sector}^{OID.ACTIVITY_SECTOR}")
     _attribute(
-        stmt, "urn:oasis:names:tc:xspa:1.0:subject:subject-id",
+        stmt,
+        "urn:oasis:names:tc:xspa:1.0:subject:subject-id",
         f"{practitioner.given_name} {practitioner.family_name}",
     )
     roles = [
-        _ce("Role", practitioner.profession, OID.G15_PROFESSION, "TRE_G15-ProfessionSante",
-            PROFESSIONS.get(practitioner.profession, practitioner.profession))
+        _ce(
+            "Role",
+            practitioner.profession,
+            OID.G15_PROFESSION,
+            "TRE_G15-ProfessionSante",
+            PROFESSIONS.get(practitioner.profession, practitioner.profession),
+        )
     ]
     if practitioner.profession == "21":
         section = _cnop_section(practitioner.specialty)
-        roles.append(_ce("Role", section, OID.G05_CNOP, "TRE_G05-SousSectionTableauCNOP",
-                         CNOP_SECTIONS[section]))
+        roles.append(
+            _ce(
+                "Role",
+                section,
+                OID.G05_CNOP,
+                "TRE_G05-SousSectionTableauCNOP",
+                CNOP_SECTIONS[section],
+            )
+        )
     _attribute(stmt, "urn:oasis:names:tc:xacml:2.0:subject:role", *roles)
     _attribute(
-        stmt, "urn:oasis:names:tc:xspa:1.0:subject:purposeofuse",
-        _ce("PurposeOfUse", access_mode, OID.ACCESS_MODE, "mode acces VIHF 2.0",
-            ACCESS_MODES[access_mode]),
+        stmt,
+        "urn:oasis:names:tc:xspa:1.0:subject:purposeofuse",
+        _ce(
+            "PurposeOfUse",
+            access_mode,
+            OID.ACCESS_MODE,
+            "mode acces VIHF 2.0",
+            ACCESS_MODES[access_mode],
+        ),
     )
     _attribute(stmt, "Ressource_URN", "urn:dmp")
     if patient_ins is not None:
-        _attribute(stmt, "urn:oasis:names:tc:xacml:2.0:resource:resource-id",
-                   cx(patient_ins.matricule, patient_ins.oid))
+        _attribute(
+            stmt,
+            "urn:oasis:names:tc:xacml:2.0:resource:resource-id",
+            cx(patient_ins.matricule, patient_ins.oid),
+        )
     if lps.id:
         _attribute(stmt, "LPS_ID", lps.id)
     _attribute(stmt, "LPS_Nom", lps.name)

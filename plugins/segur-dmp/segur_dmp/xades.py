@@ -153,5 +153,3 @@ def verify_submission_signature(
         raise VIHFError("the signature manifest does not match the submitted documents")
     cert_b64 = root.findtext(f"{_ds('KeyInfo')}/{_ds('X509Data')}/{_ds('X509Certificate')}") or ""
     return x509.load_der_x509_certificate(base64.b64decode("".join(cert_b64.split())))
-
-

@@ -25,7 +25,10 @@ def parse(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> etree._Element:
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
         raise UnsafeXMLError("XML with a DTD or entities is refused")
     parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
         remove_comments=False,
     )
     try:

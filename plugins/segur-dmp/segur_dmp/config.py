@@ -1,0 +1,72 @@
+"""The ``[dmp]`` table of ``segur.toml``.
+
+Every field has a default so that the demo and the tests run without a file:
+``endpoint = "sandbox"`` means the local DMP sandbox, and outside production the
+certificates default to a structure certificate of the runtime's test PKI.
+
+.. code-block:: toml
+
+    [dmp]
+    endpoint = "https://lps2.dmp.gouv.fr/si-dmp-server/v2/services"
+    client_pkcs12 = "/etc/segur/org-auth-cli.p12"      # IGC-Santé ORG AUTH_CLI (TLS)
+    client_password = "env:DMP_AUTH_PASSWORD"
+    signing_cert = "/etc/segur/org-sign.pem"           # IGC-Santé ORG SIGN (VIHF, XAdES)
+    signing_key = "/etc/segur/org-sign.key"
+    ca_bundle = "/etc/segur/igc-sante.pem"
+    homologation_id = "…"                              # DMP homologation number
+"""
+
+# no ``from __future__ import annotations``: cattrs structures these fields from their types
+
+from pathlib import Path
+
+import attrs
+
+from segur_core.errors import ConfigError
+from segur_core.secrets import Secret
+
+__all__ = ["SANDBOX", "DMPConfig"]
+
+SANDBOX = "sandbox"
+
+
+def _positive(instance, attribute, value) -> None:
+    if value <= 0:
+        raise ConfigError(f"must be > 0, got {value}", key=f"dmp.{attribute.name}")
+
+
+def _access_mode(instance, attribute, value) -> None:
+    if value not in ("normal", "bris_de_glace", "centre_15"):
+        raise ConfigError("must be normal, bris_de_glace or centre_15", key="dmp.access_mode")
+
+
+@attrs.frozen
+class DMPConfig:
+    """Settings of the segur-dmp plugin.
+
+    ``endpoint``: base URL of the DMP services (or ``"sandbox"``); the service paths
+    are appended. ``client_*``: the TLS client certificate (ORG AUTH_CLI);
+    ``signing_cert``/``signing_key``: the VIHF and submission-set signing certificate
+    (ORG SIGN); ``ca_bundle``: the CAs of the server and signatures. ``auto_feed``:
+    queue validated documents for the DMP. ``source_id``: the LPS OID of the
+    SubmissionSet ``sourceId``.
+    """
+
+    endpoint: str = SANDBOX
+    client_pkcs12: Path | None = None
+    client_password: Secret | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    signing_cert: Path | None = None
+    signing_key: Path | None = None
+    ca_bundle: Path | None = None
+    access_mode: str = attrs.field(default="normal", validator=_access_mode)
+    auto_feed: bool = True
+    lps_name: str = "segur"
+    homologation_id: str = "SEGUR-SANDBOX"
+    source_id: str = "1.2.250.1.213.1.1.9.999"
+    registry_path: str = "/registry"
+    repository_path: str = "/repository"
+    patients_path: str = "/patients"
+    habilitations_path: str = "/habilitations"
+    timeout: float = attrs.field(default=15.0, validator=_positive)

@@ -1,0 +1,97 @@
+"""From the ``[dmp]`` configuration to a ready :class:`~segur_dmp.client.DMPClient`.
+
+``endpoint = "sandbox"`` resolves to the runtime's DMP sandbox; outside production,
+missing certificates default to a structure certificate of the runtime's test PKI
+issued for the host's structure (its subject carries the structure's national id, as
+the DMP expects). In production every certificate must be configured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from segur_core.errors import ConfigError
+from segur_core.tls import client_context
+from segur_dmp.client import DMPClient, Endpoints
+from segur_dmp.config import SANDBOX, DMPConfig
+from segur_dmp.vihf import LPS, StructureSigner
+
+__all__ = ["build_client", "resolve_endpoint", "structure_credential"]
+
+
+def resolve_endpoint(config: DMPConfig, runtime: Any) -> str:
+    if config.endpoint == SANDBOX:
+        if runtime.config.mode == "production":
+            raise ConfigError(
+                "the DMP sandbox cannot be used in production mode",
+                key="dmp.endpoint",
+                hint="set the DMP services URL",
+            )
+        return runtime.sandbox("dmp").url
+    if not config.endpoint.startswith("https://"):
+        raise ConfigError('must be an https:// URL or "sandbox"', key="dmp.endpoint")
+    return config.endpoint
+
+
+def structure_credential(pki: Any, structure: Any) -> Any:
+    """The test PKI's certificate for ``structure`` (issued on first use)."""
+    label = f"dmp-{structure.idnst}"
+    try:
+        return pki.client(label)
+    except Exception:
+        return pki.issue_client(
+            structure.name, name=label, organisation=structure.name, ou=(structure.idnst,)
+        )
+
+
+def _secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.reveal() if hasattr(value, "reveal") else str(value)
+
+
+def build_client(config: DMPConfig, runtime: Any, *, endpoint: str | None = None) -> DMPClient:
+    """A DMP client for this runtime: the host's structure and practitioner, TLS and
+    signing certificates from the config (or the test PKI outside production)."""
+    from segur_core import __version__
+
+    production = runtime.config.mode == "production"
+    structure = runtime.host.structure()
+    practitioner = runtime.host.practitioner()
+    pki = None if production else runtime.test_pki()
+    credential = structure_credential(pki, structure) if pki is not None else None
+    ca_bundle = config.ca_bundle or (pki.ca_bundle if pki else None)
+    if ca_bundle is None:
+        raise ConfigError("a CA bundle is required in production", key="dmp.ca_bundle")
+    password = _secret(config.client_password)
+    if config.client_pkcs12 is not None:
+        context = client_context(
+            ca_bundle=ca_bundle, pkcs12=config.client_pkcs12, password=password
+        )
+    elif config.client_cert is not None:
+        context = client_context(
+            ca_bundle=ca_bundle, cert=config.client_cert, key=config.client_key, password=password
+        )
+    elif credential is not None:
+        context = client_context(
+            ca_bundle=ca_bundle, cert=credential.cert_path, key=credential.key_path
+        )
+    else:
+        raise ConfigError("a client certificate is required in production", key="dmp.client_pkcs12")
+    if config.signing_cert is not None and config.signing_key is not None:
+        signer = StructureSigner.from_files(str(config.signing_key), str(config.signing_cert))
+    elif credential is not None:
+        signer = StructureSigner.from_files(str(credential.key_path), str(credential.cert_path))
+    else:
+        raise ConfigError("the VIHF signing certificate is required", key="dmp.signing_cert")
+    endpoints = Endpoints(
+        base_url=endpoint or resolve_endpoint(config, runtime),
+        registry=config.registry_path, repository=config.repository_path,
+        patients=config.patients_path, habilitations=config.habilitations_path,
+    )  # fmt: skip
+    return DMPClient(
+        endpoints=endpoints, ssl_context=context, signer=signer, structure=structure,
+        practitioner=practitioner, source_id=config.source_id, timeout=config.timeout,
+        lps=LPS(name=config.lps_name, version=__version__,
+                homologation_id=config.homologation_id),
+    )  # fmt: skip
