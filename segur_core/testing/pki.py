@@ -10,7 +10,8 @@ shaped like the ANS "IGC-Santé" one, every name clearly marked TEST:
 - an intermediate for persons ``TEST AC IGC-SANTE ELEMENTAIRE PERSONNES`` (issues a CPS-like
   personal certificate whose CN is the ``8`` + RPPS national identifier);
 - for negative tests: an expired client certificate, a not-yet-valid one, and an
-  ``INSI-AUTO`` certificate from an unrelated CA.
+  ``INSI-AUTO`` certificate from an unrelated CA, all kept under ``negative/`` (so that
+  expiry checks such as ``segur doctor`` can skip that folder).
 
 Every credential exists as PEM certificate + PEM key and as a PKCS#12 file protected by a
 password. Keys are EC P-256 so that creating the whole set takes a few tens of ms.
@@ -55,6 +56,8 @@ _TEST_ORG = "TEST SEGUR - IGC-SANTE FICTIVE"
 _MANIFEST = "pki.json"
 _P12_PASSWORD = "segur-test"
 _CURVE = ec.SECP256R1()
+#: Credentials only meant to be refused; kept in ``negative/`` so checks can skip them.
+_NEGATIVE = frozenset({"expired", "not-yet-valid", "foreign"})
 
 
 @attrs.frozen
@@ -282,7 +285,8 @@ class TestPKI:
             cert = _build(
                 subject, key, issuer, not_before=not_before, not_after=not_after, client=True
             )
-            credentials[label] = _store(directory / "clients", label, key, cert, issuer)
+            folder = "negative" if label in _NEGATIVE else "clients"
+            credentials[label] = _store(directory / folder, label, key, cert, issuer)
 
         manifest = {
             "ca_bundle": "ca-bundle.pem",
