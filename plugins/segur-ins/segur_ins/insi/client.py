@@ -10,6 +10,7 @@ is thread-safe: one client serves the batch's worker threads.
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Sequence
 
@@ -112,20 +113,24 @@ class InsiClient:
         max_connections: int = 10,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if not endpoint.startswith("https://") and transport is None:
+        if not endpoint.startswith("https://"):
             raise InsiError("INSi endpoint must be an https:// URL", code="config")
         self.endpoint = endpoint
         self.software = software
         self.cps = cps
         self.retries = retries
         self.backoff = backoff
+        if transport is None:
+            transport = httpx.HTTPTransport(
+                verify=ssl_context if ssl_context is not None else True,
+                limits=httpx.Limits(
+                    max_connections=max_connections, max_keepalive_connections=max_connections
+                ),
+                # small SOAP requests: no Nagle delay between the headers and the body
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+            )
         self._http = httpx.Client(
-            verify=ssl_context if ssl_context is not None else True,
-            timeout=httpx.Timeout(timeout, connect=connect_timeout),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout), transport=transport
         )
 
     # -- plumbing ------------------------------------------------------------------------

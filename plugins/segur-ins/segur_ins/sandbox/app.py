@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,7 +43,24 @@ def build_app(service: InsiService, technical_faults: _Countdown | None = None) 
         return Response(payload, status, media_type=_MEDIA)
 
     routes = [Route("/{path:path}", endpoint, methods=["POST"])]
-    return Starlette(routes=routes)
+    return _NoDelay(Starlette(routes=routes))
+
+
+class _NoDelay:
+    """Sets ``TCP_NODELAY`` on the connection: the server writes the response head and
+    body separately, and Nagle's algorithm with delayed ACKs would add ~40 ms to every
+    keep-alive request."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        transport = scope.get("extensions", {}).get("segur.transport")
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await self.app(scope, receive, send)
 
 
 class _Countdown:
@@ -93,6 +112,7 @@ class InsiSandbox(Sandbox):
             directory, software_ids=software_ids, trust_bundle=trust, validate=validate
         )
         self._technical = _Countdown()
+        self._on_stop: list[Any] = []
 
     @property
     def directory(self) -> Directory:
@@ -108,3 +128,15 @@ class InsiSandbox(Sandbox):
 
     def build_app(self) -> Any:
         return build_app(self.service, self._technical)
+
+    def on_stop(self, callback: Any) -> None:
+        """Call ``callback()`` before stopping (clients close their keep-alive
+        connections, so the server need not wait for them)."""
+        self._on_stop.append(callback)
+
+    def stop(self) -> None:
+        callbacks, self._on_stop = self._on_stop, []
+        for callback in callbacks:
+            with contextlib.suppress(Exception):
+                callback()
+        super().stop()

@@ -1,0 +1,178 @@
+"""``segur ins qualify --all``: qualify every patient not yet retrieved from INSi.
+
+Patients are qualified by a pool of ``concurrency`` threads sharing one INSi client
+(one keep-alive connection each), at most ``rate_limit`` requests per second. Progress
+is appended, one line per finished patient, to ``<data_dir>/ins/qualify-all.progress``
+and flushed at once, so an interrupted run (Ctrl-C, crash) resumes where it stopped;
+the file is removed when a run completes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+
+import attrs
+
+from segur_core.model import Patient
+from segur_ins import status
+from segur_ins.identification import InsService, Outcome
+
+__all__ = ["BatchSummary", "Progress", "RateLimiter", "qualify_all"]
+
+_ATTRIBUTES_BLOCKING = {"douteuse", "fictive"}
+
+
+class RateLimiter:
+    """At most ``rate`` acquisitions per second across threads (0: unlimited)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(self._next, now)
+            self._next = slot + self.interval
+        delay = slot - now
+        if delay > 0:
+            time.sleep(delay)
+
+
+class Progress:
+    """The resumable progress file of a batch run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.done: dict[str, str] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                patient_id, sep, result = line.partition("\t")
+                if sep and result:  # a torn last line is ignored
+                    self.done[patient_id] = result
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
+
+    def mark(self, patient_id: str, result: str) -> None:
+        with self._lock:
+            self.done[patient_id] = result
+            self._file.write(f"{patient_id}\t{result}\n")
+            self._file.flush()
+
+    def close(self, *, completed: bool) -> None:
+        self._file.close()
+        if completed:
+            self.path.unlink(missing_ok=True)
+
+
+@attrs.frozen
+class BatchSummary:
+    """Counts of a batch run by result (see :class:`~segur_ins.identification.Outcome`),
+    ``resumed`` patients done by an earlier interrupted run, and the duration."""
+
+    counts: dict[str, int]
+    errors: dict[str, int]
+    resumed: int
+    seconds: float
+    completed: bool
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _eligible(patient: Patient) -> bool:
+    identity = patient.identity
+    return not status.is_retrieved(identity.status) and not (
+        {str(a) for a in identity.attributes} & _ATTRIBUTES_BLOCKING
+    )
+
+
+def progress_path(data_dir: Path) -> Path:
+    return Path(data_dir) / "ins" / "qualify-all.progress"
+
+
+def qualify_all(
+    service: InsService,
+    *,
+    patients: Iterable[Patient] | None = None,
+    concurrency: int | None = None,
+    rate_limit: float | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[Outcome], None] | None = None,
+    stop: threading.Event | None = None,
+) -> BatchSummary:
+    """Qualify every eligible patient; resumable (see the module docstring).
+
+    ``on_start(total)`` is called with the number of patients to do, ``on_done`` after
+    each one; setting ``stop`` ends the run early (what Ctrl-C does), keeping progress.
+    """
+    runtime = service.runtime
+    config = service.config
+    workers = concurrency or config.concurrency
+    limiter = RateLimiter(config.rate_limit if rate_limit is None else rate_limit)
+    progress = Progress(progress_path(runtime.data_dir))
+    resumed = len(progress.done)
+    pool = [p for p in (patients if patients is not None else runtime.host.find_patients())]
+    todo = [p for p in pool if p.id not in progress.done and _eligible(p)]
+    counts: Counter[str] = Counter()
+    errors: Counter[str] = Counter()
+    if on_start is not None:
+        on_start(len(todo))
+    runtime.journal.record(
+        "ins.qualify-all", details={"phase": "start", "todo": len(todo), "resumed": resumed}
+    )
+    stop = stop or threading.Event()
+    started = time.monotonic()
+
+    def work(patient: Patient) -> Outcome:
+        limiter.acquire()
+        return service.qualify(patient, interactive=False)
+
+    completed = False
+    iterator = iter(todo)
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ins-qualify") as pool_:
+            pending: set[Future[Outcome]] = set()
+            while True:
+                while not stop.is_set() and len(pending) < workers * 2:
+                    patient = next(iterator, None)
+                    if patient is None:
+                        break
+                    pending.add(pool_.submit(work, patient))
+                if not pending:
+                    break
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    outcome = future.result()
+                    counts[outcome.result] += 1
+                    if outcome.result == "error":
+                        errors[outcome.code or "unknown"] += 1
+                    else:  # errors are retried by the next run
+                        progress.mark(outcome.patient.id, outcome.result)
+                    if on_done is not None:
+                        on_done(outcome)
+            completed = not stop.is_set()
+    finally:
+        progress.close(completed=completed and not errors)
+        runtime.journal.record(
+            "ins.qualify-all",
+            outcome="ok" if completed else "interrupted",
+            details={"phase": "end", "counts": dict(counts), "errors": dict(errors)},
+        )
+    return BatchSummary(
+        counts=dict(counts),
+        errors=dict(errors),
+        resumed=resumed,
+        seconds=time.monotonic() - started,
+        completed=completed,
+    )

@@ -1,0 +1,181 @@
+"""``segur ins``: check a NIR/NIA, qualify and verify patients with INSi.
+
+- ``segur ins check NUMBER``: parse and check a NIR/NIA (no network);
+- ``segur ins qualify PATIENT``: INSi traits search for one patient;
+- ``segur ins qualify --all``: every patient not yet retrieved (progress bar,
+  ``--concurrency``, ``--rate``; resumable after an interruption; summary table);
+- ``segur ins verify PATIENT``: re-search and compare (verification at an act).
+
+Output never shows a full identifier: matricules are masked.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import click
+
+from segur_core.cli import pass_runtime
+from segur_core.errors import SegurError
+
+__all__ = ["ins"]
+
+
+def _emit(data: dict[str, Any], as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True) if as_json else text)
+
+
+def _service(runtime: Any):
+    from segur_ins.plugin import service
+
+    return service(runtime)
+
+
+def _patient(runtime: Any, patient_id: str):
+    patient = runtime.host.get_patient(patient_id)
+    if patient is None:
+        raise click.ClickException(f"no patient {patient_id!r} in the host")
+    return patient
+
+
+@click.group("ins")
+def ins() -> None:
+    """INS identities: NIR/NIA checks, INSi qualification and verification."""
+
+
+@ins.command("check")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def check(number: str, as_json: bool) -> None:
+    """Check a NIR/NIA NUMBER (15 characters; spaces and dots ignored). No network."""
+    from segur_ins.nir import Nir, NirError
+
+    try:
+        nir = Nir.parse(number)
+    except NirError as exc:
+        _emit(
+            {"valid": False, "part": exc.part, "error": exc.message},
+            as_json,
+            f"invalid: {exc}",
+        )
+        raise SystemExit(1) from None
+    data = {
+        "valid": True,
+        "sex": str(nir.sex),
+        "birth_month": nir.birth_month,
+        "birth_place": nir.birth_place,
+        "born_abroad": nir.born_abroad,
+        "temporary": nir.temporary,
+    }
+    _emit(data, as_json, f"valid NIR/NIA (sex {nir.sex}, birthplace {nir.birth_place})")
+
+
+@ins.command("qualify")
+@click.argument("patient_id", required=False)
+@click.option("--all", "all_", is_flag=True, help="Every patient not yet retrieved from INSi.")
+@click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel INSi requests.")
+@click.option("--rate", type=click.FloatRange(0), help="Maximum requests per second (0: none).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_runtime
+def qualify(
+    runtime: Any, patient_id: str | None, all_: bool, concurrency: int | None,
+    rate: float | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Qualify PATIENT (or --all) with an INSi traits search."""
+    if all_ == bool(patient_id):
+        raise click.UsageError("give a PATIENT id or --all")
+    service = _service(runtime)
+    if all_:
+        _qualify_all(service, concurrency, rate, as_json)
+        return
+    from segur_ins.demo import mask
+
+    outcome = service.qualify(_patient(runtime, patient_id), interactive=not as_json)
+    identity = outcome.patient.identity if outcome.patient else None
+    data = {
+        "patient": patient_id,
+        "result": outcome.result,
+        "code": outcome.code,
+        "status": str(identity.status) if identity else None,
+    }
+    ins_text = mask(identity.ins.matricule) if identity and identity.ins else "-"
+    text = f"{patient_id}: {outcome.result} (status {data['status']}, INS {ins_text})"
+    _emit(data, as_json, text)
+    if outcome.result == "error":
+        raise SystemExit(2)
+
+
+def _qualify_all(service: Any, concurrency: int | None, rate: float | None, as_json: bool) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.table import Table
+
+    from segur_ins.batch import qualify_all
+
+    console = Console(stderr=as_json)
+    stop = threading.Event()
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=console, disable=as_json,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("INSi qualification", total=None)
+        try:
+            summary = qualify_all(
+                service,
+                concurrency=concurrency,
+                rate_limit=rate,
+                on_start=lambda total: bar.update(task, total=total),
+                on_done=lambda _outcome: bar.advance(task),
+                stop=stop,
+            )
+        except KeyboardInterrupt:
+            stop.set()
+            console.print("interrupted: progress kept, run the command again to resume")
+            raise SystemExit(130) from None
+    data = {
+        "counts": summary.counts,
+        "errors": summary.errors,
+        "resumed": summary.resumed,
+        "seconds": round(summary.seconds, 3),
+        "completed": summary.completed,
+    }
+    if as_json:
+        click.echo(json.dumps(data, sort_keys=True))
+        return
+    table = Table(title="INSi qualification")
+    table.add_column("result")
+    table.add_column("patients", justify="right")
+    for result, count in sorted(summary.counts.items()):
+        table.add_row(result, str(count))
+    for code, count in sorted(summary.errors.items()):
+        table.add_row(f"  error {code}", str(count))
+    if summary.resumed:
+        table.add_row("done by an earlier run", str(summary.resumed))
+    console.print(table)
+    console.print(f"{summary.total} patient(s) in {summary.seconds:.1f} s")
+
+
+@ins.command("verify")
+@click.argument("patient_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_runtime
+def verify(runtime: Any, patient_id: str, as_json: bool) -> None:
+    """Verify PATIENT's INS with INSi (re-search by traits and compare)."""
+    from segur_ins.verification import verify as run_verify
+
+    try:
+        result = run_verify(_service(runtime), _patient(runtime, patient_id))
+    except SegurError as exc:
+        raise click.ClickException(str(exc)) from None
+    data = {
+        "patient": patient_id,
+        "result": result.result,
+        "status": str(result.patient.identity.status),
+        "differences": list(result.differences),
+        "code": result.code,
+    }
+    _emit(data, as_json, f"{patient_id}: {result.result} (status {data['status']})")
+    if result.result == "mismatch":
+        raise SystemExit(3)

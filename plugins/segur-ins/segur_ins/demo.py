@@ -1,0 +1,98 @@
+"""segur-ins's steps of the counter scenario.
+
+- order 200, *Qualification INSi*: the identity read at the counter (segur-vitale's card
+  reading at order 100, or — when segur-vitale is not enabled — a manual reading of the
+  CNDA test person ADRUN ZOE) is looked up in the INSi sandbox: RECUP.
+- order 250, *Contrôle de la pièce d'identité*: the pharmacist checks the identity card
+  (high-trust document): QUAL, and the INS becomes shareable.
+
+Timeline messages show the INS masked (``2 75 12 ** *** *** 74``), never in full.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from segur_core.model import BirthDate, CardReading, IdentityTraits, ReadingSource
+from segur_core.plugin import DemoStep
+
+__all__ = ["demo_steps", "mask"]
+
+
+def mask(matricule: str) -> str:
+    """A matricule for display: sex, year and month of birth and key only."""
+    if len(matricule) != 15:
+        return "***"
+    return f"{matricule[0]} {matricule[1:3]} {matricule[3:5]} ** *** *** {matricule[13:]}"
+
+
+def _manual_reading() -> CardReading:
+    return CardReading(
+        source=ReadingSource.MANUAL,
+        traits=IdentityTraits(
+            birth_name="ADRUN",
+            first_names=("ZOE",),
+            sex="F",
+            birth_date=BirthDate(1975, 12, 31),
+            birth_place="63220",
+        ),
+    )
+
+
+def _patient_for(runtime: Any, reading: CardReading):
+    from segur_ins.traits import normalise_traits
+
+    traits = normalise_traits(reading.traits)
+    found = runtime.host.find_patients(
+        birth_name=traits.birth_name,
+        first_name=traits.first_name,
+        birth_date=str(traits.birth_date),
+    )
+    return found[-1] if found else None
+
+
+def qualify_step(ctx: Any) -> None:
+    runtime = ctx.runtime
+    reading = ctx.data.get("card_reading")
+    if reading is None:
+        reading = _manual_reading()
+        ctx.record("segur-ins", "segur-vitale not enabled: manual reading of a CNDA test person")
+        runtime.card_read(reading)  # on_card_read: segur-ins searches INSi
+        ctx.data["card_reading"] = reading
+    patient = _patient_for(runtime, reading)
+    if patient is None or patient.identity.ins is None:
+        raise RuntimeError("the identity read at the counter was not qualified by INSi")
+    ctx.data["patient"] = patient
+    ctx.record(
+        "segur-ins",
+        f"INSi (sandbox) returned INS {mask(patient.identity.ins.matricule)}: identity "
+        f"{patient.identity.status} (récupérée)",
+        patient_id=patient.id,
+        status=str(patient.identity.status),
+    )
+
+
+def document_step(ctx: Any) -> None:
+    from segur_ins.plugin import service
+
+    runtime = ctx.runtime
+    patient = ctx.data.get("patient")
+    if patient is None:
+        raise RuntimeError("no identified patient to check")
+    patient = service(runtime).check_document(patient, "CN")
+    ctx.data["patient"] = patient
+    shareable = runtime.shareable_ins(patient)
+    ctx.record(
+        "segur-ins",
+        f"pharmacist checked the identity card: identity {patient.identity.status} "
+        f"(qualifiée); INS shareable: {'yes' if shareable else 'no'}",
+        patient_id=patient.id,
+        status=str(patient.identity.status),
+    )
+
+
+def demo_steps() -> list[DemoStep]:
+    return [
+        DemoStep(200, "Qualification INSi de l'identité", qualify_step, plugin="ins"),
+        DemoStep(250, "Contrôle de la pièce d'identité (CNI)", document_step, plugin="ins"),
+    ]

@@ -1,0 +1,105 @@
+"""Hook implementations of segur-ins (entry point ``ins`` in group ``segur``).
+
+Imported by ``segur plugins``: heavy modules (httpx, lxml, signxml, starlette) are
+imported inside the hooks that need them.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from segur_core import hookimpl
+from segur_core.plugin import DemoStep, PluginInfo
+from segur_ins.config import InsConfig
+
+NAME = "ins"
+
+_services: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def service(runtime: Any):
+    """The :class:`~segur_ins.identification.InsService` of ``runtime``."""
+    found = _services.get(runtime)
+    if found is None:
+        from segur_ins.identification import InsService
+
+        found = _services.setdefault(runtime, InsService(runtime, runtime.plugin_config(NAME)))
+    return found
+
+
+@hookimpl
+def segur_plugin_info() -> PluginInfo:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        dist_version = version("segur-ins")
+    except PackageNotFoundError:  # running from a source tree
+        dist_version = "0.0.0"
+    return PluginInfo(
+        name=NAME,
+        version=dist_version,
+        summary="INS: NIR/NIA, RNIV traits and statuses, INSi qualification and verification",
+        capabilities=("ins", "insi", "ins-datamatrix"),
+        requires_core=">=0.1,<1",
+        config_class=InsConfig,
+    )
+
+
+@hookimpl
+def segur_configure(config: InsConfig, runtime: Any) -> None:
+    from segur_ins.identification import InsService
+
+    previous = _services.get(runtime)
+    if previous is not None:
+        previous.close()
+    _services[runtime] = InsService(runtime, config or InsConfig())
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+@hookimpl
+def on_card_read(reading: Any, runtime: Any) -> None:
+    service(runtime).identify(reading)
+
+
+# -- decisions -----------------------------------------------------------------------------
+
+
+@hookimpl
+def segur_shareable_ins(patient: Any, runtime: Any) -> Any:
+    from segur_ins.status import shareable_ins
+
+    return shareable_ins(patient.identity)
+
+
+@hookimpl
+def segur_ins_oid(runtime: Any) -> str | None:
+    from segur_ins.oids import oid_for_environment
+
+    return oid_for_environment(runtime.config.mode)
+
+
+# -- contributions -------------------------------------------------------------------------
+
+
+@hookimpl
+def segur_sandboxes(runtime: Any) -> list[Any]:
+    from segur_ins.sandbox import InsiSandbox
+
+    return [InsiSandbox(pki=runtime.test_pki())]
+
+
+@hookimpl
+def segur_cli_commands(cli: Any) -> None:
+    from segur_ins.cli import ins
+
+    cli.add_command(ins)
+
+
+@hookimpl
+def segur_demo_steps(runtime: Any) -> list[DemoStep]:
+    from segur_ins.demo import demo_steps
+
+    return demo_steps()
