@@ -109,13 +109,20 @@ def _organization(parent, tag: str, ctx: DocumentContext, *, setting: bool = Fal
         )
 
 
+_CIVILITIES = frozenset({"M", "MME"})
+_TITLES = frozenset({"DR", "MC", "MG", "PC", "PG", "PR"})
+
+
 def _person(parent, tag: str, who: Practitioner) -> None:
     person = el(parent, tag)
     name = el(person, "name")
     el(name, "family", who.family_name)
     el(name, "given", who.given_name)
-    if who.title:
-        el(name, "prefix", who.title)
+    title = (who.title or "").upper().rstrip(".")
+    if title in _CIVILITIES:  # JDV_J245 civilité -> prefix
+        el(name, "prefix", title)
+    elif title in _TITLES:  # JDV_J246 titre -> suffix
+        el(name, "suffix", title)
 
 
 def _assigned(parent, tag: str, who: Practitioner, ctx: DocumentContext, **kw) -> None:
@@ -291,8 +298,11 @@ def build_vaccination(vaccination: Vaccination, ctx: DocumentContext) -> BuildRe
     )
     body = el(el(root, "component"), "structuredBody")
     section = el(el(body, "component"), "section")
-    for template in ("2.16.840.1.113883.10.20.1.6", "1.3.6.1.4.1.19376.1.5.3.1.3.23",
-                     "1.2.250.1.213.1.1.2.147"):
+    for template in (
+        "2.16.840.1.113883.10.20.1.6",
+        "1.3.6.1.4.1.19376.1.5.3.1.3.23",
+        "1.2.250.1.213.1.1.2.147",
+    ):
         el(section, "templateId", root=template)
     el(section, "id", root=new_uuid())
     el(
@@ -314,8 +324,16 @@ def _vaccination_narrative(section, vac: Vaccination, ctx: DocumentContext) -> N
     text = el(section, "text")
     table = el(text, "table", border="0")
     head = el(el(table, "thead"), "tr")
-    columns = ["Date", "Vaccin", "Lot n°", "Rang", "Voie d'administration",
-               "Région d'administration", "Commentaire", "Vaccinateur"]
+    columns = [
+        "Date",
+        "Vaccin",
+        "Lot n°",
+        "Rang",
+        "Voie d'administration",
+        "Région d'administration",
+        "Commentaire",
+        "Vaccinateur",
+    ]
     for column in columns:
         el(head, "th", column)
     row = el(el(table, "tbody"), "tr")
@@ -336,39 +354,85 @@ def _vaccination_narrative(section, vac: Vaccination, ctx: DocumentContext) -> N
 
 
 def _vaccination_entry(section, vac: Vaccination, ctx: DocumentContext, day: str) -> None:
-    sbadm = el(el(section, "entry"), "substanceAdministration", classCode="SBADM",
-               moodCode="EVN", negationInd="false")
-    for template in ("2.16.840.1.113883.10.20.1.24", "1.3.6.1.4.1.19376.1.5.3.1.4.12",
-                     "1.2.250.1.213.1.1.3.45"):
+    sbadm = el(
+        el(section, "entry"),
+        "substanceAdministration",
+        classCode="SBADM",
+        moodCode="EVN",
+        negationInd="false",
+    )
+    for template in (
+        "2.16.840.1.113883.10.20.1.24",
+        "1.3.6.1.4.1.19376.1.5.3.1.4.12",
+        "1.2.250.1.213.1.1.3.45",
+    ):
         el(sbadm, "templateId", root=template)
     el(sbadm, "id", root=new_uuid())
-    el(sbadm, "code", code=vac.act, displayName=codes.ACT_CODES[vac.act],
-       codeSystem=codes.ACT_CODE, codeSystemName="ActSubstanceAdministrationImmunizationCode")
+    el(
+        sbadm,
+        "code",
+        code=vac.act,
+        displayName=codes.ACT_CODES[vac.act],
+        codeSystem=codes.ACT_CODE,
+        codeSystemName="ActSubstanceAdministrationImmunizationCode",
+    )
     el(el(sbadm, "text"), "reference", value="#vac-01")
     el(sbadm, "statusCode", code="completed")
     el(sbadm, "effectiveTime", value=day)
     if vac.route:
-        el(sbadm, "routeCode", code=vac.route, displayName=codes.ROUTES[vac.route],
-           codeSystem=codes.EDQM, codeSystemName="EDQM")
+        el(
+            sbadm,
+            "routeCode",
+            code=vac.route,
+            displayName=codes.ROUTES[vac.route],
+            codeSystem=codes.EDQM,
+            codeSystemName="EDQM",
+        )
     if vac.site:
-        site = el(sbadm, "approachSiteCode", code=vac.site,
-                  displayName=codes.APPROACH_SITES[vac.site], codeSystem=codes.SNOMED,
-                  codeSystemName="SNOMED CT")
+        site = el(
+            sbadm,
+            "approachSiteCode",
+            code=vac.site,
+            displayName=codes.APPROACH_SITES[vac.site],
+            codeSystem=codes.SNOMED,
+            codeSystemName="SNOMED CT",
+        )
         el(el(site, "originalText"), "reference", value="#vac-01-site")
     product = el(el(sbadm, "consumable", typeCode="CSM"), "manufacturedProduct")
-    for template in ("2.16.840.1.113883.10.20.1.53", "1.3.6.1.4.1.19376.1.5.3.1.4.7.2",
-                     "1.2.250.1.213.1.1.3.43"):
+    for template in (
+        "2.16.840.1.113883.10.20.1.53",
+        "1.3.6.1.4.1.19376.1.5.3.1.4.7.2",
+        "1.2.250.1.213.1.1.3.43",
+    ):
         el(product, "templateId", root=template)
     material = el(product, "manufacturedMaterial")
     vaccine = vac.vaccine
-    code = el(material, "code", code=vaccine.cis, displayName=vaccine.label,
-              codeSystem=codes.CIS, codeSystemName="CIS")
+    code = el(
+        material,
+        "code",
+        code=vaccine.cis,
+        displayName=vaccine.label,
+        codeSystem=codes.CIS,
+        codeSystemName="CIS",
+    )
     el(el(code, "originalText"), "reference", value="#vac-01")
-    el(code, "translation", code=vaccine.atc, displayName=vaccine.atc_label,
-       codeSystem=codes.ATC, codeSystemName="ATC")
+    el(
+        code,
+        "translation",
+        code=vaccine.atc,
+        displayName=vaccine.atc_label,
+        codeSystem=codes.ATC,
+        codeSystemName="ATC",
+    )
     if vaccine.cip13:
-        el(code, "translation", code=vaccine.cip13, displayName=vaccine.label,
-           codeSystem=codes.CIP, codeSystemName="CIP")
+        el(
+            code,
+            "translation",
+            code=vaccine.cip13,
+            displayName=vaccine.label,
+            codeSystem=codes.CIP,
+            codeSystemName="CIP",
+        )
     el(material, "name", vaccine.atc_label)
     el(material, "lotNumberText", vac.lot_number)
     performer = el(sbadm, "performer", typeCode="PRF")
@@ -377,22 +441,42 @@ def _vaccination_entry(section, vac: Vaccination, ctx: DocumentContext, day: str
     el(author, "time", value=cda_time(ctx.effective_time))
     _assigned(author, "assignedAuthor", ctx.author, ctx, classCode="ASSIGNED")
     if vac.dose_rank is not None:
-        obs = el(el(sbadm, "entryRelationship", typeCode="SUBJ"), "observation",
-                 classCode="OBS", moodCode="EVN")
+        obs = el(
+            el(sbadm, "entryRelationship", typeCode="SUBJ"),
+            "observation",
+            classCode="OBS",
+            moodCode="EVN",
+        )
         el(obs, "templateId", root="2.16.840.1.113883.10.20.1.46")
         el(obs, "templateId", root="1.2.250.1.213.1.1.3.82")
-        el(obs, "code", code="30973-2", displayName="Rang de la vaccination",
-           codeSystem=codes.LOINC, codeSystemName="LOINC")
+        el(
+            obs,
+            "code",
+            code="30973-2",
+            displayName="Rang de la vaccination",
+            codeSystem=codes.LOINC,
+            codeSystemName="LOINC",
+        )
         el(obs, "statusCode", code="completed")
         el(obs, "value", xsi_type="INT", value=str(vac.dose_rank))
     if vac.comment:
-        act = el(el(sbadm, "entryRelationship", typeCode="SUBJ"), "act", classCode="ACT",
-                 moodCode="EVN")
-        for template in ("2.16.840.1.113883.10.20.1.40", "1.3.6.1.4.1.19376.1.5.3.1.4.2",
-                         "1.2.250.1.213.1.1.3.32"):
+        act = el(
+            el(sbadm, "entryRelationship", typeCode="SUBJ"), "act", classCode="ACT", moodCode="EVN"
+        )
+        for template in (
+            "2.16.840.1.113883.10.20.1.40",
+            "1.3.6.1.4.1.19376.1.5.3.1.4.2",
+            "1.2.250.1.213.1.1.3.32",
+        ):
             el(act, "templateId", root=template)
-        el(act, "code", code="48767-8", displayName="Commentaire", codeSystem=codes.LOINC,
-           codeSystemName="LOINC")
+        el(
+            act,
+            "code",
+            code="48767-8",
+            displayName="Commentaire",
+            codeSystem=codes.LOINC,
+            codeSystemName="LOINC",
+        )
         text = el(act, "text")
         el(text, "reference", value="#vac-01-comment").tail = vac.comment
         el(act, "statusCode", code="completed")
@@ -405,16 +489,19 @@ N1_TEMPLATES = [(codes.TPL_HL7_FRANCE, None), (codes.TPL_CISIS, None), (codes.TP
 
 def _build_n1(kind: str, title: str, held_on, ctx: DocumentContext, render) -> BuildResult:
     warnings: list[str] = []
-    root, doc_id, set_id = _header(
-        ctx, kind, title, N1_TEMPLATES, cda_date(held_on), warnings
-    )
+    root, doc_id, set_id = _header(ctx, kind, title, N1_TEMPLATES, cda_date(held_on), warnings)
     from segur_documents.pdf import render_pdf
 
     pdf, pdf_warnings = render_pdf(title, ctx, render)
     warnings.extend(pdf_warnings)
     body = el(el(root, "component"), "nonXMLBody")
-    el(body, "text", base64.b64encode(pdf).decode("ascii"), mediaType="application/pdf",
-       representation="B64")
+    el(
+        body,
+        "text",
+        base64.b64encode(pdf).decode("ascii"),
+        mediaType="application/pdf",
+        representation="B64",
+    )
     document = _document(root, doc_id, set_id, ctx, kind, title, "text/xml")
     return BuildResult(document=document, kind=kind, warnings=tuple(warnings), pdf=pdf)
 

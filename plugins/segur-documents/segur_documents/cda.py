@@ -8,16 +8,27 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-__all__ = ["NS", "XSI", "cda_date", "cda_time", "el", "new_oid", "new_uuid", "qn", "to_bytes"]
+__all__ = [
+    "NS",
+    "PARIS",
+    "XSI",
+    "cda_date",
+    "cda_time",
+    "el",
+    "new_oid",
+    "new_uuid",
+    "qn",
+    "to_bytes",
+]
 
 NS = "urn:hl7-org:v3"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 NSMAP = {None: NS, "xsi": XSI}
 
 try:
-    _PARIS: dt.tzinfo = ZoneInfo("Europe/Paris")
+    PARIS: dt.tzinfo = ZoneInfo("Europe/Paris")
 except Exception:  # pragma: no cover - no tz database: fall back to UTC
-    _PARIS = dt.UTC
+    PARIS = dt.UTC
 
 
 def qn(tag: str) -> str:
@@ -49,7 +60,7 @@ def el(parent: etree._Element | None, tag: str, text: str | None = None, **attrs
 
 def cda_time(moment: dt.datetime) -> str:
     """A CDA TS with seconds and offset, in French local time (``20240105143000+0100``)."""
-    local = moment.astimezone(_PARIS)
+    local = moment.astimezone(PARIS)
     return local.strftime("%Y%m%d%H%M%S%z")
 
 

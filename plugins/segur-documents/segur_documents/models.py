@@ -153,8 +153,9 @@ class DocumentContext:
 
     ``ins`` is the patient's shareable INS (``runtime.shareable_ins(patient)``) or
     ``None``: the document then carries only the local identifier ``patient.id`` under
-    ``local_id_root`` (default: :func:`default_local_root` of the structure). ``set_id``/``version``/``replaces`` describe a new version of an
-    existing document (``replaces`` is the id of the previous version).
+    ``local_id_root`` (default: :func:`default_local_root` of the structure).
+    ``set_id``/``version``/``replaces`` describe a new version of an existing document
+    (``replaces`` is the id of the previous version).
     """
 
     structure: Structure
@@ -166,9 +167,7 @@ class DocumentContext:
     set_id: str | None = None
     version: int = attrs.field(default=1, validator=attrs.validators.ge(1))
     replaces: str | None = None
-    confidentiality: str = attrs.field(
-        default="N", validator=attrs.validators.in_(("N", "R", "V"))
-    )
+    confidentiality: str = attrs.field(default="N", validator=attrs.validators.in_(("N", "R", "V")))
     legal_authenticator: Practitioner | None = None
     authenticated_at: dt.datetime | None = None
 

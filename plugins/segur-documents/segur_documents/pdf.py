@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from fpdf import FPDF
 
+from segur_documents.cda import PARIS
 from segur_documents.models import BilanMedication, DocumentContext, Entretien
 
 __all__ = ["bpm_content", "entretien_content", "render_pdf"]
@@ -22,8 +23,19 @@ __all__ = ["bpm_content", "entretien_content", "render_pdf"]
 Draw = Callable[["_Page"], None]
 
 _REPLACEMENTS = str.maketrans(
-    {"’": "'", "‘": "'", "“": '"', "”": '"', "œ": "oe", "Œ": "OE", "—": "-", "–": "-",
-     "…": "...", "€": "EUR", "\u00a0": " "}
+    {
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u0153": "oe",
+        "\u0152": "OE",
+        "\u2014": "-",
+        "\u2013": "-",
+        "\u2026": "...",
+        "\u20ac": "EUR",
+        "\u00a0": " ",
+    }
 )
 
 
@@ -44,8 +56,7 @@ class _Page(FPDF):
     def footer(self) -> None:
         self.set_y(-14)
         self.set_font("Helvetica", size=8)
-        self.cell(0, 6, _latin1(f"{self._footer_text} - page {self.page_no()}/{{nb}}"),
-                  align="C")
+        self.cell(0, 6, _latin1(f"{self._footer_text} - page {self.page_no()}/{{nb}}"), align="C")
 
     def heading(self, text: str) -> None:
         self.ln(3)
@@ -59,7 +70,7 @@ class _Page(FPDF):
 
     def field(self, label: str, value: str) -> None:
         self.set_font("Helvetica", "B", 10)
-        self.cell(48, 5, _latin1(label))
+        self.cell(52, 5, _latin1(label))
         self.set_font("Helvetica", size=10)
         self.multi_cell(0, 5, _latin1(value or "-"), new_x="LMARGIN", new_y="NEXT")
 
@@ -92,7 +103,7 @@ def render_pdf(title: str, ctx: DocumentContext, draw: Draw) -> tuple[bytes, lis
     """Render a document's PDF; return its bytes and the warnings (datamatrix skipped)."""
     warnings: list[str] = []
     author = ctx.author
-    moment = ctx.effective_time.astimezone()
+    moment = ctx.effective_time.astimezone(PARIS)
     page = _Page(title, f"{ctx.structure.name} - {author.given_name} {author.family_name}")
     page.alias_nb_pages()
     page.add_page()
@@ -100,16 +111,31 @@ def render_pdf(title: str, ctx: DocumentContext, draw: Draw) -> tuple[bytes, lis
     page.set_font("Helvetica", "B", 11)
     page.multi_cell(120, 5, _latin1(structure.name), new_x="LMARGIN", new_y="NEXT")
     page.set_font("Helvetica", size=9)
-    address = ", ".join([*structure.address.lines,
-                         f"{structure.address.postal_code} {structure.address.city}".strip()])
-    page.multi_cell(120, 4, _latin1(f"{address}\nFINESS {structure.finess}"
-                                    + (f" - Tél. {structure.phone}" if structure.phone else "")),
-                    new_x="LMARGIN", new_y="NEXT")
+    address = ", ".join(
+        [
+            *structure.address.lines,
+            f"{structure.address.postal_code} {structure.address.city}".strip(),
+        ]
+    )
+    page.multi_cell(
+        120,
+        4,
+        _latin1(
+            f"{address}\nFINESS {structure.finess}"
+            + (f" - Tél. {structure.phone}" if structure.phone else "")
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     image, warning = _datamatrix(ctx)
     if warning:
         warnings.append(warning)
     if image is not None:
-        page.image(io.BytesIO(image), x=165, y=14, w=28, h=28)
+        page.image(io.BytesIO(image), x=167, y=12, w=25, h=25)
+        page.set_xy(167, 37)
+        page.set_font("Helvetica", size=7)
+        page.cell(25, 3, "INS", align="C")
+        page.set_y(max(page.get_y(), 42))
     page.ln(6)
     page.set_font("Helvetica", "B", 15)
     page.multi_cell(0, 8, _latin1(title), new_x="LMARGIN", new_y="NEXT")

@@ -65,7 +65,8 @@ def find_kit(configured: str | os.PathLike | None = None) -> Path | None:
             return candidate.resolve()
     if configured:
         raise ConfigError(
-            f"no CI-SIS test kit at {configured}", key="documents.kit_path",
+            f"no CI-SIS test kit at {configured}",
+            key="documents.kit_path",
             hint="point it at a TestContenuCDA-3-0 folder",
         )
     return None
@@ -145,15 +146,23 @@ def fix_kit(work: Path) -> None:
     # no namespace anywhere: the schematron looks up unprefixed valueSet/conceptList/concept
     root = etree.Element("valueSets")
     value_set = etree.SubElement(
-        root, "valueSet", id=_J07, name="JDV_J07_XdsTypeCode_CISIS",
-        displayName="JDV_J07_XdsTypeCode_CISIS", statusCode="final",
+        root,
+        "valueSet",
+        id=_J07,
+        name="JDV_J07_XdsTypeCode_CISIS",
+        displayName="JDV_J07_XdsTypeCode_CISIS",
+        statusCode="final",
     )
     concepts = etree.SubElement(value_set, "conceptList")
     for concept in source.iterfind(f".//{{{_SVS}}}ValueSet[@id='{_J07}']//{{{_SVS}}}Concept"):
         etree.SubElement(
-            concepts, "concept", code=concept.get("code", ""),
+            concepts,
+            "concept",
+            code=concept.get("code", ""),
             codeSystem=concept.get("codeSystem", ""),
-            displayName=concept.get("displayName", ""), level="0", type="L",
+            displayName=concept.get("displayName", ""),
+            level="0",
+            type="L",
         )
     if not len(concepts):
         raise ConfigError("the kit's JDV_J07 value set has no concept", key="documents.kit_path")

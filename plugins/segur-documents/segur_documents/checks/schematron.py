@@ -81,14 +81,17 @@ def schematrons_for(root: etree._Element) -> tuple[str, ...]:
 
 def parse_svrl(svrl: bytes, source: str = "") -> list[ValidationIssue]:
     """The failed asserts and successful reports of an SVRL report, as issues."""
-    root = etree.fromstring(svrl, etree.XMLParser(resolve_entities=False, no_network=True,
-                                                  huge_tree=True))
+    root = etree.fromstring(
+        svrl, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    )
     issues: list[ValidationIssue] = []
     for node in root.iter(f"{{{SVRL}}}failed-assert", f"{{{SVRL}}}successful-report"):
         text = node.findtext(f"{{{SVRL}}}text") or ""
         role = (node.get("role") or "error").lower()
-        severity = "error" if role in ("error", "fatal", "") else (
-            "warning" if role in ("warning", "warn") else "info"
+        severity = (
+            "error"
+            if role in ("error", "fatal", "")
+            else ("warning" if role in ("warning", "warn") else "info")
         )
         issues.append(
             ValidationIssue(
@@ -140,8 +143,8 @@ class SchematronRunner:
             started = time.perf_counter()
             try:
                 path = self._generated_xslt(sch)
-                executable = _proc().new_xslt30_processor().compile_stylesheet(
-                    stylesheet_file=str(path)
+                executable = (
+                    _proc().new_xslt30_processor().compile_stylesheet(stylesheet_file=str(path))
                 )
             except DocumentError:
                 raise
@@ -154,7 +157,7 @@ class SchematronRunner:
             _executables[key] = executable
             return executable
 
-    def warm_up(self, schematrons=PROFILE_SCHEMATRONS + (VAC_NOTE_SCHEMATRON,)) -> None:
+    def warm_up(self, schematrons=(*PROFILE_SCHEMATRONS, VAC_NOTE_SCHEMATRON)) -> None:
         """Compile the given schematrons now (the first compilation takes ~20 s)."""
         for sch in schematrons:
             self.executable(sch)
@@ -170,10 +173,13 @@ class SchematronRunner:
                     node = proc.parse_xml(xml_text=xml.decode("utf-8"))
                     svrl = executable.transform_to_string(xdm_node=node)
                 except Exception as exc:
-                    issues.append(ValidationIssue(
-                        f"le schématron n'a pas pu s'exécuter : {exc}", source=sch,
-                        rule="engine",
-                    ))
+                    issues.append(
+                        ValidationIssue(
+                            f"le schématron n'a pas pu s'exécuter : {exc}",
+                            source=sch,
+                            rule="engine",
+                        )
+                    )
                     continue
             issues.extend(parse_svrl((svrl or "").encode("utf-8"), source=sch))
         return issues

@@ -89,8 +89,10 @@ class Validator:
         if not self.use_schematron:
             skipped.append("schématrons officiels non exécutés (désactivés)")
         elif self.kit is None:
-            skipped.append("schématrons officiels non exécutés : kit CI-SIS introuvable "
-                           "(documents.kit_path ou SEGUR_CISIS_KIT)")
+            skipped.append(
+                "schématrons officiels non exécutés : kit CI-SIS introuvable "
+                "(documents.kit_path ou SEGUR_CISIS_KIT)"
+            )
         elif self.schematrons is None:
             skipped.append("schématrons officiels non exécutés : saxonche n'est pas installé")
         return skipped
@@ -102,7 +104,8 @@ class Validator:
         except UnsafeXMLError as exc:
             return ValidationReport(
                 [ValidationIssue(str(exc), location="/", source="xml", rule="parse")],
-                ["xml"], self._skipped(),
+                ["xml"],
+                self._skipped(),
             )
         checks = ["xml", "structure"]
         issues = structural_issues(root)

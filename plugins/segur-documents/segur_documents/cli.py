@@ -1,0 +1,251 @@
+"""``segur cda``: validate, show and create CDA documents from the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import click
+
+__all__ = ["cda"]
+
+KINDS = ("vaccination", "entretien", "bpm")
+
+
+def _config(kit: str | None, no_schematron: bool):
+    from segur_documents.config import DocumentsConfig
+
+    config = DocumentsConfig()
+    try:
+        from segur_core.cli import get_state
+        from segur_core.config import structure_table
+
+        config = structure_table(get_state().config(), "documents", DocumentsConfig)
+    except Exception:  # no segur.toml or no [documents] table: defaults
+        pass
+    import attrs
+
+    changes: dict[str, object] = {}
+    if kit:
+        changes["kit_path"] = kit
+    if no_schematron:
+        changes["schematron"] = False
+    return attrs.evolve(config, **changes) if changes else config
+
+
+@click.group("cda")
+def cda() -> None:
+    """CI-SIS CDA R2 documents: validate, show, create."""
+
+
+@cda.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+@click.option("--kit", type=click.Path(file_okay=False), help="TestContenuCDA kit folder.")
+@click.option("--no-schematron", is_flag=True, help="Skip the official schematrons (fast).")
+def validate(files: tuple[str, ...], as_json: bool, kit: str | None, no_schematron: bool) -> None:
+    """Check CDA FILES against the kit's XSD and official schematrons (exit 1 if invalid)."""
+    from segur_documents.service import validator_for
+
+    validator = validator_for(_config(kit, no_schematron))
+    results = {}
+    for name in files:
+        results[name] = validator.validate(Path(name).read_bytes())
+    if as_json:
+        click.echo(
+            json.dumps(
+                {name: r.as_dict() for name, r in results.items()}, ensure_ascii=False, indent=2
+            )
+        )
+    else:
+        for name, report in results.items():
+            status = "VALID" if report.valid else "INVALID"
+            click.echo(
+                f"{name}: {status} ({len(report.errors)} error(s), "
+                f"{len(report.issues) - len(report.errors)} warning(s))"
+            )
+            click.echo("  checks: " + ", ".join(report.checks))
+            for skipped in report.skipped:
+                click.echo(f"  skipped: {skipped}")
+            for issue in report.issues:
+                click.echo(f"  [{issue.severity}] {issue.source}: {issue.message}")
+                if issue.location:
+                    click.echo(f"      at {issue.location}")
+    if not all(r.valid for r in results.values()):
+        sys.exit(1)
+
+
+@cda.command("show")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def show(file: str) -> None:
+    """Summarise a CDA FILE (type, patient, author, organisation, body)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from segur_documents.reader import read_cda
+
+    doc = read_cda(Path(file).read_bytes())
+    table = Table(title=doc.title or file, show_header=False)
+    table.add_column("", style="bold")
+    table.add_column("")
+    patient = doc.patient
+    traits = patient.traits if patient else None
+    author = doc.authors[0] if doc.authors else None
+    org = doc.organization
+    rows = [
+        ("Document id", doc.id),
+        ("Set id / version", f"{doc.set_id} / {doc.version}"),
+        ("Type", f"{doc.type.code} {doc.type.display or ''}" if doc.type else "-"),
+        ("Date", doc.effective_time or "-"),
+        (
+            "Level",
+            f"{doc.level} ({doc.body_kind}{', ' + doc.media_type if doc.media_type else ''})",
+        ),
+        ("Templates", ", ".join(doc.templates)),
+        (
+            "Patient INS",
+            f"{patient.ins.matricule} ({patient.ins.oid})"
+            if patient and patient.ins
+            else "none (local identifiers only)",
+        ),
+        (
+            "Patient",
+            f"{traits.birth_name} {' '.join(traits.first_names)}, {traits.sex}, "
+            f"born {traits.birth_date}"
+            if traits
+            else "-",
+        ),
+        (
+            "Author",
+            f"{author.given_name or ''} {author.family_name or ''} "
+            f"({author.profession.display if author.profession else '-'})"
+            if author
+            else "-",
+        ),
+        ("Organisation", f"{org.name} ({org.id})" if org else "-"),
+        ("Replaces", doc.replaces or "-"),
+        ("Sections", ", ".join(doc.sections) or "-"),
+        (
+            "Attachments",
+            ", ".join(f"{a.media_type} {len(a.data)} bytes" for a in doc.attachments) or "-",
+        ),
+    ]
+    for label, value in rows:
+        table.add_row(label, str(value))
+    Console().print(table)
+
+
+def _prompt_content(kind: str):
+    from segur_documents.models import (
+        BilanMedication,
+        Entretien,
+        MedicationLine,
+        TextSection,
+        Vaccination,
+        Vaccine,
+    )
+
+    today = dt.date.today()
+
+    def date(label: str) -> dt.date:
+        return dt.date.fromisoformat(click.prompt(label, default=today.isoformat()))
+
+    if kind == "vaccination":
+        vaccine = Vaccine(
+            cis=click.prompt("CIS code"),
+            label=click.prompt("Vaccine label"),
+            atc=click.prompt("ATC code"),
+            atc_label=click.prompt("ATC label"),
+            cip13=click.prompt("CIP13 (empty: none)", default="", show_default=False) or None,
+        )
+        rank = click.prompt("Dose rank (0: unknown)", type=int, default=0)
+        return Vaccination(
+            vaccine=vaccine,
+            lot_number=click.prompt("Lot number"),
+            administered_on=date("Date (YYYY-MM-DD)"),
+            act=click.prompt(
+                "Act", type=click.Choice(["INITIMMUNIZ", "BOOSTER", "IMMUNIZ"]), default="IMMUNIZ"
+            ),
+            dose_rank=rank or None,
+            route=click.prompt("Route EDQM code (empty: none)", default="", show_default=False)
+            or None,
+            site=click.prompt("Site SNOMED CT code (empty: none)", default="", show_default=False)
+            or None,
+        )
+    sections = []
+    while True:
+        title = click.prompt("Section title (empty: done)", default="", show_default=False)
+        if not title:
+            break
+        sections.append(TextSection(title, click.prompt("Text")))
+    if kind == "entretien":
+        return Entretien(
+            held_on=date("Date (YYYY-MM-DD)"), theme=click.prompt("Theme"), sections=sections
+        )
+    medications = []
+    while True:
+        label = click.prompt("Medication (empty: done)", default="", show_default=False)
+        if not label:
+            break
+        medications.append(MedicationLine(label, dosage=click.prompt("Dosage", default="")))
+    return BilanMedication(
+        held_on=date("Date (YYYY-MM-DD)"), medications=medications, sections=sections
+    )
+
+
+@cda.command("new")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--patient", "patient_id", help="The host's patient id.")
+@click.option(
+    "--from-json",
+    "json_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Content as JSON (the fields of Vaccination, Entretien or BilanMedication).",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Where to write the CDA XML.")
+@click.option(
+    "--validate/--draft",
+    "do_validate",
+    default=False,
+    help="Validate (legally authenticate) the document after building it.",
+)
+def new(
+    kind: str, patient_id: str | None, json_file: str | None, out: str | None, do_validate: bool
+) -> None:
+    """Create a document of KIND for a patient, interactively or from a JSON file."""
+    from segur_core.cli import get_runtime
+    from segur_core.convert import structure
+    from segur_core.errors import DocumentError
+    from segur_documents.models import BilanMedication, Entretien, Vaccination
+    from segur_documents.service import DocumentService
+
+    runtime = get_runtime()
+    patient_id = patient_id or click.prompt("Patient id")
+    patient = runtime.host.get_patient(patient_id)
+    if patient is None:
+        raise click.ClickException(f"no patient {patient_id!r} in the host")
+    cls = {"vaccination": Vaccination, "entretien": Entretien, "bpm": BilanMedication}[kind]
+    if json_file:
+        try:
+            content = structure(json.loads(Path(json_file).read_text(encoding="utf-8")), cls)
+        except Exception as exc:
+            raise click.ClickException(f"{json_file}: not a valid {cls.__name__}: {exc}") from None
+    else:
+        content = _prompt_content(kind)
+    service = DocumentService(runtime)
+    result = service.draft(patient, content)
+    document = result.document
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if do_validate:
+        try:
+            document = service.validate(document, patient)
+        except DocumentError as exc:
+            for issue in exc.issues:
+                click.echo(f"  [{issue.severity}] {issue.message} at {issue.location}", err=True)
+            raise click.ClickException(str(exc)) from None
+    target = Path(out or f"{kind}-{document.version}.xml")
+    target.write_bytes(document.content)
+    click.echo(f"{document.status}: {document.title} -> {target} (id {document.id})")

@@ -1,0 +1,80 @@
+"""The segur-documents plugin: hook implementations (entry point ``documents``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from segur_core import hookimpl
+from segur_core.plugin import DemoStep, DoctorCheck, DoctorResult, PluginInfo
+
+if TYPE_CHECKING:
+    import click
+
+    from segur_core.runtime import Runtime
+
+NAME = "documents"
+
+
+@hookimpl
+def segur_plugin_info() -> PluginInfo:
+    from segur_documents import __version__
+    from segur_documents.config import DocumentsConfig
+
+    return PluginInfo(
+        name=NAME,
+        version=__version__,
+        summary="CI-SIS CDA R2 documents: note de vaccination, entretien pharmaceutique, "
+        "bilan partagé de médication; XSD and official schematron checks; reading CDA",
+        capabilities=("cda.build", "cda.validate", "cda.read"),
+        requires_core=">=0.1",
+        config_class=DocumentsConfig,
+    )
+
+
+@hookimpl
+def segur_cli_commands(cli: click.Group) -> None:
+    from segur_documents.cli import cda
+
+    cli.add_command(cda)
+
+
+@hookimpl
+def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
+    def kit() -> tuple[DoctorResult, str]:
+        from segur_documents.checks.kit import find_kit
+
+        config = runtime.plugin_config(NAME)
+        try:
+            path = find_kit(config.kit_path)
+        except Exception as exc:
+            return DoctorResult.ERROR, str(exc)
+        if path is None:
+            return (
+                DoctorResult.WARNING,
+                "CI-SIS test kit not found: only the plugin's structural checks run "
+                "(set documents.kit_path or SEGUR_CISIS_KIT)",
+            )
+        return DoctorResult.OK, f"CI-SIS test kit at {path}"
+
+    def saxon() -> tuple[DoctorResult, str]:
+        from segur_documents.checks.schematron import saxon_available
+
+        if saxon_available():
+            return DoctorResult.OK, "saxonche importable: official schematrons can run"
+        return DoctorResult.WARNING, "saxonche not installed: official schematrons are skipped"
+
+    return [DoctorCheck("documents: CI-SIS kit", kit), DoctorCheck("documents: saxonche", saxon)]
+
+
+@hookimpl
+def segur_demo_steps(runtime: Runtime) -> list[DemoStep]:
+    from segur_documents.demo import run_demo_step
+
+    return [
+        DemoStep(
+            order=400,
+            title="Documents: vaccination, entretien, bilan de médication",
+            run=run_demo_step,
+            plugin=NAME,
+        )
+    ]
