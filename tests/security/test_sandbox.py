@@ -125,7 +125,7 @@ def test_injected_errors_are_seeded(pki: TestPKI, sandbox: EchoSandbox) -> None:
         sandbox.faults._random.seed(42)
         sandbox.faults.fail(0.5, status=502)
         with _client(pki, pki.client("insi-auto")) as client:
-            return [client.get(f"{sandbox.url}/whoami").status_code for _ in range(20)]
+            return [client.get(f"{sandbox.url}/whoami").status_code for _ in range(12)]
 
     first = run()
     assert set(first) == {200, 502}
