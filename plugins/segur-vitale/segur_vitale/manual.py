@@ -15,7 +15,7 @@ from segur_core.model import BirthDate, CardReading, IdentityTraits, ReadingSour
 
 __all__ = ["manual_reading"]
 
-_NIR = re.compile(r"^\d{6}[0-9AB]\d{8}$")
+_NIR = re.compile(r"^[0-9]{6}[0-9AB][0-9]{8}$")
 _PLACE = re.compile(r"^[0-9AB]{5}$")
 
 

@@ -50,7 +50,7 @@ TAG_BENEFICIARY = 0x65
 TAG_NAME, TAG_FIRST_NAME, TAG_BIRTH_DATE = 0x80, 0x81, 0x82
 TAG_NATIONALITY, TAG_NIR = 0x90, 0x93
 
-_NIR = re.compile(r"^\d{6}[0-9AB]\d{8}$")
+_NIR = re.compile(r"^[0-9]{6}[0-9AB][0-9]{8}$")
 _MAX_BENEFICIARIES = 16
 
 
@@ -141,7 +141,7 @@ def parse_birth_date(raw: bytes) -> BirthDate:
     """``YYYYMMDD`` ASCII → :class:`BirthDate`; a month or day that is not a calendar
     value ("date lunaire") becomes ``00`` (unknown). [UNCERTAIN] rule."""
     text = raw.decode("latin-1").strip()
-    if not re.fullmatch(r"\d{8}", text):
+    if not re.fullmatch(r"[0-9]{8}", text):
         raise CardDataError("birth date is not 8 digits (YYYYMMDD)")
     year, month, day = int(text[:4]), int(text[4:6]), int(text[6:])
     if not 1800 <= year < 2200:
