@@ -36,13 +36,6 @@ def _short(hook: str) -> str:
     return hook.removeprefix("segur_").removeprefix("on_")
 
 
-def _status(row: dict[str, Any]) -> str:
-    status = row["status"]
-    if row["failures"]:
-        status += f", {row['failures']} contained failure" + ("s" if row["failures"] > 1 else "")
-    return status
-
-
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.option("--strict", is_flag=True, help="Fail when a plugin cannot be loaded.")
@@ -59,10 +52,10 @@ def command(state: CliState, as_json: bool, strict: bool) -> None:
     from rich.table import Table
 
     table = Table(title="segur plugins", show_lines=False)
-    for column in ("name", "version", "distribution", "enabled", "status", "hooks"):
-        table.add_column(column)
+    for column in ("name", "version", "distribution", "enabled", "status", "failures", "hooks"):
+        table.add_column(column, no_wrap=True)
     for row in rows:
-        status = _status(row)
+        status = row["status"]
         style = "red" if row["error"] or row["failures"] else None
         table.add_row(
             row["name"],
@@ -70,17 +63,23 @@ def command(state: CliState, as_json: bool, strict: bool) -> None:
             row["distribution"] or "",
             "yes" if row["enabled"] else "no",
             status,
-            ", ".join(_short(h) for h in row["hooks"]),
+            f"{row['failures']}/{row['calls']}" if row["calls"] else "",
+            str(len(row["hooks"])) if row["hooks"] else "",
             style=style,
         )
     console = Console()
     console.print(table)
     for row in rows:
+        if row["hooks"]:
+            hooks = ", ".join(_short(h) for h in row["hooks"])
+            console.print(f"[bold]{row['name']}[/bold] hooks: {hooks}", highlight=False)
+    for row in rows:
         if row["error"]:
             console.print(f"[red]{row['name']}[/red]: {row['error']}", highlight=False)
         if row["failures"]:
             console.print(
-                f"[yellow]{row['name']}[/yellow]: last failure in {row['last_hook']}:"
+                f"[yellow]{row['name']}[/yellow]: {row['failures']} contained failures"
+                f" in {row['calls']} calls, last in {row['last_hook']}:"
                 f" {row['last_error']}",
                 highlight=False,
             )
