@@ -1,0 +1,118 @@
+"""Hook implementations of segur-dmp (entry point ``dmp`` in group ``segur``).
+
+Imported by ``segur plugins``: heavy modules (httpx, signxml, the sandbox) are imported
+inside the hooks that need them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from segur_core import hookimpl
+from segur_core.plugin import DemoStep, DoctorCheck, DoctorResult, PluginInfo, Recipient
+from segur_dmp.config import DMPConfig
+
+NAME = "dmp"
+
+
+@hookimpl
+def segur_plugin_info() -> PluginInfo:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        dist_version = version("segur-dmp")
+    except PackageNotFoundError:  # running from a source tree
+        dist_version = "0.0.0"
+    return PluginInfo(
+        name=NAME,
+        version=dist_version,
+        summary="DMP: access check, automatic feed, consultation, masking (XDS.b, VIHF)",
+        capabilities=("dmp", "dmp.feed", "dmp.consultation"),
+        requires_core=">=0.1,<1",
+        config_class=DMPConfig,
+    )
+
+
+@hookimpl
+def on_document_validated(document: Any, patient: Any, runtime: Any) -> None:
+    """Queue the validated document for the DMP (idempotent on its unique id)."""
+    config: DMPConfig = runtime.plugin_config(NAME)
+    if not config.auto_feed:
+        return
+    from segur_dmp.errors import AccessRefused
+    from segur_dmp.service import service_for
+
+    try:
+        service_for(runtime).enqueue(document, patient)
+    except AccessRefused as exc:  # no qualified INS: the document stays local
+        runtime.journal.record(
+            "dmp.feed-skipped",
+            outcome="refused",
+            service="dmp",
+            patient_id=patient.id,
+            actor=f"plugin:{NAME}",
+            details={"document": document.id, "reason": exc.status},
+        )
+
+
+@hookimpl
+def on_delivery_settled(delivery: Any, runtime: Any) -> None:
+    from segur_dmp.service import FEED_KIND, service_for
+
+    if delivery.kind == FEED_KIND:
+        service_for(runtime).settled(delivery)
+
+
+@hookimpl
+def segur_outbox_senders(runtime: Any) -> dict[str, Any]:
+    from segur_dmp.service import FEED_KIND, service_for
+
+    return {FEED_KIND: service_for(runtime).send}
+
+
+@hookimpl
+def segur_sandboxes(runtime: Any) -> list[Any]:
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:  # the "sandbox" extra is not installed
+        return []
+    from segur_dmp.sandbox import DMPSandbox
+
+    return [DMPSandbox(pki=runtime.test_pki(), db_path=runtime.data_dir / "dmp-sandbox.sqlite")]
+
+
+@hookimpl
+def segur_recipients(document: Any, patient: Any, runtime: Any) -> list[Recipient]:
+    if runtime.shareable_ins(patient) is None:
+        return []
+    return [Recipient("dmp", "dmp", label="DMP (Mon Espace Santé)", default=True)]
+
+
+@hookimpl
+def segur_cli_commands(cli: Any) -> None:
+    from segur_dmp.cli import dmp
+
+    cli.add_command(dmp)
+
+
+@hookimpl
+def segur_demo_steps(runtime: Any) -> list[DemoStep]:
+    from segur_dmp.demo import run_demo_step
+
+    return [DemoStep(order=500, title="DMP: feed and list back", run=run_demo_step, plugin=NAME)]
+
+
+@hookimpl
+def segur_doctor_checks(runtime: Any) -> list[DoctorCheck]:
+    def endpoint() -> tuple[DoctorResult, str]:
+        config: DMPConfig = runtime.plugin_config(NAME)
+        if config.endpoint == "sandbox":
+            return DoctorResult.OK, "DMP endpoint: the local sandbox"
+        if not config.endpoint.startswith("https://"):
+            return DoctorResult.ERROR, "dmp.endpoint must be an https:// URL"
+        if config.signing_cert is None:
+            return DoctorResult.WARNING, "dmp.signing_cert is not set (VIHF signing)"
+        return DoctorResult.OK, f"DMP endpoint: {config.endpoint}"
+
+    return [DoctorCheck("dmp: configuration", endpoint)]
