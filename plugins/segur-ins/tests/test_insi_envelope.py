@@ -134,7 +134,8 @@ def test_cps_request_with_signed_assertion_validates(schemas, pki):
     assertion = build_ps_assertion(
         PSAssertionData(holder_id="810000000009", billing_id="750000010"), signer
     )
-    envelope = build_envelope(traits_query(CNDA_PERSONS[0].traits()), SOFTWARE, assertions=[assertion])
+    query = traits_query(CNDA_PERSONS[0].traits())
+    envelope = build_envelope(query, SOFTWARE, assertions=[assertion])
     root = _validate(schemas, envelope.content)
     saml = root.find(".//wsse:Security/saml:Assertion", NS)
     assert saml.find("saml:Subject/saml:NameID", NS).get("NameQualifier") == "CPS"
