@@ -73,9 +73,12 @@ def xds_time(value: str | dt.datetime) -> str:
     digits, offset = match.groups()
     if offset and len(digits) >= 12:
         padded = digits.ljust(14, "0")
-        moment = dt.datetime.strptime(padded, "%Y%m%d%H%M%S").replace(
-            tzinfo=dt.datetime.strptime(offset, "%z").tzinfo
-        )
+        try:
+            moment = dt.datetime.strptime(padded, "%Y%m%d%H%M%S").replace(
+                tzinfo=dt.datetime.strptime(offset, "%z").tzinfo
+            )
+        except ValueError:
+            raise DocumentError(f"time {value[:30]!r} is not a valid date") from None
         return moment.astimezone(dt.UTC).strftime("%Y%m%d%H%M%S")[: len(digits)]
     return digits
 
