@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from segur_vitale import apdu
 from segur_vitale.apdu import Command, Response, exchange
 from segur_vitale.errors import CardProtocolError, StatusWordError, TruncatedResponseError
@@ -17,7 +16,7 @@ def test_reference_sequence_bytes():
     assert apdu.select_aid(apdu.AID_VITALE).to_bytes() == bytes.fromhex(
         "00A404000BD250000002564954414C45")
     assert apdu.get_response(0x1C).to_bytes() == bytes.fromhex("00C000001C")
-    assert apdu.AID_VITALE_MF == bytes.fromhex("D25000000 24D465F564954414C45".replace(" ", ""))
+    assert bytes.fromhex("D25000000 24D465F564954414C45".replace(" ", "")) == apdu.AID_VITALE_MF
 
 
 def test_response_parse_and_check():

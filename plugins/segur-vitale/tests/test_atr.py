@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from segur_core.model import CardKind
-
 from segur_vitale.atr import ATR_CPS_3, ATR_CPS_4, ATR_VITALE_1, ATR_VITALE_2, card_kind, check_atr
 from segur_vitale.errors import CardProtocolError
+
+from segur_core.model import CardKind
 
 
 def _atr(text: str) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from segur_vitale.errors import TLVError
 from segur_vitale.tlv import TLV, encode, encode_length, parse
 

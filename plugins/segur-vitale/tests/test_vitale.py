@@ -7,9 +7,6 @@ import datetime as dt
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from segur_core.errors import CardError
-from segur_core.model import BirthDate, CardKind, ReadingSource, Sex
-
 from segur_vitale.errors import (
     CardDataError,
     CardProtocolError,
@@ -31,6 +28,9 @@ from segur_vitale.virtual import (
     family_card,
 )
 from segur_vitale.vitale import parse_birth_date, parse_holders, parse_nirs, read_vitale
+
+from segur_core.errors import CardError
+from segur_core.model import BirthDate, CardKind, ReadingSource, Sex
 
 
 def test_reads_the_demo_card_with_the_reference_sequence():

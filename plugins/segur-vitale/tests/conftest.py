@@ -1,0 +1,98 @@
+"""Fixtures of the segur-vitale tests: runtimes with the plugin, and the real PC/SC stack.
+
+``pcsc_stack`` (session) makes sure pcscd runs with the vsmartcard vpcd driver: it uses a
+running pcscd, or starts ``pcscd --foreground`` itself and stops it at the end. It skips
+with the reason when pyscard, pcscd or vpcd are not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from segur_core.model import Answer, Question
+
+VPCD_READER = "Virtual PCD 00 00"
+_VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
+
+
+@pytest.fixture
+def vitale_runtime(make_segur_runtime, tmp_path):
+    """A runtime with segur-vitale registered and a host whose pharmacist picks per
+    ``choices`` (a list of option keys, consumed in order; default: the question's default)."""
+    from segur_vitale import plugin
+
+    from hostspecs.reference import ReferenceHost
+
+    choices: list[str] = []
+    questions: list[Question] = []
+
+    def decide(question: Question) -> Answer:
+        questions.append(question)
+        return Answer(choices.pop(0) if choices else question.default, decided_by="test")
+
+    host = ReferenceHost(tmp_path / "host.sqlite", decide=decide)
+    runtime = make_segur_runtime(extra_plugins=[("vitale", plugin)], host=host)
+    runtime.test_choices = choices
+    runtime.test_questions = questions
+    yield runtime
+    host.close()
+
+
+def _pcscd_binary() -> str | None:
+    return shutil.which("pcscd") or next(
+        (p for p in ("/usr/sbin/pcscd", "/sbin/pcscd") if os.access(p, os.X_OK)), None)
+
+
+@pytest.fixture(scope="session")
+def pcsc_stack() -> Iterator[None]:
+    """pcscd running with the vpcd reader visible (started here when needed)."""
+    from segur_vitale import pcsc
+
+    if not pcsc.pyscard_installed():
+        pytest.skip("pyscard is not installed (install the segur-vitale[pcsc] extra)")
+    binary = _pcscd_binary()
+    if binary is None:
+        pytest.skip("pcscd is not installed (Debian package pcscd)")
+    if not _VPCD_DRIVER.exists():
+        pytest.skip("the vsmartcard vpcd driver is not installed (Debian package vsmartcard-vpcd)")
+    process = None
+    if not pcsc.pcsc_available():
+        if os.geteuid() != 0 and not os.access("/run/pcscd", os.W_OK):
+            pytest.skip("pcscd is not running and this user cannot start it")
+        process = subprocess.Popen([binary, "--foreground"], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, start_new_session=True)
+    context = None
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                context = pcsc.establish_context()  # also keeps an --auto-exit pcscd alive
+                if VPCD_READER in pcsc.list_readers(context=context):
+                    break
+            except pcsc.ReaderError:
+                pass
+            if process is not None and process.poll() is not None:
+                err = process.stderr.read().decode(errors="replace")[-500:]
+                pytest.fail(f"pcscd exited with {process.returncode}: {err}")
+            if time.monotonic() > deadline:
+                pytest.skip(f"pcscd runs but the reader {VPCD_READER!r} did not appear")
+            time.sleep(0.2)
+        yield
+    finally:
+        if context is not None:
+            pcsc.release_context(context)
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            process.stderr.close()

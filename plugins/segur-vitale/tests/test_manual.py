@@ -1,0 +1,43 @@
+"""Manual entry of the traits."""
+
+from __future__ import annotations
+
+import pytest
+from segur_vitale.manual import manual_reading
+
+from segur_core.errors import IdentityError
+from segur_core.model import BirthDate, ReadingSource, Sex
+
+
+def test_manual_reading():
+    reading = manual_reading(birth_name="ADRUN", first_names="ZOE MARIE", sex="F",
+                             birth_date="1975-12-31", birth_place="63220",
+                             nir="2 75 12 63 220 749 74")
+    assert reading.source is ReadingSource.MANUAL and not reading.high_trust
+    assert reading.traits.first_names == ("ZOE", "MARIE")
+    assert reading.traits.sex is Sex.FEMALE
+    assert reading.traits.birth_date == BirthDate(1975, 12, 31)
+    assert reading.nir == "275126322074974"
+
+
+def test_partial_date_and_no_nir():
+    reading = manual_reading(birth_name="X", first_names=["Y"], sex=Sex.UNKNOWN,
+                             birth_date=BirthDate(1950))
+    assert reading.nir is None and reading.traits.birth_date.is_partial
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("birth_name", " ", "birth name"),
+    ("first_names", "", "first name"),
+    ("sex", "X", "sex"),
+    ("birth_date", "31/12/1975", "birth date"),
+    ("birth_date", "1975-02-30", "birth date"),
+    ("birth_place", "6322", "birth place"),
+    ("nir", "27512632207497", "NIR"),
+])
+def test_bad_traits(field, value, message):
+    traits = dict(birth_name="ADRUN", first_names="ZOE", sex="F", birth_date="1975-12-31")
+    traits[field] = value
+    with pytest.raises(IdentityError, match=message) as info:
+        manual_reading(**traits)
+    assert "ADRUN" not in str(info.value)
