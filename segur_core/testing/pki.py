@@ -25,6 +25,7 @@ import datetime as dt
 import ipaddress
 import json
 import os
+import threading
 from pathlib import Path
 
 import attrs
@@ -58,6 +59,8 @@ _P12_PASSWORD = "segur-test"
 _CURVE = ec.SECP256R1()
 #: Credentials only meant to be refused; kept in ``negative/`` so checks can skip them.
 _NEGATIVE = frozenset({"expired", "not-yet-valid", "foreign"})
+#: Serialises :meth:`TestPKI.issue_client` (it rewrites the manifest).
+_ISSUE_LOCK = threading.Lock()
 
 
 @attrs.frozen
@@ -193,7 +196,11 @@ class TestPKI:
         directory = Path(directory)
         now = _aware(now)
         if (directory / _MANIFEST).exists():
-            return cls.load(directory, now=now)
+            pki = cls.load(directory, now=now)
+            server = x509.load_pem_x509_certificate(pki.server_cert.read_bytes())
+            if server.not_valid_before_utc <= now < server.not_valid_after_utc:
+                return pki
+            # an old demo folder whose certificates ran out: make a fresh hierarchy
         return cls._generate(directory, now)
 
     @classmethod
@@ -297,7 +304,7 @@ class TestPKI:
                 name: _credential_entry(directory, cred) for name, cred in credentials.items()
             },
         }
-        (directory / _MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _write_manifest(directory, manifest)
         return cls.load(directory, now=now)
 
     # -- accessors --------------------------------------------------------------------------
@@ -347,18 +354,36 @@ class TestPKI:
         authority = _Issuer(ca_cert, ca_key)
         start = _aware(not_before) if not_before else self.now - dt.timedelta(days=1)
         end = _aware(not_after) if not_after else start + dt.timedelta(days=730)
+        label = name or _slug(cn)
+        if not label or label.startswith(".") or any(sep in label for sep in "/\\\0"):
+            raise TLSConfigError(f"invalid test credential name {label!r}")
+        with _ISSUE_LOCK:
+            return self._issue(
+                label, cn, authority=authority, ou=ou, org=organisation, start=start, end=end
+            )
+
+    def _issue(
+        self,
+        label: str,
+        cn: str,
+        *,
+        authority: _Issuer,
+        ou: tuple[str, ...],
+        org: str,
+        start: dt.datetime,
+        end: dt.datetime,
+    ) -> Credential:
         key = ec.generate_private_key(_CURVE)
         cert = _build(
-            _name(cn, ou=ou, org=organisation), key, authority,
-            not_before=start, not_after=end, client=True,
+            _name(cn, ou=ou, org=org), key, authority, not_before=start, not_after=end,
+            client=True,
         )  # fmt: skip
-        label = name or _slug(cn)
         credential = _store(self.directory / "clients", label, key, cert, authority)
         self.credentials[label] = credential
         manifest_path = self.directory / _MANIFEST
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         manifest["credentials"][label] = _credential_entry(self.directory, credential)
-        manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _write_manifest(self.directory, manifest)
         return credential
 
     def files(self) -> list[tuple[str, str, Path]]:
@@ -386,6 +411,13 @@ def _aware(moment: dt.datetime | None) -> dt.datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
     return moment
+
+
+def _write_manifest(directory: Path, manifest: dict[str, object]) -> None:
+    """Replace the manifest atomically (it is what marks the PKI as complete)."""
+    temporary = directory / f".{_MANIFEST}.tmp"
+    temporary.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    os.replace(temporary, directory / _MANIFEST)
 
 
 def _slug(text: str) -> str:

@@ -127,3 +127,18 @@ def test_issue_client_with_custom_validity(tmp_path: Path) -> None:
 def test_unknown_credential_is_a_typed_error(pki: TestPKI) -> None:
     with pytest.raises(TLSConfigError, match="known credentials"):
         pki.client("nope")
+
+
+def test_issue_client_refuses_path_like_names(pki: TestPKI) -> None:
+    for bad in ("../evil", "a/b", ".hidden"):
+        with pytest.raises(TLSConfigError, match="invalid"):
+            pki.issue_client("X", name=bad)
+
+
+def test_expired_hierarchy_is_regenerated(tmp_path: Path) -> None:
+    old = TestPKI.create(tmp_path, now=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    old_bundle = old.ca_bundle.read_bytes()
+    fresh = TestPKI.create(tmp_path)
+    assert fresh.ca_bundle.read_bytes() != old_bundle
+    server = _cert(fresh.server_cert)
+    assert server.not_valid_after_utc > dt.datetime.now(dt.UTC)
