@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -189,10 +190,8 @@ def test_holder_repr_hides_identity():
 @given(st.binary(max_size=200))
 def test_file_parsers_only_raise_card_errors(data):
     for parser in (parse_holders, parse_nirs):
-        try:
+        with contextlib.suppress(CardError):
             parser(data)
-        except CardError:
-            pass
 
 
 holders = st.builds(
@@ -201,7 +200,8 @@ holders = st.builds(
                        max_size=40),
     first_name=st.text(st.characters(min_codepoint=65, max_codepoint=90), min_size=1,
                        max_size=40),
-    birth_date=st.dates(dt.date(1800, 1, 1), dt.date(2199, 12, 31)).map(lambda d: d.strftime("%Y%m%d")),
+    birth_date=st.dates(dt.date(1800, 1, 1), dt.date(2199, 12, 31)).map(
+        lambda d: d.strftime("%Y%m%d")),
     nir=st.from_regex(r"\A[12][0-9]{5}[0-9AB][0-9]{8}\Z"),
 )
 

@@ -1,0 +1,173 @@
+"""The whole real PC/SC stack: pcscd + the vsmartcard vpcd driver + pyscard → virtual card.
+
+``pcsc_stack`` (conftest) starts pcscd when it is not running and skips with the reason
+when pyscard, pcscd or vsmartcard-vpcd are missing.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from segur_core.model import CardKind
+from segur_core.testing.recorder import HookRecorder
+
+from segur_vitale import pcsc
+from segur_vitale.errors import (
+    CardAbsentError,
+    CardRemovedError,
+    ReaderUnavailableError,
+    UnsupportedCardError,
+)
+from segur_vitale.monitor import CardMonitor, EventKind
+from segur_vitale.reading import CounterReader
+from segur_vitale.sources import VPCD_READER, open_pcsc, open_virtual
+from segur_vitale.transport import PcscTransport
+from segur_vitale.virtual import DEMO_CARDHOLDER, VpcdCard, cps_card, demo_card, family_card
+from segur_vitale.vitale import read_vitale
+
+pytestmark = [pytest.mark.pcsc, pytest.mark.usefixtures("pcsc_stack")]
+
+
+@pytest.fixture
+def vpcd():
+    """Insert virtual cards in the vpcd reader; every card is removed at the end."""
+    inserted: list[VpcdCard] = []
+
+    def insert(card, *, wait=True):
+        vpcd_card = VpcdCard(card).insert(timeout=5)
+        inserted.append(vpcd_card)
+        if wait:
+            assert pcsc.wait_for_card(VPCD_READER, timeout=5), "the card did not show up"
+        return vpcd_card
+
+    yield insert
+    for vpcd_card in inserted:
+        vpcd_card.remove()
+    pcsc.wait_for_card(VPCD_READER, timeout=5, present=False)
+
+
+def test_reader_listing():
+    readers = pcsc.list_readers()
+    assert VPCD_READER in readers
+    assert pcsc.list_readers("virtual pcd 00 00") == [VPCD_READER]
+    assert pcsc.list_readers("no such reader") == []
+
+
+def test_read_through_pcscd(vpcd):
+    vpcd_card = vpcd(family_card())
+    with PcscTransport(VPCD_READER) as transport:
+        assert transport.protocol == "T=0"  # the Vitale ATR offers T=0 only
+        card = read_vitale(transport)
+    assert card.kind is CardKind.VITALE_2 and card.reader == VPCD_READER
+    assert [b.nir for b in card.beneficiaries] == [h.nir for h in vpcd_card.card.holders]
+    first = card.reading()
+    assert (first.traits.birth_name, first.traits.first_name) == (
+        DEMO_CARDHOLDER.birth_name, DEMO_CARDHOLDER.first_name)
+    assert vpcd_card.apdus == 8  # 4 commands + their GET RESPONSE / Le re-issue
+
+
+def test_open_pcsc_finds_the_reader_with_a_card(vpcd):
+    with pytest.raises(CardAbsentError):
+        with open_pcsc("Virtual PCD"):
+            pass
+    vpcd(demo_card())
+    with open_pcsc("Virtual PCD") as source:
+        assert source.via == "pcsc"
+        assert read_vitale(source.transport).reading().nir == DEMO_CARDHOLDER.nir
+
+
+def test_open_virtual_prefers_the_real_stack():
+    with open_virtual(demo_card()) as source:
+        assert source.via == "pcsc+vpcd"
+        assert read_vitale(source.transport).reading().nir == DEMO_CARDHOLDER.nir
+    assert pcsc.wait_for_card(VPCD_READER, timeout=5, present=False)
+
+
+def test_card_pulled_out_mid_read(vpcd):
+    vpcd_card = vpcd(family_card())
+    vpcd_card.pull_out_after(3)
+    with PcscTransport(VPCD_READER) as transport, pytest.raises(CardRemovedError):
+        read_vitale(transport)
+
+
+def test_cps_detected_from_its_atr(vpcd):
+    vpcd(cps_card(4))
+    with PcscTransport(VPCD_READER) as transport:
+        with pytest.raises(UnsupportedCardError) as info:
+            read_vitale(transport)
+    assert info.value.kind is CardKind.CPS_4
+
+
+def test_unknown_reader():
+    with pytest.raises(ReaderUnavailableError):
+        PcscTransport("No Such Reader 00 00")
+
+
+def test_no_card():
+    with pytest.raises(CardAbsentError):
+        PcscTransport(VPCD_READER)
+
+
+def test_monitor_sees_insertion_and_removal(vpcd):
+    events = []
+    seen = threading.Condition()
+
+    def on_event(event):
+        with seen:
+            events.append(event)
+            seen.notify_all()
+
+    def wait_for(kind):
+        with seen:
+            return seen.wait_for(lambda: any(e.kind is kind for e in events), timeout=5)
+
+    with CardMonitor(on_event, reader_filter="Virtual PCD 00 00"):
+        vpcd_card = vpcd(demo_card(), wait=False)
+        assert wait_for(EventKind.INSERTED)
+        inserted = next(e for e in events if e.kind is EventKind.INSERTED)
+        assert inserted.reader == VPCD_READER and inserted.atr == vpcd_card.card.atr
+        vpcd_card.remove()
+        assert wait_for(EventKind.REMOVED)
+
+
+def test_counter_reader_dispatches_inserted_cards(vitale_runtime, vpcd):
+    vitale_runtime.test_choices.append("2")
+    recorder = HookRecorder.attach(vitale_runtime)
+    done = threading.Event()
+    cps_seen = []
+    with CounterReader(vitale_runtime, reader_filter="Virtual PCD 00 00",
+                       on_reading=lambda r: done.set(),
+                       on_cps=lambda reader, kind: cps_seen.append(kind)) as counter:
+        first = vpcd(family_card())
+        assert done.wait(10), f"no reading; errors: {counter.errors}"
+        first.remove()
+        assert pcsc.wait_for_card(VPCD_READER, timeout=5, present=False)
+        vpcd(cps_card(3))
+        deadline = time.monotonic() + 5
+        while not cps_seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+    (call,) = recorder.of("on_card_read")
+    assert call.kwargs["reading"].beneficiary_rank == 2
+    assert call.kwargs["reading"].reader == VPCD_READER
+    assert cps_seen == [CardKind.CPS_3]
+    recorder.detach()
+
+
+def test_counter_reader_survives_a_card_pulled_out(vitale_runtime, vpcd):
+    recorder = HookRecorder.attach(vitale_runtime)
+    failed = threading.Event()
+    with CounterReader(vitale_runtime, reader_filter="Virtual PCD 00 00",
+                       on_error=lambda reader, error: failed.set()) as counter:
+        vpcd_card = VpcdCard(family_card())
+        vpcd_card.pull_out_after(2)
+        vpcd_card.insert()
+        try:
+            assert failed.wait(10)
+        finally:
+            vpcd_card.remove()
+        assert isinstance(counter.errors[0], CardRemovedError)
+        assert counter.monitor.running
+    assert recorder.of("on_card_read") == []
+    recorder.detach()
