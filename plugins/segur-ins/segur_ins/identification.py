@@ -112,24 +112,30 @@ class InsService:
             "insi.search",
             service="insi",
             patient_id=patient_id,
-            details={"operation": operation, "cr": result.code},
+            details={"operation": operation, "cr": result.code, "message_id": result.message_id},
         )
         return result
 
     # -- identity changes ----------------------------------------------------------------
 
     def change(
-        self, patient: Patient, event: status.IdentityEvent, *, source: str, notify: bool = True
+        self,
+        patient: Patient,
+        event: status.IdentityEvent,
+        *,
+        source: str,
+        notify: bool = True,
+        message_id: str | None = None,
     ) -> tuple[Patient, status.Transition]:
-        """Apply ``event`` to the patient's identity, save, journal and (when it
-        changed) fire ``on_patient_identified``."""
+        """Apply ``event`` to the patient's identity, save, journal and fire
+        ``on_patient_identified``. ``message_id`` links the change to the INSi search
+        that caused it (its ``insi.search`` journal record carries the same id)."""
         identity, transition = status.apply(patient.identity, event, at=_now())
         saved = self.runtime.host.save_patient(attrs.evolve(patient, identity=identity))
-        self._journal(
-            "ins.identity",
-            patient_id=saved.id,
-            details={"source": source, **transition.journal_details()},
-        )
+        details = {"source": source, **transition.journal_details()}
+        if message_id:
+            details["message_id"] = message_id
+        self._journal("ins.identity", patient_id=saved.id, details=details)
         if notify:
             self.runtime.patient_identified(saved, saved.identity, source)
         return saved, transition
@@ -147,7 +153,9 @@ class InsService:
         event = status.InsiRetrieved(
             ins=found.ins, traits=found.traits, history=tuple(h.ins for h in found.history)
         )
-        saved, transition = self.change(patient, event, source=source)
+        saved, transition = self.change(
+            patient, event, source=source, message_id=result.message_id
+        )
         return Outcome("qualified", saved, CR_OK, transition)
 
     # -- qualification -------------------------------------------------------------------
