@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -136,7 +138,5 @@ def test_cx_garbage(text):
 
 @given(st.text(max_size=30) | st.from_regex(r"[0-9]{12,14}[+-][0-9]{4}", fullmatch=True))
 def test_xds_time_garbage(text):
-    try:
+    with contextlib.suppress(DocumentError):
         assert xds_time(text).isdigit()
-    except DocumentError:
-        pass

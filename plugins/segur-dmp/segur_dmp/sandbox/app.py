@@ -106,7 +106,7 @@ class DMPApp:
         value_sets: ValueSets | None = None,
         peer_structure: Callable[[object], str | None] | None = None,
         lose_reply_ratio: float = 0.0,
-        seed: int = 0,
+        seed: int | None = None,
     ) -> None:
         self.registry = registry
         self.ca_bundle = ca_bundle
@@ -116,6 +116,10 @@ class DMPApp:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self.calls: dict[str, int] = {}
+
+    def reseed(self, seed: int | None) -> None:
+        """Reseed the generator behind ``lose_reply_ratio`` (reproducible tests)."""
+        self._random.seed(seed)
 
     # -- entry point -----------------------------------------------------------------------
 

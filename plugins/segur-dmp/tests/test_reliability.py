@@ -1,0 +1,159 @@
+"""Every validated document ends in the DMP exactly once, with the sandbox failing 30% of
+calls, losing answers after committing, going down for a while, and the worker killed
+with SIGKILL mid-feed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from segur_dmp.ns import ACTION
+from segur_dmp.service import service_for
+from segur_dmp.testing import KIT_INS, kit_example
+
+from segur_core.model import (
+    BirthDate,
+    DocumentStatus,
+    HealthDocument,
+    Identity,
+    IdentityStatus,
+    IdentityTraits,
+    Patient,
+    Sex,
+)
+from segur_core.outbox import Outbox
+
+OLD_ID = b'<id root="1.2.250.1.213.1.1.1.46.2023.1.1"/>'
+
+
+def _patient(runtime) -> Patient:
+    traits = IdentityTraits(
+        "PAT-TROIS", ("DOMINIQUE",), Sex.FEMALE, BirthDate(1979, 3, 28), "63220"
+    )
+    return runtime.host.save_patient(
+        Patient("P-REL", Identity(traits, IdentityStatus.QUALIFIED, KIT_INS))
+    )
+
+
+def _validate(runtime, patient, n: int) -> list[str]:
+    template = kit_example("VAC-NOTE_2023.01.xml")
+    ids = []
+    for _ in range(n):
+        uid = f"2.25.{uuid.uuid4().int}"
+        cda = template.replace(OLD_ID, f'<id root="{uid}"/>'.encode())
+        runtime.document_validated(
+            HealthDocument(
+                id=uid,
+                patient_id=patient.id,
+                type_code="87273-9",
+                title="NOTE DE VACCINATION",
+                content=cda,
+                status=DocumentStatus.VALIDATED,
+            ),
+            patient,
+        )
+        ids.append(uid)
+    return ids
+
+
+def _assert_exactly_once(runtime, sandbox, ids: list[str]) -> None:
+    docs = [d for d in sandbox.registry.documents() if not d.is_signature]
+    assert sorted(d.unique_id for d in docs) == sorted(ids)  # each once, nothing else
+    assert sandbox.registry.count(signatures=True) == len(ids)
+    for uid in ids:
+        assert runtime.outbox.find(uid).state == "delivered"
+        assert service_for(runtime).status.get(uid).state == "in-dmp"
+
+
+@pytest.fixture
+def runtime(make_segur_runtime):
+    rt = make_segur_runtime(autoload=True, plugins=["ins", "dmp"])
+    yield rt
+    service_for(rt).close()
+
+
+def test_flaky_and_down_sandbox(runtime):
+    sandbox = runtime.sandbox("dmp")
+    sandbox.faults.fail(0.3)
+    sandbox.app.lose_reply_ratio = 0.25
+    sandbox.app.reseed(7)
+    outbox = Outbox(
+        runtime.data_dir / "outbox.sqlite",
+        runtime=runtime,
+        base_delay=0.02,
+        max_delay=0.2,
+        max_attempts=200,
+        lease=2.0,
+        poll_interval=0.02,
+    )
+    patient = _patient(runtime)
+    ids = _validate(runtime, patient, 10)
+    outbox.start_worker(threads=3)
+    time.sleep(0.3)
+    sandbox.faults.down(1.0)  # down for a while in the middle of the run
+    ids += _validate(runtime, patient, 10)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and any(
+        runtime.outbox.find(u).state != "delivered" for u in ids
+    ):
+        time.sleep(0.1)
+    outbox.close()
+    sandbox.faults.clear()
+    assert sandbox.faults.counts["error"] > 0 and sandbox.faults.counts["down"] > 0
+    assert sandbox.app.calls[ACTION.ITI41] > len(ids)  # retries did happen
+    _assert_exactly_once(runtime, sandbox, ids)
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_feed(runtime):
+    sandbox = runtime.sandbox("dmp")
+    sandbox.faults.fail(0.3)
+    sandbox.app.lose_reply_ratio = 0.2
+    sandbox.app.reseed(11)
+    sandbox.faults.set_delay(0.02)
+    patient = _patient(runtime)
+    ids = _validate(runtime, patient, 30)
+    worker = Path(__file__).with_name("_feed_worker.py")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+
+    def spawn() -> subprocess.Popen:
+        proc = subprocess.Popen(
+            [sys.executable, str(worker), str(runtime.data_dir), sandbox.url],
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        assert proc.stdout.readline().strip() == b"ready"
+        return proc
+
+    first = spawn()
+    try:
+        deadline = time.monotonic() + 20
+        while sandbox.registry.count() < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sandbox.registry.count() < len(ids), "killed too late to be mid-feed"
+        first.send_signal(signal.SIGKILL)
+    finally:
+        first.wait(10)
+    fed_before = sandbox.registry.count()
+    second = spawn()
+    try:
+        deadline = time.monotonic() + 25
+        while time.monotonic() < deadline and any(
+            (d := runtime.outbox.find(u)) is None or d.state != "delivered" for u in ids
+        ):
+            time.sleep(0.1)
+    finally:
+        second.send_signal(signal.SIGKILL)
+        second.wait(10)
+    sandbox.faults.clear()
+    assert 0 < fed_before < len(ids)
+    # settlement events fired in the worker process; replay the status from the outbox
+    for uid in ids:
+        service_for(runtime).settled(runtime.outbox.find(uid))
+    _assert_exactly_once(runtime, sandbox, ids)
