@@ -7,7 +7,8 @@ with :func:`parse_xml` (or :func:`parse_xml_document`), which
 - refuses any DOCTYPE that declares entities or points at an external DTD, and any
   leftover entity reference (billion laughs, XXE, external DTD tricks);
 - refuses documents larger than ``max_bytes`` (before parsing) or deeper than
-  ``max_depth`` (while parsing, stopping at the first element too deep);
+  ``max_depth`` (libxml2 itself stops at 256 levels while parsing; a lower limit is
+  checked on the tree right after, in C);
 - keeps libxml2's own safety limits (``huge_tree=False``: a single text node is limited
   to 10 MB, names and attribute values too);
 - turns every parser failure into :class:`~segur_core.errors.UnsafeXMLError`.
@@ -18,7 +19,8 @@ with :func:`parse_xml` (or :func:`parse_xml_document`), which
 
 from __future__ import annotations
 
-import io
+import functools
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -38,6 +40,8 @@ __all__ = [
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 256
+#: libxml2 refuses deeper documents by itself unless ``huge_tree`` is set.
+_LIBXML2_MAX_DEPTH = 256
 
 _PARSER_OPTIONS: dict[str, Any] = {
     "resolve_entities": False,
@@ -48,7 +52,8 @@ _PARSER_OPTIONS: dict[str, Any] = {
     "remove_comments": False,
     "remove_pis": False,
     "attribute_defaults": False,
-    "collect_ids": False,
+    # NOT collect_ids=False: with lxml 6.1 / libxml2 2.14 it makes the parser load an
+    # external DTD from disk (see tests/security/test_safexml.py::test_parser_never_loads).
 }
 
 
@@ -59,6 +64,23 @@ def make_parser(**overrides: Any) -> etree.XMLParser:
     if forbidden & overrides.keys():
         raise ValueError(f"these parser options cannot be relaxed: {sorted(forbidden)}")
     return etree.XMLParser(**{**_PARSER_OPTIONS, **overrides})
+
+
+_local = threading.local()
+
+
+def _thread_parser() -> etree.XMLParser:
+    """One hardened parser per thread (lxml parsers must not be shared between threads)."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = make_parser()
+    return parser
+
+
+@functools.lru_cache(maxsize=16)
+def _too_deep(max_depth: int) -> etree.XPath:
+    """An XPath true when some element sits deeper than ``max_depth`` (evaluated in C)."""
+    return etree.XPath("boolean(/" + "/".join(["*"] * (max_depth + 1)) + ")")
 
 
 def _check_size(data: bytes, max_bytes: int) -> None:
@@ -97,26 +119,17 @@ def _parse(data: bytes, max_bytes: int, max_depth: int) -> etree._ElementTree:
     _check_size(data, max_bytes)
     data = bytes(data)
     _prescan(data)
-    events = etree.iterparse(io.BytesIO(data), events=("start", "end"), **_PARSER_OPTIONS)
-    depth = 0
     try:
-        for event, _element in events:
-            if event == "start":
-                depth += 1
-                if depth > max_depth:
-                    raise UnsafeXMLError(
-                        f"XML nested too deeply: more than {max_depth} levels",
-                        hint="such nesting is not expected from any health document",
-                    )
-            else:
-                depth -= 1
-        root = events.root
-    except UnsafeXMLError:
-        raise
+        root = etree.fromstring(data, _thread_parser())
     except etree.XMLSyntaxError as error:
         raise UnsafeXMLError(f"malformed or unsafe XML: {_describe(error)}") from None
     except (ValueError, LookupError) as error:  # e.g. unknown encoding declaration
         raise UnsafeXMLError(f"malformed XML: {error}") from None
+    if max_depth < _LIBXML2_MAX_DEPTH and _too_deep(max_depth)(root):
+        raise UnsafeXMLError(
+            f"XML nested too deeply: more than {max_depth} levels",
+            hint="such nesting is not expected from any health document",
+        )
     if root is None:
         raise UnsafeXMLError("XML document without a root element")
     tree = root.getroottree()

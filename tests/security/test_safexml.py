@@ -120,6 +120,19 @@ def test_external_dtd(listener, tmp_path: Path, scheme: str, layers: str) -> Non
     assert not _connection_attempted(server)
 
 
+@pytest.mark.parametrize("scheme", ["http", "file"])
+def test_parser_never_loads_an_external_dtd(listener, tmp_path: Path, scheme: str) -> None:
+    """The parser factory alone (below every check) must not even open the DTD: a broken
+    DTD file would make the parse fail if it were read; a listener would see a connect."""
+    server, port = listener
+    broken = tmp_path / "broken.dtd"
+    broken.write_text('<!ENTITY e "x"> this is not a DTD <<<')
+    url = f"http://127.0.0.1:{port}/x.dtd" if scheme == "http" else broken.as_uri()
+    document = f'<!DOCTYPE r SYSTEM "{url}"><r>text</r>'.encode()
+    assert etree.fromstring(document, make_parser()).text == "text"
+    assert not _connection_attempted(server)
+
+
 def test_undeclared_entity_reference() -> None:
     with pytest.raises(UnsafeXMLError):
         parse_xml(b"<r>&undeclared;</r>")
