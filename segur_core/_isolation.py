@@ -1,10 +1,11 @@
 """Containment of event-hook failures, per-plugin counters and hook-call tracing.
 
-The runtime replaces the function of every *event* hook implementation, once, at
-registration, by a small wrapper that catches ``Exception``: pluggy then calls the
-wrapper instead of the plugin's function, with no extra hook wrapper or monitoring
-layer, which keeps event dispatch close to a raw pluggy call. Tracing (``SEGUR_TRACE``)
-wraps every implementation of every hook with a timing wrapper instead.
+Event dispatch is optimistic: the facade makes one plain pluggy hook call inside a
+``try``. When no plugin raises (the normal case) that costs nothing more than a raw
+pluggy call. When one raises, pluggy stops the loop; the runtime finds the failing
+implementation in the traceback (:func:`failing_impl`), records the failure, and calls
+the implementations that had not run yet one by one, each contained the same way.
+Tracing (``SEGUR_TRACE``) wraps every implementation with a timing wrapper.
 
 Failures are described without patient data: the exception type, where it was raised
 (file and line), and the message only for :class:`~segur_core.errors.SegurError`,
@@ -24,24 +25,50 @@ from typing import Any
 
 from segur_core.errors import SegurError
 
-__all__ = ["HealthStore", "PluginStats", "contain", "describe_failure", "trace"]
+__all__ = ["HealthStore", "PluginStats", "call_impl", "describe_failure", "failing_impl", "trace"]
 
 log = logging.getLogger("segur.runtime")
 trace_log = logging.getLogger("segur.trace")
 
 
 class PluginStats:
-    """Counters of one plugin's event-hook calls in this process."""
+    """Counters of one plugin's event-hook calls in this process.
 
-    __slots__ = ("calls", "failures", "last_error", "last_failure_at", "last_hook", "plugin")
+    ``calls`` is derived from the runtime's per-hook dispatch counters (each dispatch of
+    an event calls every plugin implementing it), so the hot path counts once per
+    dispatch, not once per implementation.
+    """
+
+    __slots__ = (
+        "_counts",
+        "_hooks",
+        "failures",
+        "last_error",
+        "last_failure_at",
+        "last_hook",
+        "plugin",
+    )
 
     def __init__(self, plugin: str) -> None:
         self.plugin = plugin
-        self.calls = 0
         self.failures = 0
         self.last_error: str | None = None
         self.last_hook: str | None = None
         self.last_failure_at: float | None = None
+        self._counts: dict[str, int] | None = None
+        self._hooks: tuple[str, ...] = ()
+
+    def bind(self, counts: dict[str, int], hooks: Iterable[str]) -> None:
+        """Count calls from ``counts`` (dispatches per event hook) for ``hooks``."""
+        self._counts = counts
+        self._hooks = tuple(hooks)
+
+    @property
+    def calls(self) -> int:
+        counts = self._counts
+        if counts is None:
+            return 0
+        return sum(counts.get(hook, 0) for hook in self._hooks)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,24 +99,28 @@ def describe_failure(exc: BaseException) -> str:
     return f"{name}{where}"
 
 
-def contain(
-    function: Callable[..., Any],
-    stats: PluginStats,
-    on_failure: Callable[[PluginStats, str, BaseException], None],
-    hook: str,
-) -> Callable[..., Any]:
-    """Wrap an event hook implementation: count calls, contain and report exceptions."""
+def failing_impl(exc: BaseException) -> Any:
+    """The pluggy ``HookImpl`` that raised ``exc`` during a hook call, or ``None``.
 
-    def contained(*args: Any, **kwargs: Any) -> None:
-        stats.calls += 1
-        try:
-            function(*args, **kwargs)
-        except Exception as exc:
-            on_failure(stats, hook, exc)
+    pluggy's ``_multicall`` runs implementations in a loop over a local ``hook_impl``;
+    the outermost such frame of the traceback is the hook call the facade made.
+    """
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "_multicall":
+            return frame.f_locals.get("hook_impl")
+        tb = tb.tb_next
+    return None
 
-    contained.__wrapped__ = function  # type: ignore[attr-defined]
-    contained.__name__ = getattr(function, "__name__", hook)
-    return contained
+
+def call_impl(impl: Any, kwargs: dict[str, Any]) -> Any:
+    """Call one hook implementation with the hook call's keyword arguments."""
+    args = [kwargs[name] for name in impl.argnames]
+    if impl.kwargnames:
+        extra = {k: kwargs[k] for k in impl.kwargnames if k in kwargs}
+        return impl.function(*args, **extra)
+    return impl.function(*args)
 
 
 def trace(function: Callable[..., Any], plugin: str, hook: str) -> Callable[..., Any]:

@@ -342,9 +342,7 @@ def redacted(value: Any, key: str = "") -> Any:
     if isinstance(value, Secret) or is_reference(value):
         return REDACTED
     if attrs.has(type(value)):
-        return {
-            f.name: redacted(getattr(value, f.name), f.name) for f in attrs.fields(type(value))
-        }
+        return {f.name: redacted(getattr(value, f.name), f.name) for f in attrs.fields(type(value))}
     if isinstance(value, Mapping):
         return {str(k): redacted(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

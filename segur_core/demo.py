@@ -65,8 +65,12 @@ def _start(context: DemoContext) -> None:
     )
     for record in runtime.plugins.values():
         if record.error:
-            context.record("segur", f"plugin {record.name} not loaded: {record.error}",
-                           level="warning", plugin=record.name)
+            context.record(
+                "segur",
+                f"plugin {record.name} not loaded: {record.error}",
+                level="warning",
+                plugin=record.name,
+            )
     try:
         structure = runtime.host.structure()
         practitioner = runtime.host.practitioner()
@@ -90,7 +94,8 @@ def _end(context: DemoContext) -> None:
         counts = {str(k): v for k, v in outbox.counts().items() if v}
         context.record(
             "outbox",
-            "drained: " + (", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing queued")
+            "drained: "
+            + (", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing queued")
             + ("" if idle else " (timed out waiting for deliveries)"),
             counts=counts,
         )
@@ -106,9 +111,7 @@ def _end(context: DemoContext) -> None:
         records=len(records),
     )
     if records:
-        lines = "\n".join(
-            json.dumps(r.as_dict(), ensure_ascii=False, default=str) for r in records
-        )
+        lines = "\n".join(json.dumps(r.as_dict(), ensure_ascii=False, default=str) for r in records)
         context.artefact("journal.jsonl", lines + "\n")
     if not ok:
         raise RuntimeError("journal verification failed")
@@ -122,8 +125,13 @@ def _run_step(context: DemoContext, step: DemoStep, result: DemoResult) -> None:
         step.run(context)
     except Exception as exc:
         entry.update(status="failed", error=_error_text(exc))
-        context.record(entry["plugin"], f"step failed: {entry['error']}", level="error",
-                       kind="step-failed", order=step.order)
+        context.record(
+            entry["plugin"],
+            f"step failed: {entry['error']}",
+            level="error",
+            kind="step-failed",
+            order=step.order,
+        )
     else:
         entry.update(status="ok", error=None)
     entry["seconds"] = round(time.perf_counter() - started, 3)
@@ -167,8 +175,14 @@ def run_demo(
         )
     except Exception as exc:
         result.steps.append(
-            {"order": START_ORDER, "title": "start", "plugin": "segur", "status": "failed",
-             "error": _error_text(exc), "seconds": 0.0}
+            {
+                "order": START_ORDER,
+                "title": "start",
+                "plugin": "segur",
+                "status": "failed",
+                "error": _error_text(exc),
+                "seconds": 0.0,
+            }
         )
         if not keep:
             shutil.rmtree(directory, ignore_errors=True)
@@ -180,8 +194,14 @@ def run_demo(
             steps.extend(runtime.demo_steps())
         except Exception as exc:
             result.steps.append(
-                {"order": START_ORDER, "title": "collect demo steps", "plugin": "segur",
-                 "status": "failed", "error": _error_text(exc), "seconds": 0.0}
+                {
+                    "order": START_ORDER,
+                    "title": "collect demo steps",
+                    "plugin": "segur",
+                    "status": "failed",
+                    "error": _error_text(exc),
+                    "seconds": 0.0,
+                }
             )
         steps.append(DemoStep(END_ORDER, "End: outbox, journal, summary", _end, plugin="segur"))
         for step in steps:

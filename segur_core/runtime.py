@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from segur_core import hookspecs
-from segur_core._isolation import HealthStore, PluginStats, contain, describe_failure, trace
+from segur_core._isolation import (
+    HealthStore,
+    PluginStats,
+    call_impl,
+    describe_failure,
+    failing_impl,
+    trace,
+)
 from segur_core._loader import PluginRecord, load_plugins
 from segur_core.config import Config, load_config, structure_table
 from segur_core.errors import ConfigError, ConformanceError, PluginError, PluginLoadError
@@ -135,7 +142,9 @@ class Host:
         """A patient's documents, oldest first."""
         return list(self._call("host_list_documents", required=True, patient_id=patient_id))
 
-    def dispensations(self, patient_id: str, since: dt.datetime | None = None) -> list[Dispensation]:
+    def dispensations(
+        self, patient_id: str, since: dt.datetime | None = None
+    ) -> list[Dispensation]:
         """What was dispensed to a patient here, newest first."""
         return list(
             self._call("host_dispensations", required=True, patient_id=patient_id, since=since)
@@ -218,6 +227,8 @@ class Runtime:
         self._sandboxes: dict[str, Sandbox] = {}
         self._pki: Any = None
         self._closed = False
+        #: Dispatches per event hook (plugins' call counters derive from it).
+        self._counts: dict[str, int] = dict.fromkeys(hookspecs.EVENT_HOOKS, 0)
         hook = self.pm.hook
         self._on_card_read = hook.on_card_read
         self._on_patient_identified = hook.on_patient_identified
@@ -246,7 +257,7 @@ class Runtime:
             self.host_object = host
             self.pm.register(host, name=HOST_PLUGIN_NAME)
             if self.trace:
-                self._instrument(host, HOST_PLUGIN_NAME, None)
+                self._instrument(host, HOST_PLUGIN_NAME)
         self.pm.check_pending()
         self._configure()
 
@@ -259,21 +270,17 @@ class Runtime:
         return ReferenceHost(self.data_dir / "host.sqlite")
 
     def _instrument_plugin(self, record: PluginRecord) -> None:
-        self._instrument(record.plugin, record.name, record.stats)
+        record.stats.bind(self._counts, (h for h in record.hooks if h in hookspecs.EVENT_HOOKS))
+        if self.trace:
+            self._instrument(record.plugin, record.name)
 
-    def _instrument(self, plugin: object, name: str, stats: PluginStats | None) -> None:
-        """Wrap this plugin's hook implementations: containment for events (``stats``
-        given), timing when tracing."""
+    def _instrument(self, plugin: object, name: str) -> None:
+        """Wrap this plugin's hook implementations with timing wrappers (tracing)."""
         for caller in self.pm.get_hookcallers(plugin) or ():
             for impl in caller.get_hookimpls():
                 if impl.plugin is not plugin or impl.wrapper or impl.hookwrapper:
                     continue
-                function = impl.function
-                if self.trace:
-                    function = trace(function, name, caller.name)
-                if stats is not None and caller.name in hookspecs.EVENT_HOOKS:
-                    function = contain(function, stats, self._on_failure, caller.name)
-                impl.function = function  # type: ignore[misc]
+                impl.function = trace(impl.function, name, caller.name)  # type: ignore[misc]
 
     def _configure(self) -> None:
         for record in self.loaded_plugins():
@@ -323,7 +330,27 @@ class Runtime:
         self._flush_health()
         return self._health.read()
 
-    def _on_failure(self, stats: PluginStats, hook: str, exc: BaseException) -> None:
+    def _contain(self, hook: str, caller: Any, kwargs: dict[str, Any], exc: Exception) -> None:
+        """An event implementation raised: record it, then run, one by one and each
+        contained, the implementations pluggy had not reached."""
+        impl = failing_impl(exc)
+        if impl is None:
+            raise exc  # not raised by a plugin: a bug in the caller, let it show
+        impls = list(reversed(caller.get_hookimpls()))  # pluggy's call order
+        if impl not in impls:
+            raise exc
+        self._on_failure(impl, hook, exc)
+        for later in impls[impls.index(impl) + 1 :]:
+            if later.wrapper or later.hookwrapper:
+                continue
+            try:
+                call_impl(later, kwargs)
+            except Exception as later_exc:
+                self._on_failure(later, hook, later_exc)
+
+    def _on_failure(self, impl: Any, hook: str, exc: BaseException) -> None:
+        record = self.plugins.get(impl.plugin_name)
+        stats = record.stats if record is not None else PluginStats(impl.plugin_name)
         description = describe_failure(exc)
         with self._lock:
             stats.failures += 1
@@ -417,27 +444,59 @@ class Runtime:
 
     def card_read(self, reading: CardReading) -> None:
         """Announce a card reading (carte Vitale, appli carte Vitale, manual entry)."""
-        self._on_card_read(reading=reading, runtime=self)
+        self._counts["on_card_read"] += 1
+        try:
+            self._on_card_read(reading=reading, runtime=self)
+        except Exception as exc:
+            kwargs = {"reading": reading, "runtime": self}
+            self._contain("on_card_read", self._on_card_read, kwargs, exc)
 
     def patient_identified(self, patient: Patient, identity: Identity, source: str) -> None:
         """Announce that a patient's identity was established or changed."""
-        self._on_patient_identified(patient=patient, identity=identity, source=source, runtime=self)
+        self._counts["on_patient_identified"] += 1
+        try:
+            self._on_patient_identified(
+                patient=patient, identity=identity, source=source, runtime=self
+            )
+        except Exception as exc:
+            kwargs = {"patient": patient, "identity": identity, "source": source, "runtime": self}
+            self._contain("on_patient_identified", self._on_patient_identified, kwargs, exc)
 
     def prescription_scanned(self, prescription: Prescription, patient: Patient | None) -> None:
         """Announce a scanned and fetched ordonnance numérique."""
-        self._on_prescription_scanned(prescription=prescription, patient=patient, runtime=self)
+        self._counts["on_prescription_scanned"] += 1
+        try:
+            self._on_prescription_scanned(prescription=prescription, patient=patient, runtime=self)
+        except Exception as exc:
+            kwargs = {"prescription": prescription, "patient": patient, "runtime": self}
+            self._contain("on_prescription_scanned", self._on_prescription_scanned, kwargs, exc)
 
     def document_validated(self, document: HealthDocument, patient: Patient) -> None:
         """Announce a document validated by the pharmacist."""
-        self._on_document_validated(document=document, patient=patient, runtime=self)
+        self._counts["on_document_validated"] += 1
+        try:
+            self._on_document_validated(document=document, patient=patient, runtime=self)
+        except Exception as exc:
+            kwargs = {"document": document, "patient": patient, "runtime": self}
+            self._contain("on_document_validated", self._on_document_validated, kwargs, exc)
 
     def document_received(self, document: HealthDocument, origin: Origin) -> None:
         """Announce a document received from outside."""
-        self._on_document_received(document=document, origin=origin, runtime=self)
+        self._counts["on_document_received"] += 1
+        try:
+            self._on_document_received(document=document, origin=origin, runtime=self)
+        except Exception as exc:
+            kwargs = {"document": document, "origin": origin, "runtime": self}
+            self._contain("on_document_received", self._on_document_received, kwargs, exc)
 
     def delivery_settled(self, delivery: Delivery) -> None:
         """Announce that an outbox item was delivered or is dead."""
-        self._on_delivery_settled(delivery=delivery, runtime=self)
+        self._counts["on_delivery_settled"] += 1
+        try:
+            self._on_delivery_settled(delivery=delivery, runtime=self)
+        except Exception as exc:
+            kwargs = {"delivery": delivery, "runtime": self}
+            self._contain("on_delivery_settled", self._on_delivery_settled, kwargs, exc)
 
     # -- decisions and contributions (exceptions propagate) ---------------------------
 

@@ -64,7 +64,11 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
     except Exception as exc:
         add("config", DoctorResult.ERROR, str(exc))
         return results
-    add("config", DoctorResult.OK, f"{config.path or 'defaults (no segur.toml)'}, mode {config.mode}")
+    add(
+        "config",
+        DoctorResult.OK,
+        f"{config.path or 'defaults (no segur.toml)'}, mode {config.mode}",
+    )
     try:
         runtime = state.runtime()
     except Exception as exc:
@@ -76,7 +80,12 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
         elif record.error:
             add("plugin", DoctorResult.ERROR, record.error, record.name)
         else:
-            add("plugin", DoctorResult.OK, f"{record.status}, {len(record.hooks)} hooks", record.name)
+            add(
+                "plugin",
+                DoctorResult.OK,
+                f"{record.status}, {len(record.hooks)} hooks",
+                record.name,
+            )
     for name, health in runtime.plugin_health().items():
         if health["failures"]:
             add(

@@ -56,7 +56,9 @@ def segur_config() -> Mapping[str, Any] | None:
 
 
 @pytest.fixture
-def make_segur_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Runtime]]:
+def make_segur_runtime(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., Runtime]]:
     """Factory of runtimes on temporary reference hosts, closed at teardown."""
     from segur_core.runtime import create_runtime
 

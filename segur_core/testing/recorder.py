@@ -56,9 +56,7 @@ class HookRecorder:
             exception = outcome.exception
             result = None if exception is not None else outcome.get_result()
             with recorder._lock:
-                recorder.calls.append(
-                    HookCall(hook_name, dict(kwargs), result, exception, plugins)
-                )
+                recorder.calls.append(HookCall(hook_name, dict(kwargs), result, exception, plugins))
 
         recorder._undo = pm.add_hookcall_monitoring(before, after)
         return recorder

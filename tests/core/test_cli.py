@@ -256,7 +256,11 @@ def test_plugins_json_does_not_import_heavy_modules(tmp_path):
     )
     env = {**os.environ, "SEGUR_PLUGINS": "example"}
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr

@@ -201,7 +201,9 @@ _toml_scalars = st.one_of(
 )
 
 
-@given(st.dictionaries(st.sampled_from(["plugins", "data_dir", "mode", "strict", "x"]), _toml_scalars))
+@given(
+    st.dictionaries(st.sampled_from(["plugins", "data_dir", "mode", "strict", "x"]), _toml_scalars)
+)
 def test_segur_table_parses_or_raises_config_error(segur):
     try:
         cfg = config({"segur": segur})
@@ -211,8 +213,11 @@ def test_segur_table_parses_or_raises_config_error(segur):
         assert cfg.mode in {"demo", "test", "production"}
 
 
-@given(st.dictionaries(st.sampled_from(["endpoint", "retries", "password", "tls", "tags", "zz"]),
-                       _toml_scalars))
+@given(
+    st.dictionaries(
+        st.sampled_from(["endpoint", "retries", "password", "tls", "tags", "zz"]), _toml_scalars
+    )
+)
 def test_plugin_table_structures_or_raises_config_error(table):
     try:
         structure_table(config({"ins": table}), "ins", InsConfig)

@@ -77,9 +77,9 @@ def test_host_returning_nothing_for_mandatory_value(tmp_path):
         def host_practitioner(self):
             return None
 
-    with create_runtime(data_dir=tmp_path, host=LazyHost(), autoload=False) as runtime:
-        with pytest.raises(ConformanceError, match="mandatory"):
-            runtime.host.practitioner()
+    runtime = create_runtime(data_dir=tmp_path, host=LazyHost(), autoload=False)
+    with runtime, pytest.raises(ConformanceError, match="mandatory"):
+        runtime.host.practitioner()
 
 
 def test_tracing_logs_each_hook_call(make_segur_runtime, caplog):
@@ -95,9 +95,9 @@ def test_tracing_logs_each_hook_call(make_segur_runtime, caplog):
 
 def test_tracing_from_environment(tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("SEGUR_TRACE", "1")
-    with create_runtime(data_dir=tmp_path, autoload=False, extra_plugins=[Counting()]) as rt:
-        with caplog.at_level(logging.INFO, logger="segur.trace"):
-            rt.card_read(reading())
+    rt = create_runtime(data_dir=tmp_path, autoload=False, extra_plugins=[Counting()])
+    with rt, caplog.at_level(logging.INFO, logger="segur.trace"):
+        rt.card_read(reading())
     assert any(r.name == "segur.trace" for r in caplog.records)
 
 
@@ -119,3 +119,104 @@ def test_close_is_idempotent(make_segur_runtime):
     runtime.close()
     runtime.close()
     assert runtime.closed
+
+
+class Raising:
+    def __init__(self, name, log):
+        self.name, self.log = name, log
+
+    @hookimpl
+    def on_delivery_settled(self, delivery):
+        self.log.append(self.name)
+        raise RuntimeError(self.name)
+
+
+class Quiet:
+    def __init__(self, name, log):
+        self.name, self.log = name, log
+
+    @hookimpl
+    def on_delivery_settled(self, delivery):
+        self.log.append(self.name)
+
+
+class Wrapping:
+    def __init__(self, log):
+        self.log = log
+
+    @hookimpl(wrapper=True)
+    def on_delivery_settled(self, delivery):
+        self.log.append("wrapper-in")
+        try:
+            return (yield)
+        finally:
+            self.log.append("wrapper-out")
+
+
+def test_every_plugin_runs_once_whatever_fails(make_segur_runtime):
+    from segur_core.model import Delivery
+
+    log: list[str] = []
+    plugins = [
+        ("q1", Quiet("q1", log)),
+        ("r1", Raising("r1", log)),
+        ("q2", Quiet("q2", log)),
+        ("r2", Raising("r2", log)),
+        ("q3", Quiet("q3", log)),
+    ]
+    runtime = make_segur_runtime(extra_plugins=plugins)
+    delivery = Delivery(id=1, kind="k", key="key", state="delivered")
+    runtime.delivery_settled(delivery)
+    # pluggy calls the last registered first; each plugin exactly once
+    assert log == ["q3", "r2", "q2", "r1", "q1"]
+    assert {n: runtime.plugins[n].stats.failures for n, _ in plugins} == {
+        "q1": 0,
+        "r1": 1,
+        "q2": 0,
+        "r2": 1,
+        "q3": 0,
+    }
+    runtime.delivery_settled(delivery)
+    assert runtime.plugins["r1"].stats.as_dict()["calls"] == 2
+    assert runtime.plugins["r1"].stats.failures == 2
+    journaled = [r.details["plugin"] for r in runtime.journal.records()]
+    assert sorted(journaled) == ["r1", "r1", "r2", "r2"]
+
+
+def test_containment_with_a_hook_wrapper(make_segur_runtime):
+    from segur_core.model import Delivery
+
+    log: list[str] = []
+    runtime = make_segur_runtime(
+        extra_plugins=[("q1", Quiet("q1", log)), ("r1", Raising("r1", log)), ("w", Wrapping(log))]
+    )
+    runtime.delivery_settled(Delivery(id=1, kind="k", key="key", state="dead"))
+    assert log == ["wrapper-in", "r1", "wrapper-out", "q1"]
+    assert runtime.plugins["r1"].stats.failures == 1
+
+
+def test_failure_in_a_nested_event_is_charged_to_the_right_plugin(make_segur_runtime):
+    """A plugin that dispatches another event from its handler: the inner failure is
+    contained inside the inner dispatch and the outer handler goes on."""
+    from segur_core.model import Delivery
+
+    log: list[str] = []
+
+    class Relaying:
+        @hookimpl
+        def on_card_read(self, reading, runtime):
+            runtime.delivery_settled(Delivery(id=2, kind="k", key="n", state="delivered"))
+            log.append("relayed")
+
+    runtime = make_segur_runtime(extra_plugins=[("relay", Relaying()), ("r1", Raising("r1", log))])
+    runtime.card_read(reading())
+    assert log == ["r1", "relayed"]
+    assert runtime.plugins["r1"].stats.failures == 1
+    assert runtime.plugins["relay"].stats.failures == 0
+
+
+def test_a_bug_in_the_call_itself_is_not_swallowed(make_segur_runtime):
+    runtime = make_segur_runtime(extra_plugins=[Counting()])
+    runtime._on_card_read = None  # simulate a broken dispatch, not a plugin failure
+    with pytest.raises(TypeError):
+        runtime.card_read(reading())

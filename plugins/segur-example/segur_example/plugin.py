@@ -81,14 +81,23 @@ def on_card_read(reading: Any, runtime: Any) -> None:
 
 @hookimpl
 def on_patient_identified(patient: Any, identity: Any, source: str, runtime: Any) -> None:
-    _seen(runtime, "patient_identified", patient_id=patient.id, status=str(identity.status),
-          source=source)
+    _seen(
+        runtime,
+        "patient_identified",
+        patient_id=patient.id,
+        status=str(identity.status),
+        source=source,
+    )
 
 
 @hookimpl
 def on_prescription_scanned(prescription: Any, patient: Any, runtime: Any) -> None:
-    _seen(runtime, "prescription_scanned", patient_id=patient.id if patient else None,
-          items=len(prescription.items))
+    _seen(
+        runtime,
+        "prescription_scanned",
+        patient_id=patient.id if patient else None,
+        items=len(prescription.items),
+    )
 
 
 @hookimpl
@@ -98,14 +107,20 @@ def on_document_validated(document: Any, patient: Any, runtime: Any) -> None:
 
 @hookimpl
 def on_document_received(document: Any, origin: Any, runtime: Any) -> None:
-    _seen(runtime, "document_received", patient_id=document.patient_id or None,
-          channel=origin.channel)
+    _seen(
+        runtime, "document_received", patient_id=document.patient_id or None, channel=origin.channel
+    )
 
 
 @hookimpl
 def on_delivery_settled(delivery: Any, runtime: Any) -> None:
-    _seen(runtime, "delivery_settled", patient_id=delivery.patient_id, kind=delivery.kind,
-          state=str(delivery.state))
+    _seen(
+        runtime,
+        "delivery_settled",
+        patient_id=delivery.patient_id,
+        kind=delivery.kind,
+        state=str(delivery.state),
+    )
 
 
 # -- contributions -------------------------------------------------------------------------

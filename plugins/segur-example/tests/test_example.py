@@ -6,6 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from segur_example import EVENTS, ExampleConfig, plugin
 
 from segur_core.errors import ConfigError
 from segur_core.model import (
@@ -19,7 +20,6 @@ from segur_core.model import (
 )
 from segur_core.plugin import DemoContext, DoctorResult
 from segur_core.testing.plugin import assert_hookimpls_match_specs
-from segur_example import EVENTS, ExampleConfig, plugin
 
 TRAITS = IdentityTraits(
     birth_name="DUPONT", first_names=("LUCIE",), sex="F", birth_date=BirthDate(1985, 3, 2)
@@ -88,9 +88,7 @@ def test_demo_step_reports_counts(segur_runtime, tmp_path):
     context = DemoContext(runtime=segur_runtime, out_dir=tmp_path)
     step.run(context)
     assert context.timeline[-1]["counts"] == {"card_read": 1}
-    assert json.loads((tmp_path / "example" / "event-counts.json").read_text()) == {
-        "card_read": 1
-    }
+    assert json.loads((tmp_path / "example" / "event-counts.json").read_text()) == {"card_read": 1}
 
 
 def test_doctor_check(segur_runtime):
