@@ -27,7 +27,7 @@ __all__ = [
     "default_local_root",
 ]
 
-_DIGITS = re.compile(r"^\d+$")
+_DIGITS = re.compile(r"^[0-9]+$")
 _OID = re.compile(r"^[0-2](\.(0|[1-9]\d*))+$")
 
 

@@ -1,0 +1,216 @@
+"""Hypothesis strategies producing valid inputs of the document builders.
+
+Used by this plugin's tests and available to other plugins' tests (``segur-dmp``
+feeding, ``segur-mssante`` attachments). Importing it needs ``hypothesis``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import strategies as st
+
+from segur_core.model import (
+    INS,
+    Address,
+    BirthDate,
+    Identity,
+    IdentityStatus,
+    IdentityTraits,
+    Patient,
+    Practitioner,
+    Sex,
+    Structure,
+)
+from segur_documents import codes
+from segur_documents.models import (
+    BilanMedication,
+    DocumentContext,
+    Entretien,
+    MedicationLine,
+    TextSection,
+    Vaccination,
+    Vaccine,
+)
+
+__all__ = [
+    "bilans",
+    "contents",
+    "contexts",
+    "entretiens",
+    "patients",
+    "practitioners",
+    "structures",
+    "vaccinations",
+]
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_word = st.text(_UPPER, min_size=1, max_size=12)
+names = st.builds(lambda a, b: f"{a}-{b}" if b else a, _word, st.one_of(st.none(), _word))
+#: Free French text: letters with accents, digits, punctuation, spaces, newlines.
+free_text = st.text(
+    st.characters(
+        codec="utf-8",
+        categories=("L", "N", "P", "Zs"),
+        exclude_characters="\x85\u2028\u2029",
+    ).filter(lambda c: c.isprintable())
+    | st.sampled_from("éèàçôÉ'’\n "),
+    min_size=0,
+    max_size=120,
+)
+label = free_text.map(str.strip).filter(bool)
+days = st.dates(dt.date(2000, 1, 1), dt.date(2035, 12, 31))
+
+
+def _nir(sex: str, year: int, month: int, body: str) -> str:
+    first = "1" if sex == "M" else "2"
+    digits = f"{first}{year % 100:02d}{month or 99:02d}{body}"
+    return digits + f"{97 - int(digits) % 97:02d}"
+
+
+@st.composite
+def patients(draw, *, qualified: bool | None = None) -> Patient:
+    """A patient; qualified ones carry an INS (test OID)."""
+    sex = draw(st.sampled_from([Sex.MALE, Sex.FEMALE]))
+    year = draw(st.integers(1900, 2024))
+    month = draw(st.integers(0, 12))
+    day = draw(st.integers(1, 28)) if month else 0
+    first_names = tuple(draw(st.lists(names, min_size=1, max_size=3)))
+    traits = IdentityTraits(
+        birth_name=draw(names),
+        first_names=first_names,
+        sex=sex,
+        birth_date=BirthDate(year, month, day),
+        birth_place=draw(st.from_regex(r"\A(0[1-9]|[1-8][0-9]|9[0-5]|99)[0-9]{3}\Z")),
+        used_name=draw(st.one_of(st.none(), names)),
+        used_first_name=draw(st.one_of(st.none(), st.sampled_from(first_names))),
+    )
+    is_qual = draw(st.booleans()) if qualified is None else qualified
+    ins = None
+    if is_qual:
+        body = draw(st.from_regex(r"\A[0-9]{8}\Z"))
+        ins = INS(_nir(sex, year, month, body), "1.2.250.1.213.1.4.10")
+    status = (
+        IdentityStatus.QUALIFIED
+        if is_qual
+        else draw(
+            st.sampled_from(
+                [IdentityStatus.PROVISIONAL, IdentityStatus.VALIDATED, IdentityStatus.RECOVERED]
+            )
+        )
+    )
+    return Patient(
+        id=draw(st.from_regex(r"\A[A-Z0-9]{1,12}\Z")),
+        identity=Identity(traits=traits, status=status, ins=ins),
+        phone=draw(st.one_of(st.none(), st.from_regex(r"\A0[1-9][0-9]{8}\Z"))),
+    )
+
+
+def structures() -> st.SearchStrategy[Structure]:
+    return st.builds(
+        Structure,
+        finess=st.from_regex(r"\A[0-9]{9}\Z"),
+        name=label,
+        address=st.builds(
+            Address,
+            lines=st.lists(label, max_size=2).map(tuple),
+            postal_code=st.from_regex(r"\A[0-9]{5}\Z"),
+            city=names,
+        ),
+        phone=st.one_of(st.none(), st.from_regex(r"\A0[1-9][0-9]{8}\Z")),
+        activity_sector=st.sampled_from(sorted(codes.FACILITY_TYPES)),
+    )
+
+
+def practitioners() -> st.SearchStrategy[Practitioner]:
+    pharmacist = [c for c in codes.AUTHOR_SPECIALTIES if c.startswith("G15_21")]
+    return st.builds(
+        Practitioner,
+        rpps=st.from_regex(r"\A1[0-9]{10}\Z"),
+        family_name=names,
+        given_name=names,
+        profession=st.just("21"),
+        specialty=st.one_of(st.none(), st.sampled_from(pharmacist)),
+        title=st.sampled_from([None, "DR", "M", "MME", "PR"]),
+    )
+
+
+@st.composite
+def contexts(draw, *, qualified: bool | None = None, replacement: bool | None = None):
+    patient = draw(patients(qualified=qualified))
+    replaces = draw(st.booleans()) if replacement is None else replacement
+    moment = draw(
+        st.datetimes(dt.datetime(2020, 1, 1), dt.datetime(2035, 1, 1), timezones=st.just(dt.UTC))
+    )
+    return DocumentContext(
+        structure=draw(structures()),
+        author=draw(practitioners()),
+        patient=patient,
+        ins=patient.identity.ins,
+        effective_time=moment,
+        set_id="2.25.1234567" if replaces else None,
+        version=draw(st.integers(2, 9)) if replaces else 1,
+        replaces="2.25.7654321" if replaces else None,
+        confidentiality=draw(st.sampled_from(["N", "R", "V"])),
+    )
+
+
+def vaccines() -> st.SearchStrategy[Vaccine]:
+    return st.builds(
+        Vaccine,
+        cis=st.from_regex(r"\A6[0-9]{7}\Z"),
+        label=label,
+        atc=st.sampled_from(["J07AM01", "J07BB02", "J07BX03", "J07AL02", "J07CA09"]),
+        atc_label=label,
+        cip13=st.one_of(st.none(), st.from_regex(r"\A34009[0-9]{8}\Z")),
+    )
+
+
+def vaccinations() -> st.SearchStrategy[Vaccination]:
+    return st.builds(
+        Vaccination,
+        vaccine=vaccines(),
+        lot_number=st.from_regex(r"\A[A-Z0-9]{3,12}\Z"),
+        administered_on=days,
+        act=st.sampled_from(sorted(codes.ACT_CODES)),
+        dose_rank=st.one_of(st.none(), st.integers(1, 6)),
+        route=st.one_of(st.none(), st.sampled_from(sorted(codes.ROUTES))),
+        site=st.one_of(st.none(), st.sampled_from(sorted(codes.APPROACH_SITES))),
+        comment=st.one_of(st.none(), label),
+    )
+
+
+sections = st.lists(st.builds(TextSection, title=label, body=free_text), max_size=3).map(tuple)
+
+
+def entretiens() -> st.SearchStrategy[Entretien]:
+    return st.builds(
+        Entretien,
+        held_on=days,
+        theme=label,
+        sections=sections,
+        next_appointment=st.one_of(st.none(), days),
+    )
+
+
+def bilans() -> st.SearchStrategy[BilanMedication]:
+    lines = st.builds(
+        MedicationLine,
+        label=label,
+        code=st.one_of(st.none(), st.from_regex(r"\A34009[0-9]{8}\Z")),
+        dosage=st.one_of(st.none(), label),
+        prescriber=st.one_of(st.none(), label),
+        comment=st.one_of(st.none(), label),
+    )
+    return st.builds(
+        BilanMedication,
+        held_on=days,
+        medications=st.lists(lines, max_size=4).map(tuple),
+        sections=sections,
+        attending_physician=st.one_of(st.none(), label),
+    )
+
+
+def contents() -> st.SearchStrategy:
+    """Any content: a vaccination, an entretien or a bilan."""
+    return st.one_of(vaccinations(), entretiens(), bilans())
