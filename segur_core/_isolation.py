@@ -14,11 +14,7 @@ whose messages never hold patient identifiers by contract.
 
 from __future__ import annotations
 
-import logging
-import sqlite3
 import threading
-import time
-import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -27,8 +23,8 @@ from segur_core.errors import SegurError
 
 __all__ = ["HealthStore", "PluginStats", "call_impl", "describe_failure", "failing_impl", "trace"]
 
-log = logging.getLogger("segur.runtime")
-trace_log = logging.getLogger("segur.trace")
+# logging, sqlite3, time and traceback are imported where used: ``segur plugins`` imports
+# this module and should not pay for them when nothing failed.
 
 
 class PluginStats:
@@ -85,6 +81,8 @@ def describe_failure(exc: BaseException) -> str:
 
     ``KeyError at segur_x/plugin.py:42``; a ``SegurError`` keeps its message.
     """
+    import traceback
+
     name = type(exc).__qualname__
     where = ""
     tb = exc.__traceback__
@@ -125,6 +123,10 @@ def call_impl(impl: Any, kwargs: dict[str, Any]) -> Any:
 
 def trace(function: Callable[..., Any], plugin: str, hook: str) -> Callable[..., Any]:
     """Wrap a hook implementation so each call is logged on ``segur.trace``."""
+    import logging
+    import time
+
+    trace_log = logging.getLogger("segur.trace")
     clock = time.perf_counter
 
     def traced(*args: Any, **kwargs: Any) -> Any:
@@ -178,7 +180,9 @@ class HealthStore:
         self._lock = threading.Lock()
         self._flushed: dict[str, tuple[int, int]] = {}
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> Any:
+        import sqlite3
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=5)
         conn.execute(self.SCHEMA)
@@ -195,6 +199,8 @@ class HealthStore:
                 rows.append((name, s.calls - calls0, s.failures - failures0, s))
             if not rows:
                 return
+            import sqlite3
+
             try:
                 conn = self._connect()
                 with conn:
@@ -217,7 +223,11 @@ class HealthStore:
                             )
                 conn.close()
             except sqlite3.Error as exc:
-                log.warning("cannot persist plugin counters in %s: %s", self.path, exc)
+                import logging
+
+                logging.getLogger("segur.runtime").warning(
+                    "cannot persist plugin counters in %s: %s", self.path, exc
+                )
                 return
             for name, _, _, s in rows:
                 self._flushed[name] = (s.calls, s.failures)
@@ -226,6 +236,8 @@ class HealthStore:
         """The persisted counters of every plugin (empty when nothing was recorded)."""
         if not self.path.is_file():
             return {}
+        import sqlite3
+
         try:
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
             try:

@@ -10,17 +10,18 @@ specs is recorded with its error and skipped. ``strict=True`` turns any of these
 from __future__ import annotations
 
 import os
-import traceback
 from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from segur_core._isolation import PluginStats
 from segur_core._version import __version__
 from segur_core.errors import PluginLoadError
-from segur_core.plugin import PluginInfo
+
+if TYPE_CHECKING:
+    from segur_core.plugin import PluginInfo
 
 __all__ = [
     "AUTOLOAD_ENV",
@@ -125,6 +126,8 @@ def _env_plugins(env: Mapping[str, str]) -> set[str] | None:
 
 def _short_error(exc: BaseException) -> str:
     """``ModuleNotFoundError: No module named 'x' (plugin.py:3)``: one line, for a load error."""
+    import traceback
+
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()
     line = text[-1] if text else type(exc).__name__
     frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
@@ -145,6 +148,8 @@ def plugin_info(pm: pluggy.PluginManager, plugin: object) -> PluginInfo | None:
     """Call one plugin's own ``segur_plugin_info`` implementation, if it has one."""
     if pm.parse_hookimpl_opts(plugin, "segur_plugin_info") is None:
         return None
+    from segur_core.plugin import PluginInfo
+
     info = plugin.segur_plugin_info()  # type: ignore[attr-defined]
     if not isinstance(info, PluginInfo):
         raise TypeError(f"segur_plugin_info returned {type(info).__name__}, not PluginInfo")
@@ -182,6 +187,8 @@ def _register(
         _fail(record, ERROR, f"segur_plugin_info failed: {_short_error(exc)}", strict)
         return False
     if info is None:
+        from segur_core.plugin import PluginInfo
+
         info = PluginInfo(name=record.name, version=record.version or "0")
     record.info = info
     try:

@@ -8,8 +8,8 @@ is structured (by cattrs) into the attrs class the plugin declares in
 expected type. Secrets are written ``env:NAME`` or ``file:PATH`` and become
 :class:`~segur_core.secrets.Secret` values, shown as ``***`` everywhere.
 
-This module imports cattrs only when a plugin table is structured, so that reading
-the ``[segur]`` table stays cheap for ``segur plugins``.
+This module imports attrs and cattrs only when a plugin table is structured, so that
+reading the ``[segur]`` table stays cheap for ``segur plugins``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
-
-import attrs
 
 from segur_core.errors import ConfigError
 from segur_core.secrets import REDACTED, Secret, is_reference, looks_secret, resolve
@@ -46,30 +44,78 @@ MODES = ("demo", "test", "production")
 _SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict"}
 
 
-@attrs.frozen
 class SegurSettings:
-    """The ``[segur]`` table.
+    """The ``[segur]`` table (immutable).
 
     ``plugins``: names of the enabled plugins (``None``: every installed plugin).
     ``data_dir``: where the runtime keeps its databases (default ``./.segur``).
     ``mode``: ``demo``, ``test`` or ``production`` (chooses test or production OIDs,
     sandboxes or real endpoints). ``strict``: a plugin that fails to load is fatal.
+
+    A plain class rather than an attrs one: ``segur plugins`` reads it and must not pay
+    for importing attrs when no plugin needs it.
     """
 
-    plugins: tuple[str, ...] | None = None
-    data_dir: Path | None = None
-    mode: str = "demo"
-    strict: bool = False
+    __slots__ = ("data_dir", "mode", "plugins", "strict")
+
+    plugins: tuple[str, ...] | None
+    data_dir: Path | None
+    mode: str
+    strict: bool
+
+    def __init__(
+        self,
+        plugins: tuple[str, ...] | None = None,
+        data_dir: Path | None = None,
+        mode: str = "demo",
+        strict: bool = False,
+    ) -> None:
+        object.__setattr__(self, "plugins", None if plugins is None else tuple(plugins))
+        object.__setattr__(self, "data_dir", data_dir)
+        object.__setattr__(self, "mode", mode)
+        object.__setattr__(self, "strict", strict)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _fields(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ("plugins", "data_dir", "mode", "strict")}
+
+    def replace(self, **changes: Any) -> SegurSettings:
+        """A copy with some settings replaced."""
+        return SegurSettings(**{**self._fields(), **changes})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SegurSettings) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._fields().values()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self._fields().items())
+        return f"SegurSettings({inner})"
 
 
-@attrs.frozen
 class Config:
     """The whole configuration: the ``[segur]`` settings, the raw plugin tables, and
     the file it came from (``None`` for defaults)."""
 
-    settings: SegurSettings = attrs.Factory(SegurSettings)
-    tables: Mapping[str, Mapping[str, Any]] = attrs.Factory(dict)
-    path: Path | None = None
+    __slots__ = ("path", "settings", "tables")
+
+    def __init__(
+        self,
+        settings: SegurSettings | None = None,
+        tables: Mapping[str, Mapping[str, Any]] | None = None,
+        path: Path | None = None,
+    ) -> None:
+        self.settings = settings if settings is not None else SegurSettings()
+        self.tables: Mapping[str, Mapping[str, Any]] = dict(tables or {})
+        self.path = path
+
+    def __repr__(self) -> str:
+        return (
+            f"Config(path={self.path!r}, settings={self.settings!r}, tables={sorted(self.tables)})"
+        )
 
     @property
     def mode(self) -> str:
@@ -98,7 +144,7 @@ class Config:
 
     def evolve(self, **settings: Any) -> Config:
         """A copy with some ``[segur]`` settings replaced."""
-        return attrs.evolve(self, settings=attrs.evolve(self.settings, **settings))
+        return Config(self.settings.replace(**settings), self.tables, self.path)
 
     @classmethod
     def default(cls) -> Config:
@@ -299,6 +345,8 @@ def _first_error(exc: BaseException, path: str) -> tuple[str, str]:
 def _validator_field(exc: BaseException) -> str | None:
     """The field an attrs validator was checking when it raised (found in the frames of
     the traceback: validators receive the ``attrs.Attribute``)."""
+    import attrs
+
     tb = exc.__traceback__
     found = None
     while tb is not None:
@@ -339,6 +387,8 @@ def structure_table(config: Config, name: str, cls: type[T]) -> T:
 
 def redacted(value: Any, key: str = "") -> Any:
     """Plain JSON-ready data with every secret (and secret-looking key) as ``***``."""
+    import attrs
+
     if isinstance(value, Secret) or is_reference(value):
         return REDACTED
     if attrs.has(type(value)):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import logging
 import os
 import sys
 from typing import Any
@@ -67,6 +66,8 @@ class LazyGroup(click.Group):
                         raise click.ClickException(
                             f"plugin {impl.plugin_name!r} failed to add its commands: {exc}"
                         ) from exc
+                    import logging
+
                     logging.getLogger("segur.cli").warning(
                         "plugin %r failed to add its commands: %s",
                         impl.plugin_name,
@@ -128,13 +129,19 @@ def cli(ctx: click.Context, config_path: str | None, strict: bool) -> None:
 
 
 def _setup_logging() -> None:
+    """Show segur warnings on stderr, and hook-call traces when ``SEGUR_TRACE`` is set.
+    Without tracing nothing is configured: Python's last-resort handler already prints
+    warnings, and ``segur plugins`` does not pay for importing logging."""
+    if os.environ.get("SEGUR_TRACE", "").strip().lower() not in {"1", "true", "yes", "on"}:
+        return
+    import logging
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("segur")
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
-    if os.environ.get("SEGUR_TRACE", "").strip().lower() in {"1", "true", "yes", "on"}:
-        logging.getLogger("segur.trace").setLevel(logging.INFO)
+    logging.getLogger("segur.trace").setLevel(logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> Any:
