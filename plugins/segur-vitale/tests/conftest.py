@@ -50,6 +50,25 @@ def _pcscd_binary() -> str | None:
         (p for p in ("/usr/sbin/pcscd", "/sbin/pcscd") if os.access(p, os.X_OK)), None)
 
 
+def _exclusive_vpcd(timeout: float):
+    """One test session at a time drives the vpcd reader (it holds one card): a lock
+    file serialises concurrent pytest runs on the same machine."""
+    import fcntl
+    import tempfile
+
+    handle = open(Path(tempfile.gettempdir()) / "segur-vitale-vpcd.lock", "w")  # noqa: SIM115
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return handle
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                handle.close()
+                pytest.skip("another test run kept the vpcd virtual reader busy")
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def pcsc_stack() -> Iterator[None]:
     """pcscd running with the vpcd reader visible (started here when needed)."""
@@ -62,6 +81,7 @@ def pcsc_stack() -> Iterator[None]:
         pytest.skip("pcscd is not installed (Debian package pcscd)")
     if not _VPCD_DRIVER.exists():
         pytest.skip("the vsmartcard vpcd driver is not installed (Debian package vsmartcard-vpcd)")
+    lock = _exclusive_vpcd(timeout=180)
     process = None
     if not pcsc.pcsc_available():
         if os.geteuid() != 0 and not os.access("/run/pcscd", os.W_OK):
@@ -96,3 +116,4 @@ def pcsc_stack() -> Iterator[None]:
                 process.kill()
                 process.wait()
             process.stderr.close()
+        lock.close()

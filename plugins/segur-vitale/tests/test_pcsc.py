@@ -10,9 +10,6 @@ import threading
 import time
 
 import pytest
-from segur_core.model import CardKind
-from segur_core.testing.recorder import HookRecorder
-
 from segur_vitale import pcsc
 from segur_vitale.errors import (
     CardAbsentError,
@@ -26,6 +23,9 @@ from segur_vitale.sources import VPCD_READER, open_pcsc, open_virtual
 from segur_vitale.transport import PcscTransport
 from segur_vitale.virtual import DEMO_CARDHOLDER, VpcdCard, cps_card, demo_card, family_card
 from segur_vitale.vitale import read_vitale
+
+from segur_core.model import CardKind
+from segur_core.testing.recorder import HookRecorder
 
 pytestmark = [pytest.mark.pcsc, pytest.mark.usefixtures("pcsc_stack")]
 
@@ -69,9 +69,8 @@ def test_read_through_pcscd(vpcd):
 
 
 def test_open_pcsc_finds_the_reader_with_a_card(vpcd):
-    with pytest.raises(CardAbsentError):
-        with open_pcsc("Virtual PCD"):
-            pass
+    with pytest.raises(CardAbsentError), open_pcsc("Virtual PCD"):
+        pass
     vpcd(demo_card())
     with open_pcsc("Virtual PCD") as source:
         assert source.via == "pcsc"
@@ -94,9 +93,8 @@ def test_card_pulled_out_mid_read(vpcd):
 
 def test_cps_detected_from_its_atr(vpcd):
     vpcd(cps_card(4))
-    with PcscTransport(VPCD_READER) as transport:
-        with pytest.raises(UnsupportedCardError) as info:
-            read_vitale(transport)
+    with PcscTransport(VPCD_READER) as transport, pytest.raises(UnsupportedCardError) as info:
+        read_vitale(transport)
     assert info.value.kind is CardKind.CPS_4
 
 

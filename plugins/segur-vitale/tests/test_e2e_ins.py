@@ -1,0 +1,63 @@
+"""Card reading → on_card_read → segur-ins → INSi sandbox, end to end.
+
+Runs only when segur-ins's plugin is importable.
+"""
+
+from __future__ import annotations
+
+import pytest
+from segur_vitale.apcv import ApcvRequest, apcv_adapter, identify_and_dispatch
+from segur_vitale.reading import read_and_dispatch
+from segur_vitale.transport import DirectTransport
+from segur_vitale.virtual import DEMO_CARDHOLDER, demo_card
+
+from segur_core.model import IdentityStatus
+
+pytest.importorskip("segur_ins.plugin", reason="segur-ins is not installed")
+pytest.importorskip("starlette", reason="the INSi sandbox needs starlette")
+
+
+@pytest.fixture
+def runtime(make_segur_runtime):
+    import segur_ins.plugin
+    from segur_vitale import plugin
+
+    return make_segur_runtime(extra_plugins=[("vitale", plugin), ("ins", segur_ins.plugin)])
+
+
+def _patient(runtime):
+    (patient,) = runtime.host.find_patients(birth_name=DEMO_CARDHOLDER.birth_name,
+                                            birth_date="1975-12-31")
+    return patient
+
+
+def test_card_read_is_looked_up_in_insi(runtime):
+    reading = read_and_dispatch(runtime, DirectTransport(demo_card()))
+    assert reading.nir == DEMO_CARDHOLDER.nir
+    patient = _patient(runtime)
+    assert patient.identity.ins is not None
+    assert patient.identity.ins.matricule == DEMO_CARDHOLDER.nir
+    assert patient.identity.status is IdentityStatus.RECOVERED
+    actions = [r.action for r in runtime.journal.records()]
+    # the card read is journaled, then the INSi call it caused
+    assert actions.index("vitale.card-read") < next(
+        i for i, r in enumerate(runtime.journal.records()) if r.service == "insi")
+
+
+def test_appli_carte_vitale_qualifies_the_identity(runtime):
+    sandbox = runtime.sandbox("apcv")
+    with apcv_adapter(runtime) as adapter:
+        identify_and_dispatch(runtime, adapter, ApcvRequest.from_qr(sandbox.issue()))
+    patient = _patient(runtime)
+    assert patient.identity.status is IdentityStatus.QUALIFIED
+    assert runtime.shareable_ins(patient).matricule == DEMO_CARDHOLDER.nir
+
+
+@pytest.mark.pcsc
+def test_through_pcscd(runtime, pcsc_stack):
+    from segur_vitale.sources import open_virtual
+
+    with open_virtual(demo_card()) as source:
+        assert source.via == "pcsc+vpcd"
+        read_and_dispatch(runtime, source.transport)
+    assert _patient(runtime).identity.ins.matricule == DEMO_CARDHOLDER.nir
