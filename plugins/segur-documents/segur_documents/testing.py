@@ -54,7 +54,7 @@ free_text = st.text(
         categories=("L", "N", "P", "Zs"),
         exclude_characters="\x85\u2028\u2029",
     ).filter(lambda c: c.isprintable())
-    | st.sampled_from("éèàçôÉ'’\n "),
+    | st.sampled_from("éèàçôÉ'\u2019\n "),
     min_size=0,
     max_size=120,
 )

@@ -185,7 +185,7 @@ def test_context_rules(structure, pharmacist, patient):
         DocumentContext(structure, pharmacist, patient, None, local_id_root="abc")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ctx=contexts(), content=contents())
 def test_every_built_document_passes_structure_and_xsd(xsd_validator, ctx, content):
     result = build_any(content, ctx)

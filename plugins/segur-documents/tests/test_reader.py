@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 
 import pytest
@@ -69,7 +70,7 @@ def test_n1_attachment_roundtrip(context):
     assert doc.attachments[0].data == result.pdf
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(ctx=contexts(), content=contents())
 def test_read_what_we_build(ctx, content):
     result = build_any(content, ctx)
@@ -108,13 +109,11 @@ def test_bad_base64_is_refused(context):
         read_cda(broken)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=400))
 def test_any_bytes_give_a_document_or_a_typed_error(data):
-    try:
+    with contextlib.suppress(InputError):
         read_cda(data)
-    except InputError:
-        pass
 
 
 @settings(max_examples=100, deadline=None)
@@ -125,7 +124,8 @@ def test_any_bytes_give_a_document_or_a_typed_error(data):
                 b"<id root='1.2.3'/>",
                 b"<title>t</title>",
                 b"<code code='x'/>",
-                b"<component><nonXMLBody><text representation='B64'>QUJD</text></nonXMLBody></component>",
+                b"<component><nonXMLBody><text representation='B64'>QUJD</text>"
+                b"</nonXMLBody></component>",
                 b"<component><structuredBody/></component>",
                 b"<versionNumber value='x'/>",
                 b"<effectiveTime value='2024'/>",

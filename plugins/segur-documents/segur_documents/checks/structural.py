@@ -234,9 +234,11 @@ def _vac_note(root: etree._Element, issues: list[ValidationIssue]) -> None:
         return
     entry = entries[0]
     material = "c:consumable/c:manufacturedProduct/c:manufacturedMaterial"
+    cis = f"{material}/c:code[@codeSystem='{codes.CIS}' and @displayName]"
+    atc = f"{material}/c:code/c:translation[@codeSystem='{codes.ATC}' and @displayName]"
     checks = {
-        f"{material}/c:code[@codeSystem='{codes.CIS}' and @displayName]": "code CIS du vaccin (avec displayName) obligatoire",
-        f"{material}/c:code/c:translation[@codeSystem='{codes.ATC}' and @displayName]": "code ATC du vaccin (avec displayName) obligatoire",
+        cis: "code CIS du vaccin (avec displayName) obligatoire",
+        atc: "code ATC du vaccin (avec displayName) obligatoire",
         f"{material}/c:lotNumberText": "numéro de lot obligatoire",
         "c:author/c:assignedAuthor/c:assignedPerson/c:name": "auteur de la vaccination obligatoire",
     }
