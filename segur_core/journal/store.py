@@ -76,8 +76,10 @@ class Journal:
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        key = pseudonym_key if pseudonym_key is not None else load_or_create_key(
-            self.path.parent / KEY_FILE
+        key = (
+            pseudonym_key
+            if pseudonym_key is not None
+            else load_or_create_key(self.path.parent / KEY_FILE)
         )
         self._pseudonymise = Pseudonymiser(key)
         self._clock = clock
@@ -117,9 +119,7 @@ class Journal:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                row = conn.execute(
-                    "SELECT hash FROM records ORDER BY seq DESC LIMIT 1"
-                ).fetchone()
+                row = conn.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
                 prev = row[0] if row else GENESIS
                 digest = link_hash(
                     actor=actor,
@@ -218,9 +218,11 @@ class Journal:
         """The number and hash of the last record (``(0, GENESIS)`` when empty): an anchor
         to keep elsewhere so that even a rewrite of the whole file shows."""
         with self._lock:
-            row = self._connection().execute(
-                "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
+            row = (
+                self._connection()
+                .execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
+                .fetchone()
+            )
         return (row[0], row[1]) if row else (0, GENESIS)
 
     # -- lifetime --------------------------------------------------------------------------
@@ -273,7 +275,9 @@ def _verify(
     for seq, at, actor, patient_id, action, service, outcome, details, prev_hash, digest in rows:
         gap = seq > expected
         if gap:
-            missing = f"record {expected}" if seq == expected + 1 else f"records {expected}-{seq - 1}"
+            missing = (
+                f"record {expected}" if seq == expected + 1 else f"records {expected}-{seq - 1}"
+            )
             problems.append(Problem(expected, ProblemKind.DELETED, f"{missing} deleted"))
         try:
             recomputed = link_hash(

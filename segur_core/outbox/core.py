@@ -326,12 +326,14 @@ class Outbox:
             log.error("announcing delivery %s failed: %s", delivery.id, type(exc).__name__)
 
     def _announce_lost_settlements(self) -> None:
-        """Announce settlements whose worker died between settling and announcing."""
+        """Announce settlements whose worker died between settling and announcing (those
+        settled more than a lease ago). Announced before being marked, so that a second
+        crash cannot lose them: after a crash an event may come twice, never not at all."""
         if self.runtime is None:
             return
         for delivery in self._store.unnotified(self._clock() - self.lease):
-            if self._store.mark_notified(delivery.id):
-                self._announce(delivery)
+            self._announce(delivery)
+            self._store.mark_notified(delivery.id)
 
     def _journal(
         self,

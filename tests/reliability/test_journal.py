@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import os
 import sqlite3
@@ -74,7 +75,7 @@ def test_records_are_chained_and_read_back(journal: Journal) -> None:
     records = journal.records()
     assert [r.seq for r in records] == list(range(1, 13))
     assert records[0].prev_hash == GENESIS
-    for before, after in zip(records, records[1:], strict=False):
+    for before, after in itertools.pairwise(records):
         assert after.prev_hash == before.hash
     assert records[4].details == {"n": 4, "note": "clé à molette", "ratio": 4 / 7}
     assert [r.seq for r in journal.records(patient_id="patient-1")] == [2, 6, 10]
@@ -133,10 +134,14 @@ def test_modified_patient_is_reported(journal: Journal) -> None:
 
 def test_rewritten_record_with_new_hash_breaks_the_chain(journal: Journal) -> None:
     _fill(journal, 8)
-    row = sqlite3.connect(journal.path).execute(
-        "SELECT at, actor, patient_id, action, service, details, prev_hash FROM records"
-        " WHERE seq = 4"
-    ).fetchone()
+    row = (
+        sqlite3.connect(journal.path)
+        .execute(
+            "SELECT at, actor, patient_id, action, service, details, prev_hash FROM records"
+            " WHERE seq = 4"
+        )
+        .fetchone()
+    )
     at, actor, patient_id, action, service, details, prev = row
     forged = link_hash(
         actor=actor,
