@@ -169,3 +169,47 @@ def test_counter_reader_survives_a_card_pulled_out(vitale_runtime, vpcd):
         assert counter.monitor.running
     assert recorder.of("on_card_read") == []
     recorder.detach()
+
+
+@pytest.fixture
+def cli_config(tmp_path, monkeypatch):
+    config = tmp_path / "segur.toml"
+    config.write_text(f'[segur]\nmode = "test"\nplugins = ["vitale"]\n'
+                      f'data_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return config
+
+
+def _cli(config, *args):
+    from click.testing import CliRunner
+
+    from segur_core.cli import cli
+
+    return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+
+
+def test_cli_readers_read_and_watch(cli_config, vpcd):
+    import json
+
+    vpcd(family_card())
+    result = _cli(cli_config, "vitale", "readers", "--json")
+    assert result.exit_code == 0, result.output
+    rows = {row["reader"]: row for row in json.loads(result.output)}
+    assert rows[VPCD_READER]["card"] and rows[VPCD_READER]["kind"] == "vitale-2"
+
+    result = _cli(cli_config, "vitale", "read", "--reader", "Virtual PCD", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [b["beneficiary_rank"] for b in data["beneficiaries"]] == [1, 2]
+    assert VPCD_READER in data["reader"]
+
+    # the card already in the reader is reported as inserted, read and dispatched
+    result = _cli(cli_config, "vitale", "watch", "--reader", "Virtual PCD 00 00",
+                  "--count", "1", "--timeout", "10")
+    assert result.exit_code == 0, result.output
+    assert "read: beneficiary 1" in result.output
+
+
+def test_cli_read_without_card(cli_config):
+    result = _cli(cli_config, "vitale", "read", "--reader", "Virtual PCD")
+    assert result.exit_code != 0 and "no card" in result.output
