@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
+from segur_core.errors import SegurError
 from segur_core.sandbox.faults import FaultInjector
 from segur_core.sandbox.server import ServerThread, ServerTLS
+from segur_core.tls import client_context
 
 __all__ = ["Sandbox"]
 
@@ -46,12 +49,24 @@ class Sandbox:
     @property
     def url(self) -> str:
         if self._server is None:
-            raise RuntimeError(f"sandbox {self.name!r} is not started")
+            raise SegurError(f"sandbox {self.name!r} is not started", hint="call start() first")
         return self._server.url
 
     @property
     def running(self) -> bool:
         return self._server is not None and self._server.running
+
+    def client_context(self, credential: str = "structure") -> ssl.SSLContext:
+        """A client ``SSLContext`` trusting this sandbox and presenting the test PKI's
+        ``credential`` (``structure``, ``insi-auto``, ``cps``...), for tests and the demo."""
+        if self.pki is None:
+            raise SegurError(
+                f"sandbox {self.name!r} has no test PKI", hint="create it with pki=TestPKI..."
+            )
+        chosen = self.pki.client(credential)
+        return client_context(
+            ca_bundle=self.pki.ca_bundle, pkcs12=chosen.p12_path, password=chosen.p12_password
+        )
 
     def start(self) -> None:
         if self.running:

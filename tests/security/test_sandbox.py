@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from segur_core.errors import SegurError
 from segur_core.sandbox import FaultInjector, Sandbox, ServerThread, ServerTLS, peer_certificate
 from segur_core.testing.pki import Credential, TestPKI
 from segur_core.tls import client_context
@@ -205,7 +206,48 @@ def test_server_thread_plain_http_and_restart(tmp_path: Path) -> None:
         httpx.get(server.url, timeout=1)
 
 
+def test_sandbox_client_context(sandbox: EchoSandbox) -> None:
+    with httpx.Client(verify=sandbox.client_context("cps")) as client:
+        assert client.get(f"{sandbox.url}/whoami").text.startswith("8")
+
+
+def test_sandbox_lifecycle(pki: TestPKI) -> None:
+    box = EchoSandbox(pki=pki)
+    with pytest.raises(SegurError, match="not started"):
+        _ = box.url
+    box.start()
+    try:
+        assert box.running and box.url.startswith("https://127.0.0.1:")
+        box.start()  # idempotent
+    finally:
+        box.stop()
+    assert not box.running
+    with pytest.raises(NotImplementedError):
+        Sandbox().start()
+
+
 def test_server_tls_from_pki(pki: TestPKI) -> None:
     tls = ServerTLS.from_pki(pki)
     assert tls.ca_bundle == pki.ca_bundle
     assert tls.require_client_cert
+
+
+def test_fault_injector_is_thread_safe() -> None:
+    injector = FaultInjector(seed=5)
+    injector.fail_next(1000)
+    kinds: list[str] = []
+
+    def worker() -> None:
+        local = [injector.decide().kind for _ in range(250)]
+        kinds.extend(local)
+
+    import threading
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert kinds.count("error") == 1000  # each forced fault consumed exactly once
+    assert kinds.count("none") == 1000
+    assert injector.counts == {"error": 1000, "none": 1000}

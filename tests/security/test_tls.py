@@ -120,3 +120,24 @@ def test_certificate_expiring_within_the_window(pki: TestPKI) -> None:
     far = end - dt.timedelta(days=31)
     assert certificate_warnings([valid.cert_path], now=far) == []
     assert certificate_warnings([valid.cert_path], now=far, days=60)[0].kind == "expires-soon"
+
+
+def test_pkcs12_key_is_encrypted_while_on_disk(pki: TestPKI, monkeypatch) -> None:
+    """The short-lived file handed to ssl holds an encrypted key, readable by owner only."""
+    seen: list[tuple[str, int]] = []
+    original = ssl.SSLContext.load_cert_chain
+
+    def spy(self, certfile, keyfile=None, password=None):
+        path = Path(certfile)
+        seen.append((path.read_text(), path.stat().st_mode & 0o777))
+        return original(self, certfile, keyfile, password)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_cert_chain", spy)
+    credential = pki.client("insi-auto")
+    client_context(
+        ca_bundle=pki.ca_bundle, pkcs12=credential.p12_path, password=credential.p12_password
+    )
+    [(content, mode)] = seen
+    assert "BEGIN ENCRYPTED PRIVATE KEY" in content
+    assert "BEGIN PRIVATE KEY" not in content
+    assert mode == 0o600
