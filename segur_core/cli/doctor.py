@@ -30,10 +30,15 @@ def _certificate_sources(runtime: Any) -> list[Any]:
         if config is None or not attrs.has(type(config)):
             continue
         values = {f.name: getattr(config, f.name) for f in attrs.fields(type(config))}
-        password = next(
-            (v.reveal() for k, v in values.items() if "password" in k and isinstance(v, Secret)),
-            None,
-        )
+        passwords = {k: v.reveal() for k, v in values.items() if isinstance(v, Secret)}
+
+        def password_for(field: str) -> str | None:
+            prefix = field.split("_")[0]
+            for key, secret in passwords.items():
+                if key.startswith(prefix) and "password" in key:
+                    return secret
+            return next((s for k, s in passwords.items() if "password" in k), None)
+
         for name, value in values.items():
             if not isinstance(value, str | Path) or not any(w in name for w in _CERT_WORDS):
                 continue
@@ -41,7 +46,7 @@ def _certificate_sources(runtime: Any) -> list[Any]:
             if not path.is_file():
                 continue
             if path.suffix.lower() in {".p12", ".pfx"} or "pkcs12" in name or "p12" in name:
-                sources.append((path, password))
+                sources.append((path, password_for(name)))
             else:
                 sources.append(path)
     pki = runtime.data_dir / "pki"
