@@ -219,3 +219,14 @@ def test_key_97_when_the_body_is_a_multiple_of_97() -> None:
     assert Nir.parse(body + "97").key_ok
     with pytest.raises(NirError):
         Nir.parse(body + "00")
+
+
+@given(st.one_of(st.text(max_size=20), st.text("0123456789AB ", min_size=13, max_size=17)))
+def test_arbitrary_text_gives_a_typed_error_or_a_valid_number(text: str) -> None:
+    try:
+        nir = Nir.parse(text)
+    except NirError as error:
+        assert error.part in {"length", "sex", "year", "month", "department", "commune",
+                              "order", "key"}  # fmt: skip
+        return
+    assert nir.key_ok and str(nir) == re.sub(r"[\s.]+", "", text).upper()
