@@ -262,3 +262,40 @@ def test_xml_schema_refuses_remote_includes(tmp_path: Path, listener) -> None:
 def test_xml_schema_missing_file(tmp_path: Path) -> None:
     with pytest.raises(UnsafeXMLError, match="not found"):
         xml_schema(tmp_path / "absent.xsd")
+
+
+# -- the official files ------------------------------------------------------------------------
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared"
+CDA_SCHEMA = SHARED / "cisis" / "TestContenuCDA-3-0" / "infrastructure" / "cda" / "CDA_extended.xsd"
+
+
+def _official_xml() -> list[Path]:
+    roots = [SHARED / "cisis", SHARED / "insi"]
+    suffixes = {".xml", ".xsd", ".sch", ".xsl", ".wsdl"}
+    return sorted(
+        path for root in roots if root.is_dir() for path in root.rglob("*")
+        if path.suffix.lower() in suffixes
+    )  # fmt: skip
+
+
+def test_official_files_are_accepted() -> None:
+    """The hardened parser must not get in the way of real documents: every official
+    CI-SIS/INSi XML file parses, except the W3C meta-schema, which declares entities."""
+    files = _official_xml()
+    if not files:
+        pytest.skip("shared CI-SIS/INSi files not available (../shared)")
+    refused = []
+    for path in files:
+        try:
+            parse_xml(path.read_bytes())
+        except UnsafeXMLError as error:
+            refused.append((path.name, str(error)))
+    assert [(name, "entit" in why) for name, why in refused] in ([], [("XMLSchema.xsd", True)])
+
+
+def test_official_cda_schema_compiles_from_local_files() -> None:
+    if not CDA_SCHEMA.is_file():
+        pytest.skip("shared CDA schema not available (../shared)")
+    schema = xml_schema(CDA_SCHEMA)
+    assert not schema.validate(parse_xml(b'<ClinicalDocument xmlns="urn:hl7-org:v3"/>'))
