@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 VPCD_PORT = 35963
 POWER_OFF, POWER_ON, RESET, GET_ATR = 0x00, 0x01, 0x02, 0x04
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 
 
 def vpcd_listening(port: int = VPCD_PORT, host: str = "127.0.0.1") -> bool:
@@ -114,6 +115,11 @@ class VpcdCard:
             if self._stop.is_set() or self._sock is None:
                 return None
             try:
+                if _QUICKACK is not None:
+                    # vpcd writes the length and the payload separately; acknowledge at
+                    # once so that Nagle's algorithm on its side does not wait for our
+                    # delayed ACK (40 ms per message otherwise).
+                    self._sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
                 chunk = self._sock.recv(size - len(buf))
             except TimeoutError:
                 continue
