@@ -1,0 +1,35 @@
+"""An outbox worker process for the crash test: delivers an outbox file's items to an
+HTTP receiver (one POST per item, the key in ``Idempotency-Key``) until none is left.
+
+Usage: ``python crash_worker.py OUTBOX_FILE URL [LEASE_SECONDS]``; exits 0 when idle,
+1 when it timed out.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+
+from segur_core.outbox import Outbox
+
+KEY_HEADER = "Idempotency-Key"
+
+
+def main(argv: list[str]) -> int:
+    path, url = Path(argv[1]), argv[2]
+    lease = float(argv[3]) if len(argv) > 3 else 1.0
+    with httpx.Client(timeout=30.0) as client:
+
+        def send(item) -> str:
+            response = client.post(url, content=item.payload, headers={KEY_HEADER: item.key})
+            response.raise_for_status()
+            return response.text
+
+        with Outbox(path, senders={"http": send}, lease=lease, batch_size=8) as outbox:
+            return 0 if outbox.run_until_idle(timeout=15.0) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
