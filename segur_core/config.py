@@ -362,6 +362,8 @@ def _leaf_message(exc: BaseException, tp: Any) -> str:
         return "required key is missing"
     expected = f"expected {_type_name(tp)}"
     detail = str(exc)
+    if tp is None and detail and isinstance(exc, TypeError | ValueError):
+        return detail
     if isinstance(exc, TypeError | ValueError) and detail:
         if detail.startswith("expected") or "secret" in detail:
             return detail if tp is None else f"{detail} ({expected})"
