@@ -134,3 +134,30 @@ def test_vihf_structure_must_match_tls_certificate(pki, credential, dmp):
     liar = Structure(finess="999990039", name="USURPATEUR")
     with make_client(pki, credential, dmp.url, structure=liar) as c, pytest.raises(SOAPFault):
         c.test_access(KIT_INS)
+
+
+def test_directe_mode_needs_the_card_certificate(pki, credential, dmp):
+    from segur_dmp.client import DMPClient, Endpoints
+    from segur_dmp.vihf import CPSSigner
+
+    from segur_core.model import Practitioner, Structure
+    from segur_core.testing.pki import CPS_RPPS, STRUCTURE_FINESS
+    from segur_core.tls import client_context
+
+    card = pki.client("cps")
+    structure = Structure(finess=STRUCTURE_FINESS, name="PHARMACIE TEST SEGUR")
+    pharmacist = Practitioner(CPS_RPPS, "TEST", "PHARMACIEN", specialty="G15_21/DA")
+
+    def directe(cred) -> DMPClient:
+        return DMPClient(
+            endpoints=Endpoints(dmp.url),
+            ssl_context=client_context(ca_bundle=pki.ca_bundle, cert=cred.cert_path,
+                                       key=cred.key_path),
+            signer=CPSSigner(issuer="CN=" + card.subject_cn), structure=structure,
+            practitioner=pharmacist,
+        )  # fmt: skip
+
+    with directe(card) as c:
+        assert c.test_access(KIT_INS).exists
+    with directe(pki.client("structure")) as c, pytest.raises(SOAPFault):
+        c.test_access(KIT_INS)  # unsigned VIHF without the professional's card

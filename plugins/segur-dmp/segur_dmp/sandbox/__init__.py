@@ -14,15 +14,16 @@ from segur_dmp.sandbox.valuesets import ValueSets
 __all__ = ["REPOSITORY_ID", "DMPApp", "DMPSandbox", "Registry", "StoredDocument", "ValueSets"]
 
 
-def _structure_of(request: Any) -> str | None:
-    """The structure national id of the TLS client certificate (its OU)."""
+def _structure_of(request: Any) -> tuple[str | None, str | None]:
+    """The structure national id (OU) and common name of the TLS client certificate."""
     from cryptography.x509.oid import NameOID
 
     cert = peer_certificate(request)
     if cert is None:
-        return None
+        return None, None
     ous = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-    return str(ous[0].value) if ous else None
+    cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return (str(ous[0].value) if ous else None, str(cns[0].value) if cns else None)
 
 
 class DMPSandbox(Sandbox):

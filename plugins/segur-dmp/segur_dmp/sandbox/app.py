@@ -104,7 +104,7 @@ class DMPApp:
         *,
         ca_bundle: str,
         value_sets: ValueSets | None = None,
-        peer_structure: Callable[[object], str | None] | None = None,
+        peer_structure: Callable[[object], tuple[str | None, str | None]] | None = None,
         lose_reply_ratio: float = 0.0,
         seed: int | None = None,
     ) -> None:
@@ -155,7 +155,18 @@ class DMPApp:
                 )
             claims = self._check_vihf(env)
             structure = claims.structure_id or ""
-            tls_structure = self.peer_structure(peer) if self.peer_structure else None
+            tls_structure, tls_cn = (
+                self.peer_structure(peer) if self.peer_structure else (None, None)
+            )
+            if claims.mode == "DIRECTE" and (
+                self.peer_structure is None or tls_cn != claims.subject
+            ):
+                # no signature in DIRECTE mode: the CPS card's TLS certificate vouches for
+                # the professional named in the VIHF
+                raise Fault(
+                    "DIRECTE mode needs the professional's own card certificate",
+                    subcode="DMPInvalidVIHF",
+                )
             if self.peer_structure is not None and tls_structure != structure:
                 raise Fault(
                     "the VIHF structure is not the TLS client certificate's structure",
