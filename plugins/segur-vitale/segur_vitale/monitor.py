@@ -135,6 +135,11 @@ class CardMonitor:
             self._emit(CardEvent(EventKind.INSERTED, name, atr))
         elif was and not now:
             self._emit(CardEvent(EventKind.REMOVED, name))
+        elif was and now and (state >> 16) != (previous >> 16):
+            # pcscd counts card events in the high 16 bits: a card was swapped between
+            # two polls (removed and another one inserted).
+            self._emit(CardEvent(EventKind.REMOVED, name))
+            self._emit(CardEvent(EventKind.INSERTED, name, atr))
 
     def __enter__(self) -> CardMonitor:
         return self.start()
