@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import stat
+import struct
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -183,6 +184,7 @@ def open_zip(
     else:
         handle = source
     try:
+        _precheck_directory(handle, max_entries)
         archive = zipfile.ZipFile(handle)
     except FileNotFoundError:
         raise UnsafeZipError(f"archive not found: {source}") from None
@@ -205,6 +207,55 @@ def open_zip(
         max_total_uncompressed=max_total_uncompressed,
         max_ratio=max_ratio,
     )
+
+
+_EOCD = struct.Struct("<4s4H2LH")
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
+#: Central directory bytes allowed per entry (46-byte header plus name/extra/comment).
+_DIRECTORY_BYTES_PER_ENTRY = 4096
+
+
+def _precheck_directory(handle: Path | str | BinaryIO, max_entries: int) -> None:
+    """Read the end-of-central-directory record before ``zipfile`` parses the directory,
+    so that an archive announcing millions of entries is refused without building them."""
+    if isinstance(handle, str | Path):
+        with open(handle, "rb") as stream:
+            _precheck_stream(stream, max_entries)
+        return
+    position = handle.tell()
+    try:
+        _precheck_stream(handle, max_entries)
+    finally:
+        handle.seek(position)
+
+
+def _precheck_stream(stream: BinaryIO, max_entries: int) -> None:
+    size = stream.seek(0, os.SEEK_END)
+    tail_size = min(size, _EOCD.size + 65535 + _ZIP64_LOCATOR.size)
+    stream.seek(size - tail_size)
+    tail = stream.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD.size:
+        return  # not a ZIP: zipfile gives the error
+    _sig, _disk, _cd_disk, _here, entries, directory_size, offset, _comment = _EOCD.unpack_from(
+        tail, at
+    )
+    if 0xFFFF in (entries,) or 0xFFFFFFFF in (directory_size, offset):
+        locator = at - _ZIP64_LOCATOR.size
+        if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+            _sig, _disk, zip64_offset, _disks = _ZIP64_LOCATOR.unpack_from(tail, locator)
+            stream.seek(zip64_offset)
+            record = stream.read(_ZIP64_EOCD.size)
+            if len(record) == _ZIP64_EOCD.size and record[:4] == b"PK\x06\x06":
+                fields = _ZIP64_EOCD.unpack(record)
+                entries, directory_size = fields[7], fields[8]
+    if entries > max_entries:
+        raise UnsafeZipError(f"archive has {entries} entries, limit {max_entries}")
+    if directory_size > max_entries * _DIRECTORY_BYTES_PER_ENTRY:
+        raise UnsafeZipError(
+            f"archive directory of {directory_size} bytes is too large for {max_entries} entries"
+        )
 
 
 def _check_directory(

@@ -231,3 +231,36 @@ def test_extraction_stays_inside_the_target(names: list[str]) -> None:
             p.resolve().is_relative_to(target.resolve()) for p in root.rglob("*") if p != target
         )
         assert not any(p.name.startswith(".segur-unzip-") for p in target.iterdir())
+
+
+def test_entry_count_is_refused_before_the_directory_is_parsed(monkeypatch) -> None:
+    data = make_zip([(f"f{i}.txt", b"") for i in range(50)])
+
+    def must_not_parse(*args, **kwargs):
+        raise AssertionError("zipfile parsed the directory of an oversized archive")
+
+    monkeypatch.setattr(zipfile, "ZipFile", must_not_parse)
+    with pytest.raises(UnsafeZipError, match="50 entries"):
+        open_zip(data, max_entries=10)
+
+
+def test_lying_entry_count_is_caught_by_directory_size() -> None:
+    data = bytearray(make_zip([(f"file-{i:04d}.txt", b"") for i in range(200)]))
+    eocd = data.rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", data, eocd + 8, 1, 1)  # claim a single entry
+    with pytest.raises(UnsafeZipError):
+        open_zip(bytes(data), max_entries=2)
+
+
+def test_zip64_end_record_is_honoured(monkeypatch) -> None:
+    """Archives with more than 65535 entries announce their count in the ZIP64 record."""
+    with monkeypatch.context() as patch:
+        patch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 2)  # force the ZIP64 end records
+        data = bytearray(make_zip([(f"f{i}.txt", b"x") for i in range(20)]))
+    eocd = data.rfind(b"PK\x05\x06")
+    assert data.rfind(b"PK\x06\x06") != -1
+    struct.pack_into("<HH", data, eocd + 8, 0xFFFF, 0xFFFF)  # as for a real ZIP64 count
+    with pytest.raises(UnsafeZipError, match="20 entries"):
+        open_zip(bytes(data), max_entries=10)
+    with open_zip(bytes(data), max_entries=30) as opened:
+        assert len(opened.names()) == 20
