@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["DocumentService"]
 
 _NS = {"c": "urn:hl7-org:v3"}
-_NIR_OIDS = {"1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"}
 _validators: dict[tuple, Validator] = {}
 
 
@@ -76,12 +75,19 @@ class DocumentService:
     # -- drafts ----------------------------------------------------------------------------
 
     def shareable_ins(self, patient: Patient) -> INS | None:
-        """The patient's INS if it may be written (QUAL), with this environment's OID."""
+        """The patient's INS if it may be written (QUAL).
+
+        The INS is written with the OID segur-ins gives it (the one INSi returned), so
+        that the document and the DMP metadata name the same INS; ``runtime.ins_oid()``
+        (the environment's NIR OID) only fills an INS that has no OID.
+        """
         ins = self.runtime.shareable_ins(patient)
         if ins is None:
             return None
-        oid = self.runtime.ins_oid()
-        if oid and ins.oid in _NIR_OIDS and ins.oid != oid:
+        if not ins.oid:
+            oid = self.runtime.ins_oid()
+            if not oid:
+                raise DocumentError("the patient's INS has no OID and no INS OID is configured")
             ins = attrs.evolve(ins, oid=oid)
         return ins
 
