@@ -118,9 +118,8 @@ def _check_validity(cert: x509.Certificate, where: str, now: dt.datetime | None 
         )
 
 
-def _base_context(purpose: int) -> ssl.SSLContext:
-    protocol = ssl.PROTOCOL_TLS_CLIENT if purpose == 0 else ssl.PROTOCOL_TLS_SERVER
-    context = ssl.SSLContext(protocol)
+def _base_context(*, server: bool) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.options |= ssl.OP_NO_COMPRESSION
     return context
@@ -204,7 +203,7 @@ def client_context(
     """
     if pkcs12 is not None and cert is not None:
         raise TLSConfigError("give either a PKCS#12 file or a PEM certificate, not both")
-    context = _base_context(0)
+    context = _base_context(server=False)
     context.verify_mode = ssl.CERT_REQUIRED
     context.check_hostname = True
     _load_verify(context, ca_bundle)
@@ -225,7 +224,7 @@ def server_context(
 ) -> ssl.SSLContext:
     """A server context; with ``require_client_cert`` a client certificate chaining to
     ``ca_bundle`` is mandatory (mutual TLS)."""
-    context = _base_context(1)
+    context = _base_context(server=True)
     _load_pem_into(context, cert, key, password, check_validity=False)
     if ca_bundle is not None:
         _load_verify(context, ca_bundle)

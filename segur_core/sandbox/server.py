@@ -180,6 +180,7 @@ class ServerThread:
 
         if self.running:
             return
+        ssl_context = self.tls.context() if self.tls is not None else None
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -193,7 +194,6 @@ class ServerThread:
             ) from None
         self._socket = sock
         self.port = sock.getsockname()[1]
-        ssl_context = self.tls.context() if self.tls is not None else None
         config = uvicorn.Config(
             self.app,
             http=_protocol_class(),
