@@ -220,3 +220,115 @@ def test_a_bug_in_the_call_itself_is_not_swallowed(make_segur_runtime):
     runtime._on_card_read = None  # simulate a broken dispatch, not a plugin failure
     with pytest.raises(TypeError):
         runtime.card_read(reading())
+
+
+class FakeSandbox:
+    """A sandbox that only records its life cycle."""
+
+    def __init__(self, name, log):
+        self.name, self.log = name, log
+
+    @property
+    def url(self):
+        return f"https://127.0.0.1/{self.name}"
+
+    def start(self):
+        self.log.append(("start", self.name))
+
+    def stop(self):
+        self.log.append(("stop", self.name))
+
+
+def test_sandbox_started_on_first_use_and_stopped_on_close(make_segur_runtime):
+    log: list[tuple[str, str]] = []
+
+    class WithSandboxes:
+        @hookimpl
+        def segur_sandboxes(self, runtime):
+            return [FakeSandbox("insi", log), FakeSandbox("dmp", log)]
+
+    runtime = make_segur_runtime(extra_plugins=[("sb", WithSandboxes())])
+    assert [s.name for s in runtime.sandboxes()] == ["insi", "dmp"]
+    assert log == []
+    first = runtime.sandbox("dmp")
+    assert runtime.sandbox("dmp") is first
+    assert log == [("start", "dmp")]
+    with pytest.raises(PluginError, match="no enabled plugin provides a sandbox named 'nope'"):
+        runtime.sandbox("nope")
+    runtime.close()
+    assert log == [("start", "dmp"), ("stop", "dmp")]
+
+
+def test_test_pki_is_created_once_in_the_data_dir(segur_runtime):
+    pki = segur_runtime.test_pki()
+    assert segur_runtime.test_pki() is pki
+    assert pki.directory == segur_runtime.data_dir / "pki"
+    assert pki.ca_bundle.is_file()
+
+
+def test_contributions_are_collected(make_segur_runtime):
+    from segur_core.plugin import DemoStep, Recipient
+
+    class A:
+        @hookimpl
+        def segur_outbox_senders(self):
+            return {"a.kind": lambda item: "ok"}
+
+        @hookimpl
+        def segur_demo_steps(self):
+            return [DemoStep(order=500, title="A late", run=lambda c: None)]
+
+        @hookimpl
+        def segur_recipients(self, document, patient):
+            return [Recipient(channel="dmp", address="DMP")]
+
+    class B:
+        @hookimpl
+        def segur_outbox_senders(self):
+            return {"b.kind": lambda item: "ok"}
+
+        @hookimpl
+        def segur_demo_steps(self):
+            return [DemoStep(order=100, title="B early", run=lambda c: None)]
+
+    runtime = make_segur_runtime(extra_plugins=[("a", A()), ("b", B())])
+    assert sorted(runtime.outbox_senders()) == ["a.kind", "b.kind"]
+    steps = runtime.demo_steps()
+    assert [(s.title, s.plugin) for s in steps] == [("B early", "b"), ("A late", "a")]
+    assert runtime.recipients(None, None) == [Recipient(channel="dmp", address="DMP")]
+
+
+def test_a_delivery_kind_sent_by_two_plugins_is_an_error(make_segur_runtime):
+    class A:
+        @hookimpl
+        def segur_outbox_senders(self):
+            return {"same": lambda item: "ok"}
+
+    runtime = make_segur_runtime(extra_plugins=[("a", A()), ("b", A())])
+    with pytest.raises(PluginError, match="'same' is also sent by"):
+        runtime.outbox_senders()
+
+
+def test_create_runtime_accepts_a_path_and_mapping(tmp_path):
+    path = tmp_path / "segur.toml"
+    path.write_text('[segur]\nmode = "test"\ndata_dir = "d"\n')
+    with create_runtime(str(path), autoload=False) as runtime:
+        assert runtime.config.mode == "test"
+        assert runtime.data_dir == tmp_path / "d"
+    with create_runtime({"segur": {"mode": "production"}}, data_dir=tmp_path, autoload=False) as rt:
+        assert rt.config.mode == "production"
+
+
+def test_public_api_is_lazy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, segur_core\n"
+        "assert 'segur_core.runtime' not in sys.modules\n"
+        "assert segur_core.create_runtime.__module__ == 'segur_core.runtime'\n"
+        "assert segur_core.errors.ConfigError\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip() == "ok", proc.stderr
