@@ -1,0 +1,213 @@
+"""``segur outbox``: what is pending, delivered or dead, and the operator's actions on it
+(retry a dead delivery, purge old ones). Works on the outbox file in the data directory
+without starting plugins; every action is written to the audit journal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+from segur_core.cli._state import CliState
+
+__all__ = ["OUTBOX_FILE", "command", "delivery_row", "parse_age"]
+
+OUTBOX_FILE = "outbox.sqlite"
+JOURNAL_FILE = "journal.sqlite"
+STATES = ("pending", "in-flight", "delivered", "dead")
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_age(text: str) -> dt.timedelta:
+    """``90s``, ``15m``, ``12h``, ``7d``, ``2w`` (seconds without a unit)."""
+    match = _AGE.match(text)
+    if not match:
+        raise click.BadParameter(f"{text!r} is not an age such as 30m, 12h or 7d")
+    return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def delivery_row(delivery: Any) -> dict[str, Any]:
+    """A delivery as JSON-ready data (no payload, no patient identifier)."""
+    return {
+        "id": delivery.id,
+        "kind": delivery.kind,
+        "key": delivery.key,
+        "state": str(delivery.state),
+        "attempts": delivery.attempts,
+        "last_error": delivery.last_error,
+        "result": delivery.result,
+        "created_at": delivery.created_at.isoformat() if delivery.created_at else None,
+        "settled_at": delivery.settled_at.isoformat() if delivery.settled_at else None,
+        "has_patient": delivery.patient_id is not None,
+    }
+
+
+def _data_dir(ctx: click.Context) -> Path:
+    return ctx.ensure_object(CliState).data_dir()
+
+
+def _outbox(ctx: click.Context) -> Any:
+    from segur_core.outbox import Outbox
+
+    outbox = Outbox(_data_dir(ctx) / OUTBOX_FILE)
+    ctx.call_on_close(outbox.close)
+    return outbox
+
+
+def _journal(ctx: click.Context, action: str, **fields: Any) -> None:
+    from segur_core.journal import Journal
+
+    with Journal(_data_dir(ctx) / JOURNAL_FILE) as journal:
+        journal.record(action, actor="cli", **fields)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _short(text: str | None, width: int = 60) -> str:
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+_STYLE = {"dead": "red", "pending": "yellow", "in-flight": "cyan", "delivered": "green"}
+
+
+@click.group("outbox")
+def command() -> None:
+    """Deliveries to national services: list, show, retry, purge."""
+
+
+@command.command("list")
+@click.option("--state", type=click.Choice(STATES), help="Only deliveries in this state.")
+@click.option("--kind", help="Only deliveries of this kind (dmp.iti41...).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def list_(
+    ctx: click.Context, state: str | None, kind: str | None, limit: int | None, as_json: bool
+) -> None:
+    """List deliveries, oldest first, with a count per state."""
+    outbox = _outbox(ctx)
+    deliveries = outbox.list(state, kind=kind, limit=limit)
+    counts = {str(s): n for s, n in outbox.counts().items()}
+    if as_json:
+        _echo_json({"counts": counts, "deliveries": [delivery_row(d) for d in deliveries]})
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="segur outbox")
+    for column in ("id", "kind", "key", "state", "tries", "settled (UTC)", "last error"):
+        short = column in ("id", "state", "tries")
+        table.add_column(
+            column, no_wrap=short, overflow="fold", min_width=16 if column == "last error" else None
+        )
+    for d in deliveries:
+        table.add_row(
+            str(d.id),
+            d.kind,
+            d.key,
+            str(d.state),
+            str(d.attempts),
+            _when(d.settled_at),
+            _short(d.last_error),
+            style=_STYLE.get(str(d.state)),
+        )
+    console = Console()
+    console.print(table)
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items()), highlight=False)
+
+
+@command.command("show")
+@click.argument("ident", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def show(ctx: click.Context, ident: int, as_json: bool) -> None:
+    """Show one delivery: state, attempts, last error, payload size and digest."""
+    outbox = _outbox(ctx)
+    delivery = outbox.get(ident)
+    payload = outbox.payload(ident)
+    row = delivery_row(delivery)
+    row["payload_bytes"] = len(payload)
+    row["payload_sha256"] = hashlib.sha256(payload).hexdigest()
+    if as_json:
+        _echo_json(row)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"delivery {ident}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for name, value in row.items():
+        table.add_row(name, "" if value is None else str(value))
+    Console().print(table)
+
+
+@command.command("retry")
+@click.argument("idents", metavar="ID...", type=int, nargs=-1)
+@click.option("--all-dead", is_flag=True, help="Retry every dead delivery.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def retry(ctx: click.Context, idents: tuple[int, ...], all_dead: bool, as_json: bool) -> None:
+    """Give dead deliveries a new series of attempts (a running worker sends them)."""
+    outbox = _outbox(ctx)
+    if all_dead:
+        idents = idents + tuple(d.id for d in outbox.list("dead"))
+    if not idents:
+        raise click.UsageError("name the deliveries to retry, or pass --all-dead")
+    retried = []
+    for ident in dict.fromkeys(idents):
+        delivery = outbox.retry(ident)
+        _journal(
+            ctx,
+            "outbox.retry",
+            service=delivery.kind,
+            patient_id=delivery.patient_id,
+            details={"delivery": delivery.id, "key": delivery.key},
+        )
+        retried.append(delivery)
+    if as_json:
+        _echo_json({"retried": [delivery_row(d) for d in retried]})
+        return
+    for d in retried:
+        click.echo(f"delivery {d.id} ({d.kind}, {d.key}) is pending again")
+
+
+@command.command("purge")
+@click.option(
+    "--state",
+    type=click.Choice(["delivered", "dead"]),
+    default="delivered",
+    show_default=True,
+    help="Which settled deliveries to delete.",
+)
+@click.option("--older-than", "older_than", default="0s", help="Age such as 30m, 12h, 7d.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def purge(ctx: click.Context, state: str, older_than: str, as_json: bool) -> None:
+    """Delete settled deliveries (their audit records stay in the journal)."""
+    age = parse_age(older_than)
+    count = _outbox(ctx).purge(state, older_than=age)
+    _journal(
+        ctx,
+        "outbox.purge",
+        details={"state": state, "older_than_s": age.total_seconds(), "deleted": count},
+    )
+    if as_json:
+        _echo_json({"purged": count, "state": state, "older_than_s": age.total_seconds()})
+        return
+    click.echo(f"purged {count} {state} deliveries")
