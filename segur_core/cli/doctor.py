@@ -19,6 +19,16 @@ __all__ = ["command", "run_checks"]
 _CERT_WORDS = ("cert", "ca_bundle", "pkcs12", "p12", "truststore")
 
 
+def _password_for(field: str, passwords: dict[str, str]) -> str | None:
+    """The password of a PKCS#12 field: ``cps_password`` for ``cps_pkcs12``, else the
+    first ``*password*`` secret of the table."""
+    prefix = field.split("_")[0]
+    for key, secret in passwords.items():
+        if key.startswith(prefix) and "password" in key:
+            return secret
+    return next((s for k, s in passwords.items() if "password" in k), None)
+
+
 def _certificate_sources(runtime: Any) -> list[Any]:
     """Certificate files named in plugin configs (fields like ``client_cert``,
     ``ca_bundle``, ``pkcs12`` with a ``*password*`` secret), and the test PKI if any."""
@@ -31,14 +41,6 @@ def _certificate_sources(runtime: Any) -> list[Any]:
             continue
         values = {f.name: getattr(config, f.name) for f in attrs.fields(type(config))}
         passwords = {k: v.reveal() for k, v in values.items() if isinstance(v, Secret)}
-
-        def password_for(field: str) -> str | None:
-            prefix = field.split("_")[0]
-            for key, secret in passwords.items():
-                if key.startswith(prefix) and "password" in key:
-                    return secret
-            return next((s for k, s in passwords.items() if "password" in k), None)
-
         for name, value in values.items():
             if not isinstance(value, str | Path) or not any(w in name for w in _CERT_WORDS):
                 continue
@@ -46,12 +48,19 @@ def _certificate_sources(runtime: Any) -> list[Any]:
             if not path.is_file():
                 continue
             if path.suffix.lower() in {".p12", ".pfx"} or "pkcs12" in name or "p12" in name:
-                sources.append((path, password_for(name)))
+                sources.append((path, _password_for(name, passwords)))
             else:
                 sources.append(path)
     pki = runtime.data_dir / "pki"
     if pki.is_dir():
-        sources.extend(sorted(p for p in pki.rglob("*.pem") if "key" not in p.name))
+        # the test PKI's deliberately broken certificates live in negative/
+        sources.extend(
+            sorted(
+                p
+                for p in pki.rglob("*.pem")
+                if "key" not in p.name and "negative" not in p.relative_to(pki).parts
+            )
+        )
     return sources
 
 

@@ -266,3 +266,29 @@ def test_plugins_json_does_not_import_heavy_modules(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "HEAVY []" in proc.stdout
     assert json.loads(proc.stdout.split("HEAVY")[0])["plugins"]
+
+
+def test_doctor_checks_certificate_expiry(config_file, tmp_path, monkeypatch):
+    import datetime as dt
+
+    from segur_core.testing.pki import TestPKI
+
+    monkeypatch.setenv("SEGUR_PLUGINS", "example")
+    data = tmp_path / "data"
+    TestPKI.create(data / "pki", now=dt.datetime(2001, 1, 1, tzinfo=dt.UTC))
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "doctor", "--json"])
+    certificates = [c for c in json.loads(result.output)["checks"] if c["check"] == "certificates"]
+    assert certificates and all(c["result"] == "error" for c in certificates)
+    assert any("expired" in c["message"] for c in certificates)
+    assert result.exit_code == 1
+
+
+def test_doctor_accepts_valid_certificates(config_file, tmp_path, monkeypatch):
+    from segur_core.testing.pki import TestPKI
+
+    monkeypatch.setenv("SEGUR_PLUGINS", "example")
+    TestPKI.create(tmp_path / "data" / "pki")
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "doctor", "--json"])
+    certificates = [c for c in json.loads(result.output)["checks"] if c["check"] == "certificates"]
+    assert [c["result"] for c in certificates] == ["ok"]
+    assert result.exit_code == 0
