@@ -1,7 +1,8 @@
 """``segur ins qualify --all``: qualify every patient not yet retrieved from INSi.
 
-Patients are qualified by a pool of ``concurrency`` threads sharing one INSi client
-(one keep-alive connection each), at most ``rate_limit`` requests per second. Progress
+At most ``concurrency`` INSi requests are in flight at once (threads share one INSi
+client, one keep-alive connection per request slot), at most ``rate_limit`` started per
+second; saving and journaling each result happens outside the request slots. Progress
 is appended, one line per finished patient, to ``<data_dir>/ins/qualify-all.progress``
 and flushed at once, so an interrupted run (Ctrl-C, crash) resumes where it stopped;
 the file is removed when a run completes.
@@ -90,6 +91,21 @@ class BatchSummary:
         return sum(self.counts.values())
 
 
+class _Slots:
+    """At most ``count`` INSi calls at once, each started under the rate limit."""
+
+    def __init__(self, count: int, limiter: RateLimiter) -> None:
+        self._semaphore = threading.BoundedSemaphore(count)
+        self._limiter = limiter
+
+    def __enter__(self) -> None:
+        self._semaphore.acquire()
+        self._limiter.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._semaphore.release()
+
+
 def _eligible(patient: Patient) -> bool:
     identity = patient.identity
     return not status.is_retrieved(identity.status) and not (
@@ -134,17 +150,21 @@ def qualify_all(
     stop = stop or threading.Event()
     started = time.monotonic()
 
+    slots = _Slots(workers, limiter)
+
     def work(patient: Patient) -> Outcome:
-        limiter.acquire()
-        return service.qualify(patient, interactive=False)
+        return service.qualify(patient, interactive=False, slot=slots)
 
     completed = False
     iterator = iter(todo)
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ins-qualify") as pool_:
+        # twice as many threads as INSi slots: while some threads save and journal a
+        # result, ``workers`` requests stay in flight
+        threads = workers * 2
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ins-qualify") as pool_:
             pending: set[Future[Outcome]] = set()
             while True:
-                while not stop.is_set() and len(pending) < workers * 2:
+                while not stop.is_set() and len(pending) < threads * 2:
                     patient = next(iterator, None)
                     if patient is None:
                         break

@@ -84,10 +84,22 @@ class InsService:
 
     def search(
         self, *, reading: CardReading | None = None, traits: IdentityTraits | None = None,
-        patient_id: str | None = None,
+        patient_id: str | None = None, slot: Any = None,
     ) -> InsiResult:
         """One INSi lookup (Vitale operation for a reading with a NIR, else traits with
-        the first-name strategy), journaled. Raises :class:`InsiError`."""
+        the first-name strategy), journaled. Raises :class:`InsiError`.
+
+        ``slot`` (a context manager, e.g. a semaphore) is held only while INSi is being
+        called: the batch bounds its in-flight requests with it, not its bookkeeping.
+        """
+        if slot is not None:
+            with slot:
+                return self._search(reading, traits, patient_id)
+        return self._search(reading, traits, patient_id)
+
+    def _search(
+        self, reading: CardReading | None, traits: IdentityTraits | None, patient_id: str | None
+    ) -> InsiResult:
         operation = "rechercherInsAvecCarteVitale" if reading and reading.nir else (
             "rechercherInsAvecTraitsIdentite")  # fmt: skip
         try:
@@ -160,9 +172,11 @@ class InsService:
 
     # -- qualification -------------------------------------------------------------------
 
-    def qualify(self, patient: Patient, *, interactive: bool = True) -> Outcome:
+    def qualify(
+        self, patient: Patient, *, interactive: bool = True, slot: Any = None
+    ) -> Outcome:
         """Qualify a stored patient by a traits search (RECUP, or QUAL when the
-        identity was already validated)."""
+        identity was already validated). ``slot``: see :meth:`search`."""
         identity = patient.identity
         if identity.attributes & _BLOCKING:
             self._journal(
@@ -173,7 +187,7 @@ class InsService:
         if status.is_retrieved(identity.status):
             return Outcome("already", patient)
         try:
-            result = self.search(traits=identity.traits, patient_id=patient.id)
+            result = self.search(traits=identity.traits, patient_id=patient.id, slot=slot)
         except InsiError as exc:
             return Outcome("error", patient, exc.code)
         except IdentityError:

@@ -10,6 +10,7 @@ is thread-safe: one client serves the batch's worker threads.
 
 from __future__ import annotations
 
+import functools
 import socket
 import ssl
 from collections.abc import Sequence
@@ -53,8 +54,10 @@ class CpsCredentials:
     assertion: PSAssertionData
 
 
+@functools.lru_cache(maxsize=1024)
 def _normalise(traits: IdentityTraits) -> IdentityTraits:
-    """The traits under the RNIV lexical rules (``segur_ins.traits``)."""
+    """The traits under the RNIV lexical rules (``segur_ins.traits``); cached, as one
+    lookup needs them for every first-name attempt."""
     from segur_ins import traits as rniv
 
     return rniv.normalise_traits(traits)
