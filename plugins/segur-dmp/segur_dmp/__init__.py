@@ -6,6 +6,8 @@ Access check and authorisation (TD0.2/TD0.3), automatic feed of validated docume
 sandbox. See ``xds-dmp.md`` in the project reference for the facts it follows.
 """
 
+from segur_dmp.client import DMPClient, Endpoints
+from segur_dmp.config import DMPConfig
 from segur_dmp.errors import (
     AccessRefused,
     DMPTransportError,
@@ -15,25 +17,34 @@ from segur_dmp.errors import (
     SOAPFault,
     VIHFError,
 )
+from segur_dmp.hl7v3 import AccessStatus
 from segur_dmp.metadata import Author, Code, DocumentEntry, SubmissionSet, entry_from_cda
 from segur_dmp.mtom import Attachment, MTOMMessage, build_mtom, parse_mtom
+from segur_dmp.service import DMPService, service_for
+from segur_dmp.status import StatusStore
 from segur_dmp.vihf import LPS, CPSSigner, Signer, StructureSigner, build_vihf
 
 __all__ = [
     "LPS",
     "AccessRefused",
+    "AccessStatus",
     "Attachment",
     "Author",
     "CPSSigner",
     "Code",
+    "DMPClient",
+    "DMPConfig",
+    "DMPService",
     "DMPTransportError",
     "DocumentEntry",
+    "Endpoints",
     "MTOMError",
     "MTOMMessage",
     "RegistryError",
     "RegistryErrorItem",
     "SOAPFault",
     "Signer",
+    "StatusStore",
     "StructureSigner",
     "SubmissionSet",
     "VIHFError",
@@ -41,4 +52,5 @@ __all__ = [
     "build_vihf",
     "entry_from_cda",
     "parse_mtom",
+    "service_for",
 ]

@@ -8,7 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from segur_dmp.errors import MTOMError
-from segur_dmp.mtom import Attachment, build_mtom, cid_href, parse_mtom
+from segur_dmp.mtom import Attachment, build_mtom, cid_href, parse_content_type, parse_mtom
+from segur_dmp.soap import parse_envelope
+
+from segur_core.errors import InputError
 
 ENVELOPE = (
     b'<?xml version="1.0"?><soap:Envelope xmlns:soap="http://www.w3.org/2003/05/soap-envelope"/>'
@@ -87,3 +90,32 @@ def test_framing_errors(mutate, reason):
     ctype, body = mutate(*_ok())
     with pytest.raises(MTOMError):
         parse_mtom(ctype, body)
+
+
+@given(st.text(max_size=200))
+def test_garbage_content_type_is_a_typed_error(value):
+    with contextlib.suppress(MTOMError):
+        parse_content_type(value)
+
+
+@given(st.binary(max_size=400))
+def test_garbage_envelope_is_a_typed_error(data):
+    with contextlib.suppress(InputError):
+        parse_envelope(data)
+
+
+def test_sandbox_answers_garbage_with_a_sender_fault(pki):
+    from segur_dmp.sandbox import DMPApp, Registry
+
+    app = DMPApp(Registry(), ca_bundle=str(pki.ca_bundle))
+    ctype, body = build_mtom(b"<not-soap/>", [Attachment("a@b", b"x")])
+    for path, content_type, payload in [
+        ("/repository", ctype, body),
+        ("/repository", "application/soap+xml", b"<soap/>"),
+        ("/registry", ctype, body[:50]),
+        ("/patients", "text/plain", b"hello"),
+        ("/patients", "application/soap+xml", b"\x00\xff"),
+    ]:
+        status, answer_type, answer = app.handle(path, content_type, payload, None)
+        assert status == 400 and answer_type.startswith("application/soap+xml")
+        assert b"Fault" in answer
