@@ -49,6 +49,10 @@ DEFAULT_MAX_RATIO = 200
 RATIO_THRESHOLD = 1024 * 1024
 _CHUNK = 64 * 1024
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{stem}{n}" for stem in ("COM", "LPT") for n in range(1, 10)]
+)
 
 ZipSource = Path | str | bytes | bytearray | BinaryIO
 
@@ -68,7 +72,9 @@ class ZipEntry:
 def safe_member_name(name: str) -> str:
     """The safe relative POSIX path of a member name, or ``UnsafeZipError``.
 
-    Backslashes count as separators; ``.`` and empty components are dropped.
+    Backslashes count as separators; ``.`` and empty components are dropped; colons
+    (drive letters, NTFS streams) and Windows device names (``CON``, ``NUL.txt``...) are
+    refused so that an archive extracts the same way on every system.
     """
     if not name or "\x00" in name:
         raise UnsafeZipError("archive member with an empty or NUL-containing name")
@@ -79,9 +85,13 @@ def safe_member_name(name: str) -> str:
         raise UnsafeZipError(f"archive member with an absolute path: {name!r}")
     if _DRIVE.match(normalised):
         raise UnsafeZipError(f"archive member with a drive letter: {name!r}")
+    if ":" in normalised:  # drive-relative paths and NTFS alternate data streams
+        raise UnsafeZipError(f"archive member name with a colon: {name!r}")
     parts = [part for part in normalised.split("/") if part not in ("", ".")]
     if any(part == ".." for part in parts):
         raise UnsafeZipError(f"archive member escaping the target folder: {name!r}")
+    if any(part.split(".")[0].upper() in _WINDOWS_DEVICES for part in parts):
+        raise UnsafeZipError(f"archive member named like a Windows device: {name!r}")
     if not parts:
         raise UnsafeZipError(f"archive member without a usable name: {name!r}")
     return "/".join(parts)

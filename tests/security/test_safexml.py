@@ -193,6 +193,25 @@ def test_arbitrary_bytes_never_raise_anything_else(data: bytes) -> None:
     assert isinstance(root, etree._Element)
 
 
+_FRAGMENTS = [
+    "<a>", "</a>", "<b x='1'/>", "<!DOCTYPE a [", "<!DOCTYPE a SYSTEM 'file:///etc/passwd'>",
+    "<!ENTITY e 'x'>", "<!ENTITY % p SYSTEM 'http://127.0.0.1:9/'>", "%p;", "]>", "&e;",
+    "<![CDATA[", "]]>", "<?pi data?>", "<?xml version='1.0' encoding='utf-16'?>", "<!--",
+    "-->", "texte é", "&amp;", "&#0;", "&#x1F600;", "\x00", "<ns:c xmlns:ns='urn:x'>",
+    "</ns:c>",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=25), st.sampled_from(["utf-8", "utf-16"]))
+def test_xml_like_fragments_never_raise_anything_else(parts: list[str], codec: str) -> None:
+    try:
+        root = parse_xml("".join(parts).encode(codec, "surrogatepass"))
+    except UnsafeXMLError:
+        return
+    assert isinstance(root, etree._Element)
+    assert not list(root.iter(etree.Entity))
+
+
 _names = st.builds(
     lambda first, rest: first + rest,
     st.sampled_from("abcdefghijklmnopqrstuvwABCDEFGHIJKLMNOPQRSTUVW_é"),

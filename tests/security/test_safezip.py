@@ -62,6 +62,9 @@ def test_extract_valid_archive(tmp_path: Path) -> None:
         "C:/evil.txt",
         "c:evil.txt",
         "a/\x07b",
+        "report.txt:hidden-stream",
+        "NUL",
+        "docs/con.txt",
     ],
 )
 def test_hostile_names_are_refused_and_nothing_written(tmp_path: Path, name: str) -> None:
@@ -206,7 +209,7 @@ def test_member_names_never_escape(name: str) -> None:
     parts = path.split("/")
     assert path and not path.startswith("/")
     assert ".." not in parts and "." not in parts and "" not in parts
-    assert "\\" not in path and ":" not in parts[0][1:2]
+    assert "\\" not in path and ":" not in path
 
 
 @given(st.lists(st.text(alphabet="ab./\\:C", min_size=1, max_size=8), min_size=1, max_size=5))
