@@ -9,7 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from lxml import etree
 from segur_documents import Entretien, build_entretien, build_vaccination
 from segur_documents.checks import Kit, Validator, parse_svrl
-from segur_documents.checks.schematron import PROFILE_SCHEMATRONS, VAC_NOTE_SCHEMATRON
+from segur_documents.checks.schematron import (
+    PROFILE_SCHEMATRONS,
+    VAC_NOTE_SCHEMATRON,
+    VAC_SCHEMATRON,
+)
 from segur_documents.testing import contents, contexts
 
 from .test_builders import VACCINE, build_any, vaccination  # noqa: F401
@@ -21,15 +25,23 @@ def messages(report) -> str:
     return "\n".join(f"{i.source}: {i.message}" for i in report.errors)
 
 
-@pytest.mark.parametrize("name", ["VAC-NOTE_2023.01.xml", "DOC_NON_STRUCTURE_CDA-R2-N1.xml"])
-def test_kit_examples_pass(official_validator, kit_path, name):
+@pytest.mark.parametrize(
+    ("name", "volet"),
+    [
+        ("VAC-NOTE_2023.01.xml", VAC_NOTE_SCHEMATRON),
+        ("VAC_2023.01.xml", VAC_SCHEMATRON),
+        ("DOC_NON_STRUCTURE_CDA-R2-N1.xml", None),
+        ("01_Modèles_contenus_CDA.xml", None),
+    ],
+)
+def test_kit_examples_pass(official_validator, kit_path, name, volet):
     report = official_validator.validate((kit_path / "ExemplesCDA" / name).read_bytes())
     assert report.valid, messages(report)
     assert not report.skipped
     expected = {f"schematron:{s}" for s in PROFILE_SCHEMATRONS}
-    if name.startswith("VAC-NOTE"):
-        expected.add(f"schematron:{VAC_NOTE_SCHEMATRON}")
-    assert expected <= set(report.checks)
+    if volet:
+        expected.add(f"schematron:{volet}")
+    assert set(report.checks) == {"xml", "structure", "xsd"} | expected
 
 
 def test_built_documents_pass(official_validator, context):

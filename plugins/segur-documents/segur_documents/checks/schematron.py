@@ -22,6 +22,7 @@ __all__ = [
     "N1_SCHEMATRONS",
     "PROFILE_SCHEMATRONS",
     "VAC_NOTE_SCHEMATRON",
+    "VAC_SCHEMATRON",
     "SchematronRunner",
     "parse_svrl",
     "saxon_available",
@@ -39,9 +40,11 @@ N1_SCHEMATRONS = PROFILE_SCHEMATRONS
 VAC_NOTE_SCHEMATRON = "CI-SIS_VAC-NOTE_2023.01.sch"
 _STEPS = ("iso_dsdl_include.xsl", "iso_abstract_expand.xsl", "iso_svrl_for_xslt2.xsl")
 _COMPILED_SUFFIX = ".svrl.xsl"
+VAC_SCHEMATRON = "CI-SIS_VAC_2023.01.sch"
 _TEMPLATE_VOLETS = {
     # volet templateId -> its entry-point schematron in the kit
     "1.2.250.1.213.1.1.1.46": VAC_NOTE_SCHEMATRON,
+    "1.2.250.1.213.1.1.1.37": VAC_SCHEMATRON,
 }
 
 _saxon_lock = threading.RLock()

@@ -112,11 +112,16 @@ class Validator:
         if self.xsd is not None:
             checks.append("xsd")
             issues.extend(self.xsd.check(root))
+        skipped = self._skipped()
         if self.use_schematron and self.schematrons is not None:
             applicable = schematrons_for(root)
+            missing = [s for s in applicable if not (self.kit.root / "schematrons" / s).is_file()]
+            for sch in missing:
+                skipped.append(f"schématron du volet {sch} absent du kit : non exécuté")
+            applicable = tuple(s for s in applicable if s not in missing)
             try:
                 issues.extend(self.schematrons.run(xml, applicable))
                 checks.extend(f"schematron:{sch}" for sch in applicable)
             except SegurError as exc:
                 issues.append(ValidationIssue(str(exc), source="schematron", rule="engine"))
-        return ValidationReport(issues, checks, self._skipped())
+        return ValidationReport(issues, checks, skipped)
