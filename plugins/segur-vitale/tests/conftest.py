@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,7 +55,6 @@ def _exclusive_vpcd(timeout: float):
     """One test session at a time drives the vpcd reader (it holds one card): a lock
     file serialises concurrent pytest runs on the same machine."""
     import fcntl
-    import tempfile
 
     handle = open(Path(tempfile.gettempdir()) / "segur-vitale-vpcd.lock", "w")  # noqa: SIM115
     deadline = time.monotonic() + timeout
@@ -82,24 +82,26 @@ def pcsc_stack() -> Iterator[None]:
     if not _VPCD_DRIVER.exists():
         pytest.skip("the vsmartcard vpcd driver is not installed (Debian package vsmartcard-vpcd)")
     lock = _exclusive_vpcd(timeout=180)
-    process = None
-    if not pcsc.pcsc_available():
-        if os.geteuid() != 0 and not os.access("/run/pcscd", os.W_OK):
-            pytest.skip("pcscd is not running and this user cannot start it")
-        process = subprocess.Popen([binary, "--foreground"], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, start_new_session=True)
-    context = None
+    process = log = context = None
     try:
+        if not pcsc.pcsc_available():
+            if os.geteuid() != 0 and not os.access("/run/pcscd", os.W_OK):
+                pytest.skip("pcscd is not running and this user cannot start it")
+            log = tempfile.TemporaryFile()  # a file, not a pipe: pcscd never blocks on it
+            process = subprocess.Popen([binary, "--foreground"], stdout=log, stderr=log,
+                                       start_new_session=True)
         deadline = time.monotonic() + 15
         while True:
             try:
-                context = pcsc.establish_context()  # also keeps an --auto-exit pcscd alive
+                if context is None:  # held to the end: keeps an --auto-exit pcscd alive
+                    context = pcsc.establish_context()
                 if VPCD_READER in pcsc.list_readers(context=context):
                     break
             except pcsc.ReaderError:
                 pass
             if process is not None and process.poll() is not None:
-                err = process.stderr.read().decode(errors="replace")[-500:]
+                log.seek(0)
+                err = log.read().decode(errors="replace")[-500:]
                 pytest.fail(f"pcscd exited with {process.returncode}: {err}")
             if time.monotonic() > deadline:
                 pytest.skip(f"pcscd runs but the reader {VPCD_READER!r} did not appear")
@@ -115,5 +117,6 @@ def pcsc_stack() -> Iterator[None]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            process.stderr.close()
+        if log is not None:
+            log.close()
         lock.close()
