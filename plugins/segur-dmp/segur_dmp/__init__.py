@@ -4,53 +4,58 @@ Access check and authorisation (TD0.2/TD0.3), automatic feed of validated docume
 (ITI-41 over MTOM with the signed submission set, through the outbox), consultation
 (ITI-18/ITI-43), masking and deletion (ITI-57), the VIHF token, and a strict XDS.b
 sandbox. See ``xds-dmp.md`` in the project reference for the facts it follows.
+
+Names are imported on first use: ``segur plugins`` imports :mod:`segur_dmp.plugin`
+without paying for httpx, lxml or signxml.
 """
 
-from segur_dmp.client import DMPClient, Endpoints
-from segur_dmp.config import DMPConfig
-from segur_dmp.errors import (
-    AccessRefused,
-    DMPTransportError,
-    MTOMError,
-    RegistryError,
-    RegistryErrorItem,
-    SOAPFault,
-    VIHFError,
-)
-from segur_dmp.hl7v3 import AccessStatus
-from segur_dmp.metadata import Author, Code, DocumentEntry, SubmissionSet, entry_from_cda
-from segur_dmp.mtom import Attachment, MTOMMessage, build_mtom, parse_mtom
-from segur_dmp.service import DMPService, service_for
-from segur_dmp.status import StatusStore
-from segur_dmp.vihf import LPS, CPSSigner, Signer, StructureSigner, build_vihf
+from __future__ import annotations
 
-__all__ = [
-    "LPS",
-    "AccessRefused",
-    "AccessStatus",
-    "Attachment",
-    "Author",
-    "CPSSigner",
-    "Code",
-    "DMPClient",
-    "DMPConfig",
-    "DMPService",
-    "DMPTransportError",
-    "DocumentEntry",
-    "Endpoints",
-    "MTOMError",
-    "MTOMMessage",
-    "RegistryError",
-    "RegistryErrorItem",
-    "SOAPFault",
-    "Signer",
-    "StatusStore",
-    "StructureSigner",
-    "SubmissionSet",
-    "VIHFError",
-    "build_mtom",
-    "build_vihf",
-    "entry_from_cda",
-    "parse_mtom",
-    "service_for",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AccessRefused": "errors",
+    "AccessStatus": "hl7v3",
+    "Attachment": "mtom",
+    "Author": "metadata",
+    "CPSSigner": "vihf",
+    "Code": "metadata",
+    "DMPClient": "client",
+    "DMPConfig": "config",
+    "DMPService": "service",
+    "DMPTransportError": "errors",
+    "DocumentEntry": "metadata",
+    "Endpoints": "client",
+    "LPS": "vihf",
+    "MTOMError": "errors",
+    "MTOMMessage": "mtom",
+    "RegistryError": "errors",
+    "RegistryErrorItem": "errors",
+    "SOAPFault": "errors",
+    "Signer": "vihf",
+    "StatusStore": "status",
+    "StructureSigner": "vihf",
+    "SubmissionSet": "metadata",
+    "VIHFError": "errors",
+    "build_mtom": "mtom",
+    "build_vihf": "vihf",
+    "entry_from_cda": "metadata",
+    "parse_mtom": "mtom",
+    "service_for": "service",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segur_dmp' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"segur_dmp.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
