@@ -161,3 +161,24 @@ def test_directe_mode_needs_the_card_certificate(pki, credential, dmp):
         assert c.test_access(KIT_INS).exists
     with directe(pki.client("structure")) as c, pytest.raises(SOAPFault):
         c.test_access(KIT_INS)  # unsigned VIHF without the professional's card
+
+
+def test_transport_faults_are_transient_typed_errors(pki, credential, dmp):
+    from segur_dmp.errors import DMPTransportError
+
+    with make_client(pki, credential, dmp.url, timeout=0.5) as c:
+        dmp.faults.fail_next(1, status=503)
+        with pytest.raises(DMPTransportError) as info:
+            c.test_access(KIT_INS)
+        assert info.value.transient and info.value.code == "503"
+        dmp.faults.reset_next(1)
+        with pytest.raises(DMPTransportError) as info:
+            c.test_access(KIT_INS)
+        assert info.value.code == "unreachable"
+        dmp.faults.hang_next(1, seconds=2.0)
+        with pytest.raises(DMPTransportError) as info:
+            c.test_access(KIT_INS)
+        assert info.value.code == "timeout"
+        dmp.faults.set_delay(0.1)  # slow but within the timeout
+        assert c.test_access(KIT_INS).exists
+        dmp.faults.clear()
