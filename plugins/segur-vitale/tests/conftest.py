@@ -87,7 +87,7 @@ def pcsc_stack() -> Iterator[None]:
         if not pcsc.pcsc_available():
             if os.geteuid() != 0 and not os.access("/run/pcscd", os.W_OK):
                 pytest.skip("pcscd is not running and this user cannot start it")
-            log = tempfile.TemporaryFile()  # a file, not a pipe: pcscd never blocks on it
+            log = tempfile.TemporaryFile()  # noqa: SIM115 - a file, not a pipe: never blocks pcscd
             process = subprocess.Popen([binary, "--foreground"], stdout=log, stderr=log,
                                        start_new_session=True)
         deadline = time.monotonic() + 15
