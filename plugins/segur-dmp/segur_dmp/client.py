@@ -225,6 +225,9 @@ class DMPClient:
             source_id=self.source_id,
             patient_id=patient_cx,
             submission_time=xds_time(now),
+            # contentTypeCode is required by the DMP (JDV_J59); its values are [UNCERTAIN]
+            # in the reference (J59 draws on TRE_R02 activity sectors): the structure's
+            # sector (SA33 officine) unless the caller knows better.
             content_type=content_type
             or Code(self.structure.activity_sector, "1.2.250.1.71.4.2.4", "Pharmacie d'officine"),
             authors=(self.author(),),
