@@ -115,3 +115,27 @@ def test_blocked_access_tells_why(runtime):
     with pytest.raises(AccessRefused) as info:
         service_for(runtime).list(p.id)
     assert info.value.status == "INTERDIT" and "blocked" in str(info.value)
+
+
+def test_refused_document_is_dead_and_shown_failed(runtime):
+    if "healthcareFacilityTypeCode" not in runtime.sandbox("dmp").app.value_sets.checked:
+        pytest.skip("the kit value sets are not in ../shared/cisis")
+    p = runtime.host.save_patient(patient())
+    good = document(p)
+    bad_cda = good.content.replace(b'code="SA07"', b'code="SA999"')
+    assert bad_cda != good.content
+    bad = HealthDocument(
+        id=good.id,
+        patient_id=p.id,
+        type_code="87273-9",
+        title="X",
+        content=bad_cda,
+        status=DocumentStatus.VALIDATED,
+    )
+    runtime.document_validated(bad, p)
+    assert runtime.outbox.run_until_idle(timeout=30)
+    delivery = runtime.outbox.find(bad.id)
+    assert delivery.state == "dead" and "XDSRegistryMetadataError" in delivery.last_error
+    row = service_for(runtime).status.get(bad.id)
+    assert row.state == "failed" and "SA999" in row.detail
+    assert runtime.sandbox("dmp").registry.find_by_unique_id(bad.id) is None
