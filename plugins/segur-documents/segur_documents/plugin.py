@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from segur_core import hookimpl
-from segur_core.plugin import DemoStep, DoctorCheck, DoctorResult, PluginInfo
 
 if TYPE_CHECKING:
     import click
 
+    from segur_core.plugin import DemoStep, DoctorCheck, PluginInfo
     from segur_core.runtime import Runtime
 
 NAME = "documents"
@@ -17,6 +17,7 @@ NAME = "documents"
 
 @hookimpl
 def segur_plugin_info() -> PluginInfo:
+    from segur_core.plugin import PluginInfo
     from segur_documents import __version__
     from segur_documents.config import DocumentsConfig
 
@@ -40,6 +41,8 @@ def segur_cli_commands(cli: click.Group) -> None:
 
 @hookimpl
 def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
+    from segur_core.plugin import DoctorCheck, DoctorResult
+
     def kit() -> tuple[DoctorResult, str]:
         from segur_documents.checks.kit import find_kit
 
@@ -68,6 +71,7 @@ def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
 
 @hookimpl
 def segur_demo_steps(runtime: Runtime) -> list[DemoStep]:
+    from segur_core.plugin import DemoStep
     from segur_documents.demo import run_demo_step
 
     return [
