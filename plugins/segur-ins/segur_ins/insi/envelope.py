@@ -5,17 +5,25 @@ assertion), ``ctxlps:ContexteLPS`` (the software), ``wsa:MessageID``, ``wsa:Acti
 ``ctxbam:ContexteBAM`` (the coverage context, empty for a traits search), and in its body
 ``RECSANSVITALE`` (traits search) or ``RECVITALE`` (carte Vitale search), exactly as the
 official XSDs describe them.
+
+The envelope is written as text (values escaped) rather than built as a tree: it is on
+the hot path of batch qualification, and its shape is fixed. The tests validate every
+part against the official schemas.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 import uuid
 from collections.abc import Sequence
+from xml.sax.saxutils import escape
 
 import attrs
 from lxml import etree
 
+from segur_core.errors import InputError
 from segur_ins.insi.namespaces import ACTION_TRAITS, ACTION_VITALE, BAM_VERSION, LPS_VERSION, NS
 
 __all__ = [
@@ -29,19 +37,28 @@ __all__ = [
 ]
 
 
-def _q(prefix: str, local: str) -> str:
-    return f"{{{NS[prefix]}}}{local}"
+_INVALID_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _sub(parent: etree._Element, prefix: str, local: str, text: str | None = None, **attrib):
-    element = etree.SubElement(parent, _q(prefix, local), attrib)
-    if text is not None:
-        element.text = text
-    return element
+def _x(value: str) -> str:
+    """``value`` escaped as XML character data; refuses characters XML cannot hold."""
+    if _INVALID_XML.search(value):
+        raise InputError("a value sent to INSi holds a character XML cannot carry")
+    return escape(value, {'"': "&quot;", "\r": "&#13;"})
+
+
+def _el(prefix: str, local: str, value: str | None) -> str:
+    if value is None:
+        return ""
+    return f"<{prefix}:{local}>{_x(value)}</{prefix}:{local}>"
 
 
 def _timestamp(now: dt.datetime) -> str:
-    return now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    utc = now.astimezone(dt.UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
 
 
 @attrs.frozen
@@ -96,95 +113,92 @@ class Envelope:
     content: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
 
 
-def traits_body(query: TraitsQuery) -> etree._Element:
-    """The ``RECSANSVITALE`` element of a traits search."""
-    body = etree.Element(_q("recsans", "RECSANSVITALE"), nsmap={None: NS["recsans"]})
-    _sub(body, "recsans", "NomNaissance", query.birth_name)
-    for first_name in query.first_names:
-        _sub(body, "recsans", "Prenom", first_name)
-    if query.sex:
-        _sub(body, "recsans", "Sexe", query.sex)
-    _sub(body, "recsans", "DateNaissance", query.birth_date)
-    if query.birth_place:
-        _sub(body, "recsans", "LieuNaissance", query.birth_place)
-    return body
-
-
-def _matricule(parent: etree._Element, local: str, nir: str) -> None:
-    matricule = _sub(parent, "recvit", local)
-    _sub(matricule, "recvit", "NumIdentifiant", nir[:13])
-    if len(nir) == 15:
-        _sub(matricule, "recvit", "Cle", nir[13:])
-
-
-def vitale_body(query: VitaleQuery) -> etree._Element:
-    """The ``RECVITALE`` element of a carte Vitale search."""
-    body = etree.Element(_q("recvit", "RECVITALE"), nsmap={None: NS["recvit"]})
-    if query.nir:
-        _matricule(body, "MatriculeIndividu", query.nir)
-    if query.insured_nir:
-        _matricule(body, "MatriculeOD", query.insured_nir)
-    if query.birth_name:
-        _sub(body, "recvit", "NomNaissance", query.birth_name)
-    if query.birth_date:
-        _sub(body, "recvit", "DateNaissance", query.birth_date)
-    if query.birth_rank is not None:
-        _sub(body, "recvit", "RangNaissance", str(query.birth_rank))
-    return body
-
-
-def _contexte_lps(software: SoftwareContext, now: dt.datetime) -> etree._Element:
-    lps = etree.Element(
-        _q("ctxlps", "ContexteLPS"),
-        {"Nature": "CTXLPS", "Version": LPS_VERSION},
-        nsmap={"ctxlps": NS["ctxlps"]},
+def traits_body(query: TraitsQuery) -> str:
+    """The ``RECSANSVITALE`` element of a traits search (serialised)."""
+    parts = [_el("recsans", "NomNaissance", query.birth_name)]
+    parts += [_el("recsans", "Prenom", name) for name in query.first_names]
+    parts.append(_el("recsans", "Sexe", query.sex or None))
+    parts.append(_el("recsans", "DateNaissance", query.birth_date))
+    parts.append(_el("recsans", "LieuNaissance", query.birth_place or None))
+    namespace = NS["recsans"]
+    return (
+        f'<recsans:RECSANSVITALE xmlns:recsans="{namespace}">{"".join(parts)}'
+        "</recsans:RECSANSVITALE>"
     )
-    _sub(lps, "ctxlps", "Id", str(uuid.uuid4()))
-    _sub(lps, "ctxlps", "Temps", _timestamp(now))
-    if software.emitter:
-        _sub(lps, "ctxlps", "Emetteur", software.emitter)
-    logiciel = _sub(lps, "ctxlps", "LPS")
-    _sub(logiciel, "ctxlps", "IDAM", software.idam, R="4")
-    _sub(logiciel, "ctxlps", "Version", software.version)
-    _sub(logiciel, "ctxlps", "Instance", software.instance)
-    _sub(logiciel, "ctxlps", "Nom", f"urn:lps:{software.name}:{software.version}")
-    return lps
 
 
-def _nir_parts(parent: etree._Element, local: str, nir: str) -> etree._Element:
-    element = _sub(parent, "ctxbam", local)
-    _sub(element, "ctxbam", "Num", nir[:13])
-    if len(nir) == 15:
-        _sub(element, "ctxbam", "Cle", nir[13:])
-    return element
+def _matricule(local: str, nir: str) -> str:
+    key = _el("recvit", "Cle", nir[13:]) if len(nir) == 15 else ""
+    number = _el("recvit", "NumIdentifiant", nir[:13])
+    return f"<recvit:{local}>{number}{key}</recvit:{local}>"
 
 
-def _contexte_bam(
-    software: SoftwareContext, now: dt.datetime, vitale: VitaleQuery | None
-) -> etree._Element:
-    bam = etree.Element(
-        _q("ctxbam", "ContexteBAM"),
-        {"Version": BAM_VERSION, "Nature": "CTXBAM"},
-        nsmap={"ctxbam": NS["ctxbam"]},
+def vitale_body(query: VitaleQuery) -> str:
+    """The ``RECVITALE`` element of a carte Vitale search (serialised)."""
+    parts = [
+        _matricule("MatriculeIndividu", query.nir) if query.nir else "",
+        _matricule("MatriculeOD", query.insured_nir) if query.insured_nir else "",
+        _el("recvit", "NomNaissance", query.birth_name or None),
+        _el("recvit", "DateNaissance", query.birth_date or None),
+        _el("recvit", "RangNaissance", None if query.birth_rank is None else str(query.birth_rank)),
+    ]
+    return f'<recvit:RECVITALE xmlns:recvit="{NS["recvit"]}">{"".join(parts)}</recvit:RECVITALE>'
+
+
+@functools.lru_cache(maxsize=16)
+def _lps_software(software: SoftwareContext) -> str:
+    """The constant part of ContexteLPS for one software (after ``Temps``)."""
+    return (
+        _el("ctxlps", "Emetteur", software.emitter or None)
+        + "<ctxlps:LPS>"
+        + f'<ctxlps:IDAM R="4">{_x(software.idam)}</ctxlps:IDAM>'
+        + _el("ctxlps", "Version", software.version)
+        + _el("ctxlps", "Instance", software.instance)
+        + _el("ctxlps", "Nom", f"urn:lps:{software.name}:{software.version}")
+        + "</ctxlps:LPS>"
     )
-    _sub(bam, "ctxbam", "Id", str(uuid.uuid4()))
-    _sub(bam, "ctxbam", "Temps", _timestamp(now))
-    if software.emitter:
-        _sub(bam, "ctxbam", "Emetteur", software.emitter)
-    couverture = _sub(bam, "ctxbam", "COUVERTURE")
-    if vitale is not None:
-        if vitale.insured_nir:
-            assure = _sub(couverture, "ctxbam", "ASSURE")
-            _nir_parts(assure, "Id", vitale.insured_nir)
-        if vitale.nir or vitale.birth_date or vitale.birth_rank is not None:
-            beneficiaire = _sub(couverture, "ctxbam", "BENEFICIAIRE")
-            if vitale.nir:
-                _nir_parts(beneficiaire, "Nir", vitale.nir)
-            if vitale.birth_date:
-                _sub(beneficiaire, "ctxbam", "DateNai", vitale.birth_date)
-            if vitale.birth_rank is not None:
-                _sub(beneficiaire, "ctxbam", "Rang", str(vitale.birth_rank))
-    return bam
+
+
+def _contexte_lps(software: SoftwareContext, temps: str) -> str:
+    return (
+        f'<ctxlps:ContexteLPS xmlns:ctxlps="{NS["ctxlps"]}" Nature="CTXLPS" '
+        f'Version="{LPS_VERSION}"><ctxlps:Id>{uuid.uuid4()}</ctxlps:Id>'
+        f"<ctxlps:Temps>{temps}</ctxlps:Temps>{_lps_software(software)}</ctxlps:ContexteLPS>"
+    )
+
+
+def _nir_parts(local: str, nir: str) -> str:
+    key = _el("ctxbam", "Cle", nir[13:]) if len(nir) == 15 else ""
+    return f"<ctxbam:{local}>{_el('ctxbam', 'Num', nir[:13])}{key}</ctxbam:{local}>"
+
+
+def _couverture(vitale: VitaleQuery | None) -> str:
+    if vitale is None:
+        return "<ctxbam:COUVERTURE/>"
+    parts = []
+    if vitale.insured_nir:
+        parts.append(f"<ctxbam:ASSURE>{_nir_parts('Id', vitale.insured_nir)}</ctxbam:ASSURE>")
+    if vitale.nir or vitale.birth_date or vitale.birth_rank is not None:
+        rank = None if vitale.birth_rank is None else str(vitale.birth_rank)
+        parts.append(
+            "<ctxbam:BENEFICIAIRE>"
+            + (_nir_parts("Nir", vitale.nir) if vitale.nir else "")
+            + _el("ctxbam", "DateNai", vitale.birth_date or None)
+            + _el("ctxbam", "Rang", rank)
+            + "</ctxbam:BENEFICIAIRE>"
+        )
+    return f"<ctxbam:COUVERTURE>{''.join(parts)}</ctxbam:COUVERTURE>"
+
+
+def _contexte_bam(software: SoftwareContext, temps: str, vitale: VitaleQuery | None) -> str:
+    return (
+        f'<ctxbam:ContexteBAM xmlns:ctxbam="{NS["ctxbam"]}" Version="{BAM_VERSION}" '
+        f'Nature="CTXBAM"><ctxbam:Id>{uuid.uuid4()}</ctxbam:Id>'
+        f"<ctxbam:Temps>{temps}</ctxbam:Temps>"
+        + _el("ctxbam", "Emetteur", software.emitter or None)
+        + _couverture(vitale)
+        + "</ctxbam:ContexteBAM>"
+    )
 
 
 def build_envelope(
@@ -209,20 +223,18 @@ def build_envelope(
     else:
         operation, action, body = "rechercherInsAvecCarteVitale", ACTION_VITALE, vitale_body(query)
         vitale = query
-    envelope = etree.Element(
-        _q("soap", "Envelope"), nsmap={"soap": NS["soap"], "wsa": NS["wsa"]}
-    )
-    header = _sub(envelope, "soap", "Header")
+    temps = _timestamp(now)
+    security = ""
     if assertions:
-        security = etree.SubElement(
-            header, _q("wsse", "Security"), nsmap={"wsse": NS["wsse"]}
-        )
-        for assertion in assertions:
-            security.append(assertion)
-    header.append(_contexte_lps(software, now))
-    _sub(header, "wsa", "MessageID", message_id)
-    _sub(header, "wsa", "Action", action)
-    header.append(_contexte_bam(software, now, vitale))
-    _sub(envelope, "soap", "Body").append(body)
-    content = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+        signed = "".join(etree.tostring(a, encoding="unicode") for a in assertions)
+        security = f'<wsse:Security xmlns:wsse="{NS["wsse"]}">{signed}</wsse:Security>'
+    text = (
+        "<?xml version='1.0' encoding='UTF-8'?>\n"
+        f'<soap:Envelope xmlns:soap="{NS["soap"]}" xmlns:wsa="{NS["wsa"]}"><soap:Header>'
+        f"{security}{_contexte_lps(software, temps)}"
+        f"{_el('wsa', 'MessageID', message_id)}{_el('wsa', 'Action', action)}"
+        f"{_contexte_bam(software, temps, vitale)}</soap:Header>"
+        f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+    )
+    content = text.encode("utf-8")
     return Envelope(operation=operation, action=action, message_id=message_id, content=content)
