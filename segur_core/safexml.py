@@ -178,7 +178,11 @@ def parse_xml(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> etree._Element:
-    """Parse untrusted XML into its root element, or raise ``UnsafeXMLError``."""
+    """Parse untrusted XML into its root element, or raise ``UnsafeXMLError``.
+
+    ``max_depth`` can only lower the limit: libxml2 refuses documents nested deeper than
+    256 levels by itself (``huge_tree`` stays off).
+    """
     return _parse(data, max_bytes, max_depth).getroot()
 
 
