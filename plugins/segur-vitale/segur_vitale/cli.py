@@ -72,7 +72,8 @@ def _reading_rows(card: Any) -> list[dict[str, Any]]:
 
 @vitale.command()
 @click.option("--reader", help="Only readers whose name contains this text.")
-@click.option("--virtual", is_flag=True, help="Read the virtual demo card (no reader needed).")
+@click.option("--virtual", is_flag=True,
+              help="Read the virtual demo card in process (no reader, no pcscd).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--dispatch", is_flag=True,
               help="Also announce the reading to the plugins (on_card_read: INSi lookup...).")
@@ -92,7 +93,8 @@ def read(reader: str | None, virtual: bool, as_json: bool, dispatch: bool) -> No
     runtime = get_runtime()
     virtual = virtual or config.transport == "virtual"
     try:
-        opener = open_virtual(demo_card()) if virtual else open_pcsc(reader or config.reader)
+        opener = (open_virtual(demo_card(), prefer_pcsc=False) if virtual
+                  else open_pcsc(reader or config.reader))
         with opener as source:
             card = read_vitale(source.transport)
         runtime.journal.record("vitale.card-read", details={

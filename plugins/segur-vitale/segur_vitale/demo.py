@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from segur_core.errors import CardError
 from segur_core.plugin import DemoStep
 from segur_vitale.reading import dispatch
 from segur_vitale.sources import open_virtual
@@ -27,14 +28,22 @@ ORDER = 100
 
 def run_demo_step(ctx: DemoContext, *, prefer_pcsc: bool = True) -> None:
     """Read the demo card and dispatch it (see the module docstring)."""
-    with open_virtual(demo_card(), prefer_pcsc=prefer_pcsc) as source:
-        card = read_vitale(source.transport)
+    note = ""
+    try:
+        with open_virtual(demo_card(), prefer_pcsc=prefer_pcsc) as source:
+            card = read_vitale(source.transport)
+    except CardError as error:  # the PC/SC path failed (reader busy...): in process
+        if not prefer_pcsc:
+            raise
+        note = f" (the PC/SC path failed: {type(error).__name__})"
+        with open_virtual(demo_card(), prefer_pcsc=False) as source:
+            card = read_vitale(source.transport)
     reading = dispatch(ctx.runtime, card)
     ctx.data["card_reading"] = reading
     ctx.data["card_transport"] = source.via
     ctx.record(
         "segur-vitale",
-        f"carte Vitale read through {source.description}: {card.kind.value}, "
+        f"carte Vitale read through {source.description}{note}: {card.kind.value}, "
         f"{len(card.beneficiaries)} beneficiary(ies); on_card_read dispatched",
         transport=source.via,
         card_kind=card.kind.value,

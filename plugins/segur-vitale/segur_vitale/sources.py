@@ -56,7 +56,9 @@ def _vpcd_transport(card: VirtualCardLike, insert_timeout: float):
         if VPCD_READER not in pcsc.list_readers():
             return None
         vpcd_card = VpcdCard(card).insert(timeout=1.0)
-        if pcsc.wait_for_card(VPCD_READER, timeout=insert_timeout):
+        # vpcd serves one card: make sure it is ours, not another program's
+        if vpcd_card.wait_powered(insert_timeout) and pcsc.wait_for_card(
+                VPCD_READER, timeout=insert_timeout):
             return PcscTransport(VPCD_READER), vpcd_card
     except ReaderError:
         pass

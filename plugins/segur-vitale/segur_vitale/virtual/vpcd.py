@@ -62,6 +62,12 @@ class VpcdCard:
         self._stop = threading.Event()
         self._remaining: int | None = None
         self.apdus = 0
+        self._powered = threading.Event()
+
+    def wait_powered(self, timeout: float = 5.0) -> bool:
+        """Wait until vpcd talked to this card (asked its ATR or powered it): the card
+        is then the one in the reader, not queued behind another client."""
+        return self._powered.wait(timeout)
 
     @property
     def inserted(self) -> bool:
@@ -146,6 +152,7 @@ class VpcdCard:
                     break
                 if len(payload) == 1:
                     control = payload[0]
+                    self._powered.set()
                     if control == GET_ATR:
                         self._send(bytes(self.card.atr))
                     elif control == POWER_OFF:
