@@ -1,0 +1,28 @@
+"""The plugin's hook implementations, description, recipients and doctor check."""
+
+from __future__ import annotations
+
+from segur_core.plugin import DoctorResult
+from segur_core.testing.plugin import assert_hookimpls_match_specs
+
+
+def test_hookimpls_match_specs():
+    import segur_dmp.plugin
+
+    assert_hookimpls_match_specs(segur_dmp.plugin)
+
+
+def test_info_sandbox_doctor(make_segur_runtime):
+    from segur_dmp import plugin
+
+    info = plugin.segur_plugin_info()
+    assert info.name == "dmp" and info.config_class.__name__ == "DMPConfig"
+    runtime = make_segur_runtime(autoload=True, plugins=["ins", "dmp"])
+    assert "dmp" in [s.name for s in runtime.sandboxes()]
+    assert "dmp.iti41" in runtime.outbox_senders()
+    (check,) = plugin.segur_doctor_checks(runtime)
+    assert check.run()[0] is DoctorResult.OK
+    bad = make_segur_runtime(
+        autoload=True, plugins=["ins", "dmp"], config={"dmp": {"endpoint": "http://plain"}}
+    )
+    assert plugin.segur_doctor_checks(bad)[0].run()[0] is DoctorResult.ERROR
