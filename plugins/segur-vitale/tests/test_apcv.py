@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from segur_vitale.apcv import ApcvRequest, HttpApcvAdapter, apcv_adapter, identify_and_dispatch
 from segur_vitale.apcv.sandbox import DEMO_APCV_PERSON, ApcvPerson, ApcvSandbox
 from segur_vitale.errors import (
@@ -133,3 +135,38 @@ def test_demo_person_is_the_demo_cardholder():
 
     assert DEMO_APCV_PERSON.nir == DEMO_CARDHOLDER.nir
     assert DEMO_APCV_PERSON.traits.birth_date.to_date() == dt.date(1975, 12, 31)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=12), kids,
+                                                              max_size=4),
+    max_leaves=10)
+
+
+@given(st.dictionaries(st.sampled_from(["beneficiaries", "context", "x"]), json_values)
+       | json_values)
+def test_answer_parser_is_total(data):
+    from segur_vitale.apcv.client import readings_from_json
+
+    try:
+        readings = readings_from_json(data)
+    except ApcvError:
+        return
+    assert readings and all(r.source is ReadingSource.APCV for r in readings)
+
+
+@given(st.lists(st.fixed_dictionaries({
+    "birth_name": st.sampled_from(["ADRUN", "X"]), "first_names": st.lists(
+        st.sampled_from(["ZOE", "A"]), min_size=1, max_size=2),
+    "sex": st.sampled_from(["M", "F", "I", "?"]),
+    "birth_date": st.sampled_from(["1975-12-31", "1980-00-00", "1980-02-30", "31/12/1975"]),
+}), min_size=0, max_size=3))
+def test_answer_parser_on_near_valid_answers(items):
+    from segur_vitale.apcv.client import readings_from_json
+
+    try:
+        readings = readings_from_json({"beneficiaries": items})
+    except ApcvError:
+        return
+    assert len(readings) == len(items)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from segur_vitale.manual import manual_reading
 
 from segur_core.errors import IdentityError
@@ -41,3 +43,15 @@ def test_bad_traits(field, value, message):
     with pytest.raises(IdentityError, match=message) as info:
         manual_reading(**traits)
     assert "ADRUN" not in str(info.value)
+
+
+@given(birth_name=st.text(max_size=30), first_names=st.text(max_size=30),
+       sex=st.sampled_from(["M", "F", "I", "X", ""]), birth_date=st.text(max_size=12),
+       nir=st.none() | st.text(max_size=20))
+def test_manual_entry_is_total(birth_name, first_names, sex, birth_date, nir):
+    try:
+        reading = manual_reading(birth_name=birth_name, first_names=first_names, sex=sex,
+                                 birth_date=birth_date, nir=nir)
+    except IdentityError:
+        return
+    assert reading.traits.birth_name and reading.traits.first_names

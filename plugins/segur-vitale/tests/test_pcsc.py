@@ -213,3 +213,27 @@ def test_cli_readers_read_and_watch(cli_config, vpcd):
 def test_cli_read_without_card(cli_config):
     result = _cli(cli_config, "vitale", "read", "--reader", "Virtual PCD")
     assert result.exit_code != 0 and "no card" in result.output
+
+
+def test_demo_step_goes_through_pcscd(vitale_runtime, tmp_path):
+    from segur_vitale.demo import run_demo_step
+
+    from segur_core.plugin import DemoContext
+
+    ctx = DemoContext(runtime=vitale_runtime, out_dir=tmp_path)
+    run_demo_step(ctx)
+    assert ctx.data["card_transport"] == "pcsc+vpcd"
+    assert "through pcscd and vpcd" in ctx.timeline[0]["message"]
+    assert ctx.data["card_reading"].reader == VPCD_READER
+    assert ctx.data["card_reading"].nir == DEMO_CARDHOLDER.nir
+
+
+def test_doctor_checks_with_pcscd(vitale_runtime):
+    from segur_vitale import plugin
+
+    from segur_core.plugin import DoctorResult
+
+    results = {c.name: c.run() for c in plugin.segur_doctor_checks(vitale_runtime)}
+    assert results["pcscd"][0] is DoctorResult.OK
+    assert results["card readers"][0] is DoctorResult.OK
+    assert VPCD_READER in results["card readers"][1]
