@@ -53,6 +53,17 @@ def test_appli_carte_vitale_qualifies_the_identity(runtime):
     assert runtime.shareable_ins(patient).matricule == DEMO_CARDHOLDER.nir
 
 
+def test_manual_entry_is_searched_by_traits(runtime):
+    from segur_vitale.manual import manual_reading
+
+    reading = manual_reading(birth_name="ADRUN", first_names="ZOE", sex="F",
+                             birth_date="1975-12-31", birth_place="63220")
+    runtime.card_read(reading)
+    patient = _patient(runtime)
+    assert patient.identity.ins.matricule == DEMO_CARDHOLDER.nir
+    assert patient.identity.status is IdentityStatus.RECOVERED
+
+
 @pytest.mark.pcsc
 def test_through_pcscd(runtime, pcsc_stack):
     from segur_vitale.sources import open_virtual
