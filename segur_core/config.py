@@ -323,10 +323,9 @@ def _first_error(exc: BaseException, path: str) -> tuple[str, str]:
     if isinstance(exc, ClassValidationError | IterableValidationError):
         with_notes, without = exc.group_exceptions()
         for sub, note in with_notes:
-            if isinstance(exc, IterableValidationError):
-                sub_path = f"{path}[{note.index!r}]"
-            else:
-                sub_path = f"{path}.{note.name}"
+            index = getattr(note, "index", None)
+            name = getattr(note, "name", None)
+            sub_path = f"{path}[{index!r}]" if name is None else f"{path}.{name}"
             if isinstance(
                 sub, ClassValidationError | IterableValidationError | ForbiddenExtraKeysError
             ):

@@ -118,15 +118,16 @@ def _end(context: DemoContext) -> None:
 
 
 def _run_step(context: DemoContext, step: DemoStep, result: DemoResult) -> None:
-    entry = {"order": step.order, "title": step.title, "plugin": step.plugin or "segur"}
-    context.record(entry["plugin"], step.title, kind="step", order=step.order)
+    plugin = step.plugin or "segur"
+    entry: dict[str, Any] = {"order": step.order, "title": step.title, "plugin": plugin}
+    context.record(plugin, step.title, kind="step", order=step.order)
     started = time.perf_counter()
     try:
         step.run(context)
     except Exception as exc:
         entry.update(status="failed", error=_error_text(exc))
         context.record(
-            entry["plugin"],
+            plugin,
             f"step failed: {entry['error']}",
             level="error",
             kind="step-failed",
@@ -154,7 +155,7 @@ def run_demo(
 
     config = (config or Config.default()).evolve(mode="demo")
     keep = out_dir is not None
-    directory = Path(out_dir) if keep else Path(tempfile.mkdtemp(prefix="segur-demo-"))
+    directory = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="segur-"))
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     result = DemoResult(out_dir=str(directory) if keep else None)
