@@ -139,6 +139,33 @@ def _run_step(context: DemoContext, step: DemoStep, result: DemoResult) -> None:
     result.steps.append(entry)
 
 
+def _collect_steps(runtime: Any, result: DemoResult) -> list[DemoStep]:
+    """Every plugin's demo steps, sorted; a plugin whose ``segur_demo_steps`` raises is
+    shown as one failed step and the others still run."""
+    steps: list[DemoStep] = []
+    for impl in runtime.hook.segur_demo_steps.get_hookimpls():
+        if impl.wrapper or impl.hookwrapper:
+            continue
+        try:
+            contributed = impl.function(
+                *(runtime if a == "runtime" else None for a in impl.argnames)
+            )
+            for step in contributed or ():
+                steps.append(step if step.plugin else attrs.evolve(step, plugin=impl.plugin_name))
+        except Exception as exc:
+            result.steps.append(
+                {
+                    "order": START_ORDER,
+                    "title": "collect demo steps",
+                    "plugin": impl.plugin_name,
+                    "status": "failed",
+                    "error": _error_text(exc),
+                    "seconds": 0.0,
+                }
+            )
+    return sorted(steps, key=lambda s: (s.order, s.plugin))
+
+
 def run_demo(
     config: Config | None = None,
     *,
@@ -191,19 +218,7 @@ def run_demo(
     try:
         context = DemoContext(runtime=runtime, out_dir=directory, on_record=record)
         steps = [DemoStep(START_ORDER, "Start: plugins and host", _start, plugin="segur")]
-        try:
-            steps.extend(runtime.demo_steps())
-        except Exception as exc:
-            result.steps.append(
-                {
-                    "order": START_ORDER,
-                    "title": "collect demo steps",
-                    "plugin": "segur",
-                    "status": "failed",
-                    "error": _error_text(exc),
-                    "seconds": 0.0,
-                }
-            )
+        steps.extend(_collect_steps(runtime, result))
         steps.append(DemoStep(END_ORDER, "End: outbox, journal, summary", _end, plugin="segur"))
         for step in steps:
             _run_step(context, step, result)

@@ -292,3 +292,23 @@ def test_doctor_accepts_valid_certificates(config_file, tmp_path, monkeypatch):
     certificates = [c for c in json.loads(result.output)["checks"] if c["check"] == "certificates"]
     assert [c["result"] for c in certificates] == ["ok"]
     assert result.exit_code == 0
+
+
+BAD_STEPS = """
+from segur_core import hookimpl
+
+@hookimpl
+def segur_demo_steps(runtime):
+    raise LookupError("cannot build my steps")
+"""
+
+
+def test_demo_goes_on_when_a_plugin_cannot_give_its_steps(fake_dist, config_file):
+    fake_dist("witness", WITNESS)
+    fake_dist("badsteps", BAD_STEPS)
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "demo", "--json"])
+    assert result.exit_code == 1
+    steps = {(s["title"], s["plugin"]): s for s in json.loads(result.output)["steps"]}
+    assert steps[("collect demo steps", "badsteps")]["status"] == "failed"
+    assert "cannot build my steps" in steps[("collect demo steps", "badsteps")]["error"]
+    assert steps[("Witness works", "witness")]["status"] == "ok"
