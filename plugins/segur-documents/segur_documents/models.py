@@ -12,7 +12,16 @@ import re
 
 import attrs
 
-from segur_core.model import INS, HealthDocument, Patient, Practitioner, Structure, utcnow
+from segur_core.errors import DocumentError
+from segur_core.model import (
+    INS,
+    HealthDocument,
+    IdentityStatus,
+    Patient,
+    Practitioner,
+    Structure,
+    utcnow,
+)
 from segur_documents import codes
 
 __all__ = [
@@ -172,6 +181,11 @@ class DocumentContext:
     authenticated_at: dt.datetime | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.ins is not None and self.patient.identity.status is not IdentityStatus.QUALIFIED:
+            raise DocumentError(
+                "the INS may only be written for a qualified (QUAL) identity",
+                hint="ask runtime.shareable_ins(patient) and pass what it returns",
+            )
         if self.local_id_root is not None and not is_oid(self.local_id_root):
             raise ValueError("local_id_root must be an OID")
         if self.effective_time.tzinfo is None:

@@ -27,6 +27,7 @@ from segur_documents.models import Vaccination as VaccinationModel
 from segur_documents.testing import contents, contexts
 
 from segur_core.errors import DocumentError
+from segur_core.model import INS
 
 NS = {"c": "urn:hl7-org:v3"}
 
@@ -114,6 +115,12 @@ def test_no_ins_means_local_id_and_warning(structure, pharmacist, unqualified_pa
     assert NO_INS_WARNING in result.warnings
     ids = xp(result.xml, "c:recordTarget/c:patientRole/c:id")
     assert [(i.get("root"), i.get("extension")) for i in ids] == [("1.2.3.4.5", "P0001")]
+
+
+def test_ins_of_an_unqualified_identity_is_refused(structure, pharmacist, unqualified_patient):
+    ins = INS("279035121518989", "1.2.250.1.213.1.4.10")
+    with pytest.raises(DocumentError, match="qualified"):
+        DocumentContext(structure, pharmacist, unqualified_patient, ins)
 
 
 def test_replacement_version(context):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from segur_documents import DocumentsConfig, build_vaccination, plugin
+from segur_documents import DocumentsConfig, build_vaccination, plugin, read_cda
 from segur_documents.cli import cda
 
 from segur_core.model import DocumentStatus
@@ -89,6 +89,33 @@ def test_cli_validate(tmp_path, context, kit_path, official_validator):
     report = json.loads(result.output)[str(bad)]
     assert report["valid"] is False
     assert any(i["location"].startswith("/ClinicalDocument") for i in report["issues"])
+
+
+def test_cli_new_interactive(tmp_path, segur_runtime, patient, monkeypatch):
+    import segur_core.cli as core_cli
+
+    stored = segur_runtime.host.save_patient(patient)
+    monkeypatch.setattr(core_cli, "get_runtime", lambda: segur_runtime)
+    out = tmp_path / "entretien.xml"
+    answers = (
+        "\n".join(
+            [
+                stored.id,  # patient id
+                "Observance",
+                "Bonne observance.",  # one section
+                "",  # no more sections
+                "2024-10-03",  # date
+                "Anticoagulants oraux",  # theme
+            ]
+        )
+        + "\n"
+    )
+    result = CliRunner().invoke(cda, ["new", "entretien", "--out", str(out)], input=answers)
+    assert result.exit_code == 0, result.output
+    assert "draft" in result.output
+    doc = read_cda(out.read_bytes())
+    assert doc.type.code == "78601-2"
+    assert doc.title.endswith("Anticoagulants oraux")
 
 
 def test_cli_show(kit_path):
