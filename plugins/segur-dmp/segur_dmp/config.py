@@ -48,8 +48,9 @@ class DMPConfig:
     are appended. ``client_*``: the TLS client certificate (ORG AUTH_CLI);
     ``signing_cert``/``signing_key``: the VIHF and submission-set signing certificate
     (ORG SIGN); ``ca_bundle``: the CAs of the server and signatures. ``auto_feed``:
-    queue validated documents for the DMP. ``source_id``: the LPS OID of the
-    SubmissionSet ``sourceId``.
+    queue validated documents for the DMP. ``check_on_identification``: run the access
+    check (TD0.2) when a patient's identity is qualified. ``source_id``: the LPS OID of
+    the SubmissionSet ``sourceId``.
     """
 
     endpoint: str = SANDBOX
@@ -62,6 +63,7 @@ class DMPConfig:
     ca_bundle: Path | None = None
     access_mode: str = attrs.field(default="normal", validator=_access_mode)
     auto_feed: bool = True
+    check_on_identification: bool = True
     lps_name: str = "segur"
     homologation_id: str = "SEGUR-SANDBOX"
     source_id: str = "1.2.250.1.213.1.1.9.999"

@@ -56,6 +56,19 @@ def on_document_validated(document: Any, patient: Any, runtime: Any) -> None:
 
 
 @hookimpl
+def on_patient_identified(patient: Any, identity: Any, source: str, runtime: Any) -> None:
+    """Once the identity is qualified, run the DMP access check (TD0.2) so the counter
+    screen can show whether the patient has a DMP and whether this pharmacy may read it
+    (``service_for(runtime).last_access(patient.id)``)."""
+    config: DMPConfig = runtime.plugin_config(NAME)
+    if not config.check_on_identification or runtime.shareable_ins(patient) is None:
+        return
+    from segur_dmp.service import service_for
+
+    service_for(runtime).check_access(patient.id)
+
+
+@hookimpl
 def on_delivery_settled(delivery: Any, runtime: Any) -> None:
     from segur_dmp.service import FEED_KIND, service_for
 

@@ -59,6 +59,7 @@ class DMPService:
         self._client = client
         self._lock = threading.Lock()
         self._status: StatusStore | None = None
+        self._last_access: dict[str, AccessStatus] = {}
 
     @property
     def client(self) -> DMPClient:
@@ -122,6 +123,7 @@ class DMPService:
         except SegurError as exc:
             self._journal("dmp.access-check", patient_id, "error", error=type(exc).__name__)
             raise
+        self._last_access[patient_id] = status
         self._journal(
             "dmp.access-check",
             patient_id,
@@ -130,6 +132,10 @@ class DMPService:
             authorization=status.authorization,
         )
         return status
+
+    def last_access(self, patient_id: str) -> AccessStatus | None:
+        """The answer of the latest access check for the patient in this runtime."""
+        return self._last_access.get(patient_id)
 
     def authorize(self, patient_id: str) -> AccessStatus:
         """TD0.3, once the host recorded the patient's consent; returns the new status."""

@@ -139,3 +139,13 @@ def test_refused_document_is_dead_and_shown_failed(runtime):
     row = service_for(runtime).status.get(bad.id)
     assert row.state == "failed" and "SA999" in row.detail
     assert runtime.sandbox("dmp").registry.find_by_unique_id(bad.id) is None
+
+
+def test_access_check_when_the_identity_is_qualified(runtime):
+    qualified = runtime.host.save_patient(patient())
+    runtime.patient_identified(qualified, qualified.identity, "insi")
+    status = service_for(runtime).last_access(qualified.id)
+    assert status is not None and status.exists and status.authorization == "NON_EXISTE"
+    recovered = runtime.host.save_patient(patient(IdentityStatus.RECOVERED))
+    runtime.patient_identified(recovered, recovered.identity, "insi")
+    assert service_for(runtime).last_access(recovered.id) is None
