@@ -11,13 +11,16 @@ N generated persons. Two runs against it with the same number of concurrent requ
   machine, save the patient, journal the call and the change, fire
   ``on_patient_identified``, note the progress.
 
-Prints patients per second for both and the ratio batch / baseline (goal: >= 0.8).
+Prints patients per second for both and the ratio batch / baseline (goal: >= 0.8), and
+the client CPU per patient of each side. ``--latency MS`` makes the sandbox answer after
+MS milliseconds, like a remote service; with the default 0 the ratio measures the pure
+client-side cost of a qualification against a sandbox that shares the machine.
 
 Rounds of baseline and batch alternate over slices of the persons (and the order within
 a round alternates), so that load from other processes affects both sides alike.
 
 Run: ``uv run python tests/benchmarks/bench_insi.py [--count N] [--concurrency C]
-[--rounds R]``
+[--rounds R] [--latency MS]``
 """
 
 from __future__ import annotations
@@ -33,23 +36,26 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
-def serve(pki_dir: str, count: int, seed: int) -> None:
+def serve(pki_dir: str, count: int, seed: int, latency_ms: float) -> None:
     """Child process: run the INSi sandbox until stdin closes."""
     from segur_ins.sandbox import InsiSandbox
 
     from segur_core.testing.pki import TestPKI
 
     sandbox = InsiSandbox(pki=TestPKI.create(pki_dir), generated=count, seed=seed)
+    sandbox.faults.set_delay(latency_ms / 1000)  # the service's own answer time
     sandbox.start()
     print(sandbox.url, flush=True)
     sys.stdin.read()
     sandbox.stop()
 
 
-def start_sandbox(pki_dir: Path, count: int, seed: int) -> tuple[subprocess.Popen, str]:
+def start_sandbox(
+    pki_dir: Path, count: int, seed: int, latency_ms: float
+) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [sys.executable, __file__, "--serve", str(pki_dir), "--count", str(count),
-         "--seed", str(seed)],
+         "--seed", str(seed), "--latency", str(latency_ms)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     url = process.stdout.readline().strip()
@@ -175,10 +181,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--latency", type=float, default=0.0, metavar="MS",
+        help="answer time the sandbox adds to every request (0: pure client overhead)",
+    )  # fmt: skip
     parser.add_argument("--serve", metavar="PKI_DIR")
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.count, args.seed)
+        serve(args.serve, args.count, args.seed, args.latency)
         return
 
     from segur_ins.sandbox import generate_persons
@@ -189,7 +199,7 @@ def main() -> None:
         root = Path(tmp)
         pki = TestPKI.create(root / "pki")
         persons = list(generate_persons(args.count, seed=args.seed))
-        process, url = start_sandbox(root / "pki", args.count, args.seed)
+        process, url = start_sandbox(root / "pki", args.count, args.seed, args.latency)
         baseline = Baseline(url, pki, args.concurrency)
         batch = Batch(url, pki, args.concurrency, root / "data")
         try:
@@ -216,7 +226,7 @@ def main() -> None:
             process.wait(timeout=30)
     n = args.count
     print(f"INSi qualification of {n} patients, concurrency {args.concurrency}, "
-          f"{args.rounds} interleaved rounds")  # fmt: skip
+          f"{args.rounds} interleaved rounds, sandbox latency {args.latency:g} ms")  # fmt: skip
     print(f"  baseline raw httpx : {base:7.2f} s  {n / base:8.1f} patients/s")
     print(f"  segur batch        : {qualified:7.2f} s  {n / qualified:8.1f} patients/s")
     print(f"  ratio batch/baseline (throughput): {base / qualified:.2f}  (goal >= 0.8)")

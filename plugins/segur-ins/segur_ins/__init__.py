@@ -5,56 +5,56 @@ NIR/NIA checks (:mod:`segur_ins.nir`), INS OIDs (:mod:`segur_ins.oids`), RNIV tr
 datamatrix (:mod:`segur_ins.datamatrix`), the INSi client (:mod:`segur_ins.insi`) and
 its sandbox (:mod:`segur_ins.sandbox`), qualification (:class:`InsService`) and the
 verification at each act (:func:`verify`).
+
+Names are imported on first use, so that loading the plugin (``segur plugins``) does
+not import httpx, lxml or cryptography.
 """
 
-from segur_ins.config import InsConfig
-from segur_ins.identification import InsService, Outcome
-from segur_ins.insi import (
-    InsiClient,
-    InsiError,
-    InsiIdentity,
-    InsiResult,
-    SoftwareContext,
-    parse_response,
-)
-from segur_ins.nir import Nir, NirError, compute_key, is_valid
-from segur_ins.oids import (
-    INS_NIA_OID,
-    INS_NIR_DEMO_OID,
-    INS_NIR_OID,
-    INS_NIR_TEST_OID,
-    ins_from,
-    oid_for_environment,
-)
-from segur_ins.status import apply, shareable_ins
-from segur_ins.traits import compare_traits, first_name_candidates, normalise_traits
-from segur_ins.verification import Verification, verify
+from __future__ import annotations
 
-__all__ = [
-    "INS_NIA_OID",
-    "INS_NIR_DEMO_OID",
-    "INS_NIR_OID",
-    "INS_NIR_TEST_OID",
-    "InsConfig",
-    "InsService",
-    "InsiClient",
-    "InsiError",
-    "InsiIdentity",
-    "InsiResult",
-    "Nir",
-    "NirError",
-    "Outcome",
-    "SoftwareContext",
-    "Verification",
-    "apply",
-    "compare_traits",
-    "compute_key",
-    "first_name_candidates",
-    "ins_from",
-    "is_valid",
-    "normalise_traits",
-    "oid_for_environment",
-    "parse_response",
-    "shareable_ins",
-    "verify",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "InsConfig": "segur_ins.config",
+    "InsService": "segur_ins.identification",
+    "Outcome": "segur_ins.identification",
+    "InsiClient": "segur_ins.insi",
+    "InsiError": "segur_ins.insi",
+    "InsiIdentity": "segur_ins.insi",
+    "InsiResult": "segur_ins.insi",
+    "SoftwareContext": "segur_ins.insi",
+    "parse_response": "segur_ins.insi",
+    "Nir": "segur_ins.nir",
+    "NirError": "segur_ins.nir",
+    "compute_key": "segur_ins.nir",
+    "is_valid": "segur_ins.nir",
+    "INS_NIA_OID": "segur_ins.oids",
+    "INS_NIR_DEMO_OID": "segur_ins.oids",
+    "INS_NIR_OID": "segur_ins.oids",
+    "INS_NIR_TEST_OID": "segur_ins.oids",
+    "ins_from": "segur_ins.oids",
+    "oid_for_environment": "segur_ins.oids",
+    "apply": "segur_ins.status",
+    "shareable_ins": "segur_ins.status",
+    "compare_traits": "segur_ins.traits",
+    "first_name_candidates": "segur_ins.traits",
+    "normalise_traits": "segur_ins.traits",
+    "Verification": "segur_ins.verification",
+    "verify": "segur_ins.verification",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segur_ins' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

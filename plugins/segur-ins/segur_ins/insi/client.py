@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import socket
 import ssl
+import time
 from collections.abc import Sequence
 
 import attrs
@@ -178,13 +179,19 @@ class InsiClient:
 
     def send(self, envelope: Envelope) -> InsiResult:
         """Post ``envelope``; retry transient failures; return the parsed answer."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retries + 1),
-            wait=wait_exponential(multiplier=self.backoff, max=2.0),
-            retry=retry_if_exception(_transient),
-            reraise=True,
-        )
-        result = retrying(self._post_once, envelope)
+        try:
+            result = self._post_once(envelope)
+        except InsiError as exc:
+            if not exc.transient or self.retries <= 0:
+                raise
+            retrying = Retrying(  # the remaining attempts, after a first backoff
+                stop=stop_after_attempt(self.retries),
+                wait=wait_exponential(multiplier=self.backoff, max=2.0),
+                retry=retry_if_exception(_transient),
+                before=lambda _state: time.sleep(self.backoff),
+                reraise=True,
+            )
+            result = retrying(self._post_once, envelope)
         return attrs.evolve(result, message_id=envelope.message_id)
 
     # -- operations ----------------------------------------------------------------------

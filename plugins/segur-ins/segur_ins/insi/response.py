@@ -72,7 +72,8 @@ class InsiResult:
 
 
 def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _child(parent: etree._Element, local: str) -> etree._Element | None:
