@@ -153,6 +153,29 @@ def test_n1_body_is_the_pdf(context):
     assert result.document.format_code == "urn:ihe:iti:xds-sd:pdf:2008"
 
 
+def test_pdf_has_the_ins_datamatrix_only_when_qualified(
+    context, structure, pharmacist, unqualified_patient
+):
+    pytest.importorskip("segur_ins.datamatrix")
+    qualified = build_entretien(Entretien(dt.date(2024, 5, 6), "AOD"), context)
+    assert b"/Subtype /Image" in qualified.pdf
+    assert not [w for w in qualified.warnings if "datamatrix" in w]
+    ctx = DocumentContext(structure, pharmacist, unqualified_patient, None)
+    local = build_entretien(Entretien(dt.date(2024, 5, 6), "AOD"), ctx)
+    assert b"/Subtype /Image" not in local.pdf
+
+
+def test_pdf_without_datamatrix_module_says_so(context, monkeypatch):
+    import sys
+
+    segur_ins = pytest.importorskip("segur_ins")
+    monkeypatch.setitem(sys.modules, "segur_ins.datamatrix", None)  # import fails
+    monkeypatch.delattr(segur_ins, "datamatrix", raising=False)
+    result = build_entretien(Entretien(dt.date(2024, 5, 6), "AOD"), context)
+    assert b"/Subtype /Image" not in result.pdf
+    assert any("datamatrix INS non inséré" in w for w in result.warnings)
+
+
 def test_bpm_code(context):
     bilan = BilanMedication(dt.date(2024, 5, 6), (MedicationLine("ELIQUIS 5 mg"),))
     result = build_bpm(bilan, context)
