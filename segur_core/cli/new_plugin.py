@@ -25,4 +25,4 @@ def command(name: str, directory: str) -> None:
 
     root = create_plugin(name, Path(directory))
     click.echo(f"created {root}")
-    click.echo("next: `uv sync` (inside the workspace) and `uv run pytest " + f"{root}`")
+    click.echo(f"next: `uv sync --all-packages` (in the workspace), `uv run pytest {root}`")
