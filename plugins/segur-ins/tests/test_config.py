@@ -1,0 +1,63 @@
+"""The ``[ins]`` table: defaults, validation errors naming the key, production rules."""
+
+from __future__ import annotations
+
+import pytest
+from segur_ins.config import SANDBOX, InsConfig
+from segur_ins.connection import build_client
+
+from segur_core.errors import ConfigError
+
+
+def test_defaults_run_against_the_sandbox():
+    config = InsConfig()
+    assert config.endpoint == SANDBOX and config.auth_mode == "mtls"
+    assert config.concurrency > 0 and config.rate_limit == 0
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ({"auth_mode": "password"}, "ins.auth_mode"),
+        ({"timeout": 0}, "ins.timeout"),
+        ({"concurrency": -1}, "ins.concurrency"),
+        ({"retries": "three"}, "ins.retries"),
+    ],
+)
+def test_bad_values_name_the_key(make_segur_runtime, table, key):
+    with pytest.raises(ConfigError) as caught:
+        make_segur_runtime(autoload=True, plugins=["ins"], config={"ins": table}, strict=True)
+    assert key in str(caught.value)
+
+
+def test_secret_password_is_never_shown(make_segur_runtime, monkeypatch):
+    monkeypatch.setenv("INSI_TEST_PASSWORD", "hunter2")
+    runtime = make_segur_runtime(
+        autoload=True, plugins=["ins"], config={"ins": {"client_password": "env:INSI_TEST_PASSWORD"}}
+    )
+    config = runtime.plugin_config("ins")
+    assert config.client_password.reveal() == "hunter2"
+    assert "hunter2" not in repr(config)
+
+
+def test_production_refuses_the_sandbox_and_missing_certificates(make_segur_runtime):
+    runtime = make_segur_runtime(autoload=True, plugins=["ins"], mode="production")
+    with pytest.raises(ConfigError) as caught:
+        build_client(InsConfig(), runtime)
+    assert caught.value.key == "ins.endpoint"
+    with pytest.raises(ConfigError) as caught:
+        build_client(InsConfig(endpoint="https://insi.example.invalid/lps"), runtime)
+    assert caught.value.key == "ins.ca_bundle"
+
+
+def test_cps_mode_from_the_test_pki(make_segur_runtime):
+    runtime = make_segur_runtime(
+        autoload=True, plugins=["ins"], config={"ins": {"auth_mode": "cps"}}
+    )
+    from segur_ins.plugin import service
+
+    from segur_core.model import BirthDate, IdentityTraits
+
+    traits = IdentityTraits("ADRUN", ("ZOE",), "F", BirthDate(1975, 12, 31))
+    assert service(runtime).client.lookup_traits(traits).found
+    assert service(runtime).client.cps is not None
