@@ -32,9 +32,8 @@ def test_bad_values_name_the_key(make_segur_runtime, table, key):
 
 def test_secret_password_is_never_shown(make_segur_runtime, monkeypatch):
     monkeypatch.setenv("INSI_TEST_PASSWORD", "hunter2")
-    runtime = make_segur_runtime(
-        autoload=True, plugins=["ins"], config={"ins": {"client_password": "env:INSI_TEST_PASSWORD"}}
-    )
+    table = {"client_password": "env:INSI_TEST_PASSWORD"}
+    runtime = make_segur_runtime(autoload=True, plugins=["ins"], config={"ins": table})
     config = runtime.plugin_config("ins")
     assert config.client_password.reveal() == "hunter2"
     assert "hunter2" not in repr(config)
