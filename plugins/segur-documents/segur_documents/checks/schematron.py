@@ -17,6 +17,7 @@ from lxml import etree
 
 from segur_core.errors import DocumentError, ValidationIssue
 from segur_documents.checks.kit import Kit
+from segur_documents.xmlsafe import parse_xml
 
 __all__ = [
     "N1_SCHEMATRONS",
@@ -165,15 +166,21 @@ class SchematronRunner:
         for sch in schematrons:
             self.executable(sch)
 
-    def run(self, xml: bytes, schematrons: tuple[str, ...]) -> list[ValidationIssue]:
-        """Run the schematrons on a document's bytes; return every issue found."""
+    def run(
+        self, document: bytes | etree._Element, schematrons: tuple[str, ...]
+    ) -> list[ValidationIssue]:
+        """Run the schematrons on a document (bytes, or a root parsed by the hardened
+        parser); return every issue found. Saxon only ever sees the document as
+        re-serialised from the hardened parse: no DOCTYPE, no entity reaches it."""
+        root = parse_xml(document) if isinstance(document, bytes | bytearray) else document
+        text = etree.tostring(root, encoding="unicode")
         issues: list[ValidationIssue] = []
         for sch in schematrons:
             executable = self.executable(sch)
             with _saxon_lock:
                 proc = _proc()
                 try:
-                    node = proc.parse_xml(xml_text=xml.decode("utf-8"))
+                    node = proc.parse_xml(xml_text=text)
                     svrl = executable.transform_to_string(xdm_node=node)
                 except Exception as exc:
                     issues.append(

@@ -120,7 +120,7 @@ class Validator:
                 skipped.append(f"schématron du volet {sch} absent du kit : non exécuté")
             applicable = tuple(s for s in applicable if s not in missing)
             try:
-                issues.extend(self.schematrons.run(xml, applicable))
+                issues.extend(self.schematrons.run(root, applicable))
                 checks.extend(f"schematron:{sch}" for sch in applicable)
             except SegurError as exc:
                 issues.append(ValidationIssue(str(exc), source="schematron", rule="engine"))
