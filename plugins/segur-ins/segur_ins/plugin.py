@@ -99,6 +99,13 @@ def segur_cli_commands(cli: Any) -> None:
 
 
 @hookimpl
+def segur_doctor_checks(runtime: Any) -> list[Any]:
+    from segur_ins.doctor import doctor_checks
+
+    return doctor_checks(runtime)
+
+
+@hookimpl
 def segur_demo_steps(runtime: Any) -> list[DemoStep]:
     from segur_ins.demo import demo_steps
 

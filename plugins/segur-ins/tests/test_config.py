@@ -60,3 +60,27 @@ def test_cps_mode_from_the_test_pki(make_segur_runtime):
     traits = IdentityTraits("ADRUN", ("ZOE",), "F", BirthDate(1975, 12, 31))
     assert service(runtime).client.lookup_traits(traits).found
     assert service(runtime).client.cps is not None
+
+
+def test_doctor_checks(make_segur_runtime, tmp_path):
+    from segur_core.plugin import DoctorResult
+    from segur_core.testing.pki import TestPKI
+    from segur_ins.doctor import doctor_checks
+
+    runtime = make_segur_runtime(autoload=True, plugins=["ins"])
+    results = {check.name: check.run() for check in doctor_checks(runtime)}
+    assert results["ins: INSi configuration"][0] is DoctorResult.OK
+    assert results["ins: INSi certificates"][0] is DoctorResult.SKIPPED
+
+    pki = TestPKI.create(tmp_path / "pki")
+    expired = pki.client("expired")
+    table = {
+        "endpoint": "https://insi.example.invalid/lps",
+        "ca_bundle": str(pki.ca_bundle),
+        "client_pkcs12": str(expired.p12_path),
+        "client_password": expired.p12_password,
+    }
+    runtime = make_segur_runtime(autoload=True, plugins=["ins"], config={"ins": table})
+    results = {check.name: check.run() for check in doctor_checks(runtime)}
+    assert results["ins: INSi certificates"][0] is DoctorResult.ERROR
+    assert results["ins: INSi configuration"][0] is DoctorResult.ERROR  # expired: refused

@@ -1,0 +1,55 @@
+"""``segur doctor`` checks of segur-ins: INSi configuration and certificates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from segur_core.errors import SegurError
+from segur_core.plugin import DoctorCheck, DoctorResult
+from segur_ins.config import SANDBOX, InsConfig
+
+__all__ = ["doctor_checks"]
+
+
+def _config_check(runtime: Any, config: InsConfig) -> tuple[DoctorResult, str]:
+    if config.endpoint == SANDBOX and runtime.config.mode != "production":
+        return DoctorResult.OK, "INSi: the local sandbox (demo/test mode)"
+    try:
+        from segur_ins.connection import build_client
+
+        build_client(config, runtime).close()
+    except SegurError as exc:
+        return DoctorResult.ERROR, f"INSi client cannot be built: {exc}"
+    mode = "mutual TLS" if config.auth_mode == "mtls" else "CPS assertion"
+    return DoctorResult.OK, f"INSi: {config.endpoint} ({mode}, software id set)"
+
+
+def _certificate_check(config: InsConfig) -> tuple[DoctorResult, str]:
+    from segur_core.tls import certificate_warnings
+
+    def secret(value: Any) -> str | None:
+        return value.reveal() if value is not None else None
+
+    sources: list[Any] = []
+    if config.client_pkcs12 is not None:
+        sources.append((config.client_pkcs12, secret(config.client_password)))
+    if config.client_cert is not None:
+        sources.append(config.client_cert)
+    if config.cps_pkcs12 is not None:
+        sources.append((config.cps_pkcs12, secret(config.cps_password)))
+    if not sources:
+        return DoctorResult.SKIPPED, "no INSi certificate configured (test PKI in use)"
+    warnings = certificate_warnings(sources)
+    if not warnings:
+        return DoctorResult.OK, f"{len(sources)} INSi certificate(s) valid for 30 days or more"
+    worst = DoctorResult.ERROR if any(w.kind != "expires-soon" for w in warnings) else (
+        DoctorResult.WARNING)  # fmt: skip
+    return worst, "; ".join(str(w) for w in warnings)
+
+
+def doctor_checks(runtime: Any) -> list[DoctorCheck]:
+    config: InsConfig = runtime.plugin_config("ins") or InsConfig()
+    return [
+        DoctorCheck("ins: INSi configuration", lambda: _config_check(runtime, config)),
+        DoctorCheck("ins: INSi certificates", lambda: _certificate_check(config)),
+    ]
