@@ -63,9 +63,10 @@ def test_cps_mode_from_the_test_pki(make_segur_runtime):
 
 
 def test_doctor_checks(make_segur_runtime, tmp_path):
+    from segur_ins.doctor import doctor_checks
+
     from segur_core.plugin import DoctorResult
     from segur_core.testing.pki import TestPKI
-    from segur_ins.doctor import doctor_checks
 
     runtime = make_segur_runtime(autoload=True, plugins=["ins"])
     results = {check.name: check.run() for check in doctor_checks(runtime)}
