@@ -195,9 +195,10 @@ class DocumentService:
                     "rules": sorted({i.rule for i in report.errors})[:20],
                 },
             )
-            first = report.errors[0].message
+            # the issues carry the details; the message stays free of document content
+            sources = ", ".join(sorted({i.source.rsplit("/", 1)[-1] for i in report.errors}))
             raise DocumentError(
-                f"document refused: {len(report.errors)} check(s) failed; first: {first}",
+                f"document refused: {len(report.errors)} check(s) failed ({sources})",
                 issues=report.errors,
                 hint="correct the document and validate it again",
             )
