@@ -13,13 +13,13 @@ from lxml import etree
 from segur_core.errors import ValidationIssue
 from segur_documents import codes
 
-__all__ = ["structural_issues"]
+__all__ = ["element_path", "structural_issues"]
 
 _NS = {"c": "urn:hl7-org:v3", "xsi": "http://www.w3.org/2001/XMLSchema-instance"}
 _SOURCE = "segur-structure"
 
 
-def _path(node: etree._Element) -> str:
+def element_path(node: etree._Element) -> str:
     """A readable XPath of a node (``/ClinicalDocument/component[1]/...``)."""
     steps = []
     while node is not None:
@@ -109,7 +109,7 @@ def structural_issues(root: etree._Element) -> list[ValidationIssue]:
             issues.append(
                 ValidationIssue(
                     "identifiant de l'auteur obligatoire",
-                    location=_path(author),
+                    location=element_path(author),
                     source=_SOURCE,
                     rule="author.id",
                 )
@@ -246,7 +246,7 @@ def _vac_note(root: etree._Element, issues: list[ValidationIssue]) -> None:
         if not _xp(entry, path):
             issues.append(
                 ValidationIssue(
-                    message, location=_path(entry), source=_SOURCE, rule="vac-note.entry"
+                    message, location=element_path(entry), source=_SOURCE, rule="vac-note.entry"
                 )
             )
     value = (_xp(entry, "c:effectiveTime/@value") or [""])[0]
@@ -254,7 +254,7 @@ def _vac_note(root: etree._Element, issues: list[ValidationIssue]) -> None:
         issues.append(
             ValidationIssue(
                 "date de vaccination AAAAMMJJ obligatoire",
-                location=_path(entry),
+                location=element_path(entry),
                 source=_SOURCE,
                 rule="vac-note.date",
             )

@@ -8,12 +8,26 @@ from pathlib import Path
 from lxml import etree
 
 from segur_core.errors import ConfigError, ValidationIssue
+from segur_documents.checks.structural import element_path
 from segur_documents.xmlsafe import load_schema
 
 __all__ = ["XsdChecker"]
 
 _cache: dict[Path, etree.XMLSchema] = {}
 _lock = threading.Lock()
+
+
+def _readable(root: etree._Element, path: str | None) -> str | None:
+    """libxml2's ``/*/*[9]`` as ``/ClinicalDocument/titel[1]`` when it can be resolved."""
+    if not path:
+        return None
+    try:
+        found = root.getroottree().xpath(path)
+    except etree.XPathError:
+        return path
+    if found and isinstance(found[0], etree._Element):
+        return element_path(found[0])
+    return path
 
 
 class XsdChecker:
@@ -43,7 +57,7 @@ class XsdChecker:
         return [
             ValidationIssue(
                 entry.message,
-                location=entry.path or f"line {entry.line}",
+                location=_readable(root, entry.path) or f"line {entry.line}",
                 severity="error",
                 source=self.source,
                 rule=entry.type_name,
