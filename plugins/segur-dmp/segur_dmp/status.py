@@ -35,6 +35,9 @@ class StatusStore:
             str(path), check_same_thread=False, isolation_level=None, timeout=30
         )
         self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL: durable across process crashes (WAL), not across a power cut; the
+        # outbox (the source of truth for deliveries) keeps full durability.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS status (document_id TEXT PRIMARY KEY, patient_id TEXT"
             " NOT NULL, state TEXT NOT NULL, delivery_id INTEGER, detail TEXT,"
