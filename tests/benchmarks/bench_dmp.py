@@ -7,8 +7,8 @@ unique ids) to the sandbox DMP over mutual TLS, one at a time, in this process: 
 baseline calls ``DMPClient.provide_and_register`` directly; the outbox side enqueues
 every document (durable SQLite) and drains the queue with ``run_until_idle`` through the
 ``dmp.iti41`` sender. The two sides alternate in rounds of about 100 documents so that a
-change of machine load affects both alike. Prints the throughput ratio outbox/direct (goal >= 0.7) and the
-peak memory of each phase (tracemalloc) and of the process (ru_maxrss).
+change of machine load affects both alike. Prints the throughput ratio outbox/direct
+(goal >= 0.7) and the peak memory of each side (tracemalloc) and of the process (ru_maxrss).
 """
 
 from __future__ import annotations
