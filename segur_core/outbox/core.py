@@ -55,7 +55,7 @@ class Outbox:
         max_delay: float = 300.0,
         clock: Callable[[], float] = time.time,
         lease: float = 60.0,
-        batch_size: int = 16,
+        batch_size: int = 32,
         poll_interval: float = 0.5,
     ) -> None:
         if max_attempts < 1:
@@ -301,21 +301,28 @@ class Outbox:
         result: str | None = None,
         error: str | None = None,
     ) -> None:
+        runtime = self.runtime
         delivery = self._store.settle(
-            item, state, result=result, error=error, notified=self.runtime is None
+            item,
+            state,
+            result=result,
+            error=error,
+            notified=runtime is None,
+            read_back=runtime is not None,
         )
         if delivery is None:  # the lease was lost: the new holder settles it
             log.warning("delivery %s was taken over by another worker", item.id)
             return
         if state is DeliveryState.DEAD:
             log.warning("delivery %s (%s) is dead: %s", item.id, item.kind, error)
-        self._journal(
-            "outbox.attempt",
-            item,
-            outcome="delivered" if state is DeliveryState.DELIVERED else "dead",
-            error=error,
-        )
-        if self.runtime is not None:
+        if runtime is not None:
+            assert isinstance(delivery, Delivery)
+            self._journal(
+                "outbox.attempt",
+                item,
+                outcome="delivered" if state is DeliveryState.DELIVERED else "dead",
+                error=error,
+            )
             self._announce(delivery)
             self._store.mark_notified(delivery.id)
 

@@ -28,7 +28,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     kind        TEXT NOT NULL,
     key         TEXT NOT NULL UNIQUE,
-    payload     BLOB NOT NULL,
     state       TEXT NOT NULL,
     attempts    INTEGER NOT NULL DEFAULT 0,
     last_error  TEXT,
@@ -38,17 +37,20 @@ CREATE TABLE IF NOT EXISTS deliveries (
     settled_at  REAL,
     due_at      REAL,
     lease_owner TEXT,
-    notified    INTEGER NOT NULL DEFAULT 0
+    notified    INTEGER NOT NULL DEFAULT 0,
+    payload     BLOB NOT NULL  -- last, so that reading the other columns skips it
 );
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at)
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at, id)
     WHERE state IN ('pending', 'in-flight');
-CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, id);
 CREATE INDEX IF NOT EXISTS deliveries_unnotified ON deliveries (settled_at)
     WHERE notified = 0 AND state IN ('delivered', 'dead');
 """
 
 _FIELDS = "id, kind, key, state, attempts, last_error, created_at, settled_at, patient_id, result"
 _UNSETTLED = "state IN ('pending', 'in-flight')"
+#: Unsettled items through the partial index on ``due_at`` (the planner would otherwise
+#: pick the state index and sort every pending row at each claim).
+_DUE = "deliveries INDEXED BY deliveries_due"
 _MAX_TEXT = 2000
 
 
@@ -118,6 +120,7 @@ class OutboxStore:
         self._clock = clock
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
         try:
@@ -155,6 +158,22 @@ class OutboxStore:
         rows = self._run(sql, params).fetchall()
         return rows[0] if rows else None
 
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[Any], int]:
+        """Run one writing statement to its end: its rows and the number of rows changed.
+
+        Writers of this process take turns on a lock: SQLite's own busy wait sleeps in
+        steps of milliseconds, far longer than a write takes. Other processes still
+        meet the busy timeout."""
+        conn = self._conn()
+        with self._write_lock:
+            cursor = conn.execute(sql, params)
+            rows = cursor.fetchall()
+            return rows, cursor.rowcount
+
+    def _write_one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows, _count = self._write(sql, params)
+        return rows[0] if rows else None
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -170,7 +189,7 @@ class OutboxStore:
     ) -> tuple[Delivery, bool]:
         """Add an item unless ``key`` is already there; return it and whether it is new."""
         now = self._clock()
-        row = self._one(
+        row = self._write_one(
             "INSERT INTO deliveries (kind, key, payload, state, patient_id, created_at, due_at)"
             " VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING"
             f" RETURNING {_FIELDS}",
@@ -195,14 +214,14 @@ class OutboxStore:
         lease) for ``owner``, counting one more attempt for each."""
         now = self._clock()
         clause, params = _kinds_clause(kinds)
-        rows = self._run(
+        rows, _count = self._write(
             "UPDATE deliveries SET state = 'in-flight', attempts = attempts + 1,"
             " lease_owner = ?, due_at = ?"
-            " WHERE id IN (SELECT id FROM deliveries"
+            f" WHERE id IN (SELECT id FROM {_DUE}"
             f"  WHERE {_UNSETTLED} AND due_at <= ?{clause} ORDER BY due_at, id LIMIT ?)"
             " RETURNING id, kind, key, payload, attempts, patient_id",
             (owner, now + lease, now, *params, limit),
-        ).fetchall()
+        )
         rows.sort()
         return [Claimed(*row, owner=owner) for row in rows]
 
@@ -212,11 +231,11 @@ class OutboxStore:
             return set()
         until = self._clock() + lease
         marks = ", ".join("?" * len(ids))
-        rows = self._run(
+        rows, _count = self._write(
             f"UPDATE deliveries SET due_at = ? WHERE id IN ({marks})"
             " AND state = 'in-flight' AND lease_owner = ? RETURNING id",
             (until, *ids, owner),
-        ).fetchall()
+        )
         return {row[0] for row in rows}
 
     def settle(
@@ -227,16 +246,18 @@ class OutboxStore:
         result: str | None = None,
         error: str | None = None,
         notified: bool = False,
-    ) -> Delivery | None:
-        """Move an item its owner holds to DELIVERED or DEAD. ``None`` when the lease was
-        lost (another worker took the item over and will settle it)."""
+        read_back: bool = True,
+    ) -> Delivery | bool | None:
+        """Move an item its owner holds to DELIVERED or DEAD and return it (``True``
+        without ``read_back``). ``None`` when the lease was lost (another worker took the
+        item over and will settle it)."""
         if not state.settled:
             raise OutboxError(f"{state} is not a final state")
-        row = self._one(
+        rows, count = self._write(
             "UPDATE deliveries SET state = ?, result = ?, last_error = ?, settled_at = ?,"
             " due_at = NULL, lease_owner = NULL, notified = ?"
             " WHERE id = ? AND state = 'in-flight' AND lease_owner = ?"
-            f" RETURNING {_FIELDS}",
+            + (f" RETURNING {_FIELDS}" if read_back else ""),
             (
                 str(state),
                 _clip(result),
@@ -247,23 +268,25 @@ class OutboxStore:
                 item.owner,
             ),
         )
-        return None if row is None else _delivery(row)
+        if not count:
+            return None
+        return _delivery(rows[0]) if read_back else True
 
     def reschedule(self, item: Claimed, delay: float, error: str) -> bool:
         """Put an item its owner holds back to PENDING, due after ``delay`` seconds."""
-        cursor = self._run(
+        _rows, count = self._write(
             "UPDATE deliveries SET state = 'pending', due_at = ?, last_error = ?,"
             " lease_owner = NULL WHERE id = ? AND state = 'in-flight' AND lease_owner = ?",
             (self._clock() + delay, _clip(error), item.id, item.owner),
         )
-        return cursor.rowcount == 1
+        return count == 1
 
     def mark_notified(self, ident: int) -> bool:
         """Record that the settlement of ``ident`` was announced; ``False`` if it already was."""
-        cursor = self._run(
+        _rows, count = self._write(
             "UPDATE deliveries SET notified = 1 WHERE id = ? AND notified = 0", (ident,)
         )
-        return cursor.rowcount == 1
+        return count == 1
 
     def unnotified(self, settled_before: float) -> list[Delivery]:
         """Settled items whose settlement was never announced (their worker died)."""
@@ -276,7 +299,7 @@ class OutboxStore:
 
     def retry(self, ident: int) -> Delivery:
         """A dead item back to PENDING with a fresh attempt budget, or a pending one due now."""
-        row = self._one(
+        row = self._write_one(
             "UPDATE deliveries SET state = 'pending', due_at = ?,"
             " attempts = CASE state WHEN 'dead' THEN 0 ELSE attempts END,"
             " settled_at = NULL, notified = 0"
@@ -298,10 +321,10 @@ class OutboxStore:
                 f"cannot purge {state} deliveries: only delivered or dead ones can be purged"
             )
         cutoff = self._clock() - (older_than or 0.0)
-        cursor = self._run(
+        _rows, count = self._write(
             "DELETE FROM deliveries WHERE state = ? AND settled_at <= ?", (str(state), cutoff)
         )
-        return cursor.rowcount
+        return count
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -349,11 +372,11 @@ class OutboxStore:
 
     def unsettled(self, kinds: Iterable[str] | None = None) -> int:
         clause, params = _kinds_clause(kinds)
-        row = self._one(f"SELECT count(*) FROM deliveries WHERE {_UNSETTLED}{clause}", params)
+        row = self._one(f"SELECT count(*) FROM {_DUE} WHERE {_UNSETTLED}{clause}", params)
         return int(row[0])
 
     def next_due(self, kinds: Iterable[str] | None = None) -> float | None:
         """When the next unsettled item becomes due (clock time), or ``None``."""
         clause, params = _kinds_clause(kinds)
-        row = self._one(f"SELECT min(due_at) FROM deliveries WHERE {_UNSETTLED}{clause}", params)
+        row = self._one(f"SELECT min(due_at) FROM {_DUE} WHERE {_UNSETTLED}{clause}", params)
         return row[0]

@@ -20,6 +20,7 @@ KEY_HEADER = "Idempotency-Key"
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as a real service
+    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls between head and body
     server: _Server
 
     def do_POST(self) -> None:
