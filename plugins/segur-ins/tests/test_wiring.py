@@ -183,3 +183,16 @@ def test_no_patient_data_in_journal_details(runtime, identified):
 
 def test_decision_hooks(runtime):
     assert runtime.ins_oid() == "1.2.250.1.213.1.4.10"  # test mode
+
+
+def test_hookimpls_match_the_specs():
+    import segur_ins.plugin
+
+    from segur_core.testing.plugin import assert_hookimpls_match_specs
+
+    assert_hookimpls_match_specs(segur_ins.plugin)
+
+
+def test_sandbox_hook_gives_the_insi_sandbox(runtime):
+    sandbox = runtime.sandbox("insi")
+    assert sandbox.name == "insi" and sandbox.url.startswith("https://127.0.0.1:")
