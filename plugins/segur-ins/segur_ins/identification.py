@@ -222,12 +222,16 @@ class InsService:
 
     # -- card reading --------------------------------------------------------------------
 
-    def _find_existing(self, reading: CardReading, result: InsiResult | None) -> Patient | None:
+    def _find_existing(
+        self, reading: CardReading, result: InsiResult | None, *, by_traits: bool = True
+    ) -> Patient | None:
+        """The pharmacy's patient for this reading: by the INS INSi returned, else by
+        birth name, first name and birth date; the pharmacist picks among several."""
         host = self.runtime.host
         candidates: list[Patient] = []
         if result is not None and result.found:
             candidates = host.find_patients(ins_matricule=result.identity.ins.matricule)
-        if not candidates:
+        if not candidates and by_traits:
             try:
                 traits = normalise_traits(reading.traits)
             except IdentityError:
@@ -266,18 +270,21 @@ class InsService:
             )  # fmt: skip
             return existing
         if existing is not None and status.is_retrieved(existing.identity.status):
+            patient = existing
             if self.config.verify_at_each_act:
                 from segur_ins.verification import verify
 
-                return verify(self, existing).patient
-            return existing
+                patient = verify(self, existing).patient
+            if reading.high_trust and not status.is_checked(patient.identity.status):
+                patient = self._appli_vitale(patient)
+            return patient
         try:
             result = self.search(reading=reading, patient_id=existing.id if existing else None)
         except InsiError as exc:
             log.warning("INSi lookup failed (%s); the identity stays as it is", exc.code)
             result = None
         if result is not None and result.found and existing is None:
-            existing = self._find_existing(reading, result)
+            existing = self._find_existing(reading, result, by_traits=False)
         patient = existing or Patient(id="", identity=Identity(traits=normal))
         if result is not None and result.code == CR_MULTIPLE:
             self._ask_several(existing)

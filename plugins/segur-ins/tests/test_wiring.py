@@ -196,3 +196,21 @@ def test_hookimpls_match_the_specs():
 def test_sandbox_hook_gives_the_insi_sandbox(runtime):
     sandbox = runtime.sandbox("insi")
     assert sandbox.name == "insi" and sandbox.url.startswith("https://127.0.0.1:")
+
+
+def test_choosing_a_new_patient_asks_once(runtime, decisions):
+    for _ in range(2):
+        runtime.host.save_patient(Patient(id="", identity=Identity(traits=ADRUN.traits())))
+    decisions.answers["ins.choose-patient"] = "new"
+    runtime.card_read(_reading(ADRUN, nir=False, source="manual"))
+    assert decisions.kinds().count("ins.choose-patient") == 1
+    patients = runtime.host.find_patients(birth_name="ADRUN")
+    assert len(patients) == 3
+    assert sum(p.identity.status is IdentityStatus.RECOVERED for p in patients) == 1
+
+
+def test_appli_carte_vitale_on_a_known_recovered_patient(runtime, identified):
+    runtime.card_read(_reading(ADRUN))
+    assert identified[-1][1].status is IdentityStatus.RECOVERED
+    runtime.card_read(_reading(ADRUN, source="apcv"))
+    assert identified[-1][1].status is IdentityStatus.QUALIFIED
