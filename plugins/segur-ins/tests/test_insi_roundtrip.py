@@ -206,3 +206,15 @@ def test_cps_mode_assertion_signed_by_an_unknown_ca_is_refused(make_client, pki)
     data = PSAssertionData(holder_id="810000000009", billing_id="750000010")
     with pytest.raises(InsiAccessDenied):
         make_client("cps", cps=CpsCredentials(signer, data)).lookup_traits(ADRUN.traits())
+
+
+def test_answer_to_another_request_is_refused(make_client):
+    import attrs
+
+    client = make_client()
+    envelope = client.envelope(traits_query(ADRUN.traits()))
+    other = client.envelope(traits_query(ADRUN.traits()))
+    # send the bytes of one request under the id of another: RelatesTo will not match
+    with pytest.raises(InsiError) as caught:
+        client.send(attrs.evolve(envelope, message_id=other.message_id))
+    assert "RelatesTo" in str(caught.value)

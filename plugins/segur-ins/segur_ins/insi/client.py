@@ -34,7 +34,7 @@ from segur_ins.insi.envelope import (
     VitaleQuery,
     build_envelope,
 )
-from segur_ins.insi.errors import InsiError, InsiUnavailable
+from segur_ins.insi.errors import InsiError, InsiProtocolError, InsiUnavailable
 from segur_ins.insi.namespaces import SOAP_CONTENT_TYPE
 from segur_ins.insi.response import CR_OK, InsiResult, parse_response
 
@@ -192,6 +192,8 @@ class InsiClient:
                 reraise=True,
             )
             result = retrying(self._post_once, envelope)
+        if result.message_id and result.message_id != envelope.message_id:
+            raise InsiProtocolError("INSi answered another request (wsa:RelatesTo differs)")
         return attrs.evolve(result, message_id=envelope.message_id)
 
     # -- operations ----------------------------------------------------------------------
