@@ -189,14 +189,24 @@ class OutboxStore:
     ) -> tuple[Delivery, bool]:
         """Add an item unless ``key`` is already there; return it and whether it is new."""
         now = self._clock()
-        row = self._write_one(
-            "INSERT INTO deliveries (kind, key, payload, state, patient_id, created_at, due_at)"
-            " VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING"
-            f" RETURNING {_FIELDS}",
-            (kind, key, payload, patient_id, now, now),
-        )
-        if row is not None:
-            return _delivery(row), True
+        conn = self._conn()
+        with self._write_lock:
+            cursor = conn.execute(
+                "INSERT INTO deliveries (kind, key, payload, state, patient_id, created_at,"
+                " due_at) VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (kind, key, payload, patient_id, now, now),
+            )
+            created, ident = cursor.rowcount == 1, cursor.lastrowid
+        if created and ident is not None:
+            delivery = Delivery(
+                id=ident,
+                kind=kind,
+                key=key,
+                state=DeliveryState.PENDING,
+                created_at=_when(now),
+                patient_id=patient_id,
+            )
+            return delivery, True
         existing = self.find(key)
         if existing is None:  # pragma: no cover - a purge raced with the insert
             return self.insert(kind, key, payload, patient_id)
