@@ -262,6 +262,18 @@ class DMPService:
             raise PermanentDeliveryError(
                 f"malformed DMP feed item ({exc})", service="dmp", code="payload"
             ) from None
+        # the identity may have changed since the document was queued: only an INS that is
+        # still the patient's qualified INS goes out
+        patient = self.runtime.host.get_patient(patient_id)
+        current = self.runtime.shareable_ins(patient) if patient is not None else None
+        if current != ins:
+            self._journal("dmp.feed", patient_id, "refused", reason="INS no longer qualified")
+            raise PermanentDeliveryError(
+                "the patient's identity is no longer qualified with this INS",
+                service="dmp",
+                code="NO_INS",
+                hint="check the identity, then validate a new version of the document",
+            )
         try:
             entry = entry_from_cda(cda, patient_id=cx(ins.matricule, ins.oid))
         except SegurError as exc:

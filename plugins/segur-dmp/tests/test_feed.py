@@ -149,3 +149,18 @@ def test_access_check_when_the_identity_is_qualified(runtime):
     recovered = runtime.host.save_patient(patient(IdentityStatus.RECOVERED))
     runtime.patient_identified(recovered, recovered.identity, "insi")
     assert service_for(runtime).last_access(recovered.id) is None
+
+
+def test_identity_downgraded_before_sending(runtime):
+    import attrs
+
+    p = runtime.host.save_patient(patient())
+    doc = document(p)
+    runtime.document_validated(doc, p)
+    runtime.host.save_patient(
+        attrs.evolve(p, identity=attrs.evolve(p.identity, status=IdentityStatus.PROVISIONAL))
+    )
+    assert runtime.outbox.run_until_idle(timeout=30)
+    delivery = runtime.outbox.find(doc.id)
+    assert delivery.state == "dead" and "no longer qualified" in delivery.last_error
+    assert runtime.sandbox("dmp").registry.find_by_unique_id(doc.id) is None
