@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import attrs
 
 __all__ = ["EVENTS", "ExampleConfig"]
@@ -26,7 +28,11 @@ def _known_events(instance: object, attribute: attrs.Attribute, value: tuple[str
 @attrs.frozen
 class ExampleConfig:
     """``events``: which events to count (default all); ``journal``: also write one
-    audit record per event seen (default true)."""
+    audit record per event seen (default true); ``receipts``: for every validated
+    document, deliver a receipt through the outbox into ``receipts_dir`` (relative paths
+    are relative to segur.toml; default ``example-receipts`` in the data directory)."""
 
     events: tuple[str, ...] = attrs.field(default=EVENTS, validator=_known_events)
     journal: bool = True
+    receipts: bool = True
+    receipts_dir: Path | None = None

@@ -14,6 +14,7 @@ from segur_core import hookimpl
 from segur_core.plugin import DemoStep, DoctorCheck, DoctorResult, PluginInfo
 from segur_example.config import ExampleConfig
 from segur_example.counting import ACTION, EventCounter, counts_from_journal
+from segur_example.receipts import KIND, ReceiptSender, receipt_key, receipt_payload
 
 NAME = "example"
 
@@ -103,6 +104,11 @@ def on_prescription_scanned(prescription: Any, patient: Any, runtime: Any) -> No
 @hookimpl
 def on_document_validated(document: Any, patient: Any, runtime: Any) -> None:
     _seen(runtime, "document_validated", patient_id=patient.id, type_code=document.type_code)
+    if runtime.plugin_config(NAME).receipts:
+        # queue, do not deliver here: events run on the pharmacist's screen thread
+        runtime.outbox.enqueue(
+            KIND, receipt_key(document), receipt_payload(document), patient_id=patient.id
+        )
 
 
 @hookimpl
@@ -124,6 +130,17 @@ def on_delivery_settled(delivery: Any, runtime: Any) -> None:
 
 
 # -- contributions -------------------------------------------------------------------------
+
+
+def receipts_dir(runtime: Any) -> Any:
+    """Where receipts are delivered: ``[example] receipts_dir`` or the data directory."""
+    configured = runtime.plugin_config(NAME).receipts_dir
+    return configured if configured is not None else runtime.data_dir / "example-receipts"
+
+
+@hookimpl
+def segur_outbox_senders(runtime: Any) -> dict[str, Any]:
+    return {KIND: ReceiptSender(receipts_dir(runtime))}
 
 
 @hookimpl
@@ -155,6 +172,9 @@ def _demo_step(context: Any) -> None:
     seen = counter(runtime).snapshot()
     summary = ", ".join(f"{n} {event}" for event, n in seen.items()) or "no event"
     context.record(NAME, f"events seen during the demo: {summary}", counts=seen)
+    receipts = sorted(p.name for p in receipts_dir(runtime).glob("*.json"))
+    if receipts:
+        context.record(NAME, f"{len(receipts)} receipts delivered through the outbox")
     context.artefact("example/event-counts.json", json.dumps(seen, indent=2) + "\n")
 
 

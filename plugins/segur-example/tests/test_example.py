@@ -114,3 +114,57 @@ def test_stats_command_reads_the_journal(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["--config", str(config), "example", "stats", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"events": {"card_read": 2}, "total": 2}
+
+
+def _validated_document(runtime):
+    from segur_core.model import HealthDocument
+
+    patient = runtime.host.save_patient(Patient(id="", identity=Identity(traits=TRAITS)))
+    document = HealthDocument(
+        id="1.2.250.1.999.1.1.7",
+        patient_id=patient.id,
+        type_code="87273-9",
+        title="Note de vaccination",
+        content=b"<ClinicalDocument/>",
+        status="validated",
+    )
+    return runtime.host.store_document(document), patient
+
+
+def test_receipts_go_through_the_outbox(segur_runtime):
+    document, patient = _validated_document(segur_runtime)
+    segur_runtime.document_validated(document, patient)
+    segur_runtime.document_validated(document, patient)  # same version: still one receipt
+    (item,) = segur_runtime.outbox.list()
+    assert item.kind == "example.receipt"
+    assert item.patient_id == patient.id
+    assert segur_runtime.outbox.run_until_idle(timeout=10)
+    receipts = list((segur_runtime.data_dir / "example-receipts").glob("*.json"))
+    assert len(receipts) == 1
+    assert json.loads(receipts[0].read_text()) == {
+        "document": document.id,
+        "type_code": "87273-9",
+        "version": 1,
+    }
+    assert "DUPONT" not in receipts[0].read_text()
+    # the settlement came back as an event the plugin counted
+    assert plugin.counter(segur_runtime).snapshot()["delivery_settled"] == 1
+
+
+@pytest.mark.segur(config={"example": {"receipts": False}})
+def test_receipts_can_be_switched_off(segur_runtime):
+    document, patient = _validated_document(segur_runtime)
+    segur_runtime.document_validated(document, patient)
+    assert segur_runtime.outbox.list() == []
+
+
+def test_a_malformed_receipt_is_dead_not_retried(tmp_path):
+    from segur_core.errors import PermanentDeliveryError
+    from segur_example.receipts import ReceiptSender
+
+    class Item:
+        key = "example.receipt:x:v1"
+        payload = b"not json"
+
+    with pytest.raises(PermanentDeliveryError):
+        ReceiptSender(tmp_path)(Item())
