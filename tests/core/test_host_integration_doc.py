@@ -66,3 +66,5 @@ def test_the_counter_code_runs(example):
     assert "shareable INS: None" in proc.stdout
     assert "example failures: 0" in proc.stdout
     assert (example / "data" / "journal.sqlite").is_file()
+    # the validated document went through the outbox to segur-example's sender
+    assert len(list((example / "data" / "example-receipts").glob("*.json"))) == 1
