@@ -118,7 +118,7 @@ def test_worker_killed_mid_feed(runtime):
     sandbox.app.reseed(11)
     sandbox.faults.set_delay(0.02)
     patient = _patient(runtime)
-    ids = _validate(runtime, patient, 30)
+    ids = _validate(runtime, patient, 40)
     worker = Path(__file__).with_name("_feed_worker.py")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
@@ -142,6 +142,7 @@ def test_worker_killed_mid_feed(runtime):
         first.wait(10)
     fed_before = sandbox.registry.count()
     second = spawn()
+    sandbox.faults.down(0.5)  # and the DMP is down for a while as the new worker starts
     try:
         deadline = time.monotonic() + 25
         while time.monotonic() < deadline and any(

@@ -182,3 +182,15 @@ def test_transport_faults_are_transient_typed_errors(pki, credential, dmp):
         dmp.faults.set_delay(0.1)  # slow but within the timeout
         assert c.test_access(KIT_INS).exists
         dmp.faults.clear()
+
+
+def test_vihf_with_an_unknown_activity_sector_is_refused(pki, credential, dmp):
+    if "healthcareFacilityTypeCode" not in dmp.app.value_sets.checked:
+        pytest.skip("the kit value sets are not in ../shared/cisis")
+    odd = attrs.evolve(STRUCTURE, activity_sector="SA999")
+    with (
+        make_client(pki, credential, dmp.url, structure=odd) as c,
+        pytest.raises(SOAPFault) as info,
+    ):
+        c.test_access(KIT_INS)
+    assert "Secteur_Activite" in str(info.value)

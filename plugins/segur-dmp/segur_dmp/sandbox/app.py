@@ -229,6 +229,11 @@ class DMPApp:
             raise VIHFError("a pharmacist's VIHF needs the TRE_G05 CNOP section role")
         if claims.purpose not in ("normal", "bris_de_glace", "centre_15"):
             raise VIHFError("unknown VIHF access mode (purposeofuse)")
+        sector, _, system = (claims.get("Secteur_Activite") or "").partition("^")
+        if system != "1.2.250.1.71.4.2.4" or not self.value_sets.allows(
+            "healthcareFacilityTypeCode", sector, system
+        ):
+            raise VIHFError("Secteur_Activite is not a TRE_R02 activity sector code")
         if claims.get("Ressource_URN") != "urn:dmp":
             raise VIHFError("Ressource_URN must be urn:dmp")
         return claims
