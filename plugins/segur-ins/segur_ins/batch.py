@@ -163,24 +163,30 @@ def qualify_all(
         threads = workers * 2
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ins-qualify") as pool_:
             pending: set[Future[Outcome]] = set()
-            while True:
-                while not stop.is_set() and len(pending) < threads * 2:
-                    patient = next(iterator, None)
-                    if patient is None:
+            try:
+                while True:
+                    while not stop.is_set() and len(pending) < threads * 2:
+                        patient = next(iterator, None)
+                        if patient is None:
+                            break
+                        pending.add(pool_.submit(work, patient))
+                    if not pending:
                         break
-                    pending.add(pool_.submit(work, patient))
-                if not pending:
-                    break
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    outcome = future.result()
-                    counts[outcome.result] += 1
-                    if outcome.result == "error":
-                        errors[outcome.code or "unknown"] += 1
-                    else:  # errors are retried by the next run
-                        progress.mark(outcome.patient.id, outcome.result)
-                    if on_done is not None:
-                        on_done(outcome)
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        outcome = future.result()
+                        counts[outcome.result] += 1
+                        if outcome.result == "error":
+                            errors[outcome.code or "unknown"] += 1
+                        else:  # errors are retried by the next run
+                            progress.mark(outcome.patient.id, outcome.result)
+                        if on_done is not None:
+                            on_done(outcome)
+            except BaseException:  # Ctrl-C: drop what has not started, keep the progress
+                stop.set()
+                for future in pending:
+                    future.cancel()
+                raise
             completed = not stop.is_set()
     finally:
         progress.close(completed=completed and not errors)

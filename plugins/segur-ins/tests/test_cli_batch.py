@@ -138,3 +138,31 @@ def test_rate_limiter_spaces_requests():
     for _ in range(6):
         limiter.acquire()
     assert time.monotonic() - start >= 0.09
+
+
+def test_ctrl_c_keeps_the_progress_and_the_next_run_resumes(make_segur_runtime):
+    from segur_ins.sandbox.persons import generate_persons
+
+    runtime = make_segur_runtime(autoload=True, plugins=["ins"])
+    persons = list(generate_persons(30, seed=4))
+    runtime.sandbox("insi").add_persons(persons)
+    for person in persons:
+        runtime.host.save_patient(Patient(id="", identity=Identity(traits=person.traits())))
+    seen = []
+
+    def interrupt(outcome):
+        seen.append(outcome)
+        if len(seen) == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        qualify_all(service(runtime), concurrency=2, on_done=interrupt)
+    done = Progress(progress_path(runtime.data_dir))
+    assert len(done.done) >= 5
+    done.close(completed=False)
+    summary = qualify_all(service(runtime), concurrency=2)
+    assert summary.completed
+    statuses = {p.identity.status for p in runtime.host.find_patients()}
+    assert statuses == {IdentityStatus.RECOVERED}
+    interrupted = [r for r in runtime.journal.records() if r.action == "ins.qualify-all"]
+    assert [r.outcome for r in interrupted][:2] == ["ok", "interrupted"]
