@@ -214,3 +214,12 @@ def test_appli_carte_vitale_on_a_known_recovered_patient(runtime, identified):
     assert identified[-1][1].status is IdentityStatus.RECOVERED
     runtime.card_read(_reading(ADRUN, source="apcv"))
     assert identified[-1][1].status is IdentityStatus.QUALIFIED
+
+
+def test_package_exports_resolve():
+    import segur_ins
+
+    for name in segur_ins.__all__:
+        assert getattr(segur_ins, name) is not None
+    with pytest.raises(AttributeError):
+        segur_ins.not_a_name  # noqa: B018
