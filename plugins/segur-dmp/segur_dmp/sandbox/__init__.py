@@ -3,8 +3,6 @@ mutual TLS on loopback (``segur_sandboxes`` name ``dmp``)."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +68,3 @@ class DMPSandbox(Sandbox):
 
         paths = ("/registry", "/repository", "/patients", "/habilitations")
         return Starlette(routes=[Route(p, endpoint, methods=["POST"]) for p in paths])
-
-    def start(self) -> None:
-        super().start()
-        # Answers go out as several small writes; without TCP_NODELAY each waits for the
-        # client's delayed ACK (~40 ms per request on Linux). Accepted sockets inherit the
-        # option from the listening socket. (To be moved into segur_core's ServerThread.)
-        sock = getattr(self._server, "_socket", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
