@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ class WorkerPool:
     """``threads`` daemon threads, each claiming and delivering batches until stopped.
 
     A thread that meets an unexpected error logs it and goes on after a pause: the
-    items it held are taken over when their lease expires.
+    items it held are taken over when their lease expires. The first thread also
+    announces, every lease period, settlements another process left unannounced.
     """
 
     def __init__(self, outbox: Outbox, threads: int = 1) -> None:
@@ -48,10 +50,16 @@ class WorkerPool:
 
     def _run(self) -> None:
         outbox = self._outbox
-        owner = f"{outbox._owner}-{threading.current_thread().name}"
+        current = threading.current_thread()
+        owner = f"{outbox._owner}-{current.name}"
+        sweeper = current is self._threads[0]  # one thread per process looks for lost events
+        next_sweep = time.monotonic() + outbox.lease
         while not self._stop.is_set():
             try:
                 attempted = outbox._deliver_batch(outbox.batch_size, owner)
+                if sweeper and attempted == 0 and time.monotonic() >= next_sweep:
+                    outbox._announce_lost_settlements()
+                    next_sweep = time.monotonic() + outbox.lease
             except Exception:
                 log.exception("outbox worker error; items in flight will be taken over")
                 self._stop.wait(outbox.poll_interval)

@@ -366,3 +366,23 @@ def test_settlement_lost_in_a_crash_is_announced_by_the_next_worker(
         outbox.deliver_due()
         outbox.deliver_due()
         assert [d.key for d in plugin.settled] == ["doc-1"]
+
+
+def test_background_worker_announces_lost_settlements(make_segur_runtime) -> None:
+    plugin = Feeding()
+    runtime = make_segur_runtime(extra_plugins=[plugin])
+    path = runtime.data_dir / "swept-outbox.sqlite"
+    store = OutboxStore(path, clock=time.time)
+    store.insert("feed", "doc-1", b"x", None)
+    (item,) = store.claim("died-after-settling", limit=1, lease=0.3)
+    store.settle(item, DeliveryState.DELIVERED, result="stored")
+    store.close()
+    with Outbox(path, runtime=runtime, lease=0.3, poll_interval=0.05) as outbox:
+        outbox.start_worker()
+        assert plugin.settled == []  # too recent when the worker started
+        deadline = time.monotonic() + 10
+        while not plugin.settled:
+            assert time.monotonic() < deadline, "never announced"
+            time.sleep(0.02)
+        time.sleep(0.4)  # a later sweep does not announce it again
+        assert [d.key for d in plugin.settled] == ["doc-1"]
