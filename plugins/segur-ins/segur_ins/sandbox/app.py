@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -43,24 +42,7 @@ def build_app(service: InsiService, technical_faults: _Countdown | None = None) 
         return Response(payload, status, media_type=_MEDIA)
 
     routes = [Route("/{path:path}", endpoint, methods=["POST"])]
-    return _NoDelay(Starlette(routes=routes))
-
-
-class _NoDelay:
-    """Sets ``TCP_NODELAY`` on the connection: the server writes the response head and
-    body separately, and Nagle's algorithm with delayed ACKs would add ~40 ms to every
-    keep-alive request."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        transport = scope.get("extensions", {}).get("segur.transport")
-        sock = transport.get_extra_info("socket") if transport is not None else None
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        await self.app(scope, receive, send)
+    return Starlette(routes=routes)
 
 
 class _Countdown:
