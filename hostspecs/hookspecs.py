@@ -87,7 +87,10 @@ def host_get_patient(patient_id: str) -> Patient | None:
 
 @hostspec(firstresult=True)
 def host_find_patients(
-    birth_name: str | None, first_name: str | None, birth_date: str | None, ins_matricule: str | None
+    birth_name: str | None,
+    first_name: str | None,
+    birth_date: str | None,
+    ins_matricule: str | None,
 ) -> Sequence[Patient]:
     """Patients matching every given criterion (``None`` criteria are ignored).
 

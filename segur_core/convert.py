@@ -28,7 +28,9 @@ converter.register_structure_hook(
     bytes, lambda v, _: v if isinstance(v, bytes) else base64.b64decode(v, validate=True)
 )
 converter.register_unstructure_hook(dt.date, dt.date.isoformat)
-converter.register_structure_hook(dt.date, lambda v, _: v if isinstance(v, dt.date) else dt.date.fromisoformat(v))
+converter.register_structure_hook(
+    dt.date, lambda v, _: v if isinstance(v, dt.date) else dt.date.fromisoformat(v)
+)
 
 
 def unstructure(value: Any) -> Any:

@@ -258,7 +258,9 @@ def segur_doctor_checks(runtime: Runtime) -> Sequence[DoctorCheck]:
 
 
 @hookspec
-def segur_recipients(document: HealthDocument, patient: Patient, runtime: Runtime) -> Sequence[Recipient]:
+def segur_recipients(
+    document: HealthDocument, patient: Patient, runtime: Runtime
+) -> Sequence[Recipient]:
     """Propose recipients of a validated document (DMP, MSSanté addresses...).
 
     :return: :class:`segur_core.plugin.Recipient` objects; results of all plugins are

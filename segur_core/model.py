@@ -171,7 +171,9 @@ class Identity:
     attributes. ``ins`` is only shareable when ``status`` is ``QUAL`` (ask segur-ins)."""
 
     traits: IdentityTraits
-    status: IdentityStatus = attrs.field(default=IdentityStatus.PROVISIONAL, converter=IdentityStatus)
+    status: IdentityStatus = attrs.field(
+        default=IdentityStatus.PROVISIONAL, converter=IdentityStatus
+    )
     ins: INS | None = None
     attributes: frozenset[IdentityAttribute] = attrs.field(
         factory=frozenset, converter=lambda v: frozenset(IdentityAttribute(x) for x in v)

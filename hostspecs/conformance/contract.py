@@ -50,9 +50,7 @@ class Contract:
     def missing_hooks(self) -> list[str]:
         """The contract hooks the host does not implement."""
         return [
-            name
-            for name in hookspecs.HOST_HOOKS
-            if not getattr(self.pm.hook, name).get_hookimpls()
+            name for name in hookspecs.HOST_HOOKS if not getattr(self.pm.hook, name).get_hookimpls()
         ]
 
     def _call(self, name: str, expected: type | tuple[type, ...], optional: bool, **kwargs: Any):
@@ -61,9 +59,7 @@ class Contract:
         try:
             result = getattr(self.pm.hook, name)(**kwargs)
         except Exception as error:
-            raise ConformanceError(
-                f"{name}: raised {type(error).__name__}: {error}"
-            ) from error
+            raise ConformanceError(f"{name}: raised {type(error).__name__}: {error}") from error
         if result is None and optional:
             return None
         if result is None:

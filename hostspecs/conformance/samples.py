@@ -18,12 +18,13 @@ from segur_core.model import (
 )
 
 T0 = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+BIRTH_DATE = BirthDate(1985, 6, 15)
 
 
 def patient(
     birth_name: str = "CONFORMITE",
     first_names: tuple[str, ...] = ("ALICE", "MARIE"),
-    birth_date: BirthDate = BirthDate(1985, 6, 15),
+    birth_date: BirthDate = BIRTH_DATE,
     *,
     patient_id: str = "",
     qualified: bool = False,

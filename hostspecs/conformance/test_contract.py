@@ -32,9 +32,7 @@ def test_structure_identifies_the_pharmacy(contract: Contract) -> None:
 
 def test_practitioner_is_identified_by_rpps(contract: Contract) -> None:
     practitioner = contract.practitioner()
-    assert re.fullmatch(r"\d{11}", practitioner.rpps), (
-        "host_practitioner: RPPS must be 11 digits"
-    )
+    assert re.fullmatch(r"\d{11}", practitioner.rpps), "host_practitioner: RPPS must be 11 digits"
     assert practitioner.profession, "host_practitioner: no profession code (TRE_G15)"
 
 

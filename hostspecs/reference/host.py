@@ -236,9 +236,7 @@ class ReferenceHost:
     # -- dispensations ----------------------------------------------------------------------
 
     @hostimpl
-    def host_dispensations(
-        self, patient_id: str, since: dt.datetime | None
-    ) -> list[Dispensation]:
+    def host_dispensations(self, patient_id: str, since: dt.datetime | None) -> list[Dispensation]:
         sql = "SELECT data FROM dispensation WHERE patient_id = ?"
         params: list[object] = [patient_id]
         if since is not None:
@@ -280,10 +278,11 @@ class ReferenceHost:
     def host_decide(self, question: Question) -> Answer:
         answer = self._decide(question)
         if answer.key not in {option.key for option in question.options}:
-            raise ValueError(f"decision {answer.key!r} is not one of the options of {question.kind}")
+            raise ValueError(
+                f"decision {answer.key!r} is not one of the options of {question.kind}"
+            )
         self._write(
             "INSERT INTO decision (kind, patient_id, answer, decided_at) VALUES (?, ?, ?, ?)",
             (question.kind, question.patient_id, answer.key, _iso(dt.datetime.now(dt.UTC))),
         )
         return answer
-

@@ -29,7 +29,8 @@ BROKEN_HOST = textwrap.dedent(
         @hostimpl
         def host_find_patients(self, birth_name, first_name, birth_date, ins_matricule):
             found = super().host_find_patients(birth_name, first_name, birth_date, ins_matricule)
-            return [p for p in found if birth_name is None or p.identity.traits.birth_name == birth_name]
+            exact = [p for p in found if p.identity.traits.birth_name == birth_name]
+            return found if birth_name is None else exact
 
         @hostimpl
         def host_list_documents(self, patient_id):
@@ -48,9 +49,24 @@ BROKEN_HOST = textwrap.dedent(
 def run_kit(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "hostspecs.conformance", "-q",
-         "-p", "no:cacheprovider", "--rootdir", str(tmp_path), *args],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "hostspecs.conformance",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            *args,
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from hostspecs.conformance import samples
 from hostspecs.reference import SCHEMA_VERSION, ReferenceHost
 from hostspecs.reference.schema import MIGRATIONS, migrate
-from hostspecs.conformance import samples
 
 
 def test_a_new_database_is_at_the_latest_version_in_wal_mode(tmp_path: Path) -> None:
