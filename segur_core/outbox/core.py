@@ -73,7 +73,7 @@ class Outbox:
         self._store = OutboxStore(self.path, clock=clock)
         self._explicit: dict[str, Sender] = dict(senders or {})
         self._senders: dict[str, Sender] | None = None
-        self._senders_lock = threading.Lock()
+        self._senders_lock = threading.RLock()  # a sender hook may register senders
         self._wake = threading.Condition()
         self._pool: WorkerPool | None = None
         self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
