@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from segur_core.errors import PluginLoadError
 from segur_core.runtime import create_runtime
@@ -171,3 +173,46 @@ def test_plugin_failing_in_configure_is_disabled(tmp_path):
         create_runtime(
             data_dir=tmp_path, autoload=False, strict=True, extra_plugins=[("f", Failing())]
         )
+
+
+_versions = st.lists(st.integers(0, 12), min_size=1, max_size=4).map(
+    lambda parts: ".".join(map(str, parts))
+)
+_clauses = st.tuples(st.sampled_from(["==", "!=", "<=", ">=", "<", ">", "~="]), _versions).map(
+    lambda c: f"{c[0]}{c[1]}"
+)
+
+
+@given(st.lists(_clauses, min_size=1, max_size=3).map(",".join), _versions)
+def test_fast_specifier_check_agrees_with_packaging(spec, version):
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from segur_core._loader import compatible, simple_contains
+
+    fast = simple_contains(spec, version)
+    try:
+        expected = SpecifierSet(spec).contains(version, prereleases=True)
+    except InvalidSpecifier:
+        assert fast is None
+        return
+    if fast is not None:
+        assert fast == expected, (spec, version)
+    assert compatible(spec, version) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "version", "expected"),
+    [
+        (">=0.1", "0.1.0", True),
+        (">=0.1,<1", "0.1.0", True),
+        (">=0.2", "0.1.0", False),
+        ("~=0.1", "0.9.3", True),
+        ("~=0.1.2", "0.2.0", False),
+        ("==0.1.*", "0.1.5", True),  # wildcard: packaging decides
+        (">=0.1", "0.2.0rc1", True),  # pre-release core: packaging decides
+    ],
+)
+def test_compatible_examples(spec, version, expected):
+    from segur_core._loader import compatible
+
+    assert compatible(spec, version) is expected
