@@ -15,13 +15,13 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from segur_core.model import Delivery, DeliveryState
 from segur_core.outbox.retry import Backoff, classify
 from segur_core.outbox.store import Claimed, OutboxError, OutboxStore
 from segur_core.outbox.worker import WorkerPool
-from segur_core.plugin import Sender
+from segur_core.plugin import OutboxItem, Sender
 
 __all__ = ["Outbox"]
 
@@ -272,7 +272,8 @@ class Outbox:
             )
             return
         try:
-            result = sender(item)
+            # a frozen Claimed is the read-only view the OutboxItem protocol describes
+            result = sender(cast("OutboxItem", item))
         except Exception as exc:
             failure = classify(exc)
             if failure.transient and item.attempts < self.max_attempts:

@@ -69,8 +69,9 @@ class Backoff:
     _wait: Any = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
-        wait = tenacity.wait_exponential(multiplier=self.base, max=self.maximum)
-        wait += tenacity.wait_random(0, self.base)
+        wait = tenacity.wait_exponential(multiplier=self.base, max=self.maximum) + (
+            tenacity.wait_random(0, self.base)
+        )
         object.__setattr__(self, "_wait", wait)
 
     def delay(self, attempts: int) -> float:

@@ -77,7 +77,11 @@ class Claimed:
 
 
 def _when(value: float | None) -> dt.datetime | None:
-    return None if value is None else dt.datetime.fromtimestamp(value, dt.UTC)
+    return None if value is None else _stamp(value)
+
+
+def _stamp(value: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(value, dt.UTC)
 
 
 def _delivery(row: Sequence[Any]) -> Delivery:
@@ -89,7 +93,7 @@ def _delivery(row: Sequence[Any]) -> Delivery:
         state=DeliveryState(state),
         attempts=attempts,
         last_error=error,
-        created_at=_when(created),
+        created_at=_stamp(created),
         settled_at=_when(settled),
         patient_id=patient_id,
         result=result,
@@ -203,7 +207,7 @@ class OutboxStore:
                 kind=kind,
                 key=key,
                 state=DeliveryState.PENDING,
-                created_at=_when(now),
+                created_at=_stamp(now),
                 patient_id=patient_id,
             )
             return delivery, True
@@ -233,7 +237,10 @@ class OutboxStore:
             (owner, now + lease, now, *params, limit),
         )
         rows.sort()
-        return [Claimed(*row, owner=owner) for row in rows]
+        return [
+            Claimed(id=i, kind=k, key=key, payload=p, attempts=a, patient_id=pid, owner=owner)
+            for i, k, key, p, a, pid in rows
+        ]
 
     def extend(self, ids: Sequence[int], owner: str, lease: float) -> set[int]:
         """Extend the lease of ``owner`` on ``ids``; return the ids it still holds."""
@@ -361,7 +368,8 @@ class OutboxStore:
         kind: str | None = None,
         limit: int | None = None,
     ) -> list[Delivery]:
-        clauses, params = ["1"], []
+        clauses: list[str] = ["1"]
+        params: list[Any] = []
         if state is not None:
             clauses.append("state = ?")
             params.append(str(DeliveryState(state)))
