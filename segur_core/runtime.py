@@ -173,22 +173,6 @@ class Host:
         return answer
 
 
-class _MemoryJournal:
-    """Stand-in used only while :mod:`segur_core.journal` is not installed."""
-
-    def __init__(self) -> None:
-        self.entries: list[dict[str, Any]] = []
-
-    def record(self, action: str, **fields: Any) -> None:
-        self.entries.append({"action": action, **fields})
-
-    def verify(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
-
-
 class Runtime:
     """Plugins, host and services of one segur instance. Create it with
     :func:`create_runtime`; close it (or use it as a context manager) when done."""
@@ -380,14 +364,9 @@ class Runtime:
         if self._journal is None:
             with self._lock:
                 if self._journal is None:
-                    try:
-                        from segur_core.journal import Journal
-                    except ModuleNotFoundError as exc:
-                        if exc.name != "segur_core.journal":
-                            raise
-                        self._journal = _MemoryJournal()
-                    else:
-                        self._journal = Journal(self.data_dir / "journal.sqlite")
+                    from segur_core.journal import Journal
+
+                    self._journal = Journal(self.data_dir / "journal.sqlite")
         return self._journal
 
     @property
