@@ -232,6 +232,17 @@ class HealthStore:
             for name, _, _, s in rows:
                 self._flushed[name] = (s.calls, s.failures)
 
+    def reset(self) -> None:
+        """Forget every persisted counter (after a faulty plugin was fixed)."""
+        if not self.path.is_file():
+            return
+        with self._lock:
+            conn = self._connect()
+            with conn:
+                conn.execute("DELETE FROM plugin_health")
+            conn.close()
+            self._flushed.clear()
+
     def read(self) -> dict[str, dict[str, Any]]:
         """The persisted counters of every plugin (empty when nothing was recorded)."""
         if not self.path.is_file():

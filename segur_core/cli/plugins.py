@@ -39,11 +39,18 @@ def _short(hook: str) -> str:
 @click.command("plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.option("--strict", is_flag=True, help="Fail when a plugin cannot be loaded.")
+@click.option(
+    "--reset-counters", is_flag=True, help="Forget the recorded calls and contained failures."
+)
 @click.pass_obj
-def command(state: CliState, as_json: bool, strict: bool) -> None:
+def command(state: CliState, as_json: bool, strict: bool, reset_counters: bool) -> None:
     """List installed plugins: version, distribution, status, hooks, failures."""
     if strict:
         state.strict = True
+    if reset_counters:
+        from segur_core._isolation import HealthStore
+
+        HealthStore(state.data_dir() / "runtime.sqlite").reset()
     rows = plugin_rows(state)
     if as_json:
         click.echo(json.dumps({"plugins": rows}, indent=2, ensure_ascii=False))

@@ -108,6 +108,9 @@ def test_plugins_json_lists_errors_and_contained_failures(fake_dist, config_file
 
     table = run("--config", str(config_file), "plugins")
     assert table.exit_code == 0
+    reset = run("--config", str(config_file), "plugins", "--json", "--reset-counters")
+    rows_after = {row["name"]: row for row in json.loads(reset.output)["plugins"]}
+    assert rows_after["exploding"]["failures"] == 0
     assert "exploding: 1 contained failures in 1 calls, last in on_card_read" in table.output
     assert "no_such_module_for_segur_tests" in table.output
 
