@@ -13,7 +13,7 @@ from pathlib import Path
 
 from segur_core.errors import ConfigError
 
-__all__ = ["REDACTED", "Secret", "is_reference", "looks_secret", "resolve"]
+__all__ = ["REDACTED", "Secret", "is_reference", "looks_secret", "resolve", "reveal"]
 
 REDACTED = "***"
 
@@ -52,6 +52,14 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
+
+
+def reveal(value: Secret | str | None) -> str | None:
+    """The value of an optional secret setting (a password that may be absent): ``None``
+    stays ``None``, a :class:`Secret` is revealed, a plain string is returned as is."""
+    if value is None:
+        return None
+    return value.reveal() if hasattr(value, "reveal") else str(value)
 
 
 def is_reference(value: object) -> bool:

@@ -10,27 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from segur_core import connection
 from segur_core.errors import ConfigError
-from segur_core.tls import client_context
 from segur_dmp.client import DMPClient, Endpoints
-from segur_dmp.config import SANDBOX, DMPConfig
+from segur_dmp.config import DMPConfig
 from segur_dmp.vihf import LPS, StructureSigner
 
 __all__ = ["build_client", "resolve_endpoint", "structure_credential"]
 
 
 def resolve_endpoint(config: DMPConfig, runtime: Any) -> str:
-    if config.endpoint == SANDBOX:
-        if runtime.config.mode == "production":
-            raise ConfigError(
-                "the DMP sandbox cannot be used in production mode",
-                key="dmp.endpoint",
-                hint="set the DMP services URL",
-            )
-        return runtime.sandbox("dmp").url
-    if not config.endpoint.startswith("https://"):
-        raise ConfigError('must be an https:// URL or "sandbox"', key="dmp.endpoint")
-    return config.endpoint
+    return connection.resolve_endpoint(
+        config.endpoint, runtime, sandbox="dmp", key="dmp.endpoint", service="DMP",
+        hint="set the DMP services URL",
+    )  # fmt: skip
 
 
 def structure_credential(pki: Any, structure: Any) -> Any:
@@ -44,12 +37,6 @@ def structure_credential(pki: Any, structure: Any) -> Any:
         )
 
 
-def _secret(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.reveal() if hasattr(value, "reveal") else str(value)
-
-
 def build_client(config: DMPConfig, runtime: Any, *, endpoint: str | None = None) -> DMPClient:
     """A DMP client for this runtime: the host's structure and practitioner, TLS and
     signing certificates from the config (or the test PKI outside production)."""
@@ -60,24 +47,10 @@ def build_client(config: DMPConfig, runtime: Any, *, endpoint: str | None = None
     practitioner = runtime.host.practitioner()
     pki = None if production else runtime.test_pki()
     credential = structure_credential(pki, structure) if pki is not None else None
-    ca_bundle = config.ca_bundle or (pki.ca_bundle if pki else None)
-    if ca_bundle is None:
-        raise ConfigError("a CA bundle is required in production", key="dmp.ca_bundle")
-    password = _secret(config.client_password)
-    if config.client_pkcs12 is not None:
-        context = client_context(
-            ca_bundle=ca_bundle, pkcs12=config.client_pkcs12, password=password
-        )
-    elif config.client_cert is not None:
-        context = client_context(
-            ca_bundle=ca_bundle, cert=config.client_cert, key=config.client_key, password=password
-        )
-    elif credential is not None:
-        context = client_context(
-            ca_bundle=ca_bundle, cert=credential.cert_path, key=credential.key_path
-        )
-    else:
-        raise ConfigError("a client certificate is required in production", key="dmp.client_pkcs12")
+    context = connection.client_tls(
+        config, runtime, key_prefix="dmp.",
+        default_credential=lambda _pki: credential, default_form="pem",
+    )  # fmt: skip
     if config.signing_cert is not None and config.signing_key is not None:
         signer = StructureSigner.from_files(str(config.signing_key), str(config.signing_cert))
     elif credential is not None:

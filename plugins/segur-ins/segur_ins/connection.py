@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from segur_core import connection
 from segur_core.errors import ConfigError
-from segur_core.tls import client_context
+from segur_core.secrets import reveal
 from segur_ins.config import SANDBOX, InsConfig
 from segur_ins.insi import (
     CpsCredentials,
@@ -26,51 +27,16 @@ __all__ = ["build_client", "resolve_endpoint"]
 
 def resolve_endpoint(config: InsConfig, runtime: Any) -> str:
     """The INSi URL: the sandbox's when ``endpoint`` is ``"sandbox"``."""
-    if config.endpoint == SANDBOX:
-        if runtime.config.mode == "production":
-            raise ConfigError(
-                "the INSi sandbox cannot be used in production mode",
-                key="ins.endpoint",
-                hint="set the INSi URL of the Assurance Maladie",
-            )
-        return runtime.sandbox("insi").url
-    if not config.endpoint.startswith("https://"):
-        raise ConfigError("must be an https:// URL or \"sandbox\"", key="ins.endpoint")
-    return config.endpoint
-
-
-def _secret(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value.reveal() if hasattr(value, "reveal") else str(value)
+    return connection.resolve_endpoint(
+        config.endpoint, runtime, sandbox="insi", key="ins.endpoint", service="INSi",
+        hint="set the INSi URL of the Assurance Maladie",
+    )  # fmt: skip
 
 
 def _tls(config: InsConfig, runtime: Any):
-    production = runtime.config.mode == "production"
-    pki = None if production else runtime.test_pki()
-    ca_bundle = config.ca_bundle or (pki.ca_bundle if pki else None)
-    if ca_bundle is None:
-        raise ConfigError("a CA bundle is required in production", key="ins.ca_bundle")
-    if config.client_pkcs12 is not None:
-        return client_context(
-            ca_bundle=ca_bundle,
-            pkcs12=config.client_pkcs12,
-            password=_secret(config.client_password),
-        )
-    if config.client_cert is not None:
-        return client_context(
-            ca_bundle=ca_bundle,
-            cert=config.client_cert,
-            key=config.client_key,
-            password=_secret(config.client_password),
-        )
-    if pki is None:
-        raise ConfigError(
-            "a client certificate is required in production", key="ins.client_pkcs12"
-        )
-    credential = pki.client("cps" if config.auth_mode == "cps" else "insi-auto")
-    return client_context(
-        ca_bundle=ca_bundle, pkcs12=credential.p12_path, password=credential.p12_password
+    label = "cps" if config.auth_mode == "cps" else "insi-auto"
+    return connection.client_tls(
+        config, runtime, key_prefix="ins.", default_credential=lambda pki: pki.client(label)
     )
 
 
@@ -78,7 +44,7 @@ def _cps(config: InsConfig, runtime: Any) -> CpsCredentials | None:
     if config.auth_mode != "cps":
         return None
     if config.cps_pkcs12 is not None:
-        password = _secret(config.cps_password)
+        password = reveal(config.cps_password)
         signer = PKCS12Signer.load(config.cps_pkcs12, password.encode() if password else None)
     elif runtime.config.mode != "production":
         credential = runtime.test_pki().client("cps")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from segur_core.errors import ConfigError, SegurError
+from segur_core import connection
+from segur_core.errors import SegurError
 from segur_core.model import CardReading, Option, Question
 from segur_vitale.apcv.adapter import ApcvAdapter, ApcvRequest
 from segur_vitale.apcv.client import HttpApcvAdapter
-from segur_vitale.config import SANDBOX, VitaleConfig
+from segur_vitale.config import VitaleConfig
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
@@ -18,10 +19,6 @@ __all__ = ["CHOOSE_APCV_BENEFICIARY", "apcv_adapter", "identify_and_dispatch"]
 CHOOSE_APCV_BENEFICIARY = "vitale.choose-apcv-beneficiary"
 
 
-def _secret(value: object) -> str | None:
-    return value.reveal() if value is not None and hasattr(value, "reveal") else None
-
-
 def apcv_adapter(runtime: Runtime, config: VitaleConfig | None = None) -> HttpApcvAdapter:
     """The HTTPS adapter for the configured endpoint (``"sandbox"``: the local sandbox).
 
@@ -29,34 +26,14 @@ def apcv_adapter(runtime: Runtime, config: VitaleConfig | None = None) -> HttpAp
     (structure certificate and CA bundle).
     """
     config = config or runtime.plugin_config("vitale") or VitaleConfig()
-    from segur_core.tls import client_context
-
-    production = runtime.config.mode == "production"
-    if config.apcv_endpoint == SANDBOX:
-        if production:
-            raise ConfigError("the ApCV sandbox cannot be used in production",
-                              key="vitale.apcv_endpoint")
-        endpoint = runtime.sandbox("apcv").url
-    else:
-        endpoint = config.apcv_endpoint
-    pki = None if production else runtime.test_pki()
-    ca_bundle = config.apcv_ca_bundle or (pki.ca_bundle if pki else None)
-    if ca_bundle is None:
-        raise ConfigError("a CA bundle is required in production", key="vitale.apcv_ca_bundle")
-    if config.apcv_client_pkcs12 is not None:
-        context = client_context(ca_bundle=ca_bundle, pkcs12=config.apcv_client_pkcs12,
-                                 password=_secret(config.apcv_client_password))
-    elif config.apcv_client_cert is not None:
-        context = client_context(ca_bundle=ca_bundle, cert=config.apcv_client_cert,
-                                 key=config.apcv_client_key,
-                                 password=_secret(config.apcv_client_password))
-    elif pki is not None:
-        credential = pki.client("structure")
-        context = client_context(ca_bundle=ca_bundle, pkcs12=credential.p12_path,
-                                 password=credential.p12_password)
-    else:
-        raise ConfigError("a client certificate is required in production",
-                          key="vitale.apcv_client_pkcs12")
+    endpoint = connection.resolve_endpoint(
+        config.apcv_endpoint, runtime, sandbox="apcv", key="vitale.apcv_endpoint",
+        service="ApCV", hint="set the URL of the ApCV service",
+    )  # fmt: skip
+    context = connection.client_tls(
+        config, runtime, key_prefix="vitale.apcv_",
+        default_credential=lambda pki: pki.client("structure"),
+    )  # fmt: skip
     return HttpApcvAdapter(endpoint, context, timeout=config.apcv_timeout)
 
 
