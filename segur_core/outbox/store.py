@@ -106,6 +106,11 @@ def _clip(text: str | None) -> str | None:
     return text[: _MAX_TEXT - 1] + "…"
 
 
+def _no_kinds(kinds: Iterable[str] | None) -> bool:
+    """Whether an explicit, empty set of kinds was given (no sender: nothing is due)."""
+    return kinds is not None and not tuple(kinds)
+
+
 def _kinds_clause(kinds: Iterable[str] | None) -> tuple[str, list[str]]:
     if kinds is None:
         return "", []
@@ -226,6 +231,8 @@ class OutboxStore:
     ) -> list[Claimed]:
         """Take up to ``limit`` due items (pending and due, or in-flight with an expired
         lease) for ``owner``, counting one more attempt for each."""
+        if _no_kinds(kinds):
+            return []  # nobody sends anything: nothing to claim
         now = self._clock()
         clause, params = _kinds_clause(kinds)
         rows, _count = self._write(
@@ -389,12 +396,16 @@ class OutboxStore:
         return counts
 
     def unsettled(self, kinds: Iterable[str] | None = None) -> int:
+        if _no_kinds(kinds):
+            return 0
         clause, params = _kinds_clause(kinds)
         row = self._one(f"SELECT count(*) FROM {_DUE} WHERE {_UNSETTLED}{clause}", params)
         return int(row[0])
 
     def next_due(self, kinds: Iterable[str] | None = None) -> float | None:
         """When the next unsettled item becomes due (clock time), or ``None``."""
+        if _no_kinds(kinds):
+            return None
         clause, params = _kinds_clause(kinds)
         row = self._one(f"SELECT min(due_at) FROM {_DUE} WHERE {_UNSETTLED}{clause}", params)
         return row[0]

@@ -386,3 +386,13 @@ def test_background_worker_announces_lost_settlements(make_segur_runtime) -> Non
             time.sleep(0.02)
         time.sleep(0.4)  # a later sweep does not announce it again
         assert [d.key for d in plugin.settled] == ["doc-1"]
+
+
+def test_run_until_idle_with_no_sender_registered(tmp_path) -> None:
+    """An LGO with no sending plugin may still drain: nothing is claimed, nothing fails."""
+    from segur_core.outbox import Outbox
+
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    outbox.enqueue("nobody.sends", "key-1", b"payload")
+    assert outbox.run_until_idle(timeout=1.0) is True  # idle: no kind has a sender
+    assert outbox.get(1).state == "pending"  # kept for the plugin that will send it
