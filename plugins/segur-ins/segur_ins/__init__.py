@@ -12,8 +12,7 @@ not import httpx, lxml or cryptography.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from segur_core.lazy import lazy_exports
 
 _EXPORTS = {
     "InsConfig": "segur_ins.config",
@@ -66,14 +65,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'segur_ins' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
