@@ -12,7 +12,8 @@ import attrs
 from lxml import etree
 
 from segur_core.errors import DocumentError, ValidationIssue
-from segur_dmp import xml
+from segur_core.safexml import parse_xml
+from segur_dmp.mtom import MAX_XML_BYTES
 from segur_dmp.ns import OID
 
 __all__ = [
@@ -232,7 +233,7 @@ def entry_from_cda(
     (``recordTarget/patientRole/id`` with an INS root). Raises ``DocumentError`` listing
     every missing header element.
     """
-    root = xml.parse(cda)
+    root = parse_xml(cda, max_bytes=MAX_XML_BYTES)
     if root.tag != f"{{{H}}}ClinicalDocument":
         raise DocumentError("not a CDA R2 ClinicalDocument")
     issues: list[ValidationIssue] = []

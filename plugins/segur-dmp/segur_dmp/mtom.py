@@ -33,6 +33,9 @@ SOAP_CONTENT_TYPE = "application/soap+xml"
 XOP_CONTENT_TYPE = "application/xop+xml"
 MAX_PARTS = 1000
 MAX_HEADER_BYTES = 8192
+#: Size limit for one XML document entering the plugin (SOAP envelope, CDA, value set):
+#: passed as ``max_bytes`` to :func:`segur_core.safexml.parse_xml`; fits MTOM messages.
+MAX_XML_BYTES = 64 * 1024 * 1024
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+/[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _BOUNDARY = re.compile(r"^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$")
 _CID = re.compile(r"^<([^<>\s]+)>$")

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 import attrs
 from lxml import etree
 
-from segur_dmp import xml
+from segur_core.safexml import parse_xml
 from segur_dmp.errors import MTOMError, SOAPFault
+from segur_dmp.mtom import MAX_XML_BYTES
 from segur_dmp.ns import NS
 
 __all__ = ["Envelope", "build_envelope", "build_fault", "parse_envelope", "q"]
@@ -96,7 +97,7 @@ def _text(parent: etree._Element | None, tag: str) -> str | None:
 
 def parse_envelope(data: bytes, *, raise_fault: bool = True) -> Envelope:
     """Parse a SOAP 1.2 envelope; a ``soap:Fault`` body raises :class:`SOAPFault`."""
-    root = xml.parse(data)
+    root = parse_xml(data, max_bytes=MAX_XML_BYTES)
     if root.tag != q("soap", "Envelope"):
         raise MTOMError(f"not a SOAP 1.2 envelope (root {etree.QName(root).localname!r})")
     header = root.find(q("soap", "Header"))

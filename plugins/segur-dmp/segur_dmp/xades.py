@@ -17,8 +17,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from lxml import etree
 
-from segur_dmp import xml
+from segur_core.safexml import parse_xml
 from segur_dmp.errors import VIHFError
+from segur_dmp.mtom import MAX_XML_BYTES
 from segur_dmp.ns import NS
 from segur_dmp.vihf import StructureSigner
 
@@ -129,7 +130,7 @@ def verify_submission_signature(
     documents with matching digests. Returns the signer certificate."""
     from signxml import SignatureConfiguration, XMLVerifier
 
-    root = xml.parse(data)
+    root = parse_xml(data, max_bytes=MAX_XML_BYTES)
     if root.tag != _ds("Signature"):
         raise VIHFError("the signature document is not a ds:Signature")
     try:

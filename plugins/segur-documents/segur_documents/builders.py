@@ -18,7 +18,15 @@ from lxml import etree
 from segur_core.errors import DocumentError
 from segur_core.model import DocumentStatus, HealthDocument, Practitioner
 from segur_documents import codes
-from segur_documents.cda import cda_date, cda_time, el, new_oid, new_uuid, to_bytes
+from segur_documents.cda import (
+    MAX_XML_BYTES,
+    cda_date,
+    cda_time,
+    el,
+    new_oid,
+    new_uuid,
+    to_bytes,
+)
 from segur_documents.models import (
     BilanMedication,
     BuildResult,
@@ -529,6 +537,6 @@ def rebuild(document: HealthDocument, **changes) -> HealthDocument:
 
 def parse_own(document: HealthDocument) -> etree._Element:
     """Parse a document's bytes with the hardened parser."""
-    from segur_documents.xmlsafe import parse_xml
+    from segur_core.safexml import parse_xml
 
-    return parse_xml(document.content)
+    return parse_xml(document.content, max_bytes=MAX_XML_BYTES)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 __all__ = [
+    "MAX_XML_BYTES",
     "NS",
     "PARIS",
     "XSI",
@@ -20,6 +21,10 @@ __all__ = [
     "qn",
     "to_bytes",
 ]
+
+#: Size limit for one CDA document parsed by the plugin, passed as ``max_bytes`` to
+#: :func:`segur_core.safexml.parse_xml`: a CDA with a large PDF attachment stays well below.
+MAX_XML_BYTES = 64 * 1024 * 1024
 
 NS = "urn:hl7-org:v3"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

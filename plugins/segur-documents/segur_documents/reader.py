@@ -25,8 +25,9 @@ from segur_core.model import (
     IdentityTraits,
     Sex,
 )
+from segur_core.safexml import parse_xml
 from segur_documents import codes
-from segur_documents.xmlsafe import parse_xml
+from segur_documents.cda import MAX_XML_BYTES
 
 __all__ = [
     "Attachment",
@@ -319,7 +320,7 @@ def _b64(text: str | None, where: str) -> bytes:
 
 def read_cda(data: bytes) -> CdaDocument:
     """Parse a CDA R2 document; raise a typed error on anything else."""
-    root = parse_xml(data)
+    root = parse_xml(data, max_bytes=MAX_XML_BYTES)
     qname = etree.QName(root)
     if qname.localname != "ClinicalDocument" or qname.namespace != _NS["c"]:
         raise DocumentError("not a CDA R2 document (root is not urn:hl7-org:v3 ClinicalDocument)")

@@ -24,8 +24,9 @@ from segur_core.model import (
     Practitioner,
     utcnow,
 )
+from segur_core.safexml import parse_xml
 from segur_documents import builders, codes
-from segur_documents.cda import cda_time, to_bytes
+from segur_documents.cda import MAX_XML_BYTES, cda_time, to_bytes
 from segur_documents.checks.validator import ValidationReport, Validator
 from segur_documents.config import DocumentsConfig
 from segur_documents.models import (
@@ -35,7 +36,6 @@ from segur_documents.models import (
     Entretien,
     Vaccination,
 )
-from segur_documents.xmlsafe import parse_xml
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
@@ -236,7 +236,7 @@ class DocumentService:
 
 def _authenticate(content: bytes, by: Practitioner, at: dt.datetime) -> bytes:
     """Write the legal authenticator (who, when) into a CDA's header."""
-    root = parse_xml(content)
+    root = parse_xml(content, max_bytes=MAX_XML_BYTES)
     legal = root.find("c:legalAuthenticator", _NS)
     if legal is None:
         raise DocumentError("the draft has no legalAuthenticator")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from segur_dmp import xml
+from segur_core.safexml import parse_xml
+from segur_dmp.mtom import MAX_XML_BYTES
 
 __all__ = ["KIT_VALUE_SETS", "ValueSets", "default_kit_dir"]
 
@@ -44,7 +45,7 @@ class ValueSets:
             path = directory / filename
             if not path.is_file():
                 continue
-            root = xml.parse(path.read_bytes())
+            root = parse_xml(path.read_bytes(), max_bytes=MAX_XML_BYTES)
             codes = {
                 (c.get("code", ""), c.get("codeSystem", "")) for c in root.iter(f"{{{SVS}}}Concept")
             }

@@ -16,8 +16,9 @@ from pathlib import Path
 from lxml import etree
 
 from segur_core.errors import DocumentError, ValidationIssue
+from segur_core.safexml import parse_xml
+from segur_documents.cda import MAX_XML_BYTES
 from segur_documents.checks.kit import Kit
-from segur_documents.xmlsafe import parse_xml
 
 __all__ = [
     "N1_SCHEMATRONS",
@@ -172,7 +173,10 @@ class SchematronRunner:
         """Run the schematrons on a document (bytes, or a root parsed by the hardened
         parser); return every issue found. Saxon only ever sees the document as
         re-serialised from the hardened parse: no DOCTYPE, no entity reaches it."""
-        root = parse_xml(document) if isinstance(document, bytes | bytearray) else document
+        if isinstance(document, bytes | bytearray):
+            root = parse_xml(document, max_bytes=MAX_XML_BYTES)
+        else:
+            root = document
         text = etree.tostring(root, encoding="unicode")
         issues: list[ValidationIssue] = []
         for sch in schematrons:

@@ -8,11 +8,12 @@ from pathlib import Path
 import attrs
 
 from segur_core.errors import SegurError, UnsafeXMLError, ValidationIssue
+from segur_core.safexml import parse_xml
+from segur_documents.cda import MAX_XML_BYTES
 from segur_documents.checks.kit import Kit, find_kit
 from segur_documents.checks.schematron import SchematronRunner, saxon_available, schematrons_for
 from segur_documents.checks.structural import structural_issues
 from segur_documents.checks.xsd import XsdChecker
-from segur_documents.xmlsafe import parse_xml
 
 __all__ = ["ValidationReport", "Validator"]
 
@@ -100,7 +101,7 @@ class Validator:
     def validate(self, xml: bytes) -> ValidationReport:
         """Check one document's bytes; never raises for a bad document."""
         try:
-            root = parse_xml(xml)
+            root = parse_xml(xml, max_bytes=MAX_XML_BYTES)
         except UnsafeXMLError as exc:
             return ValidationReport(
                 [ValidationIssue(str(exc), location="/", source="xml", rule="parse")],

@@ -8,8 +8,8 @@ from pathlib import Path
 from lxml import etree
 
 from segur_core.errors import ConfigError, ValidationIssue
+from segur_core.safexml import xml_schema
 from segur_documents.checks.structural import element_path
-from segur_documents.xmlsafe import load_schema
 
 __all__ = ["XsdChecker"]
 
@@ -41,7 +41,7 @@ class XsdChecker:
             schema = _cache.get(self.path)
             if schema is None:
                 try:
-                    schema = load_schema(self.path)
+                    schema = xml_schema(self.path)
                 except (OSError, etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
                     raise ConfigError(
                         f"the CDA schema cannot be loaded: {exc}", key="documents.xsd_path"

@@ -15,7 +15,7 @@ from lxml import etree
 
 from segur_core.errors import UnsafeXMLError
 from segur_core.model import INS, BirthDate, IdentityTraits, Sex
-from segur_ins._xml import parse_xml
+from segur_core.safexml import parse_xml
 from segur_ins.insi.errors import InsiFault, InsiProtocolError, InsiUnavailable, fault_class
 from segur_ins.insi.namespaces import NS
 

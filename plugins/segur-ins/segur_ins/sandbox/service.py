@@ -29,7 +29,7 @@ from cryptography import x509
 from lxml import etree
 
 from segur_core.errors import UnsafeXMLError
-from segur_ins._xml import parse_xml
+from segur_core.safexml import parse_xml
 from segur_ins.insi.namespaces import NS, OPERATIONS
 from segur_ins.insi.schemas import validate_part
 from segur_ins.sandbox.directory import Directory
