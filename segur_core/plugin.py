@@ -25,7 +25,19 @@ __all__ = [
     "Recipient",
     "Sandbox",
     "Sender",
+    "distribution_version",
 ]
+
+
+def distribution_version(dist_name: str, *, default: str = "0.0.0") -> str:
+    """The installed version of the distribution ``dist_name`` (for ``PluginInfo.version``);
+    ``default`` when it is not installed, as when a plugin runs from a source tree."""
+    from importlib.metadata import PackageNotFoundError, version  # only when asked
+
+    try:
+        return version(dist_name)
+    except PackageNotFoundError:
+        return default
 
 
 @attrs.frozen

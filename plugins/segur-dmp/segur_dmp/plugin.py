@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from segur_core import hookimpl
-from segur_core.plugin import DemoStep, DoctorCheck, DoctorResult, PluginInfo, Recipient
+from segur_core.plugin import (
+    DemoStep,
+    DoctorCheck,
+    DoctorResult,
+    PluginInfo,
+    Recipient,
+    distribution_version,
+)
 from segur_dmp.config import DMPConfig
 
 NAME = "dmp"
@@ -17,15 +24,9 @@ NAME = "dmp"
 
 @hookimpl
 def segur_plugin_info() -> PluginInfo:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        dist_version = version("segur-dmp")
-    except PackageNotFoundError:  # running from a source tree
-        dist_version = "0.0.0"
     return PluginInfo(
         name=NAME,
-        version=dist_version,
+        version=distribution_version("segur-dmp"),
         summary="DMP: access check, automatic feed, consultation, masking (XDS.b, VIHF)",
         capabilities=("dmp", "dmp.feed", "dmp.consultation"),
         requires_core=">=0.1,<1",

@@ -11,7 +11,7 @@ import weakref
 from typing import Any
 
 from segur_core import hookimpl
-from segur_core.plugin import DemoStep, DoctorCheck, DoctorResult, PluginInfo
+from segur_core.plugin import DemoStep, DoctorCheck, DoctorResult, PluginInfo, distribution_version
 from segur_example.config import ExampleConfig
 from segur_example.counting import ACTION, EventCounter, counts_from_journal
 from segur_example.receipts import KIND, ReceiptSender, receipt_key, receipt_payload
@@ -51,15 +51,9 @@ def _seen(runtime: Any, event: str, *, patient_id: str | None = None, **details:
 
 @hookimpl
 def segur_plugin_info() -> PluginInfo:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        dist_version = version("segur-example")
-    except PackageNotFoundError:  # running from a source tree
-        dist_version = "0.0.0"
     return PluginInfo(
         name=NAME,
-        version=dist_version,
+        version=distribution_version("segur-example"),
         summary="Counts and journals counter events (the worked example)",
         capabilities=("example",),
         requires_core=">=0.1,<1",

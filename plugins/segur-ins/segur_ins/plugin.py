@@ -10,7 +10,7 @@ import weakref
 from typing import Any
 
 from segur_core import hookimpl
-from segur_core.plugin import DemoStep, PluginInfo
+from segur_core.plugin import DemoStep, PluginInfo, distribution_version
 from segur_ins.config import InsConfig
 
 NAME = "ins"
@@ -30,15 +30,9 @@ def service(runtime: Any):
 
 @hookimpl
 def segur_plugin_info() -> PluginInfo:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        dist_version = version("segur-ins")
-    except PackageNotFoundError:  # running from a source tree
-        dist_version = "0.0.0"
     return PluginInfo(
         name=NAME,
-        version=dist_version,
+        version=distribution_version("segur-ins"),
         summary="INS: NIR/NIA, RNIV traits and statuses, INSi qualification and verification",
         capabilities=("ins", "insi", "ins-datamatrix"),
         requires_core=">=0.1,<1",
