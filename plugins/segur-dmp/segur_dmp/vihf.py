@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import attrs
 from cryptography import x509
@@ -126,23 +126,35 @@ class StructureSigner:
         with open(key_path, "rb") as k, open(cert_path, "rb") as c:
             return cls(k.read(), c.read())
 
-    def sign(self, assertion: etree._Element) -> etree._Element:
+    def xml_sign(
+        self,
+        node: etree._Element,
+        *,
+        detached: bool = False,
+        reference_uri: str | list[Any],
+        id_attribute: str | None = None,
+    ) -> etree._Element:
+        """An XML-DSig signature by this certificate (SHA-256, exclusive C14N): ``node``
+        signed in place (enveloped) or, with ``detached``, the signature of the
+        ``reference_uri`` references. Used for the VIHF and the XAdES submission set."""
         from signxml import XMLSigner, methods
 
         signer = XMLSigner(
-            method=methods.enveloped,
+            method=methods.detached if detached else methods.enveloped,
             signature_algorithm=self.algorithm,
             digest_algorithm="sha256",
             c14n_algorithm=_C14N,
         )
-        signed = signer.sign(
-            assertion,
+        return signer.sign(
+            node,
             key=self._key,
             cert=self._cert_pem,
-            reference_uri="#" + assertion.get("ID"),
-            id_attribute="ID",
+            reference_uri=reference_uri,
+            id_attribute=id_attribute,
         )
-        return signed
+
+    def sign(self, assertion: etree._Element) -> etree._Element:
+        return self.xml_sign(assertion, reference_uri="#" + assertion.get("ID"), id_attribute="ID")
 
 
 class CPSSigner:

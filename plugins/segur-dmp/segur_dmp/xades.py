@@ -29,7 +29,6 @@ DS = NS["ds"]
 XADES = NS["xades"]
 PURPOSE_OF_SIGNATURE = "1.2.840.10065.1.12.1.14"
 _SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
-_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 _IHE = "urn:ihe:iti:dsg:2009"
 
 
@@ -53,7 +52,6 @@ def sign_submission(
     now: dt.datetime | None = None,
 ) -> bytes:
     """The signature document (XML bytes) of one submission set and its documents."""
-    from signxml import XMLSigner, methods
     from signxml.signer import SignatureReference
 
     now = now or dt.datetime.now(dt.UTC)
@@ -96,16 +94,9 @@ def sign_submission(
     policy = etree.SubElement(ssp, _x("SignaturePolicyIdentifier"))
     etree.SubElement(policy, _x("SignaturePolicyImplied"))
 
-    xml_signer = XMLSigner(
-        method=methods.detached,
-        signature_algorithm=signer.algorithm,
-        digest_algorithm="sha256",
-        c14n_algorithm=_C14N,
-    )
-    sig = xml_signer.sign(
+    sig = signer.xml_sign(
         holder,
-        key=signer._key,
-        cert=signer._cert_pem,
+        detached=True,
         reference_uri=[
             SignatureReference(URI="#IHEManifest"),
             SignatureReference(URI="#purposeOfSignature"),
