@@ -137,6 +137,19 @@ def _quiet_ssl_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) 
     loop.default_exception_handler(context)
 
 
+class _IdleShutdownFilter(logging.Filter):
+    """Drop uvicorn's shutdown notice when no request was running: at ``stop()`` an idle
+    keep-alive connection of a client that is still open only delays the shutdown."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.msg.startswith("Cancel %s running task(s)") and record.args == (0,)
+        )
+
+
+logging.getLogger("uvicorn.error").addFilter(_IdleShutdownFilter())
+
+
 class ServerThread:
     """Serve ``app`` on ``host:port`` (0: a free port) in a thread with its own event loop.
 
