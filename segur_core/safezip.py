@@ -197,7 +197,7 @@ def open_zip(
         _precheck_directory(handle, max_entries)
         archive = zipfile.ZipFile(handle)
     except FileNotFoundError:
-        raise UnsafeZipError(f"archive not found: {source}") from None
+        raise UnsafeZipError(f"archive not found: {_describe(source)}") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
         raise UnsafeZipError(f"not a readable ZIP archive: {error}") from None
     try:
@@ -394,3 +394,8 @@ def extract_zip(
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _describe(source: object) -> str:
+    """A source for a message: its path, never the bytes of an in-memory archive."""
+    return "<in-memory archive>" if isinstance(source, bytes | bytearray) else str(source)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import socket
 import ssl
 import threading
@@ -219,7 +220,7 @@ class ServerThread:
             access_log=False,
             proxy_headers=False,
             lifespan="auto",
-            timeout_graceful_shutdown=self.graceful_timeout,
+            timeout_graceful_shutdown=math.ceil(self.graceful_timeout),
             ssl_context_factory=(lambda _config, _default: ssl_context) if ssl_context else None,
         )
         self._server = uvicorn.Server(config)

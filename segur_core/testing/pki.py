@@ -26,6 +26,7 @@ import ipaddress
 import json
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
@@ -413,7 +414,7 @@ def _aware(moment: dt.datetime | None) -> dt.datetime:
     return moment
 
 
-def _write_manifest(directory: Path, manifest: dict[str, object]) -> None:
+def _write_manifest(directory: Path, manifest: Mapping[str, object]) -> None:
     """Replace the manifest atomically (it is what marks the PKI as complete)."""
     temporary = directory / f".{_MANIFEST}.tmp"
     temporary.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
