@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
+from segur_core._isolation import describe_failure
 from segur_core.model import Delivery, DeliveryState
 from segur_core.outbox.retry import Backoff, classify
 from segur_core.outbox.store import Claimed, OutboxError, OutboxStore
@@ -276,6 +277,9 @@ class Outbox:
             result = sender(cast("OutboxItem", item))
         except Exception as exc:
             failure = classify(exc)
+            # the failure text may quote the patient (an address, an INS): it stays in the
+            # outbox and the journal; the ordinary log gets the error's type and place only
+            logged = describe_failure(exc)
             if failure.transient and item.attempts < self.max_attempts:
                 delay = self.backoff.delay(item.attempts)
                 if self._store.reschedule(item, delay, failure.message):
@@ -285,12 +289,17 @@ class Outbox:
                         item.kind,
                         item.attempts,
                         delay,
-                        failure.message,
+                        logged,
                     )
                     self._journal("outbox.attempt", item, outcome="retry", error=failure.message)
                 return
             reason = "permanent failure" if not failure.transient else "no attempts left"
-            self._settle(item, DeliveryState.DEAD, error=f"{failure.message} ({reason})")
+            self._settle(
+                item,
+                DeliveryState.DEAD,
+                error=f"{failure.message} ({reason})",
+                logged=f"{logged} ({reason})",
+            )
             return
         self._settle(item, DeliveryState.DELIVERED, result=None if result is None else str(result))
 
@@ -301,7 +310,9 @@ class Outbox:
         *,
         result: str | None = None,
         error: str | None = None,
+        logged: str | None = None,
     ) -> None:
+        """Settle ``item``; ``logged`` replaces ``error`` in the ordinary log."""
         runtime = self.runtime
         delivery = self._store.settle(
             item,
@@ -315,7 +326,7 @@ class Outbox:
             log.warning("delivery %s was taken over by another worker", item.id)
             return
         if state is DeliveryState.DEAD:
-            log.warning("delivery %s (%s) is dead: %s", item.id, item.kind, error)
+            log.warning("delivery %s (%s) is dead: %s", item.id, item.kind, logged or error)
         if runtime is not None:
             assert isinstance(delivery, Delivery)
             self._journal(

@@ -5,6 +5,7 @@ settlement events, journal)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import smtplib
 import socket
 import threading
@@ -129,6 +130,34 @@ def test_exhausted_and_permanent_failures_are_dead_letters(tmp_path: Path, clock
         assert three.state is DeliveryState.DEAD and "KeyError" in three.last_error
         assert sender.calls == {"doc-1": 3, "doc-2": 1, "doc-3": 1}
         assert outbox.list(DeliveryState.DEAD) == [one, two, three]
+
+
+def test_failure_logs_hold_no_patient_identifier(
+    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sender's error text may quote the patient (an MSSanté patient address is built
+    on the INS): the outbox keeps it for the operator, the ordinary log only names it."""
+    nir = "1850578006048"
+    address = f"{nir}@patient.mssante.fr"
+    sender = Script(
+        doc_1=[OSError(f"connection for {address} reset"), ValueError(f"INS {nir} rejected")],
+        doc_2=[smtplib.SMTPRecipientsRefused({address: (550, b"unknown mailbox")})],
+    )
+    with (
+        caplog.at_level(logging.DEBUG, logger="segur.outbox"),
+        make(tmp_path, clock, senders={"dmp": sender}) as outbox,
+    ):
+        outbox.enqueue("dmp", "doc-1", b"x", patient_id=nir)
+        outbox.enqueue("dmp", "doc-2", b"x", patient_id=nir)
+        for _ in range(3):
+            outbox.deliver_due()
+            clock.now += 60
+        one, two = outbox.list()
+        assert one.state is two.state is DeliveryState.DEAD
+        assert nir in one.last_error and address in two.last_error  # for the operator
+    assert "retry in" in caplog.text and "is dead" in caplog.text
+    assert "OSError" in caplog.text and "SMTPRecipientsRefused" in caplog.text
+    assert nir not in caplog.text
 
 
 def test_retry_and_purge(tmp_path: Path, clock: Clock) -> None:
