@@ -22,6 +22,7 @@ Errors name the field and the class of the offending character, never the value.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -91,7 +92,9 @@ def _character_class(char: str) -> str:
     return "a character outside A-Z, space, apostrophe and hyphen"
 
 
+@functools.lru_cache(maxsize=4096)
 def _map_char(char: str) -> str:
+    """The RNIV form of one character (pure: cached, names reuse few characters)."""
     if char in _TRANSLITERATION:
         return _TRANSLITERATION[char]
     if char in _APOSTROPHES:
@@ -119,17 +122,9 @@ def normalise_name(value: str, field: str = "birth_name", kind: NameKind = NameK
     """
     if not isinstance(value, str):
         raise TraitError(field, "must be text")
-    text = "".join(_map_char(char) for char in value)
-    for char in text:
-        if char not in _ALLOWED:
-            raise TraitError(
-                field,
-                f"contains {_character_class(char)}, which the RNIV lexical rules refuse",
-                hint="use only letters A-Z, space, apostrophe and hyphen",
-            )
-    text = _SPACES.sub(" ", text).strip(" ")
-    text = _AROUND_SEPARATOR.sub(r"\1", text)
-    _check_structure(text, field, kind)
+    text, problem, hint = _normal_form(value, kind)
+    if problem is not None:
+        raise TraitError(field, problem, hint=hint)
     return text
 
 
@@ -138,27 +133,52 @@ def normalise_first_name(value: str, field: str = "first_name") -> str:
     return normalise_name(value, field, NameKind.FIRST_NAME)
 
 
-def _check_structure(text: str, field: str, kind: NameKind) -> None:
+_Form = tuple[str, str | None, str | None]  # the text, or the broken rule and a hint
+
+
+@functools.lru_cache(maxsize=8192)
+def _normal_form(value: str, kind: NameKind) -> _Form:
+    """The normal form of ``value``, or the rule it breaks. Pure, hence cached: a
+    qualification normalises the same names several times (the search, the status
+    machine, the comparison of stored and found traits)."""
+    if _ALLOWED.issuperset(value):  # already A-Z, space, ' and -: each maps to itself
+        text = value
+    else:
+        text = "".join(map(_map_char, value))
+        for char in text:
+            if char not in _ALLOWED:
+                return (
+                    "",
+                    f"contains {_character_class(char)}, which the RNIV lexical rules refuse",
+                    "use only letters A-Z, space, apostrophe and hyphen",
+                )
+    text = _SPACES.sub(" ", text).strip(" ")
+    text = _AROUND_SEPARATOR.sub(r"\1", text)
+    return (text, *_structure_problem(text, kind))
+
+
+def _structure_problem(text: str, kind: NameKind) -> tuple[str | None, str | None]:
+    """The structural rule ``text`` breaks and a hint, or ``(None, None)``."""
     if not any("A" <= char <= "Z" for char in text):
-        raise TraitError(field, "must contain at least one letter")
+        return "must contain at least one letter", None
     if text[0] == "-":
-        raise TraitError(field, "cannot start with a hyphen")
+        return "cannot start with a hyphen", None
     if text[-1] == "-":
-        raise TraitError(field, "cannot end with a hyphen")
+        return "cannot end with a hyphen", None
     if kind is NameKind.FIRST_NAME and text[-1] == "'":
-        raise TraitError(field, "a first name cannot end with an apostrophe")
+        return "a first name cannot end with an apostrophe", None
     if "''" in text:
-        raise TraitError(field, "cannot contain a doubled apostrophe")
+        return "cannot contain a doubled apostrophe", None
     if "-'" in text or "'-" in text:
-        raise TraitError(field, "cannot combine a hyphen and an apostrophe")
+        return "cannot combine a hyphen and an apostrophe", None
     if "---" in text:
-        raise TraitError(field, "cannot contain more than two hyphens in a row")
+        return "cannot contain more than two hyphens in a row", None
     if kind is NameKind.FIRST_NAME and "--" in text:
-        raise TraitError(
-            field,
+        return (
             "a double hyphen is allowed in a name, not in a first name",
-            hint="use a single hyphen between the parts of a compound first name",
+            "use a single hyphen between the parts of a compound first name",
         )
+    return None, None
 
 
 _BIRTH_PLACE = re.compile(r"^(?:\d{5}|2[AB]\d{3})$")
