@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from segur_core.errors import SegurError
-from segur_core.journal.chain import GENESIS, canonical_details, link_hash
+from segur_core.journal.chain import GENESIS, link_hash, link_hash_canonical, normalised_details
 from segur_core.journal.pseudonym import KEY_FILE, Pseudonymiser, load_or_create_key
 from segur_core.journal.records import JournalRecord, Problem, ProblemKind, VerifyReport
 from segur_core.model import utcnow
@@ -113,15 +113,16 @@ class Journal:
         the audit trail) and only ever logged as its pseudonym."""
         if not action:
             raise JournalError("a journal record needs an action")
-        details_text = canonical_details(details)
-        at = self._clock().astimezone(dt.UTC).isoformat()
+        details_text, details_value = normalised_details(details)
+        moment = self._clock().astimezone(dt.UTC)
+        at = moment.isoformat()
         with self._lock:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 row = conn.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
                 prev = row[0] if row else GENESIS
-                digest = link_hash(
+                digest = link_hash_canonical(
                     actor=actor,
                     at=at,
                     patient_id=patient_id,
@@ -146,23 +147,24 @@ class Journal:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        log.debug(
-            "audit #%s %s service=%s outcome=%s patient=%s",
-            seq,
-            action,
-            service,
-            outcome,
-            self.pseudonym(patient_id),
-        )
+        if log.isEnabledFor(logging.DEBUG):  # the pseudonym is an HMAC: only when logged
+            log.debug(
+                "audit #%s %s service=%s outcome=%s patient=%s",
+                seq,
+                action,
+                service,
+                outcome,
+                self.pseudonym(patient_id),
+            )
         return JournalRecord(
             seq=int(seq or 0),
-            at=dt.datetime.fromisoformat(at),
+            at=moment,
             action=action,
             outcome=outcome,
             service=service,
             patient_id=patient_id,
             actor=actor,
-            details=json.loads(details_text),
+            details=details_value,
             prev_hash=prev,
             hash=digest,
         )
