@@ -19,35 +19,19 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from pathlib import Path
 
 from segur_dmp.metadata import cx, entry_from_cda
 from segur_dmp.service import service_for
-from segur_dmp.testing import KIT_INS
+from segur_dmp.testing import KIT_INS, fresh_copy, kit_patient, vaccination_note
 
-from segur_core.model import (
-    BirthDate,
-    DocumentStatus,
-    HealthDocument,
-    Identity,
-    IdentityStatus,
-    IdentityTraits,
-    Patient,
-    Sex,
-)
 from segur_core.runtime import create_runtime
 
 KIT = Path(__file__).resolve().parents[2] / ".." / "shared" / "cisis" / "TestContenuCDA-3-0"
-OLD_ID = b'<id root="1.2.250.1.213.1.1.1.46.2023.1.1"/>'
 
 
 def documents(template: bytes, count: int) -> list[tuple[str, bytes]]:
-    out = []
-    for _ in range(count):
-        uid = f"2.25.{uuid.uuid4().int}"
-        out.append((uid, template.replace(OLD_ID, f'<id root="{uid}"/>'.encode())))
-    return out
+    return [fresh_copy(template) for _ in range(count)]
 
 
 def main() -> int:
@@ -66,12 +50,7 @@ def main() -> int:
         try:
             service = service_for(runtime)
             client = service.client  # starts the sandbox, builds TLS contexts
-            traits = IdentityTraits(
-                "PAT-TROIS", ("DOMINIQUE",), Sex.FEMALE, BirthDate(1979, 3, 28), "63220"
-            )
-            patient = runtime.host.save_patient(
-                Patient("P-BENCH", Identity(traits, IdentityStatus.QUALIFIED, KIT_INS))
-            )
+            patient = runtime.host.save_patient(kit_patient("P-BENCH"))
             patient_cx = cx(KIT_INS.matricule, KIT_INS.oid)
             warm = documents(template, 5)
             for _uid, cda in warm:
@@ -97,13 +76,7 @@ def main() -> int:
                 outbox_docs += batch
                 start = time.perf_counter()
                 for uid, cda in batch:
-                    service.enqueue(
-                        HealthDocument(
-                            id=uid, patient_id=patient.id, type_code="87273-9", title="NOTE",
-                            content=cda, status=DocumentStatus.VALIDATED,
-                        ),
-                        patient,
-                    )  # fmt: skip
+                    service.enqueue(vaccination_note(patient.id, uid, cda, title="NOTE"), patient)
                 enqueued += time.perf_counter() - start
                 if not runtime.outbox.run_until_idle(timeout=3600):
                     print("the outbox did not drain", file=sys.stderr)
@@ -122,17 +95,7 @@ def main() -> int:
             tracemalloc.reset_peak()
             extra = documents(template, sample)
             for uid, cda in extra:
-                service.enqueue(
-                    HealthDocument(
-                        id=uid,
-                        patient_id=patient.id,
-                        type_code="87273-9",
-                        title="NOTE",
-                        content=cda,
-                        status=DocumentStatus.VALIDATED,
-                    ),
-                    patient,
-                )
+                service.enqueue(vaccination_note(patient.id, uid, cda, title="NOTE"), patient)
             runtime.outbox.run_until_idle(timeout=600)
             outbox_peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()

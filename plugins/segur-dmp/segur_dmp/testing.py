@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
-from segur_core.model import INS, Practitioner, Structure
+from segur_core.model import (
+    INS,
+    BirthDate,
+    DocumentStatus,
+    HealthDocument,
+    Identity,
+    IdentityStatus,
+    IdentityTraits,
+    Patient,
+    Practitioner,
+    Sex,
+    Structure,
+)
 from segur_core.tls import client_context
 
-__all__ = ["KIT_CX", "KIT_INS", "PHARMACIST", "STRUCTURE", "kit_example", "make_client"]
+__all__ = [
+    "KIT_CX",
+    "KIT_DOCUMENT_ID",
+    "KIT_INS",
+    "PHARMACIST",
+    "STRUCTURE",
+    "fresh_copy",
+    "kit_example",
+    "kit_patient",
+    "make_client",
+    "vaccination_note",
+]
 
 KIT = Path(__file__).resolve().parents[3] / ".." / "shared" / "cisis" / "TestContenuCDA-3-0"
 EXAMPLES = KIT / "ExemplesCDA"
 #: The INS of the kit examples' patient (test NIR OID).
 KIT_INS = INS("279035121518989", "1.2.250.1.213.1.4.10")
 KIT_CX = "279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH"
+#: The document id of the kit's ``VAC-NOTE_2023.01.xml``, replaced by :func:`fresh_copy`.
+KIT_DOCUMENT_ID = b'<id root="1.2.250.1.213.1.1.1.46.2023.1.1"/>'
 
 STRUCTURE = Structure(finess="999990013", name="PHARMACIE DU SANDBOX")
 PHARMACIST = Practitioner(
@@ -46,4 +72,39 @@ def make_client(pki: Any, credential: Any, url: str, *, structure=STRUCTURE, tim
         structure=structure,
         practitioner=PHARMACIST,
         timeout=timeout,
+    )
+
+
+def fresh_copy(template: bytes) -> tuple[str, bytes]:
+    """``(unique id, CDA)``: the kit example ``template`` under a new unique document id,
+    so that the DMP takes it as a new document."""
+    uid = f"2.25.{uuid.uuid4().int}"
+    return uid, template.replace(KIT_DOCUMENT_ID, f'<id root="{uid}"/>'.encode())
+
+
+def kit_patient(
+    patient_id: str,
+    *,
+    status: IdentityStatus = IdentityStatus.QUALIFIED,
+    first_names: tuple[str, ...] = ("DOMINIQUE",),
+    birth_place: str | None = "63220",
+) -> Patient:
+    """The patient of the kit examples (PAT-TROIS, INS :data:`KIT_INS`)."""
+    traits = IdentityTraits(
+        "PAT-TROIS", first_names, Sex.FEMALE, BirthDate(1979, 3, 28), birth_place
+    )
+    return Patient(patient_id, Identity(traits, status, KIT_INS))
+
+
+def vaccination_note(
+    patient_id: str, uid: str, cda: bytes, *, title: str = "NOTE DE VACCINATION"
+) -> HealthDocument:
+    """A validated note de vaccination (LOINC 87273-9) of ``patient_id``, ready to feed."""
+    return HealthDocument(
+        id=uid,
+        patient_id=patient_id,
+        type_code="87273-9",
+        title=title,
+        content=cda,
+        status=DocumentStatus.VALIDATED,
     )

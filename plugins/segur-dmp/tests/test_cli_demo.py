@@ -3,47 +3,27 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from segur_dmp.service import service_for
-from segur_dmp.testing import KIT_INS, kit_example
+from segur_dmp.testing import fresh_copy, kit_example, kit_patient, vaccination_note
 
-from segur_core.model import (
-    BirthDate,
-    Consent,
-    DocumentStatus,
-    HealthDocument,
-    Identity,
-    IdentityStatus,
-    IdentityTraits,
-    Patient,
-    Sex,
-)
+from segur_core.model import Consent, HealthDocument, Patient
 from segur_core.plugin import DemoContext
 from segur_core.runtime import create_runtime
 
-OLD_ID = b'<id root="1.2.250.1.213.1.1.1.46.2023.1.1"/>'
 CONFIG = '[segur]\ndata_dir = "{}"\nmode = "test"\nplugins = ["ins", "dmp"]\n'
 
 
 def _patient() -> Patient:
-    traits = IdentityTraits("PAT-TROIS", ("DOMINIQUE",), Sex.FEMALE, BirthDate(1979, 3, 28))
-    return Patient("P-CLI", Identity(traits, IdentityStatus.QUALIFIED, KIT_INS))
+    return kit_patient("P-CLI", birth_place=None)
 
 
 def _document(patient: Patient) -> HealthDocument:
-    uid = f"2.25.{uuid.uuid4().int}"
-    cda = kit_example("VAC-NOTE_2023.01.xml").replace(OLD_ID, f'<id root="{uid}"/>'.encode())
-    return HealthDocument(
-        id=uid,
-        patient_id=patient.id,
-        type_code="87273-9",
-        title="NOTE",
-        content=cda,
-        status=DocumentStatus.VALIDATED,
+    return vaccination_note(
+        patient.id, *fresh_copy(kit_example("VAC-NOTE_2023.01.xml")), title="NOTE"
     )
 
 

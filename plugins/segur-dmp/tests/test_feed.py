@@ -8,41 +8,20 @@ import uuid
 import pytest
 from segur_dmp.errors import AccessRefused
 from segur_dmp.service import FEED_KIND, service_for
-from segur_dmp.testing import KIT_INS, kit_example
+from segur_dmp.testing import KIT_INS, fresh_copy, kit_example, kit_patient, vaccination_note
 
-from segur_core.model import (
-    BirthDate,
-    Consent,
-    DocumentStatus,
-    HealthDocument,
-    Identity,
-    IdentityStatus,
-    IdentityTraits,
-    Patient,
-    Sex,
-)
-
-OLD_ID = b'<id root="1.2.250.1.213.1.1.1.46.2023.1.1"/>'
+from segur_core.model import Consent, DocumentStatus, HealthDocument, IdentityStatus, Patient
 
 
 def patient(status: IdentityStatus = IdentityStatus.QUALIFIED, pid: str | None = None) -> Patient:
-    traits = IdentityTraits(
-        "PAT-TROIS", ("DOMINIQUE", "MARIE-LOUISE"), Sex.FEMALE, BirthDate(1979, 3, 28), "63220"
-    )
-    return Patient(pid or f"P{uuid.uuid4().hex[:8]}", Identity(traits, status, KIT_INS))
+    return kit_patient(
+        pid or f"P{uuid.uuid4().hex[:8]}", status=status,
+        first_names=("DOMINIQUE", "MARIE-LOUISE"),
+    )  # fmt: skip
 
 
 def document(p: Patient) -> HealthDocument:
-    uid = f"2.25.{uuid.uuid4().int}"
-    cda = kit_example("VAC-NOTE_2023.01.xml").replace(OLD_ID, f'<id root="{uid}"/>'.encode())
-    return HealthDocument(
-        id=uid,
-        patient_id=p.id,
-        type_code="87273-9",
-        title="NOTE DE VACCINATION",
-        content=cda,
-        status=DocumentStatus.VALIDATED,
-    )
+    return vaccination_note(p.id, *fresh_copy(kit_example("VAC-NOTE_2023.01.xml")))
 
 
 @pytest.fixture

@@ -9,55 +9,27 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 from segur_dmp.ns import ACTION
 from segur_dmp.service import service_for
-from segur_dmp.testing import KIT_INS, kit_example
+from segur_dmp.testing import fresh_copy, kit_example, kit_patient, vaccination_note
 
-from segur_core.model import (
-    BirthDate,
-    DocumentStatus,
-    HealthDocument,
-    Identity,
-    IdentityStatus,
-    IdentityTraits,
-    Patient,
-    Sex,
-)
+from segur_core.model import Patient
 from segur_core.outbox import Outbox
-
-OLD_ID = b'<id root="1.2.250.1.213.1.1.1.46.2023.1.1"/>'
 
 
 def _patient(runtime) -> Patient:
-    traits = IdentityTraits(
-        "PAT-TROIS", ("DOMINIQUE",), Sex.FEMALE, BirthDate(1979, 3, 28), "63220"
-    )
-    return runtime.host.save_patient(
-        Patient("P-REL", Identity(traits, IdentityStatus.QUALIFIED, KIT_INS))
-    )
+    return runtime.host.save_patient(kit_patient("P-REL"))
 
 
 def _validate(runtime, patient, n: int) -> list[str]:
     template = kit_example("VAC-NOTE_2023.01.xml")
     ids = []
     for _ in range(n):
-        uid = f"2.25.{uuid.uuid4().int}"
-        cda = template.replace(OLD_ID, f'<id root="{uid}"/>'.encode())
-        runtime.document_validated(
-            HealthDocument(
-                id=uid,
-                patient_id=patient.id,
-                type_code="87273-9",
-                title="NOTE DE VACCINATION",
-                content=cda,
-                status=DocumentStatus.VALIDATED,
-            ),
-            patient,
-        )
+        uid, cda = fresh_copy(template)
+        runtime.document_validated(vaccination_note(patient.id, uid, cda), patient)
         ids.append(uid)
     return ids
 
