@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 import weakref
@@ -99,6 +100,21 @@ class DMPService:
             details=details or None,
         )
 
+    @contextlib.contextmanager
+    def _journal_failure(self, action: str, patient_id: str | None, **details: Any):
+        """Journal an access that did not go through (refused or failed), then re-raise:
+        every access attempt leaves a record, not only the successful ones."""
+        try:
+            yield
+        except AccessRefused as exc:
+            self._journal(action, patient_id, "refused", reason=exc.status, **details)
+            raise
+        except SegurError as exc:
+            code = getattr(exc, "code", None)
+            extra = {"code": code} if code else {}
+            self._journal(action, patient_id, "error", error=type(exc).__name__, **extra, **details)
+            raise
+
     def ins_of(self, patient: Patient | str) -> INS:
         """The patient's qualified INS, or :class:`AccessRefused` (``NO_INS``)."""
         if isinstance(patient, str):
@@ -117,7 +133,8 @@ class DMPService:
 
     def check_access(self, patient_id: str) -> AccessStatus:
         """TD0.2 for the patient (journaled)."""
-        ins = self.ins_of(patient_id)
+        with self._journal_failure("dmp.access-check", patient_id):
+            ins = self.ins_of(patient_id)
         try:
             status = self.client.test_access(ins)
         except SegurError as exc:
@@ -191,15 +208,17 @@ class DMPService:
 
     def list(self, patient_id: str) -> list[DocumentEntry]:
         """ITI-18 FindDocuments after the access check (signature documents left out)."""
-        ins = self.ensure_access(patient_id)
-        entries = self.client.find_documents(ins)
+        with self._journal_failure("dmp.list", patient_id):
+            ins = self.ensure_access(patient_id)
+            entries = self.client.find_documents(ins)
         self._journal("dmp.list", patient_id, count=len(entries))
         return [e for e in entries if e.class_code.code != SIGNATURE_CLASS]
 
     def get(self, patient_id: str, unique_id: str) -> bytes:
         """ITI-43 retrieve after the access check."""
-        ins = self.ensure_access(patient_id)
-        content = self.client.retrieve(ins, unique_id)
+        with self._journal_failure("dmp.retrieve", patient_id, document=unique_id):
+            ins = self.ensure_access(patient_id)
+            content = self.client.retrieve(ins, unique_id)
         self._journal("dmp.retrieve", patient_id, document=unique_id, size=len(content))
         return content
 
@@ -219,15 +238,18 @@ class DMPService:
 
     def set_masked(self, patient_id: str, unique_id: str, masked: bool) -> None:
         """ITI-57: mask or unmask one of this pharmacy's documents to other professionals."""
-        ins, entry = self._own_entry(patient_id, unique_id)
-        self.client.set_masked(ins, entry, masked)
+        action = "dmp.mask" if masked else "dmp.unmask"
+        with self._journal_failure(action, patient_id, document=unique_id):
+            ins, entry = self._own_entry(patient_id, unique_id)
+            self.client.set_masked(ins, entry, masked)
         self.status.set(unique_id, patient_id, MASKED if masked else IN_DMP)
-        self._journal("dmp.mask" if masked else "dmp.unmask", patient_id, document=unique_id)
+        self._journal(action, patient_id, document=unique_id)
 
     def delete(self, patient_id: str, unique_id: str) -> None:
         """ITI-57: delete one of this pharmacy's documents from the DMP."""
-        ins, entry = self._own_entry(patient_id, unique_id)
-        self.client.delete(ins, entry)
+        with self._journal_failure("dmp.delete", patient_id, document=unique_id):
+            ins, entry = self._own_entry(patient_id, unique_id)
+            self.client.delete(ins, entry)
         self.status.set(unique_id, patient_id, DELETED)
         self._journal("dmp.delete", patient_id, document=unique_id)
 
