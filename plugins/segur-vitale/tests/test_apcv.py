@@ -170,3 +170,53 @@ def test_answer_parser_on_near_valid_answers(items):
     except ApcvError:
         return
     assert len(readings) == len(items)
+
+
+_VALID_ITEM = {"birth_name": "ADRUN", "first_names": ["ZOE"], "sex": "F",
+               "birth_date": "1975-12-31", "birth_place": "63220",
+               "nir": DEMO_APCV_PERSON.nir, "insured_nir": DEMO_APCV_PERSON.nir, "rank": 1}
+
+
+@pytest.mark.parametrize("field, value", [
+    ("nir", "123"), ("nir", 42), ("insured_nir", ["x"]), ("nir", "27512632207497X"),
+    ("birth_place", 5), ("birth_place", "6322"), ("first_names", "ZOE"),
+    ("first_names", [7]), ("first_names", []), ("rank", True), ("rank", "2"), ("rank", 0),
+    ("birth_name", 7), ("birth_name", " "), ("birth_name", "ADRUN\n"),
+])
+def test_answer_fields_of_the_wrong_type_or_shape_are_refused(field, value):
+    from segur_vitale.apcv.client import readings_from_json
+
+    assert readings_from_json({"beneficiaries": [_VALID_ITEM]})[0].nir == DEMO_APCV_PERSON.nir
+    with pytest.raises(ApcvError) as info:
+        readings_from_json({"beneficiaries": [{**_VALID_ITEM, field: value}]})
+    assert info.value.code == "bad-answer"
+
+
+def test_answer_with_two_beneficiaries_of_the_same_rank_is_refused():
+    from segur_vitale.apcv.client import readings_from_json
+
+    with pytest.raises(ApcvError):
+        readings_from_json({"beneficiaries": [_VALID_ITEM, _VALID_ITEM]})
+
+
+@given(st.fixed_dictionaries({}, optional={
+    "birth_name": json_values, "first_names": json_values, "sex": json_values,
+    "birth_date": json_values, "birth_place": json_values, "nir": json_values,
+    "insured_nir": json_values, "rank": json_values}))
+def test_a_read_answer_holds_only_well_formed_fields(overrides):
+    """Whatever the service sends, a reading that comes out has string traits and NIRs
+    of NIR shape: nothing malformed can reach an INSi request."""
+    import re
+
+    from segur_vitale.apcv.client import readings_from_json
+
+    try:
+        (reading,) = readings_from_json({"beneficiaries": [{**_VALID_ITEM, **overrides}]})
+    except ApcvError:
+        return
+    for nir in (reading.nir, reading.insured_nir):
+        assert nir is None or re.fullmatch(r"[0-9]{6}[0-9AB][0-9]{8}", nir)
+    assert isinstance(reading.traits.birth_name, str) and reading.traits.birth_name
+    assert all(isinstance(n, str) and n for n in reading.traits.first_names)
+    assert reading.traits.birth_place is None or len(reading.traits.birth_place) == 5
+    assert type(reading.beneficiary_rank) is int

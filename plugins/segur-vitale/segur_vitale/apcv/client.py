@@ -12,6 +12,7 @@ ASSUMED wire format (segur's own; the real ApCV API is not public):
 
 from __future__ import annotations
 
+import re
 import ssl
 from typing import Any
 
@@ -32,27 +33,65 @@ __all__ = ["IDENTIFY_PATH", "HttpApcvAdapter", "readings_from_json"]
 IDENTIFY_PATH = "/apcv/v1/identify"
 
 
+_NIR = re.compile(r"^[0-9]{6}[0-9AB][0-9]{8}$")
+_PLACE = re.compile(r"^[0-9AB]{5}$")
+
+
+def _text(item: dict[str, Any], key: str, *, required: bool = True) -> str | None:
+    """A non-empty printable string field (``None`` when optional and absent)."""
+    value = item.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or not value.isprintable():
+        raise ValueError(f"{key} must be a non-empty string")
+    return value.strip()
+
+
+def _nir(item: dict[str, Any], key: str) -> str | None:
+    value = _text(item, key, required=False)
+    if value is not None and not _NIR.fullmatch(value.upper()):
+        raise ValueError(f"{key} is not 15 characters of a NIR")
+    return value.upper() if value is not None else None
+
+
 def readings_from_json(data: Any) -> tuple[CardReading, ...]:
-    """The service's ``beneficiaries`` list → ``CardReading(source=APCV)`` objects."""
+    """The service's ``beneficiaries`` list → ``CardReading(source=APCV)`` objects.
+
+    The answer comes from outside: every field is checked for its type and shape (NIRs
+    of 15 characters, a 5-character birthplace, a list of first names, an integer
+    rank) so that nothing malformed reaches an INSi request; else :class:`ApcvError`.
+    """
     try:
         items = data["beneficiaries"]
         if not isinstance(items, list) or not items or len(items) > 16:
             raise ValueError("beneficiaries must be a list of 1 to 16 entries")
         out = []
-        for rank, item in enumerate(items, start=1):
+        for position, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                raise ValueError("a beneficiary must be an object")
+            names = item["first_names"]
+            if not isinstance(names, list) or not names:
+                raise ValueError("first_names must be a non-empty list")
+            first_names = tuple(_text({"n": n}, "n") for n in names)
+            place = _text(item, "birth_place", required=False)
+            if place is not None and not _PLACE.fullmatch(place):
+                raise ValueError("birth_place must be a 5-character INSEE code")
+            rank = item.get("rank", position)
+            if type(rank) is not int or not 1 <= rank <= 16:
+                raise ValueError("rank must be an integer from 1 to 16")
             traits = IdentityTraits(
-                birth_name=str(item["birth_name"]),
-                first_names=tuple(str(n) for n in item["first_names"]),
+                birth_name=_text(item, "birth_name"),
+                first_names=first_names,
                 sex=item["sex"],
                 birth_date=BirthDate.parse(str(item["birth_date"])),
-                birth_place=item.get("birth_place"),
+                birth_place=place,
             )
-            if not traits.birth_name or not traits.first_names:
-                raise ValueError("empty name")
             out.append(CardReading(
-                source=ReadingSource.APCV, traits=traits, nir=item.get("nir"),
-                insured_nir=item.get("insured_nir"), beneficiary_rank=int(item.get("rank", rank)),
+                source=ReadingSource.APCV, traits=traits, nir=_nir(item, "nir"),
+                insured_nir=_nir(item, "insured_nir"), beneficiary_rank=rank,
                 reader="appli carte Vitale"))
+        if len({r.beneficiary_rank for r in out}) != len(out):
+            raise ValueError("two beneficiaries share a rank")
         return tuple(out)
     except (KeyError, TypeError, ValueError) as error:
         raise ApcvError("the ApCV service answered an identity segur cannot read",
