@@ -3,7 +3,8 @@
 :class:`CardMonitor` runs a polling thread that reports :class:`CardEvent` objects
 (card inserted with its ATR, card removed, reader added or gone) to a callback. A card
 already in a reader when the monitor starts is reported as inserted. The callback runs
-on the monitor thread; an exception it raises is logged, never kills the thread.
+on the monitor thread; an exception it raises is logged (its type and place, never its
+text, which may quote the patient) and never kills the thread.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 import attrs
 
@@ -77,8 +80,13 @@ class CardMonitor:
     def _emit(self, event: CardEvent) -> None:
         try:
             self.on_event(event)
-        except Exception:
-            log.exception("card event handler failed on %s", event.kind)
+        except Exception as exc:
+            # the callback holds the reading: its error text may quote the patient, so the
+            # log names the error's type and where it was raised, not its message
+            frames = traceback.extract_tb(exc.__traceback__)
+            where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+            log.error("card event handler failed on %s: %s%s", event.kind,
+                      type(exc).__qualname__, where)
 
     def _run(self) -> None:
         sc = pcsc.scard()
