@@ -150,7 +150,11 @@ def _prompt_content(kind: str):
     today = dt.date.today()
 
     def date(label: str) -> dt.date:
-        return dt.date.fromisoformat(click.prompt(label, default=today.isoformat()))
+        text = click.prompt(label, default=today.isoformat())
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise click.ClickException(f"date {text!r} is not YYYY-MM-DD") from None
 
     if kind == "vaccination":
         vaccine = Vaccine(
@@ -233,7 +237,10 @@ def new(
         except Exception as exc:
             raise click.ClickException(f"{json_file}: not a valid {cls.__name__}: {exc}") from None
     else:
-        content = _prompt_content(kind)
+        try:
+            content = _prompt_content(kind)
+        except (ValueError, TypeError) as exc:  # a model validator refused an answer
+            raise click.ClickException(f"invalid {kind}: {exc}") from None
     service = DocumentService(runtime)
     result = service.draft(patient, content)
     document = result.document
