@@ -34,6 +34,7 @@ _EXPORTS = {
     "TLVError": "segur_vitale.errors",
     "TruncatedResponseError": "segur_vitale.errors",
     "UnsupportedCardError": "segur_vitale.errors",
+    "dispatch_manual": "segur_vitale.manual",
     "manual_reading": "segur_vitale.manual",
     "CardEvent": "segur_vitale.monitor",
     "CardMonitor": "segur_vitale.monitor",

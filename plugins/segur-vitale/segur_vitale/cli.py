@@ -121,6 +121,35 @@ def read(reader: str | None, virtual: bool, as_json: bool, dispatch: bool) -> No
 
 
 @vitale.command()
+@click.option("--birth-name", required=True, help="Nom de naissance.")
+@click.option("--first-names", required=True, help="Birth first names, space separated.")
+@click.option("--sex", required=True, type=click.Choice(["M", "F", "I"]), help="Sexe.")
+@click.option("--birth-date", required=True, help="YYYY-MM-DD (00 for an unknown part).")
+@click.option("--birth-place", help="INSEE code of the birthplace (99xxx abroad).")
+@click.option("--nir", help="The NIR, when the patient gives it.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def manual(birth_name: str, first_names: str, sex: str, birth_date: str,
+           birth_place: str | None, nir: str | None, as_json: bool) -> None:
+    """No card can be read: type the traits; they are announced like a card reading
+    (on_card_read: segur-ins searches them in INSi)."""
+    from segur_core.cli import get_runtime
+    from segur_core.errors import SegurError
+    from segur_vitale.manual import dispatch_manual, manual_reading
+
+    runtime = get_runtime()
+    try:
+        reading = dispatch_manual(runtime, manual_reading(
+            birth_name=birth_name, first_names=first_names, sex=sex, birth_date=birth_date,
+            birth_place=birth_place, nir=nir))
+    except SegurError as error:
+        raise click.ClickException(str(error)) from error
+    if as_json:
+        click.echo(json.dumps({"source": reading.source.value, "dispatched": True}))
+        return
+    click.echo("manual entry announced (on_card_read dispatched)")
+
+
+@vitale.command()
 @click.option("--reader", help="Only readers whose name contains this text.")
 @click.option("--count", type=int, default=0, help="Stop after this many readings (0: never).")
 @click.option("--timeout", type=float, default=0.0, help="Stop after this many seconds.")

@@ -3,17 +3,23 @@
 The result is a :class:`~segur_core.model.CardReading` with ``source=MANUAL`` that
 segur-ins searches in INSi by traits. Only the shape is checked here (required traits
 present, a date, a 15-character NIR if given); the RNIV lexical rules belong to segur-ins.
+:func:`dispatch_manual` journals the entry and fires ``on_card_read``, as a card read
+does (``segur vitale manual`` on the command line).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from segur_core.errors import IdentityError
+from segur_core.errors import IdentityError, InputError
 from segur_core.model import BirthDate, CardReading, IdentityTraits, ReadingSource, Sex
 
-__all__ = ["manual_reading"]
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
+
+__all__ = ["dispatch_manual", "manual_reading"]
 
 _NIR = re.compile(r"^[0-9]{6}[0-9AB][0-9]{8}$")
 _PLACE = re.compile(r"^[0-9AB]{5}$")
@@ -56,3 +62,15 @@ def manual_reading(
                             birth_date=date, birth_place=place,
                             used_name=used_name.strip() if used_name else None)
     return CardReading(source=ReadingSource.MANUAL, traits=traits, nir=number)
+
+
+def dispatch_manual(runtime: Runtime, reading: CardReading) -> CardReading:
+    """Journal a manual entry (``vitale.manual-entry``: no trait in the details) and fire
+    ``on_card_read``, so that segur-ins searches the traits in INSi."""
+    if reading.source is not ReadingSource.MANUAL:
+        raise InputError("only a manual reading (source=manual) is dispatched here")
+    runtime.journal.record("vitale.manual-entry", details={
+        "source": reading.source.value, "nir_typed": reading.nir is not None,
+        "birth_place_typed": reading.traits.birth_place is not None})
+    runtime.card_read(reading)
+    return reading

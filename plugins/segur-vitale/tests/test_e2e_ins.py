@@ -72,3 +72,45 @@ def test_through_pcscd(runtime, pcsc_stack):
         assert source.via == "pcsc+vpcd"
         read_and_dispatch(runtime, source.transport)
     assert _patient(runtime).identity.ins.matricule == DEMO_CARDHOLDER.nir
+
+
+def test_manual_entry_from_the_command_line_reaches_an_insi_traits_search(tmp_path):
+    """``segur vitale manual``: the fallback when no card reads, end to end: typed traits
+    → on_card_read → segur-ins → INSi traits search → the patient saved with the INS."""
+    from click.testing import CliRunner
+
+    from segur_core.cli import cli
+    from segur_core.runtime import create_runtime
+
+    config = tmp_path / "segur.toml"
+    config.write_text(f'[segur]\nmode = "test"\nplugins = ["vitale", "ins"]\n'
+                      f'data_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, [
+        "--config", str(config), "vitale", "manual", "--birth-name", "adrun",
+        "--first-names", "Zoé", "--sex", "F", "--birth-date", "1975-12-31",
+        "--birth-place", "63220", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    with create_runtime(str(config), autoload=True) as runtime:
+        records = list(runtime.journal.records())
+        actions = [r.action for r in records]
+        search = next(r for r in records if r.action == "insi.search")
+        assert actions.index("vitale.manual-entry") < records.index(search)
+        assert search.details["operation"] == "rechercherInsAvecTraitsIdentite"
+        assert search.details["cr"] == "00"
+        patient = _patient(runtime)
+        assert patient.identity.ins.matricule == DEMO_CARDHOLDER.nir
+        assert patient.identity.status is IdentityStatus.RECOVERED
+
+
+def test_manual_entry_with_bad_traits_is_refused_on_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from segur_core.cli import cli
+
+    config = tmp_path / "segur.toml"
+    config.write_text(f'[segur]\nmode = "test"\nplugins = ["vitale"]\n'
+                      f'data_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, [
+        "--config", str(config), "vitale", "manual", "--birth-name", "ADRUN",
+        "--first-names", "ZOE", "--sex", "F", "--birth-date", "31/12/1975"])
+    assert result.exit_code != 0 and "birth date" in result.output

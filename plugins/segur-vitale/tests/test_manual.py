@@ -55,3 +55,28 @@ def test_manual_entry_is_total(birth_name, first_names, sex, birth_date, nir):
     except IdentityError:
         return
     assert reading.traits.birth_name and reading.traits.first_names
+
+
+def test_dispatch_manual_journals_and_fires_on_card_read(vitale_runtime):
+    from segur_vitale.manual import dispatch_manual
+
+    from segur_core.errors import InputError
+    from segur_core.model import CardReading
+    from segur_core.testing.recorder import HookRecorder
+
+    recorder = HookRecorder.attach(vitale_runtime)
+    reading = manual_reading(birth_name="ADRUN", first_names="ZOE", sex="F",
+                             birth_date="1975-12-31", nir="275126322074974")
+    assert dispatch_manual(vitale_runtime, reading) is reading
+    assert recorder.one("on_card_read").kwargs["reading"] is reading
+    (record,) = [r for r in vitale_runtime.journal.records()
+                 if r.action == "vitale.manual-entry"]
+    assert record.details == {"source": "manual", "nir_typed": True,
+                              "birth_place_typed": False}
+    text = repr(record.as_dict())
+    assert "ADRUN" not in text and "275126322074974" not in text
+    card = CardReading(source=ReadingSource.VITALE_CARD, traits=reading.traits)
+    with pytest.raises(InputError):
+        dispatch_manual(vitale_runtime, card)
+    assert len(recorder.of("on_card_read")) == 1
+    recorder.detach()
