@@ -114,3 +114,29 @@ def test_manual_entry_with_bad_traits_is_refused_on_the_command_line(tmp_path):
         "--config", str(config), "vitale", "manual", "--birth-name", "ADRUN",
         "--first-names", "ZOE", "--sex", "F", "--birth-date", "31/12/1975"])
     assert result.exit_code != 0 and "birth date" in result.output
+
+
+def test_no_patient_identifier_in_the_logs(runtime, caplog):
+    """Card read, failed read, ApCV and manual entry, through INSi: the ordinary logs
+    (every level) never hold a NIR, an INS or a name."""
+    import logging
+
+    from segur_vitale.errors import CardRemovedError
+    from segur_vitale.manual import dispatch_manual, manual_reading
+
+    caplog.set_level(logging.DEBUG)
+    read_and_dispatch(runtime, DirectTransport(demo_card()))
+    pulled = DirectTransport(demo_card())
+    pulled.pull_out_after(3)
+    with pytest.raises(CardRemovedError):
+        read_and_dispatch(runtime, pulled)
+    sandbox = runtime.sandbox("apcv")
+    with apcv_adapter(runtime) as adapter:
+        identify_and_dispatch(runtime, adapter, ApcvRequest.from_qr(sandbox.issue()))
+    dispatch_manual(runtime, manual_reading(birth_name="ADRUN", first_names="ZOE", sex="F",
+                                            birth_date="1975-12-31", birth_place="63220"))
+    assert caplog.records, "the scenario logs something, or this test checks nothing"
+    text = caplog.text.upper()
+    for secret in (DEMO_CARDHOLDER.nir, DEMO_CARDHOLDER.nir[:13], DEMO_CARDHOLDER.birth_name,
+                   DEMO_CARDHOLDER.first_name):
+        assert secret.upper() not in text

@@ -213,3 +213,23 @@ def test_any_card_content_reads_back(people):
         (p.birth_name, p.first_name, p.nir) for p in people]
     assert [b.birth_date.to_date().strftime("%Y%m%d") for b in card.beneficiaries] == [
         p.birth_date for p in people]
+
+
+_T0_ANSWERS = st.sampled_from([b"\x61\x00", b"\x61\x05", b"\x61\xff", b"\x6c\x00", b"\x6c\x05",
+                               b"\x90\x00", b"\x6a\x82", b"\x62\x82"])
+
+
+@given(st.dictionaries(st.integers(0, 9), st.binary(max_size=40) | _T0_ANSWERS, max_size=3))
+def test_any_wrong_answers_give_a_card_or_a_card_error(answers):
+    """Any answers of the card replaced by arbitrary bytes or status words, at any step:
+    the read completes or raises a CardError, never anything else."""
+
+    class Replacing(Tampering):
+        def transmit(self, data):
+            real = self.inner.transmit(data)
+            self.count += 1
+            return answers.get(self.count - 1, real)
+
+    with contextlib.suppress(CardError):
+        card = read_vitale(Replacing(DirectTransport(family_card()), None, None))
+        assert card.beneficiaries
