@@ -1,5 +1,6 @@
 """``segur doctor``: is this installation ready? Config, plugins, data directory,
-journal, certificate expiry, and the checks plugins contribute (endpoints reachable...)."""
+journal, certificate expiry, the endpoints the plugins are configured with (a TCP
+connection to each), and the checks plugins contribute."""
 
 from __future__ import annotations
 
@@ -62,6 +63,46 @@ def _certificate_sources(runtime: Any) -> list[Any]:
             )
         )
     return sources
+
+
+#: Seconds to wait for a TCP connection to a configured endpoint.
+_CONNECT_TIMEOUT = 3.0
+
+
+def _endpoints(runtime: Any) -> list[tuple[str, str, str]]:
+    """``(plugin, key, url)`` for every ``endpoint``/``*_endpoint``/``*_url`` setting of
+    a plugin config that holds an http(s) URL (``"sandbox"`` is the plugin's own check)."""
+    found: list[tuple[str, str, str]] = []
+    for record in runtime.loaded_plugins():
+        config = runtime.plugin_config(record.name)
+        if config is None or not attrs.has(type(config)):
+            continue
+        for field in attrs.fields(type(config)):
+            name = field.name
+            if name != "endpoint" and not name.endswith(("_endpoint", "_url")):
+                continue
+            value = getattr(config, name)
+            if isinstance(value, str) and value.startswith(("https://", "http://")):
+                found.append((record.name, f"{record.name}.{name}", value))
+    return found
+
+
+def _reachable(url: str) -> tuple[bool, str]:
+    """Open (and close) a TCP connection to the host and port of ``url``."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False, f"{parts.netloc} is not a valid host:port"
+    where = f"{parts.hostname}:{port}"
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=_CONNECT_TIMEOUT):
+            return True, f"{where} reachable"
+    except OSError as exc:
+        return False, f"{where} unreachable ({type(exc).__name__})"
 
 
 def run_checks(state: CliState) -> list[dict[str, str]]:
@@ -143,6 +184,9 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
                 DoctorResult.ERROR if serious else DoctorResult.WARNING,
                 str(warning),
             )
+    for plugin, key, url in _endpoints(runtime):
+        ok, message = _reachable(url)
+        add("endpoint", DoctorResult.OK if ok else DoctorResult.ERROR, f"{key}: {message}", plugin)
     try:
         checks = runtime.doctor_checks()
     except Exception as exc:

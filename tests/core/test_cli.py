@@ -315,3 +315,40 @@ def test_demo_goes_on_when_a_plugin_cannot_give_its_steps(fake_dist, config_file
     assert steps[("collect demo steps", "badsteps")]["status"] == "failed"
     assert "cannot build my steps" in steps[("collect demo steps", "badsteps")]["error"]
     assert steps[("Witness works", "witness")]["status"] == "ok"
+
+
+REMOTE = """
+import attrs
+from segur_core import hookimpl
+from segur_core.plugin import PluginInfo
+
+@attrs.frozen
+class RemoteConfig:
+    endpoint: str = "sandbox"
+    backup_endpoint: str = "sandbox"
+
+@hookimpl
+def segur_plugin_info():
+    return PluginInfo(name="remote", version="1.0", config_class=RemoteConfig)
+"""
+
+
+def test_doctor_checks_that_endpoints_are_reachable(fake_dist, tmp_path):
+    import socket
+
+    fake_dist("remote", REMOTE)
+    with socket.create_server(("127.0.0.1", 0)) as listening, socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        up, down = listening.getsockname()[1], closed.getsockname()[1]
+        path = tmp_path / "segur.toml"
+        path.write_text(
+            f'[segur]\ndata_dir = "{tmp_path / "data"}"\nmode = "test"\n'
+            f'[remote]\nendpoint = "https://127.0.0.1:{up}/svc"\n'
+            f'backup_endpoint = "https://127.0.0.1:{down}/svc"\n'
+        )
+        result = CliRunner().invoke(cli, ["--config", str(path), "doctor", "--json"])
+    checks = [c for c in json.loads(result.output)["checks"] if c["check"] == "endpoint"]
+    assert [(c["plugin"], c["result"]) for c in checks] == [("remote", "ok"), ("remote", "error")]
+    assert f"remote.endpoint: 127.0.0.1:{up} reachable" in checks[0]["message"]
+    assert f"remote.backup_endpoint: 127.0.0.1:{down} unreachable" in checks[1]["message"]
+    assert result.exit_code == 1
