@@ -253,6 +253,8 @@ def new(
             for issue in exc.issues:
                 click.echo(f"  [{issue.severity}] {issue.message} at {issue.location}", err=True)
             raise click.ClickException(str(exc)) from None
+        for skipped in service.last_report.skipped if service.last_report else ():
+            click.echo(f"warning: {skipped}", err=True)
     target = Path(out or f"{kind}-{document.version}.xml")
     target.write_bytes(document.content)
     click.echo(f"{document.status}: {document.title} -> {target} (id {document.id})")

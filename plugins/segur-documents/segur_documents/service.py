@@ -71,6 +71,9 @@ class DocumentService:
                 config = None
         self.config = config or DocumentsConfig()
         self.validator = validator_for(self.config)
+        #: the report of the latest :meth:`validate` (its ``skipped`` says which official
+        #: checks did not run, so the caller can tell the pharmacist)
+        self.last_report: ValidationReport | None = None
 
     # -- drafts ----------------------------------------------------------------------------
 
@@ -182,6 +185,7 @@ class DocumentService:
         by = by or self.runtime.host.practitioner()
         content = _authenticate(document.content, by, at or utcnow())
         report = self.check(content)
+        self.last_report = report
         journal = self.runtime.journal
         if not report.valid:
             journal.record(

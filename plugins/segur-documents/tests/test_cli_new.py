@@ -16,16 +16,25 @@ def segur_plugins():
 
 
 @pytest.fixture
+def segur_config(kit_path, cache_dir):
+    # XSD only: the official schematrons are switched off
+    return {
+        "documents": {"kit_path": str(kit_path), "cache_dir": str(cache_dir), "schematron": False}
+    }
+
+
+@pytest.fixture
 def run(segur_runtime, patient, monkeypatch, tmp_path):
     import segur_core.cli as core_cli
 
     stored = segur_runtime.host.save_patient(patient)
     monkeypatch.setattr(core_cli, "get_runtime", lambda: segur_runtime)
 
-    def run(kind: str, *answers: str):
+    def run(kind: str, *answers: str, options: tuple[str, ...] = ()):
         out = tmp_path / f"{kind}.xml"
         text = "\n".join([stored.id, *answers]) + "\n"
-        result = CliRunner().invoke(cda, ["new", kind, "--out", str(out)], input=text)
+        args = ["new", kind, "--out", str(out), *options]
+        result = CliRunner().invoke(cda, args, input=text)
         return result, out
 
     return run
@@ -72,3 +81,10 @@ def test_bad_answers_are_reported_not_crashes(run, index, answer, field):
     assert not isinstance(result.exception, ValueError | TypeError), result.exception
     assert field in result.output
     assert not out.exists()
+
+
+def test_validation_says_which_official_checks_were_skipped(run):
+    result, out = run("vaccination", *VACCINATION, options=("--validate",))
+    assert result.exit_code == 0, result.output
+    assert "validated" in result.output and out.is_file()
+    assert "warning: schématrons officiels non exécutés" in result.output
