@@ -10,11 +10,11 @@ the file is removed when a run completes.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import attrs
@@ -92,18 +92,23 @@ class BatchSummary:
 
 
 class _Slots:
-    """At most ``count`` INSi calls at once, each started under the rate limit."""
+    """At most ``count`` INSi calls at once, each started under the rate limit.
+
+    The slots are tokens in a :class:`queue.SimpleQueue` (C-implemented: taking and
+    returning one costs no Python-level condition variable, unlike a semaphore)."""
 
     def __init__(self, count: int, limiter: RateLimiter) -> None:
-        self._semaphore = threading.BoundedSemaphore(count)
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(count):
+            self._tokens.put(None)
         self._limiter = limiter
 
     def __enter__(self) -> None:
-        self._semaphore.acquire()
+        self._tokens.get()
         self._limiter.acquire()
 
     def __exit__(self, *exc_info: object) -> None:
-        self._semaphore.release()
+        self._tokens.put(None)
 
 
 def _eligible(patient: Patient) -> bool:
@@ -155,39 +160,63 @@ def qualify_all(
     def work(patient: Patient) -> Outcome:
         return service.qualify(patient, interactive=False, slot=slots)
 
-    completed = False
-    iterator = iter(todo)
-    try:
-        # twice as many threads as INSi slots: while some threads save and journal a
-        # result, ``workers`` requests stay in flight
-        threads = workers * 2
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ins-qualify") as pool_:
-            pending: set[Future[Outcome]] = set()
+    def count(outcome: Outcome) -> None:
+        counts[outcome.result] += 1
+        if outcome.result == "error":
+            errors[outcome.code or "unknown"] += 1
+        else:  # errors are retried by the next run
+            progress.mark(outcome.patient.id, outcome.result)
+        if on_done is not None:
+            on_done(outcome)
+
+    # Twice as many threads as INSi slots: while some threads save and journal a
+    # result, ``workers`` requests stay in flight. The threads take patients from one
+    # queue and hand each outcome (or exception) to this thread through another: no
+    # future and no waiter per patient.
+    todo_queue: queue.SimpleQueue[Patient] = queue.SimpleQueue()
+    for patient in todo:
+        todo_queue.put(patient)
+    done: queue.SimpleQueue[Outcome | BaseException] = queue.SimpleQueue()
+    quit_ = threading.Event()  # this run is over (Ctrl-C, an error): start no patient
+
+    def run_thread() -> None:
+        while not (stop.is_set() or quit_.is_set()):
             try:
-                while True:
-                    while not stop.is_set() and len(pending) < threads * 2:
-                        patient = next(iterator, None)
-                        if patient is None:
-                            break
-                        pending.add(pool_.submit(work, patient))
-                    if not pending:
+                patient = todo_queue.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                done.put(work(patient))
+            except BaseException as exc:  # re-raised by the calling thread
+                done.put(exc)
+
+    threads = [
+        threading.Thread(target=run_thread, name=f"ins-qualify-{index}", daemon=True)
+        for index in range(min(workers * 2, len(todo)))
+    ]
+    completed = False
+    try:
+        try:
+            for thread in threads:
+                thread.start()
+            received = 0
+            while received < len(todo):
+                try:
+                    item = done.get(timeout=0.2)
+                except queue.Empty:  # stopped: wait for the patients under way
+                    stopped = stop.is_set() and not any(t.is_alive() for t in threads)
+                    if stopped and done.empty():
                         break
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        outcome = future.result()
-                        counts[outcome.result] += 1
-                        if outcome.result == "error":
-                            errors[outcome.code or "unknown"] += 1
-                        else:  # errors are retried by the next run
-                            progress.mark(outcome.patient.id, outcome.result)
-                        if on_done is not None:
-                            on_done(outcome)
-            except BaseException:  # Ctrl-C: drop what has not started, keep the progress
-                stop.set()
-                for future in pending:
-                    future.cancel()
-                raise
+                    continue
+                received += 1
+                if isinstance(item, BaseException):
+                    raise item
+                count(item)
             completed = not stop.is_set()
+        finally:  # Ctrl-C or an error: start no new patient, keep the progress
+            quit_.set()
+            for thread in threads:
+                thread.join()
     finally:
         progress.close(completed=completed and not errors)
         runtime.journal.record(
