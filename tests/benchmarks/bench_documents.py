@@ -25,7 +25,6 @@ from pathlib import Path
 from lxml import etree
 from segur_documents import (
     BilanMedication,
-    DocumentContext,
     Entretien,
     MedicationLine,
     TextSection,
@@ -38,37 +37,7 @@ from segur_documents import (
 )
 from segur_documents.checks import find_kit
 from segur_documents.checks.schematron import schematrons_for
-
-from segur_core.model import (
-    INS,
-    Address,
-    BirthDate,
-    Identity,
-    IdentityStatus,
-    IdentityTraits,
-    Patient,
-    Practitioner,
-    Structure,
-)
-
-
-def context() -> DocumentContext:
-    traits = IdentityTraits(
-        "PAT-TROIS", ("DOMINIQUE", "MARIE-LOUISE"), "F", BirthDate(1979, 3, 28), "51215"
-    )
-    patient = Patient(
-        "P1",
-        Identity(traits, IdentityStatus.QUALIFIED, INS("279035121518989", "1.2.250.1.213.1.4.10")),
-    )
-    return DocumentContext(
-        Structure(
-            "750123456", "Pharmacie du Centre", Address(("12 rue de la Paix",), "75002", "PARIS")
-        ),
-        Practitioner("10101010101", "DURAND", "Claire", specialty="G15_21/A"),
-        patient,
-        patient.identity.ins,
-    )
-
+from segur_documents.testing import sample_context
 
 VACCINATION = Vaccination(
     Vaccine("68747507", "VACCIN TETANIQUE PASTEUR", "J07AM", "vaccins tétaniques"),
@@ -100,7 +69,7 @@ def main() -> None:
     if kit is None:
         print("no CI-SIS kit found: set SEGUR_CISIS_KIT")
         return
-    ctx = context()
+    ctx = sample_context()
     xsd_only = Validator(kit, schematron=False)
     schema = xsd_only.xsd.schema
 

@@ -1,7 +1,8 @@
-"""Hypothesis strategies producing valid inputs of the document builders.
+"""Hypothesis strategies producing valid inputs of the document builders, and one fixed
+sample context (the pharmacy, pharmacist and patient of the ANS examples).
 
-Used by this plugin's tests and available to other plugins' tests (``segur-dmp``
-feeding, ``segur-mssante`` attachments). Importing it needs ``hypothesis``.
+Used by this plugin's tests and benchmark and available to other plugins' tests
+(``segur-dmp`` feeding, ``segur-mssante`` attachments). Importing it needs ``hypothesis``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ __all__ = [
     "entretiens",
     "patients",
     "practitioners",
+    "sample_context",
+    "sample_patient",
+    "sample_pharmacist",
+    "sample_structure",
     "structures",
     "vaccinations",
 ]
@@ -214,3 +219,61 @@ def bilans() -> st.SearchStrategy[BilanMedication]:
 def contents() -> st.SearchStrategy:
     """Any content: a vaccination, an entretien or a bilan."""
     return st.one_of(vaccinations(), entretiens(), bilans())
+
+
+# -- one fixed sample ----------------------------------------------------------------------
+
+
+def sample_structure() -> Structure:
+    """The sample pharmacy (FINESS 750123456, Paris)."""
+    return Structure(
+        finess="750123456",
+        name="Pharmacie du Centre",
+        address=Address(lines=("12 rue de la Paix",), postal_code="75002", city="PARIS"),
+        phone="0140000000",
+    )
+
+
+def sample_pharmacist() -> Practitioner:
+    """The sample pharmacist (Dr Claire DURAND)."""
+    return Practitioner(
+        rpps="10101010101",
+        family_name="DURAND",
+        given_name="Claire",
+        specialty="G15_21/A",
+        title="DR",
+    )
+
+
+def sample_patient(qualified: bool = True) -> Patient:
+    """The ANS examples' test person; qualified: with the INS of the examples."""
+    traits = IdentityTraits(
+        birth_name="PAT-TROIS",
+        first_names=("DOMINIQUE", "MARIE-LOUISE"),
+        sex="F",
+        birth_date=BirthDate(1979, 3, 28),
+        birth_place="51215",
+        used_name="PAT-TROIS",
+        used_first_name="DOMINIQUE",
+    )
+    if qualified:
+        identity = Identity(
+            traits=traits,
+            status=IdentityStatus.QUALIFIED,
+            ins=INS("279035121518989", "1.2.250.1.213.1.4.10"),
+        )
+    else:
+        identity = Identity(traits=traits, status=IdentityStatus.PROVISIONAL)
+    return Patient(id="P0001", identity=identity)
+
+
+def sample_context() -> DocumentContext:
+    """The sample pharmacist writing for the qualified sample patient on 2024-10-02."""
+    patient = sample_patient(True)
+    return DocumentContext(
+        sample_structure(),
+        sample_pharmacist(),
+        patient,
+        patient.identity.ins,
+        effective_time=dt.datetime(2024, 10, 2, 9, 30, tzinfo=dt.UTC),
+    )

@@ -12,18 +12,9 @@ from pathlib import Path
 
 import pytest
 from segur_documents.models import DocumentContext
+from segur_documents.testing import sample_patient, sample_pharmacist, sample_structure
 
-from segur_core.model import (
-    INS,
-    Address,
-    BirthDate,
-    Identity,
-    IdentityStatus,
-    IdentityTraits,
-    Patient,
-    Practitioner,
-    Structure,
-)
+from segur_core.model import Patient, Practitioner, Structure
 
 REPO = Path(__file__).resolve().parents[3]
 KIT = REPO.parent / "shared" / "cisis" / "TestContenuCDA-3-0"
@@ -64,54 +55,22 @@ def official_validator(kit_path: Path, cache_dir: Path):
 
 @pytest.fixture
 def structure() -> Structure:
-    return Structure(
-        finess="750123456",
-        name="Pharmacie du Centre",
-        address=Address(lines=("12 rue de la Paix",), postal_code="75002", city="PARIS"),
-        phone="0140000000",
-    )
+    return sample_structure()
 
 
 @pytest.fixture
 def pharmacist() -> Practitioner:
-    return Practitioner(
-        rpps="10101010101",
-        family_name="DURAND",
-        given_name="Claire",
-        specialty="G15_21/A",
-        title="DR",
-    )
-
-
-def make_patient(qualified: bool = True) -> Patient:
-    traits = IdentityTraits(
-        birth_name="PAT-TROIS",
-        first_names=("DOMINIQUE", "MARIE-LOUISE"),
-        sex="F",
-        birth_date=BirthDate(1979, 3, 28),
-        birth_place="51215",
-        used_name="PAT-TROIS",
-        used_first_name="DOMINIQUE",
-    )
-    if qualified:
-        identity = Identity(
-            traits=traits,
-            status=IdentityStatus.QUALIFIED,
-            ins=INS("279035121518989", "1.2.250.1.213.1.4.10"),
-        )
-    else:
-        identity = Identity(traits=traits, status=IdentityStatus.PROVISIONAL)
-    return Patient(id="P0001", identity=identity)
+    return sample_pharmacist()
 
 
 @pytest.fixture
 def patient() -> Patient:
-    return make_patient(True)
+    return sample_patient(True)
 
 
 @pytest.fixture
 def unqualified_patient() -> Patient:
-    return make_patient(False)
+    return sample_patient(False)
 
 
 @pytest.fixture
