@@ -352,3 +352,23 @@ def test_doctor_checks_that_endpoints_are_reachable(fake_dist, tmp_path):
     assert f"remote.endpoint: 127.0.0.1:{up} reachable" in checks[0]["message"]
     assert f"remote.backup_endpoint: 127.0.0.1:{down} unreachable" in checks[1]["message"]
     assert result.exit_code == 1
+
+
+def test_doctor_warns_about_a_certificate_expiring_within_30_days(
+    config_file, tmp_path, monkeypatch
+):
+    import datetime as dt
+
+    from segur_core.testing.pki import TestPKI
+
+    monkeypatch.setenv("SEGUR_PLUGINS", "example")
+    pki = TestPKI.create(tmp_path / "data" / "pki")
+    now = dt.datetime.now(dt.UTC)
+    pki.issue_client(
+        "SOON", not_before=now - dt.timedelta(days=1), not_after=now + dt.timedelta(days=12)
+    )
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "doctor", "--json"])
+    certificates = [c for c in json.loads(result.output)["checks"] if c["check"] == "certificates"]
+    assert [c["result"] for c in certificates] == ["warning"]
+    assert "expires" in certificates[0]["message"]
+    assert result.exit_code == 0  # a warning, not a failure
