@@ -1,0 +1,59 @@
+"""``segur ins qualify --all`` as the pharmacist sees it: the summary table's rows, and
+the ``--rate`` limit applied to the real INSi calls."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from click.testing import CliRunner
+from segur_ins.sandbox.persons import CNDA_PERSONS
+
+from segur_core.cli import cli
+from segur_core.model import BirthDate, Identity, IdentityTraits, Patient
+from segur_core.runtime import create_runtime
+
+
+def _config(tmp_path):
+    path = tmp_path / "segur.toml"
+    path.write_text(f'[segur]\nmode = "test"\nplugins = ["ins"]\n'
+                    f'data_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    return path
+
+
+def _seed(config, traits):
+    with create_runtime(str(config), autoload=True) as runtime:
+        for t in traits:
+            runtime.host.save_patient(Patient(id="", identity=Identity(traits=t)))
+
+
+def _invoke(config, *args):
+    return CliRunner().invoke(cli, ["--config", str(config), "ins", *args])
+
+
+def test_summary_table_counts_each_result(tmp_path):
+    config = _config(tmp_path)
+    nobody = IdentityTraits("TCHITCHI", ("OLA",), "F", BirthDate(1936, 6, 21))
+    _seed(config, [CNDA_PERSONS[0].traits(), CNDA_PERSONS[3].traits(), nobody])
+    result = _invoke(config, "qualify", "--all", "--concurrency", "2")
+    assert result.exit_code == 0, result.output
+    rows = {line.strip("│┃ ").split("│")[0].strip(): line for line in result.output.splitlines()
+            if "│" in line}
+    assert "2" in rows["qualified"] and "1" in rows["not-found"]
+    assert "3 patient(s)" in result.output
+    for person in CNDA_PERSONS[:4]:
+        assert person.nir not in result.output and person.birth_name not in result.output
+
+
+def test_rate_option_spaces_the_insi_calls(tmp_path):
+    config = _config(tmp_path)
+    persons = CNDA_PERSONS[:6]
+    _seed(config, [p.traits() for p in persons])
+    started = time.monotonic()
+    result = _invoke(config, "qualify", "--all", "--json", "--rate", "10", "--concurrency", "4")
+    elapsed = time.monotonic() - started
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output.strip().splitlines()[-1])
+    assert data["counts"] == {"qualified": len(persons)}
+    # 6 calls at 10 per second: at least 5 intervals of 0.1 s, whatever the concurrency
+    assert elapsed >= 0.5 and data["seconds"] >= 0.45
