@@ -10,6 +10,7 @@ reasons (:class:`~segur_core.errors.DocumentError` with ``issues``).
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
@@ -27,6 +28,7 @@ from segur_core.model import (
 from segur_core.safexml import parse_xml
 from segur_documents import builders, codes
 from segur_documents.cda import MAX_XML_BYTES, cda_time, to_bytes
+from segur_documents.checks.kit import default_cache_dir, find_kit
 from segur_documents.checks.validator import ValidationReport, Validator
 from segur_documents.config import DocumentsConfig
 from segur_documents.models import (
@@ -47,14 +49,21 @@ _validators: dict[tuple, Validator] = {}
 
 
 def validator_for(config: DocumentsConfig) -> Validator:
-    """One :class:`Validator` per configuration, shared in the process."""
-    key = (config.kit_path, config.xsd_path, config.cache_dir, config.schematron)
+    """One :class:`Validator` per configuration, shared in the process.
+
+    The key is the kit and cache folder the configuration resolves to *now*
+    (``$SEGUR_CISIS_KIT``, ``$XDG_CACHE_HOME`` may change between runtimes), not the
+    raw settings: an unset ``kit_path`` must not pin the kit seen first."""
+    kit = find_kit(config.kit_path)
+    cache = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
+    key = (kit, config.xsd_path, cache, config.schematron)
     if key not in _validators:
         _validators[key] = Validator(
-            config.kit_path,
+            kit,
             xsd_path=config.xsd_path,
-            cache_dir=config.cache_dir,
+            cache_dir=cache,
             schematron=config.schematron,
+            use_default_kit=False,
         )
     return _validators[key]
 
