@@ -106,15 +106,11 @@ class ReferenceHost:
         self.close()
 
     def _write(self, sql: str, params: Sequence[object]) -> sqlite3.Cursor:
+        """One write statement, committed when it returns. In autocommit mode a single
+        statement is its own transaction, and a writing statement takes the write lock
+        when it starts (like ``BEGIN IMMEDIATE``): no explicit BEGIN/COMMIT round."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = self._db.execute(sql, params)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-            return cursor
+            return self._db.execute(sql, params)
 
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple]:
         with self._lock:
@@ -162,30 +158,31 @@ class ReferenceHost:
 
     @hostimpl
     def host_save_patient(self, patient: Patient) -> Patient:
-        with self._lock:
-            if not patient.id:
+        if not patient.id:
+            with self._lock:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.execute("UPDATE patient_sequence SET n = n + 1")
                 (n,) = self._db.execute("SELECT n FROM patient_sequence").fetchone()
                 self._db.execute("COMMIT")
-                patient = attrs.evolve(patient, id=f"P{n:06d}")
-            traits = patient.identity.traits
-            ins = patient.identity.ins
-            self._write(
-                "INSERT INTO patient (id, birth_name, first_name, birth_date, ins_matricule, data)"
-                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
-                " birth_name = excluded.birth_name, first_name = excluded.first_name,"
-                " birth_date = excluded.birth_date, ins_matricule = excluded.ins_matricule,"
-                " data = excluded.data",
-                (
-                    patient.id,
-                    traits.birth_name,
-                    traits.first_name,
-                    str(traits.birth_date),
-                    ins.matricule if ins else None,
-                    convert.dumps(patient),
-                ),
-            )
+            patient = attrs.evolve(patient, id=f"P{n:06d}")
+        traits = patient.identity.traits
+        ins = patient.identity.ins
+        data = convert.dumps(patient)  # serialised outside the lock: other threads write
+        self._write(
+            "INSERT INTO patient (id, birth_name, first_name, birth_date, ins_matricule, data)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+            " birth_name = excluded.birth_name, first_name = excluded.first_name,"
+            " birth_date = excluded.birth_date, ins_matricule = excluded.ins_matricule,"
+            " data = excluded.data",
+            (
+                patient.id,
+                traits.birth_name,
+                traits.first_name,
+                str(traits.birth_date),
+                ins.matricule if ins else None,
+                data,
+            ),
+        )
         return patient
 
     # -- documents --------------------------------------------------------------------------
