@@ -50,31 +50,30 @@ def _localized(parent: etree._Element, tag: str, text: str) -> None:
     )
 
 
-def _classification(parent: etree._Element, scheme: str, obj: str, code: Code) -> etree._Element:
-    el = etree.SubElement(
+def _classification_node(
+    parent: etree._Element, scheme: str, obj: str, representation: str
+) -> etree._Element:
+    """An external ``rim:Classification`` of ``obj`` under ``scheme`` (fresh id)."""
+    return etree.SubElement(
         parent,
         rim("Classification"),
         id=f"urn:uuid:{uuid.uuid4()}",
         classificationScheme=scheme,
         classifiedObject=obj,
-        nodeRepresentation=code.code,
+        nodeRepresentation=representation,
         objectType=UUID.CLASSIFICATION,
     )
+
+
+def _classification(parent: etree._Element, scheme: str, obj: str, code: Code) -> etree._Element:
+    el = _classification_node(parent, scheme, obj, code.code)
     slot(el, "codingScheme", [code.scheme])
     _localized(el, "Name", code.display or code.code)
     return el
 
 
 def _author(parent: etree._Element, scheme: str, obj: str, author: Author) -> None:
-    el = etree.SubElement(
-        parent,
-        rim("Classification"),
-        id=f"urn:uuid:{uuid.uuid4()}",
-        classificationScheme=scheme,
-        classifiedObject=obj,
-        nodeRepresentation="",
-        objectType=UUID.CLASSIFICATION,
-    )
+    el = _classification_node(parent, scheme, obj, "")
     if author.person:
         slot(el, "authorPerson", [author.person])
     if author.institutions:
