@@ -97,11 +97,12 @@ def read(reader: str | None, virtual: bool, as_json: bool, dispatch: bool) -> No
                   else open_pcsc(reader or config.reader))
         with opener as source:
             card = read_vitale(source.transport)
-        runtime.journal.record("vitale.card-read", details={
-            "via": "cli", "card_kind": card.kind.value,
-            "beneficiaries": len(card.beneficiaries)})
-        if dispatch:
+        if dispatch:  # dispatch journals the read itself, with the beneficiary chosen
             dispatch_card(runtime, card)
+        else:
+            runtime.journal.record("vitale.card-read", details={
+                "via": "cli", "card_kind": card.kind.value,
+                "beneficiaries": len(card.beneficiaries)})
     except SegurError as error:
         raise click.ClickException(str(error)) from error
     rows = _reading_rows(card)

@@ -100,3 +100,16 @@ def test_cli_help_lists_the_commands(cli_env):
     assert result.exit_code == 0, result.output
     for command in ("readers", "read", "watch"):
         assert command in result.output
+
+
+@pytest.mark.parametrize("dispatch", [False, True])
+def test_cli_read_journals_the_read_once(cli_env, tmp_path, dispatch):
+    from segur_core.runtime import create_runtime
+
+    args = ["vitale", "read", "--virtual", "--json", *(["--dispatch"] if dispatch else [])]
+    result = _run(cli_env, *args)
+    assert result.exit_code == 0, result.output
+    with create_runtime(str(cli_env), autoload=True) as runtime:
+        reads = [r for r in runtime.journal.records() if r.action == "vitale.card-read"]
+    assert len(reads) == 1
+    assert ("rank" in reads[0].details) is dispatch  # dispatch records the chosen one
