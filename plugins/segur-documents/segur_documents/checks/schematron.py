@@ -9,6 +9,8 @@ the life of the process. Saxon calls are serialised: one processor per process.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -134,9 +136,15 @@ class SchematronRunner:
             if result is None:
                 raise DocumentError(f"schematron {sch}: step {step} produced nothing")
             node = result.head
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(str(node), encoding="utf-8")
-        tmp.replace(target)
+        # a private temporary name: another process may be generating the same file
+        fd, name = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(str(node))
+            os.replace(name, target)
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
         return target
 
     def executable(self, sch: str):
