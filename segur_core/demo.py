@@ -104,6 +104,14 @@ def _end(context: DemoContext) -> None:
         )
         if not idle:
             raise TimeoutError("the outbox did not drain within 60 s")
+    for name, transcript in sorted(runtime.sandbox_transcripts().items()):
+        written = transcript.write(context.out_dir / "messages" / name)
+        if written:
+            context.record(
+                "sandbox",
+                f"{name}: {len(written) // 2} exchange(s) kept in messages/{name}/",
+                exchanges=len(written) // 2,
+            )
     journal = runtime.journal
     report = journal.verify()
     ok = bool(getattr(report, "ok", report))
@@ -218,6 +226,7 @@ def run_demo(
         if not keep:
             shutil.rmtree(directory, ignore_errors=True)
         return result
+    runtime.record_sandbox_exchanges = keep  # the wire messages stay in out_dir
     try:
         context = DemoContext(runtime=runtime, out_dir=directory, on_record=record)
         steps = [DemoStep(START_ORDER, "Start: plugins and host", _start, plugin="segur")]

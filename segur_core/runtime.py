@@ -209,6 +209,9 @@ class Runtime:
         self.host_object: Any = None
         self._sandbox_list: list[Sandbox] | None = None
         self._sandboxes: dict[str, Sandbox] = {}
+        #: Record what each sandbox receives and answers (``segur demo --out``); read
+        #: with :meth:`sandbox_transcripts`. Takes effect for sandboxes started later.
+        self.record_sandbox_exchanges = False
         self._pki: Any = None
         self._closed = False
         #: Dispatches per event hook (plugins' call counters derive from it).
@@ -405,10 +408,28 @@ class Runtime:
                 return started
             for candidate in self.sandboxes():
                 if candidate.name == name:
+                    if (
+                        self.record_sandbox_exchanges
+                        and getattr(candidate, "transcript", 0) is None
+                    ):
+                        from segur_core.sandbox.transcript import Transcript
+
+                        candidate.transcript = Transcript()  # type: ignore[attr-defined]
                     candidate.start()
                     self._sandboxes[name] = candidate
                     return candidate
         raise PluginError(f"no enabled plugin provides a sandbox named {name!r}")
+
+    def sandbox_transcripts(self) -> dict[str, Any]:
+        """The :class:`~segur_core.sandbox.transcript.Transcript` of every started sandbox
+        that records its exchanges, by sandbox name."""
+        with self._lock:
+            started = list(self._sandboxes.items())
+        return {
+            name: sandbox.transcript  # type: ignore[attr-defined]
+            for name, sandbox in started
+            if getattr(sandbox, "transcript", None) is not None
+        }
 
     def test_pki(self) -> Any:
         """The test PKI (:class:`segur_core.testing.pki.TestPKI`) in ``data_dir/pki``."""

@@ -7,12 +7,15 @@ handlers read the verified client certificate with :func:`peer_certificate`.
 from segur_core.sandbox.base import Sandbox
 from segur_core.sandbox.faults import Fault, FaultInjector
 from segur_core.sandbox.server import ServerThread, ServerTLS, peer_certificate
+from segur_core.sandbox.transcript import Exchange, Transcript
 
 __all__ = [
+    "Exchange",
     "Fault",
     "FaultInjector",
     "Sandbox",
     "ServerTLS",
     "ServerThread",
+    "Transcript",
     "peer_certificate",
 ]

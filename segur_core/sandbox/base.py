@@ -8,6 +8,7 @@ from typing import Any
 from segur_core.errors import SegurError
 from segur_core.sandbox.faults import FaultInjector
 from segur_core.sandbox.server import ServerThread, ServerTLS
+from segur_core.sandbox.transcript import Transcript
 from segur_core.tls import client_context
 
 __all__ = ["Sandbox"]
@@ -40,6 +41,8 @@ class Sandbox:
         self.faults = faults if faults is not None else FaultInjector()
         self.host = host
         self.port = port
+        #: set before :meth:`start` to record every exchange (``segur demo --out``)
+        self.transcript: Transcript | None = None
         self._server: ServerThread | None = None
 
     def build_app(self) -> Any:
@@ -72,6 +75,8 @@ class Sandbox:
         if self.running:
             return
         app = self.faults.middleware(self.build_app())
+        if self.transcript is not None:  # outermost: what the client saw, faults included
+            app = self.transcript.middleware(app)
         server = ServerThread(app, tls=self.tls, host=self.host, port=self.port)
         server.start()
         self._server = server

@@ -372,3 +372,62 @@ def test_doctor_warns_about_a_certificate_expiring_within_30_days(
     assert [c["result"] for c in certificates] == ["warning"]
     assert "expires" in certificates[0]["message"]
     assert result.exit_code == 0  # a warning, not a failure
+
+
+ECHOING = """
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from segur_core import hookimpl
+from segur_core.plugin import DemoStep
+from segur_core.sandbox import Sandbox
+
+
+class Echo(Sandbox):
+    name = "echo"
+
+    def build_app(self):
+        async def echo(request: Request) -> Response:
+            body = await request.body()
+            return Response(b"<ack>" + body + b"</ack>", media_type="application/xml")
+
+        return Starlette(routes=[Route("/svc", echo, methods=["POST"])])
+
+
+@hookimpl
+def segur_sandboxes(runtime):
+    return [Echo()]
+
+
+def _call(context):
+    url = context.runtime.sandbox("echo").url
+    reply = httpx.post(url + "/svc", content=b"<hello/>", headers={"content-type": "text/xml"})
+    context.record("echoing", reply.text)
+
+
+@hookimpl
+def segur_demo_steps(runtime):
+    return [DemoStep(order=200, title="Echoing calls its sandbox", run=_call)]
+"""
+
+
+def test_demo_out_keeps_the_messages_exchanged_with_the_sandboxes(fake_dist, config_file, tmp_path):
+    fake_dist("echoing", ECHOING)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["--config", str(config_file), "demo", "--json", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    request = (out / "messages" / "echo" / "001-request.http").read_bytes()
+    response = (out / "messages" / "echo" / "001-response.http").read_bytes()
+    assert request.startswith(b"POST /svc\r\nContent-Type: text/xml\r\n\r\n")
+    assert request.endswith(b"\r\n\r\n<hello/>")
+    assert response.startswith(b"HTTP 200\r\nContent-Type: application/xml")
+    assert response.endswith(b"\r\n\r\n<ack><hello/></ack>")
+    assert sorted(p.name for p in (out / "messages" / "echo").iterdir()) == [
+        "001-request.http",
+        "001-response.http",
+    ]
