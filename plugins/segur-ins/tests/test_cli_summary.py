@@ -57,3 +57,29 @@ def test_rate_option_spaces_the_insi_calls(tmp_path):
     assert data["counts"] == {"qualified": len(persons)}
     # 6 calls at 10 per second: at least 5 intervals of 0.1 s, whatever the concurrency
     assert elapsed >= 0.5 and data["seconds"] >= 0.45
+
+
+def test_concurrency_bounds_the_requests_in_flight(make_segur_runtime):
+    """With a sandbox answering after 0.15 s, 12 patients at concurrency 2 cannot take
+    less than 6 rounds of 0.15 s (0.9 s); with more requests in flight (the client's 8
+    connections) they take about 0.45 s."""
+    from segur_ins.batch import qualify_all
+    from segur_ins.plugin import service
+    from segur_ins.sandbox.persons import generate_persons
+
+    runtime = make_segur_runtime(autoload=True, plugins=["ins"])
+    sandbox = runtime.sandbox("insi")
+    persons = list(generate_persons(12, seed=7))
+    sandbox.add_persons(persons)
+    for person in persons:
+        runtime.host.save_patient(Patient(id="", identity=Identity(traits=person.traits())))
+    qualify_all(service(runtime), patients=[], concurrency=1)  # connect before timing
+    before = sandbox.service.requests
+    sandbox.faults.set_delay(0.15)
+    try:
+        summary = qualify_all(service(runtime), concurrency=2)
+    finally:
+        sandbox.faults.set_delay(0)
+    assert summary.counts == {"qualified": 12}
+    assert sandbox.service.requests - before == 12  # one traits search each
+    assert summary.seconds >= 0.9 - 0.02
