@@ -13,7 +13,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,8 @@ BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS records_no_delete BEFORE DELETE ON records
 BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
 """
+
+_ENTRY_FIELDS = frozenset({"action", "outcome", "service", "patient_id", "actor", "details"})
 
 _COLUMNS = "seq, at, actor, patient_id, action, service, outcome, details, prev_hash, hash"
 
@@ -111,63 +113,114 @@ class Journal:
     ) -> JournalRecord:
         """Append one record and return it. ``patient_id`` is kept in the journal (it is
         the audit trail) and only ever logged as its pseudonym."""
-        if not action:
-            raise JournalError("a journal record needs an action")
-        details_text, details_value = normalised_details(details)
+        entry = dict(
+            action=action,
+            outcome=outcome,
+            service=service,
+            patient_id=patient_id,
+            actor=actor,
+            details=details,
+        )
+        return self.record_many([entry])[0]
+
+    def record_many(self, entries: Sequence[Mapping[str, Any]]) -> list[JournalRecord]:
+        """Append several records, in order, in one transaction, and return them.
+
+        Each entry holds the keyword arguments of :meth:`record` (``action`` required).
+        Every record is chained to the one before it exactly as if written one by one;
+        all are durable when this returns, none is written if one is refused. For
+        records of the same operation (an INSi call and the identity change it caused).
+        """
+        prepared = []
+        for entry in entries:
+            unknown = set(entry) - _ENTRY_FIELDS
+            if unknown or not entry.get("action"):
+                raise JournalError(
+                    "a journal record needs an action"
+                    if not unknown
+                    else f"unknown journal record fields: {sorted(unknown)}"
+                )
+            details_text, details_value = normalised_details(entry.get("details"))
+            prepared.append((entry, details_text, details_value))
         moment = self._clock().astimezone(dt.UTC)
         at = moment.isoformat()
+        written: list[tuple[int, str, str]] = []
         with self._lock:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 row = conn.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
                 prev = row[0] if row else GENESIS
-                digest = link_hash_canonical(
-                    actor=actor,
-                    at=at,
-                    patient_id=patient_id,
-                    action=action,
-                    service=service,
-                    outcome=outcome,
-                    details=details_text,
-                    prev_hash=prev,
-                )
-                cursor = conn.execute(
-                    "INSERT INTO records (at, actor, patient_id, action, service, outcome,"
-                    " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (at, actor, patient_id, action, service, outcome, details_text, prev, digest),
-                )
-                seq = cursor.lastrowid
-                conn.execute(
-                    "INSERT INTO head (id, seq, hash) VALUES (1, ?, ?)"
-                    " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                    (seq, digest),
-                )
+                for entry, details_text, _ in prepared:
+                    actor, patient_id = entry.get("actor"), entry.get("patient_id")
+                    action, service = entry["action"], entry.get("service")
+                    outcome = entry.get("outcome", "ok")
+                    digest = link_hash_canonical(
+                        actor=actor,
+                        at=at,
+                        patient_id=patient_id,
+                        action=action,
+                        service=service,
+                        outcome=outcome,
+                        details=details_text,
+                        prev_hash=prev,
+                    )
+                    cursor = conn.execute(
+                        "INSERT INTO records (at, actor, patient_id, action, service, outcome,"
+                        " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            at,
+                            actor,
+                            patient_id,
+                            action,
+                            service,
+                            outcome,
+                            details_text,
+                            prev,
+                            digest,
+                        ),
+                    )
+                    written.append((int(cursor.lastrowid or 0), prev, digest))
+                    prev = digest
+                seq = written[-1][0] if written else 0
+                if written:
+                    conn.execute(
+                        "INSERT INTO head (id, seq, hash) VALUES (1, ?, ?)"
+                        " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+                        (seq, prev),
+                    )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        if log.isEnabledFor(logging.DEBUG):  # the pseudonym is an HMAC: only when logged
-            log.debug(
-                "audit #%s %s service=%s outcome=%s patient=%s",
-                seq,
-                action,
-                service,
-                outcome,
-                self.pseudonym(patient_id),
+        records = []
+        for (entry, _, details_value), (seq, prev_hash, digest) in zip(
+            prepared, written, strict=True
+        ):
+            if log.isEnabledFor(logging.DEBUG):  # the pseudonym is an HMAC: only when logged
+                log.debug(
+                    "audit #%s %s service=%s outcome=%s patient=%s",
+                    seq,
+                    entry["action"],
+                    entry.get("service"),
+                    entry.get("outcome", "ok"),
+                    self.pseudonym(entry.get("patient_id")),
+                )
+            records.append(
+                JournalRecord(
+                    seq=seq,
+                    at=moment,
+                    action=entry["action"],
+                    outcome=entry.get("outcome", "ok"),
+                    service=entry.get("service"),
+                    patient_id=entry.get("patient_id"),
+                    actor=entry.get("actor"),
+                    details=details_value,
+                    prev_hash=prev_hash,
+                    hash=digest,
+                )
             )
-        return JournalRecord(
-            seq=int(seq or 0),
-            at=moment,
-            action=action,
-            outcome=outcome,
-            service=service,
-            patient_id=patient_id,
-            actor=actor,
-            details=details_value,
-            prev_hash=prev,
-            hash=digest,
-        )
+        return records
 
     # -- reading ---------------------------------------------------------------------------
 

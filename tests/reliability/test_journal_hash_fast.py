@@ -34,3 +34,33 @@ def test_canonical_link_hash_matches_link_hash(
                   outcome=outcome, details=text, prev_hash=prev)  # fmt: skip
     assert link_hash_canonical(**fields) == link_hash(**fields)
     assert value == json.loads(text)  # what reading the record back gives
+
+
+def test_record_many_chains_like_single_records_in_one_transaction(tmp_path):
+    import pytest
+
+    from segur_core.journal import Journal, JournalError
+
+    journal = Journal(tmp_path / "j.sqlite", pseudonym_key=b"k" * 32)
+    first = journal.record("a", patient_id="P1")
+    pair = journal.record_many(
+        [
+            {
+                "action": "insi.search",
+                "service": "insi",
+                "patient_id": "P1",
+                "details": {"cr": "00"},
+            },
+            {"action": "ins.identity", "patient_id": "P1", "details": {"to": "RECUP"}},
+        ]
+    )
+    assert [r.seq for r in pair] == [2, 3]
+    assert pair[0].prev_hash == first.hash and pair[1].prev_hash == pair[0].hash
+    assert journal.head() == (3, pair[1].hash)
+    assert journal.records() == [first, *pair]
+    with pytest.raises(JournalError):  # one bad entry: none of them is written
+        journal.record_many([{"action": "b"}, {"action": ""}])
+    with pytest.raises(JournalError):
+        journal.record_many([{"action": "b", "patient": "P1"}])
+    assert journal.head() == (3, pair[1].hash) and journal.verify().ok
+    journal.close()
