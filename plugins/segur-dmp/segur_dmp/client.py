@@ -215,9 +215,18 @@ class DMPClient:
         )
 
     def provide_and_register(
-        self, ins: INS, cda: bytes, entry: DocumentEntry, *, content_type: Code | None = None
+        self,
+        ins: INS,
+        cda: bytes,
+        entry: DocumentEntry,
+        *,
+        content_type: Code | None = None,
+        replaces: str | None = None,
     ) -> SubmissionSet:
-        """ITI-41 (TD2.1): feed one document with its signed submission set."""
+        """ITI-41 (TD2.1): feed one document with its signed submission set.
+
+        ``replaces``: the entryUUID of the version the document replaces (an
+        ``RPLC`` association from the new entry to it; the registry deprecates it)."""
         now = dt.datetime.now(dt.UTC)
         patient_cx = cx(ins.matricule, ins.oid)
         ss = SubmissionSet(
@@ -238,7 +247,7 @@ class DMPClient:
         )  # fmt: skip
         sig_entry = signature_entry(entry, signature, self.author())
         body, attachments = _provide_request(
-            ss, [(entry, cda, "Document01"), (sig_entry, signature, "Signature01")]
+            ss, [(entry, cda, "Document01"), (sig_entry, signature, "Signature01")], replaces
         )
         resp = self._call("repository", ACTION.ITI41, body, ins=ins, attachments=attachments)
         ebrim.read_registry_response(resp.envelope.body)
@@ -401,7 +410,7 @@ def signature_entry(entry: DocumentEntry, signature: bytes, author: Author) -> D
 
 
 def _provide_request(
-    ss: SubmissionSet, docs: list[tuple[DocumentEntry, bytes, str]]
+    ss: SubmissionSet, docs: list[tuple[DocumentEntry, bytes, str]], replaces: str | None = None
 ) -> tuple[etree._Element, list[Attachment]]:
     xds = NS["xds"]
     req = etree.Element(
@@ -423,6 +432,8 @@ def _provide_request(
                 slots=[("SubmissionSetStatus", ["Original"])],
             )
         )
+    if replaces:
+        lst.append(ebrim.association(UUID.RPLC, docs[0][2], replaces))
     signature_id = docs[-1][2]
     lst.append(ebrim.association(UUID.SIGNS, signature_id, ss.entry_uuid))
     for _entry, content, local_id in docs:

@@ -77,6 +77,7 @@ class UUID:
     REGISTRY_PACKAGE = "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:RegistryPackage"
     ASSOCIATION = "urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association"
     APPROVED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
+    DEPRECATED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated"
     DELETED = "urn:asip:ci-sis:2010:StatusType:Deleted"
     ARCHIVED = "urn:asip:ci-sis:2010:StatusType:Archived"
     SUCCESS = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"

@@ -18,10 +18,13 @@ from typing import Any
 
 from segur_core.errors import PermanentDeliveryError, SegurError, TransientDeliveryError
 from segur_core.model import INS, HealthDocument, Patient
+from segur_core.safexml import parse_xml
 from segur_dmp.client import DMPClient
 from segur_dmp.errors import AccessRefused, RegistryError, SOAPFault
 from segur_dmp.hl7v3 import AccessStatus
 from segur_dmp.metadata import DocumentEntry, cx, entry_from_cda
+from segur_dmp.mtom import MAX_XML_BYTES
+from segur_dmp.ns import UUID
 from segur_dmp.status import DELETED, FAILED, IN_DMP, MASKED, QUEUED, StatusStore
 
 __all__ = ["CONSENT_PURPOSE", "FEED_KIND", "DMPService", "service_for"]
@@ -44,6 +47,7 @@ def service_for(runtime: Any) -> DMPService:
         return found
 
 
+_HL7 = {"h": "urn:hl7-org:v3"}
 _REFUSALS = {
     "NON_EXISTE": "this pharmacy is not authorised on the patient's DMP",
     "EXPIRE": "this pharmacy's authorisation on the patient's DMP has expired",
@@ -303,8 +307,9 @@ class DMPService:
             raise PermanentDeliveryError(
                 exc.message, service="dmp", code="metadata", hint=exc.hint
             ) from None
+        replaces = self._replaced_entry(ins, cda, patient_id)
         try:
-            ss = self.client.provide_and_register(ins, cda, entry)
+            ss = self.client.provide_and_register(ins, cda, entry, replaces=replaces)
         except RegistryError as exc:
             if exc.code == "XDSDuplicateUniqueIdInRegistry":
                 self._journal("dmp.feed", patient_id, document=entry.unique_id, duplicate=True)
@@ -318,6 +323,32 @@ class DMPService:
             raise
         self._journal("dmp.feed", patient_id, document=entry.unique_id, submission=ss.unique_id)
         return f"submission {ss.unique_id}"
+
+    def _replaced_entry(self, ins: INS, cda: bytes, patient_id: str) -> str | None:
+        """The entryUUID of the DMP version a new version of a document replaces (its
+        ``relatedDocument`` RPLC), found with ITI-18 GetDocuments; ``None`` when the
+        document replaces nothing or the previous version is not (or no longer) in the
+        DMP."""
+        root = parse_xml(cda, max_bytes=MAX_XML_BYTES)
+        ids = root.xpath(
+            "h:relatedDocument[@typeCode='RPLC']/h:parentDocument/h:id", namespaces=_HL7
+        )
+        if not ids:
+            return None
+        root_, ext = ids[0].get("root"), ids[0].get("extension")
+        parent = f"{root_}^{ext}" if root_ and ext else root_
+        if not parent:
+            return None
+        try:
+            found = self.client.get_documents(ins, [parent])
+        except SegurError as exc:
+            self._journal(
+                "dmp.feed", patient_id, "retry" if getattr(exc, "transient", False) else "refused",
+                replaces=parent, code=getattr(exc, "code", None),
+            )  # fmt: skip
+            raise
+        current = [e for e in found if e.status == UUID.APPROVED and e.unique_id == parent]
+        return current[0].entry_uuid if current else None
 
     def settled(self, delivery: Any) -> None:
         """Record the outcome of a feed in the status table."""

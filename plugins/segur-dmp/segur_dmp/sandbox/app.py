@@ -382,6 +382,7 @@ class DMPApp:
             )  # fmt: skip
         except (VIHFError, InputError) as exc:
             raise Refusal(_err("DMPInvalidSignature", str(exc)[:200])) from None
+        replaced = self._replaced(assocs, documents, ss.patient_id, req)
         duplicates = []
         for entry, content in entries:
             known = self.registry.find_by_unique_id(entry.unique_id)
@@ -415,7 +416,52 @@ class DMPApp:
             raise Refusal(
                 _err("XDSDuplicateUniqueIdInRegistry", "uniqueId already registered")
             ) from None
+        for old in replaced:
+            entry = ebrim.read_document_entry(etree.fromstring(old.metadata))
+            self.registry.update(
+                old.lid,
+                status=UUID.DEPRECATED,
+                metadata=etree.tostring(
+                    ebrim.document_entry_element(attrs.evolve(entry, status=UUID.DEPRECATED))
+                ),
+            )
         return ebrim.registry_response()
+
+    def _replaced(
+        self,
+        assocs: list[etree._Element],
+        documents: list[tuple[DocumentEntry, bytes]],
+        patient_id: str,
+        req: Request,
+    ) -> list[StoredDocument]:
+        """The versions the submission replaces (``RPLC`` associations), checked: an
+        Approved document entry of the same patient, fed by the same structure."""
+        sources = {e.entry_uuid for e, _ in documents}
+        found = []
+        for a in assocs:
+            if a.get("associationType") != UUID.RPLC:
+                continue
+            if a.get("sourceObject") not in sources:
+                raise Refusal(
+                    _err("XDSRegistryMetadataError", "RPLC source is not a submitted document")
+                )
+            target = a.get("targetObject", "")
+            old = next((d for d in self.registry.documents() if d.entry_uuid == target), None)
+            if old is None or old.is_signature:
+                raise Refusal(
+                    _err("UnresolvedReferenceException", "RPLC target is not a document entry")
+                )
+            if old.patient_id != patient_id:
+                raise Refusal(
+                    _err("XDSPatientIdDoesNotMatch", "the replaced document is another patient's")
+                )
+            if old.status != UUID.APPROVED:
+                raise Refusal(
+                    _err("XDSRegistryMetadataError", "only an Approved document can be replaced")
+                )
+            self._own(old, req)
+            found.append(old)
+        return found
 
     def _check_entry(
         self, e: DocumentEntry, content: bytes, patient: str
