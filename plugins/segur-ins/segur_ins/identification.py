@@ -82,22 +82,9 @@ class InsService:
     def _journal(self, action: str, **fields: Any) -> None:
         self.runtime.journal.record(action, **fields)
 
-    def _journal_all(self, entries: list[dict[str, Any]]) -> None:
-        """Records of one operation, in order, in one journal transaction."""
-        journal = self.runtime.journal
-        if hasattr(journal, "record_many"):
-            journal.record_many(entries)
-        else:
-            for entry in entries:
-                journal.record(**entry)
-
     def search(
-        self,
-        *,
-        reading: CardReading | None = None,
-        traits: IdentityTraits | None = None,
-        patient_id: str | None = None,
-        slot: Any = None,
+        self, *, reading: CardReading | None = None, traits: IdentityTraits | None = None,
+        patient_id: str | None = None, slot: Any = None,
     ) -> InsiResult:
         """One INSi lookup (Vitale operation for a reading with a NIR, else traits with
         the first-name strategy), journaled. Raises :class:`InsiError`.
@@ -105,20 +92,6 @@ class InsService:
         ``slot`` (a context manager, e.g. a semaphore) is held only while INSi is being
         called: the batch bounds its in-flight requests with it, not its bookkeeping.
         """
-        result, entry = self._call(reading, traits, patient_id, slot)
-        self._journal(**entry)
-        return result
-
-    def _call(
-        self,
-        reading: CardReading | None,
-        traits: IdentityTraits | None,
-        patient_id: str | None,
-        slot: Any,
-    ) -> tuple[InsiResult, dict[str, Any]]:
-        """:meth:`search` leaving the journal record of a successful call to the caller
-        (a failed call is journaled here): the caller writes it before returning, alone
-        or with the identity change it causes, in one transaction."""
         if slot is not None:
             with slot:
                 return self._search(reading, traits, patient_id)
@@ -126,7 +99,7 @@ class InsService:
 
     def _search(
         self, reading: CardReading | None, traits: IdentityTraits | None, patient_id: str | None
-    ) -> tuple[InsiResult, dict[str, Any]]:
+    ) -> InsiResult:
         operation = "rechercherInsAvecCarteVitale" if reading and reading.nir else (
             "rechercherInsAvecTraitsIdentite")  # fmt: skip
         try:
@@ -147,13 +120,13 @@ class InsService:
                 details={"operation": operation, "error": exc.code, "transient": exc.transient},
             )
             raise
-        entry = {
-            "action": "insi.search",
-            "service": "insi",
-            "patient_id": patient_id,
-            "details": {"operation": operation, "cr": result.code, "message_id": result.message_id},
-        }
-        return result, entry
+        self._journal(
+            "insi.search",
+            service="insi",
+            patient_id=patient_id,
+            details={"operation": operation, "cr": result.code, "message_id": result.message_id},
+        )
+        return result
 
     # -- identity changes ----------------------------------------------------------------
 
@@ -165,26 +138,16 @@ class InsService:
         source: str,
         notify: bool = True,
         message_id: str | None = None,
-        cause: dict[str, Any] | None = None,
     ) -> tuple[Patient, status.Transition]:
         """Apply ``event`` to the patient's identity, save, journal and fire
         ``on_patient_identified``. ``message_id`` links the change to the INSi search
-        that caused it (its ``insi.search`` journal record carries the same id).
-
-        ``cause``: the not yet written journal record of that search; it is written
-        with the change's record in one transaction, or alone if the change fails."""
-        try:
-            identity, transition = status.apply(patient.identity, event, at=_now())
-            saved = self.runtime.host.save_patient(attrs.evolve(patient, identity=identity))
-        except BaseException:
-            if cause is not None:
-                self._journal(**cause)
-            raise
+        that caused it (its ``insi.search`` journal record carries the same id)."""
+        identity, transition = status.apply(patient.identity, event, at=_now())
+        saved = self.runtime.host.save_patient(attrs.evolve(patient, identity=identity))
         details = {"source": source, **transition.journal_details()}
         if message_id:
             details["message_id"] = message_id
-        change = {"action": "ins.identity", "patient_id": saved.id, "details": details}
-        self._journal_all([cause, change] if cause is not None else [change])
+        self._journal("ins.identity", patient_id=saved.id, details=details)
         if notify:
             self.runtime.patient_identified(saved, saved.identity, source)
         return saved, transition
@@ -196,31 +159,22 @@ class InsService:
         )
         return saved
 
-    def _retrieved(
-        self,
-        patient: Patient,
-        result: InsiResult,
-        source: str,
-        cause: dict[str, Any] | None = None,
-    ) -> Outcome:
+    def _retrieved(self, patient: Patient, result: InsiResult, source: str) -> Outcome:
         found = result.identity
-        try:
-            assert found is not None
-            event = status.InsiRetrieved(
-                ins=found.ins, traits=found.traits, history=tuple(h.ins for h in found.history)
-            )
-        except BaseException:
-            if cause is not None:  # the call is journaled whatever happens to the change
-                self._journal(**cause)
-            raise
+        assert found is not None
+        event = status.InsiRetrieved(
+            ins=found.ins, traits=found.traits, history=tuple(h.ins for h in found.history)
+        )
         saved, transition = self.change(
-            patient, event, source=source, message_id=result.message_id, cause=cause
+            patient, event, source=source, message_id=result.message_id
         )
         return Outcome("qualified", saved, CR_OK, transition)
 
     # -- qualification -------------------------------------------------------------------
 
-    def qualify(self, patient: Patient, *, interactive: bool = True, slot: Any = None) -> Outcome:
+    def qualify(
+        self, patient: Patient, *, interactive: bool = True, slot: Any = None
+    ) -> Outcome:
         """Qualify a stored patient by a traits search (RECUP, or QUAL when the
         identity was already validated). ``slot``: see :meth:`search`."""
         identity = patient.identity
@@ -233,7 +187,7 @@ class InsService:
         if status.is_retrieved(identity.status):
             return Outcome("already", patient)
         try:
-            result, entry = self._call(None, identity.traits, patient.id, slot)
+            result = self.search(traits=identity.traits, patient_id=patient.id, slot=slot)
         except InsiError as exc:
             return Outcome("error", patient, exc.code)
         except IdentityError:
@@ -242,9 +196,8 @@ class InsService:
                 details={"reason": "traits break the RNIV lexical rules"},
             )  # fmt: skip
             return Outcome("error", patient, "traits")
-        if result.code == CR_OK:  # the call and the change: one journal transaction
-            return self._retrieved(patient, result, "insi", cause=entry)
-        self._journal(**entry)
+        if result.code == CR_OK:
+            return self._retrieved(patient, result, "insi")
         if result.code == CR_MULTIPLE and interactive:
             self._ask_several(patient)
         result_name = "multiple" if result.code == CR_MULTIPLE else "not-found"
