@@ -270,9 +270,17 @@ class Runtime:
                 impl.function = trace(impl.function, name, caller.name)  # type: ignore[misc]
 
     def _configure(self) -> None:
-        for record in self.loaded_plugins():
+        for record in list(self.loaded_plugins()):
             info = record.info
-            cls = info.config_class if info is not None else None
+            try:  # a "module:Class" reference is imported here, not when plugins load
+                cls = info.config_class if info is not None else None
+            except PluginLoadError as exc:
+                if self.strict:
+                    raise
+                log.error("plugin %r disabled: %s", record.name, exc)
+                self.pm.unregister(record.plugin)
+                record.status, record.error, record.plugin = "error", str(exc), None
+                continue
             config = structure_table(self.config, record.name, cls) if cls is not None else None
             self._configs[record.name] = config
         known = set(self.plugins)

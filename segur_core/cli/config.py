@@ -30,8 +30,10 @@ def effective_config(state: CliState) -> dict[str, Any]:
         }
     }
     for record in records.values():
-        cls = record.info.config_class if record.info is not None else None
-        if record.loaded and cls is not None:
+        if not record.loaded or record.info is None:
+            continue
+        cls = record.info.config_class  # imports a "module:Class" reference now
+        if cls is not None:
             result[record.name] = redacted(structure_table(config, record.name, cls))
     for name, table in config.tables.items():
         if name not in result:
