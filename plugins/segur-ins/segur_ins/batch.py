@@ -158,7 +158,15 @@ def qualify_all(
     slots = _Slots(workers, limiter)
 
     def work(patient: Patient) -> Outcome:
-        return service.qualify(patient, interactive=False, slot=slots)
+        try:
+            return service.qualify(patient, interactive=False, slot=slots)
+        except Exception as exc:  # one patient's failure never stops the others
+            code = type(exc).__name__
+            runtime.journal.record(
+                "ins.qualify", outcome="error", service="insi", patient_id=patient.id,
+                details={"error": code},
+            )  # fmt: skip
+            return Outcome("error", patient, code)
 
     def count(outcome: Outcome) -> None:
         counts[outcome.result] += 1

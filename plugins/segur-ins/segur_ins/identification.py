@@ -27,6 +27,7 @@ from segur_core.model import (
 from segur_ins import status
 from segur_ins.config import InsConfig
 from segur_ins.insi import CR_MULTIPLE, CR_NOT_FOUND, CR_OK, InsiClient, InsiError, InsiResult
+from segur_ins.insi.client import uses_vitale_operation
 from segur_ins.traits import normalise_traits
 
 __all__ = ["InsService", "Outcome"]
@@ -86,7 +87,7 @@ class InsService:
         self, *, reading: CardReading | None = None, traits: IdentityTraits | None = None,
         patient_id: str | None = None, slot: Any = None,
     ) -> InsiResult:
-        """One INSi lookup (Vitale operation for a reading with a NIR, else traits with
+        """One INSi lookup (Vitale operation for a NIR read from a card, else traits with
         the first-name strategy), journaled. Raises :class:`InsiError`.
 
         ``slot`` (a context manager, e.g. a semaphore) is held only while INSi is being
@@ -100,12 +101,13 @@ class InsService:
     def _search(
         self, reading: CardReading | None, traits: IdentityTraits | None, patient_id: str | None
     ) -> InsiResult:
-        operation = "rechercherInsAvecCarteVitale" if reading and reading.nir else (
+        by_card = reading is not None and uses_vitale_operation(reading)
+        operation = "rechercherInsAvecCarteVitale" if by_card else (
             "rechercherInsAvecTraitsIdentite")  # fmt: skip
         try:
             if reading is not None:
                 result = self.client.lookup_reading(reading)
-                if reading.nir and result.code == CR_NOT_FOUND:
+                if by_card and result.code == CR_NOT_FOUND:
                     result = self.client.lookup_traits(reading.traits)
                     operation = "rechercherInsAvecTraitsIdentite"
             else:

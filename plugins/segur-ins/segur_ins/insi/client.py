@@ -25,7 +25,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from segur_core.model import CardReading, IdentityTraits, Sex
+from segur_core.model import CardReading, IdentityTraits, ReadingSource, Sex
 from segur_ins.insi.assertion import PSAssertionData, Signer, build_ps_assertion
 from segur_ins.insi.envelope import (
     Envelope,
@@ -98,6 +98,15 @@ def vitale_query(reading: CardReading) -> VitaleQuery:
 
 def _transient(exc: BaseException) -> bool:
     return isinstance(exc, InsiError) and exc.transient
+
+
+def uses_vitale_operation(reading: CardReading) -> bool:
+    """Whether INSi is asked with ``rechercherInsAvecCarteVitale``: only for a NIR read
+    from a carte Vitale or the appli carte Vitale, never for traits typed by hand."""
+    return bool(reading.nir) and reading.source in (
+        ReadingSource.VITALE_CARD,
+        ReadingSource.APCV,
+    )
 
 
 class InsiClient:
@@ -218,8 +227,9 @@ class InsiClient:
         return result
 
     def lookup_reading(self, reading: CardReading) -> InsiResult:
-        """Search for a card reading: the Vitale operation when the card gives the
-        beneficiary's NIR, else the traits search."""
-        if reading.nir:
+        """Search for a card reading: the Vitale operation when a card (physical or the
+        appli carte Vitale) gives the beneficiary's NIR, else the traits search. A NIR
+        typed by hand is not card data: it never selects the Vitale operation."""
+        if uses_vitale_operation(reading):
             return self.search_vitale(vitale_query(reading))
         return self.lookup_traits(reading.traits)
