@@ -1,8 +1,10 @@
 """``segur new-plugin NAME``: a new plugin package, ready to install and test.
 
 The template (``template/``) gives a distribution ``segur-NAME`` with an entry point in
-group ``segur``, a package ``segur_NAME`` with a plugin module (info, config class, one
-event hook, a CLI command and a demo step) and tests that pass as generated.
+group ``segur``, a package ``segur_NAME`` with a plugin module (info, one event hook, a
+CLI command and a demo step), its config class in a module of its own (named lazily by
+``PluginInfo.config_class``, so that loading the plugin stays light) and tests that pass
+as generated.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ _FILES = {
     "pyproject.toml.tmpl": "pyproject.toml",
     "README.md.tmpl": "README.md",
     "package/__init__.py.tmpl": "{package}/__init__.py",
+    "package/config.py.tmpl": "{package}/config.py",
     "package/plugin.py.tmpl": "{package}/plugin.py",
     "tests/test_plugin.py.tmpl": "tests/test_plugin.py",
 }

@@ -49,11 +49,15 @@ def test_generated_files(tmp_path):
         "README.md",
         "pyproject.toml",
         "segur_stock_alert/__init__.py",
+        "segur_stock_alert/config.py",
         "segur_stock_alert/plugin.py",
         "tests/test_plugin.py",
     ]
+    config = (root / "segur_stock_alert" / "config.py").read_text()
+    assert "class StockAlertConfig" in config
     plugin = (root / "segur_stock_alert" / "plugin.py").read_text()
-    assert "class StockAlertConfig" in plugin
-    assert "$" not in plugin  # every template placeholder was substituted
-    compile(plugin, "plugin.py", "exec")
+    assert '"segur_stock_alert.config:StockAlertConfig"' in plugin
+    for text in (config, plugin):
+        assert "$" not in text  # every template placeholder was substituted
+        compile(text, "module.py", "exec")
     compile((root / "tests" / "test_plugin.py").read_text(), "test_plugin.py", "exec")

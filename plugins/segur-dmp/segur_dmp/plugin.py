@@ -1,23 +1,19 @@
 """Hook implementations of segur-dmp (entry point ``dmp`` in group ``segur``).
 
-Imported by ``segur plugins``: heavy modules (httpx, signxml, the sandbox) are imported
-inside the hooks that need them.
+Imported by ``segur plugins``: the config class is a lazy reference and everything heavy
+(attrs, httpx, signxml, the sandbox) is imported inside the hooks that need it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segur_core import hookimpl
-from segur_core.plugin import (
-    DemoStep,
-    DoctorCheck,
-    DoctorResult,
-    PluginInfo,
-    Recipient,
-    distribution_version,
-)
-from segur_dmp.config import DMPConfig
+from segur_core.plugin import DoctorResult, PluginInfo, distribution_version
+
+if TYPE_CHECKING:
+    from segur_core.plugin import DemoStep, DoctorCheck, Recipient
+    from segur_dmp.config import DMPConfig
 
 NAME = "dmp"
 
@@ -30,7 +26,7 @@ def segur_plugin_info() -> PluginInfo:
         summary="DMP: access check, automatic feed, consultation, masking (XDS.b, VIHF)",
         capabilities=("dmp", "dmp.feed", "dmp.consultation"),
         requires_core=">=0.1,<1",
-        config_class=DMPConfig,
+        config_class="segur_dmp.config:DMPConfig",
     )
 
 
@@ -100,6 +96,8 @@ def segur_sandboxes(runtime: Any) -> list[Any]:
 def segur_recipients(document: Any, patient: Any, runtime: Any) -> list[Recipient]:
     if runtime.shareable_ins(patient) is None:
         return []
+    from segur_core.plugin import Recipient
+
     return [Recipient("dmp", "dmp", label="DMP (Mon Espace Santé)", default=True)]
 
 
@@ -112,6 +110,7 @@ def segur_cli_commands(cli: Any) -> None:
 
 @hookimpl
 def segur_demo_steps(runtime: Any) -> list[DemoStep]:
+    from segur_core.plugin import DemoStep
     from segur_dmp.demo import run_demo_step
 
     return [DemoStep(order=500, title="DMP: feed and list back", run=run_demo_step, plugin=NAME)]
@@ -119,6 +118,8 @@ def segur_demo_steps(runtime: Any) -> list[DemoStep]:
 
 @hookimpl
 def segur_doctor_checks(runtime: Any) -> list[DoctorCheck]:
+    from segur_core.plugin import DoctorCheck
+
     def endpoint() -> tuple[DoctorResult, str]:
         config: DMPConfig = runtime.plugin_config(NAME)
         if config.endpoint == "sandbox":

@@ -1,4 +1,8 @@
-"""The segur-documents plugin: hook implementations (entry point ``documents``)."""
+"""The segur-documents plugin: hook implementations (entry point ``documents``).
+
+Imported by ``segur plugins``: the config class is a lazy reference and everything else
+is imported inside the hooks that need it.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,6 @@ NAME = "documents"
 def segur_plugin_info() -> PluginInfo:
     from segur_core.plugin import PluginInfo
     from segur_documents import __version__
-    from segur_documents.config import DocumentsConfig
 
     return PluginInfo(
         name=NAME,
@@ -28,7 +31,7 @@ def segur_plugin_info() -> PluginInfo:
         "bilan partagé de médication; XSD and official schematron checks; reading CDA",
         capabilities=("cda.build", "cda.validate", "cda.read"),
         requires_core=">=0.1",
-        config_class=DocumentsConfig,
+        config_class="segur_documents.config:DocumentsConfig",
     )
 
 

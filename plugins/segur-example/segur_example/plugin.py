@@ -1,20 +1,25 @@
 """Hook implementations of segur-example (entry point ``example`` in group ``segur``).
 
-This module is imported by ``segur plugins``: it only imports attrs and segur_core
-light modules; click is imported inside the command it builds.
+This module is imported by ``segur plugins``: it imports only ``segur_core.hookimpl``,
+``PluginInfo`` and light modules of its own. The config class is given as a lazy
+``"module:Class"`` reference, and attrs-based types (``DemoStep``, ``DoctorCheck``) and
+click are imported inside the hooks that use them.
 """
 
 from __future__ import annotations
 
 import json
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segur_core import hookimpl
-from segur_core.plugin import DemoStep, DoctorCheck, DoctorResult, PluginInfo, distribution_version
-from segur_example.config import ExampleConfig
+from segur_core.plugin import DoctorResult, PluginInfo, distribution_version
 from segur_example.counting import ACTION, EventCounter, counts_from_journal
 from segur_example.receipts import KIND, ReceiptSender, receipt_key, receipt_payload
+
+if TYPE_CHECKING:
+    from segur_core.plugin import DemoStep, DoctorCheck
+    from segur_example.config import ExampleConfig
 
 NAME = "example"
 
@@ -57,7 +62,7 @@ def segur_plugin_info() -> PluginInfo:
         summary="Counts and journals counter events (the worked example)",
         capabilities=("example",),
         requires_core=">=0.1,<1",
-        config_class=ExampleConfig,
+        config_class="segur_example.config:ExampleConfig",
     )
 
 
@@ -174,11 +179,15 @@ def _demo_step(context: Any) -> None:
 
 @hookimpl
 def segur_demo_steps(runtime: Any) -> list[DemoStep]:
+    from segur_core.plugin import DemoStep
+
     return [DemoStep(order=950, title="Example: events seen by a plugin", run=_demo_step)]
 
 
 @hookimpl
 def segur_doctor_checks(runtime: Any) -> list[DoctorCheck]:
+    from segur_core.plugin import DoctorCheck
+
     def check() -> tuple[DoctorResult, str]:
         config: ExampleConfig = runtime.plugin_config(NAME)
         if not config.events:

@@ -1,17 +1,21 @@
 """Hook implementations of segur-ins (entry point ``ins`` in group ``segur``).
 
-Imported by ``segur plugins``: heavy modules (httpx, lxml, signxml, starlette) are
-imported inside the hooks that need them.
+Imported by ``segur plugins``: only ``segur_core.hookimpl`` and ``PluginInfo`` (which
+need no attrs) are imported here; the config class is a lazy reference and everything
+else (attrs, httpx, lxml, signxml, starlette) is imported inside the hooks that need it.
 """
 
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segur_core import hookimpl
-from segur_core.plugin import DemoStep, PluginInfo, distribution_version
-from segur_ins.config import InsConfig
+from segur_core.plugin import PluginInfo, distribution_version
+
+if TYPE_CHECKING:
+    from segur_core.plugin import DemoStep
+    from segur_ins.config import InsConfig
 
 NAME = "ins"
 
@@ -36,12 +40,13 @@ def segur_plugin_info() -> PluginInfo:
         summary="INS: NIR/NIA, RNIV traits and statuses, INSi qualification and verification",
         capabilities=("ins", "insi", "ins-datamatrix"),
         requires_core=">=0.1,<1",
-        config_class=InsConfig,
+        config_class="segur_ins.config:InsConfig",
     )
 
 
 @hookimpl
 def segur_configure(config: InsConfig, runtime: Any) -> None:
+    from segur_ins.config import InsConfig
     from segur_ins.identification import InsService
 
     previous = _services.get(runtime)

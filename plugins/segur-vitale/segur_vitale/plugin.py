@@ -1,17 +1,21 @@
-"""The segur-vitale plugin: hook implementations (entry point ``segur`` → ``vitale``)."""
+"""The segur-vitale plugin: hook implementations (entry point ``segur`` → ``vitale``).
+
+Imported by ``segur plugins``: the config class is a lazy reference and attrs-based types
+and the PC/SC stack are imported inside the hooks that need them.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from segur_core import hookimpl
-from segur_core.plugin import DoctorCheck, DoctorResult, PluginInfo
+from segur_core.plugin import DoctorResult, PluginInfo
 from segur_vitale import __version__
-from segur_vitale.config import VitaleConfig
 
 if TYPE_CHECKING:
     import click
 
+    from segur_core.plugin import DoctorCheck
     from segur_core.runtime import Runtime
 
 NAME = "vitale"
@@ -25,7 +29,7 @@ def segur_plugin_info() -> PluginInfo:
         summary="carte Vitale (PC/SC), appli carte Vitale, CPS detection, manual entry",
         capabilities=("vitale-card", "apcv", "cps-detection", "manual-entry"),
         requires_core=">=0.1",
-        config_class=VitaleConfig,
+        config_class="segur_vitale.config:VitaleConfig",
     )
 
 
@@ -72,12 +76,16 @@ def _check_readers(reader_filter: str | None) -> tuple[DoctorResult, str]:
         return DoctorResult.SKIPPED, str(error)
     if not names:
         return DoctorResult.WARNING, "no card reader connected" + (
-            f" matching {reader_filter!r}" if reader_filter else "")
+            f" matching {reader_filter!r}" if reader_filter else ""
+        )
     return DoctorResult.OK, f"{len(names)} reader(s): {', '.join(names)}"
 
 
 @hookimpl
 def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
+    from segur_core.plugin import DoctorCheck
+    from segur_vitale.config import VitaleConfig
+
     config = runtime.plugin_config(NAME) or VitaleConfig()
     return [
         DoctorCheck("pcscd", _check_pcscd),
