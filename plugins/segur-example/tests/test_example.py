@@ -159,8 +159,9 @@ def test_receipts_can_be_switched_off(segur_runtime):
 
 
 def test_a_malformed_receipt_is_dead_not_retried(tmp_path):
-    from segur_core.errors import PermanentDeliveryError
     from segur_example.receipts import ReceiptSender
+
+    from segur_core.errors import PermanentDeliveryError
 
     class Item:
         key = "example.receipt:x:v1"
