@@ -13,6 +13,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,7 @@ class Journal:
         self._pseudonymise = Pseudonymiser(key)
         self._clock = clock
         self._lock = threading.RLock()
+        self._waiting: deque[_Call] = deque()  # calls queued for the next group commit
         try:
             self._conn: sqlite3.Connection | None = sqlite3.connect(
                 self.path, timeout=30.0, isolation_level=None, check_same_thread=False
@@ -130,6 +132,11 @@ class Journal:
         Every record is chained to the one before it exactly as if written one by one;
         all are durable when this returns, none is written if one is refused. For
         records of the same operation (an INSi call and the identity change it caused).
+
+        Group commit: calls from several threads that arrive while a transaction is
+        being written wait for it, and the next writer appends all of them in one
+        transaction (each call's records stay together and in order). A call still
+        returns only once its own records are committed.
         """
         prepared = []
         for entry in entries:
@@ -142,60 +149,85 @@ class Journal:
                 )
             details_text, details_value = normalised_details(entry.get("details"))
             prepared.append((entry, details_text, details_value))
-        moment = self._clock().astimezone(dt.UTC)
-        at = moment.isoformat()
-        written: list[tuple[int, str, str]] = []
+        call = _Call(prepared)
+        self._waiting.append(call)  # deque.append is atomic: no lock needed to queue
         with self._lock:
+            if not call.settled:  # no writer took it: write it and whatever queued since
+                group = []
+                while self._waiting:
+                    group.append(self._waiting.popleft())
+                self._write(group, leader=call)
+        if call.error is not None:
+            raise JournalError(
+                f"the audit journal could not be written: {call.error}",
+                hint="the records of this operation were not written; retry it",
+            ) from call.error
+        return self._records(call)
+
+    def _write(self, group: list[_Call], *, leader: _Call) -> None:
+        """Append the records of ``group`` in one transaction (caller holds the lock).
+
+        The leader's own failure propagates unchanged; the others' calls are marked
+        failed and raise a :class:`JournalError` in their own thread.
+        """
+        try:  # every failure, the clock's too, settles the whole group
+            moment = self._clock().astimezone(dt.UTC)
+            at = moment.isoformat()
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
                 row = conn.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
                 prev = row[0] if row else GENESIS
-                for entry, details_text, _ in prepared:
-                    actor, patient_id = entry.get("actor"), entry.get("patient_id")
-                    action, service = entry["action"], entry.get("service")
-                    outcome = entry.get("outcome", "ok")
-                    digest = link_hash_canonical(
-                        actor=actor,
-                        at=at,
-                        patient_id=patient_id,
-                        action=action,
-                        service=service,
-                        outcome=outcome,
-                        details=details_text,
-                        prev_hash=prev,
-                    )
-                    cursor = conn.execute(
-                        "INSERT INTO records (at, actor, patient_id, action, service, outcome,"
-                        " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            at,
-                            actor,
-                            patient_id,
-                            action,
-                            service,
-                            outcome,
-                            details_text,
-                            prev,
-                            digest,
-                        ),
-                    )
-                    written.append((int(cursor.lastrowid or 0), prev, digest))
-                    prev = digest
-                seq = written[-1][0] if written else 0
-                if written:
+                rows: list[tuple[Any, ...]] = []
+                for call in group:
+                    call.moment = moment
+                    for entry, details_text, _ in call.prepared:
+                        actor, patient_id = entry.get("actor"), entry.get("patient_id")
+                        action, service = entry["action"], entry.get("service")
+                        outcome = entry.get("outcome", "ok")
+                        digest = link_hash_canonical(
+                            actor=actor,
+                            at=at,
+                            patient_id=patient_id,
+                            action=action,
+                            service=service,
+                            outcome=outcome,
+                            details=details_text,
+                            prev_hash=prev,
+                        )
+                        rows.append((at, actor, patient_id, action, service, outcome,
+                                     details_text, prev, digest))  # fmt: skip
+                        prev = digest
+                seqs = _insert(conn, rows)
+                if rows:
                     conn.execute(
                         "INSERT INTO head (id, seq, hash) VALUES (1, ?, ?)"
                         " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-                        (seq, prev),
+                        (seqs[-1], prev),
                     )
+                written = iter(zip(seqs, rows, strict=True))
+                for call in group:
+                    for _ in call.prepared:
+                        seq, values = next(written)
+                        call.written.append((seq, values[7], values[8]))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+        except BaseException as exc:
+            for call in group:
+                call.written.clear()
+                call.settled = True
+                if call is not leader:
+                    call.error = exc
+            raise
+        for call in group:
+            call.settled = True
+
+    def _records(self, call: _Call) -> list[JournalRecord]:
         records = []
         for (entry, _, details_value), (seq, prev_hash, digest) in zip(
-            prepared, written, strict=True
+            call.prepared, call.written, strict=True
         ):
             if log.isEnabledFor(logging.DEBUG):  # the pseudonym is an HMAC: only when logged
                 log.debug(
@@ -209,7 +241,7 @@ class Journal:
             records.append(
                 JournalRecord(
                     seq=seq,
-                    at=moment,
+                    at=call.moment,
                     action=entry["action"],
                     outcome=entry.get("outcome", "ok"),
                     service=entry.get("service"),
@@ -302,6 +334,45 @@ class Journal:
         if self._conn is None:
             raise JournalError("the audit journal is closed")
         return self._conn
+
+
+_INSERT = (
+    "INSERT INTO records (at, actor, patient_id, action, service, outcome, details,"
+    " prev_hash, hash) VALUES "
+)
+_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#: Rows per INSERT statement (9 parameters each, well under SQLite's 32,766).
+_ROWS_PER_INSERT = 128
+
+
+def _insert(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[int]:
+    """Insert ``rows`` in order with multi-row INSERTs and return their record numbers.
+
+    One statement per 128 rows rather than one per row: each statement is a separate
+    step of the database engine, for which the sqlite3 module releases the GIL and
+    waits to take it back when other threads are busy. The numbers are consecutive
+    within a statement (AUTOINCREMENT, and the caller holds the write transaction)."""
+    seqs: list[int] = []
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        sql = _INSERT + ", ".join([_ROW] * len(chunk))
+        cursor = conn.execute(sql, [value for row in chunk for value in row])
+        last = int(cursor.lastrowid or 0)
+        seqs.extend(range(last - len(chunk) + 1, last + 1))
+    return seqs
+
+
+class _Call:
+    """One :meth:`Journal.record_many` call waiting for, or written by, a group commit."""
+
+    __slots__ = ("error", "moment", "prepared", "settled", "written")
+
+    def __init__(self, prepared: list[tuple[Mapping[str, Any], str, dict[str, Any]]]) -> None:
+        self.prepared = prepared
+        self.written: list[tuple[int, str, str]] = []
+        self.settled = False
+        self.error: BaseException | None = None
+        self.moment: dt.datetime | None = None
 
 
 def _to_record(row: tuple[Any, ...]) -> JournalRecord:
