@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 import uuid
 from collections.abc import Sequence
@@ -159,10 +160,17 @@ def _lps_software(software: SoftwareContext) -> str:
     )
 
 
-def _contexte_lps(software: SoftwareContext, temps: str) -> str:
+def _uuids(count: int) -> list[uuid.UUID]:
+    """``count`` random (version 4) UUIDs from one read of the system's random source
+    (``uuid.uuid4()`` reads it once per id)."""
+    data = os.urandom(16 * count)
+    return [uuid.UUID(bytes=data[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
+
+
+def _contexte_lps(software: SoftwareContext, temps: str, ident: uuid.UUID) -> str:
     return (
         f'<ctxlps:ContexteLPS xmlns:ctxlps="{NS["ctxlps"]}" Nature="CTXLPS" '
-        f'Version="{LPS_VERSION}"><ctxlps:Id>{uuid.uuid4()}</ctxlps:Id>'
+        f'Version="{LPS_VERSION}"><ctxlps:Id>{ident}</ctxlps:Id>'
         f"<ctxlps:Temps>{temps}</ctxlps:Temps>{_lps_software(software)}</ctxlps:ContexteLPS>"
     )
 
@@ -190,10 +198,12 @@ def _couverture(vitale: VitaleQuery | None) -> str:
     return f"<ctxbam:COUVERTURE>{''.join(parts)}</ctxbam:COUVERTURE>"
 
 
-def _contexte_bam(software: SoftwareContext, temps: str, vitale: VitaleQuery | None) -> str:
+def _contexte_bam(
+    software: SoftwareContext, temps: str, vitale: VitaleQuery | None, ident: uuid.UUID
+) -> str:
     return (
         f'<ctxbam:ContexteBAM xmlns:ctxbam="{NS["ctxbam"]}" Version="{BAM_VERSION}" '
-        f'Nature="CTXBAM"><ctxbam:Id>{uuid.uuid4()}</ctxbam:Id>'
+        f'Nature="CTXBAM"><ctxbam:Id>{ident}</ctxbam:Id>'
         f"<ctxbam:Temps>{temps}</ctxbam:Temps>"
         + _el("ctxbam", "Emetteur", software.emitter or None)
         + _couverture(vitale)
@@ -216,7 +226,8 @@ def build_envelope(
     credential.
     """
     now = now or dt.datetime.now(dt.UTC)
-    message_id = message_id or f"uuid:{uuid.uuid4()}"
+    lps_id, bam_id, random_id = _uuids(3)
+    message_id = message_id or f"uuid:{random_id}"
     if isinstance(query, TraitsQuery):
         operation, action = "rechercherInsAvecTraitsIdentite", ACTION_TRAITS
         body, vitale = traits_body(query), None
@@ -231,9 +242,9 @@ def build_envelope(
     text = (
         "<?xml version='1.0' encoding='UTF-8'?>\n"
         f'<soap:Envelope xmlns:soap="{NS["soap"]}" xmlns:wsa="{NS["wsa"]}"><soap:Header>'
-        f"{security}{_contexte_lps(software, temps)}"
+        f"{security}{_contexte_lps(software, temps, lps_id)}"
         f"{_el('wsa', 'MessageID', message_id)}{_el('wsa', 'Action', action)}"
-        f"{_contexte_bam(software, temps, vitale)}</soap:Header>"
+        f"{_contexte_bam(software, temps, vitale, bam_id)}</soap:Header>"
         f"<soap:Body>{body}</soap:Body></soap:Envelope>"
     )
     content = text.encode("utf-8")

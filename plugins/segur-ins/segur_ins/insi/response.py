@@ -76,19 +76,19 @@ def _local(element: etree._Element) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def _child(parent: etree._Element, local: str) -> etree._Element | None:
+def _named(parent: etree._Element) -> dict[str, etree._Element]:
+    """The children of ``parent`` by local name (the first of each name): one pass over
+    them, whatever namespace the service put them in."""
+    named: dict[str, etree._Element] = {}
     for child in parent:
-        if _local(child) == local:
-            return child
-    return None
+        named.setdefault(_local(child), child)
+    return named
 
 
-def _children(parent: etree._Element, local: str) -> list[etree._Element]:
-    return [child for child in parent if _local(child) == local]
-
-
-def _text(parent: etree._Element, local: str, *, required: bool = False, where: str = "") -> str:
-    element = _child(parent, local)
+def _text(
+    named: dict[str, etree._Element], local: str, *, required: bool = False, where: str = ""
+) -> str:
+    element = named.get(local)
     value = (element.text or "").strip() if element is not None else ""
     if required and not value:
         raise InsiProtocolError(f"INSi answer without {where}{local}")
@@ -105,11 +105,13 @@ def _date(text: str, what: str) -> dt.date | None:
 
 
 def _ins(element: etree._Element, what: str) -> tuple[INS, dt.date | None, dt.date | None]:
-    ident = _child(element, "IdIndividu")
+    named = _named(element)
+    ident = named.get("IdIndividu")
     if ident is None:
         raise InsiProtocolError(f"INSi answer without {what}/IdIndividu")
-    number = _text(ident, "NumIdentifiant", required=True, where=f"{what}/")
-    key = _text(ident, "Cle")
+    ident_named = _named(ident)
+    number = _text(ident_named, "NumIdentifiant", required=True, where=f"{what}/")
+    key = _text(ident_named, "Cle")
     if len(number) != 13 or not number.isascii() or not number.isalnum():
         raise InsiProtocolError(f"INSi answer with a malformed {what} matricule")
     if key:
@@ -120,25 +122,26 @@ def _ins(element: etree._Element, what: str) -> tuple[INS, dt.date | None, dt.da
         if not digits.isdigit():
             raise InsiProtocolError(f"INSi answer with a malformed {what} matricule")
         key = f"{97 - int(digits) % 97:02d}"
-    oid = _text(element, "OID", required=True, where=f"{what}/")
-    start = _date(_text(element, "DateDeb"), f"{what} start date")
-    end = _date(_text(element, "DateFin"), f"{what} end date")
+    oid = _text(named, "OID", required=True, where=f"{what}/")
+    start = _date(_text(named, "DateDeb"), f"{what} start date")
+    end = _date(_text(named, "DateFin"), f"{what} end date")
     return INS(matricule=number.upper() + key, oid=oid), start, end
 
 
 def _traits(tiq: etree._Element) -> IdentityTraits:
-    birth_name = _text(tiq, "NomNaissance", required=True, where="TIQ/")
-    names = _text(tiq, "ListePrenom") or _text(tiq, "Prenom")
+    named = _named(tiq)
+    birth_name = _text(named, "NomNaissance", required=True, where="TIQ/")
+    names = _text(named, "ListePrenom") or _text(named, "Prenom")
     first_names = tuple(names.split())
     if not first_names:
         raise InsiProtocolError("INSi answer without TIQ/ListePrenom")
-    sex_text = _text(tiq, "Sexe", required=True, where="TIQ/")
+    sex_text = _text(named, "Sexe", required=True, where="TIQ/")
     try:
         sex = Sex(sex_text)
-        birth_date = BirthDate.parse(_text(tiq, "DateNaissance", required=True, where="TIQ/"))
+        birth_date = BirthDate.parse(_text(named, "DateNaissance", required=True, where="TIQ/"))
     except ValueError as exc:
         raise InsiProtocolError("INSi answer with an invalid sex or birth date") from exc
-    birth_place = _text(tiq, "LieuNaissance") or None
+    birth_place = _text(named, "LieuNaissance") or None
     if birth_place is not None and (
         len(birth_place) != 5 or not birth_place.isascii() or not birth_place.isalnum()
     ):
@@ -153,13 +156,21 @@ def _traits(tiq: etree._Element) -> IdentityTraits:
 
 
 def _individu(element: etree._Element) -> InsiIdentity:
-    active = _child(element, "INSACTIF")
-    tiq = _child(element, "TIQ")
+    active = tiq = None
+    histos = []
+    for child in element:
+        local = _local(child)
+        if local == "INSACTIF" and active is None:
+            active = child
+        elif local == "TIQ" and tiq is None:
+            tiq = child
+        elif local == "INSHISTO":
+            histos.append(child)
     if active is None or tiq is None:
         raise InsiProtocolError("INSi answer INDIVIDU without INSACTIF or TIQ")
     ins, _, _ = _ins(active, "INSACTIF")
     history = []
-    for histo in _children(element, "INSHISTO"):
+    for histo in histos:
         old, start, end = _ins(histo, "INSHISTO")
         history.append(HistoricINS(old, start, end))
     return InsiIdentity(ins=ins, traits=_traits(tiq), history=tuple(history))
@@ -180,9 +191,10 @@ def parse_fault(fault: etree._Element) -> InsiFault:
             code = erreur.get("code")
             severity = erreur.get("severite")
         else:  # newer packages: Detail/{Code, Severite, Descriptif}
-            code = _text(detail, "Code") or None
-            severity = _text(detail, "Severite") or None
-            reason = reason or _text(detail, "Descriptif")
+            named = _named(detail)
+            code = _text(named, "Code") or None
+            severity = _text(named, "Severite") or None
+            reason = reason or _text(named, "Descriptif")
     cls, transient = fault_class(code or subcode)
     label = code or subcode or "unknown"
     return cls(
@@ -231,14 +243,16 @@ def parse_response(
     resultat = body.find(f"{{{_RES}}}RESULTAT")
     if resultat is None:
         raise InsiProtocolError("INSi answer without a RESULTAT element")
-    cr = _child(resultat, "CR")
+    parts = _named(resultat)
+    cr = parts.get("CR")
     if cr is None:
         raise InsiProtocolError("INSi answer without CR")
-    code = _text(cr, "CodeCR", required=True, where="CR/")
-    label = _text(cr, "LibelleCR")
+    cr_named = _named(cr)
+    code = _text(cr_named, "CodeCR", required=True, where="CR/")
+    label = _text(cr_named, "LibelleCR")
     if code not in (CR_OK, CR_NOT_FOUND, CR_MULTIPLE):
         raise InsiProtocolError(f"INSi answer with an unknown CR code {code[:8]!r}")
-    individu = _child(resultat, "INDIVIDU")
+    individu = parts.get("INDIVIDU")
     identity = None
     if code == CR_OK:
         if individu is None:
@@ -251,5 +265,3 @@ def parse_response(
     return InsiResult(
         code=code, label=label, identity=identity, operation=operation, message_id=relates
     )
-
-
