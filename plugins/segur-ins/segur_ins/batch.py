@@ -1,15 +1,24 @@
 """``segur ins qualify --all``: qualify every patient not yet retrieved from INSi.
 
-At most ``concurrency`` INSi requests are in flight at once (threads share one INSi
-client, one keep-alive connection per request slot), at most ``rate_limit`` started per
-second; saving and journaling each result happens outside the request slots. Progress
-is appended, one line per finished patient, to ``<data_dir>/ins/qualify-all.progress``
-and flushed at once, so an interrupted run (Ctrl-C, crash) resumes where it stopped;
-the file is removed when a run completes.
+A pipeline: ``concurrency`` threads only call INSi (one shared client, one keep-alive
+connection each; at most ``rate_limit`` calls started per second) and hand each answer to
+the calling thread. That thread settles the answers received within 10 ms of each other
+together (:meth:`~segur_ins.identification.InsService.settle`: one journal transaction
+for their INSi calls and the identity changes they cause, committed before the host
+saves anything). Python threads contend for one interpreter lock: keeping the
+bookkeeping in one thread, in groups, is what lets the request threads keep the service
+busy.
+
+Progress is appended, one line per finished patient, to
+``<data_dir>/ins/qualify-all.progress`` and flushed once the patients are saved, so an
+interrupted run (Ctrl-C, crash) resumes where it stopped; the file is removed when a run
+completes. Answers already received when a run is interrupted are settled before it
+returns.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -21,11 +30,20 @@ import attrs
 
 from segur_core.model import Patient
 from segur_ins import status
-from segur_ins.identification import InsService, Outcome
+from segur_ins.identification import InsService, Lookup, Outcome
 
 __all__ = ["BatchSummary", "Progress", "RateLimiter", "qualify_all"]
 
+log = logging.getLogger(__name__)
+
 _ATTRIBUTES_BLOCKING = {"douteuse", "fictive"}
+
+#: At most this many answers settled together (one journal transaction)...
+_GROUP = 64
+#: ...gathered for at most this long after the first one arrived (seconds). Settling
+#: answers one by one would cost a journal transaction each and hand the interpreter
+#: lock back and forth with the request threads for every database statement.
+_GROUP_WINDOW = 0.01
 
 
 class RateLimiter:
@@ -64,9 +82,16 @@ class Progress:
         self._lock = threading.Lock()
 
     def mark(self, patient_id: str, result: str) -> None:
+        self.mark_many([(patient_id, result)])
+
+    def mark_many(self, results: Iterable[tuple[str, str]]) -> None:
+        """Note finished patients: written and flushed before this returns."""
         with self._lock:
-            self.done[patient_id] = result
-            self._file.write(f"{patient_id}\t{result}\n")
+            lines = []
+            for patient_id, result in results:
+                self.done[patient_id] = result
+                lines.append(f"{patient_id}\t{result}\n")
+            self._file.write("".join(lines))
             self._file.flush()
 
     def close(self, *, completed: bool) -> None:
@@ -91,31 +116,27 @@ class BatchSummary:
         return sum(self.counts.values())
 
 
-class _Slots:
-    """At most ``count`` INSi calls at once, each started under the rate limit.
-
-    The slots are tokens in a :class:`queue.SimpleQueue` (C-implemented: taking and
-    returning one costs no Python-level condition variable, unlike a semaphore)."""
-
-    def __init__(self, count: int, limiter: RateLimiter) -> None:
-        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
-        for _ in range(count):
-            self._tokens.put(None)
-        self._limiter = limiter
-
-    def __enter__(self) -> None:
-        self._tokens.get()
-        self._limiter.acquire()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._tokens.put(None)
-
-
 def _eligible(patient: Patient) -> bool:
     identity = patient.identity
     return not status.is_retrieved(identity.status) and not (
         {str(a) for a in identity.attributes} & _ATTRIBUTES_BLOCKING
     )
+
+
+def _settle_leftovers(done: queue.SimpleQueue, settle: Callable) -> None:
+    """After an interrupted run: settle the INSi answers already received, so that no
+    call goes unjournaled. Best effort: a second failure is logged, not raised over the
+    first."""
+    group = []
+    while not done.empty():
+        item = done.get_nowait()
+        if not isinstance(item, BaseException):
+            group.append(item)
+    try:
+        if group:
+            settle(group)
+    except Exception as exc:
+        log.warning("answers of an interrupted INSi batch not settled: %s", type(exc).__name__)
 
 
 def progress_path(data_dir: Path) -> Path:
@@ -155,36 +176,14 @@ def qualify_all(
     stop = stop or threading.Event()
     started = time.monotonic()
 
-    slots = _Slots(workers, limiter)
-
-    def work(patient: Patient) -> Outcome:
-        try:
-            return service.qualify(patient, interactive=False, slot=slots)
-        except Exception as exc:  # one patient's failure never stops the others
-            code = type(exc).__name__
-            runtime.journal.record(
-                "ins.qualify", outcome="error", service="insi", patient_id=patient.id,
-                details={"error": code},
-            )  # fmt: skip
-            return Outcome("error", patient, code)
-
-    def count(outcome: Outcome) -> None:
-        counts[outcome.result] += 1
-        if outcome.result == "error":
-            errors[outcome.code or "unknown"] += 1
-        else:  # errors are retried by the next run
-            progress.mark(outcome.patient.id, outcome.result)
-        if on_done is not None:
-            on_done(outcome)
-
-    # Twice as many threads as INSi slots: while some threads save and journal a
-    # result, ``workers`` requests stay in flight. The threads take patients from one
-    # queue and hand each outcome (or exception) to this thread through another: no
-    # future and no waiter per patient.
+    # The request threads take patients from one queue and put each lookup (or what
+    # escaped it) on another; this thread settles what arrives within _GROUP_WINDOW of
+    # the first answer, up to _GROUP at a time: no future and no waiter per patient.
     todo_queue: queue.SimpleQueue[Patient] = queue.SimpleQueue()
     for patient in todo:
         todo_queue.put(patient)
-    done: queue.SimpleQueue[Outcome | BaseException] = queue.SimpleQueue()
+    done: queue.SimpleQueue[tuple[Patient, Lookup | Exception] | BaseException]
+    done = queue.SimpleQueue()
     quit_ = threading.Event()  # this run is over (Ctrl-C, an error): start no patient
 
     def run_thread() -> None:
@@ -194,13 +193,54 @@ def qualify_all(
             except queue.Empty:
                 return
             try:
-                done.put(work(patient))
+                limiter.acquire()
+                done.put((patient, service.lookup(traits=patient.identity.traits)))
+            except Exception as exc:  # one patient's failure never stops the others
+                done.put((patient, exc))
             except BaseException as exc:  # re-raised by the calling thread
                 done.put(exc)
 
+    def settle(group: list[tuple[Patient, Lookup | Exception]]) -> None:
+        if not group:
+            return
+        lookups = [(p, item) for p, item in group if isinstance(item, Lookup)]
+        failed = [(p, item) for p, item in group if not isinstance(item, Lookup)]
+        outcomes = service.settle(lookups, interactive=False)
+        if failed:
+            runtime.journal.record_many([
+                dict(action="ins.qualify", outcome="error", service="insi",
+                     patient_id=p.id, details={"error": type(exc).__name__})
+                for p, exc in failed
+            ])  # fmt: skip
+            outcomes += [Outcome("error", p, type(exc).__name__) for p, exc in failed]
+        finished = []
+        for outcome in outcomes:
+            counts[outcome.result] += 1
+            if outcome.result == "error":  # retried by the next run
+                errors[outcome.code or "unknown"] += 1
+            else:
+                assert outcome.patient is not None
+                finished.append((outcome.patient.id, outcome.result))
+        progress.mark_many(finished)
+        if on_done is not None:
+            for outcome in outcomes:
+                on_done(outcome)
+
+    def take(first: tuple[Patient, Lookup | Exception] | BaseException) -> list:
+        """The answers received with ``first`` (it and up to _GROUP - 1 more)."""
+        if not isinstance(first, BaseException) and received + 1 < len(todo):
+            time.sleep(_GROUP_WINDOW)  # more answers are on their way: let them come
+        group = [first]
+        while len(group) < _GROUP:
+            try:
+                group.append(done.get_nowait())
+            except queue.Empty:
+                break
+        return group
+
     threads = [
         threading.Thread(target=run_thread, name=f"ins-qualify-{index}", daemon=True)
-        for index in range(min(workers * 2, len(todo)))
+        for index in range(min(workers, len(todo)))
     ]
     completed = False
     try:
@@ -210,21 +250,24 @@ def qualify_all(
             received = 0
             while received < len(todo):
                 try:
-                    item = done.get(timeout=0.2)
+                    first = done.get(timeout=0.2)
                 except queue.Empty:  # stopped: wait for the patients under way
                     stopped = stop.is_set() and not any(t.is_alive() for t in threads)
                     if stopped and done.empty():
                         break
                     continue
-                received += 1
-                if isinstance(item, BaseException):
-                    raise item
-                count(item)
+                group = take(first)
+                received += len(group)
+                fatal = [item for item in group if isinstance(item, BaseException)]
+                settle([item for item in group if not isinstance(item, BaseException)])
+                if fatal:  # what escaped a request thread, once its group is settled
+                    raise fatal[0]
             completed = not stop.is_set()
-        finally:  # Ctrl-C or an error: start no new patient, keep the progress
+        finally:  # Ctrl-C or an error: start no new patient, keep what was done
             quit_.set()
             for thread in threads:
                 thread.join()
+            _settle_leftovers(done, settle)
     finally:
         progress.close(completed=completed and not errors)
         runtime.journal.record(

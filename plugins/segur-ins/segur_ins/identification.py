@@ -4,12 +4,19 @@
 call is journaled (``insi.search``: operation, CR code, outcome — never a trait or an
 identifier in the details; the patient goes in ``patient_id``) and every identity change
 too (``ins.identity``, with the :class:`~segur_ins.status.Transition` summary).
+
+Write-ahead: an INSi answer is used only once its ``insi.search`` record is committed,
+and an identity change is journaled before the host saves it. A crash in between leaves
+a record of a change the host never got (the next run makes it again), never a change
+without its record. :meth:`InsService.settle` applies many lookups at once with one
+journal transaction for all their records: what the batch does.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -30,7 +37,7 @@ from segur_ins.insi import CR_MULTIPLE, CR_NOT_FOUND, CR_OK, InsiClient, InsiErr
 from segur_ins.insi.client import uses_vitale_operation
 from segur_ins.traits import normalise_traits
 
-__all__ = ["InsService", "Outcome"]
+__all__ = ["InsService", "Lookup", "Outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,24 @@ class Outcome:
     patient: Patient | None = None
     code: str | None = None
     transition: status.Transition | None = None
+
+
+@attrs.frozen
+class Lookup:
+    """One INSi search, made but not yet journaled nor applied (see :meth:`InsService.lookup`).
+
+    ``result`` is the answer; otherwise ``error`` says what stopped the search: an
+    :class:`InsiError` (the call failed) or an :class:`IdentityError` (the traits break
+    the RNIV lexical rules: INSi was not called).
+    """
+
+    operation: str
+    result: InsiResult | None = None
+    error: InsiError | IdentityError | None = None
+
+
+_TRAITS_OPERATION = "rechercherInsAvecTraitsIdentite"
+_VITALE_OPERATION = "rechercherInsAvecCarteVitale"
 
 
 class InsService:
@@ -83,52 +108,64 @@ class InsService:
     def _journal(self, action: str, **fields: Any) -> None:
         self.runtime.journal.record(action, **fields)
 
-    def search(
-        self, *, reading: CardReading | None = None, traits: IdentityTraits | None = None,
-        patient_id: str | None = None, slot: Any = None,
-    ) -> InsiResult:
-        """One INSi lookup (Vitale operation for a NIR read from a card, else traits with
-        the first-name strategy), journaled. Raises :class:`InsiError`.
-
-        ``slot`` (a context manager, e.g. a semaphore) is held only while INSi is being
-        called: the batch bounds its in-flight requests with it, not its bookkeeping.
-        """
-        if slot is not None:
-            with slot:
-                return self._search(reading, traits, patient_id)
-        return self._search(reading, traits, patient_id)
-
-    def _search(
-        self, reading: CardReading | None, traits: IdentityTraits | None, patient_id: str | None
-    ) -> InsiResult:
+    def lookup(
+        self, *, reading: CardReading | None = None, traits: IdentityTraits | None = None
+    ) -> Lookup:
+        """One INSi search (the Vitale operation for a NIR read from a card, else traits
+        with the first-name strategy), neither journaled nor applied: only the call.
+        Never raises :class:`InsiError` or :class:`IdentityError`: they are in the
+        :class:`Lookup`. Safe to call from several threads."""
         by_card = reading is not None and uses_vitale_operation(reading)
-        operation = "rechercherInsAvecCarteVitale" if by_card else (
-            "rechercherInsAvecTraitsIdentite")  # fmt: skip
+        operation = _VITALE_OPERATION if by_card else _TRAITS_OPERATION
         try:
             if reading is not None:
                 result = self.client.lookup_reading(reading)
                 if by_card and result.code == CR_NOT_FOUND:
                     result = self.client.lookup_traits(reading.traits)
-                    operation = "rechercherInsAvecTraitsIdentite"
+                    operation = _TRAITS_OPERATION
             else:
                 assert traits is not None
                 result = self.client.lookup_traits(traits)
-        except InsiError as exc:
-            self._journal(
-                "insi.search",
-                outcome="error",
-                service="insi",
-                patient_id=patient_id,
-                details={"operation": operation, "error": exc.code, "transient": exc.transient},
-            )
-            raise
-        self._journal(
-            "insi.search",
-            service="insi",
-            patient_id=patient_id,
-            details={"operation": operation, "cr": result.code, "message_id": result.message_id},
-        )
-        return result
+        except (InsiError, IdentityError) as exc:
+            return Lookup(operation, error=exc)
+        return Lookup(operation, result=result)
+
+    @staticmethod
+    def _lookup_entry(lookup: Lookup, patient_id: str | None) -> dict[str, Any]:
+        """The journal record of ``lookup``: ``insi.search`` (answer or failed call), or
+        ``ins.qualify`` refused when the traits kept INSi from being called."""
+        error = lookup.error
+        if isinstance(error, IdentityError):
+            return dict(
+                action="ins.qualify", outcome="refused", patient_id=patient_id,
+                details={"reason": "traits break the RNIV lexical rules"},
+            )  # fmt: skip
+        if error is not None:
+            details = {"operation": lookup.operation, "error": error.code,
+                       "transient": error.transient}  # fmt: skip
+            return dict(action="insi.search", outcome="error", service="insi",
+                        patient_id=patient_id, details=details)  # fmt: skip
+        result = lookup.result
+        assert result is not None
+        details = {"operation": lookup.operation, "cr": result.code,
+                   "message_id": result.message_id}  # fmt: skip
+        return dict(action="insi.search", service="insi", patient_id=patient_id, details=details)
+
+    def search(
+        self,
+        *,
+        reading: CardReading | None = None,
+        traits: IdentityTraits | None = None,
+        patient_id: str | None = None,
+    ) -> InsiResult:
+        """One INSi lookup (see :meth:`lookup`), journaled; raises :class:`InsiError`
+        (or :class:`IdentityError` for traits breaking the RNIV rules)."""  # fmt: skip
+        lookup = self.lookup(reading=reading, traits=traits)
+        self.runtime.journal.record_many([self._lookup_entry(lookup, patient_id)])
+        if lookup.error is not None:
+            raise lookup.error
+        assert lookup.result is not None
+        return lookup.result
 
     # -- identity changes ----------------------------------------------------------------
 
@@ -141,18 +178,39 @@ class InsService:
         notify: bool = True,
         message_id: str | None = None,
     ) -> tuple[Patient, status.Transition]:
-        """Apply ``event`` to the patient's identity, save, journal and fire
-        ``on_patient_identified``. ``message_id`` links the change to the INSi search
-        that caused it (its ``insi.search`` journal record carries the same id)."""
+        """Apply ``event`` to the patient's identity (a stored patient), journal the
+        change, save it and fire ``on_patient_identified``. ``message_id`` links the
+        change to the INSi search that caused it (its ``insi.search`` record carries the
+        same id)."""
         identity, transition = status.apply(patient.identity, event, at=_now())
-        saved = self.runtime.host.save_patient(attrs.evolve(patient, identity=identity))
-        details = {"source": source, **transition.journal_details()}
-        if message_id:
-            details["message_id"] = message_id
-        self._journal("ins.identity", patient_id=saved.id, details=details)
+        entry = self._change_entry(patient, transition, source, message_id)
+        self.runtime.journal.record_many([entry])  # before the host hears of it
+        saved = self._save(attrs.evolve(patient, identity=identity), transition)
         if notify:
             self.runtime.patient_identified(saved, saved.identity, source)
         return saved, transition
+
+    @staticmethod
+    def _change_entry(
+        patient: Patient, transition: status.Transition, source: str, message_id: str | None
+    ) -> dict[str, Any]:
+        details = {"source": source, **transition.journal_details()}
+        if message_id:
+            details["message_id"] = message_id
+        return dict(action="ins.identity", patient_id=patient.id, details=details)
+
+    def _save(self, patient: Patient, transition: status.Transition) -> Patient:
+        """Save a changed patient; a refused save is journaled (its change was, just
+        before) and raised."""
+        try:
+            return self.runtime.host.save_patient(patient)
+        except Exception as exc:
+            self._journal(
+                "ins.identity", outcome="error", patient_id=patient.id,
+                details={"error": type(exc).__name__, "to": str(transition.to_status),
+                         "reason": "the host did not save the change"},
+            )  # fmt: skip
+            raise
 
     def check_document(self, patient: Patient, document: str = "CN") -> Patient:
         """The pharmacist checked a high-trust document (``CN``, ``PA``, ``AV``...)."""
@@ -167,18 +225,23 @@ class InsService:
         event = status.InsiRetrieved(
             ins=found.ins, traits=found.traits, history=tuple(h.ins for h in found.history)
         )
-        saved, transition = self.change(
-            patient, event, source=source, message_id=result.message_id
-        )
+        saved, transition = self.change(patient, event, source=source, message_id=result.message_id)
         return Outcome("qualified", saved, CR_OK, transition)
 
     # -- qualification -------------------------------------------------------------------
 
-    def qualify(
-        self, patient: Patient, *, interactive: bool = True, slot: Any = None
-    ) -> Outcome:
+    def qualify(self, patient: Patient, *, interactive: bool = True) -> Outcome:
         """Qualify a stored patient by a traits search (RECUP, or QUAL when the
-        identity was already validated). ``slot``: see :meth:`search`."""
+        identity was already validated)."""
+        skipped = self.precheck(patient)
+        if skipped is not None:
+            return skipped
+        lookup = self.lookup(traits=patient.identity.traits)
+        return self.settle([(patient, lookup)], interactive=interactive)[0]
+
+    def precheck(self, patient: Patient) -> Outcome | None:
+        """The outcome of a patient that must not be searched (``blocked``, journaled as
+        refused; ``already`` retrieved), or ``None``."""
         identity = patient.identity
         if identity.attributes & _BLOCKING:
             self._journal(
@@ -188,22 +251,64 @@ class InsService:
             return Outcome("blocked", patient)
         if status.is_retrieved(identity.status):
             return Outcome("already", patient)
-        try:
-            result = self.search(traits=identity.traits, patient_id=patient.id, slot=slot)
-        except InsiError as exc:
-            return Outcome("error", patient, exc.code)
-        except IdentityError:
-            self._journal(
-                "ins.qualify", outcome="refused", patient_id=patient.id,
-                details={"reason": "traits break the RNIV lexical rules"},
-            )  # fmt: skip
-            return Outcome("error", patient, "traits")
-        if result.code == CR_OK:
-            return self._retrieved(patient, result, "insi")
-        if result.code == CR_MULTIPLE and interactive:
-            self._ask_several(patient)
-        result_name = "multiple" if result.code == CR_MULTIPLE else "not-found"
-        return Outcome(result_name, patient, result.code)
+        return None
+
+    def settle(
+        self, lookups: Sequence[tuple[Patient, Lookup]], *, interactive: bool = False
+    ) -> list[Outcome]:
+        """Apply the lookups made for stored patients: one outcome per lookup, in order.
+
+        The records of every lookup and of every identity change they cause are
+        appended in one journal transaction, before the host saves anything (see the
+        module docstring); then each changed patient is saved and announced. A save the
+        host refuses is journaled and gives that patient an ``error`` outcome. Raises
+        only when the journal cannot be written (then nothing was saved).
+        """
+        entries: list[dict[str, Any]] = []
+        changes: list[tuple[int, Patient, status.Transition]] = []
+        outcomes: list[Outcome] = []
+        for patient, lookup in lookups:
+            entries.append(self._lookup_entry(lookup, patient.id))
+            result = lookup.result
+            if lookup.error is not None:
+                code = "traits" if isinstance(lookup.error, IdentityError) else lookup.error.code
+                outcomes.append(Outcome("error", patient, code))
+            elif result is not None and result.found:
+                found = result.identity
+                event = status.InsiRetrieved(
+                    ins=found.ins, traits=found.traits, history=tuple(h.ins for h in found.history)
+                )
+                try:
+                    identity, transition = status.apply(patient.identity, event, at=_now())
+                except IdentityError as exc:  # e.g. marked doubtful meanwhile
+                    entries.append(dict(
+                        action="ins.qualify", outcome="refused", patient_id=patient.id,
+                        details={"reason": exc.message},
+                    ))  # fmt: skip
+                    outcomes.append(Outcome("error", patient, "refused"))
+                    continue
+                entries.append(self._change_entry(patient, transition, "insi", result.message_id))
+                changed = attrs.evolve(patient, identity=identity)
+                changes.append((len(outcomes), changed, transition))
+                outcomes.append(Outcome("qualified", patient, CR_OK, transition))
+            else:
+                assert result is not None
+                name = "multiple" if result.code == CR_MULTIPLE else "not-found"
+                outcomes.append(Outcome(name, patient, result.code))
+        self.runtime.journal.record_many(entries)
+        for index, changed, transition in changes:
+            try:
+                saved = self._save(changed, transition)
+            except Exception as exc:
+                outcomes[index] = Outcome("error", changed, type(exc).__name__)
+                continue
+            outcomes[index] = attrs.evolve(outcomes[index], patient=saved)
+            self.runtime.patient_identified(saved, saved.identity, "insi")
+        if interactive:
+            for outcome in outcomes:
+                if outcome.result == "multiple":
+                    self._ask_several(outcome.patient)
+        return outcomes
 
     def _ask_several(self, patient: Patient | None) -> str:
         question = Question(

@@ -51,6 +51,72 @@ def test_one_patients_failure_does_not_stop_the_batch(make_segur_runtime, tmp_pa
     assert summary.completed
     assert summary.counts == {"qualified": 3, "error": 1}
     assert summary.errors == {"ConformanceError": 1}
-    failed = [r for r in runtime.journal.records() if r.action == "ins.qualify"]
-    assert [(r.outcome, r.details) for r in failed] == [("error", {"error": "ConformanceError"})]
+    # write-ahead: the change was journaled before the save, then the refusal
+    refused = [r for r in runtime.journal.records() if r.outcome == "error"]
+    assert [(r.action, r.details["error"]) for r in refused] == [
+        ("ins.identity", "ConformanceError")
+    ]
+    changes = [r for r in runtime.journal.records(patient_id=refused[0].patient_id)]
+    assert [(r.action, r.outcome) for r in changes] == [
+        ("insi.search", "ok"), ("ins.identity", "ok"), ("ins.identity", "error")
+    ]  # fmt: skip
+    assert runtime.host.get_patient(refused[0].patient_id).identity.status == "PROV"
     host.close()
+
+
+class JournalFirstHost(ReferenceHost):
+    """Notes, at each save of a retrieved identity, what the journal already holds."""
+
+    def __init__(self, path, journal_of) -> None:
+        super().__init__(path)
+        self.journal_of = journal_of
+        self.seen: list[list[str]] = []
+
+    @hostimpl
+    def host_save_patient(self, patient: Patient) -> Patient:
+        if patient.id and patient.identity.ins is not None:
+            records = self.journal_of().records(patient_id=patient.id)
+            self.seen.append([r.action for r in records])
+        return super().host_save_patient(patient)
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["qualify", "qualify-all"])
+def test_the_call_and_the_change_are_journaled_before_the_host_saves(
+    make_segur_runtime, tmp_path, batch
+):
+    runtime = None
+    host = JournalFirstHost(tmp_path / "host.sqlite", lambda: runtime.journal)
+    runtime = make_segur_runtime(autoload=True, plugins=["ins"], host=host)
+    patients = [
+        runtime.host.save_patient(Patient(id="", identity=Identity(traits=p.traits())))
+        for p in CNDA_PERSONS[:3]
+    ]
+    if batch:
+        assert qualify_all(service(runtime), concurrency=2).counts == {"qualified": 3}
+    else:
+        for patient in patients:
+            assert service(runtime).qualify(patient).result == "qualified"
+    assert host.seen == [["insi.search", "ins.identity"]] * 3
+    host.close()
+
+
+def test_an_unexpected_failure_of_one_lookup_does_not_stop_the_batch(
+    make_segur_runtime, monkeypatch
+):
+    runtime = make_segur_runtime(autoload=True, plugins=["ins"])
+    for person in CNDA_PERSONS[:3]:
+        runtime.host.save_patient(Patient(id="", identity=Identity(traits=person.traits())))
+    ins = service(runtime)
+    lookup = ins.lookup
+
+    def sometimes_broken(*, traits=None, reading=None):
+        if traits == CNDA_PERSONS[1].traits():
+            raise ValueError("a bug in a lookup")
+        return lookup(traits=traits, reading=reading)
+
+    monkeypatch.setattr(ins, "lookup", sometimes_broken)
+    summary = qualify_all(ins, concurrency=2)
+    assert summary.counts == {"qualified": 2, "error": 1}
+    assert summary.errors == {"ValueError": 1}
+    failed = [r for r in runtime.journal.records() if r.outcome == "error"]
+    assert [(r.action, r.details) for r in failed] == [("ins.qualify", {"error": "ValueError"})]
