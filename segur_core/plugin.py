@@ -106,6 +106,7 @@ class PluginInfo:
     capabilities: tuple[str, ...]
     requires_core: str
     config_ref: type | str | None
+    _config_class: type | None
 
     def __init__(
         self,

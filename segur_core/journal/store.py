@@ -225,6 +225,7 @@ class Journal:
             call.settled = True
 
     def _records(self, call: _Call) -> list[JournalRecord]:
+        assert call.moment is not None  # set when the call was written
         records = []
         for (entry, _, details_value), (seq, prev_hash, digest) in zip(
             call.prepared, call.written, strict=True
