@@ -1,9 +1,10 @@
 """INSi lookups wired to the runtime: journal, host, status machine and events.
 
 :class:`InsService` is what the plugin hooks, the CLI and the batch use. Every INSi
-call is journaled (``insi.search``: operation, CR code, outcome — never a trait or an
-identifier in the details; the patient goes in ``patient_id``) and every identity change
-too (``ins.identity``, with the :class:`~segur_ins.status.Transition` summary).
+search is journaled (``insi.search``: operation, CR code, outcome, and ``requests`` when
+it took several — never a trait or an identifier in the details; the patient goes in
+``patient_id``) and every identity change too (``ins.identity``, with the
+:class:`~segur_ins.status.Transition` summary).
 
 Write-ahead: an INSi answer is used only once its ``insi.search`` record is committed,
 and an identity change is journaled before the host saves it. A crash in between leaves
@@ -121,7 +122,8 @@ class InsService:
             if reading is not None:
                 result = self.client.lookup_reading(reading)
                 if by_card and result.code == CR_NOT_FOUND:
-                    result = self.client.lookup_traits(reading.traits)
+                    fallback = self.client.lookup_traits(reading.traits)
+                    result = attrs.evolve(fallback, attempts=fallback.attempts + 1)
                     operation = _TRAITS_OPERATION
             else:
                 assert traits is not None
@@ -149,6 +151,8 @@ class InsService:
         assert result is not None
         details = {"operation": lookup.operation, "cr": result.code,
                    "message_id": result.message_id}  # fmt: skip
+        if result.attempts > 1:  # one search, several requests: say how many
+            details["requests"] = result.attempts
         return dict(action="insi.search", service="insi", patient_id=patient_id, details=details)
 
     def search(

@@ -40,7 +40,7 @@ def test_first_name_strategy_tries_each_first_name(make_client, sandbox):
     before = sandbox.service.requests
     result = make_client().lookup_traits(traits)
     assert result.code == CR_OK and result.identity.ins == ECETINSI.ins()
-    assert sandbox.service.requests - before == 2
+    assert sandbox.service.requests - before == 2 == result.attempts
 
 
 def test_first_name_strategy_ends_with_the_last_answer(make_client, sandbox):
@@ -48,7 +48,7 @@ def test_first_name_strategy_ends_with_the_last_answer(make_client, sandbox):
     before = sandbox.service.requests
     result = make_client().lookup_traits(traits)
     assert result.code == CR_NOT_FOUND
-    assert sandbox.service.requests - before == 3  # PAUL, JACQUES, then "PAUL JACQUES"
+    assert sandbox.service.requests - before == 3 == result.attempts  # PAUL, JACQUES, both
 
 
 def test_vitale_search_by_nir_and_by_former_ins(make_client):

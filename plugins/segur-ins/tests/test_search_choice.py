@@ -120,3 +120,38 @@ def test_an_unexpected_failure_of_one_lookup_does_not_stop_the_batch(
     assert summary.errors == {"ValueError": 1}
     failed = [r for r in runtime.journal.records() if r.outcome == "error"]
     assert [(r.action, r.details) for r in failed] == [("ins.qualify", {"error": "ValueError"})]
+
+
+def test_a_search_that_took_several_requests_says_how_many(make_segur_runtime):
+    from segur_core.model import BirthDate, IdentityTraits
+
+    runtime = make_segur_runtime(autoload=True, plugins=["ins"])
+    requests = runtime.sandbox("insi").service
+    # FLORIANTE is not one of his first names: CR 01, then PIERRE-ALAIN alone finds him
+    traits = IdentityTraits("ECETINSI", ("Florianté", "Pierre-Alain"), "M", BirthDate(2009, 7, 14))
+    patients = [
+        runtime.host.save_patient(Patient(id="", identity=Identity(traits=t)))
+        for t in (traits, ADRUN.traits())
+    ]
+    before = requests.requests
+    for patient in patients:
+        assert service(runtime).qualify(patient).result == "qualified"
+    searches = [r.details for r in runtime.journal.records() if r.action == "insi.search"]
+    assert [d.get("requests") for d in searches] == [2, None]  # one request: not said
+    assert requests.requests - before == 3
+
+
+def test_a_card_search_retried_by_traits_counts_both_requests(make_segur_runtime):
+    from segur_ins.nir import compute_key
+
+    runtime = make_segur_runtime(autoload=True, plugins=["ins"])
+    requests = runtime.sandbox("insi").service
+    unknown = "1550199123456"  # a well-formed NIR that INSi does not know: CR 01
+    reading = CardReading(
+        source="vitale-card", traits=ADRUN.traits(), nir=unknown + compute_key(unknown)
+    )
+    before = requests.requests
+    runtime.card_read(reading)
+    (search,) = [r.details for r in runtime.journal.records() if r.action == "insi.search"]
+    assert search["operation"] == "rechercherInsAvecTraitsIdentite" and search["cr"] == "00"
+    assert search["requests"] == 2 == requests.requests - before

@@ -240,14 +240,17 @@ class InsiClient:
 
     def lookup_traits(self, traits: IdentityTraits) -> InsiResult:
         """Search by traits with the first-name strategy; the first ``CR 00`` wins, else
-        the last answer (``01`` or ``02``) is returned."""
+        the last answer (``01`` or ``02``) is returned, with the number of requests made
+        in ``attempts``."""
         result: InsiResult | None = None
+        attempts = 0
         for names in first_name_attempts(_normalise(traits).first_names):
             result = self.search_traits(traits_query(traits, names))
+            attempts += 1
             if result.code == CR_OK:
-                return result
+                break
         assert result is not None
-        return result
+        return result if attempts == 1 else attrs.evolve(result, attempts=attempts)
 
     def lookup_reading(self, reading: CardReading) -> InsiResult:
         """Search for a card reading: the Vitale operation when a card (physical or the

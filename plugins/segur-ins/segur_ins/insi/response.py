@@ -58,13 +58,16 @@ class InsiIdentity:
 @attrs.frozen
 class InsiResult:
     """One INSi answer: ``code`` (``00`` found, ``01`` none, ``02`` several), its label
-    and the identity when ``code`` is ``00``."""
+    and the identity when ``code`` is ``00``. ``attempts`` is the number of requests the
+    search took (the first-name strategy, a carte Vitale search retried by traits); the
+    answer is the last one's."""
 
     code: str
     label: str
     identity: InsiIdentity | None = None
     operation: str | None = None
     message_id: str | None = None
+    attempts: int = 1
 
     @property
     def found(self) -> bool:
