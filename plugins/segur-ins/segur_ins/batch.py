@@ -36,8 +36,6 @@ __all__ = ["BatchSummary", "Progress", "RateLimiter", "qualify_all"]
 
 log = logging.getLogger(__name__)
 
-_ATTRIBUTES_BLOCKING = {"douteuse", "fictive"}
-
 #: At most this many answers settled together (one journal transaction)...
 _GROUP = 64
 #: ...gathered for at most this long after the first one arrived (seconds). Settling
@@ -118,9 +116,7 @@ class BatchSummary:
 
 def _eligible(patient: Patient) -> bool:
     identity = patient.identity
-    return not status.is_retrieved(identity.status) and not (
-        {str(a) for a in identity.attributes} & _ATTRIBUTES_BLOCKING
-    )
+    return not status.is_retrieved(identity.status) and not status.is_blocked(identity)
 
 
 def _settle_leftovers(done: queue.SimpleQueue, settle: Callable) -> None:

@@ -26,7 +26,6 @@ from segur_core.errors import IdentityError, SegurError
 from segur_core.model import (
     CardReading,
     Identity,
-    IdentityAttribute,
     IdentityTraits,
     Option,
     Patient,
@@ -41,8 +40,6 @@ from segur_ins.traits import normalise_traits
 __all__ = ["InsService", "Lookup", "Outcome"]
 
 log = logging.getLogger(__name__)
-
-_BLOCKING = frozenset({IdentityAttribute.DOUBTFUL, IdentityAttribute.FICTITIOUS})
 
 
 @attrs.frozen
@@ -247,7 +244,7 @@ class InsService:
         """The outcome of a patient that must not be searched (``blocked``, journaled as
         refused; ``already`` retrieved), or ``None``."""
         identity = patient.identity
-        if identity.attributes & _BLOCKING:
+        if status.is_blocked(identity):
             self._journal(
                 "ins.qualify", outcome="refused", patient_id=patient.id,
                 details={"reason": "doubtful or fictitious identity"},
@@ -374,7 +371,7 @@ class InsService:
         except IdentityError:
             normal = reading.traits
         existing = self._find_existing(reading, None)
-        if existing is not None and existing.identity.attributes & _BLOCKING:
+        if existing is not None and status.is_blocked(existing.identity):
             self._journal(
                 "ins.qualify", outcome="refused", patient_id=existing.id,
                 details={"reason": "doubtful or fictitious identity"},

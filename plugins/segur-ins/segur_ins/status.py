@@ -58,6 +58,7 @@ __all__ = [
     "Transition",
     "apply",
     "check_identity",
+    "is_blocked",
     "is_checked",
     "is_retrieved",
     "shareable_ins",
@@ -240,13 +241,14 @@ def check_identity(identity: Identity) -> None:
         )
 
 
+def is_blocked(identity: Identity) -> bool:
+    """Whether the identity is doubtful or fictitious: no INSi search, no INS shared."""
+    return bool(identity.attributes & _BLOCKING)
+
+
 def shareable_ins(identity: Identity) -> INS | None:
     """The INS to share or print, or ``None``: only a QUAL identity exposes it."""
-    if (
-        identity.status is S.QUALIFIED
-        and identity.ins is not None
-        and not identity.attributes & _BLOCKING
-    ):
+    if identity.status is S.QUALIFIED and identity.ins is not None and not is_blocked(identity):
         return identity.ins
     return None
 
