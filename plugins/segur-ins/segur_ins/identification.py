@@ -221,11 +221,7 @@ class InsService:
         return saved
 
     def _retrieved(self, patient: Patient, result: InsiResult, source: str) -> Outcome:
-        found = result.identity
-        assert found is not None
-        event = status.InsiRetrieved(
-            ins=found.ins, traits=found.traits, history=tuple(h.ins for h in found.history)
-        )
+        event = _retrieved_event(result)
         saved, transition = self.change(patient, event, source=source, message_id=result.message_id)
         return Outcome("qualified", saved, CR_OK, transition)
 
@@ -275,12 +271,10 @@ class InsService:
                 code = "traits" if isinstance(lookup.error, IdentityError) else lookup.error.code
                 outcomes.append(Outcome("error", patient, code))
             elif result is not None and result.found:
-                found = result.identity
-                event = status.InsiRetrieved(
-                    ins=found.ins, traits=found.traits, history=tuple(h.ins for h in found.history)
-                )
                 try:
-                    identity, transition = status.apply(patient.identity, event, at=_now())
+                    identity, transition = status.apply(
+                        patient.identity, _retrieved_event(result), at=_now()
+                    )
                 except IdentityError as exc:  # e.g. marked doubtful meanwhile
                     entries.append(dict(
                         action="ins.qualify", outcome="refused", patient_id=patient.id,
@@ -420,6 +414,14 @@ class InsService:
             return self.check_document(patient, "AV")
         except (IdentityError, SegurError):
             return patient
+
+
+def _retrieved_event(result: InsiResult) -> status.InsiRetrieved:
+    """The status-machine event for an INSi answer that found the person (CR 00)."""
+    found = result.identity
+    assert found is not None
+    history = tuple(h.ins for h in found.history)
+    return status.InsiRetrieved(ins=found.ins, traits=found.traits, history=history)
 
 
 def _now():
