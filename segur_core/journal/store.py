@@ -179,6 +179,7 @@ class Journal:
                 row = conn.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
                 prev = row[0] if row else GENESIS
                 rows: list[tuple[Any, ...]] = []
+                links: list[tuple[_Call, str, str]] = []  # per row: its call, prev, hash
                 for call in group:
                     call.moment = moment
                     for entry, details_text, _ in call.prepared:
@@ -197,6 +198,7 @@ class Journal:
                         )
                         rows.append((at, actor, patient_id, action, service, outcome,
                                      details_text, prev, digest))  # fmt: skip
+                        links.append((call, prev, digest))
                         prev = digest
                 seqs = _insert(conn, rows)
                 if rows:
@@ -205,11 +207,8 @@ class Journal:
                         " ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
                         (seqs[-1], prev),
                     )
-                written = iter(zip(seqs, rows, strict=True))
-                for call in group:
-                    for _ in call.prepared:
-                        seq, values = next(written)
-                        call.written.append((seq, values[7], values[8]))
+                for seq, (call, prev_hash, digest) in zip(seqs, links, strict=True):
+                    call.written.append((seq, prev_hash, digest))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
