@@ -222,10 +222,11 @@ def qualify_all(
             for outcome in outcomes:
                 on_done(outcome)
 
-    def take(first: tuple[Patient, Lookup | Exception] | BaseException) -> list:
-        """The answers received with ``first`` (it and up to _GROUP - 1 more)."""
-        if not isinstance(first, BaseException) and received + 1 < len(todo):
-            time.sleep(_GROUP_WINDOW)  # more answers are on their way: let them come
+    def take(first: tuple[Patient, Lookup | Exception] | BaseException, waiting: bool) -> list:
+        """The answers received with ``first`` (it and up to _GROUP - 1 more); when more
+        are ``waiting`` to come, for up to _GROUP_WINDOW."""
+        if waiting and not isinstance(first, BaseException):
+            time.sleep(_GROUP_WINDOW)
         group = [first]
         while len(group) < _GROUP:
             try:
@@ -252,7 +253,7 @@ def qualify_all(
                     if stopped and done.empty():
                         break
                     continue
-                group = take(first)
+                group = take(first, waiting=received + 1 < len(todo))
                 received += len(group)
                 fatal = [item for item in group if isinstance(item, BaseException)]
                 settle([item for item in group if not isinstance(item, BaseException)])
