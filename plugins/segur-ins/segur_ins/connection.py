@@ -4,11 +4,17 @@
 missing certificate settings default to the runtime's test PKI (``INSI-AUTO`` in mTLS
 mode, the CPS-like personal certificate in CPS mode). In production every certificate
 must be configured: a missing one is a :class:`~segur_core.errors.ConfigError`.
+
+:func:`client_recipe` resolves all that into a :class:`ClientRecipe`, a picklable value
+that builds the client: the batch's worker processes get the recipe, not the runtime.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import attrs
 
 from segur_core import connection
 from segur_core.errors import ConfigError
@@ -22,7 +28,7 @@ from segur_ins.insi import (
     SoftwareContext,
 )
 
-__all__ = ["build_client", "resolve_endpoint"]
+__all__ = ["ClientRecipe", "CpsRecipe", "build_client", "client_recipe", "resolve_endpoint"]
 
 
 def resolve_endpoint(config: InsConfig, runtime: Any) -> str:
@@ -33,22 +39,34 @@ def resolve_endpoint(config: InsConfig, runtime: Any) -> str:
     )  # fmt: skip
 
 
-def _tls(config: InsConfig, runtime: Any):
+def _tls(config: InsConfig, runtime: Any) -> connection.TlsSettings:
     label = "cps" if config.auth_mode == "cps" else "insi-auto"
-    return connection.client_tls(
+    return connection.client_tls_settings(
         config, runtime, key_prefix="ins.", default_credential=lambda pki: pki.client(label)
     )
 
 
-def _cps(config: InsConfig, runtime: Any) -> CpsCredentials | None:
+@attrs.frozen
+class CpsRecipe:
+    """CPS mode: the PKCS#12 file that signs the PS assertion and what it states."""
+
+    pkcs12: Path
+    password: str | None = attrs.field(repr=False)
+    assertion: PSAssertionData
+
+    def credentials(self) -> CpsCredentials:
+        password = self.password.encode() if self.password is not None else None
+        return CpsCredentials(PKCS12Signer.load(self.pkcs12, password), self.assertion)
+
+
+def _cps(config: InsConfig, runtime: Any) -> CpsRecipe | None:
     if config.auth_mode != "cps":
         return None
     if config.cps_pkcs12 is not None:
-        password = reveal(config.cps_password)
-        signer = PKCS12Signer.load(config.cps_pkcs12, password.encode() if password else None)
+        pkcs12, password = Path(config.cps_pkcs12), reveal(config.cps_password)
     elif runtime.config.mode != "production":
         credential = runtime.test_pki().client("cps")
-        signer = PKCS12Signer.load(credential.p12_path, credential.p12_password.encode())
+        pkcs12, password = credential.p12_path, credential.p12_password
     else:
         raise ConfigError("CPS mode needs the signing certificate", key="ins.cps_pkcs12")
     practitioner = runtime.host.practitioner()
@@ -58,16 +76,44 @@ def _cps(config: InsConfig, runtime: Any) -> CpsCredentials | None:
         billing_id=config.billing_id or structure.finess,
         activity_sector=structure.activity_sector,
     )
-    return CpsCredentials(signer=signer, assertion=data)
+    return CpsRecipe(pkcs12, password, data)
 
 
-def build_client(
+@attrs.frozen
+class ClientRecipe:
+    """Everything an :class:`~segur_ins.insi.InsiClient` is built from, resolved:
+    endpoint URL, software context, TLS and CPS files. Picklable; secrets never shown
+    in its repr."""
+
+    endpoint: str
+    software: SoftwareContext
+    tls: connection.TlsSettings
+    cps: CpsRecipe | None
+    timeout: float
+    connect_timeout: float
+    retries: int
+    max_connections: int
+
+    def build(self) -> InsiClient:
+        """A new client (its own connections); loads the certificate files."""
+        return InsiClient(
+            self.endpoint,
+            self.software,
+            ssl_context=self.tls.context(),
+            cps=self.cps.credentials() if self.cps is not None else None,
+            timeout=self.timeout,
+            connect_timeout=self.connect_timeout,
+            retries=self.retries,
+            max_connections=self.max_connections,
+        )
+
+
+def client_recipe(
     config: InsConfig, runtime: Any, *, max_connections: int | None = None
-) -> InsiClient:
-    """An INSi client for this runtime and configuration."""
+) -> ClientRecipe:
+    """The recipe of this runtime's INSi client (see :func:`build_client`)."""
     from segur_core import __version__
 
-    endpoint = resolve_endpoint(config, runtime)
     emitter = config.emitter
     if emitter is None:
         try:
@@ -77,16 +123,23 @@ def build_client(
     software = SoftwareContext(
         idam=config.software_id, name=config.software_name, version=__version__, emitter=emitter
     )
-    client = InsiClient(
-        endpoint,
-        software,
-        ssl_context=_tls(config, runtime),
+    return ClientRecipe(
+        endpoint=resolve_endpoint(config, runtime),
+        software=software,
+        tls=_tls(config, runtime),
         cps=_cps(config, runtime),
         timeout=config.timeout,
         connect_timeout=config.connect_timeout,
         retries=config.retries,
         max_connections=max_connections or max(config.concurrency, 2),
     )
+
+
+def build_client(
+    config: InsConfig, runtime: Any, *, max_connections: int | None = None
+) -> InsiClient:
+    """An INSi client for this runtime and configuration."""
+    client = client_recipe(config, runtime, max_connections=max_connections).build()
     if config.endpoint == SANDBOX:
         sandbox = runtime.sandbox("insi")
         if hasattr(sandbox, "on_stop"):
