@@ -43,6 +43,19 @@ class SegurError(Exception):
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
+    def __reduce__(self):
+        # Pickled as its attributes, not by calling __init__ again with ``args``: the
+        # subclasses' keyword-only arguments would be lost or required (an error
+        # crossing to or from a worker process must come back the same).
+        return _rebuild, (type(self), self.args, self.__dict__)
+
+
+def _rebuild(cls: type[SegurError], args: tuple, state: dict) -> SegurError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 # -- configuration and plugins -------------------------------------------------------------
 
