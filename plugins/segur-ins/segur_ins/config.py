@@ -61,7 +61,10 @@ class InsConfig:
     the server certificate must chain to. ``software_id``: the CNDA authorisation number
     sent as ``IDAM``; ``emitter``: the ContexteLPS ``Emetteur``. ``timeout`` and
     ``connect_timeout`` in seconds, ``retries`` for transient failures. ``concurrency``
-    and ``rate_limit`` (requests per second, 0: none) bound ``segur ins qualify --all``.
+    and ``rate_limit`` (requests per second, 0: none) bound ``segur ins qualify --all``;
+    ``processes`` is how many worker processes make its INSi calls (0: threads of the
+    calling process only; unset: several on a multi-core machine for a large batch, see
+    :mod:`segur_ins.workers`).
     """
 
     endpoint: str = SANDBOX
@@ -83,4 +86,7 @@ class InsConfig:
     retries: int = attrs.field(default=2, validator=_non_negative)
     concurrency: int = attrs.field(default=8, validator=_positive)
     rate_limit: float = attrs.field(default=0.0, validator=_non_negative)
+    processes: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_non_negative)
+    )
     verify_at_each_act: bool = True

@@ -37,7 +37,7 @@ from segur_ins.insi import CR_MULTIPLE, CR_NOT_FOUND, CR_OK, InsiClient, InsiErr
 from segur_ins.insi.client import uses_vitale_operation
 from segur_ins.traits import normalise_traits
 
-__all__ = ["InsService", "Lookup", "Outcome"]
+__all__ = ["InsService", "Lookup", "Outcome", "lookup"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,33 @@ _TRAITS_OPERATION = "rechercherInsAvecTraitsIdentite"
 _VITALE_OPERATION = "rechercherInsAvecCarteVitale"
 
 
+def lookup(
+    client: InsiClient,
+    *,
+    reading: CardReading | None = None,
+    traits: IdentityTraits | None = None,
+) -> Lookup:
+    """One INSi search (the Vitale operation for a NIR read from a card, else traits
+    with the first-name strategy), neither journaled nor applied: only the call. Never
+    raises :class:`InsiError` or :class:`IdentityError`: they are in the
+    :class:`Lookup`. Needs nothing but the client: the batch's worker processes call it."""
+    by_card = reading is not None and uses_vitale_operation(reading)
+    operation = _VITALE_OPERATION if by_card else _TRAITS_OPERATION
+    try:
+        if reading is not None:
+            result = client.lookup_reading(reading)
+            if by_card and result.code == CR_NOT_FOUND:
+                fallback = client.lookup_traits(reading.traits)
+                result = attrs.evolve(fallback, attempts=fallback.attempts + 1)
+                operation = _TRAITS_OPERATION
+        else:
+            assert traits is not None
+            result = client.lookup_traits(traits)
+    except (InsiError, IdentityError) as exc:
+        return Lookup(operation, error=exc)
+    return Lookup(operation, result=result)
+
+
 class InsService:
     """INSi qualification of patients for one runtime."""
 
@@ -82,6 +109,7 @@ class InsService:
         self.runtime = runtime
         self.config = config or InsConfig()
         self._client: InsiClient | None = None
+        self._workers: Any = None  # segur_ins.workers.LookupWorkers, kept between batches
         self._lock = threading.Lock()
 
     # -- client --------------------------------------------------------------------------
@@ -95,11 +123,36 @@ class InsService:
                 self._client = build_client(self.config, self.runtime)
             return self._client
 
+    def workers(self, processes: int, concurrency: int, rate_limit: float = 0.0) -> Any:
+        """Worker processes for a batch (:class:`~segur_ins.workers.LookupWorkers`):
+        ``concurrency`` request threads spread over ``processes`` workers. Kept for the
+        next batch of the same shape; closed with the service."""
+        from segur_ins.connection import client_recipe
+        from segur_ins.workers import LookupWorkers
+
+        threads = [concurrency // processes + (i < concurrency % processes)
+                   for i in range(processes)]  # fmt: skip
+        with self._lock:
+            if self._workers is not None and self._workers.shape != (
+                processes, tuple(threads), rate_limit
+            ):  # fmt: skip
+                self._workers.close()
+                self._workers = None
+            if self._workers is None:
+                recipe = client_recipe(self.config, self.runtime, max_connections=max(threads))
+                self._workers = LookupWorkers(
+                    recipe, processes=processes, threads=threads, rate_limit=rate_limit
+                )
+            return self._workers
+
     def close(self) -> None:
         with self._lock:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+            if self._workers is not None:
+                self._workers.close()
+                self._workers = None
 
     # -- INSi calls, journaled -----------------------------------------------------------
 
@@ -109,25 +162,9 @@ class InsService:
     def lookup(
         self, *, reading: CardReading | None = None, traits: IdentityTraits | None = None
     ) -> Lookup:
-        """One INSi search (the Vitale operation for a NIR read from a card, else traits
-        with the first-name strategy), neither journaled nor applied: only the call.
-        Never raises :class:`InsiError` or :class:`IdentityError`: they are in the
-        :class:`Lookup`. Safe to call from several threads."""
-        by_card = reading is not None and uses_vitale_operation(reading)
-        operation = _VITALE_OPERATION if by_card else _TRAITS_OPERATION
-        try:
-            if reading is not None:
-                result = self.client.lookup_reading(reading)
-                if by_card and result.code == CR_NOT_FOUND:
-                    fallback = self.client.lookup_traits(reading.traits)
-                    result = attrs.evolve(fallback, attempts=fallback.attempts + 1)
-                    operation = _TRAITS_OPERATION
-            else:
-                assert traits is not None
-                result = self.client.lookup_traits(traits)
-        except (InsiError, IdentityError) as exc:
-            return Lookup(operation, error=exc)
-        return Lookup(operation, result=result)
+        """One INSi search with this service's client (see :func:`lookup`). Safe to call
+        from several threads."""
+        return lookup(self.client, reading=reading, traits=traits)
 
     @staticmethod
     def _lookup_entry(lookup: Lookup, patient_id: str | None) -> dict[str, Any]:
