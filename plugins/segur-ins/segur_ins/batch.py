@@ -19,11 +19,12 @@ returns.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import attrs
@@ -31,11 +32,22 @@ import attrs
 from segur_core.model import Patient
 from segur_ins import status
 from segur_ins.identification import InsService, Lookup, Outcome
+from segur_ins.workers import Run
+from segur_ins.workers import supported as workers_supported
 
-__all__ = ["BatchSummary", "Progress", "RateLimiter", "qualify_all"]
+__all__ = [
+    "PROCESSES_FROM",
+    "BatchSummary",
+    "Progress",
+    "RateLimiter",
+    "qualify_all",
+    "worker_processes",
+]
 
 log = logging.getLogger(__name__)
 
+#: Unless configured, worker processes make the calls of a batch of this many patients.
+PROCESSES_FROM = 1000
 #: At most this many answers settled together (one journal transaction)...
 _GROUP = 64
 #: ...gathered for at most this long after the first one arrived (seconds). Settling
@@ -119,20 +131,130 @@ def _eligible(patient: Patient) -> bool:
     return not status.is_retrieved(identity.status) and not status.is_blocked(identity)
 
 
-def _settle_leftovers(done: queue.SimpleQueue, settle: Callable) -> None:
+def _settle_leftovers(answers: list, settle: Callable) -> None:
     """After an interrupted run: settle the INSi answers already received, so that no
     call goes unjournaled. Best effort: a second failure is logged, not raised over the
     first."""
-    group = []
-    while not done.empty():
-        item = done.get_nowait()
-        if not isinstance(item, BaseException):
-            group.append(item)
     try:
-        if group:
-            settle(group)
+        if answers:
+            settle(answers)
     except Exception as exc:
         log.warning("answers of an interrupted INSi batch not settled: %s", type(exc).__name__)
+
+
+Answer = tuple[Patient, "Lookup | Exception"]
+
+
+class _ThreadLookups:
+    """The INSi calls of a batch made by ``workers`` threads of this process; same
+    contract as :class:`segur_ins.workers.Run`: :meth:`groups` then :meth:`drain`."""
+
+    def __init__(
+        self,
+        service: InsService,
+        patients: list[Patient],
+        workers: int,
+        limiter: RateLimiter,
+        stop: threading.Event,
+    ) -> None:
+        self._total = len(patients)
+        self._stop = stop
+        self._quit = threading.Event()  # this run is over (Ctrl-C, an error)
+        self._todo: queue.SimpleQueue[Patient] = queue.SimpleQueue()
+        for patient in patients:
+            self._todo.put(patient)
+        # each lookup, or what escaped it: no future and no waiter per patient
+        self._done: queue.SimpleQueue[Answer | BaseException] = queue.SimpleQueue()
+        self._service = service
+        self._limiter = limiter
+        self._threads = [
+            threading.Thread(target=self._run_thread, name=f"ins-qualify-{index}", daemon=True)
+            for index in range(min(workers, self._total))
+        ]
+
+    def _run_thread(self) -> None:
+        while not (self._stop.is_set() or self._quit.is_set()):
+            try:
+                patient = self._todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._limiter.acquire()
+                self._done.put((patient, self._service.lookup(traits=patient.identity.traits)))
+            except Exception as exc:  # one patient's failure never stops the others
+                self._done.put((patient, exc))
+            except BaseException as exc:  # re-raised by the calling thread
+                self._done.put(exc)
+
+    def _take(self, first: Answer | BaseException, waiting: bool) -> list:
+        """The answers received with ``first`` (it and up to _GROUP - 1 more); when more
+        are ``waiting`` to come, for up to _GROUP_WINDOW."""
+        if waiting and not isinstance(first, BaseException):
+            time.sleep(_GROUP_WINDOW)
+        group = [first]
+        while len(group) < _GROUP:
+            try:
+                group.append(self._done.get_nowait())
+            except queue.Empty:
+                break
+        return group
+
+    def groups(self) -> Iterator[list[Answer]]:
+        for thread in self._threads:
+            thread.start()
+        received = 0
+        while received < self._total:
+            try:
+                first = self._done.get(timeout=0.2)
+            except queue.Empty:  # stopped: wait for the patients under way
+                stopped = self._stop.is_set() and not any(t.is_alive() for t in self._threads)
+                if stopped and self._done.empty():
+                    return
+                continue
+            group = self._take(first, waiting=received + 1 < self._total)
+            received += len(group)
+            answers = [item for item in group if not isinstance(item, BaseException)]
+            if answers:
+                yield answers
+            for item in group:  # what escaped a request thread, once its group is settled
+                if isinstance(item, BaseException):
+                    raise item
+
+    def drain(self) -> list[Answer]:
+        """Start no new patient; the answers of the lookups under way."""
+        self._quit.set()
+        for thread in self._threads:
+            if thread.is_alive() or thread.ident is not None:
+                thread.join()
+        answers = []
+        while not self._done.empty():
+            item = self._done.get_nowait()
+            if not isinstance(item, BaseException):
+                answers.append(item)
+        return answers
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def worker_processes(configured: int | None, concurrency: int, todo: int) -> int:
+    """How many worker processes make the calls of a batch of ``todo`` patients:
+    ``configured`` when set (0: none), else, on a machine with several cores and for at
+    least :data:`PROCESSES_FROM` patients, one per core up to 4 (and up to
+    ``concurrency``): starting a worker costs about a second of CPU. None where worker
+    processes cannot run (:func:`segur_ins.workers.supported`)."""
+    if configured is not None and (configured == 0 or not workers_supported()):
+        return 0
+    if configured is not None:
+        return min(configured, concurrency)
+    cores = _cores()
+    if cores < 2 or todo < PROCESSES_FROM or not workers_supported():
+        return 0
+    return min(cores, 4, concurrency)
 
 
 def progress_path(data_dir: Path) -> Path:
@@ -145,19 +267,22 @@ def qualify_all(
     patients: Iterable[Patient] | None = None,
     concurrency: int | None = None,
     rate_limit: float | None = None,
+    processes: int | None = None,
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[Outcome], None] | None = None,
     stop: threading.Event | None = None,
 ) -> BatchSummary:
     """Qualify every eligible patient; resumable (see the module docstring).
 
-    ``on_start(total)`` is called with the number of patients to do, ``on_done`` after
-    each one; setting ``stop`` ends the run early (what Ctrl-C does), keeping progress.
+    ``concurrency``, ``rate_limit`` and ``processes`` default to the ``[ins]``
+    configuration (see :func:`worker_processes`). ``on_start(total)`` is called with the
+    number of patients to do, ``on_done`` after each one; setting ``stop`` ends the run
+    early (what Ctrl-C does), keeping progress.
     """
     runtime = service.runtime
     config = service.config
     workers = concurrency or config.concurrency
-    limiter = RateLimiter(config.rate_limit if rate_limit is None else rate_limit)
+    rate = config.rate_limit if rate_limit is None else rate_limit
     progress = Progress(progress_path(runtime.data_dir))
     resumed = len(progress.done)
     pool = [p for p in (patients if patients is not None else runtime.host.find_patients())]
@@ -166,37 +291,16 @@ def qualify_all(
     errors: Counter[str] = Counter()
     if on_start is not None:
         on_start(len(todo))
+    engine = worker_processes(config.processes if processes is None else processes, workers,
+                              len(todo))  # fmt: skip
     runtime.journal.record(
-        "ins.qualify-all", details={"phase": "start", "todo": len(todo), "resumed": resumed}
+        "ins.qualify-all",
+        details={"phase": "start", "todo": len(todo), "resumed": resumed, "processes": engine},
     )
     stop = stop or threading.Event()
     started = time.monotonic()
 
-    # The request threads take patients from one queue and put each lookup (or what
-    # escaped it) on another; this thread settles what arrives within _GROUP_WINDOW of
-    # the first answer, up to _GROUP at a time: no future and no waiter per patient.
-    todo_queue: queue.SimpleQueue[Patient] = queue.SimpleQueue()
-    for patient in todo:
-        todo_queue.put(patient)
-    done: queue.SimpleQueue[tuple[Patient, Lookup | Exception] | BaseException]
-    done = queue.SimpleQueue()
-    quit_ = threading.Event()  # this run is over (Ctrl-C, an error): start no patient
-
-    def run_thread() -> None:
-        while not (stop.is_set() or quit_.is_set()):
-            try:
-                patient = todo_queue.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                limiter.acquire()
-                done.put((patient, service.lookup(traits=patient.identity.traits)))
-            except Exception as exc:  # one patient's failure never stops the others
-                done.put((patient, exc))
-            except BaseException as exc:  # re-raised by the calling thread
-                done.put(exc)
-
-    def settle(group: list[tuple[Patient, Lookup | Exception]]) -> None:
+    def settle(group: list[Answer]) -> None:
         if not group:
             return
         lookups = [(p, item) for p, item in group if isinstance(item, Lookup)]
@@ -222,49 +326,20 @@ def qualify_all(
             for outcome in outcomes:
                 on_done(outcome)
 
-    def take(first: tuple[Patient, Lookup | Exception] | BaseException, waiting: bool) -> list:
-        """The answers received with ``first`` (it and up to _GROUP - 1 more); when more
-        are ``waiting`` to come, for up to _GROUP_WINDOW."""
-        if waiting and not isinstance(first, BaseException):
-            time.sleep(_GROUP_WINDOW)
-        group = [first]
-        while len(group) < _GROUP:
-            try:
-                group.append(done.get_nowait())
-            except queue.Empty:
-                break
-        return group
-
-    threads = [
-        threading.Thread(target=run_thread, name=f"ins-qualify-{index}", daemon=True)
-        for index in range(min(workers, len(todo)))
-    ]
     completed = False
     try:
+        lookups: _ThreadLookups | Run[Patient] | None = None
         try:
-            for thread in threads:
-                thread.start()
-            received = 0
-            while received < len(todo):
-                try:
-                    first = done.get(timeout=0.2)
-                except queue.Empty:  # stopped: wait for the patients under way
-                    stopped = stop.is_set() and not any(t.is_alive() for t in threads)
-                    if stopped and done.empty():
-                        break
-                    continue
-                group = take(first, waiting=received + 1 < len(todo))
-                received += len(group)
-                fatal = [item for item in group if isinstance(item, BaseException)]
-                settle([item for item in group if not isinstance(item, BaseException)])
-                if fatal:  # what escaped a request thread, once its group is settled
-                    raise fatal[0]
+            if engine:
+                lookups = service.workers(engine, workers, rate).run(todo, _traits, stop)
+            else:
+                lookups = _ThreadLookups(service, todo, workers, RateLimiter(rate), stop)
+            for group in lookups.groups():
+                settle(group)
             completed = not stop.is_set()
         finally:  # Ctrl-C or an error: start no new patient, keep what was done
-            quit_.set()
-            for thread in threads:
-                thread.join()
-            _settle_leftovers(done, settle)
+            if lookups is not None:
+                _settle_leftovers(lookups.drain(), settle)
     finally:
         progress.close(completed=completed and not errors)
         runtime.journal.record(
@@ -279,3 +354,7 @@ def qualify_all(
         seconds=time.monotonic() - started,
         completed=completed,
     )
+
+
+def _traits(patient: Patient):
+    return patient.identity.traits
