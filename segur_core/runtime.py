@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -214,6 +214,7 @@ class Runtime:
         self.record_sandbox_exchanges = False
         self._pki: Any = None
         self._closed = False
+        self._on_close: list[Callable[[], object]] = []
         #: Dispatches per event hook (plugins' call counters derive from it).
         self._counts: dict[str, int] = dict.fromkeys(hookspecs.EVENT_HOOKS, 0)
         hook = self.pm.hook
@@ -574,13 +575,26 @@ class Runtime:
     def closed(self) -> bool:
         return self._closed
 
+    def on_close(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` when this runtime closes, before its sandboxes stop and its
+        databases close (last registered, first called): how a plugin releases what it
+        started (connections, worker processes). A callback that raises is logged."""
+        with self._lock:
+            self._on_close.append(callback)
+
     def close(self) -> None:
-        """Stop sandboxes and the outbox worker, persist counters, close databases.
-        Idempotent."""
+        """Release what plugins registered with :meth:`on_close`, stop sandboxes and the
+        outbox worker, persist counters, close databases. Idempotent."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+            callbacks, self._on_close = self._on_close[::-1], []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception as exc:
+                log.warning("a plugin's close callback failed: %s", type(exc).__name__)
         for sandbox in reversed(list(self._sandboxes.values())):
             try:
                 sandbox.stop()

@@ -239,6 +239,26 @@ class FakeSandbox:
         self.log.append(("stop", self.name))
 
 
+def test_close_callbacks_run_last_registered_first_and_a_failure_is_logged(
+    make_segur_runtime, caplog
+):
+    runtime = make_segur_runtime()
+    called = []
+
+    def failing():
+        called.append("failing")
+        raise RuntimeError("boom")
+
+    runtime.on_close(lambda: called.append("first"))
+    runtime.on_close(failing)
+    runtime.on_close(lambda: called.append("last"))
+    with caplog.at_level(logging.WARNING):
+        runtime.close()
+        runtime.close()
+    assert called == ["last", "failing", "first"]  # once each, whatever raised
+    assert "close callback failed: RuntimeError" in caplog.text
+
+
 def test_sandbox_started_on_first_use_and_stopped_on_close(make_segur_runtime):
     log: list[tuple[str, str]] = []
 
