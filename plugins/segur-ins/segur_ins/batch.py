@@ -113,13 +113,15 @@ class Progress:
 @attrs.frozen
 class BatchSummary:
     """Counts of a batch run by result (see :class:`~segur_ins.identification.Outcome`),
-    ``resumed`` patients done by an earlier interrupted run, and the duration."""
+    ``resumed`` patients done by an earlier interrupted run, the duration and the worker
+    ``processes`` that made the calls (0: threads of this process)."""
 
     counts: dict[str, int]
     errors: dict[str, int]
     resumed: int
     seconds: float
     completed: bool
+    processes: int = 0
 
     @property
     def total(self) -> int:
@@ -353,6 +355,7 @@ def qualify_all(
         resumed=resumed,
         seconds=time.monotonic() - started,
         completed=completed,
+        processes=engine,
     )
 
 

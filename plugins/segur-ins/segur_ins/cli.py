@@ -3,7 +3,7 @@
 - ``segur ins check NUMBER``: parse and check a NIR/NIA (no network);
 - ``segur ins qualify PATIENT``: INSi traits search for one patient;
 - ``segur ins qualify --all``: every patient not yet retrieved (progress bar,
-  ``--concurrency``, ``--rate``; resumable after an interruption; summary table);
+  ``--concurrency``, ``--rate``, ``--processes``; resumable after an interruption; summary table);
 - ``segur ins verify PATIENT``: re-search and compare (verification at an act).
 
 Output never shows a full identifier: matricules are masked.
@@ -77,18 +77,22 @@ def check(number: str, as_json: bool) -> None:
 @click.option("--all", "all_", is_flag=True, help="Every patient not yet retrieved from INSi.")
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel INSi requests.")
 @click.option("--rate", type=click.FloatRange(0), help="Maximum requests per second (0: none).")
+@click.option(
+    "--processes", type=click.IntRange(0, 64),
+    help="Worker processes making the INSi calls (0: none; default: automatic).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_runtime
 def qualify(
     runtime: Any, patient_id: str | None, all_: bool, concurrency: int | None,
-    rate: float | None, as_json: bool,
+    rate: float | None, processes: int | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Qualify PATIENT (or --all) with an INSi traits search."""
     if all_ == bool(patient_id):
         raise click.UsageError("give a PATIENT id or --all")
     service = _service(runtime)
     if all_:
-        _qualify_all(service, concurrency, rate, as_json)
+        _qualify_all(service, concurrency, rate, processes, as_json)
         return
     from segur_ins.demo import mask
 
@@ -107,7 +111,10 @@ def qualify(
         raise SystemExit(2)
 
 
-def _qualify_all(service: Any, concurrency: int | None, rate: float | None, as_json: bool) -> None:
+def _qualify_all(
+    service: Any, concurrency: int | None, rate: float | None, processes: int | None,
+    as_json: bool,
+) -> None:  # fmt: skip
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
     from rich.table import Table
@@ -126,6 +133,7 @@ def _qualify_all(service: Any, concurrency: int | None, rate: float | None, as_j
                 service,
                 concurrency=concurrency,
                 rate_limit=rate,
+                processes=processes,
                 on_start=lambda total: bar.update(task, total=total),
                 on_done=lambda _outcome: bar.advance(task),
                 stop=stop,
@@ -140,6 +148,7 @@ def _qualify_all(service: Any, concurrency: int | None, rate: float | None, as_j
         "resumed": summary.resumed,
         "seconds": round(summary.seconds, 3),
         "completed": summary.completed,
+        "processes": summary.processes,
     }
     if as_json:
         click.echo(json.dumps(data, sort_keys=True))

@@ -29,7 +29,15 @@ def service(runtime: Any):
         from segur_ins.identification import InsService
 
         found = _services.setdefault(runtime, InsService(runtime, runtime.plugin_config(NAME)))
+        _close_with(runtime, found)
     return found
+
+
+def _close_with(runtime: Any, ins: Any) -> None:
+    """Close the service (its connections, its worker processes) with the runtime."""
+    on_close = getattr(runtime, "on_close", None)
+    if on_close is not None:
+        on_close(ins.close)
 
 
 @hookimpl
@@ -53,6 +61,7 @@ def segur_configure(config: InsConfig, runtime: Any) -> None:
     if previous is not None:
         previous.close()
     _services[runtime] = InsService(runtime, config or InsConfig())
+    _close_with(runtime, _services[runtime])
 
 
 # -- events --------------------------------------------------------------------------------

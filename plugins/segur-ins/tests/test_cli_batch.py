@@ -71,6 +71,18 @@ def test_qualify_unknown_patient(config_file):
     assert result.exit_code != 0 and "no patient" in result.output
 
 
+def test_qualify_all_through_worker_processes(config_file):
+    from segur_ins.workers import supported
+
+    if not supported():
+        pytest.skip("worker processes need POSIX")
+    _seed(config_file, CNDA_PERSONS)
+    result = _invoke(config_file, "qualify", "--all", "--json", "--processes", "2")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output.strip().splitlines()[-1])
+    assert data["counts"] == {"qualified": len(CNDA_PERSONS)} and data["processes"] == 2
+
+
 def test_qualify_all_with_summary(config_file):
     _seed(config_file, CNDA_PERSONS)
     result = _invoke(config_file, "qualify", "--all", "--json", "--concurrency", "3")
