@@ -23,7 +23,7 @@ Rounds of baseline and batch alternate over slices of the persons (and the order
 a round alternates), so that load from other processes affects both sides alike.
 
 Run: ``uv run python tests/benchmarks/bench_insi.py [--count N] [--concurrency C]
-[--rounds R] [--latency MS]``
+[--rounds R] [--latency MS] [--processes N]``
 """
 
 from __future__ import annotations
@@ -154,7 +154,9 @@ class Baseline:
 class Batch:
     """segur's batch qualification on a runtime whose host holds the persons."""
 
-    def __init__(self, url: str, pki, concurrency: int, data_dir: Path) -> None:
+    def __init__(
+        self, url: str, pki, concurrency: int, data_dir: Path, processes: int | None = None
+    ) -> None:
         from segur_ins.plugin import service
 
         from segur_core.runtime import create_runtime
@@ -168,6 +170,7 @@ class Batch:
                 "client_pkcs12": str(credential.p12_path),
                 "client_password": credential.p12_password,
                 "concurrency": concurrency,
+                **({} if processes is None else {"processes": processes}),
             },
         }
         self.concurrency = concurrency
@@ -214,6 +217,10 @@ def main() -> None:
         "--latency", type=float, default=0.0, metavar="MS",
         help="answer time the sandbox adds to every request (0: pure client overhead)",
     )  # fmt: skip
+    parser.add_argument(
+        "--processes", type=int, metavar="N",
+        help="the batch's worker processes (0: threads only; default: automatic)",
+    )  # fmt: skip
     parser.add_argument("--serve", metavar="PKI_DIR")
     args = parser.parse_args()
     if args.serve:
@@ -230,7 +237,7 @@ def main() -> None:
         persons = list(generate_persons(args.count, seed=args.seed))
         process, url = start_sandbox(root / "pki", args.count, args.seed, args.latency)
         baseline = Baseline(url, pki, args.concurrency)
-        batch = Batch(url, pki, args.concurrency, root / "data")
+        batch = Batch(url, pki, args.concurrency, root / "data", args.processes)
         try:
             size = -(-len(persons) // args.rounds)
             chunks = [persons[i : i + size] for i in range(0, len(persons), size)]

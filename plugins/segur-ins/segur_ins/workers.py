@@ -17,7 +17,7 @@ recipe and the worker's thread count and rate; the worker says whether its clien
 be built (``ready`` or the error). The caller sends lists of ``(key, traits)`` to look up
 (a few per request thread ahead, so the threads never wait for work) and ``None`` to
 stop; the worker sends back lists of ``(key, Lookup)``, the answers received within
-2 ms of each other. Failures are values: :class:`~segur_ins.insi.InsiError` and
+5 ms of each other. Failures are values: :class:`~segur_ins.insi.InsiError` and
 :class:`~segur_core.errors.IdentityError` travel inside the
 :class:`~segur_ins.identification.Lookup`; anything else becomes a :class:`WorkerError`.
 
@@ -56,7 +56,9 @@ __all__ = ["LookupWorkers", "Run", "WorkerError", "WorkerLost", "supported"]
 T = TypeVar("T")
 
 #: Answers received within this many seconds of each other go back in one message.
-_WINDOW = 0.002
+_WINDOW = 0.005
+#: Answers from the workers within this many seconds of the first are settled together.
+_GATHER = 0.01
 #: Lookups given to a worker ahead of its free threads, per thread.
 _AHEAD = 2
 #: Seconds a worker has to start (import, load its certificates) and say so.
@@ -363,12 +365,21 @@ class Run(Generic[T]):
         for worker in list(self._workers):
             self._give(worker, worker.threads * (1 + _AHEAD))
         while any(w.pending for w in self._workers):
-            for worker in self._ready(timeout=1.0):
-                group = self._receive(worker)
-                if worker in self._workers:
-                    self._give(worker, len(group))
-                if group:
-                    yield group
+            ready = self._ready(timeout=1.0)
+            group: list[tuple[T, Lookup | Exception]] = []
+            deadline = time.monotonic() + _GATHER
+            while ready:  # what every worker sends within _GATHER: settled together
+                for worker in ready:
+                    answers = self._receive(worker)
+                    if worker in self._workers:
+                        self._give(worker, len(answers))
+                    group += answers
+                left = deadline - time.monotonic()
+                if left <= 0 or not any(w.pending for w in self._workers):
+                    break
+                ready = self._ready(timeout=left)
+            if group:
+                yield group
         end = object()
         if not self._workers and not self._stop.is_set() and next(self._items, end) is not end:
             raise WorkerLost("every INSi worker process ended")
