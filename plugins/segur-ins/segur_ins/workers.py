@@ -91,8 +91,8 @@ def _portable(exc: Exception) -> Exception:
 
 
 def supported() -> bool:
-    """Whether worker processes can run here: a POSIX system (socket passing) and a
-    Python that can run ``-m`` (not a frozen application)."""
+    """Whether worker processes can run here: a POSIX system (the socket is passed to
+    the worker) and ``sys.executable`` a Python interpreter (not a frozen application)."""
     return os.name == "posix" and not getattr(sys, "frozen", False)
 
 
@@ -136,7 +136,10 @@ def _worker_main(conn: Connection) -> None:
                     last = True
                 else:
                     group.append(item)
-            conn.send(group)
+            try:
+                conn.send(group)
+            except OSError:  # the caller is gone: nobody to answer
+                return
             if last:
                 return
 
@@ -148,8 +151,10 @@ def _worker_main(conn: Connection) -> None:
         while (items := conn.recv()) is not None:
             for item in items:
                 todo.put(item)
-    except (EOFError, OSError):  # the caller is gone: finish quietly
-        pass
+    except (EOFError, OSError):  # the caller is gone: make no call for nobody
+        with contextlib.suppress(queue.Empty):
+            while True:
+                todo.get_nowait()
     for _ in workers:
         todo.put(None)
     for thread in workers:
@@ -401,4 +406,3 @@ class Run(Generic[T]):
                         for item in worker.pending.values()]  # fmt: skip
             worker.pending.clear()
         return answers
-

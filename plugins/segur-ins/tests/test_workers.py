@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import pytest
 from segur_ins.batch import PROCESSES_FROM, progress_path, qualify_all, worker_processes
@@ -179,3 +180,44 @@ def test_how_many_worker_processes():
     cores = len(os.sched_getaffinity(0))
     expected = 0 if cores < 2 else min(cores, 4, 8)
     assert worker_processes(None, 8, PROCESSES_FROM) == expected
+
+
+_ORPHANING_CALLER = """
+import pickle, sys, time
+from segur_ins.workers import LookupWorkers
+recipe = pickle.loads(sys.stdin.buffer.read())
+workers = LookupWorkers(recipe, processes=2, threads=1)
+workers.start()
+print(*workers.pids(), flush=True)
+time.sleep(60)
+"""
+
+
+def _ended(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status  # a zombie has ended, only its reaping is left
+
+
+def test_workers_end_when_their_caller_is_killed(make_segur_runtime):
+    import pickle
+    import subprocess
+    import sys
+    import time
+
+    runtime = make_segur_runtime(autoload=True, plugins=["ins"])
+    recipe = client_recipe(service(runtime).config, runtime)
+    caller = subprocess.Popen([sys.executable, "-c", _ORPHANING_CALLER],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # fmt: skip
+    caller.stdin.write(pickle.dumps(recipe))
+    caller.stdin.close()
+    pids = [int(pid) for pid in caller.stdout.readline().split()]
+    assert len(pids) == 2 and not any(_ended(pid) for pid in pids)
+    caller.kill()
+    caller.wait()
+    deadline = time.monotonic() + 20
+    while not all(_ended(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(_ended(pid) for pid in pids)  # no worker left behind, calling for nobody
