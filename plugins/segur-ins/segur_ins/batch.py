@@ -7,7 +7,9 @@ together (:meth:`~segur_ins.identification.InsService.settle`: one journal trans
 for their INSi calls and the identity changes they cause, committed before the host
 saves anything). Python threads contend for one interpreter lock: keeping the
 bookkeeping in one thread, in groups, is what lets the request threads keep the service
-busy.
+busy. For a large batch on a multi-core machine the calls go to worker processes
+instead (:mod:`segur_ins.workers`, chosen by :func:`worker_processes`), which give them
+interpreters of their own; the calling thread settles their answers the same way.
 
 Progress is appended, one line per finished patient, to
 ``<data_dir>/ins/qualify-all.progress`` and flushed once the patients are saved, so an
