@@ -376,35 +376,17 @@ def _vaccination_entry(section, vac: Vaccination, ctx: DocumentContext, day: str
     ):
         el(sbadm, "templateId", root=template)
     el(sbadm, "id", root=new_uuid())
-    el(
-        sbadm,
-        "code",
-        code=vac.act,
-        displayName=codes.ACT_CODES[vac.act],
-        codeSystem=codes.ACT_CODE,
-        codeSystemName="ActSubstanceAdministrationImmunizationCode",
-    )
+    act_code = codes.Code(vac.act, codes.ACT_CODE, codes.ACT_CODES[vac.act])
+    _code(sbadm, "code", act_code, "ActSubstanceAdministrationImmunizationCode")
     el(el(sbadm, "text"), "reference", value="#vac-01")
     el(sbadm, "statusCode", code="completed")
     el(sbadm, "effectiveTime", value=day)
     if vac.route:
-        el(
-            sbadm,
-            "routeCode",
-            code=vac.route,
-            displayName=codes.ROUTES[vac.route],
-            codeSystem=codes.EDQM,
-            codeSystemName="EDQM",
-        )
+        route = codes.Code(vac.route, codes.EDQM, codes.ROUTES[vac.route])
+        _code(sbadm, "routeCode", route, "EDQM")
     if vac.site:
-        site = el(
-            sbadm,
-            "approachSiteCode",
-            code=vac.site,
-            displayName=codes.APPROACH_SITES[vac.site],
-            codeSystem=codes.SNOMED,
-            codeSystemName="SNOMED CT",
-        )
+        site_code = codes.Code(vac.site, codes.SNOMED, codes.APPROACH_SITES[vac.site])
+        site = _code(sbadm, "approachSiteCode", site_code, "SNOMED CT")
         el(el(site, "originalText"), "reference", value="#vac-01-site")
     product = el(el(sbadm, "consumable", typeCode="CSM"), "manufacturedProduct")
     for template in (
@@ -415,32 +397,12 @@ def _vaccination_entry(section, vac: Vaccination, ctx: DocumentContext, day: str
         el(product, "templateId", root=template)
     material = el(product, "manufacturedMaterial")
     vaccine = vac.vaccine
-    code = el(
-        material,
-        "code",
-        code=vaccine.cis,
-        displayName=vaccine.label,
-        codeSystem=codes.CIS,
-        codeSystemName="CIS",
-    )
+    code = _code(material, "code", codes.Code(vaccine.cis, codes.CIS, vaccine.label), "CIS")
     el(el(code, "originalText"), "reference", value="#vac-01")
-    el(
-        code,
-        "translation",
-        code=vaccine.atc,
-        displayName=vaccine.atc_label,
-        codeSystem=codes.ATC,
-        codeSystemName="ATC",
-    )
+    _code(code, "translation", codes.Code(vaccine.atc, codes.ATC, vaccine.atc_label), "ATC")
     if vaccine.cip13:
-        el(
-            code,
-            "translation",
-            code=vaccine.cip13,
-            displayName=vaccine.label,
-            codeSystem=codes.CIP,
-            codeSystemName="CIP",
-        )
+        cip = codes.Code(vaccine.cip13, codes.CIP, vaccine.label)
+        _code(code, "translation", cip, "CIP")
     el(material, "name", vaccine.atc_label)
     el(material, "lotNumberText", vac.lot_number)
     performer = el(sbadm, "performer", typeCode="PRF")
@@ -457,14 +419,8 @@ def _vaccination_entry(section, vac: Vaccination, ctx: DocumentContext, day: str
         )
         el(obs, "templateId", root="2.16.840.1.113883.10.20.1.46")
         el(obs, "templateId", root="1.2.250.1.213.1.1.3.82")
-        el(
-            obs,
-            "code",
-            code="30973-2",
-            displayName="Rang de la vaccination",
-            codeSystem=codes.LOINC,
-            codeSystemName="LOINC",
-        )
+        rank = codes.Code("30973-2", codes.LOINC, "Rang de la vaccination")
+        _code(obs, "code", rank, "LOINC")
         el(obs, "statusCode", code="completed")
         el(obs, "value", xsi_type="INT", value=str(vac.dose_rank))
     if vac.comment:
@@ -477,14 +433,7 @@ def _vaccination_entry(section, vac: Vaccination, ctx: DocumentContext, day: str
             "1.2.250.1.213.1.1.3.32",
         ):
             el(act, "templateId", root=template)
-        el(
-            act,
-            "code",
-            code="48767-8",
-            displayName="Commentaire",
-            codeSystem=codes.LOINC,
-            codeSystemName="LOINC",
-        )
+        _code(act, "code", codes.Code("48767-8", codes.LOINC, "Commentaire"), "LOINC")
         text = el(act, "text")
         el(text, "reference", value="#vac-01-comment").tail = vac.comment
         el(act, "statusCode", code="completed")
