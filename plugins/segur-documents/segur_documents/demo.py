@@ -19,21 +19,24 @@ from segur_documents.models import (
 )
 from segur_documents.service import DocumentService
 
-__all__ = ["demo_contents", "demo_patient", "run_demo_step"]
+__all__ = ["EXAMPLES_PERSON", "demo_contents", "demo_patient", "run_demo_step"]
+
+
+#: The identity traits of the ANS CDA examples' test person.
+EXAMPLES_PERSON = IdentityTraits(
+    birth_name="PAT-TROIS",
+    first_names=("DOMINIQUE", "MARIE-LOUISE"),
+    sex="F",
+    birth_date=BirthDate(1979, 3, 28),
+    birth_place="51215",
+    used_name="PAT-TROIS",
+    used_first_name="DOMINIQUE",
+)
 
 
 def demo_patient() -> Patient:
     """A demo patient (the ANS examples' test person), identity not qualified."""
-    traits = IdentityTraits(
-        birth_name="PAT-TROIS",
-        first_names=("DOMINIQUE", "MARIE-LOUISE"),
-        sex="F",
-        birth_date=BirthDate(1979, 3, 28),
-        birth_place="51215",
-        used_name="PAT-TROIS",
-        used_first_name="DOMINIQUE",
-    )
-    return Patient(id="DEMO-DOC-0001", identity=Identity(traits=traits))
+    return Patient(id="DEMO-DOC-0001", identity=Identity(traits=EXAMPLES_PERSON))
 
 
 def demo_contents(today: dt.date) -> dict[str, object]:

@@ -24,6 +24,7 @@ from segur_core.model import (
     Structure,
 )
 from segur_documents import codes
+from segur_documents.demo import EXAMPLES_PERSON
 from segur_documents.models import (
     BilanMedication,
     DocumentContext,
@@ -247,15 +248,7 @@ def sample_pharmacist() -> Practitioner:
 
 def sample_patient(qualified: bool = True) -> Patient:
     """The ANS examples' test person; qualified: with the INS of the examples."""
-    traits = IdentityTraits(
-        birth_name="PAT-TROIS",
-        first_names=("DOMINIQUE", "MARIE-LOUISE"),
-        sex="F",
-        birth_date=BirthDate(1979, 3, 28),
-        birth_place="51215",
-        used_name="PAT-TROIS",
-        used_first_name="DOMINIQUE",
-    )
+    traits = EXAMPLES_PERSON
     if qualified:
         identity = Identity(
             traits=traits,
