@@ -55,7 +55,7 @@ class CpsRecipe:
     assertion: PSAssertionData
 
     def credentials(self) -> CpsCredentials:
-        password = self.password.encode() if self.password is not None else None
+        password = self.password.encode() if self.password else None  # "": none
         return CpsCredentials(PKCS12Signer.load(self.pkcs12, password), self.assertion)
 
 
