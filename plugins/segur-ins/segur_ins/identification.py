@@ -130,19 +130,17 @@ class InsService:
         from segur_ins.connection import client_recipe
         from segur_ins.workers import LookupWorkers
 
-        threads = [concurrency // processes + (i < concurrency % processes)
-                   for i in range(processes)]  # fmt: skip
         with self._lock:
             if self._workers is not None and self._workers.shape != (
-                processes, tuple(threads), rate_limit
+                processes, concurrency, rate_limit
             ):  # fmt: skip
                 self._workers.close()
                 self._workers = None
             if self._workers is None:
-                recipe = client_recipe(self.config, self.runtime, max_connections=max(threads))
                 self._workers = LookupWorkers(
-                    recipe, processes=processes, threads=threads, rate_limit=rate_limit
-                )
+                    client_recipe(self.config, self.runtime), processes=processes,
+                    concurrency=concurrency, rate_limit=rate_limit,
+                )  # fmt: skip
             return self._workers
 
     def close(self) -> None:

@@ -46,6 +46,8 @@ from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
 
+import attrs
+
 from segur_core.errors import SegurError
 from segur_core.model import IdentityTraits
 from segur_ins.connection import ClientRecipe
@@ -105,7 +107,7 @@ def _worker_main(conn: Connection) -> None:
     except (EOFError, OSError):
         return
     try:
-        client = recipe.build()
+        client = attrs.evolve(recipe, max_connections=threads).build()
     except Exception as exc:
         conn.send(("failed", _portable(exc)))
         return
@@ -206,36 +208,33 @@ def _spawn(threads: int) -> _Worker:
 
 
 class LookupWorkers:
-    """``processes`` worker processes of ``threads`` request threads each, calling INSi
-    with clients built from ``recipe``; at most ``rate_limit`` calls started per second
-    in all (0: no limit). Started on first use, kept until :meth:`close`."""
+    """``processes`` worker processes sharing ``concurrency`` request threads (as evenly
+    as they go), calling INSi with clients built from ``recipe``; at most
+    ``rate_limit`` calls started per second in all (0: no limit). Started on first use,
+    kept until :meth:`close`."""
 
     def __init__(
         self,
         recipe: ClientRecipe,
         *,
         processes: int,
-        threads: int | list[int],
+        concurrency: int,
         rate_limit: float = 0.0,
     ) -> None:
-        if processes < 1:
-            raise ValueError("at least one worker process")
-        per = threads if isinstance(threads, list) else [threads] * processes
-        if len(per) != processes or min(per) < 1:
-            raise ValueError("one positive thread count per worker process")
+        if not 1 <= processes <= concurrency:
+            raise ValueError("from one worker process to one per request thread")
         self.recipe = recipe
         self.processes = processes
-        self.threads = per
+        self.concurrency = concurrency
         self.rate_limit = rate_limit
-        self._workers: list[_Worker] = []
-        self._started = False
+        self._workers: list[_Worker] = []  # empty: not started
         self._lock = threading.Lock()
         self._keys = itertools.count(1)  # unique across runs: a late answer is never
         # taken for another item's
 
     @property
-    def shape(self) -> tuple[int, tuple[int, ...], float]:
-        return self.processes, tuple(self.threads), self.rate_limit
+    def shape(self) -> tuple[int, int, float]:
+        return self.processes, self.concurrency, self.rate_limit
 
     def pids(self) -> list[int]:
         """The process ids of the live workers (for monitoring and tests)."""
@@ -246,12 +245,13 @@ class LookupWorkers:
         one from doing so (a :class:`~segur_core.errors.TLSConfigError`...), then none
         is left running."""
         with self._lock:
-            if self._started:
+            if self._workers:
                 return
+            base, extra = divmod(self.concurrency, self.processes)
             rate = self.rate_limit / self.processes
             try:
-                for threads in self.threads:
-                    self._workers.append(_spawn(threads))
+                for index in range(self.processes):
+                    self._workers.append(_spawn(base + (index < extra)))
                 for worker in self._workers:
                     worker.conn.send((self.recipe, worker.threads, rate))
                 for worker in self._workers:
@@ -265,7 +265,6 @@ class LookupWorkers:
                 if isinstance(exc, (EOFError, OSError)):
                     raise WorkerLost("an INSi worker process ended while starting") from exc
                 raise
-            self._started = True
 
     def run(
         self,
@@ -285,7 +284,6 @@ class LookupWorkers:
         """Stop the workers: each finishes its calls under way first."""
         with self._lock:
             self._stop_all()
-            self._started = False
 
     def _stop_all(self) -> None:
         for worker in self._workers:

@@ -167,7 +167,7 @@ def test_a_worker_that_cannot_load_its_certificate_says_why(make_segur_runtime, 
     import attrs
 
     recipe = attrs.evolve(recipe, tls=attrs.evolve(recipe.tls, pkcs12=broken))
-    workers = LookupWorkers(recipe, processes=2, threads=1)
+    workers = LookupWorkers(recipe, processes=2, concurrency=2)
     with pytest.raises(TLSConfigError):
         workers.start()
     assert workers.pids() == []
@@ -186,7 +186,7 @@ _ORPHANING_CALLER = """
 import pickle, sys, time
 from segur_ins.workers import LookupWorkers
 recipe = pickle.loads(sys.stdin.buffer.read())
-workers = LookupWorkers(recipe, processes=2, threads=1)
+workers = LookupWorkers(recipe, processes=2, concurrency=2)
 workers.start()
 print(*workers.pids(), flush=True)
 time.sleep(60)
