@@ -228,7 +228,7 @@ class _ThreadLookups:
         """Start no new patient; the answers of the lookups under way."""
         self._quit.set()
         for thread in self._threads:
-            if thread.is_alive() or thread.ident is not None:
+            if thread.ident is not None:  # started
                 thread.join()
         answers = []
         while not self._done.empty():
@@ -251,12 +251,12 @@ def worker_processes(configured: int | None, concurrency: int, todo: int) -> int
     least :data:`PROCESSES_FROM` patients, one per core up to 4 (and up to
     ``concurrency``): starting a worker costs about a second of CPU. None where worker
     processes cannot run (:func:`segur_ins.workers.supported`)."""
-    if configured is not None and (configured == 0 or not workers_supported()):
+    if configured == 0 or not workers_supported():
         return 0
     if configured is not None:
         return min(configured, concurrency)
     cores = _cores()
-    if cores < 2 or todo < PROCESSES_FROM or not workers_supported():
+    if cores < 2 or todo < PROCESSES_FROM:
         return 0
     return min(cores, 4, concurrency)
 
