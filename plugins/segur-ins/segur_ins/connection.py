@@ -19,7 +19,7 @@ import attrs
 from segur_core import connection
 from segur_core.errors import ConfigError
 from segur_core.secrets import reveal
-from segur_ins.config import SANDBOX, InsConfig
+from segur_ins.config import InsConfig
 from segur_ins.insi import (
     CpsCredentials,
     InsiClient,
@@ -138,10 +138,6 @@ def client_recipe(
 def build_client(
     config: InsConfig, runtime: Any, *, max_connections: int | None = None
 ) -> InsiClient:
-    """An INSi client for this runtime and configuration."""
-    client = client_recipe(config, runtime, max_connections=max_connections).build()
-    if config.endpoint == SANDBOX:
-        sandbox = runtime.sandbox("insi")
-        if hasattr(sandbox, "on_stop"):
-            sandbox.on_stop(client.close)
-    return client
+    """An INSi client for this runtime and configuration (the service that holds it
+    closes it with the runtime, before the sandboxes stop)."""
+    return client_recipe(config, runtime, max_connections=max_connections).build()

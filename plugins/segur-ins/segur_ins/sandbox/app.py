@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -94,7 +93,6 @@ class InsiSandbox(Sandbox):
             directory, software_ids=software_ids, trust_bundle=trust, validate=validate
         )
         self._technical = _Countdown()
-        self._on_stop: list[Any] = []
 
     @property
     def directory(self) -> Directory:
@@ -110,15 +108,3 @@ class InsiSandbox(Sandbox):
 
     def build_app(self) -> Any:
         return build_app(self.service, self._technical)
-
-    def on_stop(self, callback: Any) -> None:
-        """Call ``callback()`` before stopping (clients close their keep-alive
-        connections, so the server need not wait for them)."""
-        self._on_stop.append(callback)
-
-    def stop(self) -> None:
-        callbacks, self._on_stop = self._on_stop, []
-        for callback in callbacks:
-            with contextlib.suppress(Exception):
-                callback()
-        super().stop()
