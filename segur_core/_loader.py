@@ -31,6 +31,7 @@ __all__ = [
     "PluginRecord",
     "autoload_enabled",
     "load_plugins",
+    "new_plugin_manager",
 ]
 
 ENTRY_POINT_GROUP = "segur"
@@ -276,6 +277,20 @@ def _register(
     record.status = LOADED
     record.hooks = tuple(sorted(hc.name for hc in callers))
     return True
+
+
+def new_plugin_manager() -> pluggy.PluginManager:
+    """An empty pluggy manager knowing every segur hook: the plugin hooks
+    (:mod:`segur_core.hookspecs`) and the host contract (:mod:`hostspecs.hookspecs`).
+    The one place that lists the spec modules (the runtime, the ``segur`` commands and
+    the testing kit all start from it)."""
+    import hostspecs.hookspecs
+    from segur_core import hookspecs
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.add_hookspecs(hostspecs.hookspecs)
+    return pm
 
 
 def load_plugins(

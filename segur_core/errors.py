@@ -19,6 +19,7 @@ __all__ = [
     "PluginError",
     "PluginLoadError",
     "RemoteServiceError",
+    "RuntimeClosedError",
     "SecurityError",
     "SegurError",
     "TLSConfigError",
@@ -78,6 +79,10 @@ class PluginError(SegurError):
 
 class PluginLoadError(PluginError):
     """A plugin could not be imported or is not compatible with this core."""
+
+
+class RuntimeClosedError(SegurError):
+    """The runtime was closed: its plugin services are gone and none can be created."""
 
 
 class ConformanceError(SegurError):

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import pluggy
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from segur_core import hookspecs
 from segur_core._isolation import (
@@ -37,9 +36,15 @@ from segur_core._isolation import (
     failing_impl,
     trace,
 )
-from segur_core._loader import PluginRecord, load_plugins
+from segur_core._loader import PluginRecord, load_plugins, new_plugin_manager
 from segur_core.config import Config, load_config, structure_table
-from segur_core.errors import ConfigError, ConformanceError, PluginError, PluginLoadError
+from segur_core.errors import (
+    ConfigError,
+    ConformanceError,
+    PluginError,
+    PluginLoadError,
+    RuntimeClosedError,
+)
 
 if TYPE_CHECKING:
     from segur_core.model import (
@@ -66,6 +71,9 @@ log = logging.getLogger("segur.runtime")
 
 TRACE_ENV = "SEGUR_TRACE"
 HOST_PLUGIN_NAME = "host"
+
+S = TypeVar("S")
+_NONE = object()
 
 
 def _truthy(value: str | None) -> bool:
@@ -189,11 +197,7 @@ class Runtime:
         self.strict = strict
         self.data_dir = data_dir
         self.trace = trace
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
-        self.pm.add_hookspecs(hookspecs)
-        import hostspecs.hookspecs
-
-        self.pm.add_hookspecs(hostspecs.hookspecs)
+        self.pm = new_plugin_manager()
         #: The raw pluggy hook relay, for plugins calling contribution hooks.
         self.hook = self.pm.hook
         self.host = Host(self.pm.hook)
@@ -215,6 +219,7 @@ class Runtime:
         self._pki: Any = None
         self._closed = False
         self._on_close: list[Callable[[], object]] = []
+        self._services: dict[str, Any] = {}
         #: Dispatches per event hook (plugins' call counters derive from it).
         self._counts: dict[str, int] = dict.fromkeys(hookspecs.EVENT_HOOKS, 0)
         hook = self.pm.hook
@@ -399,6 +404,42 @@ class Runtime:
 
         return importlib.util.find_spec("segur_core.outbox") is not None
 
+    def service(
+        self, key: str, factory: Callable[[], S], *, close: Callable[[S], object] | None = None
+    ) -> S:
+        """The plugin service ``key`` of this runtime (a client, a connection, a worker
+        pool): made by ``factory()`` on the first call, the same object afterwards, closed
+        when the runtime closes. ``key`` is the plugin's name (``"name.what"`` for a
+        second service).
+
+        ``factory`` runs once even when threads ask at the same time: under the runtime's
+        lock, so keep it short (build the object, connect on first use). If it raises,
+        nothing is kept and the error propagates; the next call runs it again.
+
+        On :meth:`close` the service is closed with ``close(service)``, by default its own
+        ``close()`` method when it has one: through :meth:`on_close`, so before the
+        sandboxes stop and the databases close, the latest service first. Once the runtime
+        is closed this raises :class:`~segur_core.errors.RuntimeClosedError`."""
+        if not self._closed:
+            found = self._services.get(key, _NONE)
+            if found is not _NONE:
+                return found  # type: ignore[no-any-return]
+        with self._lock:
+            if self._closed:
+                raise RuntimeClosedError(
+                    f"the runtime is closed: no service {key!r} from it",
+                    hint="create a new runtime",
+                )
+            found = self._services.get(key, _NONE)
+            if found is not _NONE:
+                return found  # type: ignore[no-any-return]
+            made = factory()
+            closer = functools.partial(close, made) if close else getattr(made, "close", None)
+            if callable(closer):
+                self._on_close.append(closer)
+            self._services[key] = made
+            return made
+
     def sandboxes(self) -> list[Sandbox]:
         """Sandboxes contributed by the enabled plugins (not started)."""
         with self._lock:
@@ -578,18 +619,21 @@ class Runtime:
     def on_close(self, callback: Callable[[], object]) -> None:
         """Call ``callback`` when this runtime closes, before its sandboxes stop and its
         databases close (last registered, first called): how a plugin releases what it
-        started (connections, worker processes). A callback that raises is logged."""
+        started outside :meth:`service` (which registers its closers here). A callback
+        that raises is logged."""
         with self._lock:
             self._on_close.append(callback)
 
     def close(self) -> None:
-        """Release what plugins registered with :meth:`on_close`, stop sandboxes and the
-        outbox worker, persist counters, close databases. Idempotent."""
+        """Close the plugin services and release what plugins registered with
+        :meth:`on_close`, stop sandboxes and the outbox worker, persist counters, close
+        databases. Idempotent."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             callbacks, self._on_close = self._on_close[::-1], []
+            self._services.clear()
         for callback in callbacks:
             try:
                 callback()

@@ -55,15 +55,9 @@ class CliState:
             if self._runtime is not None:
                 self._plugins = (self._runtime.pm, self._runtime.plugins)
             else:
-                import pluggy
+                from segur_core._loader import load_plugins, new_plugin_manager
 
-                import hostspecs.hookspecs
-                from segur_core import hookspecs
-                from segur_core._loader import load_plugins
-
-                pm = pluggy.PluginManager(hookspecs.PROJECT)
-                pm.add_hookspecs(hookspecs)
-                pm.add_hookspecs(hostspecs.hookspecs)
+                pm = new_plugin_manager()
                 records = load_plugins(
                     pm, enabled=self.config().plugins, strict=self.effective_strict
                 )

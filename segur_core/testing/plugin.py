@@ -124,12 +124,9 @@ def assert_hookimpls_match_specs(plugin: object) -> None:
     function named like a hook but forgot the ``@hookimpl`` marker."""
     import pluggy
 
-    import hostspecs.hookspecs
-    from segur_core import hookspecs
+    from segur_core._loader import new_plugin_manager
 
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
-    pm.add_hookspecs(hookspecs)
-    pm.add_hookspecs(hostspecs.hookspecs)
+    pm = new_plugin_manager()
     problems: list[str] = []
     try:
         pm.register(plugin, name="plugin-under-test")

@@ -216,3 +216,20 @@ def test_compatible_examples(spec, version, expected):
     from segur_core._loader import compatible
 
     assert compatible(spec, version) is expected
+
+
+def test_runtime_commands_and_testing_kit_share_one_plugin_manager_recipe(
+    segur_runtime, tmp_path, monkeypatch
+):
+    from segur_core._loader import new_plugin_manager
+    from segur_core.cli._state import CliState
+
+    def specs(pm) -> set[str]:
+        return {name for name, caller in vars(pm.hook).items() if caller.has_spec()}
+
+    expected = specs(new_plugin_manager())
+    assert {"on_card_read", "segur_configure", "host_structure", "host_decide"} <= expected
+    assert specs(segur_runtime.pm) == expected
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SEGUR_CONFIG", raising=False)
+    assert specs(CliState().plugin_manager()[0]) == expected
