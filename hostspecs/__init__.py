@@ -1,6 +1,9 @@
-"""The host contract segur expects from the LGO, its SQLite reference host and its
-conformance kit."""
+"""The SQLite reference host and the conformance kit of the host contract.
 
-from hostspecs.hookspecs import HOST_HOOKS, hostimpl
+The contract itself (hook specifications, ``hostimpl``, the typed facade) is part of the
+core, :mod:`segur_core.host`; it is re-exported here for hosts written against it.
+"""
+
+from segur_core.host import HOST_HOOKS, hostimpl
 
 __all__ = ["HOST_HOOKS", "hostimpl"]

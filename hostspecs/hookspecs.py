@@ -1,198 +1,43 @@
-"""The host contract: hooks the LGO (the host software) implements.
+"""The host contract, kept importable here: it lives in :mod:`segur_core.host.hookspecs`.
 
-segur never owns the pharmacy's data: patients, documents, dispensations and consents
-live in the host's database. The host implements these first-result hooks once (the
-:mod:`hostspecs.reference` SQLite host is the embedded default) and registers the
-implementation with the runtime. Plugins reach them through the typed
-:class:`segur_core.runtime.Host` facade, never directly.
-
-Run ``pytest --pyargs hostspecs.conformance --host-factory=module:function`` to check
-an implementation against this contract.
+``pm.add_hookspecs(hostspecs.hookspecs)`` and ``from hostspecs.hookspecs import hostimpl``
+keep working; new code imports :mod:`segur_core.host`.
 """
 
-from __future__ import annotations
-
-import datetime as dt
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-import pluggy
-
-if TYPE_CHECKING:
-    from segur_core.model import (
-        Answer,
-        Consent,
-        Dispensation,
-        HealthDocument,
-        Patient,
-        Practitioner,
-        Question,
-        Structure,
-    )
-
-hostspec = pluggy.HookspecMarker("segur")
-hostimpl = pluggy.HookimplMarker("segur")
-
-#: Every hook of the contract; a conforming host implements all of them.
-HOST_HOOKS = (
-    "host_structure",
-    "host_practitioner",
-    "host_get_patient",
-    "host_find_patients",
-    "host_save_patient",
-    "host_store_document",
-    "host_get_document",
-    "host_list_documents",
-    "host_dispensations",
-    "host_record_dispensation",
-    "host_consent",
-    "host_record_consent",
-    "host_decide",
+from segur_core.host.hookspecs import (
+    HOST_HOOKS,
+    host_consent,
+    host_decide,
+    host_dispensations,
+    host_find_patients,
+    host_get_document,
+    host_get_patient,
+    host_list_documents,
+    host_practitioner,
+    host_record_consent,
+    host_record_dispensation,
+    host_save_patient,
+    host_store_document,
+    host_structure,
+    hostimpl,
+    hostspec,
 )
 
-
-@hostspec(firstresult=True)
-def host_structure() -> Structure:
-    """The pharmacy: FINESS, name, address, activity sector.
-
-    Called whenever a document or a message needs the structure's identity.
-
-    :return: a :class:`~segur_core.model.Structure`.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_practitioner() -> Practitioner:
-    """The pharmacist logged in at this workstation (RPPS, profession, role).
-
-    Called for each act that is signed or journaled in a professional's name.
-
-    :return: a :class:`~segur_core.model.Practitioner`.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_get_patient(patient_id: str) -> Patient | None:
-    """One patient by the host's local identifier.
-
-    :return: the patient, or ``None`` when unknown.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_find_patients(
-    birth_name: str | None,
-    first_name: str | None,
-    birth_date: str | None,
-    ins_matricule: str | None,
-) -> Sequence[Patient]:
-    """Patients matching every given criterion (``None`` criteria are ignored).
-
-    Names match case-insensitively on the whole value; ``birth_date`` is ``YYYY-MM-DD``;
-    ``ins_matricule`` matches the current INS of the patient.
-
-    :return: the matching patients (possibly empty), ordered by local identifier.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_save_patient(patient: Patient) -> Patient:
-    """Create or update a patient. An empty ``patient.id`` asks the host for a new one.
-
-    :return: the patient as saved, with its identifier.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_store_document(document: HealthDocument) -> HealthDocument:
-    """Store a document (new, new status, or a new version). Same ``id`` replaces.
-
-    :return: the document as stored.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_get_document(document_id: str) -> HealthDocument | None:
-    """One stored document by its unique id.
-
-    :return: the document, or ``None`` when unknown.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_list_documents(patient_id: str) -> Sequence[HealthDocument]:
-    """The documents stored for a patient, oldest first.
-
-    :return: the documents (possibly empty).
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_dispensations(patient_id: str, since: dt.datetime | None) -> Sequence[Dispensation]:
-    """What was dispensed to a patient in this pharmacy, newest first.
-
-    :param since: only dispensations at or after this instant (all when ``None``).
-    :return: the dispensations (possibly empty).
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_record_dispensation(dispensation: Dispensation) -> Dispensation:
-    """Record a dispensation (after an ordonnance numérique was served).
-
-    :return: the dispensation as recorded.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_consent(patient_id: str, purpose: str) -> Consent | None:
-    """The latest consent record of a patient for a purpose (``dmp-access``...).
-
-    :return: the latest record, or ``None`` when none was ever recorded.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_record_consent(consent: Consent) -> Consent:
-    """Record a patient's consent or opposition (records are kept, never overwritten).
-
-    :return: the record as stored.
-
-    .. versionadded:: 0.1
-    """
-
-
-@hostspec(firstresult=True)
-def host_decide(question: Question) -> Answer:
-    """Ask the pharmacist to choose (several identities, a trait mismatch...).
-
-    The host shows ``question.prompt`` and the options and returns the chosen one; a host
-    with no one at the screen returns ``question.default``. The answer's key must be one
-    of the option keys.
-
-    :return: an :class:`~segur_core.model.Answer`.
-
-    .. versionadded:: 0.1
-    """
+__all__ = [
+    "HOST_HOOKS",
+    "host_consent",
+    "host_decide",
+    "host_dispensations",
+    "host_find_patients",
+    "host_get_document",
+    "host_get_patient",
+    "host_list_documents",
+    "host_practitioner",
+    "host_record_consent",
+    "host_record_dispensation",
+    "host_save_patient",
+    "host_store_document",
+    "host_structure",
+    "hostimpl",
+    "hostspec",
+]

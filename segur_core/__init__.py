@@ -19,7 +19,8 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 if TYPE_CHECKING:
     from segur_core import errors
     from segur_core.config import Config, load_config
-    from segur_core.runtime import Host, Runtime, create_runtime
+    from segur_core.host import Host
+    from segur_core.runtime import Runtime, create_runtime
     from segur_core.secrets import Secret
 
 __all__ = [
@@ -38,7 +39,7 @@ __all__ = [
 _LAZY = {
     "Config": "segur_core.config",
     "load_config": "segur_core.config",
-    "Host": "segur_core.runtime",
+    "Host": "segur_core.host",
     "Runtime": "segur_core.runtime",
     "create_runtime": "segur_core.runtime",
     "Secret": "segur_core.secrets",

@@ -281,15 +281,15 @@ def _register(
 
 def new_plugin_manager() -> pluggy.PluginManager:
     """An empty pluggy manager knowing every segur hook: the plugin hooks
-    (:mod:`segur_core.hookspecs`) and the host contract (:mod:`hostspecs.hookspecs`).
+    (:mod:`segur_core.hookspecs`) and the host contract (:mod:`segur_core.host.hookspecs`).
     The one place that lists the spec modules (the runtime, the ``segur`` commands and
     the testing kit all start from it)."""
-    import hostspecs.hookspecs
     from segur_core import hookspecs
+    from segur_core.host import hookspecs as host_hookspecs
 
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    pm.add_hookspecs(hostspecs.hookspecs)
+    pm.add_hookspecs(host_hookspecs)
     return pm
 
 

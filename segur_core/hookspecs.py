@@ -14,7 +14,7 @@ Hosts never call these hooks directly: they use the typed facade of
 
 Hooks only ever gain arguments; pluggy lets implementations accept a subset of them.
 The hooks a *host* implements (patients, documents, decisions) are in
-:mod:`hostspecs.hookspecs`.
+:mod:`segur_core.host.hookspecs`.
 """
 
 from __future__ import annotations

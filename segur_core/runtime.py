@@ -40,28 +40,22 @@ from segur_core._loader import PluginRecord, load_plugins, new_plugin_manager
 from segur_core.config import Config, load_config, structure_table
 from segur_core.errors import (
     ConfigError,
-    ConformanceError,
     PluginError,
     PluginLoadError,
     RuntimeClosedError,
 )
+from segur_core.host import DEFAULT_HOST_FACTORY, Host, load_host_factory
 
 if TYPE_CHECKING:
     from segur_core.model import (
         INS,
-        Answer,
         CardReading,
-        Consent,
         Delivery,
-        Dispensation,
         HealthDocument,
         Identity,
         Origin,
         Patient,
-        Practitioner,
         Prescription,
-        Question,
-        Structure,
     )
     from segur_core.plugin import DemoStep, DoctorCheck, ExportSection, Recipient, Sandbox, Sender
 
@@ -78,107 +72,6 @@ _NONE = object()
 
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-class Host:
-    """Typed facade over the host contract (:mod:`hostspecs.hookspecs`).
-
-    Raises :class:`~segur_core.errors.ConformanceError` when no registered host
-    implements a hook, or when a host returns nothing where a value is mandatory.
-    """
-
-    __slots__ = ("_hook",)
-
-    def __init__(self, hook: Any) -> None:
-        self._hook = hook
-
-    def _call(self, name: str, *, required: bool, **kwargs: Any) -> Any:
-        caller = getattr(self._hook, name)
-        result = caller(**kwargs)
-        if result is None and (required or not caller.get_hookimpls()):
-            if not caller.get_hookimpls():
-                raise ConformanceError(
-                    f"no host implements {name}",
-                    hint="register a host implementing the hostspecs contract",
-                )
-            raise ConformanceError(f"the host returned nothing from {name}, which is mandatory")
-        return result
-
-    def structure(self) -> Structure:
-        """The pharmacy (FINESS, name, address)."""
-        return self._call("host_structure", required=True)
-
-    def practitioner(self) -> Practitioner:
-        """The pharmacist logged in at this workstation."""
-        return self._call("host_practitioner", required=True)
-
-    def get_patient(self, patient_id: str) -> Patient | None:
-        """One patient by local identifier, or ``None``."""
-        return self._call("host_get_patient", required=False, patient_id=patient_id)
-
-    def find_patients(
-        self,
-        birth_name: str | None = None,
-        first_name: str | None = None,
-        birth_date: str | None = None,
-        ins_matricule: str | None = None,
-    ) -> list[Patient]:
-        """Patients matching every given criterion."""
-        found = self._call(
-            "host_find_patients",
-            required=True,
-            birth_name=birth_name,
-            first_name=first_name,
-            birth_date=birth_date,
-            ins_matricule=ins_matricule,
-        )
-        return list(found)
-
-    def save_patient(self, patient: Patient) -> Patient:
-        """Create or update a patient; returns it as saved."""
-        return self._call("host_save_patient", required=True, patient=patient)
-
-    def store_document(self, document: HealthDocument) -> HealthDocument:
-        """Store a document (or a new status/version of it)."""
-        return self._call("host_store_document", required=True, document=document)
-
-    def get_document(self, document_id: str) -> HealthDocument | None:
-        """One stored document, or ``None``."""
-        return self._call("host_get_document", required=False, document_id=document_id)
-
-    def list_documents(self, patient_id: str) -> list[HealthDocument]:
-        """A patient's documents, oldest first."""
-        return list(self._call("host_list_documents", required=True, patient_id=patient_id))
-
-    def dispensations(
-        self, patient_id: str, since: dt.datetime | None = None
-    ) -> list[Dispensation]:
-        """What was dispensed to a patient here, newest first."""
-        return list(
-            self._call("host_dispensations", required=True, patient_id=patient_id, since=since)
-        )
-
-    def record_dispensation(self, dispensation: Dispensation) -> Dispensation:
-        """Record a dispensation."""
-        return self._call("host_record_dispensation", required=True, dispensation=dispensation)
-
-    def consent(self, patient_id: str, purpose: str) -> Consent | None:
-        """The latest consent record for a purpose, or ``None``."""
-        return self._call("host_consent", required=False, patient_id=patient_id, purpose=purpose)
-
-    def record_consent(self, consent: Consent) -> Consent:
-        """Record a consent or an opposition."""
-        return self._call("host_record_consent", required=True, consent=consent)
-
-    def decide(self, question: Question) -> Answer:
-        """Ask the pharmacist; the answer's key is one of the option keys."""
-        answer = self._call("host_decide", required=True, question=question)
-        keys = {option.key for option in question.options}
-        if keys and answer.key not in keys:
-            raise ConformanceError(
-                f"host_decide answered {answer.key!r}, not one of the options {sorted(keys)}"
-            )
-        return answer
 
 
 class Runtime:
@@ -244,7 +137,7 @@ class Runtime:
             on_registered=self._instrument_plugin,
         )
         if host is None:
-            host = self._reference_host()
+            host = self._default_host()
             self._owned_host = host
         if host is not None:
             self.host_object = host
@@ -254,13 +147,15 @@ class Runtime:
         self.pm.check_pending()
         self._configure()
 
-    def _reference_host(self) -> object | None:
+    def _default_host(self) -> object | None:
+        """The host made by the default factory (a configuration default resolved now,
+        :data:`~segur_core.host.DEFAULT_HOST_FACTORY`); none when it is not installed."""
         try:
-            from hostspecs.reference import ReferenceHost
-        except ImportError as exc:
-            log.warning("reference host unavailable (%s); running without a host", exc)
+            factory = load_host_factory(DEFAULT_HOST_FACTORY)
+        except ConfigError as exc:
+            log.warning("default host unavailable (%s); running without a host", exc)
             return None
-        return ReferenceHost(self.data_dir / "host.sqlite")
+        return factory(self.data_dir)
 
     def _instrument_plugin(self, record: PluginRecord) -> None:
         record.stats.bind(self._counts, (h for h in record.hooks if h in hookspecs.EVENT_HOOKS))
@@ -482,10 +377,10 @@ class Runtime:
         }
 
     def test_pki(self) -> Any:
-        """The test PKI (:class:`segur_core.testing.pki.TestPKI`) in ``data_dir/pki``."""
+        """The test PKI (:class:`segur_core.sandbox.pki.TestPKI`) in ``data_dir/pki``."""
         with self._lock:
             if self._pki is None:
-                from segur_core.testing.pki import TestPKI
+                from segur_core.sandbox.pki import TestPKI
 
                 self._pki = TestPKI.create(self.data_dir / "pki")
             return self._pki
@@ -703,8 +598,10 @@ def create_runtime(
     :param config: a :class:`~segur_core.config.Config`, parsed TOML data, a path to a
         ``segur.toml``, or ``None`` for the defaults (no file lookup: call
         :func:`~segur_core.config.load_config` for that).
-    :param host: an object implementing the :mod:`hostspecs` hooks; ``None`` uses the
-        SQLite reference host in ``data_dir/host.sqlite`` (closed with the runtime).
+    :param host: an object implementing the host contract (:mod:`segur_core.host`);
+        ``None`` makes one with the default host factory
+        (:data:`~segur_core.host.DEFAULT_HOST_FACTORY`: the SQLite reference host in
+        ``data_dir/host.sqlite``), closed with the runtime.
     :param strict: a plugin that fails to load raises
         :class:`~segur_core.errors.PluginLoadError` (also ``[segur] strict``).
     :param extra_plugins: plugin objects (or ``(name, object)`` pairs) registered in

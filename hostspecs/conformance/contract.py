@@ -14,8 +14,8 @@ from typing import Any
 
 import pluggy
 
-from hostspecs import hookspecs
 from segur_core.errors import ConformanceError
+from segur_core.host import hookspecs
 from segur_core.model import (
     Answer,
     Consent,

@@ -1,10 +1,11 @@
-"""The reference host: the host contract on SQLite, embedded default of segur."""
+"""The reference host: the host contract on SQLite, the runtime's default host."""
 
 from hostspecs.reference.host import (
     DEMO_PRACTITIONER,
     DEMO_STRUCTURE,
     ReferenceHost,
     default_decision,
+    reference_host,
 )
 from hostspecs.reference.schema import SCHEMA_VERSION
 
@@ -14,4 +15,5 @@ __all__ = [
     "SCHEMA_VERSION",
     "ReferenceHost",
     "default_decision",
+    "reference_host",
 ]

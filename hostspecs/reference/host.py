@@ -16,9 +16,9 @@ from pathlib import Path
 
 import attrs
 
-from hostspecs.hookspecs import hostimpl
 from hostspecs.reference.schema import migrate
 from segur_core import convert
+from segur_core.host import hostimpl
 from segur_core.model import (
     Address,
     Answer,
@@ -31,7 +31,13 @@ from segur_core.model import (
     Structure,
 )
 
-__all__ = ["DEMO_PRACTITIONER", "DEMO_STRUCTURE", "ReferenceHost", "default_decision"]
+__all__ = [
+    "DEMO_PRACTITIONER",
+    "DEMO_STRUCTURE",
+    "ReferenceHost",
+    "default_decision",
+    "reference_host",
+]
 
 #: A fictitious pharmacy (FINESS with a valid Luhn key in the 99 test range).
 DEMO_STRUCTURE = Structure(
@@ -283,3 +289,9 @@ class ReferenceHost:
             (question.kind, question.patient_id, answer.key, _iso(dt.datetime.now(dt.UTC))),
         )
         return answer
+
+
+def reference_host(directory: Path) -> ReferenceHost:
+    """The reference host in ``directory/host.sqlite``: the runtime's default host
+    factory (:data:`segur_core.host.DEFAULT_HOST_FACTORY`) and the conformance kit's."""
+    return ReferenceHost(directory / "host.sqlite")

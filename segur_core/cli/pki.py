@@ -24,7 +24,7 @@ def init(directory: Path, as_json: bool) -> None:
     Not for production: every certificate is marked TEST and keys are stored in clear.
     """
     from segur_core.errors import SegurError
-    from segur_core.testing.pki import TestPKI
+    from segur_core.sandbox.pki import TestPKI
 
     existed = (directory / "pki.json").exists()
     try:

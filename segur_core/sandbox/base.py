@@ -19,7 +19,7 @@ class Sandbox:
 
     Subclasses set ``name`` and implement :meth:`build_app` (an ASGI app, usually
     starlette). Every request first goes through ``faults`` (a :class:`FaultInjector`).
-    Give a ``pki`` (:class:`~segur_core.testing.pki.TestPKI`) for mutual TLS with the test
+    Give a ``pki`` (:class:`~segur_core.sandbox.pki.TestPKI`) for mutual TLS with the test
     PKI, or an explicit ``tls``; with neither the sandbox serves plain HTTP.
     """
 

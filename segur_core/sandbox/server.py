@@ -50,7 +50,7 @@ class ServerTLS:
 
     @classmethod
     def from_pki(cls, pki: Any, *, require_client_cert: bool = True) -> ServerTLS:
-        """Use the loopback server certificate of a :class:`~segur_core.testing.pki.TestPKI`."""
+        """Use the loopback server certificate of a :class:`~segur_core.sandbox.pki.TestPKI`."""
         return cls(pki.server_cert, pki.server_key, pki.ca_bundle, require_client_cert)
 
     def context(self) -> ssl.SSLContext:

@@ -1,1 +1,2 @@
-"""Test helpers for segur and its plugins: fixtures, recorders, the test PKI."""
+"""Test helpers for segur and its plugins: fixtures, recorders (the test PKI is in
+:mod:`segur_core.sandbox.pki`)."""

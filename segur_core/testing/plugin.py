@@ -134,7 +134,7 @@ def assert_hookimpls_match_specs(plugin: object) -> None:
         raise AssertionError(f"hook implementation does not match its spec: {exc}") from None
     for caller in pm.get_hookcallers(plugin) or ():
         if not caller.has_spec():
-            problems.append(f"{caller.name}: no such hook in segur_core.hookspecs or hostspecs")
+            problems.append(f"{caller.name}: no such hook in the plugin or host specs")
     for name in dir(plugin):
         if not name.startswith(_HOOK_PREFIXES) or pm.parse_hookimpl_opts(plugin, name):
             continue

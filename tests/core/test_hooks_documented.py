@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-import hostspecs.hookspecs
 from segur_core import hookspecs
+from segur_core.host import hookspecs as host_hookspecs
 from segur_core.testing.plugin import assert_hookimpls_match_specs
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "hooks.md"
 
 
 def spec_functions():
-    for module in (hookspecs, hostspecs.hookspecs):
+    for module in (hookspecs, host_hookspecs):
         for name, value in vars(module).items():
             if inspect.isfunction(value) and hasattr(value, "segur_spec"):
                 yield name, value
