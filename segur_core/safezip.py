@@ -15,6 +15,7 @@ left behind, and nothing is ever written outside the target.
 from __future__ import annotations
 
 import io
+import lzma
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ import stat
 import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -48,6 +50,24 @@ DEFAULT_MAX_RATIO = 200
 #: Members smaller than this are not ratio-checked (tiny files compress well, harmlessly).
 RATIO_THRESHOLD = 1024 * 1024
 _CHUNK = 64 * 1024
+#: Longest member path component, in UTF-8 bytes (NAME_MAX on every common file system).
+MAX_NAME_BYTES = 255
+#: Longest member path and deepest nesting: far beyond any real export, and short enough
+#: that the path still fits under PATH_MAX once joined to the target folder.
+MAX_PATH_BYTES = 1024
+MAX_DEPTH = 64
+#: What zipfile and its decompressors raise on a damaged member or directory.
+_CORRUPT = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _WINDOWS_DEVICES = frozenset(
     ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
@@ -94,7 +114,18 @@ def safe_member_name(name: str) -> str:
         raise UnsafeZipError(f"archive member named like a Windows device: {name!r}")
     if not parts:
         raise UnsafeZipError(f"archive member without a usable name: {name!r}")
-    return "/".join(parts)
+    path = "/".join(parts)
+    if (
+        len(parts) > MAX_DEPTH
+        or len(path.encode("utf-8", "surrogatepass")) > MAX_PATH_BYTES
+        or any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in parts)
+    ):
+        raise UnsafeZipError(
+            f"archive member name too long or too deep: {name[:80]!r}... "
+            f"({len(name)} characters; limits {MAX_NAME_BYTES} bytes per component, "
+            f"{MAX_PATH_BYTES} bytes and {MAX_DEPTH} levels in all)"
+        )
+    return path
 
 
 def _file_type(info: zipfile.ZipInfo) -> int:
@@ -171,10 +202,10 @@ class SafeZip:
                             "times (compression bomb)"
                         )
                     yield chunk
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as error:
+        except UnsafeZipError:
+            raise
+        except _CORRUPT as error:
             raise UnsafeZipError(f"archive member {name!r} is corrupt: {error}") from None
-        except (NotImplementedError, RuntimeError) as error:
-            raise UnsafeZipError(f"archive member {name!r} cannot be read: {error}") from None
 
     def read(self, name: str, *, max_size: int | None = None) -> bytes:
         """A member's content, refused beyond ``max_size`` decompressed bytes."""
@@ -198,7 +229,9 @@ def open_zip(
         archive = zipfile.ZipFile(handle)
     except FileNotFoundError:
         raise UnsafeZipError(f"archive not found: {_describe(source)}") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+    except UnsafeZipError:
+        raise
+    except _CORRUPT as error:
         raise UnsafeZipError(f"not a readable ZIP archive: {error}") from None
     try:
         entries, infos = _check_directory(
@@ -207,6 +240,7 @@ def open_zip(
             max_total=max_total_uncompressed,
             max_ratio=max_ratio,
         )
+        _check_no_overlap(archive)
     except BaseException:
         archive.close()
         raise
@@ -317,6 +351,28 @@ def _check_directory(
     return entries, by_path
 
 
+def _check_no_overlap(archive: zipfile.ZipFile) -> None:
+    """Refuse members whose data overlap another's (or the directory): the trick of
+    non-recursive ZIP bombs, where many entries share one compressed stream.
+
+    Each member takes at least its 30-byte local header, its name and its compressed
+    data; a valid archive always leaves that much room before the next member."""
+    spans = []
+    for info in archive.infolist():
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        try:
+            name_size = len(info.orig_filename.encode(encoding))
+        except UnicodeEncodeError:
+            name_size = 0
+        spans.append((info.header_offset, info.header_offset + 30 + name_size + info.compress_size))
+    spans.sort()
+    end_of_data = getattr(archive, "start_dir", None)
+    for (start, end), following in zip(spans, [*spans[1:], None], strict=True):
+        limit = following[0] if following else end_of_data
+        if start < 0 or (limit is not None and end > limit):
+            raise UnsafeZipError("archive members overlap (a ZIP bomb technique) or are truncated")
+
+
 def read_member(
     source: ZipSource,
     name: str,
@@ -355,7 +411,7 @@ def extract_zip(
         max_ratio=max_ratio,
     ) as archive:
         tops = {PurePosixPath(entry.path).parts[0] for entry in archive.entries}
-        clashes = sorted(top for top in tops if (target / top).exists())
+        clashes = sorted(top for top in tops if _exists(target / top))
         if clashes:
             raise UnsafeZipError(
                 f"extracting would overwrite existing entries in {target}: {clashes[:5]}",
@@ -391,9 +447,20 @@ def extract_zip(
                 raise UnsafeZipError(
                     f"cannot move the extracted files into place: {error}"
                 ) from error
+        except OSError as error:  # a path the file system refuses (too long, invalid...)
+            raise UnsafeZipError(
+                f"cannot extract the archive into {target}: {error.strerror or error}"
+            ) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError as error:
+        raise UnsafeZipError(f"cannot extract the archive into {path.parent}: {error}") from None
 
 
 def _describe(source: object) -> str:
