@@ -41,7 +41,7 @@ T = TypeVar("T")
 CONFIG_ENV = "SEGUR_CONFIG"
 DEFAULT_FILE = "segur.toml"
 MODES = ("demo", "test", "production")
-_SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict"}
+_SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict", "outbox"}
 
 
 class SegurSettings:
@@ -51,17 +51,20 @@ class SegurSettings:
     ``data_dir``: where the runtime keeps its databases (default ``./.segur``).
     ``mode``: ``demo``, ``test`` or ``production`` (chooses test or production OIDs,
     sandboxes or real endpoints). ``strict``: a plugin that fails to load is fatal.
+    ``outbox``: the ``[segur.outbox]`` retry policies
+    (:class:`~segur_core.outbox.OutboxSettings`; ``None``: the defaults).
 
     A plain class rather than an attrs one: ``segur plugins`` reads it and must not pay
     for importing attrs when no plugin needs it.
     """
 
-    __slots__ = ("data_dir", "mode", "plugins", "strict")
+    __slots__ = ("data_dir", "mode", "outbox", "plugins", "strict")
 
     plugins: tuple[str, ...] | None
     data_dir: Path | None
     mode: str
     strict: bool
+    outbox: Any
 
     def __init__(
         self,
@@ -69,7 +72,9 @@ class SegurSettings:
         data_dir: Path | None = None,
         mode: str = "demo",
         strict: bool = False,
+        outbox: Any = None,
     ) -> None:
+        object.__setattr__(self, "outbox", outbox)
         object.__setattr__(self, "plugins", None if plugins is None else tuple(plugins))
         object.__setattr__(self, "data_dir", data_dir)
         object.__setattr__(self, "mode", mode)
@@ -79,7 +84,8 @@ class SegurSettings:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
     def _fields(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in ("plugins", "data_dir", "mode", "strict")}
+        names = ("plugins", "data_dir", "mode", "strict", "outbox")
+        return {name: getattr(self, name) for name in names}
 
     def replace(self, **changes: Any) -> SegurSettings:
         """A copy with some settings replaced."""
@@ -199,7 +205,14 @@ def _settings(table: Mapping[str, Any], base: Path) -> SegurSettings:
     strict = table.get("strict", False)
     if not isinstance(strict, bool):
         raise ConfigError("expected a boolean (bool)", key="segur.strict")
-    return SegurSettings(plugins=plugins, data_dir=data_dir, mode=mode, strict=strict)
+    outbox = table.get("outbox")
+    if outbox is not None:  # imported only when configured: reading [segur] stays cheap
+        from segur_core.outbox.policy import OutboxSettings
+
+        outbox = OutboxSettings.from_table(outbox)
+    return SegurSettings(
+        plugins=plugins, data_dir=data_dir, mode=mode, strict=strict, outbox=outbox
+    )
 
 
 def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:

@@ -13,6 +13,7 @@ __all__ = [
     "ConfigError",
     "ConformanceError",
     "DocumentError",
+    "DurabilityError",
     "IdentityError",
     "InputError",
     "PermanentDeliveryError",
@@ -87,6 +88,21 @@ class RuntimeClosedError(SegurError):
 
 class ConformanceError(SegurError):
     """A host implementation does not honour the host contract."""
+
+
+# -- durability ----------------------------------------------------------------------------
+
+
+class DurabilityError(SegurError):
+    """A record could not be made durable (disk full, read-only or damaged file): what it
+    stood for is not queued or not journaled, and nothing claims it was. ``path`` names
+    the file. Events re-raise it to the host after the other plugins ran (see
+    :class:`~segur_core.runtime.Runtime`), so that the host knows the work is not on its way.
+    """
+
+    def __init__(self, message: str, *, path: object = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path
 
 
 # -- inputs --------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ EVENT_HOOKS = frozenset(
         "on_document_validated",
         "on_document_received",
         "on_delivery_settled",
+        "on_delivery_dead",
     }
 )
 
@@ -158,6 +159,24 @@ def on_delivery_settled(delivery: Delivery, runtime: Runtime) -> None:
     :return: ignored.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def on_delivery_dead(delivery: Delivery, runtime: Runtime) -> None:
+    """An outbox item is a dead letter: refused for good, or still failing when its retry
+    horizon ran out. Nothing more will be attempted until an operator retries it
+    (``segur outbox retry``).
+
+    Fires after ``on_delivery_settled``, once per dead settlement (again after a retried
+    item dies again). Plugins tell the pharmacist or the support desk; a dead letter is
+    never silent.
+
+    :param delivery: the dead item (``state`` is ``dead``, ``last_error`` says why).
+    :param runtime: the runtime that dispatched the event.
+    :return: ignored.
+
+    .. versionadded:: 0.2
     """
 
 

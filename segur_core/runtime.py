@@ -11,8 +11,10 @@
 
 Events (``runtime.card_read``...) never raise because of a plugin: a failing
 implementation is contained, logged without patient data, written to the journal
-(``plugin.failure``) and counted (``segur plugins``). Decisions and contributions
-propagate exceptions to the caller.
+(``plugin.failure``) and counted (``segur plugins``). The exception is a
+:class:`~segur_core.errors.DurabilityError` (the disk is full, the outbox cannot be
+written): the other plugins still run, then the event raises it, so that the host knows
+the work is not on its way. Decisions and contributions propagate exceptions to the caller.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from segur_core._loader import PluginRecord, load_plugins, new_plugin_manager
 from segur_core.config import Config, load_config, structure_table
 from segur_core.errors import (
     ConfigError,
+    DurabilityError,
     PluginError,
     PluginLoadError,
     RuntimeClosedError,
@@ -122,6 +125,7 @@ class Runtime:
         self._on_document_validated = hook.on_document_validated
         self._on_document_received = hook.on_document_received
         self._on_delivery_settled = hook.on_delivery_settled
+        self._on_delivery_dead = hook.on_delivery_dead
 
     # -- start-up ---------------------------------------------------------------------
 
@@ -228,21 +232,32 @@ class Runtime:
 
     def _contain(self, hook: str, caller: Any, kwargs: dict[str, Any], exc: Exception) -> None:
         """An event implementation raised: record it, then run, one by one and each
-        contained, the implementations pluggy had not reached."""
+        contained, the implementations pluggy had not reached. A durability failure is
+        not the plugin's: it is raised once the others ran."""
         impl = failing_impl(exc)
         if impl is None:
             raise exc  # not raised by a plugin: a bug in the caller, let it show
         impls = list(reversed(caller.get_hookimpls()))  # pluggy's call order
         if impl not in impls:
             raise exc
-        self._on_failure(impl, hook, exc)
+        lost = self._durability(impl, hook, exc)
         for later in impls[impls.index(impl) + 1 :]:
             if later.wrapper or later.hookwrapper:
                 continue
             try:
                 call_impl(later, kwargs)
             except Exception as later_exc:
-                self._on_failure(later, hook, later_exc)
+                lost = lost or self._durability(later, hook, later_exc)
+        if lost is not None:
+            raise lost
+
+    def _durability(self, impl: Any, hook: str, exc: Exception) -> DurabilityError | None:
+        """``exc`` when it is a durability failure (logged), else ``None`` (contained)."""
+        if isinstance(exc, DurabilityError):
+            log.error("plugin %r in %s: %s", impl.plugin_name, hook, describe_failure(exc))
+            return exc
+        self._on_failure(impl, hook, exc)
+        return None
 
     def _on_failure(self, impl: Any, hook: str, exc: BaseException) -> None:
         record = self.plugins.get(impl.plugin_name)
@@ -289,7 +304,11 @@ class Runtime:
                 if self._outbox is None:
                     from segur_core.outbox import Outbox
 
-                    self._outbox = Outbox(self.data_dir / "outbox.sqlite", runtime=self)
+                    self._outbox = Outbox(
+                        self.data_dir / "outbox.sqlite",
+                        runtime=self,
+                        settings=self.config.settings.outbox,
+                    )
         return self._outbox
 
     @property
@@ -442,6 +461,15 @@ class Runtime:
         except Exception as exc:
             kwargs = {"delivery": delivery, "runtime": self}
             self._contain("on_delivery_settled", self._on_delivery_settled, kwargs, exc)
+
+    def delivery_dead(self, delivery: Delivery) -> None:
+        """Announce that an outbox item is a dead letter (after :meth:`delivery_settled`)."""
+        self._counts["on_delivery_dead"] += 1
+        try:
+            self._on_delivery_dead(delivery=delivery, runtime=self)
+        except Exception as exc:
+            kwargs = {"delivery": delivery, "runtime": self}
+            self._contain("on_delivery_dead", self._on_delivery_dead, kwargs, exc)
 
     # -- decisions and contributions (exceptions propagate) ---------------------------
 

@@ -105,6 +105,28 @@ def _reachable(url: str) -> tuple[bool, str]:
         return False, f"{where} unreachable ({type(exc).__name__})"
 
 
+def _check_outbox(runtime: Any, add: Any) -> None:
+    """Dead letters are a warning: nothing more is attempted until someone retries them."""
+    if not (runtime.data_dir / "outbox.sqlite").exists():
+        add("outbox", DoctorResult.SKIPPED, "nothing queued yet")
+        return
+    try:
+        counts = {str(state): n for state, n in runtime.outbox.counts().items()}
+    except Exception as exc:
+        add("outbox", DoctorResult.ERROR, str(exc))
+        return
+    summary = ", ".join(f"{n} {state}" for state, n in counts.items())
+    if counts.get("dead"):
+        add(
+            "outbox",
+            DoctorResult.WARNING,
+            f"{counts['dead']} dead deliveries, not sent ({summary}): see"
+            " 'segur outbox list --state dead', resend with 'segur outbox retry ID'",
+        )
+    else:
+        add("outbox", DoctorResult.OK, summary)
+
+
 def run_checks(state: CliState) -> list[dict[str, str]]:
     """Run every check; each result is ``{"check", "plugin", "result", "message"}``."""
     results: list[dict[str, str]] = []
@@ -166,6 +188,7 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
         )
     except Exception as exc:
         add("journal", DoctorResult.ERROR, f"{type(exc).__name__}: {exc}")
+    _check_outbox(runtime, add)
     try:
         from segur_core.tls import certificate_warnings
     except ImportError:

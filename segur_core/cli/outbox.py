@@ -129,6 +129,13 @@ def list_(
     console = Console()
     console.print(table)
     console.print(", ".join(f"{n} {s}" for s, n in counts.items()), highlight=False)
+    if counts.get("dead"):
+        console.print(
+            f"{counts['dead']} dead deliveries will not be sent again unless retried:"
+            " segur outbox retry ID (or --all-dead)",
+            style="red",
+            highlight=False,
+        )
 
 
 @command.command("show")

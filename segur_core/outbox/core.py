@@ -19,6 +19,8 @@ from typing import Any, cast
 
 from segur_core._isolation import describe_failure
 from segur_core.model import Delivery, DeliveryState
+from segur_core.outbox.lease import LeaseKeeper
+from segur_core.outbox.policy import DEFAULT_HORIZON_HOURS, OutboxSettings, RetryPolicy
 from segur_core.outbox.retry import Backoff, classify
 from segur_core.outbox.store import Claimed, OutboxError, OutboxStore
 from segur_core.outbox.worker import WorkerPool
@@ -29,18 +31,27 @@ __all__ = ["Outbox"]
 log = logging.getLogger("segur.outbox")
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds:.0f} s"
+
+
 class Outbox:
     """A durable delivery queue with retries, dead letters and settlement events.
 
     :param path: the SQLite file.
     :param runtime: when given, senders come from the ``segur_outbox_senders`` hook,
-        settlements fire ``on_delivery_settled`` and every attempt is journalled.
+        settlements fire ``on_delivery_settled`` (and dead letters ``on_delivery_dead``)
+        and every attempt is journalled.
     :param senders: senders by kind (they take precedence over the hook's).
-    :param max_attempts: attempts before an item with transient failures is dead.
+    :param settings: retry policies per kind and the lease (the ``[segur.outbox]``
+        table); when given, the four arguments below are ignored.
+    :param horizon: seconds after queueing during which transient failures are retried.
+    :param max_attempts: an optional bound on attempts as well (``None``: the horizon only).
     :param base_delay: first retry delay in seconds (doubles each time, plus jitter).
     :param max_delay: longest retry delay in seconds.
     :param clock: the time in seconds (``time.time``); tests pass a fake one.
-    :param lease: seconds a worker holds a claimed item before another may take it over.
+    :param lease: seconds a worker holds a claimed item before another may take it over
+        (renewed while the worker sends it).
     :param batch_size: items a worker claims at once.
     :param poll_interval: longest idle wait of a worker, to see items other processes add.
     """
@@ -51,7 +62,9 @@ class Outbox:
         *,
         runtime: Any = None,
         senders: Mapping[str, Sender] | None = None,
-        max_attempts: int = 8,
+        settings: OutboxSettings | None = None,
+        horizon: float = DEFAULT_HORIZON_HOURS * 3600,
+        max_attempts: int | None = None,
         base_delay: float = 1.0,
         max_delay: float = 300.0,
         clock: Callable[[], float] = time.time,
@@ -59,15 +72,18 @@ class Outbox:
         batch_size: int = 32,
         poll_interval: float = 0.5,
     ) -> None:
-        if max_attempts < 1:
-            raise OutboxError("max_attempts must be at least 1")
-        if lease <= 0 or batch_size < 1:
+        if settings is None:
+            try:
+                policy = RetryPolicy(horizon, base_delay, max_delay, max_attempts)
+            except ValueError as exc:
+                raise OutboxError(str(exc)) from None
+            settings = OutboxSettings(default=policy, lease=lease)
+        if not settings.lease > 0 or batch_size < 1:
             raise OutboxError("lease must be positive and batch_size at least 1")
         self.path = Path(path)
         self.runtime = runtime
-        self.max_attempts = max_attempts
-        self.backoff = Backoff(base_delay, max_delay)
-        self.lease = lease
+        self.settings = settings
+        self.lease = settings.lease
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self._clock = clock
@@ -77,7 +93,9 @@ class Outbox:
         self._senders_lock = threading.RLock()  # a sender hook may register senders
         self._wake = threading.Condition()
         self._pool: WorkerPool | None = None
-        self._owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._backoffs: dict[RetryPolicy, Backoff] = {}
+        #: Names this outbox's claims (with a suffix per worker thread and batch).
+        self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     # -- senders ---------------------------------------------------------------------------
 
@@ -89,7 +107,7 @@ class Outbox:
             self._explicit[kind] = sender
             if self._senders is not None:
                 self._senders[kind] = sender
-        self._notify_workers()
+        self.wake()
 
     def senders(self) -> dict[str, Sender]:
         """Senders by kind: the hook's (with a runtime), overridden by explicit ones."""
@@ -116,7 +134,7 @@ class Outbox:
             raise OutboxError(f"a delivery payload is bytes, not {type(payload).__name__}")
         delivery, created = self._store.insert(kind, key, bytes(payload), patient_id)
         if created:
-            self._notify_workers()
+            self.wake()
         return delivery
 
     def get(self, ident: int) -> Delivery:
@@ -147,12 +165,17 @@ class Outbox:
         """How many items are in each state."""
         return self._store.counts()
 
+    def next_due(self) -> float | None:
+        """When the next unsettled item of a kind with a sender may be attempted (clock
+        time), or ``None`` when there is none."""
+        return self._store.next_due(self.senders().keys())
+
     def retry(self, ident: int) -> Delivery:
-        """Give a dead item a new attempt budget (DEAD → PENDING), or make a pending one
-        due now. Anything else is an :class:`OutboxError`."""
+        """Give a dead item a new attempt budget and horizon (DEAD → PENDING), or make a
+        pending one due now. Anything else is an :class:`OutboxError`."""
         delivery = self._store.retry(ident)
         self._journal("outbox.retry", delivery, outcome="ok", details={"requested": True})
-        self._notify_workers()
+        self.wake()
         return delivery
 
     def purge(
@@ -171,11 +194,11 @@ class Outbox:
     def deliver_due(self, limit: int | None = None) -> int:
         """Attempt, in this thread, every item due now (at most ``limit``); return the
         number of attempts made. Does not wait for retries scheduled later."""
-        self._announce_lost_settlements()
+        self.announce_lost_settlements()
         done = 0
         while limit is None or done < limit:
             batch = self.batch_size if limit is None else min(self.batch_size, limit - done)
-            attempted = self._deliver_batch(batch, self._owner)
+            attempted = self.deliver_batch(batch, self.worker_id)
             if attempted == 0:
                 break
             done += attempted
@@ -202,7 +225,7 @@ class Outbox:
         """Deliver in ``threads`` background threads until :meth:`stop_worker`."""
         if self._pool is not None and self._pool.alive:
             return
-        self._announce_lost_settlements()
+        self.announce_lost_settlements()
         self._pool = WorkerPool(self, threads)
         self._pool.start()
 
@@ -230,13 +253,14 @@ class Outbox:
     def __repr__(self) -> str:
         return f"Outbox({str(self.path)!r})"
 
-    # -- internals -------------------------------------------------------------------------
+    # -- what worker threads call ----------------------------------------------------------
 
-    def _notify_workers(self) -> None:
+    def wake(self) -> None:
+        """Wake the worker threads waiting for work (something was queued, or they stop)."""
         with self._wake:
             self._wake.notify_all()
 
-    def _wait_for_work(self, stop: threading.Event) -> None:
+    def wait_for_work(self, stop: threading.Event) -> None:
         """Sleep until an item may be due, something is enqueued, or ``stop``."""
         if stop.is_set():
             return
@@ -246,30 +270,49 @@ class Outbox:
             if not stop.is_set():
                 self._wake.wait(max(0.0, min(wait, self.poll_interval)))
 
-    def _deliver_batch(self, limit: int, owner: str) -> int:
+    def deliver_batch(self, limit: int, owner: str) -> int:
+        """Claim up to ``limit`` due items for ``owner`` and attempt them in this thread,
+        keeping their lease while they are sent; return how many were claimed."""
         senders = self.senders()
         if not senders:
             return 0
         claim_owner = f"{owner}-{uuid.uuid4().hex[:8]}"
         items = self._store.claim(claim_owner, limit=limit, lease=self.lease, kinds=senders)
-        held_until = time.monotonic() + self.lease
-        for index, item in enumerate(items):
-            if time.monotonic() > held_until - self.lease / 2:
-                # a long batch: keep the lease on what is left, drop what was taken over
-                rest = items[index:]
-                kept = self._store.extend([i.id for i in rest], claim_owner, self.lease)
-                held_until = time.monotonic() + self.lease
-                if item.id not in kept:
-                    continue
-            self._attempt(item, senders[item.kind])
+        if not items:
+            return 0
+        with LeaseKeeper(self._store, [i.id for i in items], claim_owner, self.lease) as lease:
+            for item in items:
+                if lease.holds(item.id):  # else another worker took it over: it sends it
+                    self._attempt(item, senders[item.kind])
+                lease.release(item.id)
         return len(items)
 
+    def announce_lost_settlements(self) -> None:
+        """Announce settlements whose worker died between settling and announcing (those
+        settled more than a lease ago). Announced before being marked, so that a second
+        crash cannot lose them: after a crash an event may come twice, never not at all."""
+        if self.runtime is None:
+            return
+        for delivery in self._store.unnotified(self._clock() - self.lease):
+            self._announce(delivery)
+            self._store.mark_notified(delivery.id)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _backoff(self, policy: RetryPolicy) -> Backoff:
+        backoff = self._backoffs.get(policy)
+        if backoff is None:
+            backoff = self._backoffs[policy] = Backoff(policy.base_delay, policy.max_delay)
+        return backoff
+
     def _attempt(self, item: Claimed, sender: Sender) -> None:
-        if item.attempts > self.max_attempts:  # the worker of its last attempt died
-            self._settle(
+        policy = self.settings.policy(item.kind)
+        if policy.max_attempts is not None and item.attempts > policy.max_attempts:
+            self._settle(  # the worker of its last attempt died
                 item,
                 DeliveryState.DEAD,
-                error=f"gave up after {self.max_attempts} attempts (the last one was interrupted)",
+                error=f"gave up after {policy.max_attempts} attempts"
+                " (the last one was interrupted)",
             )
             return
         try:
@@ -280,8 +323,11 @@ class Outbox:
             # the failure text may quote the patient (an address, an INS): it stays in the
             # outbox and the journal; the ordinary log gets the error's type and place only
             logged = describe_failure(exc)
-            if failure.transient and item.attempts < self.max_attempts:
-                delay = self.backoff.delay(item.attempts)
+            now = self._clock()
+            if failure.transient and not policy.gives_up(item.attempts, item.queued_at, now):
+                # one last attempt at the horizon rather than none after the last delay
+                horizon_end = item.queued_at + policy.horizon
+                delay = min(self._backoff(policy).delay(item.attempts), horizon_end - now)
                 if self._store.reschedule(item, delay, failure.message):
                     log.info(
                         "delivery %s (%s) attempt %s failed, retry in %.1fs: %s",
@@ -293,7 +339,13 @@ class Outbox:
                     )
                     self._journal("outbox.attempt", item, outcome="retry", error=failure.message)
                 return
-            reason = "permanent failure" if not failure.transient else "no attempts left"
+            if failure.transient:
+                reason = (
+                    f"no attempts left: {item.attempts} in {_duration(now - item.queued_at)},"
+                    f" {policy.describe()}"
+                )
+            else:
+                reason = "permanent failure"
             self._settle(
                 item,
                 DeliveryState.DEAD,
@@ -339,20 +391,20 @@ class Outbox:
             self._store.mark_notified(delivery.id)
 
     def _announce(self, delivery: Delivery) -> None:
+        """``on_delivery_settled``, then ``on_delivery_dead`` for a dead letter."""
         try:
             self.runtime.delivery_settled(delivery)
         except Exception as exc:  # the runtime contains plugin failures; this is a backstop
             log.error("announcing delivery %s failed: %s", delivery.id, type(exc).__name__)
-
-    def _announce_lost_settlements(self) -> None:
-        """Announce settlements whose worker died between settling and announcing (those
-        settled more than a lease ago). Announced before being marked, so that a second
-        crash cannot lose them: after a crash an event may come twice, never not at all."""
-        if self.runtime is None:
+        if delivery.state is not DeliveryState.DEAD:
             return
-        for delivery in self._store.unnotified(self._clock() - self.lease):
-            self._announce(delivery)
-            self._store.mark_notified(delivery.id)
+        announce_dead = getattr(self.runtime, "delivery_dead", None)
+        if announce_dead is None:
+            return
+        try:
+            announce_dead(delivery)
+        except Exception as exc:
+            log.error("announcing dead delivery %s failed: %s", delivery.id, type(exc).__name__)
 
     def _journal(
         self,

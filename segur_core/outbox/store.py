@@ -9,19 +9,20 @@ when a pending item may be attempted, or when the lease of an in-flight item exp
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from segur_core.errors import SegurError
+from segur_core.errors import DurabilityError, SegurError
 from segur_core.model import Delivery, DeliveryState
 
-__all__ = ["Claimed", "OutboxError", "OutboxStore", "UnknownDeliveryError"]
+__all__ = ["Claimed", "OutboxError", "OutboxStorageError", "OutboxStore", "UnknownDeliveryError"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -38,6 +39,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     due_at      REAL,
     lease_owner TEXT,
     notified    INTEGER NOT NULL DEFAULT 0,
+    retry_from  REAL,  -- when an operator's retry restarted the horizon (else created_at)
     payload     BLOB NOT NULL  -- last, so that reading the other columns skips it
 );
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at, id)
@@ -62,6 +64,32 @@ class UnknownDeliveryError(OutboxError, LookupError):
     """No outbox item has this id."""
 
 
+class OutboxStorageError(OutboxError, DurabilityError):
+    """The outbox file cannot be read or written (disk full, read-only, damaged): what
+    was being queued or settled did not happen. The message names the file and the cause."""
+
+
+#: SQLite primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``) in words.
+_CAUSES = {
+    5: ("the file is locked by another program", "close it, or check the data directory"),
+    8: ("the file is read-only", "make the data directory and its files writable"),
+    10: ("an I/O error occurred", "check the disk and the data directory"),
+    11: ("the file is damaged", "restore the outbox from a backup"),
+    13: ("the disk is full", "free space in the data directory, then try again"),
+    14: ("the file cannot be opened", "check the data directory and its permissions"),
+    26: ("the file is not a segur outbox", "check the data directory"),
+}
+
+
+def storage_error(path: Path, doing: str, exc: sqlite3.Error) -> OutboxStorageError:
+    """An :class:`OutboxStorageError` naming ``path`` and the cause of ``exc``."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    cause, hint = _CAUSES.get(
+        -1 if code is None else code & 0xFF, (str(exc), "check the data directory")
+    )
+    return OutboxStorageError(f"cannot {doing} the outbox {path}: {cause}", path=path, hint=hint)
+
+
 @attrs.frozen
 class Claimed:
     """An item handed to a sender (see :class:`segur_core.plugin.OutboxItem`).
@@ -74,6 +102,8 @@ class Claimed:
     attempts: int
     patient_id: str | None = attrs.field(default=None, repr=False)
     owner: str = attrs.field(default="", repr=False)
+    #: When the retry horizon started (queued, or retried by an operator), clock time.
+    queued_at: float = attrs.field(default=0.0, repr=False)
 
 
 def _when(value: float | None) -> dt.datetime | None:
@@ -132,13 +162,20 @@ class OutboxStore:
         self._write_lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
+        with self._guard("open"):
+            conn = self._conn()
+            conn.executescript(_SCHEMA)
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
+            if "retry_from" not in columns:  # an outbox written by segur 0.1
+                conn.execute("ALTER TABLE deliveries ADD COLUMN retry_from REAL")
+
+    @contextlib.contextmanager
+    def _guard(self, doing: str) -> Iterator[None]:
+        """Turn a SQLite failure into an :class:`OutboxStorageError` naming the file."""
         try:
-            self._conn().executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise OutboxError(
-                f"cannot open the outbox {self.path}: {exc}",
-                hint="check the data directory and that the file is a segur outbox",
-            ) from exc
+            yield
+        except sqlite3.Error as exc:
+            raise storage_error(self.path, doing, exc) from exc
 
     # -- connections -----------------------------------------------------------------------
 
@@ -159,12 +196,14 @@ class OutboxStore:
         self._local.conn = conn
         return conn
 
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
-        return self._conn().execute(sql, params)
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Every row of a reading statement."""
+        with self._guard("read"):
+            return self._conn().execute(sql, params).fetchall()
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row, reading the statement to its end (so that it commits)."""
-        rows = self._run(sql, params).fetchall()
+        rows = self._rows(sql, params)
         return rows[0] if rows else None
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[Any], int]:
@@ -173,11 +212,12 @@ class OutboxStore:
         Writers of this process take turns on a lock: SQLite's own busy wait sleeps in
         steps of milliseconds, far longer than a write takes. Other processes still
         meet the busy timeout."""
-        conn = self._conn()
-        with self._write_lock:
-            cursor = conn.execute(sql, params)
-            rows = cursor.fetchall()
-            return rows, cursor.rowcount
+        with self._guard("write to"):
+            conn = self._conn()
+            with self._write_lock:
+                cursor = conn.execute(sql, params)
+                rows = cursor.fetchall()
+                return rows, cursor.rowcount
 
     def _write_one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows, _count = self._write(sql, params)
@@ -198,9 +238,8 @@ class OutboxStore:
     ) -> tuple[Delivery, bool]:
         """Add an item unless ``key`` is already there; return it and whether it is new."""
         now = self._clock()
-        conn = self._conn()
-        with self._write_lock:
-            cursor = conn.execute(
+        with self._guard("queue a delivery in"), self._write_lock:
+            cursor = self._conn().execute(
                 "INSERT INTO deliveries (kind, key, payload, state, patient_id, created_at,"
                 " due_at) VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING",
                 (kind, key, payload, patient_id, now, now),
@@ -240,14 +279,18 @@ class OutboxStore:
             " lease_owner = ?, due_at = ?"
             f" WHERE id IN (SELECT id FROM {_DUE}"
             f"  WHERE {_UNSETTLED} AND due_at <= ?{clause} ORDER BY due_at, id LIMIT ?)"
-            " RETURNING id, kind, key, payload, attempts, patient_id",
+            " RETURNING id, kind, key, payload, attempts, patient_id,"
+            " coalesce(retry_from, created_at)",
             (owner, now + lease, now, *params, limit),
         )
         rows.sort()
         return [
-            Claimed(id=i, kind=k, key=key, payload=p, attempts=a, patient_id=pid, owner=owner)
-            for i, k, key, p, a, pid in rows
-        ]
+            Claimed(
+                id=i, kind=k, key=key, payload=p, attempts=a, patient_id=pid, owner=owner,
+                queued_at=since,
+            )
+            for i, k, key, p, a, pid, since in rows
+        ]  # fmt: skip
 
     def extend(self, ids: Sequence[int], owner: str, lease: float) -> set[int]:
         """Extend the lease of ``owner`` on ``ids``; return the ids it still holds."""
@@ -314,22 +357,25 @@ class OutboxStore:
 
     def unnotified(self, settled_before: float) -> list[Delivery]:
         """Settled items whose settlement was never announced (their worker died)."""
-        rows = self._run(
+        rows = self._rows(
             f"SELECT {_FIELDS} FROM deliveries WHERE notified = 0"
             " AND state IN ('delivered', 'dead') AND settled_at < ? ORDER BY id",
             (settled_before,),
-        ).fetchall()
+        )
         return [_delivery(row) for row in rows]
 
     def retry(self, ident: int) -> Delivery:
-        """A dead item back to PENDING with a fresh attempt budget, or a pending one due now."""
+        """A dead item back to PENDING with a fresh attempt budget and horizon, or a
+        pending one due now."""
+        now = self._clock()
         row = self._write_one(
             "UPDATE deliveries SET state = 'pending', due_at = ?,"
             " attempts = CASE state WHEN 'dead' THEN 0 ELSE attempts END,"
+            " retry_from = CASE state WHEN 'dead' THEN ? ELSE retry_from END,"
             " settled_at = NULL, notified = 0"
             " WHERE id = ? AND state IN ('dead', 'pending')"
             f" RETURNING {_FIELDS}",
-            (self._clock(), ident),
+            (now, now, ident),
         )
         if row is not None:
             return _delivery(row)
@@ -387,10 +433,10 @@ class OutboxStore:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(int(limit))
-        return [_delivery(row) for row in self._run(sql, params)]
+        return [_delivery(row) for row in self._rows(sql, params)]
 
     def counts(self) -> dict[DeliveryState, int]:
-        rows = self._run("SELECT state, count(*) FROM deliveries GROUP BY state")
+        rows = self._rows("SELECT state, count(*) FROM deliveries GROUP BY state")
         counts = dict.fromkeys(DeliveryState, 0)
         counts.update({DeliveryState(state): n for state, n in rows})
         return counts

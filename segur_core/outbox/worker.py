@@ -5,14 +5,28 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from segur_core.outbox.core import Outbox
-
-__all__ = ["WorkerPool"]
+__all__ = ["Deliverer", "WorkerPool"]
 
 log = logging.getLogger("segur.outbox")
+
+
+class Deliverer(Protocol):
+    """What a worker thread needs of the outbox (:class:`~segur_core.outbox.Outbox`)."""
+
+    worker_id: str
+    lease: float
+    batch_size: int
+    poll_interval: float
+
+    def deliver_batch(self, limit: int, owner: str) -> int: ...
+
+    def announce_lost_settlements(self) -> None: ...
+
+    def wait_for_work(self, stop: threading.Event) -> None: ...
+
+    def wake(self) -> None: ...
 
 
 class WorkerPool:
@@ -23,7 +37,7 @@ class WorkerPool:
     announces, every lease period, settlements another process left unannounced.
     """
 
-    def __init__(self, outbox: Outbox, threads: int = 1) -> None:
+    def __init__(self, outbox: Deliverer, threads: int = 1) -> None:
         if threads < 1:
             raise ValueError("a worker pool needs at least one thread")
         self._outbox = outbox
@@ -43,7 +57,7 @@ class WorkerPool:
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
-        self._outbox._notify_workers()
+        self._outbox.wake()
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout)
@@ -51,18 +65,18 @@ class WorkerPool:
     def _run(self) -> None:
         outbox = self._outbox
         current = threading.current_thread()
-        owner = f"{outbox._owner}-{current.name}"
+        owner = f"{outbox.worker_id}-{current.name}"
         sweeper = current is self._threads[0]  # one thread per process looks for lost events
         next_sweep = time.monotonic() + outbox.lease
         while not self._stop.is_set():
             try:
-                attempted = outbox._deliver_batch(outbox.batch_size, owner)
+                attempted = outbox.deliver_batch(outbox.batch_size, owner)
                 if sweeper and attempted == 0 and time.monotonic() >= next_sweep:
-                    outbox._announce_lost_settlements()
+                    outbox.announce_lost_settlements()
                     next_sweep = time.monotonic() + outbox.lease
             except Exception:
                 log.exception("outbox worker error; items in flight will be taken over")
                 self._stop.wait(outbox.poll_interval)
                 continue
             if attempted == 0:
-                outbox._wait_for_work(self._stop)
+                outbox.wait_for_work(self._stop)

@@ -77,8 +77,9 @@ class CountingReceiver:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/deliveries"
 
-    def start(self) -> str:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+    def start(self, port: int = 0) -> str:
+        """Listen on ``port`` (any free one by default); return the URL."""
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.receiver = self
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
