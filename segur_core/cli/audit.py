@@ -68,6 +68,8 @@ def show(
     def patient(value: str | None) -> str | None:
         return value if reveal else journal.pseudonym(value)
 
+    damaged = sum(1 for r in records if r.damaged)
+
     if as_json:
         rows = []
         for record in records:
@@ -85,27 +87,68 @@ def show(
     for r in records:
         table.add_row(
             str(r.seq),
-            r.at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.at.strftime("%Y-%m-%d %H:%M:%S") if r.at is not None else "?",
             r.actor or "",
             patient(r.patient_id) or "",
             r.action,
             r.service or "",
-            r.outcome,
-            style=None if r.outcome in ("ok", "delivered") else "yellow",
+            f"DAMAGED: {'; '.join(r.damaged)}" if r.damaged else r.outcome,
+            style="bold red" if r.damaged else _style(r.outcome),
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    if damaged:
+        console.print(
+            f"{damaged} damaged record(s): the journal was tampered with; run `segur audit verify`",
+            style="bold red",
+            highlight=False,
+        )
+
+
+def _expected_head(
+    ctx: click.Context, param: click.Parameter, text: str | None
+) -> tuple[int, str] | None:
+    if text is None:
+        return None
+    from segur_core.journal.anchor import parse_expected_head
+
+    try:
+        return parse_expected_head(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _style(outcome: str) -> str | None:
+    return None if outcome in ("ok", "delivered") else "yellow"
 
 
 @command.command("verify")
+@click.option(
+    "--expect-head",
+    callback=_expected_head,
+    metavar="COUNT:HASH",
+    help="A head kept elsewhere (printed by an earlier verify): the journal must still hold it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
-def verify(ctx: click.Context, as_json: bool) -> None:
-    """Recompute the hash chain; exit 1 when records were modified, deleted or reordered."""
-    report = _journal(ctx).verify()
+def verify(ctx: click.Context, expect_head: tuple[int, str] | None, as_json: bool) -> None:
+    """Recompute the hash chain and check it against the checkpoints (and --expect-head);
+    exit 1 when records were modified, deleted, reordered, cut or rewritten."""
+    report = _journal(ctx).verify(expect_head=expect_head)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     elif report.ok:
-        click.echo(f"journal intact: {report.checked} records, head {report.head or '-'}")
+        checkpoint = report.checkpoint
+        click.echo(
+            f"journal intact: {report.checked} records, head {report.count}:{report.head or '-'}"
+            + (
+                f"; last checkpoint {checkpoint['count']} records at {checkpoint['at']}"
+                if checkpoint
+                else ""
+            )
+        )
+        for note in report.notes:
+            click.echo(f"note: {note}")
     else:
         from rich.console import Console
         from rich.table import Table
@@ -125,3 +168,22 @@ def verify(ctx: click.Context, as_json: bool) -> None:
         )
     if not report.ok:
         ctx.exit(1)
+
+
+@command.command("anchor")
+@click.option(
+    "--adopt",
+    is_flag=True,
+    help="Vouch for records no checkpoint anchors (a journal from before checkpoints).",
+)
+@click.pass_context
+def anchor(ctx: click.Context, adopt: bool) -> None:
+    """Write a checkpoint of the journal as it stands now.
+
+    With --adopt, an operator vouches for the records written before the checkpoint file
+    was started: do it once, after upgrading, having checked the journal some other way."""
+    checkpoint = _journal(ctx).checkpoint(adopt=adopt)
+    click.echo(
+        f"checkpoint written: {checkpoint.count}:{checkpoint.head}"
+        + (" (adopted)" if adopt else "")
+    )

@@ -3,22 +3,30 @@
 Every access to patient data and every call to a national service is one record. The
 table refuses ``UPDATE`` and ``DELETE`` (triggers), and each record carries the SHA-256
 of its canonical content chained to the previous record, so that :meth:`Journal.verify`
-detects whoever bypasses the triggers to modify, delete or reorder records.
+detects whoever bypasses the triggers to modify, delete or reorder records. Keyed
+checkpoints in another file (:mod:`segur_core.journal.anchor`) pin its length and head,
+so that cutting its end, emptying it or rewriting its chain shows too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from segur_core.errors import SegurError
+from segur_core.files import private_file
+from segur_core.journal.anchor import Anchor, Checkpoint
 from segur_core.journal.chain import GENESIS, link_hash, link_hash_canonical, normalised_details
 from segur_core.journal.pseudonym import KEY_FILE, Pseudonymiser, load_or_create_key
 from segur_core.journal.records import JournalRecord, Problem, ProblemKind, VerifyReport
@@ -65,9 +73,13 @@ class JournalError(SegurError):
 class Journal:
     """The append-only audit trail of one installation.
 
-    ``path`` is the SQLite file; the pseudonymisation key is ``pseudonym_key`` or, when
-    absent, the file ``pseudonym.key`` beside the journal (created on first use).
-    Thread-safe; several processes may append to the same file.
+    ``path`` is the SQLite file (0600); the pseudonymisation key is ``pseudonym_key`` or,
+    when absent, the file ``pseudonym.key`` beside the journal (created on first use).
+    Checkpoints go to ``checkpoints`` (default: the journal's name with ``.checkpoints``),
+    keyed with the file ``checkpoint_key`` (default: ``.key`` beside the journal; keep it
+    elsewhere, see docs/reliability.md), after every commit group or at most every
+    ``checkpoint_interval`` seconds. Thread-safe; several processes may append to the
+    same file.
     """
 
     def __init__(
@@ -76,9 +88,18 @@ class Journal:
         *,
         pseudonym_key: bytes | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        checkpoints: Path | None = None,
+        checkpoint_key: Path | None = None,
+        checkpoint_interval: float = 0.0,
     ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._anchor = Anchor(
+            checkpoints if checkpoints is not None else self.path.with_suffix(".checkpoints"),
+            checkpoint_key if checkpoint_key is not None else self.path.with_suffix(".key"),
+            interval=checkpoint_interval,
+            clock=clock,
+            monotonic=time.monotonic,
+        )
         key = (
             pseudonym_key
             if pseudonym_key is not None
@@ -88,16 +109,21 @@ class Journal:
         self._clock = clock
         self._lock = threading.RLock()
         self._waiting: deque[_Call] = deque()  # calls queued for the next group commit
+        self._conn: sqlite3.Connection | None = None
         try:
-            self._conn: sqlite3.Connection | None = sqlite3.connect(
+            private_file(self.path)
+            self._conn = sqlite3.connect(
                 self.path, timeout=30.0, isolation_level=None, check_same_thread=False
             )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.Error, OSError) as exc:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
             raise JournalError(
-                f"cannot open the audit journal {self.path}: {exc}",
+                f"cannot open the audit journal {self.path}: {_cause(exc)}",
                 hint="check the data directory and that the file is a segur journal",
             ) from exc
 
@@ -156,13 +182,21 @@ class Journal:
                 group = []
                 while self._waiting:
                     group.append(self._waiting.popleft())
-                self._write(group, leader=call)
+                try:
+                    self._write(group, leader=call)
+                except (sqlite3.Error, OSError) as exc:
+                    raise self._write_error(exc) from exc
         if call.error is not None:
-            raise JournalError(
-                f"the audit journal could not be written: {call.error}",
-                hint="the records of this operation were not written; retry it",
-            ) from call.error
+            raise self._write_error(call.error) from call.error
         return self._records(call)
+
+    def _write_error(self, cause: BaseException) -> JournalError:
+        if isinstance(cause, JournalError):
+            return cause
+        return JournalError(
+            f"cannot write the audit journal {self.path}: {_cause(cause)}",
+            hint="the records of this operation were not written; retry it",
+        )
 
     def _write(self, group: list[_Call], *, leader: _Call) -> None:
         """Append the records of ``group`` in one transaction (caller holds the lock).
@@ -176,8 +210,11 @@ class Journal:
             conn = self._connection()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                row = conn.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
-                prev = row[0] if row else GENESIS
+                row = conn.execute(
+                    "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1"
+                ).fetchone()
+                prev = row[1] if row else GENESIS
+                self._anchor.start(row[0] if row else 0, prev)
                 rows: list[tuple[Any, ...]] = []
                 links: list[tuple[_Call, str, str]] = []  # per row: its call, prev, hash
                 for call in group:
@@ -211,7 +248,9 @@ class Journal:
                     call.written.append((seq, prev_hash, digest))
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite rolls back itself on a full disk
+                    with contextlib.suppress(sqlite3.Error):  # the cause is what matters
+                        conn.execute("ROLLBACK")
                 raise
         except BaseException as exc:
             for call in group:
@@ -222,6 +261,11 @@ class Journal:
             raise
         for call in group:
             call.settled = True
+        if rows:
+            try:  # committed: a checkpoint that fails now is written by the next group
+                self._anchor.after_commit(seqs[-1], prev)
+            except OSError as exc:
+                log.error("cannot write a journal checkpoint to %s: %s", self._anchor.path, exc)
 
     def _records(self, call: _Call) -> list[JournalRecord]:
         assert call.moment is not None  # set when the call was written
@@ -281,7 +325,7 @@ class Journal:
             sql += " ORDER BY seq DESC LIMIT ?) ORDER BY seq"
             params.append(int(limit))
         with self._lock:
-            rows = self._connection().execute(sql, params).fetchall()
+            rows = self._read(sql, params)
         return [_to_record(row) for row in rows]
 
     def pseudonym(self, patient_id: str | None) -> str | None:
@@ -290,27 +334,57 @@ class Journal:
 
     # -- verification ----------------------------------------------------------------------
 
-    def verify(self) -> VerifyReport:
-        """Recompute the chain and report every record modified, deleted or reordered."""
+    def verify(self, *, expect_head: tuple[int, str] | None = None) -> VerifyReport:
+        """Recompute the chain and report every record modified, deleted or reordered;
+        check the journal against its checkpoints and ``expect_head`` (a ``(count,
+        hash)`` kept elsewhere) for records cut at the end or a chain rewritten."""
         with self._lock:
-            conn = self._connection()
-            rows = conn.execute(f"SELECT {_COLUMNS} FROM records ORDER BY seq").fetchall()
-            head = conn.execute("SELECT seq, hash FROM head WHERE id = 1").fetchone()
-            allocated = conn.execute(
-                "SELECT seq FROM sqlite_sequence WHERE name = 'records'"
-            ).fetchone()
-        return _verify(rows, head, allocated[0] if allocated else 0)
+            rows = self._read(f"SELECT {_COLUMNS} FROM records ORDER BY seq")
+            heads = self._read("SELECT seq, hash FROM head WHERE id = 1")
+            allocated = self._read("SELECT seq FROM sqlite_sequence WHERE name = 'records'")
+            report = _verify(rows, heads[0] if heads else None, allocated[0][0] if allocated else 0)
+            last = rows[-1][0] if rows else 0
+            try:
+                problems, checkpoint, notes = self._anchor.check(
+                    {row[0]: row[9] for row in rows}, last, expect=expect_head
+                )
+            except OSError as exc:
+                raise JournalError(
+                    f"cannot read the journal checkpoints {self._anchor.path}: {_cause(exc)}"
+                ) from exc
+        return attrs.evolve(
+            report,
+            problems=report.problems + _new(report.problems, problems),
+            count=last,
+            checkpoint=checkpoint.as_dict() if checkpoint is not None else None,
+            notes=tuple(notes),
+        )
 
     def head(self) -> tuple[int, str]:
         """The number and hash of the last record (``(0, GENESIS)`` when empty): an anchor
         to keep elsewhere so that even a rewrite of the whole file shows."""
         with self._lock:
-            row = (
-                self._connection()
-                .execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
-                .fetchone()
-            )
-        return (row[0], row[1]) if row else (0, GENESIS)
+            rows = self._read("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
+        return (rows[0][0], rows[0][1]) if rows else (0, GENESIS)
+
+    def checkpoint(self, *, adopt: bool = False) -> Checkpoint:
+        """Write a checkpoint of the journal as it stands. With ``adopt``, vouch for the
+        records no checkpoint anchors yet (a journal from before checkpoints, or whose
+        checkpoint file was lost): only after checking them some other way."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")  # no writer in between: the head is exact
+                try:
+                    count, head = self._last(conn)
+                    self._anchor.start(count, head)
+                    return self._anchor.write(count, head, adopt=adopt)
+                finally:
+                    conn.execute("ROLLBACK")
+            except (sqlite3.Error, OSError) as exc:
+                raise JournalError(
+                    f"cannot write a checkpoint of the audit journal {self.path}: {_cause(exc)}"
+                ) from exc
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -318,6 +392,11 @@ class Journal:
         """Close the database; the journal cannot be used afterwards."""
         with self._lock:
             if self._conn is not None:
+                try:
+                    self._anchor.flush()
+                except OSError as exc:
+                    log.error("cannot write a journal checkpoint to %s: %s", self._anchor.path, exc)
+                self._anchor.close()
                 self._conn.close()
                 self._conn = None
 
@@ -334,6 +413,21 @@ class Journal:
         if self._conn is None:
             raise JournalError("the audit journal is closed")
         return self._conn
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of a query; a storage fault becomes a :class:`JournalError`."""
+        try:
+            return self._connection().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise JournalError(
+                f"cannot read the audit journal {self.path}: {_cause(exc)}",
+                hint="restore the file from a backup; `segur audit verify` says what is left",
+            ) from exc
+
+    @staticmethod
+    def _last(conn: sqlite3.Connection) -> tuple[int, str]:
+        row = conn.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
 
 
 _INSERT = (
@@ -376,19 +470,72 @@ class _Call:
 
 
 def _to_record(row: tuple[Any, ...]) -> JournalRecord:
+    """A stored row as a record; a row tampered with beyond reading (``at`` not a date,
+    ``details`` not a JSON object, a field of the wrong type) comes back marked
+    ``damaged``, with what could be read, rather than failing the whole listing."""
     seq, at, actor, patient_id, action, service, outcome, details, prev_hash, digest = row
+    damaged: list[str] = []
+    try:
+        moment: dt.datetime | None = dt.datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        moment = None
+        damaged.append("at is not a date")
+    try:
+        value = json.loads(details)
+        if not isinstance(value, dict):
+            raise TypeError
+    except (TypeError, ValueError, RecursionError):
+        value = {}
+        damaged.append("details is not a JSON object")
+    texts = {"action": action, "outcome": outcome}
+    for name, text in texts.items():
+        if not isinstance(text, str):
+            texts[name] = "" if text is None else str(text)
+            damaged.append(f"{name} is not text")
+    optional = {"actor": actor, "patient_id": patient_id, "service": service}
+    for name, text in optional.items():
+        if text is not None and not isinstance(text, str):
+            optional[name] = str(text)
+            damaged.append(f"{name} is not text")
     return JournalRecord(
         seq=seq,
-        at=dt.datetime.fromisoformat(at),
-        action=action,
-        outcome=outcome,
-        service=service,
-        patient_id=patient_id,
-        actor=actor,
-        details=json.loads(details),
-        prev_hash=prev_hash,
-        hash=digest,
+        at=moment,
+        action=texts["action"],
+        outcome=texts["outcome"],
+        service=optional["service"],
+        patient_id=optional["patient_id"],
+        actor=optional["actor"],
+        details=value,
+        prev_hash=prev_hash if isinstance(prev_hash, str) else str(prev_hash),
+        hash=digest if isinstance(digest, str) else str(digest),
+        damaged=tuple(damaged),
     )
+
+
+def _new(found: Sequence[Problem], anchored: Sequence[Problem]) -> tuple[Problem, ...]:
+    """The problems the checkpoints add to what the chain found: not a record rewritten
+    after a record the chain already shows as bad, nor a cut end it already reported."""
+    first_bad = min((p.seq for p in found), default=None)
+    ends = {p.seq for p in found if p.kind is ProblemKind.DELETED}
+    return tuple(
+        p
+        for p in anchored
+        if not (p.kind is ProblemKind.REWRITTEN and first_bad is not None and first_bad <= p.seq)
+        and not (p.kind is ProblemKind.DELETED and p.seq in ends)
+    )
+
+
+def _cause(exc: BaseException) -> str:
+    """A storage fault in words a pharmacist's technician acts on."""
+    text = str(exc)
+    lowered = text.lower()
+    if "disk is full" in lowered or getattr(exc, "errno", None) == 28:
+        return f"the disk is full ({text})"
+    if "readonly" in lowered or "read-only" in lowered or getattr(exc, "errno", None) in (13, 30):
+        return f"the file is read-only ({text})"
+    if "malformed" in lowered or "not a database" in lowered:
+        return f"the file is damaged ({text})"
+    return text or type(exc).__name__
 
 
 def _verify(

@@ -158,8 +158,14 @@ def test_rewritten_record_with_new_hash_breaks_the_chain(journal: Journal) -> No
         ("UPDATE records SET outcome = 'forged', hash = ? WHERE seq = 4", (forged,)),
     )
     report = journal.verify()
-    assert [(p.seq, p.kind) for p in report.problems] == [(5, ProblemKind.BAD_CHAIN)]
+    # the chain shows the break after record 4; the checkpoint written with record 4
+    # shows that record 4 itself is not the one written then
+    assert [(p.seq, p.kind) for p in report.problems] == [
+        (5, ProblemKind.BAD_CHAIN),
+        (4, ProblemKind.REWRITTEN),
+    ]
     assert "record 4" in report.problems[0].message
+    assert report.first_bad == 4
 
 
 def test_deleted_record_is_reported(journal: Journal) -> None:

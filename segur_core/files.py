@@ -1,0 +1,79 @@
+"""Private files and directories: a data directory 0700, its files 0600, whatever the umask.
+
+The data directory holds patient data (the outbox keeps CDA payloads and INS, the
+journal every access, the reference host its patients) and keys: nobody but the
+installation's user may read it. Files are created 0600 and an existing file is brought
+back to 0600 (a key regenerated in place, a database from an older version); SQLite
+gives its ``-wal``, ``-shm`` and ``-journal`` side files the mode of the database, so
+making the database private before SQLite opens it is enough for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "private_file", "write_private"]
+
+DIR_MODE = 0o700
+FILE_MODE = 0o600
+
+#: The side files SQLite writes beside a database.
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def private_dir(path: str | os.PathLike[str]) -> Path:
+    """Create the directory ``path`` (and its parents) and make it 0700; return it.
+
+    For the data directory itself: an existing directory is made 0700 too."""
+    directory = Path(path)
+    directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    _chmod(directory, DIR_MODE)
+    return directory
+
+
+def private_file(path: str | os.PathLike[str]) -> Path:
+    """Make ``path`` a 0600 file in a 0700 directory, creating it empty when absent, and
+    bring the SQLite side files already beside it to 0600; return it.
+
+    Call it before a database is opened: what SQLite creates next takes this mode. A
+    missing directory is created 0700; an existing one is left as it is (it may be
+    shared, like ``/tmp``: :func:`private_dir` is for the data directory)."""
+    file = Path(path)
+    file.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    fd = os.open(file, os.O_RDONLY | os.O_CREAT, FILE_MODE)
+    try:
+        if os.stat(fd).st_mode & 0o777 != FILE_MODE:
+            os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+    for suffix in _SQLITE_SIDE_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            _chmod(file.with_name(file.name + suffix), FILE_MODE)
+    return file
+
+
+def write_private(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` as a 0600 file, atomically (a temporary file renamed over
+    it): a file replaced this way never keeps the mode of the one it replaces."""
+    file = Path(path)
+    file.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)  # 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, file)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return file
+
+
+def _chmod(path: Path, mode: int) -> None:
+    if path.stat().st_mode & 0o777 != mode:
+        os.chmod(path, mode)
