@@ -35,6 +35,7 @@ from segur_documents.models import (
     Vaccination,
     default_local_root,
 )
+from segur_documents.telecom import mailto_uri, tel_uri
 
 __all__ = [
     "NO_INS_WARNING",
@@ -105,7 +106,7 @@ def _organization(parent, tag: str, ctx: DocumentContext, *, setting: bool = Fal
     el(org, "id", root=codes.STRUCT_IDNAT, extension=ctx.structure.idnst)
     el(org, "name", ctx.structure.name)
     if ctx.structure.phone:
-        el(org, "telecom", value=f"tel:{ctx.structure.phone}", use="WP")
+        el(org, "telecom", value=tel_uri(ctx.structure.phone, field="structure.phone"), use="WP")
     _address(org, ctx.structure.address)
     if setting:
         el(
@@ -139,7 +140,7 @@ def _assigned(parent, tag: str, who: Practitioner, ctx: DocumentContext, **kw) -
     _code(entity, "code", specialty_of(who))
     _address(entity, ctx.structure.address)
     if ctx.structure.phone:
-        el(entity, "telecom", value=f"tel:{ctx.structure.phone}", use="WP")
+        el(entity, "telecom", value=tel_uri(ctx.structure.phone, field="structure.phone"), use="WP")
     _person(entity, "assignedPerson", who)
     _organization(entity, "representedOrganization", ctx, setting=tag == "assignedEntity")
 
@@ -155,9 +156,9 @@ def _record_target(root, ctx: DocumentContext, warnings: list[str]) -> None:
     local_root = ctx.local_id_root or default_local_root(ctx.structure.finess)
     el(role, "id", root=local_root, extension=patient.id)
     if patient.phone:
-        el(role, "telecom", value=f"tel:{patient.phone}", use="H")
+        el(role, "telecom", value=tel_uri(patient.phone, field="patient.phone"), use="H")
     if patient.email:
-        el(role, "telecom", value=f"mailto:{patient.email}", use="H")
+        el(role, "telecom", value=mailto_uri(patient.email, field="patient.email"), use="H")
     person = el(role, "patient", classCode="PSN")
     name = el(person, "name")
     el(name, "family", traits.birth_name, qualifier="BR")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import phonenumbers
 from hypothesis import strategies as st
 
 from segur_core.model import (
@@ -39,6 +40,7 @@ __all__ = [
     "bilans",
     "contents",
     "contexts",
+    "emails",
     "entretiens",
     "patients",
     "practitioners",
@@ -47,6 +49,7 @@ __all__ = [
     "sample_pharmacist",
     "sample_structure",
     "structures",
+    "typed_phones",
     "vaccinations",
 ]
 
@@ -66,6 +69,43 @@ free_text = st.text(
 )
 label = free_text.map(str.strip).filter(bool)
 days = st.dates(dt.date(2000, 1, 1), dt.date(2035, 12, 31))
+
+
+def _valid_french(national: str) -> bool:
+    return phonenumbers.is_valid_number(phonenumbers.parse(national, "FR"))
+
+
+@st.composite
+def typed_phones(draw) -> tuple[str, str]:
+    """A valid metropolitan number as a user types it, and its E.164 form: ``06 12 34 56
+    78``, ``06.12.34.56.78``, ``+33 6 12…``, ``0033612…``, ``+33 (0)6 12…``."""
+    national = draw(st.from_regex(r"\A0[1-9][0-9]{8}\Z").filter(_valid_french))
+    pairs = [national[i : i + 2] for i in range(0, 10, 2)]
+    sep = draw(st.sampled_from(["", " ", ".", "-", "  "]))
+    rest = sep.join([pairs[0][1], *pairs[1:]])
+    typed = draw(
+        st.sampled_from(
+            [
+                sep.join(pairs),
+                f"+33{sep or ' '}{rest}",
+                f"0033{sep}{rest}",
+                f"+33 (0){rest}",
+            ]
+        )
+    )
+    padding = st.sampled_from(["", " ", "\t"])
+    return draw(padding) + typed + draw(padding), f"+33{national[1:]}"
+
+
+#: e-mail addresses as users type them (ASCII local part, a dotted domain, any case)
+emails = st.builds(
+    lambda local, domain, tld: f"{local}@{domain}.{tld}",
+    st.from_regex(r"\A[A-Za-z0-9](?:[A-Za-z0-9._+'&-]{0,20}[A-Za-z0-9])?\Z").filter(
+        lambda s: ".." not in s
+    ),
+    st.from_regex(r"\A[A-Za-z0-9](?:[A-Za-z0-9-]{0,15}[A-Za-z0-9])?\Z"),
+    st.sampled_from(["fr", "FR", "com", "org", "re", "gp"]),
+)
 
 
 def _nir(sex: str, year: int, month: int, body: str) -> str:
@@ -108,7 +148,8 @@ def patients(draw, *, qualified: bool | None = None) -> Patient:
     return Patient(
         id=draw(st.from_regex(r"\A[A-Z0-9]{1,12}\Z")),
         identity=Identity(traits=traits, status=status, ins=ins),
-        phone=draw(st.one_of(st.none(), st.from_regex(r"\A0[1-9][0-9]{8}\Z"))),
+        phone=draw(st.one_of(st.none(), typed_phones().map(lambda p: p[0]))),
+        email=draw(st.one_of(st.none(), emails)),
     )
 
 
@@ -123,7 +164,7 @@ def structures() -> st.SearchStrategy[Structure]:
             postal_code=st.from_regex(r"\A[0-9]{5}\Z"),
             city=names,
         ),
-        phone=st.one_of(st.none(), st.from_regex(r"\A0[1-9][0-9]{8}\Z")),
+        phone=st.one_of(st.none(), typed_phones().map(lambda p: p[0])),
         activity_sector=st.sampled_from(sorted(codes.FACILITY_TYPES)),
     )
 
