@@ -9,10 +9,9 @@ import hashlib
 import re
 
 import attrs
-from lxml import etree
 
+from segur_core import cdaheader
 from segur_core.errors import DocumentError, ValidationIssue
-from segur_core.safexml import parse_xml
 from segur_dmp.mtom import MAX_XML_BYTES
 from segur_dmp.ns import OID
 
@@ -27,9 +26,6 @@ __all__ = [
     "parse_cx",
     "xds_time",
 ]
-
-H = "urn:hl7-org:v3"
-_N = {"h": H}
 
 #: typeCode (LOINC) → classCode (TRE_A03). [UNCERTAIN] per the reference: the official
 #: correspondence is ASS_X04 (CI-SIS) / ASS_X16 (DMP), not in the kit; verify before
@@ -157,60 +153,32 @@ class SubmissionSet:
 # -- CDA header → XDS ----------------------------------------------------------------------
 
 
-def _one(root: etree._Element, path: str) -> etree._Element | None:
-    found = root.xpath(path, namespaces=_N)
-    return found[0] if found else None
-
-
-def _attr(root: etree._Element, path: str, name: str) -> str | None:
-    el = _one(root, path)
-    value = el.get(name) if el is not None else None
-    return value.strip() if value else None
-
-
-def _text(el: etree._Element | None, path: str) -> str:
-    if el is None:
-        return ""
-    found = el.xpath(path, namespaces=_N)
-    return found[0].text.strip() if found and found[0].text else ""
-
-
-def _xcn(entity: etree._Element | None, person_path: str) -> str | None:
-    if entity is None:
+def _xcn(who: cdaheader.Participant | None) -> str | None:
+    ident = who.extension(OID.PS_IDNAT) if who is not None else None
+    if who is None or ident is None:
         return None
-    ident = _one(entity, "h:id[@root='1.2.250.1.71.4.2.1']")
-    if ident is None or not ident.get("extension"):
+    family, given = who.family_name or "", who.given_name or ""
+    return f"{ident}^{family}^{given}^^^^^^&{OID.PS_IDNAT}&ISO^D^^^IDNPS"
+
+
+def _xon(org: cdaheader.Organization | None) -> str | None:
+    ident = org.extension(OID.STRUCT_IDNAT) if org is not None else None
+    if org is None or ident is None:
         return None
-    person = _one(entity, person_path)
-    family = _text(person, "h:name/h:family")
-    given = _text(person, "h:name/h:given")
-    return f"{ident.get('extension')}^{family}^{given}^^^^^^&{OID.PS_IDNAT}&ISO^D^^^IDNPS"
+    return f"{org.name or ''}^^^^^&{OID.STRUCT_IDNAT}&ISO^IDNST^^^{ident}"
 
 
-def _xon(org: etree._Element | None) -> str | None:
-    if org is None:
+def _code(value: cdaheader.Coded | None) -> Code | None:
+    if value is None:
         return None
-    ident = _one(org, "h:id[@root='1.2.250.1.71.4.2.2']")
-    if ident is None or not ident.get("extension"):
-        return None
-    name = _text(org, "h:name")
-    return f"{name}^^^^^&{OID.STRUCT_IDNAT}&ISO^IDNST^^^{ident.get('extension')}"
+    return Code(value.code, value.system or "", value.display or "")
 
 
-def _code(root: etree._Element, path: str) -> Code | None:
-    el = _one(root, path)
-    if el is None or not el.get("code"):
-        return None
-    return Code(el.get("code"), el.get("codeSystem", ""), el.get("displayName", ""))
-
-
-def _format_code(root: etree._Element) -> Code:
-    templates = [t.get("root") for t in root.xpath("h:templateId", namespaces=_N)]
-    media = _attr(root, "h:component/h:nonXMLBody/h:text", "mediaType")
-    if media == "application/pdf" or "1.3.6.1.4.1.19376.1.2.20" in templates:
+def _format_code(header: cdaheader.CdaHeader) -> Code:
+    if header.media_type == "application/pdf" or "1.3.6.1.4.1.19376.1.2.20" in header.templates:
         code, scheme = FORMAT_BY_TEMPLATE["1.3.6.1.4.1.19376.1.2.20"]
         return Code(code, scheme, "Document à corps non structuré en PDF")
-    for template in templates:
+    for template in header.templates:
         if template in FORMAT_BY_TEMPLATE:
             code, scheme = FORMAT_BY_TEMPLATE[template]
             return Code(code, scheme, "Note de vaccination")
@@ -219,6 +187,28 @@ def _format_code(root: etree._Element) -> Code:
         "1.2.250.1.213.1.1.4.2.282",
         "Document non référencé IHE ou CI-SIS",
     )
+
+
+def _practice_setting(header: cdaheader.CdaHeader) -> Code | None:
+    """The first performer's organisation's sector, else the legal authenticator's."""
+    for event in header.service_events:
+        for performer in event.performers:
+            if performer.organization is not None and performer.organization.industry:
+                return _code(performer.organization.industry)
+    legal = header.legal_authenticator
+    return _code(legal.organization.industry) if legal and legal.organization else None
+
+
+def _source_patient_info(patient: cdaheader.RecordTarget | None) -> tuple[str, ...]:
+    """PID-5 (birth name, first first name), PID-7 (birth date) and PID-8 (sex)."""
+    if patient is None or not patient.has_patient:
+        return ()
+    info = [f"PID-5|{patient.birth_name or ''}^{patient.first_name or ''}^^^^^L"]
+    if patient.birth_time:
+        info.append(f"PID-7|{patient.birth_time[:8]}")
+    if patient.sex:
+        info.append(f"PID-8|{patient.sex}")
+    return tuple(info)
 
 
 def entry_from_cda(
@@ -233,46 +223,28 @@ def entry_from_cda(
     (``recordTarget/patientRole/id`` with an INS root). Raises ``DocumentError`` listing
     every missing header element.
     """
-    root = parse_xml(cda, max_bytes=MAX_XML_BYTES)
-    if root.tag != f"{{{H}}}ClinicalDocument":
-        raise DocumentError("not a CDA R2 ClinicalDocument")
+    header = cdaheader.read_header(cda, max_bytes=MAX_XML_BYTES)
     issues: list[ValidationIssue] = []
 
     def need(value: object, where: str) -> None:
         if not value:
             issues.append(ValidationIssue(f"missing {where}", location=where, source="xds"))
 
-    doc_root = _attr(root, "h:id", "root")
-    doc_ext = _attr(root, "h:id", "extension")
-    unique_id = f"{doc_root}^{doc_ext}" if doc_root and doc_ext else doc_root
+    unique_id = header.id.value if header.id is not None else None
     need(unique_id, "ClinicalDocument/id")
-    type_code = _code(root, "h:code")
+    type_code = _code(header.code)
     need(type_code, "ClinicalDocument/code")
-    confidentiality = _code(root, "h:confidentialityCode")
+    confidentiality = _code(header.confidentiality)
     need(confidentiality, "ClinicalDocument/confidentialityCode")
-    created = _attr(root, "h:effectiveTime", "value")
+    created = header.effective_time
     need(created, "ClinicalDocument/effectiveTime")
-    facility = _code(
-        root, "h:componentOf/h:encompassingEncounter/h:location/h:healthCareFacility/h:code"
-    )
+    facility = _code(header.healthcare_facility)
     need(facility, "componentOf/.../healthCareFacility/code")
-    practice = _code(
-        root,
-        "h:documentationOf/h:serviceEvent/h:performer/h:assignedEntity/"
-        "h:representedOrganization/h:standardIndustryClassCode",
-    ) or _code(
-        root,
-        "h:legalAuthenticator/h:assignedEntity/h:representedOrganization/"
-        "h:standardIndustryClassCode",
-    )
+    practice = _practice_setting(header)
     need(practice, "documentationOf/serviceEvent/performer/.../standardIndustryClassCode")
-    ins_ids = [
-        (i.get("extension"), i.get("root"))
-        for i in root.xpath("h:recordTarget/h:patientRole/h:id", namespaces=_N)
-        if i.get("root") in OID.INS_OIDS
-    ]
-    need(ins_ids, "recordTarget/patientRole/id (INS)")
-    if ins_ids and patient_id and cx(ins_ids[0][0] or "", ins_ids[0][1] or "") != patient_id:
+    ins = header.patient.ins if header.patient is not None else None
+    need(ins, "recordTarget/patientRole/id (INS)")
+    if ins is not None and patient_id and cx(ins.matricule, ins.oid) != patient_id:
         issues.append(
             ValidationIssue(
                 "the document's INS is not the patient's qualified INS",
@@ -287,69 +259,46 @@ def entry_from_cda(
             hint="fix the document (segur-documents checks) and validate it again",
         )
     assert type_code and confidentiality and created and facility and practice and unique_id
+    assert ins is not None
 
     authors = []
-    for author in root.xpath("h:author", namespaces=_N):
-        assigned = _one(author, "h:assignedAuthor")
-        spec = _code(author, "h:assignedAuthor/h:code")
-        role = _attr(author, "h:functionCode", "displayName")
+    for author in header.authors:
+        spec = _code(author.code)
+        role = author.function.display if author.function is not None else None
+        institution = _xon(author.organization)
         authors.append(
             Author(
-                person=_xcn(assigned, "h:assignedPerson"),
-                institutions=tuple(
-                    x
-                    for x in [_xon(_one(author, "h:assignedAuthor/h:representedOrganization"))]
-                    if x
-                ),
+                person=_xcn(author),
+                institutions=(institution,) if institution else (),
                 roles=(role,) if role else (),
                 specialties=(f"{spec.code}^{spec.display}^{spec.scheme}",) if spec else (),
             )
         )
-    legal = _xcn(_one(root, "h:legalAuthenticator/h:assignedEntity"), "h:assignedPerson")
     klass, klass_name = CLASS_BY_TYPE.get(type_code.code, ("10", "Compte rendu"))
-    patient = _one(root, "h:recordTarget/h:patientRole/h:patient")
-    info = []
-    if patient is not None:
-        family = _text(patient, "h:name/h:family[@qualifier='BR']") or _text(
-            patient, "h:name/h:family"
-        )
-        given = _text(patient, "h:name/h:given[@qualifier='BR']") or _text(
-            patient, "h:name/h:given"
-        )
-        info.append(f"PID-5|{family}^{given}^^^^^L")
-        birth = _attr(patient, "h:birthTime", "value")
-        if birth:
-            info.append(f"PID-7|{birth[:8]}")
-        sex = _attr(patient, "h:administrativeGenderCode", "code")
-        if sex:
-            info.append(f"PID-8|{sex}")
-    title = _text(root, "h:title")
+    low = next((e.low for e in header.service_events if e.low), None)
+    high = next((e.high for e in header.service_events if e.high), None)
     return DocumentEntry(
         unique_id=unique_id,
-        patient_id=patient_id or cx(ins_ids[0][0] or "", ins_ids[0][1] or ""),
+        patient_id=patient_id or cx(ins.matricule, ins.oid),
         class_code=Code(klass, OID.CLASS_CODE, klass_name),
         type_code=type_code,
-        format_code=_format_code(root),
+        format_code=_format_code(header),
         confidentiality=(confidentiality, *extra_confidentiality),
         healthcare_facility=facility,
         practice_setting=practice,
         creation_time=xds_time(created),
-        title=title,
+        title=header.title or "",
         hash=hashlib.sha1(cda).hexdigest(),
         size=len(cda),
-        language=_attr(root, "h:languageCode", "code") or "fr-FR",
+        language=header.language or "fr-FR",
         mime_type="text/xml",
         authors=tuple(authors),
-        legal_authenticator=legal,
-        service_start=_xds_time_or_none(
-            _attr(root, "h:documentationOf/h:serviceEvent/h:effectiveTime/h:low", "value")
-        ),
-        service_stop=_xds_time_or_none(
-            _attr(root, "h:documentationOf/h:serviceEvent/h:effectiveTime/h:high", "value")
-        ),
+        legal_authenticator=_xcn(header.legal_authenticator),
+        service_start=_xds_time_or_none(low),
+        service_stop=_xds_time_or_none(high),
         source_patient_id=patient_id,
-        source_patient_info=tuple(info),
-        version=_attr(root, "h:versionNumber", "value") or "1",
+        source_patient_info=_source_patient_info(header.patient),
+        version=header.version_number or "1",
     )
 
 

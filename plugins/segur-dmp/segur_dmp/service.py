@@ -16,9 +16,9 @@ import threading
 import weakref
 from typing import Any
 
+from segur_core.cdaheader import read_header
 from segur_core.errors import PermanentDeliveryError, SegurError, TransientDeliveryError
 from segur_core.model import INS, HealthDocument, Patient
-from segur_core.safexml import parse_xml
 from segur_dmp.client import DMPClient
 from segur_dmp.errors import AccessRefused, RegistryError, SOAPFault
 from segur_dmp.hl7v3 import AccessStatus
@@ -47,7 +47,6 @@ def service_for(runtime: Any) -> DMPService:
         return found
 
 
-_HL7 = {"h": "urn:hl7-org:v3"}
 _REFUSALS = {
     "NON_EXISTE": "this pharmacy is not authorised on the patient's DMP",
     "EXPIRE": "this pharmacy's authorisation on the patient's DMP has expired",
@@ -329,14 +328,7 @@ class DMPService:
         ``relatedDocument`` RPLC), found with ITI-18 GetDocuments; ``None`` when the
         document replaces nothing or the previous version is not (or no longer) in the
         DMP."""
-        root = parse_xml(cda, max_bytes=MAX_XML_BYTES)
-        ids = root.xpath(
-            "h:relatedDocument[@typeCode='RPLC']/h:parentDocument/h:id", namespaces=_HL7
-        )
-        if not ids:
-            return None
-        root_, ext = ids[0].get("root"), ids[0].get("extension")
-        parent = f"{root_}^{ext}" if root_ and ext else root_
+        parent = read_header(cda, max_bytes=MAX_XML_BYTES).replaces
         if not parent:
             return None
         try:

@@ -119,6 +119,18 @@ def test_wrong_patient_and_missing_header():
         entry_from_cda(stripped, patient_id=KIT_CX)
 
 
+def test_an_ins_root_without_extension_is_not_the_ins():
+    """An INS id without a matricule (a null flavour) is skipped, never sent as an empty CX."""
+    cda = kit_example("VAC-NOTE_2023.01.xml")
+    ins = b'<id extension="279035121518989" root="1.2.250.1.213.1.4.10"/>'
+    blank = b'<id nullFlavor="UNK" root="1.2.250.1.213.1.4.10"/>'
+    assert ins in cda
+    assert entry_from_cda(cda.replace(ins, blank + ins), patient_id=KIT_CX).patient_id == KIT_CX
+    with pytest.raises(DocumentError) as info:
+        entry_from_cda(cda.replace(ins, blank), patient_id="")
+    assert [i.location for i in info.value.issues] == ["recordTarget/patientRole/id (INS)"]
+
+
 @given(
     st.from_regex(r"[0-9A-Z]{1,20}", fullmatch=True),
     st.from_regex(r"[0-2](\.[0-9]{1,5}){1,8}", fullmatch=True),

@@ -16,6 +16,7 @@ import re
 import attrs
 from lxml import etree
 
+from segur_core import cdaheader
 from segur_core.errors import DocumentError
 from segur_core.model import (
     INS,
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 _NS = {"c": "urn:hl7-org:v3"}
+_H = "{urn:hl7-org:v3}"
 _TS = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?(?:\.\d+)?([+-]\d{4})?$")
 _MAX_ATTACHMENT = 48 * 1024 * 1024
 
@@ -200,61 +202,29 @@ class CdaDocument:
         )
 
 
-def _first(node: etree._Element, path: str) -> etree._Element | None:
-    found = node.xpath(path, namespaces=_NS)
-    return found[0] if found else None
+def _coded(value: cdaheader.Coded | None) -> CodedValue | None:
+    return CodedValue(value.code, value.system, value.display) if value is not None else None
 
 
-def _text(node: etree._Element | None, path: str) -> str | None:
-    if node is None:
+def _organization(org: cdaheader.Organization | None) -> Organization | None:
+    if org is None:
         return None
-    found = _first(node, path)
-    if found is None:
+    ident = org.ids[0] if org.ids else None
+    return Organization(ident.root if ident else None, ident.extension if ident else None, org.name)
+
+
+def _person(who: cdaheader.Participant | None) -> Person | None:
+    if who is None:
         return None
-    value = " ".join("".join(found.itertext()).split())
-    return value or None
-
-
-def _ii(node: etree._Element | None) -> str | None:
-    if node is None or not node.get("root"):
-        return None
-    return node.get("root") + (f"^{node.get('extension')}" if node.get("extension") else "")
-
-
-def _coded(node: etree._Element | None) -> CodedValue | None:
-    if node is None or not node.get("code"):
-        return None
-    return CodedValue(node.get("code"), node.get("codeSystem"), node.get("displayName"))
-
-
-def _organization(node: etree._Element | None) -> Organization | None:
-    if node is None:
-        return None
-    ident = _first(node, "c:id")
-    return Organization(
-        ident.get("root") if ident is not None else None,
-        ident.get("extension") if ident is not None else None,
-        _text(node, "c:name"),
-    )
-
-
-def _person(node: etree._Element | None, entity: str) -> Person | None:
-    if node is None:
-        return None
-    assigned = _first(node, entity)
-    if assigned is None:
-        return None
-    ident = _first(assigned, "c:id")
-    person = _first(assigned, "c:assignedPerson/c:name")
-    time = _first(node, "c:time")
+    ident = who.ids[0] if who.ids else None
     return Person(
-        ident.get("root") if ident is not None else None,
-        ident.get("extension") if ident is not None else None,
-        _text(person, "c:family"),
-        _text(person, "c:given"),
-        _coded(_first(assigned, "c:code")),
-        _organization(_first(assigned, "c:representedOrganization")),
-        time.get("value") if time is not None else None,
+        ident.root if ident else None,
+        ident.extension if ident else None,
+        who.family_name,
+        who.given_name,
+        _coded(who.code),
+        _organization(who.organization),
+        who.time,
     )
 
 
@@ -267,45 +237,36 @@ def _birth_date(value: str | None) -> BirthDate | None:
         return None
 
 
-def _patient(root: etree._Element) -> PatientInfo | None:
-    role = _first(root, "c:recordTarget/c:patientRole")
-    if role is None:
+_SEX = {"M": Sex.MALE, "F": Sex.FEMALE, "UN": Sex.UNKNOWN, "I": Sex.UNKNOWN}
+
+
+def _patient(target: cdaheader.RecordTarget | None) -> PatientInfo | None:
+    if target is None:
         return None
-    ins = None
-    local = []
-    for ident in role.xpath("c:id", namespaces=_NS):
-        oid, ext = ident.get("root"), ident.get("extension")
-        if not oid or not ext:
-            continue
-        if oid in codes.INS_OIDS and ins is None:
-            ins = INS(ext, oid)
-        else:
-            local.append((oid, ext))
-    person = _first(role, "c:patient")
     traits = None
-    birth_name = given = None
-    if person is not None:
-        birth_name = _text(person, "c:name/c:family[@qualifier='BR']") or _text(
-            person, "c:name/c:family"
+    birth = _birth_date(target.birth_time)
+    sex = _SEX.get(target.sex or "")
+    if target.birth_name and target.first_names and birth is not None and sex is not None:
+        traits = IdentityTraits(
+            birth_name=target.birth_name,
+            first_names=tuple(target.first_names.split(" ")),
+            sex=sex,
+            birth_date=birth,
+            birth_place=target.birth_place,
+            used_name=target.used_name,
+            used_first_name=target.used_first_name,
         )
-        given = _text(person, "c:name/c:given[not(@qualifier)]") or _text(person, "c:name/c:given")
-        gender = _first(person, "c:administrativeGenderCode")
-        birth_time = _first(person, "c:birthTime")
-        birth = _birth_date(birth_time.get("value") if birth_time is not None else None)
-        sex = {"M": Sex.MALE, "F": Sex.FEMALE, "UN": Sex.UNKNOWN, "I": Sex.UNKNOWN}.get(
-            gender.get("code", "") if gender is not None else ""
-        )
-        if birth_name and given and birth is not None and sex is not None:
-            traits = IdentityTraits(
-                birth_name=birth_name,
-                first_names=tuple(given.split(" ")),
-                sex=sex,
-                birth_date=birth,
-                birth_place=_text(person, "c:birthplace/c:place/c:addr/c:county"),
-                used_name=_text(person, "c:name/c:family[@qualifier='CL']"),
-                used_first_name=_text(person, "c:name/c:given[@qualifier='CL']"),
-            )
-    return PatientInfo(ins, tuple(local), traits, birth_name, given)
+    return PatientInfo(target.ins, target.local_ids, traits, target.birth_name, target.first_names)
+
+
+def _section_title(section: etree._Element) -> str:
+    """A section's title, else its code's display name."""
+    title = section.find(f"{_H}title")
+    text = " ".join("".join(title.itertext()).split()) if title is not None else ""
+    code = section.find(f"{_H}code")
+    if text or code is None or not code.get("code"):
+        return text
+    return code.get("displayName") or ""
 
 
 def _b64(text: str | None, where: str) -> bytes:
@@ -321,21 +282,13 @@ def _b64(text: str | None, where: str) -> bytes:
 def read_cda(data: bytes) -> CdaDocument:
     """Parse a CDA R2 document; raise a typed error on anything else."""
     root = parse_xml(data, max_bytes=MAX_XML_BYTES)
-    qname = etree.QName(root)
-    if qname.localname != "ClinicalDocument" or qname.namespace != _NS["c"]:
-        raise DocumentError("not a CDA R2 document (root is not urn:hl7-org:v3 ClinicalDocument)")
-    doc_id = _ii(_first(root, "c:id"))
+    header = cdaheader.header_of(root)
+    doc_id = header.id.value if header.id is not None else None
     if doc_id is None:
         raise DocumentError("the CDA document has no id")
-    version_node = _first(root, "c:versionNumber")
-    version = None
-    if version_node is not None and (version_node.get("value") or "").isdigit():
-        version = int(version_node.get("value"))
-    effective = _first(root, "c:effectiveTime")
-    confidentiality = _first(root, "c:confidentialityCode")
     body_kind, media_type = "structured", None
     attachments: list[Attachment] = []
-    non_xml = _first(root, "c:component/c:nonXMLBody/c:text")
+    non_xml = root.find(f"{_H}component/{_H}nonXMLBody/{_H}text")
     sections: list[str] = []
     if non_xml is not None:
         body_kind = "nonXMLBody"
@@ -345,14 +298,9 @@ def read_cda(data: bytes) -> CdaDocument:
         else:
             payload = (non_xml.text or "").encode("utf-8")
         attachments.append(Attachment(media_type, payload, "nonXMLBody"))
-    elif _first(root, "c:component/c:structuredBody") is not None:
-        for section in root.xpath(
-            "c:component/c:structuredBody/c:component/c:section", namespaces=_NS
-        ):
-            sections.append(
-                _text(section, "c:title")
-                or ((_coded(_first(section, "c:code")) or CodedValue("?")).display or "")
-            )
+    elif root.find(f"{_H}component/{_H}structuredBody") is not None:
+        for section in root.iterfind(f"{_H}component/{_H}structuredBody/{_H}component/{_H}section"):
+            sections.append(_section_title(section))
         for value in root.xpath(".//c:observationMedia/c:value", namespaces=_NS):
             media = value.get("mediaType") or "application/octet-stream"
             if (value.get("representation") or "").upper() == "B64":
@@ -363,26 +311,18 @@ def read_cda(data: bytes) -> CdaDocument:
         raise DocumentError("the CDA document has no body (structuredBody or nonXMLBody)")
     return CdaDocument(
         id=doc_id,
-        set_id=_ii(_first(root, "c:setId")),
-        version=version,
-        type=_coded(_first(root, "c:code")),
-        title=_text(root, "c:title"),
-        effective_time=effective.get("value") if effective is not None else None,
-        confidentiality=confidentiality.get("code") if confidentiality is not None else None,
-        templates=tuple(t for t in root.xpath("c:templateId/@root", namespaces=_NS)),
-        patient=_patient(root),
-        authors=tuple(
-            p
-            for p in (
-                _person(a, "c:assignedAuthor") for a in root.xpath("c:author", namespaces=_NS)
-            )
-            if p
-        ),
-        custodian=_organization(
-            _first(root, "c:custodian/c:assignedCustodian/c:representedCustodianOrganization")
-        ),
-        legal_authenticator=_person(_first(root, "c:legalAuthenticator"), "c:assignedEntity"),
-        replaces=_ii(_first(root, "c:relatedDocument[@typeCode='RPLC']/c:parentDocument/c:id")),
+        set_id=header.set_id.value if header.set_id is not None else None,
+        version=header.version,
+        type=_coded(header.code),
+        title=header.title,
+        effective_time=header.effective_time,
+        confidentiality=header.confidentiality.code if header.confidentiality else None,
+        templates=header.templates,
+        patient=_patient(header.patient),
+        authors=tuple(p for p in (_person(a) for a in header.authors) if p),
+        custodian=_organization(header.custodian),
+        legal_authenticator=_person(header.legal_authenticator),
+        replaces=header.replaces,
         body_kind=body_kind,
         media_type=media_type,
         sections=tuple(sections),
