@@ -5,13 +5,14 @@ outcome). ``segur audit verify`` detects records modified, deleted or reordered.
 from segur_core.journal.chain import GENESIS
 from segur_core.journal.pseudonym import Pseudonymiser
 from segur_core.journal.records import JournalRecord, Problem, ProblemKind, VerifyReport
-from segur_core.journal.store import Journal, JournalError
+from segur_core.journal.store import Journal, JournalError, JournalStorageError
 
 __all__ = [
     "GENESIS",
     "Journal",
     "JournalError",
     "JournalRecord",
+    "JournalStorageError",
     "Problem",
     "ProblemKind",
     "Pseudonymiser",

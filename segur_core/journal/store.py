@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -24,7 +26,7 @@ from typing import Any
 
 import attrs
 
-from segur_core.errors import SegurError
+from segur_core.errors import DurabilityError, SegurError
 from segur_core.files import private_file
 from segur_core.journal.anchor import Anchor, Checkpoint
 from segur_core.journal.chain import GENESIS, link_hash, link_hash_canonical, normalised_details
@@ -32,7 +34,7 @@ from segur_core.journal.pseudonym import KEY_FILE, Pseudonymiser, load_or_create
 from segur_core.journal.records import JournalRecord, Problem, ProblemKind, VerifyReport
 from segur_core.model import utcnow
 
-__all__ = ["Journal", "JournalError"]
+__all__ = ["Journal", "JournalError", "JournalStorageError", "storage_error"]
 
 log = logging.getLogger("segur.audit")
 
@@ -67,7 +69,13 @@ _COLUMNS = "seq, at, actor, patient_id, action, service, outcome, details, prev_
 
 
 class JournalError(SegurError):
-    """The journal cannot be opened or written (closed, not a journal, disk full...)."""
+    """The journal cannot be used (closed, a record without an action...)."""
+
+
+class JournalStorageError(JournalError, DurabilityError):
+    """The journal's files cannot be opened, read or written (disk full, read-only,
+    damaged, not a journal): what was being journaled is not journaled. The message
+    names the file and the cause."""
 
 
 class Journal:
@@ -122,10 +130,7 @@ class Journal:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-            raise JournalError(
-                f"cannot open the audit journal {self.path}: {_cause(exc)}",
-                hint="check the data directory and that the file is a segur journal",
-            ) from exc
+            raise storage_error(self.path, "open", exc) from exc
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -193,10 +198,7 @@ class Journal:
     def _write_error(self, cause: BaseException) -> JournalError:
         if isinstance(cause, JournalError):
             return cause
-        return JournalError(
-            f"cannot write the audit journal {self.path}: {_cause(cause)}",
-            hint="the records of this operation were not written; retry it",
-        )
+        return storage_error(self.path, "write", cause)
 
     def _write(self, group: list[_Call], *, leader: _Call) -> None:
         """Append the records of ``group`` in one transaction (caller holds the lock).
@@ -349,9 +351,7 @@ class Journal:
                     {row[0]: row[9] for row in rows}, last, expect=expect_head
                 )
             except OSError as exc:
-                raise JournalError(
-                    f"cannot read the journal checkpoints {self._anchor.path}: {_cause(exc)}"
-                ) from exc
+                raise storage_error(self._anchor.path, "read", exc) from exc
         return attrs.evolve(
             report,
             problems=report.problems + _new(report.problems, problems),
@@ -382,9 +382,7 @@ class Journal:
                 finally:
                     conn.execute("ROLLBACK")
             except (sqlite3.Error, OSError) as exc:
-                raise JournalError(
-                    f"cannot write a checkpoint of the audit journal {self.path}: {_cause(exc)}"
-                ) from exc
+                raise storage_error(self.path, "checkpoint", exc) from exc
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -419,10 +417,7 @@ class Journal:
         try:
             return self._connection().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
-            raise JournalError(
-                f"cannot read the audit journal {self.path}: {_cause(exc)}",
-                hint="restore the file from a backup; `segur audit verify` says what is left",
-            ) from exc
+            raise storage_error(self.path, "read", exc) from exc
 
     @staticmethod
     def _last(conn: sqlite3.Connection) -> tuple[int, str]:
@@ -525,17 +520,65 @@ def _new(found: Sequence[Problem], anchored: Sequence[Problem]) -> tuple[Problem
     )
 
 
-def _cause(exc: BaseException) -> str:
-    """A storage fault in words a pharmacist's technician acts on."""
-    text = str(exc)
-    lowered = text.lower()
-    if "disk is full" in lowered or getattr(exc, "errno", None) == 28:
-        return f"the disk is full ({text})"
-    if "readonly" in lowered or "read-only" in lowered or getattr(exc, "errno", None) in (13, 30):
-        return f"the file is read-only ({text})"
-    if "malformed" in lowered or "not a database" in lowered:
-        return f"the file is damaged ({text})"
-    return text or type(exc).__name__
+#: SQLite primary result codes (``sqlite_errorcode & 0xFF``) and OS error numbers, in words.
+_SQLITE_CAUSES = {
+    5: "the file is locked by another program",
+    8: "the file is read-only",
+    10: "an I/O error occurred",
+    11: "the file is damaged",
+    13: "the disk is full",
+    14: "the file cannot be opened",
+    26: "the file is not a segur journal",
+}
+_OS_CAUSES = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exhausted",
+    errno.EFBIG: "the file is too large",
+    errno.EROFS: "the file is read-only",
+    errno.EACCES: "the file is not writable",
+    errno.EPERM: "the file is not writable",
+    errno.EIO: "an I/O error occurred",
+}
+_HINTS = {
+    "open": "check the data directory and that the file is a segur journal",
+    "read": "restore the journal from a backup; its checkpoints say how many records it held",
+    "write": "the records of this operation were not written; free space or fix the "
+    "data directory, then retry it",
+    "checkpoint": "no checkpoint was written; fix the data directory, then retry",
+}
+
+
+def _read_only(path: Path) -> str | None:
+    """Why ``path`` cannot be written, when it is read-only (SQLite only says it cannot
+    open a WAL database whose ``-shm`` file it cannot create)."""
+    try:
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            return "the file system is read-only"
+        if path.exists() and not os.access(path, os.W_OK):
+            return "the file is read-only"
+        if not os.access(path.parent, os.W_OK):
+            return "the directory is read-only"
+    except OSError:
+        return None
+    return None
+
+
+def storage_error(path: Path, doing: str, exc: BaseException) -> JournalStorageError:
+    """A :class:`JournalStorageError` naming ``path`` and the cause of ``exc`` (a SQLite or
+    OS error) in words."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        cause = _SQLITE_CAUSES.get(-1 if code is None else code & 0xFF)
+    else:
+        cause = _OS_CAUSES.get(getattr(exc, "errno", None) or -1)
+    if cause in (None, _SQLITE_CAUSES[14], _SQLITE_CAUSES[8]):
+        cause = _read_only(path) or cause
+    detail = str(exc) or type(exc).__name__
+    return JournalStorageError(
+        f"cannot {doing} the audit journal {path}: {f'{cause} ({detail})' if cause else detail}",
+        path=path,
+        hint=_HINTS.get(doing),
+    )
 
 
 def _verify(
