@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -72,7 +73,7 @@ class OutboxStorageError(OutboxError, DurabilityError):
 #: SQLite primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``) in words.
 _CAUSES = {
     5: ("the file is locked by another program", "close it, or check the data directory"),
-    8: ("the file is read-only", "make the data directory and its files writable"),
+    8: ("the file or its directory is read-only", "make the data directory writable"),
     10: ("an I/O error occurred", "check the disk and the data directory"),
     11: ("the file is damaged", "restore the outbox from a backup"),
     13: ("the disk is full", "free space in the data directory, then try again"),
@@ -83,10 +84,10 @@ _CAUSES = {
 
 def storage_error(path: Path, doing: str, exc: sqlite3.Error) -> OutboxStorageError:
     """An :class:`OutboxStorageError` naming ``path`` and the cause of ``exc``."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    cause, hint = _CAUSES.get(
-        -1 if code is None else code & 0xFF, (str(exc), "check the data directory")
-    )
+    code = -1 if getattr(exc, "sqlite_errorcode", None) is None else exc.sqlite_errorcode & 0xFF
+    if code == 14 and path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+        code = 8  # WAL needs its -wal and -shm files next to the database
+    cause, hint = _CAUSES.get(code, (str(exc), "check the data directory"))
     return OutboxStorageError(f"cannot {doing} the outbox {path}: {cause}", path=path, hint=hint)
 
 
