@@ -14,6 +14,7 @@ reading the ``[segur]`` table stays cheap for ``segur plugins``.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 import types
@@ -23,7 +24,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from segur_core.errors import ConfigError
-from segur_core.secrets import REDACTED, Secret, is_reference, looks_secret, resolve
+from segur_core.secrets import (
+    REDACTED,
+    Secret,
+    is_reference,
+    looks_secret,
+    redact_text,
+    resolve,
+)
 
 __all__ = [
     "CONFIG_ENV",
@@ -42,6 +50,11 @@ CONFIG_ENV = "SEGUR_CONFIG"
 DEFAULT_FILE = "segur.toml"
 MODES = ("demo", "test", "production")
 _SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict", "outbox"}
+#: Bounds of every number a plugin table may hold: integers fit a signed 64-bit field
+#: (SQLite, C APIs); floats are finite and at most a billion (durations beyond ~31 years
+#: overflow the C time types behind sockets and locks).
+INT_RANGE = (-(2**63), 2**63 - 1)
+FLOAT_LIMIT = 1e9
 
 
 class SegurSettings:
@@ -281,11 +294,18 @@ def _converter(base_dir: Path) -> Any:
     def structure_int(value: Any, _: type) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"expected int, got {type(value).__name__}")
+        if not INT_RANGE[0] <= value <= INT_RANGE[1]:
+            raise ValueError(f"expected an int between {INT_RANGE[0]} and {INT_RANGE[1]}")
         return value
 
     def structure_float(value: Any, _: type) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError(f"expected float, got {type(value).__name__}")
+        if not (isinstance(value, int) or math.isfinite(value)) or abs(value) > FLOAT_LIMIT:
+            raise ValueError(
+                f"expected a finite number between -{FLOAT_LIMIT:g} and {FLOAT_LIMIT:g}, "
+                f"got {value if isinstance(value, float) else 'a larger number'}"
+            )
         return float(value)
 
     def structure_bool(value: Any, _: type) -> bool:
@@ -400,23 +420,38 @@ def structure_table(config: Config, name: str, cls: type[T]) -> T:
 
 
 def redacted(value: Any, key: str = "") -> Any:
-    """Plain JSON-ready data with every secret (and secret-looking key) as ``***``."""
+    """Plain JSON-ready data with every secret as ``***``: :class:`Secret` values,
+    ``env:``/``file:`` references, and any scalar under a secret-looking key or table
+    (:func:`~segur_core.secrets.looks_secret` on the dotted key path: ``pin = 4321``,
+    ``client_pwd``, ``[x.credentials]``). Structured :class:`~pathlib.Path` values stay
+    shown: the location of a key file is not the secret, its content is."""
     import attrs
 
     if isinstance(value, Secret) or is_reference(value):
         return REDACTED
     if attrs.has(type(value)):
-        return {f.name: redacted(getattr(value, f.name), f.name) for f in attrs.fields(type(value))}
+        return {
+            f.name: redacted(getattr(value, f.name), _child(key, f.name))
+            for f in attrs.fields(type(value))
+        }
     if isinstance(value, Mapping):
-        return {str(k): redacted(v, str(k)) for k, v in value.items()}
+        return {str(k): redacted(v, _child(key, str(k))) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [redacted(v, key) for v in value]
-    if isinstance(value, str) and key and looks_secret(key) and value:
-        return REDACTED
     if isinstance(value, Path):
         return str(value)
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, bool) or value == "":
+        return value
+    if key and looks_secret(key):
+        return REDACTED
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, int | float):
         return value
     if isinstance(value, types.FunctionType | type):
         return getattr(value, "__qualname__", repr(value))
     return str(value)
+
+
+def _child(key: str, name: str) -> str:
+    return f"{key}.{name}" if key else name

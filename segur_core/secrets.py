@@ -9,16 +9,48 @@ passphrase).
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from segur_core.errors import ConfigError
 
-__all__ = ["REDACTED", "Secret", "is_reference", "looks_secret", "resolve", "reveal"]
+__all__ = [
+    "REDACTED",
+    "Secret",
+    "is_reference",
+    "looks_secret",
+    "redact_text",
+    "resolve",
+    "reveal",
+]
 
 REDACTED = "***"
 
-#: Key names whose inline values are redacted in outputs even without ``env:``/``file:``.
+#: Key names whose inline values are redacted in outputs even without ``env:``/``file:``:
+#: those containing one of these...
 _SECRET_WORDS = ("password", "passwd", "secret", "token", "passphrase", "private_key", "apikey")
+#: ...or having one of these as a word (``client_pwd``, ``cps.pin``, ``apiKey``).
+_SECRET_NAME_WORDS = frozenset(
+    [
+        "pwd",
+        "pass",
+        "pin",
+        "pincode",
+        "key",
+        "secrets",
+        "tokens",
+        "credential",
+        "credentials",
+        "otp",
+        "authorization",
+        "cookie",
+        "privkey",
+        "psk",
+    ]
+)
+_WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s?#]+@")
+_URL_PARAMETER = re.compile(r"(?P<name>[?&;][A-Za-z0-9_.-]+)=(?P<value>[^&;#\s]*)")
 
 
 class Secret:
@@ -68,9 +100,22 @@ def is_reference(value: object) -> bool:
 
 
 def looks_secret(key: str) -> bool:
-    """Whether a config key name suggests its value is confidential."""
+    """Whether a config key name (or any part of a dotted path) suggests its value is
+    confidential: ``client_password``, ``client_pwd``, ``pin``, ``api_key``, ``apiKey``."""
     lowered = key.lower()
-    return any(word in lowered for word in _SECRET_WORDS)
+    if any(word in lowered for word in _SECRET_WORDS):
+        return True
+    return any(word.lower() in _SECRET_NAME_WORDS for word in _WORD_BOUNDARY.split(key))
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the credentials URLs may carry masked: ``https://user:pwd@host``
+    becomes ``https://***@host``, and ``?token=...`` (any secret-looking parameter) ``?token=***``.
+    For messages that show configured values (``segur doctor``, ``segur config show``)."""
+    text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
+    return _URL_PARAMETER.sub(
+        lambda m: f"{m['name']}={REDACTED}" if looks_secret(m["name"][1:]) else m[0], text
+    )
 
 
 def resolve(value: str | Secret, *, key: str | None = None, base_dir: Path | None = None) -> Secret:

@@ -14,6 +14,7 @@ import click
 
 from segur_core.cli._state import CliState
 from segur_core.plugin import DoctorResult
+from segur_core.secrets import redact_text
 
 __all__ = ["command", "run_checks"]
 
@@ -96,7 +97,7 @@ def _reachable(url: str) -> tuple[bool, str]:
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        return False, f"{parts.netloc} is not a valid host:port"
+        return False, f"{parts.hostname} has no valid port"
     where = f"{parts.hostname}:{port}"
     try:
         with socket.create_connection((parts.hostname, port), timeout=_CONNECT_TIMEOUT):
@@ -132,6 +133,7 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
     results: list[dict[str, str]] = []
 
     def add(check: str, result: DoctorResult, message: str, plugin: str = "segur") -> None:
+        message = redact_text(message)  # a configured URL may carry user:password@
         results.append(
             {"check": check, "plugin": plugin, "result": result.value, "message": message}
         )
