@@ -113,7 +113,7 @@ class Runtime:
         #: with :meth:`sandbox_transcripts`. Takes effect for sandboxes started later.
         self.record_sandbox_exchanges = False
         self._pki: Any = None
-        self._closed = False
+        self._closing = self._closed = False
         self._on_close: list[Callable[[], object]] = []
         self._services: dict[str, Any] = {}
         #: Dispatches per event hook (plugins' call counters derive from it).
@@ -540,20 +540,27 @@ class Runtime:
         return self._closed
 
     def on_close(self, callback: Callable[[], object]) -> None:
-        """Call ``callback`` when this runtime closes, before its sandboxes stop and its
-        databases close (last registered, first called): how a plugin releases what it
-        started outside :meth:`service` (which registers its closers here). A callback
-        that raises is logged."""
+        """Call ``callback`` when this runtime closes, after the outbox worker stopped and
+        before the sandboxes stop and the databases close (last registered, first
+        called): how a plugin releases what it started outside :meth:`service` (which
+        registers its closers here). A callback that raises is logged."""
         with self._lock:
             self._on_close.append(callback)
 
     def close(self) -> None:
-        """Close the plugin services and release what plugins registered with
-        :meth:`on_close`, stop sandboxes and the outbox worker, persist counters, close
-        databases. Idempotent."""
+        """Stop the outbox worker (an item in flight finishes with the plugin services
+        still open), close the plugin services and release what plugins registered with
+        :meth:`on_close`, stop sandboxes, persist counters, close databases. Idempotent."""
         with self._lock:
-            if self._closed:
+            if self._closing:
                 return
+            self._closing = True
+        if self._outbox is not None:
+            stop = getattr(self._outbox, "stop_worker", None)
+            with contextlib.suppress(Exception):
+                if stop is not None:
+                    stop()
+        with self._lock:
             self._closed = True
             callbacks, self._on_close = self._on_close[::-1], []
             self._services.clear()
@@ -569,10 +576,6 @@ class Runtime:
                 log.warning("sandbox %s did not stop cleanly: %s", sandbox.name, exc)
         self._sandboxes.clear()
         if self._outbox is not None:
-            stop = getattr(self._outbox, "stop_worker", None)
-            with contextlib.suppress(Exception):
-                if stop is not None:
-                    stop()
             _close(self._outbox)
         self._flush_health()
         if self._journal is not None:

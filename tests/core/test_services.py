@@ -177,3 +177,39 @@ def test_a_runtime_closing_while_a_service_is_asked_for(make_segur_runtime):
             assert outcome.closed == 1
         else:
             assert log == []
+
+
+def test_the_outbox_worker_stops_before_services_close(make_segur_runtime):
+    """A delivery in flight when the runtime closes finishes with its client open, and
+    its settlement reaches the plugin: the worker stops first, then services close."""
+    log: list[str] = []
+    sending = threading.Event()
+    seen: list[str] = []
+    settled: list[str] = []
+
+    class Sending:
+        @hookimpl
+        def segur_outbox_senders(self, runtime):
+            def send(item):
+                client = runtime.service("sending", lambda: Pool("client", log))
+                sending.set()
+                time.sleep(0.3)  # the runtime closes meanwhile
+                seen.append("closed" if client.closed else "open")
+                return "sent"
+
+            return {"test.kind": send}
+
+        @hookimpl
+        def on_delivery_settled(self, delivery, runtime):
+            runtime.service("sending", lambda: Pool("client", log))
+            settled.append(str(delivery.state))
+
+    runtime = make_segur_runtime(extra_plugins=[("sending", Sending())])
+    runtime.outbox.enqueue("test.kind", "item-1", b"payload")
+    runtime.outbox.start_worker()
+    assert sending.wait(10)
+    runtime.close()
+    assert seen == ["open"]
+    assert settled == ["delivered"]
+    assert runtime.plugins["sending"].stats.failures == 0
+    assert log == ["close client"]
