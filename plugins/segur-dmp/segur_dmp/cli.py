@@ -11,16 +11,12 @@ __all__ = ["dmp"]
 
 
 def _service():
-    """The DMP service of this command's runtime; its connections are closed when the
-    command ends (before the runtime stops the sandbox, which then stops at once)."""
+    """The DMP service of this command's runtime, closed with it when the command ends
+    (before the runtime stops the sandbox, which then stops at once)."""
     from segur_core.cli import get_runtime
     from segur_dmp.service import service_for
 
-    service = service_for(get_runtime())
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(service.close)
-    return service
+    return service_for(get_runtime())
 
 
 def _fail(exc: Exception) -> None:

@@ -13,8 +13,7 @@ import base64
 import contextlib
 import json
 import threading
-import weakref
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segur_core.cdaheader import read_header
 from segur_core.errors import PermanentDeliveryError, SegurError, TransientDeliveryError
@@ -27,6 +26,9 @@ from segur_dmp.mtom import MAX_XML_BYTES
 from segur_dmp.ns import UUID
 from segur_dmp.status import DELETED, FAILED, IN_DMP, MASKED, QUEUED, StatusStore
 
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
+
 __all__ = ["CONSENT_PURPOSE", "FEED_KIND", "DMPService", "service_for"]
 
 NAME = "dmp"
@@ -34,17 +36,11 @@ FEED_KIND = "dmp.iti41"
 CONSENT_PURPOSE = "dmp-access"
 SIGNATURE_CLASS = "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1"
 
-_services: weakref.WeakKeyDictionary[Any, DMPService] = weakref.WeakKeyDictionary()
-_services_lock = threading.Lock()
 
-
-def service_for(runtime: Any) -> DMPService:
-    """The DMP service of ``runtime`` (one per runtime)."""
-    with _services_lock:
-        found = _services.get(runtime)
-        if found is None:
-            found = _services[runtime] = DMPService(runtime)
-        return found
+def service_for(runtime: Runtime) -> DMPService:
+    """The DMP service of ``runtime``: one per runtime, closed with it (its HTTP client
+    and its status database)."""
+    return runtime.service(NAME, lambda: DMPService(runtime))
 
 
 _REFUSALS = {

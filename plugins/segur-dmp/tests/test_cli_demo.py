@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from segur_dmp.service import service_for
 from segur_dmp.testing import fresh_copy, kit_example, kit_patient, vaccination_note
 
 from segur_core.model import Consent, HealthDocument, Patient
@@ -49,7 +48,6 @@ def test_cli_status_list_get_mask_delete(tmp_path: Path, data_dir: Path):
         runtime.document_validated(doc, patient)
         assert runtime.outbox.run_until_idle(timeout=30)
     finally:
-        service_for(runtime).close()
         runtime.close()
     config = tmp_path / "segur.toml"
     config.write_text(CONFIG.format(data_dir))
@@ -96,5 +94,4 @@ def test_demo_step(tmp_path: Path, data_dir: Path):
         assert any("listed back from the DMP (ITI-18): 2 of ours" in m for m in messages)
         assert {e.unique_id for e in ctx.data["dmp_entries"]} >= {d.id for d in docs}
     finally:
-        service_for(runtime).close()
         runtime.close()

@@ -26,9 +26,7 @@ def document(p: Patient) -> HealthDocument:
 
 @pytest.fixture
 def runtime(make_segur_runtime):
-    rt = make_segur_runtime(autoload=True, plugins=["ins", "dmp"])
-    yield rt
-    service_for(rt).close()
+    return make_segur_runtime(autoload=True, plugins=["ins", "dmp"])
 
 
 def test_validated_document_reaches_the_dmp_once(runtime):

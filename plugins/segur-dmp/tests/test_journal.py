@@ -30,9 +30,7 @@ def _patient(status: IdentityStatus = IdentityStatus.QUALIFIED) -> Patient:
 
 @pytest.fixture
 def runtime(make_segur_runtime):
-    rt = make_segur_runtime(autoload=True, plugins=["ins", "dmp"])
-    yield rt
-    service_for(rt).close()
+    return make_segur_runtime(autoload=True, plugins=["ins", "dmp"])
 
 
 def test_refused_and_failing_accesses_are_journaled(runtime):

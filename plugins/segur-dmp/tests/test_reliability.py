@@ -45,9 +45,7 @@ def _assert_exactly_once(runtime, sandbox, ids: list[str]) -> None:
 
 @pytest.fixture
 def runtime(make_segur_runtime):
-    rt = make_segur_runtime(autoload=True, plugins=["ins", "dmp"])
-    yield rt
-    service_for(rt).close()
+    return make_segur_runtime(autoload=True, plugins=["ins", "dmp"])
 
 
 def test_flaky_and_down_sandbox(runtime):

@@ -15,9 +15,7 @@ from segur_core.model import Consent
 
 @pytest.fixture
 def runtime(make_segur_runtime):
-    rt = make_segur_runtime(autoload=True, plugins=["ins", "dmp"])
-    yield rt
-    service_for(rt).close()
+    return make_segur_runtime(autoload=True, plugins=["ins", "dmp"])
 
 
 def _new_version(previous_uid: str) -> tuple[str, bytes]:

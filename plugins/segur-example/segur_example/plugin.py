@@ -9,7 +9,6 @@ click are imported inside the hooks that use them.
 from __future__ import annotations
 
 import json
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from segur_core import hookimpl
@@ -19,20 +18,16 @@ from segur_example.receipts import KIND, ReceiptSender, receipt_key, receipt_pay
 
 if TYPE_CHECKING:
     from segur_core.plugin import DemoStep, DoctorCheck
+    from segur_core.runtime import Runtime
     from segur_example.config import ExampleConfig
 
 NAME = "example"
 
-# One counter per runtime: a process (tests, a host) may run several runtimes.
-_counters: weakref.WeakKeyDictionary[Any, EventCounter] = weakref.WeakKeyDictionary()
 
-
-def counter(runtime: Any) -> EventCounter:
-    """The event counter of ``runtime``."""
-    found = _counters.get(runtime)
-    if found is None:
-        found = _counters.setdefault(runtime, EventCounter())
-    return found
+def counter(runtime: Runtime) -> EventCounter:
+    """The event counter of ``runtime``: one per runtime (a process, tests or a host, may
+    run several), a service of the runtime rather than a module global."""
+    return runtime.service(NAME, EventCounter)
 
 
 def _seen(runtime: Any, event: str, *, patient_id: str | None = None, **details: Any) -> None:

@@ -7,7 +7,6 @@ else (attrs, httpx, lxml, signxml, starlette) is imported inside the hooks that 
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from segur_core import hookimpl
@@ -15,29 +14,23 @@ from segur_core.plugin import PluginInfo, distribution_version
 
 if TYPE_CHECKING:
     from segur_core.plugin import DemoStep
+    from segur_core.runtime import Runtime
     from segur_ins.config import InsConfig
+    from segur_ins.identification import InsService
 
 NAME = "ins"
 
-_services: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
+def service(runtime: Runtime) -> InsService:
+    """The :class:`~segur_ins.identification.InsService` of ``runtime``: one per runtime,
+    closed with it (its INSi client, its worker processes)."""
 
-def service(runtime: Any):
-    """The :class:`~segur_ins.identification.InsService` of ``runtime``."""
-    found = _services.get(runtime)
-    if found is None:
+    def make() -> InsService:
         from segur_ins.identification import InsService
 
-        found = _services.setdefault(runtime, InsService(runtime, runtime.plugin_config(NAME)))
-        _close_with(runtime, found)
-    return found
+        return InsService(runtime, runtime.plugin_config(NAME))
 
-
-def _close_with(runtime: Any, ins: Any) -> None:
-    """Close the service (its connections, its worker processes) with the runtime."""
-    on_close = getattr(runtime, "on_close", None)
-    if on_close is not None:
-        on_close(ins.close)
+    return runtime.service(NAME, make)
 
 
 @hookimpl
@@ -53,15 +46,8 @@ def segur_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def segur_configure(config: InsConfig, runtime: Any) -> None:
-    from segur_ins.config import InsConfig
-    from segur_ins.identification import InsService
-
-    previous = _services.get(runtime)
-    if previous is not None:
-        previous.close()
-    _services[runtime] = InsService(runtime, config or InsConfig())
-    _close_with(runtime, _services[runtime])
+def segur_configure(config: InsConfig, runtime: Runtime) -> None:
+    service(runtime)  # ready before the first event; it connects on first use
 
 
 # -- events --------------------------------------------------------------------------------
