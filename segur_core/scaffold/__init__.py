@@ -3,7 +3,8 @@
 The template (``template/``) gives a distribution ``segur-NAME`` with an entry point in
 group ``segur``, a package ``segur_NAME`` with a plugin module (info, one event hook, a
 CLI command and a demo step), its config class in a module of its own (named lazily by
-``PluginInfo.config_class``, so that loading the plugin stays light) and tests that pass
+``PluginInfo.config_class``, so that loading the plugin stays light), its per-runtime
+service (made and closed by ``runtime.service``, no module globals) and tests that pass
 as generated.
 """
 
@@ -28,6 +29,7 @@ _FILES = {
     "package/__init__.py.tmpl": "{package}/__init__.py",
     "package/config.py.tmpl": "{package}/config.py",
     "package/plugin.py.tmpl": "{package}/plugin.py",
+    "package/service.py.tmpl": "{package}/service.py",
     "tests/test_plugin.py.tmpl": "tests/test_plugin.py",
 }
 

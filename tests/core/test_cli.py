@@ -240,7 +240,7 @@ def test_new_plugin_generates_a_package_whose_tests_pass(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "5 passed" in proc.stdout
+    assert "6 passed" in proc.stdout
     again = CliRunner().invoke(cli, ["new-plugin", "loyalty-card", "--dir", str(tmp_path)])
     assert again.exit_code == 1 and "already exists" in again.output
     bad = CliRunner().invoke(cli, ["new-plugin", "Bad_Name", "--dir", str(tmp_path)])

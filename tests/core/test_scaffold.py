@@ -3,13 +3,16 @@ everything else is a typed error."""
 
 from __future__ import annotations
 
+import ast
+import importlib
 import re
+import sys
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from segur_core.errors import InputError
+from segur_core.errors import InputError, RuntimeClosedError
 from segur_core.scaffold import create_plugin, plugin_names
 
 VALID = st.from_regex(r"[a-z][a-z0-9]{0,8}(-[a-z0-9]{1,6}){0,3}", fullmatch=True)
@@ -51,13 +54,53 @@ def test_generated_files(tmp_path):
         "segur_stock_alert/__init__.py",
         "segur_stock_alert/config.py",
         "segur_stock_alert/plugin.py",
+        "segur_stock_alert/service.py",
         "tests/test_plugin.py",
     ]
     config = (root / "segur_stock_alert" / "config.py").read_text()
     assert "class StockAlertConfig" in config
     plugin = (root / "segur_stock_alert" / "plugin.py").read_text()
     assert '"segur_stock_alert.config:StockAlertConfig"' in plugin
-    for text in (config, plugin):
+    service = (root / "segur_stock_alert" / "service.py").read_text()
+    for text in (config, plugin, service):
         assert "$" not in text  # every template placeholder was substituted
         compile(text, "module.py", "exec")
     compile((root / "tests" / "test_plugin.py").read_text(), "test_plugin.py", "exec")
+
+
+def test_generated_plugin_keeps_no_state_in_module_globals(tmp_path):
+    """docs/writing-plugins.md: per-runtime state is a runtime service, never a module
+    global; the only names the plugin module assigns are constants."""
+    root = create_plugin("stock-alert", tmp_path)
+    tree = ast.parse((root / "segur_stock_alert" / "plugin.py").read_text())
+    assigned = [
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    ]
+    assert assigned == ["NAME"]
+    assert "runtime.service(NAME" in (root / "segur_stock_alert" / "plugin.py").read_text()
+
+
+def test_generated_service_lives_and_dies_with_the_runtime(
+    tmp_path, monkeypatch, make_segur_runtime
+):
+    root = create_plugin("stock-alert", tmp_path)
+    monkeypatch.syspath_prepend(str(root))
+    try:
+        plugin = importlib.import_module("segur_stock_alert.plugin")
+        runtime = make_segur_runtime(
+            extra_plugins=[plugin], config={"stock-alert": {"greeting": "salut"}}
+        )
+        service = plugin.service(runtime)
+        assert plugin.service(runtime) is service
+        assert service.greet() == "salut from the stock-alert plugin"
+        runtime.close()
+        assert service.closed
+        with pytest.raises(RuntimeClosedError):
+            plugin.service(runtime)
+    finally:
+        for name in [m for m in sys.modules if m.startswith("segur_stock_alert")]:
+            del sys.modules[name]
