@@ -404,8 +404,19 @@ def _leaf_message(exc: BaseException, tp: Any) -> str:
 
 
 def structure_table(config: Config, name: str, cls: type[T]) -> T:
-    """Structure the ``[name]`` table into ``cls``; :class:`ConfigError` names the key."""
+    """Structure the ``[name]`` table into ``cls``; :class:`ConfigError` names the key.
+
+    A key ``cls.moved_keys`` lists (``{old: new dotted key}``) is refused with a hint
+    naming where it lives now."""
     raw = _resolve_references(dict(config.table(name)), name, config.base_dir)
+    moved = getattr(cls, "moved_keys", {})  # {old key: new dotted key} of a class
+    for old in sorted(set(raw) & set(moved)):
+        table, _, leaf = f"{name}.{moved[old]}".rpartition(".")
+        raise ConfigError(
+            f"this key is now {leaf} in the [{table}] table",
+            key=f"{name}.{old}",
+            hint=f"move it: [{table}] {leaf} = ...",
+        )
     conv = _converter(config.base_dir)
     try:
         return conv.structure(raw, cls)

@@ -34,25 +34,16 @@ def _password_for(field: str, passwords: dict[str, str]) -> str | None:
 def _certificate_sources(runtime: Any) -> list[Any]:
     """Certificate files named in plugin configs (fields like ``client_cert``,
     ``ca_bundle``, ``pkcs12`` with a ``*password*`` secret), and the test PKI if any."""
-    from segur_core.secrets import Secret
-
     sources: list[Any] = []
     for record in runtime.loaded_plugins():
         config = runtime.plugin_config(record.name)
         if config is None or not attrs.has(type(config)):
             continue
-        values = {f.name: getattr(config, f.name) for f in attrs.fields(type(config))}
-        passwords = {k: v.reveal() for k, v in values.items() if isinstance(v, Secret)}
-        for name, value in values.items():
-            if not isinstance(value, str | Path) or not any(w in name for w in _CERT_WORDS):
-                continue
-            path = Path(value)
-            if not path.is_file():
-                continue
-            if path.suffix.lower() in {".p12", ".pfx"} or "pkcs12" in name or "p12" in name:
-                sources.append((path, _password_for(name, passwords)))
-            else:
-                sources.append(path)
+        # the table and its sub-tables ([ins.tls]...)
+        tables = [config, *(v for v in attrs.asdict(config, recurse=False).values()
+                            if attrs.has(type(v)))]  # fmt: skip
+        for table in tables:
+            sources += _table_certificates(table)
     pki = runtime.data_dir / "pki"
     if pki.is_dir():
         # the test PKI's deliberately broken certificates live in negative/
@@ -63,6 +54,25 @@ def _certificate_sources(runtime: Any) -> list[Any]:
                 if "key" not in p.name and "negative" not in p.relative_to(pki).parts
             )
         )
+    return sources
+
+
+def _table_certificates(table: Any) -> list[Any]:
+    from segur_core.secrets import Secret
+
+    values = {f.name: getattr(table, f.name) for f in attrs.fields(type(table))}
+    passwords = {k: v.reveal() for k, v in values.items() if isinstance(v, Secret)}
+    sources: list[Any] = []
+    for name, value in values.items():
+        if not isinstance(value, str | Path) or not any(w in name for w in _CERT_WORDS):
+            continue
+        path = Path(value)
+        if not path.is_file():
+            continue
+        if path.suffix.lower() in {".p12", ".pfx"} or "pkcs12" in name or "p12" in name:
+            sources.append((path, _password_for(name, passwords)))
+        else:
+            sources.append(path)
     return sources
 
 

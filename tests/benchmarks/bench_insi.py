@@ -166,9 +166,11 @@ class Batch:
             "segur": {"mode": "test", "plugins": ["ins"]},
             "ins": {
                 "endpoint": url,
-                "ca_bundle": str(pki.ca_bundle),
-                "client_pkcs12": str(credential.p12_path),
-                "client_password": credential.p12_password,
+                "tls": {
+                    "ca_bundle": str(pki.ca_bundle),
+                    "client_pkcs12": str(credential.p12_path),
+                    "client_password": credential.p12_password,
+                },
                 "concurrency": concurrency,
                 **({} if processes is None else {"processes": processes}),
             },

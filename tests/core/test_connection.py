@@ -9,31 +9,18 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from segur_core.connection import SANDBOX, client_tls, resolve_endpoint
+from segur_core.connection import SANDBOX, ClientTls, client_tls, resolve_endpoint
 from segur_core.errors import ConfigError
 from segur_core.secrets import Secret, reveal
 from segur_core.testing.pki import TestPKI
 from segur_core.tls import server_context
-
-
-@attrs.frozen
-class _Section:
-    """A plugin config section with the usual certificate settings under a prefix."""
-
-    svc_ca_bundle: Path | None = None
-    svc_client_pkcs12: Path | None = None
-    svc_client_password: Secret | None = None
-    svc_client_cert: Path | None = None
-    svc_client_key: Path | None = None
 
 
 class _Runtime:
@@ -136,7 +123,7 @@ def test_reveal_keeps_an_absent_secret_absent():
 def test_test_pki_default_as_pkcs12(pki):
     runtime = _Runtime("test", pki)
     context = client_tls(
-        _Section(), runtime, key_prefix="x.svc_",
+        ClientTls(), runtime, key="x.tls",
         default_credential=lambda p: p.client("insi-auto"),
     )  # fmt: skip
     assert _presented_cn(pki, context) == pki.client("insi-auto").subject_cn
@@ -145,7 +132,7 @@ def test_test_pki_default_as_pkcs12(pki):
 def test_test_pki_default_as_pem(pki):
     runtime = _Runtime("test", pki)
     context = client_tls(
-        _Section(), runtime, key_prefix="x.svc_",
+        ClientTls(), runtime, key="x.tls",
         default_credential=lambda p: p.client("cps"), default_form="pem",
     )  # fmt: skip
     assert _presented_cn(pki, context) == pki.client("cps").subject_cn
@@ -153,27 +140,27 @@ def test_test_pki_default_as_pem(pki):
 
 def test_configured_pkcs12_wins_over_the_pem_pair_and_the_default(pki):
     chosen, other = pki.client("structure"), pki.client("insi-auto")
-    section = _Section(
-        svc_ca_bundle=pki.ca_bundle,
-        svc_client_pkcs12=chosen.p12_path,
-        svc_client_password=Secret(chosen.p12_password),
-        svc_client_cert=other.cert_path,
-        svc_client_key=other.key_path,
+    section = ClientTls(
+        ca_bundle=pki.ca_bundle,
+        client_pkcs12=chosen.p12_path,
+        client_password=Secret(chosen.p12_password),
+        client_cert=other.cert_path,
+        client_key=other.key_path,
     )
     context = client_tls(
-        section, _Runtime("production"), key_prefix="x.svc_", default_credential=lambda p: other
+        section, _Runtime("production"), key="x.tls", default_credential=lambda p: other
     )
     assert _presented_cn(pki, context) == chosen.subject_cn
 
 
 def test_configured_pem_pair_in_production(pki):
     chosen = pki.client("insi-manu")
-    section = _Section(
-        svc_ca_bundle=pki.ca_bundle, svc_client_cert=chosen.cert_path,
-        svc_client_key=chosen.key_path,
+    section = ClientTls(
+        ca_bundle=pki.ca_bundle, client_cert=chosen.cert_path,
+        client_key=chosen.key_path,
     )  # fmt: skip
     context = client_tls(
-        section, _Runtime("production"), key_prefix="x.svc_", default_credential=lambda p: None
+        section, _Runtime("production"), key="x.tls", default_credential=lambda p: None
     )
     assert _presented_cn(pki, context) == chosen.subject_cn
 
@@ -181,11 +168,11 @@ def test_configured_pem_pair_in_production(pki):
 def test_production_needs_a_ca_bundle_then_a_client_certificate(pki):
     runtime = _Runtime("production")
     with pytest.raises(ConfigError) as caught:
-        client_tls(_Section(), runtime, key_prefix="x.svc_", default_credential=lambda p: None)
-    assert caught.value.key == "x.svc_ca_bundle"
+        client_tls(ClientTls(), runtime, key="x.tls", default_credential=lambda p: None)
+    assert caught.value.key == "x.tls.ca_bundle"
     with pytest.raises(ConfigError) as caught:
         client_tls(
-            _Section(svc_ca_bundle=pki.ca_bundle), runtime, key_prefix="x.svc_",
+            ClientTls(ca_bundle=pki.ca_bundle), runtime, key="x.tls",
             default_credential=lambda p: pki.client("structure"),
         )  # fmt: skip
-    assert caught.value.key == "x.svc_client_pkcs12"
+    assert caught.value.key == "x.tls.client_pkcs12"

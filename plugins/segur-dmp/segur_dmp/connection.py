@@ -48,7 +48,7 @@ def build_client(config: DMPConfig, runtime: Any, *, endpoint: str | None = None
     pki = None if production else runtime.test_pki()
     credential = structure_credential(pki, structure) if pki is not None else None
     context = connection.client_tls(
-        config, runtime, key_prefix="dmp.",
+        config.tls, runtime, key="dmp.tls",
         default_credential=lambda _pki: credential, default_form="pem",
     )  # fmt: skip
     if config.signing_cert is not None and config.signing_key is not None:

@@ -9,20 +9,24 @@ and in demo/test mode the certificates default to the runtime's test PKI.
     [ins]
     endpoint = "https://qualiflps-services-ps-tlsm.ameli.fr:443/lps"
     auth_mode = "mtls"                       # or "cps"
+    software_id = "…"                        # CNDA authorisation number (IDAM)
+
+    [ins.tls]
     client_pkcs12 = "/etc/segur/insi-auto.p12"
     client_password = "env:INSI_P12_PASSWORD"
     ca_bundle = "/etc/segur/igc-sante.pem"
-    software_id = "…"                        # CNDA authorisation number (IDAM)
 """
 
 # no ``from __future__ import annotations``: cattrs structures these fields from their types
 
 from pathlib import Path
+from typing import ClassVar
 
 import attrs
 
 from segur_core.errors import ConfigError
 from segur_core.secrets import Secret
+from segur_core.wire.tls import ClientTls, moved_tls_keys
 
 __all__ = ["AUTH_MODES", "SANDBOX", "SANDBOX_SOFTWARE_ID", "InsConfig"]
 
@@ -56,11 +60,12 @@ class InsConfig:
 
     ``endpoint``: INSi URL, or ``"sandbox"``. ``auth_mode``: ``mtls`` (structure
     certificate CN ``INSI-AUTO``/``INSI-MANU``) or ``cps`` (mutual TLS plus a PS
-    assertion signed with ``cps_pkcs12``). ``client_pkcs12``/``client_password`` or
-    ``client_cert``/``client_key``: the TLS client certificate; ``ca_bundle``: the CAs
-    the server certificate must chain to. ``software_id``: the CNDA authorisation number
-    sent as ``IDAM``; ``emitter``: the ContexteLPS ``Emetteur``. ``timeout`` and
-    ``connect_timeout`` in seconds, ``retries`` for transient failures. ``concurrency``
+    assertion signed with ``cps_pkcs12``). ``tls``: the ``[ins.tls]`` table, the TLS
+    client certificate and the CAs the server certificate must chain to
+    (:class:`~segur_core.wire.ClientTls`). ``software_id``: the CNDA authorisation number
+    sent as ``IDAM``; ``emitter``: the ContexteLPS ``Emetteur``. ``timeout`` (the total
+    deadline of one call) and ``connect_timeout`` in seconds, ``retries`` for transient
+    failures. ``concurrency``
     and ``rate_limit`` (requests per second, 0: none) bound ``segur ins qualify --all``;
     ``processes`` is how many worker processes make its INSi calls (0: threads of the
     calling process only; unset: several on a multi-core machine for a large batch, see
@@ -69,11 +74,7 @@ class InsConfig:
 
     endpoint: str = SANDBOX
     auth_mode: str = attrs.field(default="mtls", validator=_auth_mode)
-    client_pkcs12: Path | None = None
-    client_password: Secret | None = None
-    client_cert: Path | None = None
-    client_key: Path | None = None
-    ca_bundle: Path | None = None
+    tls: ClientTls = attrs.Factory(ClientTls)
     cps_pkcs12: Path | None = None
     cps_password: Secret | None = None
     cps_holder_id: str | None = None
@@ -90,3 +91,6 @@ class InsConfig:
         default=None, validator=attrs.validators.optional(_non_negative)
     )
     verify_at_each_act: bool = True
+
+    #: The TLS keys that moved to ``[ins.tls]`` (refused here with a hint).
+    moved_keys: ClassVar[dict[str, str]] = moved_tls_keys("ins")

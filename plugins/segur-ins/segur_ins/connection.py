@@ -19,14 +19,9 @@ import attrs
 from segur_core import connection
 from segur_core.errors import ConfigError
 from segur_core.secrets import reveal
+from segur_core.wire.signing import KeySigner
 from segur_ins.config import InsConfig
-from segur_ins.insi import (
-    CpsCredentials,
-    InsiClient,
-    PKCS12Signer,
-    PSAssertionData,
-    SoftwareContext,
-)
+from segur_ins.insi import CpsCredentials, InsiClient, PSAssertionData, SoftwareContext
 
 __all__ = ["ClientRecipe", "CpsRecipe", "build_client", "client_recipe", "resolve_endpoint"]
 
@@ -42,7 +37,7 @@ def resolve_endpoint(config: InsConfig, runtime: Any) -> str:
 def _tls(config: InsConfig, runtime: Any) -> connection.TlsSettings:
     label = "cps" if config.auth_mode == "cps" else "insi-auto"
     return connection.client_tls_settings(
-        config, runtime, key_prefix="ins.", default_credential=lambda pki: pki.client(label)
+        config.tls, runtime, key="ins.tls", default_credential=lambda pki: pki.client(label)
     )
 
 
@@ -56,7 +51,7 @@ class CpsRecipe:
 
     def credentials(self) -> CpsCredentials:
         password = self.password.encode() if self.password else None  # "": none
-        return CpsCredentials(PKCS12Signer.load(self.pkcs12, password), self.assertion)
+        return CpsCredentials(KeySigner.from_pkcs12(self.pkcs12, password), self.assertion)
 
 
 def _cps(config: InsConfig, runtime: Any) -> CpsRecipe | None:

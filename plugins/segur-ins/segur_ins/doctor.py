@@ -31,10 +31,10 @@ def _certificate_check(config: InsConfig) -> tuple[DoctorResult, str]:
         return value.reveal() if value is not None else None
 
     sources: list[Any] = []
-    if config.client_pkcs12 is not None:
-        sources.append((config.client_pkcs12, secret(config.client_password)))
-    if config.client_cert is not None:
-        sources.append(config.client_cert)
+    if config.tls.client_pkcs12 is not None:
+        sources.append((config.tls.client_pkcs12, secret(config.tls.client_password)))
+    if config.tls.client_cert is not None:
+        sources.append(config.tls.client_cert)
     if config.cps_pkcs12 is not None:
         sources.append((config.cps_pkcs12, secret(config.cps_password)))
     if not sources:

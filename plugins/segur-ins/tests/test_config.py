@@ -30,12 +30,20 @@ def test_bad_values_name_the_key(make_segur_runtime, table, key):
     assert key in str(caught.value)
 
 
+def test_tls_keys_of_the_old_shape_name_their_new_place(make_segur_runtime):
+    table = {"client_pkcs12": "/etc/segur/insi-auto.p12"}
+    with pytest.raises(ConfigError) as caught:
+        make_segur_runtime(autoload=True, plugins=["ins"], config={"ins": table}, strict=True)
+    assert caught.value.key == "ins.client_pkcs12"
+    assert "[ins.tls]" in str(caught.value) and "client_pkcs12" in caught.value.hint
+
+
 def test_secret_password_is_never_shown(make_segur_runtime, monkeypatch):
     monkeypatch.setenv("INSI_TEST_PASSWORD", "hunter2")
-    table = {"client_password": "env:INSI_TEST_PASSWORD"}
+    table = {"tls": {"client_password": "env:INSI_TEST_PASSWORD"}}
     runtime = make_segur_runtime(autoload=True, plugins=["ins"], config={"ins": table})
     config = runtime.plugin_config("ins")
-    assert config.client_password.reveal() == "hunter2"
+    assert config.tls.client_password.reveal() == "hunter2"
     assert "hunter2" not in repr(config)
 
 
@@ -46,7 +54,7 @@ def test_production_refuses_the_sandbox_and_missing_certificates(make_segur_runt
     assert caught.value.key == "ins.endpoint"
     with pytest.raises(ConfigError) as caught:
         build_client(InsConfig(endpoint="https://insi.example.invalid/lps"), runtime)
-    assert caught.value.key == "ins.ca_bundle"
+    assert caught.value.key == "ins.tls.ca_bundle"
 
 
 def test_cps_mode_from_the_test_pki(make_segur_runtime):
@@ -77,9 +85,11 @@ def test_doctor_checks(make_segur_runtime, tmp_path):
     expired = pki.client("expired")
     table = {
         "endpoint": "https://insi.example.invalid/lps",
-        "ca_bundle": str(pki.ca_bundle),
-        "client_pkcs12": str(expired.p12_path),
-        "client_password": expired.p12_password,
+        "tls": {
+            "ca_bundle": str(pki.ca_bundle),
+            "client_pkcs12": str(expired.p12_path),
+            "client_password": expired.p12_password,
+        },
     }
     runtime = make_segur_runtime(autoload=True, plugins=["ins"], config={"ins": table})
     results = {check.name: check.run() for check in doctor_checks(runtime)}

@@ -18,7 +18,6 @@ from segur_ins.insi import (
     ACTION_TRAITS,
     ACTION_VITALE,
     NS,
-    PKCS12Signer,
     PSAssertionData,
     SoftwareContext,
     TraitsQuery,
@@ -31,6 +30,7 @@ from segur_ins.insi import (
 from segur_ins.sandbox.persons import CNDA_PERSONS
 
 from segur_core.model import BirthDate, CardReading, IdentityTraits
+from segur_core.wire import KeySigner
 
 SOFTWARE = SoftwareContext(idam="SEGUR-CNDA-0001", emitter="750000010")
 
@@ -131,7 +131,7 @@ def test_corsican_vitale_request_validates(schemas):
 
 def test_cps_request_with_signed_assertion_validates(schemas, pki):
     credential = pki.client("cps")
-    signer = PKCS12Signer.load(credential.p12_path, credential.p12_password.encode())
+    signer = KeySigner.from_pkcs12(credential.p12_path, credential.p12_password.encode())
     assertion = build_ps_assertion(
         PSAssertionData(holder_id="810000000009", billing_id="750000010"), signer
     )

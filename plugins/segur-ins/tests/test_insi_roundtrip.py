@@ -13,13 +13,13 @@ from segur_ins.insi import (
     InsiError,
     InsiUnavailable,
     InsiUnknownSoftware,
-    PKCS12Signer,
     PSAssertionData,
     traits_query,
 )
 from segur_ins.sandbox.persons import CNDA_PERSONS, Person
 
 from segur_core.model import BirthDate, CardReading, IdentityTraits
+from segur_core.wire import KeySigner
 
 ADRUN, ECETINSI, HERMANN, NIA = CNDA_PERSONS[0], CNDA_PERSONS[3], CNDA_PERSONS[5], CNDA_PERSONS[6]
 
@@ -161,7 +161,7 @@ def test_invalid_request_is_refused_by_the_sandbox_xsd_check(make_client, insi_d
 @pytest.fixture
 def cps_signer(pki):
     credential = pki.client("cps")
-    return PKCS12Signer.load(credential.p12_path, credential.p12_password.encode())
+    return KeySigner.from_pkcs12(credential.p12_path, credential.p12_password.encode())
 
 
 def test_cps_mode_signed_assertion_is_verified(make_client, cps_signer, sandbox):
@@ -185,8 +185,8 @@ class _TamperingSigner:
     def certificate(self):
         return self.inner.certificate
 
-    def sign(self, element, reference_id):
-        signed = self.inner.sign(element, reference_id)
+    def sign(self, element, **options):
+        signed = self.inner.sign(element, **options)
         name_id = signed.find(".//{urn:oasis:names:tc:SAML:2.0:assertion}NameID")
         name_id.text = "899999999999"
         return signed
@@ -202,7 +202,7 @@ def test_cps_mode_tampered_assertion_is_refused(make_client, cps_signer):
 
 def test_cps_mode_assertion_signed_by_an_unknown_ca_is_refused(make_client, pki):
     credential = pki.client("foreign")
-    signer = PKCS12Signer.load(credential.p12_path, credential.p12_password.encode())
+    signer = KeySigner.from_pkcs12(credential.p12_path, credential.p12_password.encode())
     data = PSAssertionData(holder_id="810000000009", billing_id="750000010")
     with pytest.raises(InsiAccessDenied):
         make_client("cps", cps=CpsCredentials(signer, data)).lookup_traits(ADRUN.traits())

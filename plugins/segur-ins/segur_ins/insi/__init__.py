@@ -1,11 +1,12 @@
 """The INSi client: SOAP 1.2 envelopes, PS assertion, answers and faults.
 
 Build a client with :class:`InsiClient` (endpoint, :class:`SoftwareContext`, a mutual-TLS
-``ssl.SSLContext`` and, in CPS mode, :class:`CpsCredentials`); search with
+``ssl.SSLContext`` and, in CPS mode, :class:`CpsCredentials` with a
+:class:`segur_core.wire.Signer`); search with
 ``lookup_traits`` (first-name strategy) or ``lookup_reading`` (carte Vitale first).
 """
 
-from segur_ins.insi.assertion import PKCS12Signer, PSAssertionData, Signer, build_ps_assertion
+from segur_ins.insi.assertion import PSAssertionData, build_ps_assertion
 from segur_ins.insi.client import (
     CpsCredentials,
     InsiClient,
@@ -22,6 +23,7 @@ from segur_ins.insi.envelope import (
 )
 from segur_ins.insi.errors import (
     InsiAccessDenied,
+    InsiCertificateError,
     InsiError,
     InsiFault,
     InsiProtocolError,
@@ -51,6 +53,7 @@ __all__ = [
     "Envelope",
     "HistoricINS",
     "InsiAccessDenied",
+    "InsiCertificateError",
     "InsiClient",
     "InsiError",
     "InsiFault",
@@ -60,9 +63,7 @@ __all__ = [
     "InsiTechnicalError",
     "InsiUnavailable",
     "InsiUnknownSoftware",
-    "PKCS12Signer",
     "PSAssertionData",
-    "Signer",
     "SoftwareContext",
     "TraitsQuery",
     "VitaleQuery",

@@ -6,94 +6,26 @@ identifier and whose attributes carry the billing identifier and activity sector
 signed (enveloped signature, exclusive C14N, RSA-SHA256) with the certificate in
 ``KeyInfo``.
 
-Signing goes through the :class:`Signer` protocol: :class:`PKCS12Signer` signs with a
-key from a PKCS#12 file; a PKCS#11 implementation (the CPS card through the ANS
-Cryptolib) is an extension point that only needs to implement the same protocol.
+Signing goes through the core's :class:`~segur_core.wire.Signer` protocol:
+:class:`~segur_core.wire.KeySigner` signs with a key from a PKCS#12 file; a PKCS#11
+implementation (the CPS card through the ANS Cryptolib) is an extension point that only
+needs to implement the same protocol.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import attrs
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
 
-from segur_core.errors import TLSConfigError
+from segur_core.wire.signing import Signer
 from segur_ins.insi.namespaces import NS
 
-__all__ = ["PKCS12Signer", "PSAssertionData", "Signer", "build_ps_assertion"]
+__all__ = ["PSAssertionData", "build_ps_assertion"]
 
-_EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 _X509_SUBJECT = "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName"
-
-
-@runtime_checkable
-class Signer(Protocol):
-    """Signs an XML element (enveloped signature over the element with ``ID``)."""
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        """The signing certificate (its subject becomes the assertion's issuer)."""
-        ...
-
-    def sign(self, element: etree._Element, reference_id: str) -> etree._Element:
-        """Return ``element`` signed, the ``ds:Signature`` in place of the placeholder."""
-        ...
-
-
-class PKCS12Signer:
-    """A :class:`Signer` holding a private key and certificate from a PKCS#12 file."""
-
-    def __init__(self, key, certificate: x509.Certificate, chain: tuple = ()) -> None:
-        self._key = key
-        self._certificate = certificate
-        self._chain = tuple(chain)
-
-    @classmethod
-    def load(cls, path: str | Path, password: bytes | None = None) -> PKCS12Signer:
-        """Load a PKCS#12 file; raises :class:`TLSConfigError` when it is unusable."""
-        try:
-            key, cert, chain = pkcs12.load_key_and_certificates(Path(path).read_bytes(), password)
-        except (OSError, ValueError) as exc:
-            raise TLSConfigError(
-                f"cannot load the signing PKCS#12 {Path(path).name}: {type(exc).__name__}",
-                hint="check the file path and its password",
-            ) from exc
-        if key is None or cert is None:
-            raise TLSConfigError(f"{Path(path).name} holds no key or no certificate")
-        return cls(key, cert, tuple(chain or ()))
-
-    @property
-    def certificate(self) -> x509.Certificate:
-        return self._certificate
-
-    def sign(self, element: etree._Element, reference_id: str) -> etree._Element:
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from signxml import XMLSigner, methods
-
-        # CPS cards hold RSA keys (rsa-sha256); EC keys (test PKIs) sign with ecdsa-sha256
-        algorithm = "ecdsa-sha256" if isinstance(self._key, ec.EllipticCurvePrivateKey) else (
-            "rsa-sha256")  # fmt: skip
-        signer = XMLSigner(
-            method=methods.enveloped,
-            signature_algorithm=algorithm,
-            digest_algorithm="sha256",
-            c14n_algorithm=_EXC_C14N,
-        )
-        cert_pem = self._certificate.public_bytes(serialization.Encoding.PEM).decode()
-        return signer.sign(
-            element,
-            key=self._key,
-            cert=cert_pem,
-            reference_uri=f"#{reference_id}",
-            id_attribute="ID",
-        )
 
 
 @attrs.frozen
@@ -153,4 +85,4 @@ def build_ps_assertion(
     if data.specialty:
         _attribute(statement, "codeSpecialite", data.specialty)
     del placeholder  # signxml fills the placeholder in place
-    return signer.sign(assertion, assertion_id)
+    return signer.sign(assertion, reference_uri=f"#{assertion_id}", id_attribute="ID")

@@ -4,26 +4,24 @@ Two credentials, as the service has them: mutual TLS alone (a structure certific
 with CN ``INSI-AUTO``/``INSI-MANU``, given as the ``ssl_context``), or mutual TLS plus a
 signed PS assertion (CPS mode, ``cps=CpsCredentials(...)``). Only transient failures
 (timeouts, resets, 5xx, ``insi_102``) are retried, with a short exponential backoff: both
-operations are read-only searches, so a repeated request is harmless.
+operations are read-only searches, so a repeated request is harmless. An untrusted
+server certificate is :class:`InsiCertificateError`, never retried.
 
-Requests go straight to an ``httpx`` transport (connection pool, TLS, HTTP/1.1), not
-through ``httpx.Client``: a SOAP endpoint has no use for the client layer's cookie jar,
-redirect following (a POST answered by a redirect is an error here), auth flows or URL
-merging, and skipping it saves a third of the HTTP cost of a lookup (see
-``docs/performance.md``). The transport is thread-safe: one client serves the batch's
-worker threads.
+Requests go through the core's :class:`~segur_core.wire.HttpCaller` (connection pool,
+TLS, HTTP/1.1, no cookie jar, redirects or auth flows a SOAP endpoint has no use for):
+``timeout`` is the total deadline of one request, connect to last byte, and an answer
+larger than the XML parser's limit is refused while it streams. The caller is
+thread-safe: one client serves the batch's worker threads.
 """
 
 from __future__ import annotations
 
 import functools
-import socket
 import ssl
 import time
 from collections.abc import Sequence
 
 import attrs
-import httpx
 from tenacity import (
     Retrying,
     retry_if_exception,
@@ -33,7 +31,16 @@ from tenacity import (
 
 from segur_core import __version__ as segur_version
 from segur_core.model import CardReading, IdentityTraits, ReadingSource, Sex
-from segur_ins.insi.assertion import PSAssertionData, Signer, build_ps_assertion
+from segur_core.safexml import DEFAULT_MAX_BYTES
+from segur_core.wire.errors import (
+    AnswerTooLarge,
+    CallTimeout,
+    ServerCertificateError,
+    ServiceUnreachable,
+)
+from segur_core.wire.http import CallLimits, HttpCaller
+from segur_core.wire.signing import Signer
+from segur_ins.insi.assertion import PSAssertionData, build_ps_assertion
 from segur_ins.insi.envelope import (
     Envelope,
     SoftwareContext,
@@ -41,7 +48,12 @@ from segur_ins.insi.envelope import (
     VitaleQuery,
     build_envelope,
 )
-from segur_ins.insi.errors import InsiError, InsiProtocolError, InsiUnavailable
+from segur_ins.insi.errors import (
+    InsiCertificateError,
+    InsiError,
+    InsiProtocolError,
+    InsiUnavailable,
+)
 from segur_ins.insi.namespaces import SOAP_CONTENT_TYPE
 from segur_ins.insi.response import CR_OK, InsiResult, parse_response
 
@@ -134,7 +146,6 @@ class InsiClient:
         retries: int = 2,
         backoff: float = 0.2,
         max_connections: int = 10,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         if not endpoint.startswith("https://"):
             raise InsiError("INSi endpoint must be an https:// URL", code="config")
@@ -143,23 +154,21 @@ class InsiClient:
         self.cps = cps
         self.retries = retries
         self.backoff = backoff
-        if transport is None:
-            transport = httpx.HTTPTransport(
-                verify=ssl_context if ssl_context is not None else True,
-                limits=httpx.Limits(
-                    max_connections=max_connections, max_keepalive_connections=max_connections
-                ),
-                # small SOAP requests: no Nagle delay between the headers and the body
-                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-            )
-        self._transport = transport
-        self._url = httpx.URL(endpoint)
-        self._extensions = {"timeout": httpx.Timeout(timeout, connect=connect_timeout).as_dict()}
+        self._http = HttpCaller(
+            service="insi",
+            ssl_context=ssl_context,
+            limits=CallLimits(
+                deadline=timeout, connect_timeout=connect_timeout, max_bytes=DEFAULT_MAX_BYTES
+            ),
+            max_connections=max_connections,
+            ca_hint="check the CA bundle configured for INSi ([ins.tls] ca_bundle)",
+        )
+        self._url = endpoint
 
     # -- plumbing ------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._transport.close()
+        self._http.close()
 
     def __enter__(self) -> InsiClient:
         return self
@@ -175,38 +184,25 @@ class InsiClient:
         return build_envelope(query, self.software, assertions=assertions)
 
     def _post_once(self, envelope: Envelope) -> InsiResult:
-        request = httpx.Request(
-            "POST",
-            self._url,
-            content=envelope.content,
-            headers={
-                "Content-Type": SOAP_CONTENT_TYPE.format(action=envelope.action),
-                "User-Agent": _USER_AGENT,
-            },
-            extensions=self._extensions,
-        )
+        headers = {
+            "Content-Type": SOAP_CONTENT_TYPE.format(action=envelope.action),
+            "User-Agent": _USER_AGENT,
+        }
         try:
-            response = self._transport.handle_request(request)
-            try:
-                content = response.read()
-            finally:
-                response.close()
-        except httpx.TimeoutException as exc:
+            answer = self._http.post(self._url, envelope.content, headers)
+        except CallTimeout as exc:
             raise InsiUnavailable("INSi did not answer in time", code="timeout") from exc
-        except httpx.TransportError as exc:
-            cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, ssl.SSLCertVerificationError):
-                raise InsiError(
-                    "INSi server certificate not trusted",
-                    code="tls",
-                    transient=False,
-                    hint="check the CA bundle configured for INSi",
-                ) from exc
-            raise InsiUnavailable(
-                f"cannot reach INSi: {type(exc).__name__}", code="transport"
+        except ServerCertificateError as exc:
+            raise InsiCertificateError(
+                "INSi server certificate not trusted", code="tls", hint=exc.hint
             ) from exc
+        except AnswerTooLarge as exc:
+            raise InsiProtocolError(f"INSi answer refused: {exc.message}", code=exc.code) from exc
+        except ServiceUnreachable as exc:
+            cause = type(exc.__cause__).__name__
+            raise InsiUnavailable(f"cannot reach INSi: {cause}", code="transport") from exc
         return parse_response(
-            content, status_code=response.status_code, operation=envelope.operation
+            answer.content, status_code=answer.status, operation=envelope.operation
         )
 
     def send(self, envelope: Envelope) -> InsiResult:

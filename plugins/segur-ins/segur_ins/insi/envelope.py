@@ -6,8 +6,9 @@ assertion), ``ctxlps:ContexteLPS`` (the software), ``wsa:MessageID``, ``wsa:Acti
 ``RECSANSVITALE`` (traits search) or ``RECVITALE`` (carte Vitale search), exactly as the
 official XSDs describe them.
 
-The envelope is written as text (values escaped) rather than built as a tree: it is on
-the hot path of batch qualification, and its shape is fixed. The tests validate every
+The envelope is written as text (values escaped, wrapped by
+:func:`segur_core.wire.soap.envelope_text`) rather than built as a tree: it is on the
+hot path of batch qualification, and its shape is fixed. The tests validate every
 part against the official schemas.
 """
 
@@ -25,6 +26,7 @@ import attrs
 from lxml import etree
 
 from segur_core.errors import InputError
+from segur_core.wire import soap
 from segur_ins.insi.namespaces import ACTION_TRAITS, ACTION_VITALE, BAM_VERSION, LPS_VERSION, NS
 
 __all__ = [
@@ -236,16 +238,13 @@ def build_envelope(
         vitale = query
     temps = _timestamp(now)
     security = ""
-    if assertions:
+    if assertions:  # INSi's wsse:Security carries no mustUnderstand
         signed = "".join(etree.tostring(a, encoding="unicode") for a in assertions)
-        security = f'<wsse:Security xmlns:wsse="{NS["wsse"]}">{signed}</wsse:Security>'
-    text = (
-        "<?xml version='1.0' encoding='UTF-8'?>\n"
-        f'<soap:Envelope xmlns:soap="{NS["soap"]}" xmlns:wsa="{NS["wsa"]}"><soap:Header>'
+        security = f'<wsse:Security xmlns:wsse="{soap.WSSE}">{signed}</wsse:Security>'
+    header = (
         f"{security}{_contexte_lps(software, temps, lps_id)}"
         f"{_el('wsa', 'MessageID', message_id)}{_el('wsa', 'Action', action)}"
-        f"{_contexte_bam(software, temps, vitale, bam_id)}</soap:Header>"
-        f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+        f"{_contexte_bam(software, temps, vitale, bam_id)}"
     )
-    content = text.encode("utf-8")
+    content = soap.envelope_text(header, body)
     return Envelope(operation=operation, action=action, message_id=message_id, content=content)

@@ -3,16 +3,19 @@
 Every failure of an INSi call is an :class:`InsiError` (a
 :class:`~segur_core.errors.RemoteServiceError` with ``service="insi"``): a SOAP fault
 sent by the service (:class:`InsiFault` and its subclasses for the known codes), a
-transport problem (:class:`InsiUnavailable`, transient) or an answer that is not a valid
+transport problem (:class:`InsiUnavailable`, transient), an untrusted server
+(:class:`InsiCertificateError`, permanent) or an answer that is not a valid
 INSi response (:class:`InsiProtocolError`). Messages never hold patient data.
 """
 
 from __future__ import annotations
 
 from segur_core.errors import RemoteServiceError
+from segur_core.wire.errors import ServerCertificateError
 
 __all__ = [
     "InsiAccessDenied",
+    "InsiCertificateError",
     "InsiError",
     "InsiFault",
     "InsiProtocolError",
@@ -90,6 +93,13 @@ class InsiUnavailable(InsiError):
     connection reset, HTTP 5xx without SOAP fault). Transient."""
 
     transient = True
+
+
+class InsiCertificateError(InsiError, ServerCertificateError):
+    """The INSi server's certificate does not verify against the configured CA bundle:
+    a permanent TLS error (also a :class:`~segur_core.errors.TLSConfigError`)."""
+
+    transient = False
 
 
 class InsiProtocolError(InsiError):

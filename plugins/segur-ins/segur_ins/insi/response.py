@@ -1,4 +1,5 @@
-"""Reading INSi answers: ``RESULTAT`` bodies and SOAP 1.2 faults.
+"""Reading INSi answers: ``RESULTAT`` bodies and SOAP 1.2 faults (the envelope and the
+fault are read by :mod:`segur_core.wire.soap`; their INSi meaning is here).
 
 The parser is lenient where the real service is sloppy (CNDA answers put ``INSHISTO``
 children out of the XSD order, or a ``DateDeb`` after its ``DateFin``, or a key that
@@ -15,7 +16,8 @@ from lxml import etree
 
 from segur_core.errors import UnsafeXMLError
 from segur_core.model import INS, BirthDate, IdentityTraits, Sex
-from segur_core.safexml import parse_xml
+from segur_core.wire import soap
+from segur_core.wire.errors import SoapFormatError
 from segur_ins.insi.errors import InsiFault, InsiProtocolError, InsiUnavailable, fault_class
 from segur_ins.insi.namespaces import NS
 
@@ -32,7 +34,7 @@ __all__ = [
 
 CR_OK, CR_NOT_FOUND, CR_MULTIPLE = "00", "01", "02"
 
-_SOAP = NS["soap"]
+_FAULT = f"{{{soap.SOAP12}}}Fault"
 _RES = NS["resultat"]
 
 
@@ -181,20 +183,18 @@ def _individu(element: etree._Element) -> InsiIdentity:
 
 def parse_fault(fault: etree._Element) -> InsiFault:
     """The typed error for a SOAP 1.2 ``Fault`` element (not raised)."""
-    code_value = fault.findtext(f"{{{_SOAP}}}Code/{{{_SOAP}}}Value") or ""
-    subcode = fault.findtext(f"{{{_SOAP}}}Code/{{{_SOAP}}}Subcode/{{{_SOAP}}}Value")
-    reason = (fault.findtext(f"{{{_SOAP}}}Reason/{{{_SOAP}}}Text") or "").strip()
-    sender = not code_value.strip().endswith("Receiver")
-    subcode = subcode.strip().rpartition(":")[2] if subcode else None
+    read = soap.read_fault(fault)
+    reason = read.reason
+    sender = not read.receiver
+    subcode = read.subcode.rpartition(":")[2] if read.subcode else None
     code = severity = None
-    detail = fault.find(f"{{{_SOAP}}}Detail")
-    if detail is not None:
-        erreur = detail.find(f"{{{NS['siram']}}}Erreur")
+    if read.detail is not None:
+        erreur = read.detail.find(f"{{{NS['siram']}}}Erreur")
         if erreur is not None:
             code = erreur.get("code")
             severity = erreur.get("severite")
         else:  # newer packages: Detail/{Code, Severite, Descriptif}
-            named = _named(detail)
+            named = _named(read.detail)
             code = _text(named, "Code") or None
             severity = _text(named, "Severite") or None
             reason = reason or _text(named, "Descriptif")
@@ -211,6 +211,10 @@ def parse_fault(fault: etree._Element) -> InsiFault:
     )
 
 
+def _unavailable(status_code: int) -> InsiUnavailable:
+    return InsiUnavailable(f"INSi answered HTTP {status_code}", code=f"http_{status_code}")
+
+
 def parse_response(
     data: bytes, *, status_code: int = 200, operation: str | None = None
 ) -> InsiResult:
@@ -221,29 +225,24 @@ def parse_response(
     INSi answer.
     """
     if status_code >= 500 and not data.strip():
-        raise InsiUnavailable(f"INSi answered HTTP {status_code}", code=f"http_{status_code}")
+        raise _unavailable(status_code)
     try:
-        root = parse_xml(data)
+        envelope = soap.parse_envelope(data)
     except UnsafeXMLError as exc:
         if status_code >= 500:
-            raise InsiUnavailable(
-                f"INSi answered HTTP {status_code}", code=f"http_{status_code}"
-            ) from exc
+            raise _unavailable(status_code) from exc
         raise InsiProtocolError(f"INSi answer is not acceptable XML: {exc.message}") from exc
-    if root.tag != f"{{{_SOAP}}}Envelope":
+    except SoapFormatError as exc:
         if status_code >= 500:
-            raise InsiUnavailable(f"INSi answered HTTP {status_code}", code=f"http_{status_code}")
-        raise InsiProtocolError("INSi answer is not a SOAP 1.2 envelope")
-    body = root.find(f"{{{_SOAP}}}Body")
-    if body is None:
-        raise InsiProtocolError("INSi answer without a SOAP Body")
-    fault = body.find(f"{{{_SOAP}}}Fault")
-    if fault is not None:
-        raise parse_fault(fault)
+            raise _unavailable(status_code) from exc
+        raise InsiProtocolError(f"INSi answer: {exc.message}") from exc
+    body = envelope.body
+    if body.tag == _FAULT:
+        raise parse_fault(body)
     if status_code >= 400:
         error = InsiUnavailable if status_code >= 500 else InsiProtocolError
         raise error(f"INSi answered HTTP {status_code}", code=f"http_{status_code}")
-    resultat = body.find(f"{{{_RES}}}RESULTAT")
+    resultat = body if body.tag == f"{{{_RES}}}RESULTAT" else None
     if resultat is None:
         raise InsiProtocolError("INSi answer without a RESULTAT element")
     parts = _named(resultat)
@@ -261,10 +260,10 @@ def parse_response(
         if individu is None:
             raise InsiProtocolError("INSi answer CR 00 without INDIVIDU")
         identity = _individu(individu)
-    header = root.find(f"{{{_SOAP}}}Header")
-    relates = None
-    if header is not None:
-        relates = header.findtext(f"{{{NS['wsa']}}}RelatesTo")
     return InsiResult(
-        code=code, label=label, identity=identity, operation=operation, message_id=relates
+        code=code,
+        label=label,
+        identity=identity,
+        operation=operation,
+        message_id=envelope.relates_to,
     )

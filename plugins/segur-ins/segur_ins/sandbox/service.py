@@ -30,6 +30,7 @@ from lxml import etree
 
 from segur_core.errors import UnsafeXMLError
 from segur_core.safexml import parse_xml
+from segur_core.wire import soap
 from segur_ins.insi.namespaces import NS, OPERATIONS
 from segur_ins.insi.schemas import validate_part
 from segur_ins.sandbox.directory import Directory
@@ -284,41 +285,28 @@ def resultat(found: list[Person]) -> etree._Element:
     return root
 
 
-def _envelope(message_id: str | None, action: str | None) -> tuple[etree._Element, etree._Element]:
-    envelope = etree.Element(f"{{{_SOAP}}}Envelope", nsmap={"soap": _SOAP, "wsa": NS["wsa"]})
-    header = _el(envelope, _SOAP, "Header")
-    if action:
-        _el(header, NS["wsa"], "Action", action)
-    if message_id:
-        _el(header, NS["wsa"], "RelatesTo", message_id)
-    return envelope, _el(envelope, _SOAP, "Body")
-
-
 def result_envelope(found: list[Person], operation: str, message_id: str | None) -> bytes:
     """The SOAP answer of a search."""
     action = OPERATIONS[operation][0] + "Response"
-    envelope, body = _envelope(message_id, action)
-    body.append(resultat(found))
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    headers = soap.addressing(action=action, relates_to=message_id, must_understand=False)
+    return soap.build_envelope(resultat(found), headers)
 
 
 def fault_envelope(fault: SandboxFault) -> bytes:
     """The SOAP 1.2 fault answer (``severite="fatal"``, as the service really sends)."""
-    envelope, body = _envelope(fault.message_id, None)
-    element = _el(body, _SOAP, "Fault")
-    code = _el(element, _SOAP, "Code")
-    _el(code, _SOAP, "Value", "soap:Sender" if fault.sender else "soap:Receiver")
-    subcode = _el(code, _SOAP, "Subcode")
-    value = etree.SubElement(subcode, f"{{{_SOAP}}}Value", nsmap={"siram": NS["siram"]})
-    value.text = f"siram:{fault.subcode}"
-    reason = _el(element, _SOAP, "Reason")
-    text = _el(reason, _SOAP, "Text", fault.reason)
-    text.set("{http://www.w3.org/XML/1998/namespace}lang", "fr")
-    detail = _el(element, _SOAP, "Detail")
-    erreur = etree.SubElement(detail, f"{{{NS['siram']}}}Erreur", nsmap={"siram": NS["siram"]})
+    siram = {"siram": NS["siram"]}
+    erreur = etree.Element(f"{{{NS['siram']}}}Erreur", nsmap=siram)
     erreur.set("code", fault.code)
     erreur.set("severite", "fatal")
     if fault.message_id:
         erreur.set("messageID", fault.message_id)
     erreur.text = fault.reason
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    return soap.build_fault(
+        "Sender" if fault.sender else "Receiver",
+        fault.reason,
+        subcode=f"siram:{fault.subcode}",
+        subcode_nsmap=siram,
+        lang="fr",
+        detail=erreur,
+        headers=soap.addressing(relates_to=fault.message_id),
+    )

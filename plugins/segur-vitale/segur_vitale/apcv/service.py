@@ -31,7 +31,7 @@ def apcv_adapter(runtime: Runtime, config: VitaleConfig | None = None) -> HttpAp
         service="ApCV", hint="set the URL of the ApCV service",
     )  # fmt: skip
     context = connection.client_tls(
-        config, runtime, key_prefix="vitale.apcv_",
+        config.apcv_tls, runtime, key="vitale.apcv_tls",
         default_credential=lambda pki: pki.client("structure"),
     )  # fmt: skip
     return HttpApcvAdapter(endpoint, context, timeout=config.apcv_timeout)

@@ -1,0 +1,77 @@
+"""The national-service client layer: what every connector to a national service shares.
+
+- :mod:`~segur_core.wire.soap`: SOAP 1.2 envelopes with WS-Addressing and
+  ``wsse:Security``, their parsing, SOAP faults (read by clients, written by sandboxes);
+- :mod:`~segur_core.wire.signing`: the XML-DSig :class:`Signer` protocol and
+  :class:`KeySigner` (PKCS#12 or PEM, ``signxml``);
+- :mod:`~segur_core.wire.tls`: :class:`ClientTls`, the ``tls`` table every plugin
+  config embeds, and :class:`TlsSettings`, its resolved picklable form;
+- :mod:`~segur_core.wire.http`: :class:`HttpCaller`, one POST with a total deadline and
+  a streamed, size-capped answer, failures typed (:mod:`~segur_core.wire.errors`).
+
+A plugin keeps what is its service's own (bodies, service headers, MTOM, its errors).
+Names are imported on first use: importing the package costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from segur_core.wire.errors import (
+        AnswerTooLarge,
+        CallTimeout,
+        ServerCertificateError,
+        ServiceUnreachable,
+        SoapFormatError,
+    )
+    from segur_core.wire.http import Answer, CallLimits, HttpCaller
+    from segur_core.wire.signing import KeySigner, Signer
+    from segur_core.wire.soap import Envelope, Fault
+    from segur_core.wire.tls import ClientTls, TlsSettings
+
+__all__ = [
+    "Answer",
+    "AnswerTooLarge",
+    "CallLimits",
+    "CallTimeout",
+    "ClientTls",
+    "Envelope",
+    "Fault",
+    "HttpCaller",
+    "KeySigner",
+    "ServerCertificateError",
+    "ServiceUnreachable",
+    "Signer",
+    "SoapFormatError",
+    "TlsSettings",
+]
+
+_LAZY = {
+    "AnswerTooLarge": "errors",
+    "CallTimeout": "errors",
+    "ServerCertificateError": "errors",
+    "ServiceUnreachable": "errors",
+    "SoapFormatError": "errors",
+    "Answer": "http",
+    "CallLimits": "http",
+    "HttpCaller": "http",
+    "KeySigner": "signing",
+    "Signer": "signing",
+    "Envelope": "soap",
+    "Fault": "soap",
+    "ClientTls": "tls",
+    "TlsSettings": "tls",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segur_core.wire' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"segur_core.wire.{module}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,297 @@
+"""One HTTP call to a national service: a total deadline and a size cap.
+
+``httpx`` timeouts bound each socket operation, not the call: a server that drips one
+byte every half second keeps a call with a 2 s read timeout alive for as long as it
+likes. :class:`HttpCaller` bounds every connect, TLS handshake, write and read of a
+call by the time left before the call's deadline (an ``httpcore`` network backend that
+reads the deadline from a context variable), so that a call ends within its deadline
+whatever the server does.
+
+The answer is read as a stream and refused as soon as it passes ``max_bytes`` (a
+``Content-Length`` over the cap is refused before any byte of the body is read): a
+400 MB answer never sits in memory. Content encodings the caller asked for (``gzip``...)
+are decoded as they stream, so the cap counts decoded bytes.
+
+Failures are typed (:mod:`segur_core.wire.errors`): a deadline passed is
+:class:`CallTimeout`, a server certificate that does not verify is
+:class:`ServerCertificateError` (permanent, wherever the ``ssl`` error sits in the
+exception chain), any other network failure :class:`ServiceUnreachable`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import socket
+import ssl
+import time
+from collections.abc import Iterator, Mapping
+
+import attrs
+import httpcore
+import httpx
+
+from segur_core.errors import RemoteServiceError
+from segur_core.wire.errors import (
+    AnswerTooLarge,
+    CallTimeout,
+    ServerCertificateError,
+    ServiceUnreachable,
+)
+
+__all__ = ["Answer", "CallLimits", "HttpCaller", "certificate_failure"]
+
+#: When the call running in this thread (or task) must end, as ``time.monotonic()``.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "segur_wire_deadline", default=None
+)
+
+
+@attrs.frozen
+class CallLimits:
+    """How long one call may take in total (``deadline``, seconds, connect to last
+    byte), how long connecting may take within it, and how many bytes the answer may
+    hold. A plain value: worker processes receive it pickled."""
+
+    deadline: float = 10.0
+    connect_timeout: float = 5.0
+    max_bytes: int = 50 * 1024 * 1024
+
+
+@attrs.frozen
+class Answer:
+    """A complete HTTP answer: status, headers (names lower-cased) and body."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+def _remaining(timeout: float | None) -> float | None:
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the call's deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every operation ends by the current call's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _remaining(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _remaining(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._stream.start_tls(ssl_context, server_hostname, _remaining(timeout))
+        _remaining(None)  # a handshake dripped past the deadline ends here
+        return _DeadlineStream(stream)
+
+    def get_extra_info(self, info: str):
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        stream = self._backend.connect_tcp(
+            host, port, _remaining(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None):  # pragma: no cover
+        return _DeadlineStream(
+            self._backend.connect_unix_socket(path, _remaining(timeout), socket_options)
+        )
+
+    def sleep(self, seconds: float) -> None:  # pragma: no cover - httpcore retries only
+        self._backend.sleep(seconds)
+
+
+class _Body(httpx.SyncByteStream):
+    """An httpcore response body as an httpx stream (so that httpx decodes it)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._stream
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+def certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The ``ssl`` certificate verification error behind ``exc``, however deep in its
+    ``__cause__``/``__context__`` chain (httpx wraps httpcore's error, which wraps ssl's)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        pending += [current.__cause__, current.__context__]
+    return None
+
+
+_NETWORK_ERRORS = (
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpx.TransportError,
+    httpx.DecodingError,
+    ssl.SSLError,
+    OSError,
+)
+
+
+class HttpCaller:
+    """POSTs to one national service over (mutual) TLS, HTTP/1.1, with pooled connections.
+
+    ``service`` names the service in errors (``insi``, ``dmp``...); ``limits`` are the
+    default :class:`CallLimits` of a call; ``ca_hint`` is the sentence an untrusted
+    server certificate error carries. Thread-safe: one caller serves many threads.
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        ssl_context: ssl.SSLContext | None = None,
+        limits: CallLimits | None = None,
+        max_connections: int = 10,
+        ca_hint: str | None = None,
+    ) -> None:
+        self.service = service
+        self.limits = limits or CallLimits()
+        self.ca_hint = ca_hint or f"check the CA bundle configured for {service}"
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context if ssl_context is not None else ssl.create_default_context(),
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            # small SOAP requests: no Nagle delay between the headers and the body
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+            network_backend=_DeadlineBackend(),
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> HttpCaller:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def post(
+        self,
+        url: str | httpx.URL,
+        content: bytes,
+        headers: Mapping[str, str] | None = None,
+        *,
+        limits: CallLimits | None = None,
+    ) -> Answer:
+        """POST ``content`` to ``url`` and return the whole answer, within ``limits``.
+
+        The request carries ``Host``, ``headers`` in their order, then
+        ``Content-Length``. Raises :class:`CallTimeout`, :class:`ServiceUnreachable`,
+        :class:`ServerCertificateError` or :class:`AnswerTooLarge`.
+        """
+        limits = limits or self.limits
+        request = httpx.Request("POST", url, content=content, headers=headers)
+        url = request.url
+        timeout = {
+            "connect": min(limits.connect_timeout, limits.deadline),
+            "read": limits.deadline,
+            "write": limits.deadline,
+            "pool": limits.deadline,
+        }
+        core_request = httpcore.Request(
+            method=b"POST",
+            url=httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=request.headers.raw,
+            content=content,
+            extensions={"timeout": timeout},
+        )
+        token = _DEADLINE.set(time.monotonic() + limits.deadline)
+        try:
+            return self._exchange(core_request, request, limits.max_bytes)
+        except RemoteServiceError:
+            raise
+        except (httpcore.TimeoutException, httpx.TimeoutException) as exc:
+            raise CallTimeout(
+                f"no complete answer within {limits.deadline:g} s",
+                service=self.service,
+                code="timeout",
+            ) from exc
+        except _NETWORK_ERRORS as exc:
+            if certificate_failure(exc) is not None:
+                raise ServerCertificateError(
+                    "the server certificate is not trusted",
+                    service=self.service,
+                    code="tls",
+                    hint=self.ca_hint,
+                ) from exc
+            raise ServiceUnreachable(
+                f"cannot reach the service ({type(exc).__name__})",
+                service=self.service,
+                code="unreachable",
+            ) from exc
+        finally:
+            _DEADLINE.reset(token)
+
+    def _exchange(self, core_request: httpcore.Request, request: httpx.Request, cap: int) -> Answer:
+        core = self._pool.handle_request(core_request)
+        try:
+            response = httpx.Response(
+                status_code=core.status,
+                headers=core.headers,
+                stream=_Body(core.stream),
+                request=request,
+            )
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise self._too_large(cap)
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > cap:
+                    raise self._too_large(cap)
+            headers = {name.lower(): value for name, value in response.headers.items()}
+            return Answer(core.status, headers, bytes(body))
+        finally:
+            core.close()
+
+    def _too_large(self, cap: int) -> AnswerTooLarge:
+        return AnswerTooLarge(
+            f"the answer is larger than {cap // (1024 * 1024)} MB; not read further",
+            service=self.service,
+            code="too-large",
+        )
