@@ -18,7 +18,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from national_clients import CLIENTS
 
-    from segur_core.testing.pki import TestPKI
+    from segur_core.sandbox.pki import TestPKI
 
     service, url, pki_dir = sys.argv[1:4]
     make, call = CLIENTS[service]

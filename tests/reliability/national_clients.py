@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from segur_core.testing.pki import TestPKI
+from segur_core.sandbox.pki import TestPKI
 from segur_core.tls import client_context
 
 

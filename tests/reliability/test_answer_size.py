@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from segur_core.testing.pki import TestPKI
+from segur_core.sandbox.pki import TestPKI
 from segur_core.testing.rogue import RogueServer
 
 from .national_clients import CLIENTS  # noqa: F401 - the services measured

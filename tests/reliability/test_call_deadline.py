@@ -11,7 +11,7 @@ import time
 import pytest
 
 from segur_core.errors import RemoteServiceError
-from segur_core.testing.pki import TestPKI
+from segur_core.sandbox.pki import TestPKI
 from segur_core.testing.rogue import RogueServer
 
 from .national_clients import CLIENTS
