@@ -6,6 +6,9 @@ with :func:`parse_xml` (or :func:`parse_xml_document`), which
 - never expands entities, never loads a DTD, never touches the network;
 - refuses any DOCTYPE that declares entities or points at an external DTD, and any
   leftover entity reference (billion laughs, XXE, external DTD tricks);
+- refuses any DOCTYPE with declarations in its internal subset: an ``<!ATTLIST>`` there
+  gives attributes default values, which libxml2 applies to ``xmlns`` even with
+  ``attribute_defaults`` off (a CDA without a namespace would then pass as HL7 v3);
 - refuses documents larger than ``max_bytes`` (before parsing) or deeper than
   ``max_depth`` (libxml2 itself stops at 256 levels while parsing; a lower limit is
   checked on the tree right after, in C);
@@ -20,6 +23,7 @@ with :func:`parse_xml` (or :func:`parse_xml_document`), which
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -160,11 +164,35 @@ def _check_doctype(tree: etree._ElementTree) -> None:
             hint="documents must not carry a DOCTYPE with a SYSTEM or PUBLIC identifier",
         )
     dtd = info.internalDTD
-    if dtd is not None and any(True for _ in dtd.iterentities()):  # general and parameter
+    if dtd is None:
+        return
+    if any(True for _ in dtd.iterentities()):  # general and parameter
         raise UnsafeXMLError(
             "XML document declares entities in its DOCTYPE, which is not allowed",
             hint="entity declarations are how 'billion laughs' and XXE attacks work",
         )
+    if _has_declarations(tree):
+        raise UnsafeXMLError(
+            "XML document has declarations in its DOCTYPE (an internal DTD subset), "
+            "which is not allowed",
+            hint="<!ATTLIST> defaults can add attributes, a namespace included, "
+            "that the bytes do not carry",
+        )
+
+
+_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[")
+
+
+def _has_declarations(tree: etree._ElementTree) -> bool:
+    """Whether the DOCTYPE keeps declarations (``<!ATTLIST>`` and ``<!NOTATION>`` are not
+    visible through lxml's DTD object): libxml2 serialises a DOCTYPE with ``[...]`` exactly
+    when its internal subset holds some. CDATA is stripped by the parser, so ``<!DOCTYPE``
+    can appear in the output only as itself or inside a comment or processing instruction
+    (which errs on the side of refusing). Only paid for documents with a DOCTYPE."""
+    dtd = tree.docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterelements()):
+        return True
+    return _SUBSET.search(etree.tostring(tree)) is not None
 
 
 def _check_no_entity_references(root: etree._Element) -> None:
