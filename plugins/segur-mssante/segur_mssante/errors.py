@@ -1,0 +1,52 @@
+"""Errors of the MSSanté plugin: every one is a :mod:`segur_core.errors` subclass.
+
+Messages never hold a patient identifier (name, INS, address of a patient's mailbox);
+``hint`` tells the pharmacist what to do.
+"""
+
+from __future__ import annotations
+
+from segur_core.errors import (
+    InputError,
+    PermanentDeliveryError,
+    SecurityError,
+    TransientDeliveryError,
+)
+
+__all__ = [
+    "MSSAuthError",
+    "MSSRefused",
+    "MSSTransportError",
+    "MessageError",
+    "XDMError",
+]
+
+
+class XDMError(InputError):
+    """An ``IHE_XDM.ZIP`` archive is malformed: missing or unreadable ``METADATA.XML``,
+    a document it names is absent, or its hash or size does not match."""
+
+
+class MessageError(InputError):
+    """A message cannot be built (no qualified INS for a patient's address, a document
+    without a CDA header...) or a received message is malformed MIME."""
+
+
+class MSSAuthError(SecurityError):
+    """The mail server refused the authentication (token refused or expired and not
+    refreshed, certificate refused): the session ends, nothing is retried with it."""
+
+
+class MSSTransportError(TransientDeliveryError):
+    """The mail server could not be reached, or answered a 4xx: retry later."""
+
+    def __init__(self, message: str, *, code: str | None = None, hint: str | None = None):
+        super().__init__(message, service="mssante", code=code, hint=hint)
+
+
+class MSSRefused(PermanentDeliveryError):
+    """The mail server refused the message or a recipient for good (5xx): an outcome,
+    not something to retry."""
+
+    def __init__(self, message: str, *, code: str | None = None, hint: str | None = None):
+        super().__init__(message, service="mssante", code=code, hint=hint)

@@ -1,0 +1,34 @@
+"""Hook implementations of segur-mssante (entry point ``mss`` in group ``segur``).
+
+Imported by ``segur plugins``: the config class is a lazy reference and everything heavy
+(lxml, smtplib/imaplib sessions, the Dovecot sandbox) is imported inside the hooks that
+need it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from segur_core import hookimpl
+from segur_core.plugin import PluginInfo, distribution_version
+
+NAME = "mss"
+
+
+@hookimpl
+def segur_plugin_info() -> PluginInfo:
+    return PluginInfo(
+        name=NAME,
+        version=distribution_version("segur-mssante"),
+        summary="MSSanté: IHE XDM archives sent and received over SMTP/IMAP, directory",
+        capabilities=("mssante", "mssante.xdm"),
+        requires_core=">=0.1,<1",
+        config_class="segur_mssante.config:MSSConfig",
+    )
+
+
+@hookimpl
+def segur_cli_commands(cli: Any) -> None:
+    from segur_mssante.cli import mss
+
+    cli.add_command(mss)
