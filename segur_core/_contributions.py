@@ -51,13 +51,10 @@ class DemoContext:
 
     def artefact(self, name: str, content: bytes | str) -> Any:
         """Write an artefact into the output folder and return its path."""
-        path = self.out_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            path.write_text(content, encoding="utf-8")
-        else:
-            path.write_bytes(content)
-        return path
+        from segur_core.files import write_private  # 0600: artefacts hold patient data
+
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        return write_private(self.out_dir / name, data)
 
 
 @attrs.frozen

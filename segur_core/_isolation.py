@@ -183,7 +183,9 @@ class HealthStore:
     def _connect(self) -> Any:
         import sqlite3
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        from segur_core.files import private_file
+
+        private_file(self.path)
         conn = sqlite3.connect(self.path, timeout=5)
         conn.execute(self.SCHEMA)
         return conn

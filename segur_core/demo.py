@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from segur_core.config import Config
+from segur_core.files import private_dir, write_private
 from segur_core.plugin import DemoContext, DemoStep
 
 __all__ = ["DemoResult", "run_demo"]
@@ -194,8 +195,7 @@ def run_demo(
     config = (config or Config.default()).evolve(mode="demo")
     keep = out_dir is not None
     directory = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="segur-"))
-    directory = directory.resolve()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = private_dir(directory.resolve())
     result = DemoResult(out_dir=str(directory) if keep else None)
     clock = time.perf_counter()
 
@@ -244,9 +244,9 @@ def run_demo(
         )
         result.timeline = context.timeline
         if keep:
-            (directory / "timeline.json").write_text(
-                json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str),
-                encoding="utf-8",
+            write_private(
+                directory / "timeline.json",
+                json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str).encode(),
             )
     finally:
         runtime.close()

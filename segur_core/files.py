@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "private_file", "write_private"]
+__all__ = ["DIR_MODE", "FILE_MODE", "private_dir", "private_file", "restrict", "write_private"]
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -29,7 +29,7 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
 
     For the data directory itself: an existing directory is made 0700 too."""
     directory = Path(path)
-    directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    _make_dirs(directory)
     _chmod(directory, DIR_MODE)
     return directory
 
@@ -42,7 +42,7 @@ def private_file(path: str | os.PathLike[str]) -> Path:
     missing directory is created 0700; an existing one is left as it is (it may be
     shared, like ``/tmp``: :func:`private_dir` is for the data directory)."""
     file = Path(path)
-    file.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    _make_dirs(file.parent)
     fd = os.open(file, os.O_RDONLY | os.O_CREAT, FILE_MODE)
     try:
         if os.stat(fd).st_mode & 0o777 != FILE_MODE:
@@ -50,16 +50,22 @@ def private_file(path: str | os.PathLike[str]) -> Path:
     finally:
         os.close(fd)
     for suffix in _SQLITE_SIDE_FILES:
-        with contextlib.suppress(FileNotFoundError):
-            _chmod(file.with_name(file.name + suffix), FILE_MODE)
+        restrict(file.with_name(file.name + suffix))
     return file
+
+
+def restrict(path: str | os.PathLike[str]) -> None:
+    """Bring the file ``path`` to 0600 when it exists (a key or a database written by an
+    older version); nothing when it does not."""
+    with contextlib.suppress(FileNotFoundError):
+        _chmod(Path(path), FILE_MODE)
 
 
 def write_private(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` as a 0600 file, atomically (a temporary file renamed over
     it): a file replaced this way never keeps the mode of the one it replaces."""
     file = Path(path)
-    file.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    _make_dirs(file.parent)
     fd, temporary = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)  # 0600
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -72,6 +78,21 @@ def write_private(path: str | os.PathLike[str], data: bytes) -> Path:
             os.unlink(temporary)
         raise
     return file
+
+
+def _make_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents, each 0700 whatever the umask; the
+    ones that exist are left as they are."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        if directory.parent == directory:
+            break
+        directory = directory.parent
+    for created in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            created.mkdir(mode=DIR_MODE)
+            os.chmod(created, DIR_MODE)
 
 
 def _chmod(path: Path, mode: int) -> None:

@@ -645,7 +645,9 @@ def create_runtime(
     cfg = _as_config(config)
     directory = Path(data_dir) if data_dir is not None else (cfg.data_dir or Path(".segur"))
     directory = directory.expanduser().resolve()
-    directory.mkdir(parents=True, exist_ok=True)
+    from segur_core.files import private_dir
+
+    private_dir(directory)  # 0700: it holds patient data and keys
     runtime = Runtime(
         cfg,
         data_dir=directory,

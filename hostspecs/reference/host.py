@@ -18,6 +18,7 @@ import attrs
 
 from hostspecs.reference.schema import migrate
 from segur_core import convert
+from segur_core.files import private_file
 from segur_core.host import hostimpl
 from segur_core.model import (
     Address,
@@ -88,7 +89,7 @@ class ReferenceHost:
         decide: Callable[[Question], Answer] | None = None,
     ) -> None:
         self.db_path = Path(db_path)
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.db_path)  # 0600, and so its -wal and -shm: patient data
         self._structure = structure or DEMO_STRUCTURE
         self._practitioner = practitioner or DEMO_PRACTITIONER
         self._decide = decide or default_decision

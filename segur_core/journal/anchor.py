@@ -32,7 +32,7 @@ from typing import Any
 
 import attrs
 
-from segur_core.files import DIR_MODE, FILE_MODE
+from segur_core.files import DIR_MODE, FILE_MODE, restrict
 from segur_core.journal.chain import GENESIS, canonical
 from segur_core.journal.records import Problem, ProblemKind
 
@@ -122,6 +122,7 @@ class Anchor:
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, FILE_MODE)
         except FileExistsError:
+            restrict(self.path)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
             return
         self._fd = fd
@@ -178,6 +179,7 @@ class Anchor:
             return self._key, True
         try:
             key = self.key_path.read_bytes()
+            restrict(self.key_path)
             existed = True
         except FileNotFoundError:
             self.key_path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)

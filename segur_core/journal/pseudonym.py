@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 from segur_core.errors import ConfigError
+from segur_core.files import restrict
 
 __all__ = ["KEY_FILE", "KEY_SIZE", "Pseudonymiser", "load_or_create_key"]
 
@@ -24,6 +25,7 @@ def load_or_create_key(path: Path) -> bytes:
     """Read the installation key at ``path``, creating it (mode 0600) when absent."""
     try:
         key = path.read_bytes()
+        restrict(path)  # a key from an older version, or copied back, may be 0644
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_bytes(KEY_SIZE)

@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 
 from segur_core.errors import DurabilityError, SegurError
+from segur_core.files import private_file
 from segur_core.model import Delivery, DeliveryState
 
 __all__ = ["Claimed", "OutboxError", "OutboxStorageError", "OutboxStore", "UnknownDeliveryError"]
@@ -156,7 +157,7 @@ class OutboxStore:
 
     def __init__(self, path: Path, *, clock: Callable[[], float]) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)  # 0600, and so its -wal and -shm: it holds CDA and INS
         self._clock = clock
         self._local = threading.local()
         self._lock = threading.Lock()

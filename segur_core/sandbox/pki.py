@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from segur_core.errors import TLSConfigError
+from segur_core.files import write_private
 
 __all__ = [
     "CPS_IDNAT",
@@ -168,11 +169,9 @@ def _pem(cert: x509.Certificate) -> bytes:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Write key material readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    """Write key material readable by the owner only (a key written again over an old
+    one does not keep the old file's mode)."""
+    write_private(path, data)
 
 
 @attrs.define

@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from segur_core.files import write_private
+
 __all__ = ["Exchange", "Transcript"]
 
 
@@ -111,9 +113,7 @@ class Transcript:
         """Write ``NNN-request.http`` / ``NNN-response.http`` for each exchange."""
         written: list[Path] = []
         for number, exchange in enumerate(self.exchanges, start=1):
-            directory.mkdir(parents=True, exist_ok=True)
             for suffix, content in zip(("request", "response"), exchange.files(), strict=True):
                 path = directory / f"{number:03d}-{suffix}.http"
-                path.write_bytes(content)
-                written.append(path)
+                written.append(write_private(path, content))  # 0600: they carry INS
         return written

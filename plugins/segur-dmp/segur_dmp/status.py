@@ -10,6 +10,8 @@ from pathlib import Path
 
 import attrs
 
+from segur_core.files import private_file
+
 __all__ = ["DocumentStatus", "StatusStore"]
 
 QUEUED, IN_DMP, FAILED, MASKED, DELETED = "queued", "in-dmp", "failed", "masked", "deleted"
@@ -31,6 +33,7 @@ class StatusStore:
     """``dmp-status.sqlite``: one row per document this pharmacy sent to the DMP."""
 
     def __init__(self, path: Path) -> None:
+        private_file(path)  # 0600, and so its -wal and -shm: patient ids
         self._db = sqlite3.connect(
             str(path), check_same_thread=False, isolation_level=None, timeout=30
         )

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import attrs
 
+from segur_core.files import private_file
 from segur_core.model import Patient
 from segur_ins import status
 from segur_ins.identification import InsService, Lookup, Outcome
@@ -89,7 +90,7 @@ class Progress:
                 patient_id, sep, result = line.partition("\t")
                 if sep and result:  # a torn last line is ignored
                     self.done[patient_id] = result
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)  # 0600: it lists patients and their identity status
         self._file = path.open("a", encoding="utf-8")
         self._lock = threading.Lock()
 
