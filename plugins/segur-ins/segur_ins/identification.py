@@ -47,8 +47,10 @@ class Outcome:
     """What a qualification did for one patient.
 
     ``result`` is ``qualified`` (CR 00 applied), ``not-found`` (01), ``multiple`` (02),
-    ``blocked`` (doubtful/fictitious identity: no INSi call), ``already`` (already
-    retrieved, nothing to do) or ``error`` (``code`` says which).
+    ``ins-key`` (CR 00 with an INS whose key does not check: not adopted, the identity
+    stays as it was, the pharmacist is told), ``blocked`` (doubtful/fictitious identity:
+    no INSi call), ``already`` (already retrieved, nothing to do) or ``error`` (``code``
+    says which).
     """
 
     result: str
@@ -257,7 +259,14 @@ class InsService:
 
     def _retrieved(self, patient: Patient, result: InsiResult, source: str) -> Outcome:
         event = _retrieved_event(result)
-        saved, transition = self.change(patient, event, source=source, message_id=result.message_id)
+        try:
+            saved, transition = self.change(
+                patient, event, source=source, message_id=result.message_id
+            )
+        except status.InsKeyError as exc:
+            self._journal(**_key_refusal(patient, exc))
+            self._ask_wrong_key(patient)
+            return Outcome(_KEY_ERROR, patient, CR_OK)
         return Outcome("qualified", saved, CR_OK, transition)
 
     # -- qualification -------------------------------------------------------------------
@@ -310,6 +319,10 @@ class InsService:
                     identity, transition = status.apply(
                         patient.identity, _retrieved_event(result), at=_now()
                     )
+                except status.InsKeyError as exc:  # never adopted, the pharmacist is told
+                    entries.append(_key_refusal(patient, exc))
+                    outcomes.append(Outcome(_KEY_ERROR, patient, CR_OK))
+                    continue
                 except IdentityError as exc:  # e.g. marked doubtful meanwhile
                     entries.append(dict(
                         action="ins.qualify", outcome="refused", patient_id=patient.id,
@@ -338,7 +351,23 @@ class InsService:
             for outcome in outcomes:
                 if outcome.result == "multiple":
                     self._ask_several(outcome.patient)
+                elif outcome.result == _KEY_ERROR:
+                    self._ask_wrong_key(outcome.patient)
         return outcomes
+
+    def _ask_wrong_key(self, patient: Patient | None) -> str:
+        question = Question(
+            kind="ins.wrong-key",
+            prompt=(
+                "INSi returned an INS whose key does not check (clé erronée). It was not "
+                "recorded: the identity keeps its status and cannot be qualified nor "
+                "shared. Report the anomaly to the identity vigilance referent."
+            ),
+            options=(Option("acknowledge", "Understood: the identity stays as it is"),),
+            default="acknowledge",
+            patient_id=patient.id if patient else None,
+        )
+        return self.runtime.host.decide(question).key
 
     def _ask_several(self, patient: Patient | None) -> str:
         question = Question(
@@ -426,12 +455,15 @@ class InsService:
         if result is not None and result.code == CR_MULTIPLE:
             self._ask_several(existing)
         if result is not None and result.found:
-            if not patient.id:
+            created = not patient.id
+            if created:
                 patient = self.runtime.host.save_patient(patient)
             outcome = self._retrieved(patient, result, "insi")
             patient = outcome.patient
             if reading.high_trust:
                 patient = self._appli_vitale(patient)
+            elif created and outcome.result == _KEY_ERROR:  # the card's identity, PROV
+                self.runtime.patient_identified(patient, patient.identity, "card")
             return patient
         if not patient.id:  # provisional identity from the card, announced once
             patient = self.runtime.host.save_patient(patient)
@@ -449,6 +481,18 @@ class InsService:
             return self.check_document(patient, "AV")
         except (IdentityError, SegurError):
             return patient
+
+
+_KEY_ERROR = "ins-key"
+
+
+def _key_refusal(patient: Patient, error: status.InsKeyError) -> dict[str, Any]:
+    """The journal record of an INSi answer not adopted because its INS key is wrong."""
+    return dict(
+        action="ins.qualify", outcome="refused", patient_id=patient.id,
+        details={"reason": "INSi returned an INS whose key does not check",
+                 "error": type(error).__name__},
+    )  # fmt: skip
 
 
 def _retrieved_event(result: InsiResult) -> status.InsiRetrieved:

@@ -28,7 +28,10 @@ these criteria; :func:`apply` is pure and returns the new identity with a
 - ``douteuse`` and ``fictive`` force PROV, drop the INS and refuse INSi retrievals and
   document checks while set; ``homonyme`` is compatible with every status; the only
   combination allowed is ``douteuse`` + ``homonyme``;
-- only a QUAL identity exposes its INS (:func:`shareable_ins`).
+- only a QUAL identity exposes its INS (:func:`shareable_ins`), and only an INS whose
+  key checks: an INSi answer whose INS has a wrong key (the CNDA case "clé erronée") is
+  not adopted (:class:`InsKeyError`: the identity stays as it was, the pharmacist is
+  told), and a stored one is never shared.
 
 Refused transitions raise :class:`~segur_core.errors.IdentityError`.
 """
@@ -43,6 +46,7 @@ import attrs
 
 from segur_core.errors import IdentityError
 from segur_core.model import INS, Identity, IdentityAttribute, IdentityStatus, IdentityTraits
+from segur_ins.nir import Nir, NirError
 from segur_ins.oids import ins_from
 from segur_ins.traits import StrictTrait, compare_traits, normalise_traits
 
@@ -52,6 +56,7 @@ __all__ = [
     "DocumentChecked",
     "HighTrustDocument",
     "IdentityEvent",
+    "InsKeyError",
     "InsMismatch",
     "InsiRetrieved",
     "TraitsModified",
@@ -61,6 +66,7 @@ __all__ = [
     "is_blocked",
     "is_checked",
     "is_retrieved",
+    "key_checks",
     "shareable_ins",
     "status_for",
 ]
@@ -246,10 +252,25 @@ def is_blocked(identity: Identity) -> bool:
     return bool(identity.attributes & _BLOCKING)
 
 
+class InsKeyError(IdentityError):
+    """INSi returned an INS whose key does not check (CNDA case "clé erronée"): it is not
+    adopted, never qualifies an identity and is never shared; the pharmacist is told."""
+
+
+def key_checks(ins: INS) -> bool:
+    """Whether the INS's matricule is well formed and its key checks (97 - N mod 97)."""
+    try:
+        return Nir.parse(ins.matricule, verify_key=False).key_ok
+    except NirError:
+        return False
+
+
 def shareable_ins(identity: Identity) -> INS | None:
-    """The INS to share or print, or ``None``: only a QUAL identity exposes it."""
-    if identity.status is S.QUALIFIED and identity.ins is not None and not is_blocked(identity):
-        return identity.ins
+    """The INS to share or print, or ``None``: only a QUAL identity exposes it, and only
+    an INS whose key checks (one stored before keys were checked stays unshared)."""
+    ins = identity.ins
+    if identity.status is S.QUALIFIED and ins is not None and not is_blocked(identity):
+        return ins if key_checks(ins) else None
     return None
 
 
@@ -305,6 +326,13 @@ def _refuse_if_blocked(identity: Identity, action: str) -> None:
 def _insi_retrieved(identity: Identity, event: InsiRetrieved) -> _Result:
     _refuse_if_blocked(identity, "INSi retrieval")
     ins = ins_from(event.ins.matricule, event.ins.oid, verify_key=False)
+    if not key_checks(ins):
+        raise InsKeyError(
+            "INSi returned an INS whose key does not check (clé erronée): not adopted, "
+            "the identity stays as it was",
+            hint="report the anomaly to the identity vigilance referent; do not qualify "
+            "the identity by hand",
+        )
     history = tuple(ins_from(h.matricule, h.oid, verify_key=False) for h in event.history)
     found = normalise_traits(event.traits)
     traits = attrs.evolve(

@@ -15,6 +15,7 @@ from segur_ins.status import (
     DocumentChecked,
     HighTrustDocument,
     InsiRetrieved,
+    InsKeyError,
     InsMismatch,
     TraitsModified,
     apply,
@@ -86,10 +87,10 @@ def test_insi_retrieval_sets_ins_traits_and_history() -> None:
     assert transition.ins_changed and transition.changed
 
 
-def test_insi_retrieval_accepts_a_server_key_that_does_not_check() -> None:
+def test_insi_retrieval_refuses_a_server_key_that_does_not_check() -> None:
     hermann = INS("181036322045660", INS_NIR_OID)  # CNDA fixture with a wrong key
-    after, _ = apply(identity(), InsiRetrieved(hermann, T0))
-    assert after.ins == hermann
+    with pytest.raises(InsKeyError):  # never adopted (it would qualify a VALI identity)
+        apply(identity(), InsiRetrieved(hermann, T0))
     with pytest.raises(IdentityError):
         apply(identity(), InsiRetrieved(INS("181036322045660", "1.2.3"), T0))
 
