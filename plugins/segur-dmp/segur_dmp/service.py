@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,8 @@ NAME = "dmp"
 FEED_KIND = "dmp.iti41"
 CONSENT_PURPOSE = "dmp-access"
 SIGNATURE_CLASS = "urn:oid:1.3.6.1.4.1.19376.1.2.1.1.1"
+
+log = logging.getLogger("segur.dmp")
 
 
 def service_for(runtime: Runtime) -> DMPService:
@@ -265,10 +268,40 @@ class DMPService:
         delivery = self.runtime.outbox.enqueue(
             FEED_KIND, document.id, payload, patient_id=patient.id
         )
+        state = str(delivery.state)
+        if state in ("delivered", "dead"):  # validated again: the outbox kept the first
+            # say what happened, not "queued": nothing is sent again by validating again
+            self._journal(
+                "dmp.feed-not-queued", patient.id, "ok" if state == "delivered" else state,
+                document=document.id, delivery=delivery.id, state=state,
+                **({"hint": f"segur outbox retry {delivery.id}"} if state == "dead" else {}),
+            )  # fmt: skip
+            if state == "dead":
+                log.warning(
+                    "DMP feed %s is dead and was not queued again: segur outbox retry %s",
+                    delivery.id, delivery.id,
+                )  # fmt: skip
+            return delivery
         current = self.status.get(document.id)
         if current is None or current.state == QUEUED:
             self.status.set(document.id, patient.id, QUEUED, delivery_id=delivery.id)
         self._journal("dmp.feed-queued", patient.id, document=document.id, delivery=delivery.id)
+        return delivery
+
+    def requeue(self, document_id: str) -> Any:
+        """Send a document whose feed is dead again (what ``segur outbox retry`` does,
+        for a host's "resend" button): a new series of attempts and horizon."""
+        delivery = self.runtime.outbox.find(document_id)
+        if delivery is None or delivery.kind != FEED_KIND:
+            raise AccessRefused("this document was never queued for the DMP", status="NOT_QUEUED")
+        delivery = self.runtime.outbox.retry(delivery.id)
+        current = self.status.get(document_id)
+        if current is not None:
+            self.status.set(document_id, current.patient_id, QUEUED, delivery_id=delivery.id)
+        self._journal(
+            "dmp.feed-queued", delivery.patient_id, document=document_id, delivery=delivery.id,
+            requeued=True,
+        )  # fmt: skip
         return delivery
 
     def send(self, item: Any) -> str:
