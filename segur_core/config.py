@@ -49,7 +49,7 @@ T = TypeVar("T")
 CONFIG_ENV = "SEGUR_CONFIG"
 DEFAULT_FILE = "segur.toml"
 MODES = ("demo", "test", "production")
-_SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict", "outbox"}
+_SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict", "outbox", "journal"}
 #: Bounds of every number a plugin table may hold: integers fit a signed 64-bit field
 #: (SQLite, C APIs); floats are finite and at most a billion (durations beyond ~31 years
 #: overflow the C time types behind sockets and locks).
@@ -66,18 +66,21 @@ class SegurSettings:
     sandboxes or real endpoints). ``strict``: a plugin that fails to load is fatal.
     ``outbox``: the ``[segur.outbox]`` retry policies
     (:class:`~segur_core.outbox.OutboxSettings`; ``None``: the defaults).
+    ``journal``: the ``[segur.journal]`` checkpoint settings
+    (:class:`~segur_core.journal.JournalSettings`; ``None``: the defaults).
 
     A plain class rather than an attrs one: ``segur plugins`` reads it and must not pay
     for importing attrs when no plugin needs it.
     """
 
-    __slots__ = ("data_dir", "mode", "outbox", "plugins", "strict")
+    __slots__ = ("data_dir", "journal", "mode", "outbox", "plugins", "strict")
 
     plugins: tuple[str, ...] | None
     data_dir: Path | None
     mode: str
     strict: bool
     outbox: Any
+    journal: Any
 
     def __init__(
         self,
@@ -86,8 +89,10 @@ class SegurSettings:
         mode: str = "demo",
         strict: bool = False,
         outbox: Any = None,
+        journal: Any = None,
     ) -> None:
         object.__setattr__(self, "outbox", outbox)
+        object.__setattr__(self, "journal", journal)
         object.__setattr__(self, "plugins", None if plugins is None else tuple(plugins))
         object.__setattr__(self, "data_dir", data_dir)
         object.__setattr__(self, "mode", mode)
@@ -97,7 +102,7 @@ class SegurSettings:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
     def _fields(self) -> dict[str, Any]:
-        names = ("plugins", "data_dir", "mode", "strict", "outbox")
+        names = ("plugins", "data_dir", "mode", "strict", "outbox", "journal")
         return {name: getattr(self, name) for name in names}
 
     def replace(self, **changes: Any) -> SegurSettings:
@@ -223,8 +228,18 @@ def _settings(table: Mapping[str, Any], base: Path) -> SegurSettings:
         from segur_core.outbox.policy import OutboxSettings
 
         outbox = OutboxSettings.from_table(outbox)
+    journal = table.get("journal")
+    if journal is not None:
+        from segur_core.journal.settings import JournalSettings
+
+        journal = JournalSettings.from_table(journal, base)
     return SegurSettings(
-        plugins=plugins, data_dir=data_dir, mode=mode, strict=strict, outbox=outbox
+        plugins=plugins,
+        data_dir=data_dir,
+        mode=mode,
+        strict=strict,
+        outbox=outbox,
+        journal=journal,
     )
 
 

@@ -291,9 +291,9 @@ class Runtime:
         if self._journal is None:
             with self._lock:
                 if self._journal is None:
-                    from segur_core.journal import Journal
+                    from segur_core.journal import open_journal
 
-                    self._journal = Journal(self.data_dir / "journal.sqlite")
+                    self._journal = open_journal(self.data_dir, self.config.settings.journal)
         return self._journal
 
     @property

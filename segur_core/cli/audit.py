@@ -12,13 +12,12 @@ from segur_core.cli._state import CliState
 
 __all__ = ["command"]
 
-JOURNAL_FILE = "journal.sqlite"
-
 
 def _journal(ctx: click.Context) -> Any:
-    from segur_core.journal import Journal
+    from segur_core.journal import open_journal
 
-    journal = Journal(ctx.ensure_object(CliState).data_dir() / JOURNAL_FILE)
+    state = ctx.ensure_object(CliState)
+    journal = open_journal(state.data_dir(), state.config().settings.journal)
     ctx.call_on_close(journal.close)
     return journal
 

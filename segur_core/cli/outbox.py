@@ -18,7 +18,6 @@ from segur_core.cli._state import CliState
 __all__ = ["OUTBOX_FILE", "command", "delivery_row", "parse_age"]
 
 OUTBOX_FILE = "outbox.sqlite"
-JOURNAL_FILE = "journal.sqlite"
 STATES = ("pending", "in-flight", "delivered", "dead")
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -61,9 +60,10 @@ def _outbox(ctx: click.Context) -> Any:
 
 
 def _journal(ctx: click.Context, action: str, **fields: Any) -> None:
-    from segur_core.journal import Journal
+    from segur_core.journal import open_journal
 
-    with Journal(_data_dir(ctx) / JOURNAL_FILE) as journal:
+    state = ctx.ensure_object(CliState)
+    with open_journal(state.data_dir(), state.config().settings.journal) as journal:
         journal.record(action, actor="cli", **fields)
 
 

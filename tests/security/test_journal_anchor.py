@@ -311,3 +311,45 @@ def test_cli_anchor_adopts_a_journal_without_checkpoints(segur, journal_path: Pa
     assert "no checkpoint" in segur("audit", "verify", code=1)
     assert "checkpoint written: 10:" in segur("audit", "anchor", "--adopt")
     assert "note: " in segur("audit", "verify")
+
+
+def test_configured_key_is_used_by_the_runtime_and_every_command(tmp_path: Path) -> None:
+    data, key = tmp_path / "data", tmp_path / "keys" / "checkpoint.key"
+    config = tmp_path / "segur.toml"
+    config.write_text(
+        f'[segur]\ndata_dir = "{data}"\n[segur.journal]\n'
+        'checkpoint_key = "keys/checkpoint.key"\ncheckpoint_interval = 0.5\n'
+    )
+    from segur_core.config import load_config
+    from segur_core.runtime import create_runtime
+
+    runtime = create_runtime(load_config(config), autoload=False)
+    runtime.journal.record("patient.read", patient_id="p-1")
+    runtime.close()
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--config", str(config), "outbox", "purge"])
+    assert result.exit_code == 0, result.output  # journals "outbox.purge" with the same key
+    result = runner.invoke(cli, ["--config", str(config), "audit", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "journal intact: 2 records" in result.output
+    assert key.is_file() and not (data / "journal.key").exists()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("checkpoint_interval = nan", "segur.journal.checkpoint_interval"),
+        ("checkpoint_interval = -1", "segur.journal.checkpoint_interval"),
+        ("checkpoint_interval = true", "segur.journal.checkpoint_interval"),
+        ("checkpoint_key = 3", "segur.journal.checkpoint_key"),
+        ("witness = 'x'", "segur.journal.witness"),
+    ],
+)
+def test_journal_settings_errors_name_the_key(tmp_path: Path, table: str, message: str) -> None:
+    from segur_core.config import load_config
+    from segur_core.errors import ConfigError
+
+    config = tmp_path / "segur.toml"
+    config.write_text(f"[segur.journal]\n{table}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(config)
