@@ -27,6 +27,7 @@ def effective_config(state: CliState) -> dict[str, Any]:
             "data_dir": str(state.data_dir()),
             "mode": settings.mode,
             "strict": settings.strict,
+            "outbox": _outbox_table(settings.outbox),
         }
     }
     for record in records.values():
@@ -39,6 +40,13 @@ def effective_config(state: CliState) -> dict[str, Any]:
         if name not in result:
             result[name] = redacted(dict(table))
     return result
+
+
+def _outbox_table(settings: Any) -> dict[str, Any]:
+    """The effective ``[segur.outbox]`` table, defaults filled in."""
+    from segur_core.outbox.policy import OutboxSettings
+
+    return (settings if settings is not None else OutboxSettings()).as_table()
 
 
 def _toml_value(value: Any) -> str:

@@ -88,6 +88,13 @@ class OutboxSettings:
         """The policy of deliveries of ``kind``."""
         return self.senders.get(kind, self.default)
 
+    def as_table(self) -> dict[str, Any]:
+        """The settings as a ``[segur.outbox]`` table would write them (``config show``)."""
+        table = {**_policy_table(self.default), "lease": self.lease}
+        if self.senders:
+            table["senders"] = {kind: _policy_table(p) for kind, p in self.senders.items()}
+        return table
+
     @classmethod
     def from_table(cls, table: Any, key: str = "segur.outbox") -> OutboxSettings:
         """Read a ``[segur.outbox]`` table; :class:`ConfigError` names the wrong key."""
@@ -103,6 +110,17 @@ class OutboxSettings:
             _known(sub, _POLICY_KEYS, sub_key)
             senders[kind] = _policy(sub, default, sub_key)
         return cls(default=default, senders=senders, lease=lease)
+
+
+def _policy_table(policy: RetryPolicy) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "horizon_hours": policy.horizon / 3600,
+        "base_delay": policy.base_delay,
+        "max_delay": policy.max_delay,
+    }
+    if policy.max_attempts is not None:
+        table["max_attempts"] = policy.max_attempts
+    return table
 
 
 def _table(value: Any, key: str) -> Mapping[str, Any]:

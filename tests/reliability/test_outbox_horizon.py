@@ -254,3 +254,20 @@ def test_the_documented_outbox_table_loads(tmp_path: Path) -> None:
     settings = load_config(path).settings.outbox
     assert settings.default == RetryPolicy(72 * 3600, 1.0, 300.0, None)
     assert settings.policy("dmp.iti41").horizon == 120 * 3600
+
+
+def test_config_show_prints_the_effective_outbox_table(tmp_path: Path) -> None:
+    path = tmp_path / "segur.toml"
+    path.write_text(TOML.replace('mode = "test"', f'mode = "test"\ndata_dir = "{tmp_path}"'))
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["--config", str(path), "config", "show", "--json"])
+    assert shown.exit_code == 0, shown.output
+    table = json.loads(shown.output)["segur"]["outbox"]
+    assert table["horizon_hours"] == 96 and table["lease"] == 30
+    assert table["senders"]["dmp.iti41"]["horizon_hours"] == 120
+    assert table["senders"]["mssante.smtp"]["max_attempts"] == 5
+    assert Config.from_dict({"segur": {"outbox": table}}).settings.outbox == (
+        load_config(path).settings.outbox
+    )  # what it shows loads back to the same settings
+    text = runner.invoke(cli, ["--config", str(path), "config", "show"]).output
+    assert "[segur.outbox]" in text and "horizon_hours = 96" in text
