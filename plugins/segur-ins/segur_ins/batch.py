@@ -34,7 +34,8 @@ import attrs
 from segur_core.files import private_file
 from segur_core.model import Patient
 from segur_ins import status
-from segur_ins.identification import InsService, Lookup, Outcome
+from segur_ins.identification import InsService, Outcome
+from segur_ins.lookup import Lookup, RateLimiter
 from segur_ins.workers import Run
 from segur_ins.workers import supported as workers_supported
 
@@ -57,26 +58,6 @@ _GROUP = 64
 #: answers one by one would cost a journal transaction each and hand the interpreter
 #: lock back and forth with the request threads for every database statement.
 _GROUP_WINDOW = 0.01
-
-
-class RateLimiter:
-    """At most ``rate`` acquisitions per second across threads (0: unlimited)."""
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = time.monotonic()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        if not self.interval:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(self._next, now)
-            self._next = slot + self.interval
-        delay = slot - now
-        if delay > 0:
-            time.sleep(delay)
 
 
 class Progress:

@@ -94,7 +94,7 @@ def qualify(
     if all_:
         _qualify_all(service, concurrency, rate, processes, as_json)
         return
-    from segur_ins.demo import mask
+    from segur_ins.nir import mask
 
     outcome = service.qualify(_patient(runtime, patient_id), interactive=not as_json)
     identity = outcome.patient.identity if outcome.patient else None

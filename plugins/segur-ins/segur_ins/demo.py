@@ -15,15 +15,9 @@ from typing import Any
 
 from segur_core.model import BirthDate, CardReading, IdentityTraits, ReadingSource
 from segur_core.plugin import DemoStep
+from segur_ins.nir import mask
 
-__all__ = ["demo_steps", "mask"]
-
-
-def mask(matricule: str) -> str:
-    """A matricule for display: sex, year and month of birth and key only."""
-    if len(matricule) != 15:
-        return "***"
-    return f"{matricule[0]} {matricule[1:3]} {matricule[3:5]} ** *** *** {matricule[13:]}"
+__all__ = ["demo_steps"]
 
 
 def _manual_reading() -> CardReading:

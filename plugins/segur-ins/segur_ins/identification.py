@@ -33,11 +33,12 @@ from segur_core.model import (
 )
 from segur_ins import status
 from segur_ins.config import InsConfig
-from segur_ins.insi import CR_MULTIPLE, CR_NOT_FOUND, CR_OK, InsiClient, InsiError, InsiResult
-from segur_ins.insi.client import uses_vitale_operation
+from segur_ins.insi import CR_MULTIPLE, CR_OK, InsiClient, InsiError, InsiResult
+from segur_ins.lookup import Lookup
+from segur_ins.lookup import lookup as insi_lookup
 from segur_ins.traits import normalise_traits
 
-__all__ = ["InsService", "Lookup", "Outcome", "lookup"]
+__all__ = ["InsService", "Outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -57,51 +58,6 @@ class Outcome:
     patient: Patient | None = None
     code: str | None = None
     transition: status.Transition | None = None
-
-
-@attrs.frozen
-class Lookup:
-    """One INSi search, made but not yet journaled nor applied (see :meth:`InsService.lookup`).
-
-    ``result`` is the answer; otherwise ``error`` says what stopped the search: an
-    :class:`InsiError` (the call failed) or an :class:`IdentityError` (the traits break
-    the RNIV lexical rules: INSi was not called).
-    """
-
-    operation: str
-    result: InsiResult | None = None
-    error: InsiError | IdentityError | None = None
-
-
-_TRAITS_OPERATION = "rechercherInsAvecTraitsIdentite"
-_VITALE_OPERATION = "rechercherInsAvecCarteVitale"
-
-
-def lookup(
-    client: InsiClient,
-    *,
-    reading: CardReading | None = None,
-    traits: IdentityTraits | None = None,
-) -> Lookup:
-    """One INSi search (the Vitale operation for a NIR read from a card, else traits
-    with the first-name strategy), neither journaled nor applied: only the call. Never
-    raises :class:`InsiError` or :class:`IdentityError`: they are in the
-    :class:`Lookup`. Needs nothing but the client: the batch's worker processes call it."""
-    by_card = reading is not None and uses_vitale_operation(reading)
-    operation = _VITALE_OPERATION if by_card else _TRAITS_OPERATION
-    try:
-        if reading is not None:
-            result = client.lookup_reading(reading)
-            if by_card and result.code == CR_NOT_FOUND:
-                fallback = client.lookup_traits(reading.traits)
-                result = attrs.evolve(fallback, attempts=fallback.attempts + 1)
-                operation = _TRAITS_OPERATION
-        else:
-            assert traits is not None
-            result = client.lookup_traits(traits)
-    except (InsiError, IdentityError) as exc:
-        return Lookup(operation, error=exc)
-    return Lookup(operation, result=result)
 
 
 class InsService:
@@ -162,9 +118,9 @@ class InsService:
     def lookup(
         self, *, reading: CardReading | None = None, traits: IdentityTraits | None = None
     ) -> Lookup:
-        """One INSi search with this service's client (see :func:`lookup`). Safe to call
-        from several threads."""
-        return lookup(self.client, reading=reading, traits=traits)
+        """One INSi search with this service's client (see
+        :func:`segur_ins.lookup.lookup`). Safe to call from several threads."""
+        return insi_lookup(self.client, reading=reading, traits=traits)
 
     @staticmethod
     def _lookup_entry(lookup: Lookup, patient_id: str | None) -> dict[str, Any]:

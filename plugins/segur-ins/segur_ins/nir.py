@@ -19,7 +19,9 @@ pharmacy needs on top of it:
 - the month stays permissive (two digits): registers use 20-42 and 50+ for incomplete
   birth records, so a month above 12 is kept but never read as a birth month;
 - ``verify_key=False`` parses a server-provided matricule whose key does not check
-  (one CNDA test response does this) so that a client reports rather than rejects it.
+  (one CNDA test response does this) so that a client reports rather than rejects it;
+- :func:`mask` shows a matricule on a screen or in a timeline without its identifying
+  digits (the demo and the commands print it this way).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from stdnum.fr import nir as _stdnum_nir
 from segur_core.errors import IdentityError
 from segur_core.model import Sex
 
-__all__ = ["Nir", "NirError", "compute_key", "is_valid"]
+__all__ = ["Nir", "NirError", "compute_key", "is_valid", "mask"]
 
 _SEPARATORS = re.compile(r"[\s.]+")
 _SEX_DIGITS = {"1": Sex.MALE, "2": Sex.FEMALE, "3": Sex.MALE, "4": Sex.FEMALE,
@@ -186,3 +188,10 @@ def is_valid(text: str) -> bool:
     except IdentityError:
         return False
     return True
+
+
+def mask(matricule: str) -> str:
+    """A matricule for display: sex, year and month of birth and key only."""
+    if len(matricule) != 15:
+        return "***"
+    return f"{matricule[0]} {matricule[1:3]} {matricule[3:5]} ** *** *** {matricule[13:]}"

@@ -19,7 +19,7 @@ be built (``ready`` or the error). The caller sends lists of ``(key, traits)`` t
 stop; the worker sends back lists of ``(key, Lookup)``, the answers received within
 5 ms of each other. Failures are values: :class:`~segur_ins.insi.InsiError` and
 :class:`~segur_core.errors.IdentityError` travel inside the
-:class:`~segur_ins.identification.Lookup`; anything else becomes a :class:`WorkerError`.
+:class:`~segur_ins.lookup.Lookup`; anything else becomes a :class:`WorkerError`.
 
 A worker ignores SIGINT: Ctrl-C is the caller's to handle. Interrupted, the caller stops
 giving work and collects the answers of the calls under way (:meth:`Run.drain`), so that
@@ -51,7 +51,7 @@ import attrs
 from segur_core.errors import SegurError
 from segur_core.model import IdentityTraits
 from segur_ins.connection import ClientRecipe
-from segur_ins.identification import Lookup, lookup
+from segur_ins.lookup import Lookup, RateLimiter, lookup
 
 __all__ = ["LookupWorkers", "Run", "WorkerError", "WorkerLost", "supported"]
 
@@ -100,8 +100,6 @@ def supported() -> bool:
 
 def _worker_main(conn: Connection) -> None:
     """Body of a worker process (see the module docstring)."""
-    from segur_ins.batch import RateLimiter
-
     try:
         recipe, threads, rate = conn.recv()
     except (EOFError, OSError):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from segur_ins.demo import mask
-from segur_ins.nir import Nir
+from segur_ins.nir import Nir, mask
 from segur_ins.sandbox import Directory, generate_persons
 from segur_ins.sandbox.persons import CNDA_PERSONS
 
