@@ -74,6 +74,7 @@ class Sandbox:
     def start(self) -> None:
         if self.running:
             return
+        _require_servers(self.name)
         app = self.faults.middleware(self.build_app())
         if self.transcript is not None:  # outermost: what the client saw, faults included
             app = self.transcript.middleware(app)
@@ -92,3 +93,21 @@ class Sandbox:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+#: What a sandbox needs to run: the ``sandbox`` extra of segur-core (and of each plugin).
+SANDBOX_REQUIREMENTS = ("starlette", "uvicorn")
+
+
+def _require_servers(name: str) -> None:
+    """Refuse to start a sandbox without its web stack, saying what to install: the
+    sandboxes are an optional extra, never part of a production install."""
+    import importlib.util
+
+    missing = [m for m in SANDBOX_REQUIREMENTS if importlib.util.find_spec(m) is None]
+    if missing:
+        raise SegurError(
+            f"sandbox {name!r} cannot start: {' and '.join(missing)} not installed",
+            hint="install the sandbox extra of the plugin providing it, "
+            "e.g. pip install 'segur-ins[sandbox]'",
+        )

@@ -76,23 +76,24 @@ class _Page(FPDF):
 
 
 def _datamatrix(ctx: DocumentContext) -> tuple[bytes | None, str | None]:
-    """The INS datamatrix as PNG bytes, or why it is not there."""
+    """The INS datamatrix as PNG bytes, or why it is not there.
+
+    It comes from segur-ins (the ``datamatrix`` extra of segur-documents): without it,
+    or when the symbol cannot be made, the PDF is still made, with a warning.
+    """
     if ctx.ins is None:
         return None, None
     try:
-        from segur_ins import datamatrix  # type: ignore[import-not-found]
+        from segur_ins.datamatrix import build_payload, render_png
     except ImportError:
-        return None, "datamatrix INS non inséré : le module segur_ins.datamatrix est absent"
+        return None, (
+            "datamatrix INS non inséré : segur-ins n'est pas installé "
+            "(installer segur-documents[datamatrix])"
+        )
     try:
-        payload = datamatrix.build_payload(ctx.ins, ctx.patient.identity.traits)
-        for name in ("render_png", "to_png", "png", "render"):
-            render = getattr(datamatrix, name, None)
-            if render is not None:
-                image = render(payload)
-                return (image if isinstance(image, bytes) else bytes(image)), None
+        return render_png(build_payload(ctx.ins, ctx.patient.identity.traits)), None
     except Exception as exc:  # a datamatrix failure must not block the document
         return None, f"datamatrix INS non inséré : {type(exc).__name__}"
-    return None, "datamatrix INS non inséré : aucun rendu PNG dans segur_ins.datamatrix"
 
 
 def _fmt_date(value: dt.date) -> str:

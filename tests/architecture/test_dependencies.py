@@ -1,0 +1,125 @@
+"""What a pharmacy installs: the plugins without their extras pull no web server, import
+without them, and a sandbox started without its extra says what to install."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from importlib import metadata
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from segur_core.errors import SegurError
+from segur_core.sandbox import Sandbox
+
+PLUGINS = ("segur-ins", "segur-vitale", "segur-documents", "segur-dmp")
+SANDBOX_ONLY = {"starlette", "uvicorn"}
+
+
+def production_closure(roots: tuple[str, ...]) -> set[str]:
+    """Every distribution a plain ``pip install`` of ``roots`` brings (no extras), read
+    from the installed distributions' metadata."""
+    seen: set[str] = set()
+    todo = [canonicalize_name(root) for root in roots]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.distribution(name).requires or []
+        except metadata.PackageNotFoundError:
+            continue  # a platform-specific requirement of a dependency, not installed here
+        for line in requires:
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(canonicalize_name(requirement.name))
+    return seen
+
+
+def test_the_closure_follows_extras_only_when_asked():
+    # the reading itself: the dev install has the sandboxes, through the extras
+    extras = metadata.distribution("segur-ins").metadata.get_all("Provides-Extra") or []
+    assert {"sandbox", "datamatrix"} <= set(extras)
+    assert "segur-core" in production_closure(("segur-ins",))
+
+
+def test_a_production_install_of_the_plugins_pulls_no_web_server():
+    closure = production_closure(PLUGINS)
+    assert set(map(canonicalize_name, PLUGINS)) <= closure
+    assert not closure & SANDBOX_ONLY, f"pulled without an extra: {closure & SANDBOX_ONLY}"
+    # the INS datamatrix symbol's image libraries come with segur-documents[datamatrix]
+    images = {"zxing-cpp", "pillow"} - production_closure(("fpdf2",))  # fpdf2 needs pillow
+    assert not closure & images
+
+
+@pytest.mark.parametrize("plugin", [*PLUGINS, "segur-core"])
+def test_every_sandbox_extra_brings_the_web_stack(plugin):
+    requires = [Requirement(r) for r in metadata.distribution(plugin).requires or []]
+    sandbox = {
+        canonicalize_name(r.name)
+        for r in requires
+        if r.marker is not None and r.marker.evaluate({"extra": "sandbox"})
+    }
+    if plugin == "segur-documents":
+        assert not sandbox  # no sandbox: nothing to serve
+    elif plugin == "segur-core":
+        assert sandbox == SANDBOX_ONLY
+    else:
+        assert sandbox == {"segur-core"}  # segur-core[sandbox]: the bounds live once
+
+
+_WITHOUT_EXTRAS = textwrap.dedent(
+    """
+    import importlib, pkgutil, sys
+    for blocked in ("starlette", "uvicorn", "zxingcpp"):
+        sys.modules[blocked] = None  # as if the extras were not installed
+    failed = []
+    for package in ("segur_core", "hostspecs", "segur_ins", "segur_vitale",
+                    "segur_documents", "segur_dmp", "segur_example"):
+        root = importlib.import_module(package)
+        for info in pkgutil.walk_packages(root.__path__, package + "."):
+            if info.name.startswith(("segur_core.testing", "hostspecs.conformance")):
+                continue  # pytest plugins
+            try:
+                importlib.import_module(info.name)
+            except Exception as exc:
+                failed.append(f"{info.name}: {type(exc).__name__}: {exc}")
+    print("\\n".join(failed))
+    sys.exit(1 if failed else 0)
+    """
+)
+
+
+def test_every_module_imports_without_the_extras():
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_EXTRAS], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+class _Echo(Sandbox):
+    name = "echo"
+
+    def build_app(self):
+        from starlette.applications import Starlette
+
+        return Starlette()
+
+
+def test_a_sandbox_without_its_extra_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    with pytest.raises(SegurError, match="'echo' cannot start: uvicorn not installed") as caught:
+        _Echo().start()
+    assert "[sandbox]" in (caught.value.hint or "")
+
+
+def test_the_insi_sandbox_without_its_extra_fails_clearly(make_segur_runtime, monkeypatch):
+    runtime = make_segur_runtime(plugins=["ins"], autoload=True)
+    monkeypatch.setitem(sys.modules, "starlette", None)
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    with pytest.raises(SegurError, match="'insi' cannot start: starlette and uvicorn"):
+        runtime.sandbox("insi")
