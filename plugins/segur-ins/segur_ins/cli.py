@@ -28,7 +28,7 @@ def _emit(data: dict[str, Any], as_json: bool, text: str) -> None:
 
 
 def _service(runtime: Any):
-    from segur_ins.plugin import service
+    from segur_ins.service import service
 
     return service(runtime)
 

@@ -67,7 +67,7 @@ def qualify_step(ctx: Any) -> None:
 
 
 def document_step(ctx: Any) -> None:
-    from segur_ins.plugin import service
+    from segur_ins.service import service
 
     runtime = ctx.runtime
     patient = ctx.data.get("patient")

@@ -11,26 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from segur_core import hookimpl
 from segur_core.plugin import PluginInfo, distribution_version
+from segur_ins.service import NAME, service
 
 if TYPE_CHECKING:
     from segur_core.plugin import DemoStep
     from segur_core.runtime import Runtime
     from segur_ins.config import InsConfig
-    from segur_ins.identification import InsService
-
-NAME = "ins"
-
-
-def service(runtime: Runtime) -> InsService:
-    """The :class:`~segur_ins.identification.InsService` of ``runtime``: one per runtime,
-    closed with it (its INSi client, its worker processes)."""
-
-    def make() -> InsService:
-        from segur_ins.identification import InsService
-
-        return InsService(runtime, runtime.plugin_config(NAME))
-
-    return runtime.service(NAME, make)
 
 
 @hookimpl
