@@ -20,7 +20,12 @@ _EXPORTS = {
     "MSSRefused": "errors",
     "MSSTransportError": "errors",
     "MessageError": "errors",
+    "Issuer": "xdm",
+    "XDMArchive": "xdm",
+    "XDMDocument": "xdm",
     "XDMError": "errors",
+    "read_xdm": "xdm",
+    "write_xdm": "xdm",
 }
 
 __all__ = sorted(_EXPORTS)

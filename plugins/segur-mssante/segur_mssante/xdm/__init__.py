@@ -1,0 +1,29 @@
+"""IHE XDM archives (``IHE_XDM.ZIP``): written from CDA headers, read safely.
+
+Pure: nothing here knows about mail, the host or the runtime.
+"""
+
+from segur_mssante.xdm.archive import (
+    MAX_ARCHIVE_BYTES,
+    PHARMACY,
+    XDMArchive,
+    XDMDocument,
+    read_xdm,
+    write_xdm,
+)
+from segur_mssante.xdm.layout import ARCHIVE_NAME, Issuer
+from segur_mssante.xdm.metadata import Metadata, read_metadata, write_metadata
+
+__all__ = [
+    "ARCHIVE_NAME",
+    "MAX_ARCHIVE_BYTES",
+    "PHARMACY",
+    "Issuer",
+    "Metadata",
+    "XDMArchive",
+    "XDMDocument",
+    "read_metadata",
+    "read_xdm",
+    "write_metadata",
+    "write_xdm",
+]

@@ -1,0 +1,112 @@
+"""``METADATA.XML``: the ebRS ``SubmitObjectsRequest`` of an XDM subset, both ways.
+
+The XDS metadata themselves (the CDA header → DocumentEntry mapping and its ebRIM
+encoding) are segur-dmp's (:mod:`segur_dmp.metadata`, :mod:`segur_dmp.ebrim`); XDM adds
+the ``URI`` slot naming each document's file in the subset. What we write follows the
+RIM schema strictly; what we read is read leniently, because the ANS's own examples put
+a ``codingScheme`` slot after ``rim:Name`` (reference ``mssante.md`` §6.6).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+from lxml import etree
+from segur_dmp import ebrim
+from segur_dmp.errors import MTOMError
+from segur_dmp.metadata import DocumentEntry, SubmissionSet
+from segur_dmp.ns import NS, UUID
+
+from segur_core.safexml import parse_xml
+from segur_mssante.errors import XDMError
+
+__all__ = ["MAX_METADATA_BYTES", "Metadata", "read_metadata", "write_metadata"]
+
+#: The largest METADATA.XML read (a few KB per document in practice).
+MAX_METADATA_BYTES = 8 * 1024 * 1024
+_LCM = NS["lcm"]
+
+
+@attrs.frozen
+class Metadata:
+    """What a subset's METADATA.XML says: the submission set and each DocumentEntry
+    with the ``URI`` of its file in the subset."""
+
+    submission: SubmissionSet
+    entries: tuple[tuple[DocumentEntry, str], ...] = attrs.field(converter=tuple)
+
+
+def _with_uri(entry: DocumentEntry, uri: str) -> etree._Element:
+    """The entry's ExtrinsicObject with its ``URI`` slot among the other slots (the RIM
+    schema wants every Slot before Name)."""
+    eo = ebrim.document_entry_element(entry)
+    uri_slot = ebrim.slot(etree.Element("holder"), "URI", [uri])
+    last_slot = max(i for i, child in enumerate(eo) if child.tag == ebrim.rim("Slot"))
+    eo.insert(last_slot + 1, uri_slot)
+    return eo
+
+
+def write_metadata(
+    submission: SubmissionSet, entries: Sequence[tuple[DocumentEntry, str]]
+) -> bytes:
+    """METADATA.XML for ``submission`` and its ``(entry, uri)`` documents."""
+    root = etree.Element(f"{{{_LCM}}}SubmitObjectsRequest", nsmap={"lcm": _LCM, "rim": NS["rim"]})
+    objects = etree.SubElement(root, ebrim.rim("RegistryObjectList"))
+    objects.append(ebrim.submission_set_element(submission))
+    objects.append(ebrim.submission_set_classification(submission))
+    for entry, uri in entries:
+        objects.append(_with_uri(entry, uri))
+        objects.append(
+            ebrim.association(
+                UUID.HAS_MEMBER,
+                submission.entry_uuid,
+                entry.entry_uuid,
+                slots=[("SubmissionSetStatus", ["Original"])],
+            )
+        )
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _submission_package(objects: etree._Element) -> etree._Element:
+    """The RegistryPackage classified as the SubmissionSet (by a classification inside
+    it or beside it), else the only RegistryPackage."""
+    packages = objects.findall(ebrim.rim("RegistryPackage"))
+    classified = {
+        c.get("classifiedObject")
+        for c in objects.iter(ebrim.rim("Classification"))
+        if c.get("classificationNode") == UUID.SUBMISSION_SET
+    }
+    chosen = [p for p in packages if p.get("id") in classified] or packages
+    if len(chosen) != 1:
+        raise XDMError(f"METADATA.XML must hold one submission set (has {len(chosen)})")
+    return chosen[0]
+
+
+def read_metadata(data: bytes) -> Metadata:
+    """Read a received METADATA.XML with the hardened parser.
+
+    Raises ``UnsafeXMLError`` for unsafe or malformed XML and ``XDMError`` when it is
+    not a SubmitObjectsRequest with a submission set and documents that each name their
+    file (``URI``).
+    """
+    root = parse_xml(data, max_bytes=MAX_METADATA_BYTES)
+    if root.tag != f"{{{_LCM}}}SubmitObjectsRequest":
+        raise XDMError("METADATA.XML is not an ebRS lcm:SubmitObjectsRequest")
+    objects = root.find(ebrim.rim("RegistryObjectList"))
+    if objects is None:
+        raise XDMError("METADATA.XML has no rim:RegistryObjectList")
+    submission = ebrim.read_submission_set(_submission_package(objects))
+    entries = []
+    for eo in objects.findall(ebrim.rim("ExtrinsicObject")):
+        try:
+            entry = ebrim.read_document_entry(eo)
+        except MTOMError as exc:
+            raise XDMError(f"METADATA.XML: {exc.message}") from None
+        uris = ebrim.slots_of(eo).get("URI", [])
+        if len(uris) != 1 or not uris[0].strip():
+            raise XDMError("METADATA.XML: a DocumentEntry has no single URI slot")
+        entries.append((entry, uris[0].strip()))
+    if not entries:
+        raise XDMError("METADATA.XML lists no document")
+    return Metadata(submission, entries)
