@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -333,3 +334,10 @@ def test_readme_and_index_are_well_formed_for_any_issuer(issuer, titles):
     )
     hrefs = root.xpath("//h:a/@href", namespaces=ns)
     assert "README.TXT" in hrefs and len(hrefs) == len(titles) + 1
+
+
+def test_readme_sample_runs(vaccination_cda, capsys):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (sample,) = re.findall(r"```python\n(.*?)```", readme, re.DOTALL)
+    exec(compile(sample, "README.md", "exec"), {"cda_bytes": vaccination_cda})
+    assert capsys.readouterr().out == "87273-9 IHE_XDM/SUBSET01/DOC0001.XML\n"
