@@ -30,6 +30,7 @@ _EXPORTS = {
     "LPS": "vihf",
     "MTOMError": "errors",
     "MTOMMessage": "mtom",
+    "MetadataLimitError": "hl7v2",
     "RegistryError": "errors",
     "RegistryErrorItem": "errors",
     "SOAPFault": "errors",

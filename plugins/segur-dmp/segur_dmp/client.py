@@ -18,7 +18,7 @@ import httpx
 from lxml import etree
 
 from segur_core.model import INS, Practitioner, Structure
-from segur_dmp import ebrim, hl7v3, soap
+from segur_dmp import ebrim, hl7v2, hl7v3, soap
 from segur_dmp.errors import DMPTransportError, MTOMError, SOAPFault
 from segur_dmp.metadata import Author, Code, DocumentEntry, SubmissionSet, cx, xds_time
 from segur_dmp.mtom import Attachment, build_mtom, cid_href, parse_content_type, parse_mtom
@@ -209,9 +209,9 @@ class DMPClient:
         p, s = self.practitioner, self.structure
         spec = p.specialty or f"G15_{p.profession}"
         return Author(
-            person=f"{p.idnps}^{p.family_name}^{p.given_name}^^^^^^&{OID.PS_IDNAT}&ISO^D^^^IDNPS",
-            institutions=(f"{s.name}^^^^^&1.2.250.1.71.4.2.2&ISO^IDNST^^^{s.idnst}",),
-            specialties=(f"{spec}^^1.2.250.1.213.1.1.4.5",),
+            person=hl7v2.xcn(p.idnps, p.family_name, p.given_name, OID.PS_IDNAT),
+            institutions=(hl7v2.xon(s.name, s.idnst, OID.STRUCT_IDNAT),),
+            specialties=(hl7v2.coded(spec, "", "1.2.250.1.213.1.1.4.5"),),
         )
 
     def provide_and_register(

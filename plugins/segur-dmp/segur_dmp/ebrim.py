@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from lxml import etree
 
 from segur_dmp.errors import MTOMError, RegistryError, RegistryErrorItem
+from segur_dmp.hl7v2 import FREE_FORM_TEXT, LONG_NAME, MetadataLimitError
 from segur_dmp.metadata import Author, Code, DocumentEntry, SubmissionSet
 from segur_dmp.ns import NS, UUID
 
@@ -31,15 +32,20 @@ def rim(name: str) -> str:
 
 
 def slot(parent: etree._Element, name: str, values: Iterable[str]) -> etree._Element:
-    """Append ``rim:Slot name=... / ValueList / Value*``."""
+    """Append ``rim:Slot name=... / ValueList / Value*``; a value over the ebRIM
+    ``LongName`` limit (256) raises :class:`MetadataLimitError` (a registry refuses it)."""
     el = etree.SubElement(parent, rim("Slot"), name=name)
     vlist = etree.SubElement(el, rim("ValueList"))
     for value in values:
+        if len(value) > LONG_NAME:
+            raise MetadataLimitError(name, LONG_NAME)
         etree.SubElement(vlist, rim("Value")).text = value
     return el
 
 
 def _localized(parent: etree._Element, tag: str, text: str) -> None:
+    if len(text) > FREE_FORM_TEXT:
+        raise MetadataLimitError(tag, FREE_FORM_TEXT)
     holder = etree.SubElement(parent, rim(tag))
     etree.SubElement(
         holder,

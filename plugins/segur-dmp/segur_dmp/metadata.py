@@ -12,6 +12,7 @@ import attrs
 
 from segur_core import cdaheader
 from segur_core.errors import DocumentError, ValidationIssue
+from segur_dmp import hl7v2
 from segur_dmp.mtom import MAX_XML_BYTES
 from segur_dmp.ns import OID
 
@@ -157,15 +158,14 @@ def _xcn(who: cdaheader.Participant | None) -> str | None:
     ident = who.extension(OID.PS_IDNAT) if who is not None else None
     if who is None or ident is None:
         return None
-    family, given = who.family_name or "", who.given_name or ""
-    return f"{ident}^{family}^{given}^^^^^^&{OID.PS_IDNAT}&ISO^D^^^IDNPS"
+    return hl7v2.xcn(ident, who.family_name or "", who.given_name or "", OID.PS_IDNAT)
 
 
 def _xon(org: cdaheader.Organization | None) -> str | None:
     ident = org.extension(OID.STRUCT_IDNAT) if org is not None else None
     if org is None or ident is None:
         return None
-    return f"{org.name or ''}^^^^^&{OID.STRUCT_IDNAT}&ISO^IDNST^^^{ident}"
+    return hl7v2.xon(org.name or "", ident, OID.STRUCT_IDNAT)
 
 
 def _code(value: cdaheader.Coded | None) -> Code | None:
@@ -203,7 +203,7 @@ def _source_patient_info(patient: cdaheader.RecordTarget | None) -> tuple[str, .
     """PID-5 (birth name, first first name), PID-7 (birth date) and PID-8 (sex)."""
     if patient is None or not patient.has_patient:
         return ()
-    info = [f"PID-5|{patient.birth_name or ''}^{patient.first_name or ''}^^^^^L"]
+    info = [hl7v2.pid5(patient.birth_name or "", patient.first_name or "")]
     if patient.birth_time:
         info.append(f"PID-7|{patient.birth_time[:8]}")
     if patient.sex:
@@ -270,8 +270,8 @@ def entry_from_cda(
             Author(
                 person=_xcn(author),
                 institutions=(institution,) if institution else (),
-                roles=(role,) if role else (),
-                specialties=(f"{spec.code}^{spec.display}^{spec.scheme}",) if spec else (),
+                roles=(hl7v2.text_value(role, slot="authorRole"),) if role else (),
+                specialties=(hl7v2.coded(spec.code, spec.display, spec.scheme),) if spec else (),
             )
         )
     klass, klass_name = CLASS_BY_TYPE.get(type_code.code, ("10", "Compte rendu"))
@@ -287,7 +287,7 @@ def entry_from_cda(
         healthcare_facility=facility,
         practice_setting=practice,
         creation_time=xds_time(created),
-        title=header.title or "",
+        title=hl7v2.fit_text(header.title or ""),
         hash=hashlib.sha1(cda).hexdigest(),
         size=len(cda),
         language=header.language or "fr-FR",

@@ -25,7 +25,7 @@ import attrs
 from lxml import etree
 
 from segur_core.errors import InputError
-from segur_dmp import ebrim, hl7v3, soap
+from segur_dmp import ebrim, hl7v2, hl7v3, soap
 from segur_dmp.errors import RegistryErrorItem, VIHFError
 from segur_dmp.metadata import Code, DocumentEntry, cx
 from segur_dmp.mtom import Attachment, build_mtom, cid_href, parse_content_type, parse_mtom
@@ -70,6 +70,50 @@ class Refusal(Exception):
 
 def _err(code: str, context: str, location: str = "") -> RegistryErrorItem:
     return RegistryErrorItem(code, context, "error", location)
+
+
+# ebRS 3.0 rim.xsd maxLength of the attributes a submission fills (a schema-validating
+# registry refuses more)
+_ATTRIBUTE_LIMITS = {
+    (ebrim.rim("LocalizedString"), "value"): hl7v2.FREE_FORM_TEXT,
+    (ebrim.rim("Classification"), "nodeRepresentation"): hl7v2.LONG_NAME,
+    (ebrim.rim("ExternalIdentifier"), "value"): hl7v2.LONG_NAME,
+    (ebrim.rim("ExtrinsicObject"), "mimeType"): hl7v2.LONG_NAME,
+    (ebrim.rim("Slot"), "name"): hl7v2.LONG_NAME,
+    (ebrim.rim("VersionInfo"), "versionName"): 16,
+}
+_HL7V2_SLOTS = frozenset(
+    {"authorPerson", "authorInstitution", "authorRole", "authorSpecialty",
+     "legalAuthenticator", "sourcePatientInfo"}
+)  # fmt: skip
+
+
+def _metadata_limits(objects: etree._Element) -> list[RegistryErrorItem]:
+    """What a registry validating the submission against rim.xsd, and reading its HL7 v2
+    slots, refuses: lengths over the ebRIM limits, malformed HL7 v2 values."""
+    errors = []
+    for el in objects.iter(ebrim.rim("Value")):
+        if len(el.text or "") > hl7v2.LONG_NAME:
+            name = el.getparent().getparent().get("name", "")
+            errors.append(_err("XDSRegistryMetadataError", f"slot {name} value longer than 256"))
+    for el in objects.iter():
+        for (tag, attribute), limit in _ATTRIBUTE_LIMITS.items():
+            if el.tag == tag and len(el.get(attribute, "")) > limit:
+                local = etree.QName(tag).localname
+                errors.append(
+                    _err("XDSRegistryMetadataError", f"{local}/@{attribute} longer than {limit}")
+                )
+    for el in objects.iter(ebrim.rim("Slot")):
+        name = el.get("name", "")
+        if name not in _HL7V2_SLOTS:
+            continue
+        for value in el.iterfind(f"{ebrim.rim('ValueList')}/{ebrim.rim('Value')}"):
+            errors += [
+                _err("XDSRegistryMetadataError", problem)
+                for problem in hl7v2.problems(name, value.text or "")
+                if "longer than" not in problem  # already said
+            ]
+    return errors
 
 
 @attrs.define
@@ -312,6 +356,8 @@ class DMPApp:
         lst = body.find(f"{{{NS['lcm']}}}SubmitObjectsRequest/{ebrim.rim('RegistryObjectList')}")
         if lst is None:
             raise Fault("ITI-41 without lcm:SubmitObjectsRequest/rim:RegistryObjectList")
+        if errors := _metadata_limits(lst):
+            raise Refusal(*errors)
         packages = lst.findall(ebrim.rim("RegistryPackage"))
         if len(packages) != 1:
             raise Refusal(_err("XDSRegistryMetadataError", "exactly one SubmissionSet expected"))
@@ -616,6 +662,8 @@ class DMPApp:
         lst = body.find(ebrim.rim("RegistryObjectList"))
         if body.tag != f"{{{NS['lcm']}}}SubmitObjectsRequest" or lst is None:
             raise Fault("ITI-57 body must be lcm:SubmitObjectsRequest")
+        if errors := _metadata_limits(lst):
+            raise Refusal(*errors)
         packages = lst.findall(ebrim.rim("RegistryPackage"))
         if len(packages) != 1:
             raise Refusal(_err("XDSRegistryMetadataError", "exactly one SubmissionSet expected"))
