@@ -30,6 +30,7 @@ _FILES = {
     "package/config.py.tmpl": "{package}/config.py",
     "package/plugin.py.tmpl": "{package}/plugin.py",
     "package/service.py.tmpl": "{package}/service.py",
+    "package/py.typed.tmpl": "{package}/py.typed",
     "tests/test_plugin.py.tmpl": "tests/test_plugin.py",
 }
 

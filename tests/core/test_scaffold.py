@@ -54,6 +54,7 @@ def test_generated_files(tmp_path):
         "segur_stock_alert/__init__.py",
         "segur_stock_alert/config.py",
         "segur_stock_alert/plugin.py",
+        "segur_stock_alert/py.typed",
         "segur_stock_alert/service.py",
         "tests/test_plugin.py",
     ]
