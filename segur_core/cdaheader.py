@@ -20,7 +20,7 @@ import attrs
 from lxml import etree
 
 from segur_core.errors import DocumentError
-from segur_core.model import INS
+from segur_core.model import INS, hidden
 from segur_core.safexml import parse_xml
 
 __all__ = [
@@ -46,11 +46,6 @@ MAX_CDA_BYTES = 64 * 1024 * 1024
 INS_OIDS = frozenset(
     {"1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"}
 )
-
-
-def _hidden(value: object) -> str:
-    """The repr of a personal value: its presence, never its content."""
-    return "None" if value is None else "<hidden>"
 
 
 def _tuple(value: object) -> tuple:
@@ -108,8 +103,8 @@ class Participant:
     participation ``time`` and the author's ``functionCode``."""
 
     ids: tuple[InstanceId, ...] = attrs.field(converter=_tuple)
-    family_name: str | None = attrs.field(default=None, repr=_hidden)
-    given_name: str | None = attrs.field(default=None, repr=_hidden)
+    family_name: str | None = attrs.field(default=None, repr=hidden)
+    given_name: str | None = attrs.field(default=None, repr=hidden)
     code: Coded | None = None
     organization: Organization | None = None
     time: str | None = None
@@ -131,15 +126,15 @@ class RecordTarget:
     codes, ``birth_place`` the INSEE code of ``birthplace``.
     """
 
-    ids: tuple[InstanceId, ...] = attrs.field(converter=_tuple, repr=_hidden)
-    birth_name: str | None = attrs.field(default=None, repr=_hidden)
-    first_names: str | None = attrs.field(default=None, repr=_hidden)
-    first_name: str | None = attrs.field(default=None, repr=_hidden)
-    used_name: str | None = attrs.field(default=None, repr=_hidden)
-    used_first_name: str | None = attrs.field(default=None, repr=_hidden)
+    ids: tuple[InstanceId, ...] = attrs.field(converter=_tuple, repr=hidden)
+    birth_name: str | None = attrs.field(default=None, repr=hidden)
+    first_names: str | None = attrs.field(default=None, repr=hidden)
+    first_name: str | None = attrs.field(default=None, repr=hidden)
+    used_name: str | None = attrs.field(default=None, repr=hidden)
+    used_first_name: str | None = attrs.field(default=None, repr=hidden)
     sex: str | None = None
-    birth_time: str | None = attrs.field(default=None, repr=_hidden)
-    birth_place: str | None = attrs.field(default=None, repr=_hidden)
+    birth_time: str | None = attrs.field(default=None, repr=hidden)
+    birth_place: str | None = attrs.field(default=None, repr=hidden)
     has_patient: bool = False
 
     @property

@@ -41,6 +41,7 @@ __all__ = [
     "ReadingSource",
     "Sex",
     "Structure",
+    "hidden",
     "utcnow",
 ]
 
@@ -52,6 +53,16 @@ def utcnow() -> dt.datetime:
 
 def _tuple(value: object) -> tuple:
     return tuple(value) if value is not None else ()  # type: ignore[arg-type]
+
+
+def hidden(value: object) -> str:
+    """The ``repr`` of a personal field (a name, a NIR, a birth date, a payload): whether
+    it is there, never what it is. Use as ``attrs.field(repr=hidden)``."""
+    if value is None:
+        return "None"
+    if isinstance(value, bytes | bytearray):
+        return f"<{len(value)} bytes>"
+    return "<hidden>"
 
 
 # -- identity ------------------------------------------------------------------------------
@@ -122,13 +133,13 @@ class IdentityTraits:
     to the RNIV lexical rules.
     """
 
-    birth_name: str
-    first_names: tuple[str, ...] = attrs.field(converter=_tuple)
+    birth_name: str = attrs.field(repr=hidden)
+    first_names: tuple[str, ...] = attrs.field(converter=_tuple, repr=hidden)
     sex: Sex = attrs.field(converter=Sex)
-    birth_date: BirthDate
-    birth_place: str | None = None
-    used_name: str | None = None
-    used_first_name: str | None = None
+    birth_date: BirthDate = attrs.field(repr=hidden)
+    birth_place: str | None = attrs.field(default=None, repr=hidden)
+    used_name: str | None = attrs.field(default=None, repr=hidden)
+    used_first_name: str | None = attrs.field(default=None, repr=hidden)
 
     @property
     def first_name(self) -> str:
@@ -188,9 +199,9 @@ class Patient:
 
     id: str
     identity: Identity
-    email: str | None = None
-    phone: str | None = None
-    mssante_address: str | None = None
+    email: str | None = attrs.field(default=None, repr=hidden)
+    phone: str | None = attrs.field(default=None, repr=hidden)
+    mssante_address: str | None = attrs.field(default=None, repr=hidden)
 
 
 # -- professionals and structures ----------------------------------------------------------
@@ -211,12 +222,12 @@ class Practitioner:
     — see the reference), ``rpps`` the 11-digit RPPS number."""
 
     rpps: str
-    family_name: str
-    given_name: str
+    family_name: str = attrs.field(repr=hidden)
+    given_name: str = attrs.field(repr=hidden)
     profession: str = "21"
     specialty: str | None = None
     title: str | None = None
-    mssante_address: str | None = None
+    mssante_address: str | None = attrs.field(default=None, repr=hidden)
 
     @property
     def idnps(self) -> str:
@@ -232,8 +243,8 @@ class Structure:
     finess: str
     name: str
     address: Address = attrs.Factory(Address)
-    phone: str | None = None
-    mssante_address: str | None = None
+    phone: str | None = attrs.field(default=None, repr=hidden)
+    mssante_address: str | None = attrs.field(default=None, repr=hidden)
     activity_sector: str = "SA33"
 
     @property
@@ -269,8 +280,8 @@ class CardReading:
 
     source: ReadingSource = attrs.field(converter=ReadingSource)
     traits: IdentityTraits
-    nir: str | None = None
-    insured_nir: str | None = None
+    nir: str | None = attrs.field(default=None, repr=hidden)
+    insured_nir: str | None = attrs.field(default=None, repr=hidden)
     card_kind: CardKind = attrs.field(default=CardKind.UNKNOWN, converter=CardKind)
     beneficiary_rank: int = 1
     reader: str | None = None
@@ -343,7 +354,7 @@ class HealthDocument:
     patient_id: str
     type_code: str
     title: str
-    content: bytes = attrs.field(repr=lambda b: f"<{len(b)} bytes>")
+    content: bytes = attrs.field(repr=hidden)
     media_type: str = "text/xml"
     set_id: str | None = None
     version: int = 1

@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from segur_core.files import write_private
+from segur_core.model import hidden
 
 __all__ = ["Exchange", "Transcript"]
 
@@ -26,10 +27,10 @@ class Exchange:
     method: str
     path: str
     request_type: str
-    request_body: bytes
+    request_body: bytes = attrs.field(repr=hidden)
     status: int
     response_type: str
-    response_body: bytes
+    response_body: bytes = attrs.field(repr=hidden)
 
     def files(self) -> tuple[bytes, bytes]:
         """The request and the response as readable ``.http`` texts (start line,

@@ -12,6 +12,7 @@ import attrs
 
 from segur_core import cdaheader
 from segur_core.errors import DocumentError, ValidationIssue
+from segur_core.model import hidden
 from segur_dmp import hl7v2
 from segur_dmp.mtom import MAX_XML_BYTES
 from segur_dmp.ns import OID
@@ -94,7 +95,7 @@ class Code:
 class Author:
     """An XDS author: XCN person, XON institutions, roles and specialties (``code^display^oid``)."""
 
-    person: str | None = None
+    person: str | None = attrs.field(default=None, repr=hidden)
     institutions: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     roles: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     specialties: tuple[str, ...] = attrs.field(default=(), converter=tuple)
@@ -105,7 +106,7 @@ class DocumentEntry:
     """The metadata of one document in the DMP (XDS DocumentEntry)."""
 
     unique_id: str
-    patient_id: str
+    patient_id: str = attrs.field(repr=hidden)
     class_code: Code
     type_code: Code
     format_code: Code
@@ -119,11 +120,11 @@ class DocumentEntry:
     language: str = "fr-FR"
     mime_type: str = "text/xml"
     authors: tuple[Author, ...] = attrs.field(default=(), converter=tuple)
-    legal_authenticator: str | None = None
+    legal_authenticator: str | None = attrs.field(default=None, repr=hidden)
     service_start: str | None = None
     service_stop: str | None = None
-    source_patient_id: str | None = None
-    source_patient_info: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    source_patient_id: str | None = attrs.field(default=None, repr=hidden)
+    source_patient_info: tuple[str, ...] = attrs.field(default=(), converter=tuple, repr=hidden)
     entry_uuid: str = attrs.Factory(lambda: f"urn:uuid:{__import__('uuid').uuid4()}")
     status: str = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
     repository_id: str | None = None
@@ -143,7 +144,7 @@ class SubmissionSet:
 
     unique_id: str
     source_id: str
-    patient_id: str
+    patient_id: str = attrs.field(repr=hidden)
     submission_time: str
     content_type: Code
     authors: tuple[Author, ...] = attrs.field(default=(), converter=tuple)

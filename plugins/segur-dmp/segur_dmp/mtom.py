@@ -17,6 +17,7 @@ from email.message import Message
 
 import attrs
 
+from segur_core.model import hidden
 from segur_dmp.errors import MTOMError
 
 __all__ = [
@@ -55,7 +56,7 @@ class Attachment:
 class MTOMMessage:
     """A parsed MTOM message: the root SOAP envelope bytes and the attachments by cid."""
 
-    root: bytes
+    root: bytes = attrs.field(repr=hidden)
     attachments: Mapping[str, Attachment]
     root_content_id: str
     action: str | None = None

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
 
-from segur_core.model import INS, Practitioner, Structure
+from segur_core.model import INS, Practitioner, Structure, hidden
 from segur_dmp.errors import VIHFError
 from segur_dmp.metadata import cx
 from segur_dmp.ns import NS, OID
@@ -320,7 +320,7 @@ class VIHFClaims:
 
     issuer: str
     subject: str
-    attributes: dict[str, tuple[str, ...]]
+    attributes: dict[str, tuple[str, ...]] = attrs.field(repr=hidden)  # the patient's INS
     roles: tuple[tuple[str, str], ...]
     purpose: str
     not_on_or_after: str | None

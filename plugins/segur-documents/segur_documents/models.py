@@ -20,6 +20,7 @@ from segur_core.model import (
     Patient,
     Practitioner,
     Structure,
+    hidden,
     utcnow,
 )
 from segur_documents import codes
@@ -142,7 +143,7 @@ class MedicationLine:
     label: str = attrs.field(validator=_non_blank)
     code: str | None = None  # CIS or CIP13 when known
     dosage: str | None = None
-    prescriber: str | None = None
+    prescriber: str | None = attrs.field(default=None, repr=hidden)
     comment: str | None = None
 
 
@@ -153,7 +154,7 @@ class BilanMedication:
     held_on: dt.date = attrs.field(validator=attrs.validators.instance_of(dt.date))
     medications: tuple[MedicationLine, ...] = attrs.field(default=(), converter=_tuple)
     sections: tuple[TextSection, ...] = attrs.field(default=(), converter=_tuple)
-    attending_physician: str | None = None
+    attending_physician: str | None = attrs.field(default=None, repr=hidden)
 
 
 @attrs.frozen

@@ -25,6 +25,7 @@ from segur_core.model import (
     HealthDocument,
     IdentityTraits,
     Sex,
+    hidden,
 )
 from segur_core.safexml import parse_xml
 from segur_documents import codes
@@ -107,8 +108,8 @@ class Person:
 
     id_root: str | None
     id: str | None
-    family_name: str | None = None
-    given_name: str | None = None
+    family_name: str | None = attrs.field(default=None, repr=hidden)
+    given_name: str | None = attrs.field(default=None, repr=hidden)
     profession: CodedValue | None = None
     organization: Organization | None = None
     time: str | None = None
@@ -125,10 +126,10 @@ class PatientInfo:
     """The patient as the document names them."""
 
     ins: INS | None
-    local_ids: tuple[tuple[str, str], ...] = attrs.field(converter=_tuple)
+    local_ids: tuple[tuple[str, str], ...] = attrs.field(converter=_tuple, repr=hidden)
     traits: IdentityTraits | None = None
-    birth_name: str | None = None
-    given_names: str | None = None
+    birth_name: str | None = attrs.field(default=None, repr=hidden)
+    given_names: str | None = attrs.field(default=None, repr=hidden)
 
 
 @attrs.frozen

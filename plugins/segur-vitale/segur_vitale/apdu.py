@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from segur_core.model import hidden
 from segur_vitale.errors import CardProtocolError, StatusWordError, TruncatedResponseError
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ class Command:
 class Response:
     """A response APDU: data and the two status bytes."""
 
-    data: bytes = attrs.field(converter=bytes)
+    data: bytes = attrs.field(converter=bytes, repr=hidden)  # may hold a NIR
     sw1: int
     sw2: int
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import attrs
 
+from segur_core.model import hidden
+
 __all__ = ["Registry", "StoredDocument"]
 
 _SCHEMA = """
@@ -30,14 +32,14 @@ CREATE INDEX IF NOT EXISTS documents_patient ON documents (patient_id);
 class StoredDocument:
     lid: str
     unique_id: str
-    patient_id: str
+    patient_id: str = attrs.field(repr=hidden)
     entry_uuid: str
     status: str
     version: str
     owner: str
     hash: str
-    metadata: bytes
-    content: bytes
+    metadata: bytes = attrs.field(repr=hidden)
+    content: bytes = attrs.field(repr=hidden)
     submission_uid: str
     is_signature: bool
 

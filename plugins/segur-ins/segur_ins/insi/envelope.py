@@ -26,6 +26,7 @@ import attrs
 from lxml import etree
 
 from segur_core.errors import InputError
+from segur_core.model import hidden
 from segur_core.wire import soap
 from segur_ins.insi.namespaces import ACTION_TRAITS, ACTION_VITALE, BAM_VERSION, LPS_VERSION, NS
 
@@ -84,11 +85,11 @@ class TraitsQuery:
     accepts one or several); ``birth_date`` is ``YYYY-MM-DD`` (``00`` for unknown parts).
     """
 
-    birth_name: str
-    first_names: tuple[str, ...] = attrs.field(converter=tuple)
+    birth_name: str = attrs.field(repr=hidden)
+    first_names: tuple[str, ...] = attrs.field(converter=tuple, repr=hidden)
     sex: str | None
-    birth_date: str
-    birth_place: str | None = None
+    birth_date: str = attrs.field(repr=hidden)
+    birth_place: str | None = attrs.field(default=None, repr=hidden)
 
 
 @attrs.frozen
@@ -99,10 +100,10 @@ class VitaleQuery:
     ``insured_nir`` the insured person's; ``birth_rank`` the rang de naissance.
     """
 
-    birth_name: str | None = None
-    birth_date: str | None = None
-    nir: str | None = None
-    insured_nir: str | None = None
+    birth_name: str | None = attrs.field(default=None, repr=hidden)
+    birth_date: str | None = attrs.field(default=None, repr=hidden)
+    nir: str | None = attrs.field(default=None, repr=hidden)
+    insured_nir: str | None = attrs.field(default=None, repr=hidden)
     birth_rank: int | None = None
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import attrs
 
-from segur_core.model import INS, BirthDate, IdentityTraits, Sex
+from segur_core.model import INS, BirthDate, IdentityTraits, Sex, hidden
 from segur_ins.nir import compute_key
 
 __all__ = ["CNDA_PERSONS", "Person", "generate_persons", "person_traits"]
@@ -28,13 +28,13 @@ TEST_OID = "1.2.250.1.213.1.4.10"
 class Person:
     """One person of the sandbox's directory, in INSi's own terms (``TIQ`` values)."""
 
-    birth_name: str
-    first_names: str  # ListePrenom: space separated
+    birth_name: str = attrs.field(repr=hidden)
+    first_names: str = attrs.field(repr=hidden)  # ListePrenom: space separated
     sex: str
-    birth_date: str
-    birth_place: str
-    matricule: str  # 13 characters
-    key: str
+    birth_date: str = attrs.field(repr=hidden)
+    birth_place: str = attrs.field(repr=hidden)
+    matricule: str = attrs.field(repr=hidden)  # 13 characters
+    key: str = attrs.field(repr=hidden)
     oid: str = NIR_OID
     history: tuple[tuple[str, str, str | None, str | None], ...] = ()  # (num, key, deb, fin)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from segur_core.model import IdentityTraits
+from segur_core.model import IdentityTraits, hidden
 from segur_core.sandbox import Sandbox, peer_certificate
 from segur_vitale.apcv.adapter import MAX_PAYLOAD
 from segur_vitale.apcv.client import IDENTIFY_PATH
@@ -31,7 +31,7 @@ class ApcvPerson:
     """A beneficiary known to the sandbox: traits and NIR."""
 
     traits: IdentityTraits
-    nir: str | None = None
+    nir: str | None = attrs.field(default=None, repr=hidden)
 
     def to_json(self, rank: int, insured_nir: str | None) -> dict[str, Any]:
         return {

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from segur_core.model import hidden
 from segur_vitale.apdu import AID_VITALE, Command, Response
 from segur_vitale.atr import ATR_CPS_3, ATR_VITALE_2
 from segur_vitale.errors import CardProtocolError
@@ -58,7 +59,7 @@ class EF:
     """A transparent elementary file."""
 
     fid: int
-    content: bytes
+    content: bytes = attrs.field(repr=hidden)
     sfi: int | None = None
 
 
