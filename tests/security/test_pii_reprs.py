@@ -17,6 +17,7 @@ import itertools
 import pkgutil
 import types
 import typing
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,9 @@ import pytest
 from segur_core.errors import SegurError
 from segur_core.model import BirthDate, IdentityStatus
 
-PACKAGES = (
-    "segur_core",
-    "segur_ins",
-    "segur_vitale",
-    "segur_documents",
-    "segur_dmp",
-    "segur_example",
+#: The core and every installed plugin (entry-point group ``segur``).
+PACKAGES = sorted(
+    {"segur_core"} | {ep.value.split(":")[0].split(".")[0] for ep in entry_points(group="segur")}
 )
 
 #: Fields that hold a NIR, an INS, a patient identifier, a name or a contact, wherever
@@ -55,6 +52,7 @@ PERSONAL = frozenset(
         "birth_place",
         "email",
         "phone",
+        "contact",
         "mssante_address",
         "local_ids",
         "prescriber",
@@ -101,10 +99,7 @@ def _name(cls: type) -> str:
 def _classes() -> list[type]:
     found: dict[str, type] = {}
     for package in PACKAGES:
-        try:
-            root = importlib.import_module(package)
-        except ImportError:
-            continue
+        root = importlib.import_module(package)
         names = [package] + [m.name for m in pkgutil.walk_packages(root.__path__, package + ".")]
         for name in names:
             if ".scaffold." in name or name.endswith(".__main__"):
@@ -214,7 +209,7 @@ CLASSES = _classes()
 def test_the_walk_finds_the_models_of_the_core_and_the_plugins():
     names = {_name(c) for c in CLASSES}
     assert {"segur_core.model.CardReading", "segur_core.cdaheader.RecordTarget"} <= names
-    assert len({n.split(".")[0] for n in names}) >= 2
+    assert {n.split(".")[0] for n in names} == set(PACKAGES)
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=_name)

@@ -13,6 +13,8 @@ import unicodedata
 
 import attrs
 
+from segur_core.model import hidden
+
 __all__ = [
     "ARCHIVE_NAME",
     "DOCUMENT_NAME",
@@ -44,9 +46,9 @@ class Issuer:
 
     struct_id: str
     struct_name: str
-    contact: str = ""
+    contact: str = attrs.field(default="", repr=hidden)  # a person's name
     address: str = ""
-    phone: str = ""
+    phone: str = attrs.field(default="", repr=hidden)
     software: str = "segur"
     software_version: str = ""
     vendor: str = "segur contributors"
