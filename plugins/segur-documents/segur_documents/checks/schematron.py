@@ -25,11 +25,13 @@ from segur_documents.checks.kit import Kit
 __all__ = [
     "N1_SCHEMATRONS",
     "PROFILE_SCHEMATRONS",
+    "TRANSVERSAL_TEMPLATES",
     "VAC_NOTE_SCHEMATRON",
     "VAC_SCHEMATRON",
     "SchematronRunner",
     "parse_svrl",
     "saxon_available",
+    "unchecked_volets",
 ]
 
 SVRL = "http://purl.oclc.org/dsdl/svrl"
@@ -84,6 +86,28 @@ def schematrons_for(root: etree._Element) -> tuple[str, ...]:
         if t in _TEMPLATE_VOLETS
     ]
     return PROFILE_SCHEMATRONS + tuple(dict.fromkeys(volets))
+
+
+#: document-level templateIds the transversal profiles cover: HL7 France, CI-SIS
+#: structuration minimale, IHE XDS-SD (N1: no volet), CI-SIS "modèles de contenus"
+TRANSVERSAL_TEMPLATES = frozenset(
+    {
+        "2.16.840.1.113883.2.8.2.1",
+        "1.2.250.1.213.1.1.1.1",
+        "1.3.6.1.4.1.19376.1.2.20",
+        "1.2.250.1.213.1.1.1.13",
+    }
+)
+
+
+def unchecked_volets(root: etree._Element) -> tuple[str, ...]:
+    """The document-level templateIds whose volet rules no schematron checks here: empty
+    when a known volet's schematron applies or when only transversal templates are
+    declared; otherwise every other templateId (the volet's and those it builds on)."""
+    declared = root.xpath("c:templateId/@root", namespaces={"c": "urn:hl7-org:v3"})
+    if any(t in _TEMPLATE_VOLETS for t in declared):
+        return ()
+    return tuple(dict.fromkeys(t for t in declared if t not in TRANSVERSAL_TEMPLATES))
 
 
 def parse_svrl(svrl: bytes, source: str = "") -> list[ValidationIssue]:

@@ -11,7 +11,12 @@ from segur_core.errors import SegurError, UnsafeXMLError, ValidationIssue
 from segur_core.safexml import parse_xml
 from segur_documents.cda import MAX_XML_BYTES
 from segur_documents.checks.kit import Kit, find_kit
-from segur_documents.checks.schematron import SchematronRunner, saxon_available, schematrons_for
+from segur_documents.checks.schematron import (
+    SchematronRunner,
+    saxon_available,
+    schematrons_for,
+    unchecked_volets,
+)
 from segur_documents.checks.structural import structural_issues
 from segur_documents.checks.xsd import XsdChecker
 
@@ -27,7 +32,8 @@ class ValidationReport:
     """The outcome of the checks of one document.
 
     ``checks`` names what ran (``structure``, ``xsd``, ``schematron:<file>``), ``skipped``
-    says in a sentence each what did not run and why (no kit, no Saxon).
+    says in a sentence each what did not run and why (no kit, no Saxon, a volet whose
+    templateId no schematron covers: its rules were not checked).
     """
 
     issues: tuple[ValidationIssue, ...] = attrs.field(converter=_tuple)
@@ -119,6 +125,12 @@ class Validator:
             missing = [s for s in applicable if not (self.kit.root / "schematrons" / s).is_file()]
             for sch in missing:
                 skipped.append(f"schématron du volet {sch} absent du kit : non exécuté")
+            if volets := unchecked_volets(root):
+                skipped.append(
+                    "règles du volet non vérifiées : aucun schématron de volet associé aux "
+                    f"templateId {', '.join(volets)} (seuls les profils transversaux ont "
+                    "été exécutés)"
+                )
             applicable = tuple(s for s in applicable if s not in missing)
             try:
                 issues.extend(self.schematrons.run(root, applicable))

@@ -1,0 +1,50 @@
+"""A received CDA whose volet no schematron covers says so: which volet rules did not run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+from segur_documents.checks.schematron import unchecked_volets
+from segur_documents.cli import cda
+
+EDISP = "eDISP-MED_2024.01.xml"
+EDISP_VOLET = "1.2.250.1.213.1.1.1.54"
+
+
+@pytest.mark.parametrize(
+    ("name", "unchecked"),
+    [
+        ("VAC-NOTE_2023.01.xml", ()),  # its volet schematron runs
+        ("VAC_2023.01.xml", ()),
+        ("DOC_NON_STRUCTURE_CDA-R2-N1.xml", ()),  # N1: the transversal profiles only
+        ("01_Modèles_contenus_CDA.xml", ()),
+        (EDISP, ("1.3.6.1.4.1.19376.1.5.3.1.1.1", "1.3.6.1.4.1.19376.1.9.1.1.3", EDISP_VOLET)),
+        ("eP-MED-DM_2024.01_PosoStruct.xml", None),
+    ],
+)
+def test_unchecked_volets_of_the_kit_examples(kit_path, name, unchecked):
+    root = etree.parse(str(kit_path / "ExemplesCDA" / name)).getroot()
+    found = unchecked_volets(root)
+    if unchecked is None:
+        assert "1.2.250.1.213.1.1.1.39" in found
+    else:
+        assert found == unchecked
+
+
+@pytest.mark.slow
+def test_received_cda_of_an_uncovered_volet_reports_the_skipped_volet(
+    official_validator, kit_path
+):
+    example = kit_path / "ExemplesCDA" / EDISP
+    report = official_validator.validate(example.read_bytes())
+    (volet,) = [s for s in report.skipped if "volet" in s]
+    assert EDISP_VOLET in volet and "non vérifiées" in volet
+    assert not report.official
+    runner = CliRunner()
+    result = runner.invoke(cda, ["validate", "--json", "--kit", str(kit_path), str(example)])
+    assert json.loads(result.output)[str(example)]["skipped"] == [volet]
+    result = runner.invoke(cda, ["validate", "--kit", str(kit_path), str(example)])
+    assert f"skipped: {volet}" in result.output
