@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from segur_core._isolation import describe_failure
 from segur_core.model import Delivery, DeliveryState
-from segur_core.outbox.lease import LeaseKeeper
+from segur_core.outbox.lease import LeaseRenewer
 from segur_core.outbox.policy import DEFAULT_HORIZON_HOURS, OutboxSettings, RetryPolicy
 from segur_core.outbox.retry import Backoff, classify
 from segur_core.outbox.store import Claimed, OutboxError, OutboxStore
@@ -93,6 +93,7 @@ class Outbox:
         self._senders_lock = threading.RLock()  # a sender hook may register senders
         self._wake = threading.Condition()
         self._pool: WorkerPool | None = None
+        self._renewer = LeaseRenewer(self._store, self.lease)
         self._backoffs: dict[RetryPolicy, Backoff] = {}
         #: Names this outbox's claims (with a suffix per worker thread and batch).
         self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -242,6 +243,7 @@ class Outbox:
     def close(self) -> None:
         """Stop the workers and close the database."""
         self.stop_worker()
+        self._renewer.stop()
         self._store.close()
 
     def __enter__(self) -> Outbox:
@@ -280,7 +282,7 @@ class Outbox:
         items = self._store.claim(claim_owner, limit=limit, lease=self.lease, kinds=senders)
         if not items:
             return 0
-        with LeaseKeeper(self._store, [i.id for i in items], claim_owner, self.lease) as lease:
+        with self._renewer.keep([i.id for i in items], claim_owner) as lease:
             for item in items:
                 if lease.holds(item.id):  # else another worker took it over: it sends it
                     self._attempt(item, senders[item.kind])

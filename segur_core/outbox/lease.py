@@ -1,20 +1,21 @@
 """Keeping a worker's lease on the items it claimed while it sends them.
 
 A claim holds an item for ``lease`` seconds; a send that outlasts it would let another
-worker take the item over and send it a second time. A :class:`LeaseKeeper` renews the
-lease of the items of a batch from a background thread every third of the lease while
-the batch is being sent, and the worker checks it still holds an item before sending it.
-Renewal is fenced like every state change (``lease_owner`` must match): a worker whose
-lease was taken over regardless (it stalled longer than a lease) cannot renew, settle or
-reschedule the item.
+worker take the item over and send it a second time. While a batch is being sent, its
+:class:`LeaseKeeper` is registered with the outbox's :class:`LeaseRenewer`, one thread
+that renews the lease of every registered batch each third of a lease; the worker checks
+it still holds an item before sending it. Renewal is fenced like every state change
+(``lease_owner`` must match): a worker whose lease was taken over regardless (it stalled
+longer than a lease) cannot renew, settle or reschedule the item.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from segur_core._isolation import describe_failure
@@ -22,17 +23,14 @@ from segur_core._isolation import describe_failure
 if TYPE_CHECKING:
     from segur_core.outbox.store import OutboxStore
 
-__all__ = ["LeaseKeeper"]
+__all__ = ["LeaseKeeper", "LeaseRenewer"]
 
 log = logging.getLogger("segur.outbox")
 
 
 class LeaseKeeper:
-    """Renews ``owner``'s lease on ``ids`` until each is released or the keeper stops.
-
-    Use it as a context manager around the sending of a batch; :meth:`holds` tells
-    whether an item is still this worker's, :meth:`release` stops renewing a settled one.
-    """
+    """``owner``'s lease on the items ``ids`` of one batch: :meth:`holds` tells whether
+    an item is still this worker's, :meth:`release` stops renewing a settled one."""
 
     def __init__(self, store: OutboxStore, ids: Iterable[int], owner: str, lease: float) -> None:
         self._store = store
@@ -42,37 +40,25 @@ class LeaseKeeper:
         self._pending = set(ids)  # claimed and not yet released
         self._lost: set[int] = set()
         self._renewed = time.monotonic()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> LeaseKeeper:
-        self._thread = threading.Thread(target=self._run, name="segur-outbox-lease", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
 
     def holds(self, ident: int) -> bool:
-        """Whether this worker still holds ``ident``: renewed less than half a lease ago
-        by the keeper, else confirmed by a renewal now."""
-        with self._lock:
-            if ident in self._lost:
-                return False
-            fresh = time.monotonic() - self._renewed < self._lease / 2
-        if not fresh:
-            self._renew()
-        with self._lock:
-            return ident not in self._lost
+        """Whether this worker still holds ``ident``: renewed less than half a lease ago,
+        else confirmed by a renewal now. (Single set operations are atomic: the fast
+        path, once per item sent, takes no lock.)"""
+        if time.monotonic() - self._renewed >= self._lease / 2:
+            self.renew()
+        return ident not in self._lost
 
     def release(self, ident: int) -> None:
         """Stop renewing ``ident`` (it was settled, rescheduled or lost)."""
-        with self._lock:
-            self._pending.discard(ident)
+        self._pending.discard(ident)
 
-    def _renew(self) -> None:
+    def due(self, now: float) -> bool:
+        """Whether the lease was last renewed a third of a lease ago or more."""
+        return now - self._renewed >= self._lease / 3
+
+    def renew(self) -> None:
+        """Extend the lease on the items not yet released; note those another worker took."""
         with self._lock:
             ids = sorted(self._pending - self._lost)
         started = time.monotonic()
@@ -82,9 +68,54 @@ class LeaseKeeper:
             self._lost.update(i for i in ids if i not in kept and i in self._pending)
             self._renewed = started
 
+
+class LeaseRenewer:
+    """One thread per outbox renewing the leases of the batches being sent, started on
+    first use and stopped by :meth:`stop`."""
+
+    def __init__(self, store: OutboxStore, lease: float) -> None:
+        self._store = store
+        self._lease = lease
+        self._lock = threading.Lock()
+        self._keepers: set[LeaseKeeper] = set()
+        self._wake = threading.Event()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def keep(self, ids: Iterable[int], owner: str) -> Iterator[LeaseKeeper]:
+        """Renew ``owner``'s lease on ``ids`` for the duration of the block."""
+        keeper = LeaseKeeper(self._store, ids, owner, self._lease)
+        with self._lock:
+            self._keepers.add(keeper)
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(
+                    target=self._run, name="segur-outbox-lease", daemon=True
+                )
+                self._thread.start()
+        try:
+            yield keeper
+        finally:
+            with self._lock:
+                self._keepers.discard(keeper)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            thread, self._thread = self._thread, None
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
     def _run(self) -> None:
-        while not self._stop.wait(self._lease / 3):
-            try:
-                self._renew()
-            except Exception as exc:  # the worker's own check renews synchronously
-                log.error("cannot renew outbox leases: %s", describe_failure(exc))
+        while not self._wake.wait(self._lease / 6):
+            with self._lock:
+                keepers = list(self._keepers)
+            now = time.monotonic()
+            for keeper in keepers:
+                if not keeper.due(now):
+                    continue
+                try:
+                    keeper.renew()
+                except Exception as exc:  # the worker's own check renews synchronously
+                    log.error("cannot renew outbox leases: %s", describe_failure(exc))

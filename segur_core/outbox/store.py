@@ -200,8 +200,10 @@ class OutboxStore:
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Every row of a reading statement."""
-        with self._guard("read"):
+        try:  # not self._guard: a generator context costs more than the statement here
             return self._conn().execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise storage_error(self.path, "read", exc) from exc
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first row, reading the statement to its end (so that it commits)."""
@@ -214,12 +216,14 @@ class OutboxStore:
         Writers of this process take turns on a lock: SQLite's own busy wait sleeps in
         steps of milliseconds, far longer than a write takes. Other processes still
         meet the busy timeout."""
-        with self._guard("write to"):
+        try:
             conn = self._conn()
             with self._write_lock:
                 cursor = conn.execute(sql, params)
                 rows = cursor.fetchall()
                 return rows, cursor.rowcount
+        except sqlite3.Error as exc:
+            raise storage_error(self.path, "write to", exc) from exc
 
     def _write_one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows, _count = self._write(sql, params)

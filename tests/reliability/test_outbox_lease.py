@@ -12,7 +12,7 @@ from pathlib import Path
 
 from segur_core.model import DeliveryState
 from segur_core.outbox import Outbox
-from segur_core.outbox.lease import LeaseKeeper
+from segur_core.outbox.lease import LeaseRenewer
 from segur_core.outbox.store import OutboxStore
 
 from .receiver import CountingReceiver
@@ -52,12 +52,14 @@ def test_a_worker_whose_lease_was_taken_over_cannot_renew_or_settle(tmp_path: Pa
     store = OutboxStore(tmp_path / "o.sqlite", clock=lambda: clock[0])
     store.insert("x", "k", b"x", None)
     (mine,) = store.claim("stalled", limit=1, lease=0.5)
-    with LeaseKeeper(store, [mine.id], "stalled", 0.5) as keeper:
+    renewer = LeaseRenewer(store, 0.5)
+    with renewer.keep([mine.id], "stalled") as keeper:
         assert keeper.holds(mine.id)
         clock[0] += 10  # the worker stalled (a paused VM, a stopped process)
         (theirs,) = store.claim("other", limit=1, lease=0.5)
-        time.sleep(0.3)  # the keeper's next renewal is refused: the item is not its own
+        time.sleep(0.4)  # the renewer's next renewal is refused: the item is not its own
         assert not keeper.holds(mine.id)
+    renewer.stop()
     assert store.settle(mine, DeliveryState.DELIVERED) is None
     assert store.settle(theirs, DeliveryState.DELIVERED) is not None
     store.close()
