@@ -21,7 +21,6 @@ checkpoint file), and stays reported until an operator adopts them
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import json
 import os
@@ -39,6 +38,7 @@ from segur_core.journal.records import Problem, ProblemKind
 __all__ = ["Anchor", "Checkpoint", "parse_expected_head"]
 
 KEY_SIZE = 32
+_text = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 _VERSION = 1
 #: Problems of one kind reported one by one before the rest are summed up.
 _SHOWN = 5
@@ -104,7 +104,6 @@ class Anchor:
         self._monotonic = monotonic
         self._key: bytes | None = None
         self._fd: int | None = None
-        self._written: tuple[int, str] | None = None  # the last checkpoint this object wrote
         self._pending: tuple[int, str] | None = None  # a head not checkpointed yet
         self._last_time = float("-inf")
 
@@ -138,40 +137,51 @@ class Anchor:
         if self.interval > 0 and now - self._last_time < self.interval:
             self._pending = (count, head)
             return
-        self.write(count, head)
+        self._write({"count": count, "head": head})
         self._last_time = now
 
     def flush(self) -> None:
         """Write the checkpoint an ``interval`` held back, if any."""
         if self._pending is not None:
-            self.write(*self._pending)
+            self._write({"count": self._pending[0], "head": self._pending[1]})
 
     def write(self, count: int, head: str, *, adopt: bool = False) -> Checkpoint:
         """Append a checkpoint for ``count`` records ending at ``head``. With ``adopt``, an
         operator vouches for records that no earlier checkpoint anchors."""
-        key = self._key if self._key is not None else self._load_or_create_key()[0]
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         fields: dict[str, Any] = {"count": count, "head": head}
         if adopt:
             fields["adopt"] = True
-        checkpoint = self._append(key, fields)
+        return _checkpoint(self._write(fields), 0)
+
+    def _write(self, fields: dict[str, Any]) -> dict[str, Any]:
+        key = self._key if self._key is not None else self._load_or_create_key()[0]
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        body = self._append(key, fields)
         self._pending = None
-        self._written = (count, head)
-        return checkpoint
+        return body
 
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
 
-    def _append(self, key: bytes, fields: dict[str, Any]) -> Checkpoint:
+    def _append(self, key: bytes, fields: dict[str, Any]) -> dict[str, Any]:
+        """Write one line: the canonical form of the checkpoint (what its MAC covers)
+        with the MAC added."""
         assert self._fd is not None
-        body = {"v": _VERSION, **fields, "at": self._clock().astimezone(dt.UTC).isoformat()}
-        body["mac"] = _mac(key, body)
-        line = json.dumps(body, separators=(",", ":"), ensure_ascii=True) + "\n"
-        os.write(self._fd, line.encode("ascii"))  # one write: lines never interleave
-        return _checkpoint(body, 0)
+        at = self._clock().astimezone(dt.UTC).isoformat()
+        if fields.keys() == {"count", "head"}:  # after each commit: without json's set-up
+            count, head = int(fields["count"]), fields["head"]
+            text = f'{{"at":{_text(at)},"count":{count},"head":{_text(head)},"v":{_VERSION}}}'
+            body = {"at": at, "count": count, "head": head}
+        else:
+            body = {"v": _VERSION, **fields, "at": at}
+            text = canonical(body).decode("utf-8")
+        mac = hmac.digest(key, text.encode("utf-8"), "sha256").hex()
+        line = f'{text[:-1]},"mac":"{mac}"}}\n'
+        os.write(self._fd, line.encode("utf-8"))  # one write: lines never interleave
+        return body
 
     def _load_or_create_key(self) -> tuple[bytes, bool]:
         """The key and whether it existed; created 0600 when absent."""
@@ -337,11 +347,11 @@ class Anchor:
             data = self.path.read_bytes()
         except FileNotFoundError:
             return None
-        return [line for line in data.decode("ascii", "replace").split("\n") if line.strip()]
+        return [line for line in data.decode("utf-8", "replace").split("\n") if line.strip()]
 
 
 def _mac(key: bytes, body: Mapping[str, Any]) -> str:
-    return hmac.new(key, canonical(dict(body)), hashlib.sha256).hexdigest()
+    return hmac.digest(key, canonical(dict(body)), "sha256").hex()
 
 
 def _parse(key: bytes, text: str, number: int) -> Checkpoint | None:
