@@ -196,7 +196,11 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
         add(
             "journal",
             DoctorResult.OK if ok else DoctorResult.ERROR,
-            "hash chain intact" if ok else f"tampering detected: {report}",
+            "hash chain intact, checkpoints match"
+            if ok
+            else f"tampering detected: {report.problems[0].message}"
+            + (f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else "")
+            + "; run `segur audit verify`",
         )
     except Exception as exc:
         add("journal", DoctorResult.ERROR, f"{type(exc).__name__}: {exc}")

@@ -117,7 +117,7 @@ class Anchor:
         so the count is exact and one process only creates the file."""
         if self._fd is not None:
             return
-        key, key_existed = self._load_or_create_key()
+        _, key_existed = self._load_or_create_key()
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, FILE_MODE)
         except FileExistsError:
@@ -125,63 +125,56 @@ class Anchor:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
             return
         self._fd = fd
-        self._append(
-            key,
-            {"count": count, "head": head, "started": count, "key_existed": key_existed},
+        self._write_fields(
+            {"count": count, "head": head, "started": count, "key_existed": key_existed}
         )
 
-    def after_commit(self, count: int, head: str) -> None:
-        """Checkpoint the journal's new head, unless the last one is under ``interval``
-        seconds old (then :meth:`flush` or the next commit writes it)."""
+    def after_commit(self, count: int, head: str, at: str) -> None:
+        """Checkpoint the journal's new head, committed at ``at`` (ISO 8601), unless the
+        last checkpoint is under ``interval`` seconds old (then :meth:`flush` or the next
+        commit writes it)."""
         now = self._monotonic()
         if self.interval > 0 and now - self._last_time < self.interval:
             self._pending = (count, head)
             return
-        self._write({"count": count, "head": head})
         self._last_time = now
+        self._pending = None
+        # the common case, written without json's encoder set-up (same canonical bytes)
+        text = f'{{"at":"{at}","count":{int(count)},"head":{_text(head)},"v":{_VERSION}}}'
+        self._append(text)
 
     def flush(self) -> None:
         """Write the checkpoint an ``interval`` held back, if any."""
         if self._pending is not None:
-            self._write({"count": self._pending[0], "head": self._pending[1]})
+            self.write(*self._pending)
 
     def write(self, count: int, head: str, *, adopt: bool = False) -> Checkpoint:
-        """Append a checkpoint for ``count`` records ending at ``head``. With ``adopt``, an
-        operator vouches for records that no earlier checkpoint anchors."""
+        """Append a checkpoint for ``count`` records ending at ``head``, now. With
+        ``adopt``, an operator vouches for records that no earlier checkpoint anchors."""
         fields: dict[str, Any] = {"count": count, "head": head}
         if adopt:
             fields["adopt"] = True
-        return _checkpoint(self._write(fields), 0)
-
-    def _write(self, fields: dict[str, Any]) -> dict[str, Any]:
-        key = self._key if self._key is not None else self._load_or_create_key()[0]
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
-        body = self._append(key, fields)
         self._pending = None
-        return body
+        return self._write_fields(fields)
+
+    def _write_fields(self, fields: dict[str, Any]) -> Checkpoint:
+        body = {"v": _VERSION, **fields, "at": self._clock().astimezone(dt.UTC).isoformat()}
+        self._append(canonical(body).decode("utf-8"))
+        return _checkpoint(body, 0)
 
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
 
-    def _append(self, key: bytes, fields: dict[str, Any]) -> dict[str, Any]:
-        """Write one line: the canonical form of the checkpoint (what its MAC covers)
-        with the MAC added."""
-        assert self._fd is not None
-        at = self._clock().astimezone(dt.UTC).isoformat()
-        if fields.keys() == {"count", "head"}:  # after each commit: without json's set-up
-            count, head = int(fields["count"]), fields["head"]
-            text = f'{{"at":{_text(at)},"count":{count},"head":{_text(head)},"v":{_VERSION}}}'
-            body = {"at": at, "count": count, "head": head}
-        else:
-            body = {"v": _VERSION, **fields, "at": at}
-            text = canonical(body).decode("utf-8")
+    def _append(self, text: str) -> None:
+        """Write one line: ``text``, the canonical form of a checkpoint (what its MAC
+        covers), with the MAC added, in one ``write`` (lines never interleave)."""
+        key = self._key if self._key is not None else self._load_or_create_key()[0]
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         mac = hmac.digest(key, text.encode("utf-8"), "sha256").hex()
-        line = f'{text[:-1]},"mac":"{mac}"}}\n'
-        os.write(self._fd, line.encode("utf-8"))  # one write: lines never interleave
-        return body
+        os.write(self._fd, f'{text[:-1]},"mac":"{mac}"}}\n'.encode())
 
     def _load_or_create_key(self) -> tuple[bytes, bool]:
         """The key and whether it existed; created 0600 when absent."""

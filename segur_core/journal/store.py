@@ -265,7 +265,7 @@ class Journal:
             call.settled = True
         if rows:
             try:  # committed: a checkpoint that fails now is written by the next group
-                self._anchor.after_commit(seqs[-1], prev)
+                self._anchor.after_commit(seqs[-1], prev, at)
             except OSError as exc:
                 log.error("cannot write a journal checkpoint to %s: %s", self._anchor.path, exc)
 

@@ -51,7 +51,7 @@ def eight_threads(path: Path, interval: float, count: int) -> float:
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    count, rounds = (400, 2) if quick else (2000, 5)
+    count, rounds = (400, 2) if quick else (2000, 7)
     for name, load in (("1 thread", one_thread), ("8 threads", eight_threads)):
         best = {0.0: 0.0, 3600.0: 0.0}
         for _ in range(rounds):

@@ -353,3 +353,27 @@ def test_journal_settings_errors_name_the_key(tmp_path: Path, table: str, messag
     config.write_text(f"[segur.journal]\n{table}\n")
     with pytest.raises(ConfigError, match=message):
         load_config(config)
+
+
+def test_doctor_names_the_first_problem(tmp_path: Path, journal_path: Path) -> None:
+    config = tmp_path / "segur.toml"
+    config.write_text(f'[segur]\ndata_dir = "{journal_path.parent}"\nplugins = []\n')
+    _cut_tail(journal_path, 8)
+    result = CliRunner(env={"COLUMNS": "300"}).invoke(cli, ["--config", str(config), "doctor"])
+    assert "tampering detected: records 9-10 deleted at the end" in result.output
+    assert result.exit_code == 1
+
+
+def test_the_documented_journal_table_loads(tmp_path: Path) -> None:
+    import re
+
+    from segur_core.config import load_config
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "host-integration.md"
+    blocks = re.findall(r'```toml title="segur.toml"\n(.*?)```', doc.read_text(), re.DOTALL)
+    (block,) = [b for b in blocks if "[segur.journal]" in b]
+    path = tmp_path / "segur.toml"
+    path.write_text(block)
+    settings = load_config(path).settings.journal
+    assert settings.checkpoint_key == Path("/etc/pharmasoft/segur/journal.key")
+    assert settings.checkpoint_interval == 0
