@@ -3,6 +3,7 @@ without them, and a sandbox started without its extra says what to install."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
@@ -129,3 +130,69 @@ def test_the_insi_sandbox_without_its_extra_fails_clearly(make_segur_runtime, mo
     monkeypatch.setitem(sys.modules, "uvicorn", None)
     with pytest.raises(SegurError, match="'insi' cannot start: starlette and uvicorn"):
         runtime.sandbox("insi")
+
+
+# -- every import is declared -----------------------------------------------------------------
+
+#: Test helpers and pytest plugins, imported by test suites only (pytest, hypothesis).
+_TEST_ONLY = ("testing", "conformance")
+
+
+def _declared(pyproject: Path) -> set[str]:
+    table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    lines = list(table.get("dependencies", []))
+    for extra in table.get("optional-dependencies", {}).values():
+        lines.extend(extra)
+    return {canonicalize_name(Requirement(line).name) for line in lines}
+
+
+def _imported(package_dir: Path, own: set[str]) -> dict[str, set[str]]:
+    """Third-party top-level modules imported anywhere in a package (at module level or
+    inside functions), with the files importing them."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(package_dir.rglob("*.py")):
+        if any(
+            part.removesuffix(".py") in _TEST_ONLY for part in path.relative_to(package_dir).parts
+        ):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in own and top != "__future__":
+                    found.setdefault(top, set()).add(path.relative_to(ROOT).as_posix())
+    return found
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [ROOT / "pyproject.toml", *sorted(ROOT.glob("plugins/*/pyproject.toml"))],
+    ids=lambda path: path.parent.name,
+)
+def test_every_third_party_import_is_declared(pyproject):
+    """A distribution declares what it imports (a dependency or an extra); a plugin may
+    also use what segur-core declares, since it depends on segur-core."""
+    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    own = {
+        package
+        for path in [ROOT / "pyproject.toml", *ROOT.glob("plugins/*/pyproject.toml")]
+        for package in tomllib.loads(path.read_text(encoding="utf-8"))["tool"]["hatch"]["build"][
+            "targets"
+        ]["wheel"]["packages"]
+    }  # workspace packages: the import-linter contracts govern those
+    allowed = _declared(pyproject) | (
+        _declared(ROOT / "pyproject.toml") if pyproject != ROOT / "pyproject.toml" else set()
+    )
+    providers = metadata.packages_distributions()
+    undeclared = {}
+    for package in data["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]:
+        for module, files in _imported(pyproject.parent / package, own).items():
+            dists = {canonicalize_name(d) for d in providers.get(module, [module])}
+            if not dists & allowed:
+                undeclared[module] = sorted(files)
+    assert not undeclared, f"{data['project']['name']} imports undeclared {undeclared}"
