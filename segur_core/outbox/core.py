@@ -272,9 +272,11 @@ class Outbox:
             if not stop.is_set():
                 self._wake.wait(max(0.0, min(wait, self.poll_interval)))
 
-    def deliver_batch(self, limit: int, owner: str) -> int:
-        """Claim up to ``limit`` due items for ``owner`` and attempt them in this thread,
-        keeping their lease while they are sent; return how many were claimed."""
+    def deliver_batch(self, limit: int, owner: str | None = None) -> int:
+        """Claim up to ``limit`` due items for ``owner`` (this outbox's
+        :attr:`worker_id` by default) and attempt them in this thread, keeping their
+        lease while they are sent; return how many were claimed."""
+        owner = owner or self.worker_id
         senders = self.senders()
         if not senders:
             return 0
@@ -314,6 +316,17 @@ class Outbox:
                 item,
                 DeliveryState.DEAD,
                 error=f"gave up after {policy.max_attempts} attempts"
+                " (the last one was interrupted)",
+            )
+            return
+        if item.attempts > 1 and self._clock() >= item.queued_at + policy.horizon + self.lease:
+            # only a takeover comes this late (the last retry is due at the horizon): the
+            # worker of its last attempt died, maybe because of the item; do not retry a
+            # crash for ever
+            self._settle(
+                item,
+                DeliveryState.DEAD,
+                error=f"gave up after {item.attempts - 1} attempts, {policy.describe()}"
                 " (the last one was interrupted)",
             )
             return

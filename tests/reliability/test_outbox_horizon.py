@@ -23,6 +23,7 @@ from segur_core.config import Config, load_config
 from segur_core.errors import ConfigError
 from segur_core.model import DeliveryState
 from segur_core.outbox import Outbox, OutboxSettings, RetryPolicy
+from segur_core.outbox.store import OutboxStore
 from segur_core.plugin import PluginInfo
 
 from .receiver import KEY_HEADER, CountingReceiver
@@ -271,3 +272,25 @@ def test_config_show_prints_the_effective_outbox_table(tmp_path: Path) -> None:
     )  # what it shows loads back to the same settings
     text = runner.invoke(cli, ["--config", str(path), "config", "show"]).output
     assert "[segur.outbox]" in text and "horizon_hours = 96" in text
+
+
+def test_an_item_that_kills_its_workers_is_not_retried_past_the_horizon(
+    tmp_path: Path,
+) -> None:
+    """Without an attempt bound, an item whose every attempt dies with its worker (a
+    poison pill) is given up once the horizon has passed, without another attempt."""
+    clock = Clock()
+    sent: list[str] = []
+    settings = OutboxSettings(default=RetryPolicy(horizon=600), lease=5)
+    path = tmp_path / "o.sqlite"
+    with Outbox(path, senders={"x": sent.append}, settings=settings, clock=clock) as outbox:
+        item = outbox.enqueue("x", "poison", b"x")
+        store = OutboxStore(path, clock=clock)
+        while clock.now < 1_700_000_000.0 + 600 + 5:  # every worker dies while sending it
+            assert store.claim("dying", limit=1, lease=5)
+            clock.now += 6
+        outbox.deliver_due()
+        dead = outbox.get(item.id)
+        assert dead.state is DeliveryState.DEAD and "interrupted" in dead.last_error
+        assert sent == []
+        store.close()
