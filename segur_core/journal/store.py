@@ -108,11 +108,14 @@ class Journal:
             clock=clock,
             monotonic=time.monotonic,
         )
-        key = (
-            pseudonym_key
-            if pseudonym_key is not None
-            else load_or_create_key(self.path.parent / KEY_FILE)
-        )
+        try:
+            key = (
+                pseudonym_key
+                if pseudonym_key is not None
+                else load_or_create_key(self.path.parent / KEY_FILE)
+            )
+        except OSError as exc:
+            raise storage_error(self.path.parent / KEY_FILE, "open", exc) from exc
         self._pseudonymise = Pseudonymiser(key)
         self._clock = clock
         self._lock = threading.RLock()

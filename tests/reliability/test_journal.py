@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from segur_core.journal import GENESIS, Journal, JournalError, ProblemKind
 from segur_core.journal.chain import link_hash
 
+from .journal_tamper import tamper as _tamper
+
 NIR = "185057800608436"  # a patient identifier that must never reach ordinary logs
 
 
@@ -31,16 +33,6 @@ def _fill(journal: Journal, count: int) -> None:
             actor="rpps:10000000001",
             details={"n": i, "note": "clé à molette", "ratio": i / 7},
         )
-
-
-def _tamper(path: Path, *statements: tuple[str, tuple]) -> None:
-    """Run statements straight on the database, bypassing the append-only triggers."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP TRIGGER IF EXISTS records_no_update")
-    conn.execute("DROP TRIGGER IF EXISTS records_no_delete")
-    for sql, params in statements:
-        conn.execute(sql, params)
-    conn.close()
 
 
 def _swap(path: Path, a: int, b: int) -> None:

@@ -2,17 +2,14 @@
 a damaged page in the middle. Each is a ``JournalStorageError`` naming the file and the
 cause; a record that is not stored is never returned as written.
 
-The full disk is a real one where the test can mount a small tmpfs (as root, as here);
-elsewhere SQLite's ``max_page_count`` makes SQLite itself report the database full
-(``SQLITE_FULL``, the same code path from the journal's side)."""
+The full disk is a real one where the test can mount a small tmpfs (``disks.py``, as
+root, as CI runs); elsewhere SQLite's ``max_page_count`` makes SQLite itself report the
+database full (``SQLITE_FULL``, the same code path from the journal's side)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,28 +19,11 @@ from segur_core.cli import cli
 from segur_core.errors import DurabilityError
 from segur_core.journal import Journal, JournalStorageError
 
+from .disks import damage_page, small_disk
+
 
 def _open(path: Path) -> Journal:
     return Journal(path, pseudonym_key=b"k" * 32)
-
-
-@contextlib.contextmanager
-def _tmpfs(tmp_path: Path, size: str) -> Iterator[Path]:
-    mount = tmp_path / "mnt"
-    mount.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def _fill_until_refused(journal: Journal, threads: int = 1) -> tuple[list, list]:
@@ -81,7 +61,11 @@ def _assert_nothing_claimed(journal: Journal, written: list) -> None:
 
 
 def test_full_disk_is_a_typed_error_and_nothing_is_claimed(tmp_path: Path) -> None:
-    with _tmpfs(tmp_path, "256k") as mount, _open(mount / "journal.sqlite") as journal:
+    with (
+        small_disk(tmp_path / "mnt", "256k") as disk,
+        _open(disk.path / "journal.sqlite") as journal,
+    ):
+        mount = disk.path
         written, errors = _fill_until_refused(journal, threads=4)
         assert written and len(errors) == 4
         for error in errors:
@@ -103,11 +87,11 @@ def test_full_database_is_a_typed_error_and_nothing_is_claimed(tmp_path: Path) -
 
 
 def test_read_only_file_system_is_a_typed_error(tmp_path: Path) -> None:
-    with _tmpfs(tmp_path, "2m") as mount:
-        path = mount / "journal.sqlite"
+    with small_disk(tmp_path / "mnt", "2m") as disk:
+        path = disk.path / "journal.sqlite"
         with _open(path) as journal:
             journal.record("before")
-        subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
+        disk.read_only()
         with pytest.raises(JournalStorageError) as caught:
             _open(path)
         assert str(path) in str(caught.value)
@@ -137,10 +121,7 @@ def damaged(tmp_path: Path) -> Path:
     with _open(path) as journal:
         for i in range(200):
             journal.record("patient.read", details={"pad": "y" * 300, "i": i})
-    pages = path.stat().st_size // 4096
-    with open(path, "r+b") as handle:
-        handle.seek(pages // 2 * 4096)
-        handle.write(os.urandom(4096))
+    damage_page(path, path.stat().st_size // 4096 // 2)
     return path
 
 
@@ -164,3 +145,10 @@ def test_cli_prints_one_line_and_exits_1(tmp_path: Path, damaged: Path) -> None:
         assert len(lines) == 1 and "Traceback" not in result.output
         assert lines[0].startswith("Error: cannot read the audit journal")
         assert "the file is damaged" in lines[0]
+
+
+def test_a_missing_key_on_a_read_only_file_system_is_a_typed_error(tmp_path: Path) -> None:
+    with small_disk(tmp_path / "mnt", "1m") as disk:
+        disk.read_only()
+        with pytest.raises(JournalStorageError, match="read-only"):
+            Journal(disk.path / "journal.sqlite")

@@ -19,6 +19,8 @@ from segur_core.journal import GENESIS, Journal, ProblemKind
 from segur_core.journal.anchor import parse_expected_head
 from segur_core.journal.chain import link_hash
 
+from ..reliability.journal_tamper import tamper
+
 COLUMNS = "seq, at, actor, patient_id, action, service, outcome, details, prev_hash, hash"
 
 
@@ -31,22 +33,12 @@ def _fill(journal: Journal, count: int) -> None:
         journal.record("patient.read", patient_id=f"patient-{i % 3}", details={"n": i})
 
 
-def _sql(path: Path, *statements: tuple[str, tuple]) -> None:
-    """Statements straight on the database, the append-only triggers dropped first."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP TRIGGER IF EXISTS records_no_update")
-    conn.execute("DROP TRIGGER IF EXISTS records_no_delete")
-    for sql, params in statements:
-        conn.execute(sql, params)
-    conn.close()
-
-
 def _cut_tail(path: Path, keep: int) -> None:
     """Delete the records after ``keep`` and make ``head`` and ``sqlite_sequence`` agree."""
     conn = sqlite3.connect(path)
     head = conn.execute("SELECT hash FROM records WHERE seq = ?", (keep,)).fetchone()
     conn.close()
-    _sql(
+    tamper(
         path,
         ("DELETE FROM records WHERE seq > ?", (keep,)),
         ("UPDATE head SET seq = ?, hash = ?", (keep, head[0] if head else GENESIS)),
@@ -83,7 +75,7 @@ def _rewrite_from(path: Path, seq: int, outcome: str) -> None:
             )
         prev = digest
     statements.append(("UPDATE head SET hash = ?", (prev,)))
-    _sql(path, *statements)
+    tamper(path, *statements)
 
 
 @pytest.fixture
@@ -139,7 +131,7 @@ def test_rewritten_and_cut_journal_is_detected(journal_path: Path) -> None:
 
 
 def test_emptied_journal_is_detected(journal_path: Path) -> None:
-    _sql(
+    tamper(
         journal_path,
         ("DELETE FROM records", ()),
         ("DELETE FROM head", ()),

@@ -4,7 +4,6 @@ not a date, text columns given numbers): listed marked as damaged, never a trace
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,11 @@ from hypothesis import strategies as st
 from segur_core.cli import cli
 from segur_core.journal import Journal, ProblemKind
 
+from ..reliability.journal_tamper import tamper
+
 
 def _tamper(path: Path, sql: str, params: tuple = ()) -> None:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP TRIGGER IF EXISTS records_no_update")
-    conn.execute(sql, params)
-    conn.close()
+    tamper(path, (sql, params))
 
 
 @pytest.fixture
