@@ -7,7 +7,6 @@ import ast
 import subprocess
 import sys
 import textwrap
-import tomllib
 from importlib import metadata
 from pathlib import Path
 
@@ -18,7 +17,8 @@ from packaging.utils import canonicalize_name
 from segur_core.errors import SegurError
 from segur_core.sandbox import Sandbox
 
-ROOT = Path(__file__).resolve().parents[2]
+from .workspace import ROOT, packages, pyprojects, read, requirements
+
 PLUGINS = ("segur-ins", "segur-vitale", "segur-documents", "segur-dmp")
 SANDBOX_ONLY = {"starlette", "uvicorn"}
 
@@ -98,11 +98,9 @@ _WITHOUT_EXTRAS = textwrap.dedent(
 
 
 def test_every_module_imports_without_the_extras():
-    packages = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
-        "importlinter"
-    ]["root_packages"]  # every package of the workspace (tests/architecture/test_layers.py)
+    every = [p for path in pyprojects() for p in packages(read(path))]
     done = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_EXTRAS, *packages],
+        [sys.executable, "-c", _WITHOUT_EXTRAS, *every],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
@@ -138,14 +136,6 @@ def test_the_insi_sandbox_without_its_extra_fails_clearly(make_segur_runtime, mo
 _TEST_ONLY = ("testing", "conformance")
 
 
-def _declared(pyproject: Path) -> set[str]:
-    table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
-    lines = list(table.get("dependencies", []))
-    for extra in table.get("optional-dependencies", {}).values():
-        lines.extend(extra)
-    return {canonicalize_name(Requirement(line).name) for line in lines}
-
-
 def _imported(package_dir: Path, own: set[str]) -> dict[str, set[str]]:
     """Third-party top-level modules imported anywhere in a package (at module level or
     inside functions), with the files importing them."""
@@ -169,30 +159,20 @@ def _imported(package_dir: Path, own: set[str]) -> dict[str, set[str]]:
     return found
 
 
-@pytest.mark.parametrize(
-    "pyproject",
-    [ROOT / "pyproject.toml", *sorted(ROOT.glob("plugins/*/pyproject.toml"))],
-    ids=lambda path: path.parent.name,
-)
+@pytest.mark.parametrize("pyproject", pyprojects(), ids=lambda path: path.parent.name)
 def test_every_third_party_import_is_declared(pyproject):
     """A distribution declares what it imports (a dependency or an extra); a plugin may
     also use what segur-core declares, since it depends on segur-core."""
-    data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    own = {
-        package
-        for path in [ROOT / "pyproject.toml", *ROOT.glob("plugins/*/pyproject.toml")]
-        for package in tomllib.loads(path.read_text(encoding="utf-8"))["tool"]["hatch"]["build"][
-            "targets"
-        ]["wheel"]["packages"]
-    }  # workspace packages: the import-linter contracts govern those
-    allowed = _declared(pyproject) | (
-        _declared(ROOT / "pyproject.toml") if pyproject != ROOT / "pyproject.toml" else set()
-    )
+    project = read(pyproject)
+    own = {p for path in pyprojects() for p in packages(read(path))}  # import-linter's
+    allowed = requirements(project)
+    if pyproject != ROOT / "pyproject.toml":
+        allowed |= requirements(read(ROOT / "pyproject.toml"))
     providers = metadata.packages_distributions()
     undeclared = {}
-    for package in data["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]:
+    for package in packages(project):
         for module, files in _imported(pyproject.parent / package, own).items():
             dists = {canonicalize_name(d) for d in providers.get(module, [module])}
             if not dists & allowed:
                 undeclared[module] = sorted(files)
-    assert not undeclared, f"{data['project']['name']} imports undeclared {undeclared}"
+    assert not undeclared, f"{project['project']['name']} imports undeclared {undeclared}"

@@ -16,31 +16,13 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import tomllib
 from pathlib import Path
 
 import pytest
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _read(path: Path) -> dict:
-    return tomllib.loads(path.read_text(encoding="utf-8"))
-
-
-def _packages(project: dict) -> list[str]:
-    return list(project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"])
-
-
-def _requirements(project: dict) -> set[str]:
-    """Every distribution a project names, in its dependencies or any of its extras."""
-    table = project["project"]
-    lines = list(table.get("dependencies", []))
-    for extra in table.get("optional-dependencies", {}).values():
-        lines.extend(extra)
-    return {canonicalize_name(Requirement(line).name) for line in lines}
+from .workspace import ROOT, read, requirements
+from .workspace import packages as wheel_packages
 
 
 def expected_contracts(workspace: Path) -> tuple[list[str], list[dict]]:
@@ -53,13 +35,13 @@ def expected_contracts(workspace: Path) -> tuple[list[str], list[dict]]:
     - a plugin imports another plugin only when its pyproject declares it (a dependency
       or an extra).
     """
-    root = _read(workspace / "pyproject.toml")
-    core, *upper = _packages(root)
+    root = read(workspace / "pyproject.toml")
+    core, *upper = wheel_packages(root)
     plugins: dict[str, tuple[list[str], set[str]]] = {}
     for path in sorted((workspace / "plugins").glob("*/pyproject.toml")):
-        project = _read(path)
+        project = read(path)
         name = canonicalize_name(project["project"]["name"])
-        plugins[name] = (_packages(project), _requirements(project))
+        plugins[name] = (wheel_packages(project), requirements(project))
     plugin_packages = sorted(p for packages, _ in plugins.values() for p in packages)
     everything = sorted([core, *upper, *plugin_packages])
     contracts: list[dict] = [
@@ -142,7 +124,7 @@ def lint_imports(config: Path, *, path: list[Path] = ()) -> subprocess.Completed
 
 def test_pyproject_holds_the_contracts_the_pyproject_files_imply():
     packages, contracts = expected_contracts(ROOT)
-    config = _read(ROOT / "pyproject.toml")["tool"]["importlinter"]
+    config = read(ROOT / "pyproject.toml")["tool"]["importlinter"]
     expected = render(packages, contracts)
     assert sorted(config["root_packages"]) == packages, expected
     assert config.get("exclude_type_checking_imports") is True, expected
