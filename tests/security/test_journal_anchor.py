@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from segur_core.cli import cli
 from segur_core.journal import GENESIS, Journal, ProblemKind
@@ -280,6 +282,7 @@ def segur(tmp_path: Path, journal_path: Path):
         assert result.exit_code == code, (result.output, result.exception)
         return result.output
 
+    run.config = config  # type: ignore[attr-defined]
     return run
 
 
@@ -369,3 +372,22 @@ def test_the_documented_journal_table_loads(tmp_path: Path) -> None:
     settings = load_config(path).settings.journal
     assert settings.checkpoint_key == Path("/etc/pharmasoft/segur/journal.key")
     assert settings.checkpoint_interval == 0
+
+
+@given(text=st.text(max_size=120) | st.from_regex(r"\A[0-9]{1,25}:[0-9a-fA-F]{60,68}\Z"))
+def test_expected_head_parses_or_is_refused(text: str) -> None:
+    try:
+        count, digest = parse_expected_head(text)
+    except ValueError as exc:
+        assert "COUNT:HASH" in str(exc)
+    else:
+        assert count >= 0 and len(digest) == 64 and digest == digest.lower()
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(max_size=80))
+def test_cli_expect_head_never_shows_a_traceback(segur, value: str) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(segur.config), "audit", "verify",
+                                      "--expect-head", value])  # fmt: skip
+    assert result.exit_code in (0, 1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
