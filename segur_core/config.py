@@ -55,6 +55,7 @@ _SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict", "outbox", "journal"}
 #: overflow the C time types behind sockets and locks).
 INT_RANGE = (-(2**63), 2**63 - 1)
 FLOAT_LIMIT = 1e9
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class SegurSettings:
@@ -253,9 +254,13 @@ def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | N
     else:
         path = Path(DEFAULT_FILE)
         return path.resolve() if path.is_file() else None
-    if not path.is_file():
-        raise ConfigError(f"configuration file {path} does not exist")
-    return path.resolve()
+    try:
+        if not path.is_file():
+            raise ConfigError(f"configuration file {path} does not exist")
+        return path.resolve()
+    except OSError as exc:  # a name too long, a loop of links...
+        name = str(path)[:80]
+        raise ConfigError(f"cannot use {name!r} as a configuration file ({exc.strerror})") from None
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
@@ -264,7 +269,13 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     if found is None:
         return Config.default()
     try:
-        data = tomllib.loads(found.read_text(encoding="utf-8"))
+        with found.open("rb") as stream:
+            raw = stream.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{found}: larger than {MAX_CONFIG_BYTES} bytes, not a segur.toml")
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{found}: not UTF-8 text (byte {exc.start}), not a segur.toml") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{found}: not valid TOML ({exc})") from None
     except OSError as exc:

@@ -19,8 +19,21 @@ import click
 
 from segur_core._version import __version__
 from segur_core.cli._state import CliState, get_runtime, get_state, pass_runtime
+from segur_core.cli.params import PathParam
 
-__all__ = ["CORE_COMMANDS", "CliState", "cli", "get_runtime", "get_state", "main", "pass_runtime"]
+__all__ = [
+    "CORE_COMMANDS",
+    "DEBUG_ENV",
+    "CliState",
+    "cli",
+    "get_runtime",
+    "get_state",
+    "main",
+    "pass_runtime",
+]
+
+#: Set to 1 to get the traceback of an unexpected error instead of its one-line account.
+DEBUG_ENV = "SEGUR_DEBUG"
 
 #: Command name -> module exposing a click object named ``command``.
 CORE_COMMANDS: dict[str, str] = {
@@ -103,6 +116,37 @@ class LazyGroup(click.Group):
                 _fail(exc)
             raise
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Click's main, with a last line of defence: whatever escapes a command becomes
+        one ``Error:`` line and exit status 1 (the traceback with ``SEGUR_DEBUG=1``)."""
+        if not kwargs.get("standalone_mode", True):
+            return super().main(*args, **kwargs)
+        try:
+            return super().main(*args, **kwargs)
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV, "").strip().lower() in {"1", "true", "yes", "on"}:
+                raise
+            click.echo(f"Error: {_one_line(exc)}", err=True)
+            sys.exit(1)
+
+
+def _one_line(exc: BaseException) -> str:
+    """A one-line account of an exception no command turned into a typed error."""
+    from segur_core.cli.params import short
+    from segur_core.errors import SegurError
+
+    if isinstance(exc, SegurError):
+        text = str(exc)
+    elif isinstance(exc, OSError) and exc.strerror:
+        where = f": {short(exc.filename)}" if exc.filename is not None else ""
+        text = f"{exc.strerror}{where}"
+    else:
+        text = (
+            f"unexpected {type(exc).__name__}: {short(exc, 200)} "
+            f"(set {DEBUG_ENV}=1 to see the traceback)"
+        )
+    return " ".join(text.split())
+
 
 def _fail(exc: BaseException) -> Any:
     from segur_core.errors import SegurError
@@ -116,7 +160,7 @@ def _fail(exc: BaseException) -> Any:
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False),
+    type=PathParam(dir_okay=False),
     default=None,
     help="segur.toml to use (default: $SEGUR_CONFIG, then ./segur.toml, then defaults).",
 )

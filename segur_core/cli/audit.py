@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from segur_core.cli._state import CliState
+from segur_core.cli.params import COUNT
 
 __all__ = ["command"]
 
@@ -42,7 +43,7 @@ def command() -> None:
 @click.option("--since", help="Only records at or after this ISO 8601 date/time (UTC).")
 @click.option(
     "--limit",
-    type=click.IntRange(min=1),
+    type=COUNT,
     default=200,
     show_default=True,
     help="Show the last N matching records.",

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from segur_core.cli.params import PathParam, short
+
 __all__ = ["command"]
 
 
@@ -14,7 +16,7 @@ __all__ = ["command"]
 @click.option(
     "--dir",
     "directory",
-    type=click.Path(file_okay=False),
+    type=PathParam(file_okay=False),
     default="plugins",
     show_default=True,
     help="Folder to create the package in.",
@@ -23,6 +25,11 @@ def command(name: str, directory: str) -> None:
     """Create a new plugin package segur-NAME (entry point, config, hooks, tests)."""
     from segur_core.scaffold import create_plugin
 
-    root = create_plugin(name, Path(directory))
+    try:
+        root = create_plugin(name, Path(directory))
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot create the plugin in {short(directory)}: {error.strerror}"
+        ) from None
     click.echo(f"created {root}")
     click.echo(f"next: `uv sync --all-packages` (in the workspace), `uv run pytest {root}`")

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from segur_core.cli._state import CliState
+from segur_core.cli.params import COUNT, ROW_ID
 
 __all__ = ["OUTBOX_FILE", "command", "delivery_row", "parse_age"]
 
@@ -28,7 +29,10 @@ def parse_age(text: str) -> dt.timedelta:
     match = _AGE.match(text)
     if not match:
         raise click.BadParameter(f"{text!r} is not an age such as 30m, 12h or 7d")
-    return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    except OverflowError:
+        raise click.BadParameter(f"{text!r} is too long an age") from None
 
 
 def delivery_row(delivery: Any) -> dict[str, Any]:
@@ -93,7 +97,7 @@ def command() -> None:
 @command.command("list")
 @click.option("--state", type=click.Choice(STATES), help="Only deliveries in this state.")
 @click.option("--kind", help="Only deliveries of this kind (dmp.iti41...).")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many.")
+@click.option("--limit", type=COUNT, help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
 def list_(
@@ -139,7 +143,7 @@ def list_(
 
 
 @command.command("show")
-@click.argument("ident", metavar="ID", type=int)
+@click.argument("ident", metavar="ID", type=ROW_ID)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context
 def show(ctx: click.Context, ident: int, as_json: bool) -> None:
@@ -165,7 +169,7 @@ def show(ctx: click.Context, ident: int, as_json: bool) -> None:
 
 
 @command.command("retry")
-@click.argument("idents", metavar="ID...", type=int, nargs=-1)
+@click.argument("idents", metavar="ID...", type=ROW_ID, nargs=-1)
 @click.option("--all-dead", is_flag=True, help="Retry every dead delivery.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @click.pass_context

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from segur_core.cli.params import PathParam, short
+
 __all__ = ["command"]
 
 
@@ -16,7 +18,7 @@ def command() -> None:
 
 
 @command.command(name="init")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("directory", type=PathParam(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def init(directory: Path, as_json: bool) -> None:
     """Create the test PKI in DIRECTORY (or show the one already there).
@@ -26,11 +28,15 @@ def init(directory: Path, as_json: bool) -> None:
     from segur_core.errors import SegurError
     from segur_core.sandbox.pki import TestPKI
 
-    existed = (directory / "pki.json").exists()
     try:
+        existed = (directory / "pki.json").exists()
         pki = TestPKI.create(directory)
-    except (SegurError, OSError) as error:
+    except SegurError as error:
         raise click.ClickException(str(error)) from error
+    except OSError as error:
+        reason = error.strerror or str(error)
+        where = short(directory)
+        raise click.ClickException(f"cannot create the PKI in {where}: {reason}") from None
     rows = pki.files()
     if as_json:
         payload = {

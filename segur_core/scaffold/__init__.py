@@ -21,6 +21,8 @@ from segur_core.errors import InputError
 __all__ = ["create_plugin", "plugin_names"]
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+#: Longest plugin name: it becomes folder, package and distribution names.
+MAX_NAME = 64
 
 #: Template file -> path in the new package (``{package}`` is replaced).
 _FILES = {
@@ -39,10 +41,11 @@ def plugin_names(name: str) -> dict[str, str]:
     """The names derived from a plugin name (``my-thing``): distribution
     ``segur-my-thing``, package ``segur_my_thing``, entry point ``my-thing``."""
     name = name.removeprefix("segur-")
-    if not _NAME.match(name):
+    if not _NAME.match(name) or len(name) > MAX_NAME:
         raise InputError(
-            f"invalid plugin name {name!r}",
-            hint="use lowercase letters, digits and dashes, starting with a letter",
+            f"invalid plugin name {name[:MAX_NAME]!r}" + ("…" if len(name) > MAX_NAME else ""),
+            hint=f"use lowercase letters, digits and dashes, starting with a letter, "
+            f"at most {MAX_NAME} characters",
         )
     package = "segur_" + name.replace("-", "_")
     title = name.replace("-", " ").title().replace(" ", "")

@@ -7,6 +7,8 @@ import sys
 
 import click
 
+from segur_core.cli.params import PathParam, short
+
 __all__ = ["dmp"]
 
 
@@ -83,7 +85,7 @@ def _patient_of(doc: str, patient: str | None) -> str:
 @dmp.command("get")
 @click.argument("doc")
 @click.option("--patient", help="The patient (default: from the documents this pharmacy sent).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file.")
+@click.option("--output", "-o", type=PathParam(dir_okay=False), help="Write to this file.")
 def get(doc: str, patient: str | None, output: str | None) -> None:
     """Retrieve document DOC from the DMP (ITI-43)."""
     from segur_core.errors import SegurError
@@ -94,8 +96,11 @@ def get(doc: str, patient: str | None, output: str | None) -> None:
         _fail(exc)
         return
     if output:
-        with open(output, "wb") as fh:
-            fh.write(content)
+        try:
+            with open(output, "wb") as fh:
+                fh.write(content)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {short(output)}: {error.strerror}") from None
         click.echo(f"{len(content)} bytes written to {output}")
     else:
         sys.stdout.buffer.write(content)

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import click
 
+from segur_core.cli.params import InputFile, PathParam, read_bounded, short
+
 __all__ = ["cda"]
+
+#: Largest CDA file read (the hardened XML parser's own default limit).
+MAX_CDA_BYTES = 50 * 1024 * 1024
 
 KINDS = ("vaccination", "entretien", "bpm")
 
@@ -41,9 +46,9 @@ def cda() -> None:
 
 
 @cda.command("validate")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=InputFile(MAX_CDA_BYTES))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
-@click.option("--kit", type=click.Path(file_okay=False), help="TestContenuCDA kit folder.")
+@click.option("--kit", type=PathParam(file_okay=False), help="TestContenuCDA kit folder.")
 @click.option("--no-schematron", is_flag=True, help="Skip the official schematrons (fast).")
 def validate(files: tuple[str, ...], as_json: bool, kit: str | None, no_schematron: bool) -> None:
     """Check CDA FILES against the kit's XSD and official schematrons (exit 1 if invalid)."""
@@ -52,7 +57,7 @@ def validate(files: tuple[str, ...], as_json: bool, kit: str | None, no_schematr
     validator = validator_for(_config(kit, no_schematron))
     results = {}
     for name in files:
-        results[name] = validator.validate(Path(name).read_bytes())
+        results[str(name)] = validator.validate(read_bounded(name, MAX_CDA_BYTES))
     if as_json:
         click.echo(
             json.dumps(
@@ -78,7 +83,7 @@ def validate(files: tuple[str, ...], as_json: bool, kit: str | None, no_schematr
 
 
 @cda.command("show")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=InputFile(MAX_CDA_BYTES))
 def show(file: str) -> None:
     """Summarise a CDA FILE (type, patient, author, organisation, body)."""
     from rich.console import Console
@@ -86,7 +91,7 @@ def show(file: str) -> None:
 
     from segur_documents.reader import read_cda
 
-    doc = read_cda(Path(file).read_bytes())
+    doc = read_cda(read_bounded(file, MAX_CDA_BYTES))
     table = Table(title=doc.title or file, show_header=False)
     table.add_column("", style="bold")
     table.add_column("")
@@ -205,10 +210,10 @@ def _prompt_content(kind: str):
 @click.option(
     "--from-json",
     "json_file",
-    type=click.Path(exists=True, dir_okay=False),
+    type=InputFile(MAX_CDA_BYTES),
     help="Content as JSON (the fields of Vaccination, Entretien or BilanMedication).",
 )
-@click.option("--out", type=click.Path(dir_okay=False), help="Where to write the CDA XML.")
+@click.option("--out", type=PathParam(dir_okay=False), help="Where to write the CDA XML.")
 @click.option(
     "--validate/--draft",
     "do_validate",
@@ -233,7 +238,7 @@ def new(
     cls = {"vaccination": Vaccination, "entretien": Entretien, "bpm": BilanMedication}[kind]
     if json_file:
         try:
-            content = structure(json.loads(Path(json_file).read_text(encoding="utf-8")), cls)
+            content = structure(json.loads(read_bounded(json_file, MAX_CDA_BYTES)), cls)
         except Exception as exc:
             raise click.ClickException(f"{json_file}: not a valid {cls.__name__}: {exc}") from None
     else:
@@ -256,5 +261,8 @@ def new(
         for skipped in service.last_report.skipped if service.last_report else ():
             click.echo(f"warning: {skipped}", err=True)
     target = Path(out or f"{kind}-{document.version}.xml")
-    target.write_bytes(document.content)
+    try:
+        target.write_bytes(document.content)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {short(target)}: {error.strerror}") from None
     click.echo(f"{document.status}: {document.title} -> {target} (id {document.id})")

@@ -1,0 +1,88 @@
+"""Click parameter types for a command line typed by anyone: numbers that fit the
+databases, input files that are regular and bounded.
+
+``ROW_ID`` and ``COUNT`` stop at SQLite's largest integer (a larger one raised an
+``OverflowError`` deep in a query). :class:`InputFile` refuses what is not a regular file
+(``/dev/zero``, a FIFO, a folder) or is larger than the command accepts, and
+:func:`read_bounded` reads at most that much even if the file grows meanwhile.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Any
+
+import click
+
+from segur_core.errors import InputError
+
+__all__ = [
+    "COUNT",
+    "ROW_ID",
+    "SQLITE_MAX_INT",
+    "InputFile",
+    "PathParam",
+    "read_bounded",
+    "short",
+]
+
+SQLITE_MAX_INT = 2**63 - 1
+#: An outbox delivery id, a journal record number...
+ROW_ID = click.IntRange(1, SQLITE_MAX_INT)
+#: A ``--limit``: how many rows at most.
+COUNT = click.IntRange(1, SQLITE_MAX_INT)
+
+
+def short(text: object, size: int = 80) -> str:
+    """``text`` cut for a one-line message (a 5,000-character path stays readable)."""
+    value = str(text)
+    return value if len(value) <= size else f"{value[:size]}… ({len(value)} characters)"
+
+
+class InputFile(click.ParamType):
+    """An existing regular file of at most ``max_bytes``; converts to a :class:`Path`."""
+
+    name = "file"
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
+        path = Path(value)
+        if "\x00" in str(value):
+            self.fail(f"{short(value)!r} contains a NUL byte", param, ctx)
+        try:
+            info = path.stat()
+        except OSError as error:  # missing, too long a name...
+            self.fail(f"{short(value)!r}: {error.strerror or error}", param, ctx)
+        if not stat.S_ISREG(info.st_mode):
+            self.fail(f"{short(value)!r} is not a regular file", param, ctx)
+        if info.st_size > self.max_bytes:
+            self.fail(
+                f"{short(value)!r} is {info.st_size} bytes, more than {self.max_bytes}", param, ctx
+            )
+        return path
+
+
+class PathParam(click.Path):
+    """``click.Path`` that also refuses a NUL byte as a usage error (click lets the
+    ``ValueError`` of ``os.stat`` escape)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if "\x00" in str(value):
+            self.fail(f"{short(value)!r} contains a NUL byte", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def read_bounded(path: Path | str, max_bytes: int) -> bytes:
+    """The content of ``path``, or :class:`InputError` beyond ``max_bytes`` or when it
+    cannot be read."""
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(max_bytes + 1)
+    except OSError as error:
+        raise InputError(f"cannot read {short(path)}: {error.strerror or error}") from None
+    if len(data) > max_bytes:
+        raise InputError(f"{short(path)} is larger than {max_bytes} bytes")
+    return data
