@@ -14,7 +14,6 @@ reading the ``[segur]`` table stays cheap for ``segur plugins``.
 
 from __future__ import annotations
 
-import math
 import os
 import tomllib
 import types
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from segur_core.errors import ConfigError
+from segur_core.limits import out_of_range
 from segur_core.secrets import (
     REDACTED,
     Secret,
@@ -50,11 +50,6 @@ CONFIG_ENV = "SEGUR_CONFIG"
 DEFAULT_FILE = "segur.toml"
 MODES = ("demo", "test", "production")
 _SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict", "outbox", "journal"}
-#: Bounds of every number a plugin table may hold: integers fit a signed 64-bit field
-#: (SQLite, C APIs); floats are finite and at most a billion (durations beyond ~31 years
-#: overflow the C time types behind sockets and locks).
-INT_RANGE = (-(2**63), 2**63 - 1)
-FLOAT_LIMIT = 1e9
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -320,18 +315,15 @@ def _converter(base_dir: Path) -> Any:
     def structure_int(value: Any, _: type) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"expected int, got {type(value).__name__}")
-        if not INT_RANGE[0] <= value <= INT_RANGE[1]:
-            raise ValueError(f"expected an int between {INT_RANGE[0]} and {INT_RANGE[1]}")
+        if problem := out_of_range(value, integer=True):
+            raise ValueError(problem)
         return value
 
     def structure_float(value: Any, _: type) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError(f"expected float, got {type(value).__name__}")
-        if not (isinstance(value, int) or math.isfinite(value)) or abs(value) > FLOAT_LIMIT:
-            raise ValueError(
-                f"expected a finite number between -{FLOAT_LIMIT:g} and {FLOAT_LIMIT:g}, "
-                f"got {value if isinstance(value, float) else 'a larger number'}"
-            )
+        if problem := out_of_range(value, integer=False):
+            raise ValueError(problem)
         return float(value)
 
     def structure_bool(value: Any, _: type) -> bool:

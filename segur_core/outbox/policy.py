@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from segur_core.errors import ConfigError
+from segur_core.limits import check_number
 
 __all__ = ["DEFAULT_HORIZON_HOURS", "OutboxSettings", "RetryPolicy"]
 
@@ -136,10 +137,7 @@ def _known(table: Mapping[str, Any], known: tuple[str, ...], key: str) -> None:
 
 
 def _number(table: Mapping[str, Any], name: str, key: str, default: float) -> float:
-    value = table.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"expected a number, got {type(value).__name__}", key=f"{key}.{name}")
-    value = float(value)
+    value = float(check_number(table.get(name, default), f"{key}.{name}"))
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(
             f"expected a finite number greater than 0, got {value!r}", key=f"{key}.{name}"
@@ -156,6 +154,8 @@ def _policy(table: Mapping[str, Any], parent: RetryPolicy, key: str) -> RetryPol
             f"must not be shorter than base_delay ({base:g} s)", key=f"{key}.max_delay"
         )
     attempts = table.get("max_attempts", parent.max_attempts)
+    if isinstance(attempts, int) and not isinstance(attempts, bool):
+        check_number(attempts, f"{key}.max_attempts", integer=True)
     if attempts is not None and (
         isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1
     ):

@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from segur_core.cli import cli
-from segur_core.config import FLOAT_LIMIT, INT_RANGE, Config, load_config, redacted, structure_table
+from segur_core.config import Config, load_config, redacted, structure_table
 from segur_core.errors import ConfigError
+from segur_core.limits import FLOAT_LIMIT, INT_RANGE
 from segur_core.secrets import REDACTED, looks_secret, redact_text
 
 # -- numbers (non-finite, out of range) ----------------------------------------------------
@@ -48,6 +49,20 @@ def test_integers_beyond_64_bits_are_refused_naming_the_key(value: int) -> None:
     config = Config.from_dict({"t": {"limit": value}})
     with pytest.raises(ConfigError, match=r"^t\.limit: expected an int between"):
         structure_table(config, "t", Numbers)
+
+
+@pytest.mark.parametrize("name", ["horizon_hours", "base_delay", "max_delay", "lease"])
+@pytest.mark.parametrize(
+    "value", [10**400, 2**70, 1e300, math.inf], ids=["10^400", "2^70", "1e300", "inf"]
+)
+def test_outbox_numbers_read_by_hand_are_bounded_too(name: str, value) -> None:
+    with pytest.raises(ConfigError, match=rf"^segur\.outbox\.{name}: expected a finite number"):
+        Config.from_dict({"segur": {"outbox": {name: value}}})
+
+
+def test_outbox_max_attempts_fits_64_bits() -> None:
+    with pytest.raises(ConfigError, match=r"^segur\.outbox\.max_attempts: expected an int"):
+        Config.from_dict({"segur": {"outbox": {"max_attempts": 2**70}}})
 
 
 def test_cli_reports_a_nan_timeout_in_one_line(tmp_path: Path, monkeypatch) -> None:
