@@ -122,12 +122,17 @@ def test_a_sandbox_without_its_extra_says_what_to_install(monkeypatch):
     assert "[sandbox]" in (caught.value.hint or "")
 
 
-def test_the_insi_sandbox_without_its_extra_fails_clearly(make_segur_runtime, monkeypatch):
-    runtime = make_segur_runtime(plugins=["ins"], autoload=True)
+@pytest.mark.parametrize(
+    ("plugin", "sandbox"), [("ins", "insi"), ("dmp", "dmp"), ("vitale", "apcv")]
+)
+def test_a_plugin_sandbox_without_its_extra_fails_clearly(
+    make_segur_runtime, monkeypatch, plugin, sandbox
+):
+    runtime = make_segur_runtime(plugins=[plugin], autoload=True)
     monkeypatch.setitem(sys.modules, "starlette", None)
     monkeypatch.setitem(sys.modules, "uvicorn", None)
-    with pytest.raises(SegurError, match="'insi' cannot start: starlette and uvicorn"):
-        runtime.sandbox("insi")
+    with pytest.raises(SegurError, match=f"'{sandbox}' cannot start: starlette and uvicorn"):
+        runtime.sandbox(sandbox)
 
 
 # -- every import is declared -----------------------------------------------------------------

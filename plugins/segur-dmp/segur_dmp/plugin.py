@@ -82,11 +82,7 @@ def segur_outbox_senders(runtime: Any) -> dict[str, Any]:
 
 @hookimpl
 def segur_sandboxes(runtime: Any) -> list[Any]:
-    try:
-        import starlette  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError:  # the "sandbox" extra is not installed
-        return []
+    # Without the "sandbox" extra it is listed all the same: starting it says what to install.
     from segur_dmp.sandbox import DMPSandbox
 
     return [DMPSandbox(pki=runtime.test_pki(), db_path=runtime.data_dir / "dmp-sandbox.sqlite")]
