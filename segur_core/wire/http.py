@@ -38,7 +38,16 @@ from segur_core.wire.errors import (
     ServiceUnreachable,
 )
 
-__all__ = ["Answer", "CallLimits", "HttpCaller", "certificate_failure"]
+__all__ = ["HTTPX_HEADERS", "Answer", "CallLimits", "HttpCaller", "certificate_failure"]
+
+#: The headers ``httpx.Client`` sends by default: the connectors that were built on it
+#: (DMP, ApCV) keep sending them, so that their requests stay byte for byte the same.
+HTTPX_HEADERS = {
+    "Accept": "*/*",
+    "Accept-Encoding": "gzip, deflate",
+    "Connection": "keep-alive",
+    "User-Agent": f"python-httpx/{httpx.__version__}",
+}
 
 #: When the call running in this thread (or task) must end, as ``time.monotonic()``.
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(

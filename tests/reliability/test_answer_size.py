@@ -17,7 +17,7 @@ import pytest
 from segur_core.sandbox.pki import TestPKI
 from segur_core.testing.rogue import RogueServer
 
-from .national_clients import CLIENTS  # noqa: F401 - the services measured
+from .national_clients import CLIENTS
 
 ANSWER = 400 * 1024 * 1024
 #: Peak memory growth allowed for one refused answer (caps: 50 and 64 MB).
@@ -29,7 +29,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPKI:
     return TestPKI.create(tmp_path_factory.mktemp("pki"))
 
 
-@pytest.mark.parametrize("service", ["insi"])
+@pytest.mark.parametrize("service", sorted(CLIENTS))
 def test_a_huge_answer_is_refused_at_the_cap_without_buffering_it(pki, service):
     script = Path(__file__).with_name("answer_size_client.py")
     with RogueServer(pki.server_cert, pki.server_key, "flood", size=ANSWER) as server:

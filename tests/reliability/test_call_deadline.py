@@ -26,7 +26,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> TestPKI:
     return TestPKI.create(tmp_path_factory.mktemp("pki"))
 
 
-@pytest.mark.parametrize("service", ["insi"])
+@pytest.mark.parametrize("service", sorted(CLIENTS))
 def test_a_dripping_server_cannot_hold_a_call_past_its_deadline(pki, service):
     make, call = CLIENTS[service]
     with RogueServer(pki.server_cert, pki.server_key, "drip", interval=0.5, duration=20) as server:

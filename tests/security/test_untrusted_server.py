@@ -47,7 +47,7 @@ def _traits():
     return IdentityTraits("ADRUN", ("ZOE",), Sex.FEMALE, BirthDate(1975, 12, 31))
 
 
-@pytest.mark.parametrize("make", [_insi], ids=["insi"])
+@pytest.mark.parametrize("make", [_insi, _dmp], ids=["insi", "dmp"])
 def test_an_untrusted_server_certificate_is_a_permanent_tls_error(pki, foreign, make):
     with RogueServer(foreign.server_cert, foreign.server_key, "drip", duration=1) as server:
         client, call, family = make(pki, server.url)

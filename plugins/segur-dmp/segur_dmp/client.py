@@ -1,5 +1,8 @@
 """The DMP web-service client: one method per transaction, over SOAP 1.2 + WS-Addressing
-and mutual TLS (httpx with the client SSL context), MTOM for the XDS transactions.
+and mutual TLS (the core's :class:`~segur_core.wire.HttpCaller`: ``timeout`` is the total
+deadline of a call, an answer over 64 MB is refused while it streams), MTOM for the XDS
+transactions. An untrusted server certificate is a permanent
+:class:`~segur_core.wire.ServerCertificateError`.
 
 It does the protocol only; the rules (qualified INS, access check first, journal) are in
 :mod:`segur_dmp.service`.
@@ -8,22 +11,29 @@ It does the protocol only; the rules (qualified INS, access check first, journal
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import ssl
 import uuid
 from collections.abc import Sequence
 
 import attrs
-import httpx
 from lxml import etree
 
 from segur_core.model import INS, Practitioner, Structure
+from segur_core.wire.errors import CallTimeout, ServiceUnreachable
+from segur_core.wire.http import HTTPX_HEADERS, CallLimits, HttpCaller
 from segur_dmp import ebrim, hl7v2, hl7v3, soap
 from segur_dmp.errors import DMPTransportError, MTOMError, SOAPFault
 from segur_dmp.metadata import Author, Code, DocumentEntry, SubmissionSet, cx, xds_time
-from segur_dmp.mtom import Attachment, build_mtom, cid_href, parse_content_type, parse_mtom
+from segur_dmp.mtom import (
+    MAX_XML_BYTES,
+    Attachment,
+    build_mtom,
+    cid_href,
+    parse_content_type,
+    parse_mtom,
+)
 from segur_dmp.ns import ACTION, NS, OID, UUID
-from segur_dmp.vihf import LPS, Signer, StructureSigner, build_vihf
+from segur_dmp.vihf import LPS, StructureSigner, VIHFSigner, build_vihf
 from segur_dmp.xades import sign_submission
 
 __all__ = ["DMPClient", "Endpoints", "new_oid"]
@@ -77,13 +87,12 @@ class DMPClient:
         *,
         endpoints: Endpoints,
         ssl_context: ssl.SSLContext | None,
-        signer: Signer,
+        signer: VIHFSigner,
         structure: Structure,
         practitioner: Practitioner,
         lps: LPS | None = None,
         source_id: str = "1.2.250.1.213.1.1.9.999",
         timeout: float = 15.0,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.endpoints = endpoints
         self.signer = signer
@@ -91,16 +100,13 @@ class DMPClient:
         self.practitioner = practitioner
         self.lps = lps or LPS()
         self.source_id = source_id
-        verify = ssl_context if ssl_context is not None else True
-        # TCP_NODELAY: a SOAP request goes out as headers then body; with Nagle's
-        # algorithm the body waits for the peer's delayed ACK (~40 ms per call).
-        self._http = httpx.Client(
-            verify=verify,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            transport=transport
-            or httpx.HTTPTransport(
-                verify=verify, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        self._http = HttpCaller(
+            service="dmp",
+            ssl_context=ssl_context,
+            limits=CallLimits(
+                deadline=timeout, connect_timeout=min(timeout, 5.0), max_bytes=MAX_XML_BYTES
             ),
+            ca_hint="check the CA bundle configured for the DMP ([dmp.tls] ca_bundle)",
         )
 
     def close(self) -> None:
@@ -138,31 +144,32 @@ class DMPClient:
             content_type = f'application/soap+xml; charset=UTF-8; action="{action}"'
             payload = envelope
         try:
-            reply = self._http.post(url, content=payload, headers={"Content-Type": content_type})
-        except httpx.TimeoutException:
+            reply = self._http.post(url, payload, {**HTTPX_HEADERS, "Content-Type": content_type})
+        except CallTimeout:
             raise DMPTransportError(
                 "the DMP did not answer in time", service="dmp", code="timeout"
             ) from None
-        except httpx.TransportError as exc:
+        except ServiceUnreachable as exc:
+            cause = type(exc.__cause__).__name__
             raise DMPTransportError(
-                f"cannot reach the DMP ({type(exc).__name__})", service="dmp", code="unreachable"
+                f"cannot reach the DMP ({cause})", service="dmp", code="unreachable"
             ) from None
-        ctype = reply.headers.get("content-type", "")
+        ctype = reply.content_type
         try:
             media, _ = parse_content_type(ctype)
         except MTOMError:
             media = ""
         if media not in ("multipart/related", "application/soap+xml"):
-            if reply.status_code >= 500 or reply.status_code in (408, 429):
+            if reply.status >= 500 or reply.status in (408, 429):
                 raise DMPTransportError(
-                    f"the DMP answered HTTP {reply.status_code}",
+                    f"the DMP answered HTTP {reply.status}",
                     service="dmp",
-                    code=str(reply.status_code),
+                    code=str(reply.status),
                 )
             raise SOAPFault(
-                f"unexpected HTTP {reply.status_code} answer ({media or 'no type'})",
+                f"unexpected HTTP {reply.status} answer ({media or 'no type'})",
                 service="dmp",
-                code=str(reply.status_code),
+                code=str(reply.status),
                 transient=False,
             )
         if media == "multipart/related":
@@ -173,15 +180,15 @@ class DMPClient:
         try:
             env = soap.parse_envelope(root)
         except SOAPFault as fault:
-            if reply.status_code >= 500 and fault.transient:
+            if reply.status >= 500 and fault.transient:
                 raise DMPTransportError(fault.message, service="dmp", code=fault.code) from None
             raise
-        if reply.status_code >= 400:
+        if reply.status >= 400:
             raise SOAPFault(
-                f"HTTP {reply.status_code}",
+                f"HTTP {reply.status}",
                 service="dmp",
-                code=str(reply.status_code),
-                transient=reply.status_code >= 500,
+                code=str(reply.status),
+                transient=reply.status >= 500,
             )
         return Response(env, atts)
 

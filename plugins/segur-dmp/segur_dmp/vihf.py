@@ -1,13 +1,14 @@
 """The VIHF: the SAML 2.0 assertion a DMP client puts in ``wsse:Security`` (reference
 ``xds-dmp.md`` §3).
 
-INDIRECTE mode (structure certificate) signs the assertion with ``signxml``: enveloped
-signature right after ``Issuer``, exclusive C14N, RSA-SHA256 (ECDSA-SHA256 for EC keys).
+INDIRECTE mode (structure certificate) signs the assertion with the core's
+:class:`~segur_core.wire.KeySigner` (``signxml``): enveloped signature right after
+``Issuer``, exclusive C14N, RSA-SHA256 (ECDSA-SHA256 for EC keys).
 The ANS example adds ``InclusiveNamespaces PrefixList="ds saml #default xsi"`` to the
 SignedInfo canonicalisation; signxml's schema check refuses it there, and every namespace
 the assertion uses is visibly used, so plain exclusive C14N keeps the signature verifiable.
 
-DIRECTE mode (CPS card) is an extension point: a :class:`Signer` whose ``mode`` is
+DIRECTE mode (CPS card) is an extension point: a :class:`VIHFSigner` whose ``mode`` is
 ``DIRECTE`` (the kit does not sign the assertion then; authentication comes from TLS with the card).
 """
 
@@ -16,15 +17,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import uuid
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import attrs
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from lxml import etree
 
+from segur_core.errors import TLSConfigError
 from segur_core.model import INS, Practitioner, Structure, hidden
+from segur_core.wire.signing import KeySigner
 from segur_dmp.errors import VIHFError
 from segur_dmp.metadata import cx
 from segur_dmp.ns import NS, OID
@@ -34,9 +35,9 @@ __all__ = [
     "AUTH_MODES",
     "LPS",
     "CPSSigner",
-    "Signer",
     "StructureSigner",
     "VIHFClaims",
+    "VIHFSigner",
     "build_vihf",
     "read_vihf",
     "verify_vihf",
@@ -73,7 +74,6 @@ REQUIRED = (
     "LPS_Nom",
     "LPS_Version",
 )
-_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
 
 @attrs.frozen
@@ -87,74 +87,36 @@ class LPS:
 
 
 @runtime_checkable
-class Signer(Protocol):
-    """Who authenticates the VIHF: ``mode`` (``INDIRECTE``/``DIRECTE``), ``issuer``
-    (RFC 2253 DN of the signing certificate) and ``sign(assertion)`` returning the
-    (possibly) signed assertion element."""
+class VIHFSigner(Protocol):
+    """Who vouches for the VIHF: ``mode`` (``INDIRECTE``/``DIRECTE``), ``issuer`` (RFC
+    2253 DN of the certificate) and ``sign_vihf(assertion)`` returning the assertion,
+    signed when the mode requires it."""
 
     mode: str
-    issuer: str
 
-    def sign(self, assertion: etree._Element) -> etree._Element: ...
+    @property
+    def issuer(self) -> str: ...
 
-
-def _rfc2253(cert: x509.Certificate) -> str:
-    return cert.subject.rfc4514_string()
+    def sign_vihf(self, assertion: etree._Element) -> etree._Element: ...
 
 
-class StructureSigner:
-    """INDIRECTE mode: the structure's signing certificate ("ORG SIGN") signs the VIHF."""
+class StructureSigner(KeySigner):
+    """INDIRECTE mode: the structure's signing certificate ("ORG SIGN") signs the VIHF
+    (and the XAdES submission set): a :class:`~segur_core.wire.KeySigner` from PEM files."""
 
     mode = "INDIRECTE"
 
-    def __init__(self, key_pem: bytes, cert_pem: bytes, *, password: bytes | None = None):
-        try:
-            self._key = serialization.load_pem_private_key(key_pem, password=password)
-            certs = x509.load_pem_x509_certificates(cert_pem)
-        except (ValueError, TypeError) as exc:
-            raise VIHFError(f"cannot load the VIHF signing key or certificate: {exc}") from None
-        self._cert_pem = [c.public_bytes(serialization.Encoding.PEM).decode() for c in certs]
-        self.certificate = certs[0]
-        self.issuer = _rfc2253(certs[0])
-        #: RSA-SHA256 per the ANS example; ECDSA-SHA256 for EC keys (the test PKI).
-        self.algorithm = (
-            "ecdsa-sha256" if isinstance(self._key, ec.EllipticCurvePrivateKey) else ("rsa-sha256")
-        )
-
     @classmethod
     def from_files(cls, key_path: str, cert_path: str) -> StructureSigner:
-        with open(key_path, "rb") as k, open(cert_path, "rb") as c:
-            return cls(k.read(), c.read())
+        try:
+            signer = cls.from_pem_files(key_path, cert_path)
+        except TLSConfigError as exc:
+            raise VIHFError(f"cannot load the VIHF signing key or certificate: {exc}") from None
+        assert isinstance(signer, StructureSigner)
+        return signer
 
-    def xml_sign(
-        self,
-        node: etree._Element,
-        *,
-        detached: bool = False,
-        reference_uri: str | list[Any],
-        id_attribute: str | None = None,
-    ) -> etree._Element:
-        """An XML-DSig signature by this certificate (SHA-256, exclusive C14N): ``node``
-        signed in place (enveloped) or, with ``detached``, the signature of the
-        ``reference_uri`` references. Used for the VIHF and the XAdES submission set."""
-        from signxml import XMLSigner, methods
-
-        signer = XMLSigner(
-            method=methods.detached if detached else methods.enveloped,
-            signature_algorithm=self.algorithm,
-            digest_algorithm="sha256",
-            c14n_algorithm=_C14N,
-        )
-        return signer.sign(
-            node,
-            key=self._key,
-            cert=self._cert_pem,
-            reference_uri=reference_uri,
-            id_attribute=id_attribute,
-        )
-
-    def sign(self, assertion: etree._Element) -> etree._Element:
-        return self.xml_sign(assertion, reference_uri="#" + assertion.get("ID"), id_attribute="ID")
+    def sign_vihf(self, assertion: etree._Element) -> etree._Element:
+        return self.sign(assertion, reference_uri="#" + assertion.get("ID", ""), id_attribute="ID")
 
 
 class CPSSigner:
@@ -166,7 +128,7 @@ class CPSSigner:
     def __init__(self, issuer: str) -> None:
         self.issuer = issuer
 
-    def sign(self, assertion: etree._Element) -> etree._Element:
+    def sign_vihf(self, assertion: etree._Element) -> etree._Element:
         return assertion
 
 
@@ -196,7 +158,7 @@ def _ce(tag: str, code: str, system: str, system_name: str, display: str) -> etr
 
 def build_vihf(
     *,
-    signer: Signer,
+    signer: VIHFSigner,
     structure: Structure,
     practitioner: Practitioner,
     patient_ins: INS | None,
@@ -300,7 +262,7 @@ def build_vihf(
     _attribute(stmt, "LPS_Nom", lps.name)
     _attribute(stmt, "LPS_Version", lps.version)
     _attribute(stmt, "LPS_ID_HOMOLOGATION_DMP", lps.homologation_id)
-    return signer.sign(assertion)
+    return signer.sign_vihf(assertion)
 
 
 def _cnop_section(specialty: str | None) -> str:

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import hashes
 from lxml import etree
 
 from segur_core.safexml import parse_xml
+from segur_core.wire.signing import Signer
 from segur_dmp.errors import VIHFError
 from segur_dmp.mtom import MAX_XML_BYTES
 from segur_dmp.ns import NS
-from segur_dmp.vihf import StructureSigner
 
 __all__ = ["PURPOSE_OF_SIGNATURE", "sign_submission", "verify_submission_signature"]
 
@@ -45,7 +45,7 @@ def _b64_sha256(data: bytes) -> str:
 
 
 def sign_submission(
-    signer: StructureSigner,
+    signer: Signer,
     *,
     submission_set_uid: str,
     documents: Sequence[tuple[str, bytes]],
@@ -94,7 +94,7 @@ def sign_submission(
     policy = etree.SubElement(ssp, _x("SignaturePolicyIdentifier"))
     etree.SubElement(policy, _x("SignaturePolicyImplied"))
 
-    sig = signer.xml_sign(
+    sig = signer.sign(
         holder,
         detached=True,
         reference_uri=[

@@ -1,4 +1,6 @@
-"""An :class:`~segur_vitale.apcv.adapter.ApcvAdapter` over HTTPS with mutual TLS (httpx).
+"""An :class:`~segur_vitale.apcv.adapter.ApcvAdapter` over HTTPS with mutual TLS (the
+core's :class:`~segur_core.wire.HttpCaller`: ``timeout`` is the total deadline of a call,
+an answer over 1 MB is refused while it streams).
 
 ASSUMED wire format (segur's own; the real ApCV API is not public):
 
@@ -12,14 +14,15 @@ ASSUMED wire format (segur's own; the real ApCV API is not public):
 
 from __future__ import annotations
 
+import json
 import re
 import ssl
 from typing import Any
 
-import httpx
-
 from segur_core.errors import InputError
 from segur_core.model import BirthDate, CardReading, IdentityTraits, ReadingSource
+from segur_core.wire.errors import CallTimeout, ServiceUnreachable
+from segur_core.wire.http import HTTPX_HEADERS, Answer, CallLimits, HttpCaller
 from segur_vitale.apcv.adapter import ApcvRequest
 from segur_vitale.errors import (
     ApcvContextExpiredError,
@@ -31,6 +34,8 @@ from segur_vitale.errors import (
 __all__ = ["IDENTIFY_PATH", "HttpApcvAdapter", "readings_from_json"]
 
 IDENTIFY_PATH = "/apcv/v1/identify"
+#: The largest answer read (a few beneficiaries in JSON).
+MAX_ANSWER_BYTES = 1024 * 1024
 
 
 _NIR = re.compile(r"^[0-9]{6}[0-9AB][0-9]{8}$")
@@ -108,28 +113,38 @@ class HttpApcvAdapter:
             raise InputError("the ApCV endpoint must be an https:// URL",
                              hint="mutual TLS is mandatory; no plaintext fallback")
         self.endpoint = endpoint.rstrip("/")
-        self._client = httpx.Client(verify=ssl_context, timeout=timeout)
+        self._http = HttpCaller(
+            service="apcv",
+            ssl_context=ssl_context,
+            limits=CallLimits(
+                deadline=timeout, connect_timeout=min(timeout, 5.0), max_bytes=MAX_ANSWER_BYTES
+            ),
+            ca_hint="check the CA bundle configured for ApCV ([vitale.apcv_tls] ca_bundle)",
+        )
 
     def identify(self, request: ApcvRequest) -> tuple[CardReading, ...]:
         body = {"mode": request.mode.value, "payload": request.wire_payload()}
+        # what httpx's json= sent: compact, UTF-8, no NaN
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        headers = {**HTTPX_HEADERS, "Content-Type": "application/json"}
         try:
-            response = self._client.post(self.endpoint + IDENTIFY_PATH, json=body)
-        except httpx.TimeoutException as error:
+            response = self._http.post(self.endpoint + IDENTIFY_PATH, content.encode(), headers)
+        except CallTimeout as error:
             raise ApcvError("the ApCV service did not answer in time", code="timeout",
                             transient=True) from error
-        except httpx.TransportError as error:
-            raise ApcvError(f"cannot reach the ApCV service ({type(error).__name__})",
+        except ServiceUnreachable as error:
+            raise ApcvError(f"cannot reach the ApCV service ({type(error.__cause__).__name__})",
                             code="unreachable", transient=True,
                             hint="check the network and the TLS certificates") from error
-        if response.status_code == 200:
+        if response.status == 200:
             try:
-                data = response.json()
+                data = json.loads(response.content)
             except ValueError as error:
                 raise ApcvError("the ApCV service answered non-JSON",
                                 code="bad-answer") from error
             return readings_from_json(data)
         code, message = self._error(response)
-        status = response.status_code
+        status = response.status
         if status == 410:
             raise ApcvContextExpiredError(message, code=code,
                                           hint="ask the patient to show a new QR code")
@@ -144,16 +159,16 @@ class HttpApcvAdapter:
         raise ApcvError(message, code=code or str(status), transient=status >= 500)
 
     @staticmethod
-    def _error(response: httpx.Response) -> tuple[str, str]:
+    def _error(response: Answer) -> tuple[str, str]:
         try:
-            data = response.json()
-            return str(data.get("error", response.status_code)), str(
+            data = json.loads(response.content)
+            return str(data.get("error", response.status)), str(
                 data.get("message", "request refused"))[:200]
         except (ValueError, AttributeError):
-            return str(response.status_code), f"HTTP {response.status_code}"
+            return str(response.status), f"HTTP {response.status}"
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
 
     def __enter__(self) -> HttpApcvAdapter:
         return self
