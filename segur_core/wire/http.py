@@ -58,12 +58,17 @@ _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 @attrs.frozen
 class CallLimits:
     """How long one call may take in total (``deadline``, seconds, connect to last
-    byte), how long connecting may take within it, and how many bytes the answer may
-    hold. A plain value: worker processes receive it pickled."""
+    byte), how many bytes the answer may hold, and how long connecting may take within
+    the deadline (``None``: 5 s at most). A plain value: worker processes receive it
+    pickled."""
 
     deadline: float = 10.0
-    connect_timeout: float = 5.0
     max_bytes: int = 50 * 1024 * 1024
+    connect_timeout: float | None = None
+
+    @property
+    def connect(self) -> float:
+        return min(self.connect_timeout or 5.0, self.deadline)
 
 
 @attrs.frozen
@@ -183,8 +188,9 @@ class HttpCaller:
     """POSTs to one national service over (mutual) TLS, HTTP/1.1, with pooled connections.
 
     ``service`` names the service in errors (``insi``, ``dmp``...); ``limits`` are the
-    default :class:`CallLimits` of a call; ``ca_hint`` is the sentence an untrusted
-    server certificate error carries. Thread-safe: one caller serves many threads.
+    default :class:`CallLimits` of a call; ``tls_table`` names where the CA bundle is
+    configured (``"dmp.tls"``), for the hint of an untrusted server certificate.
+    Thread-safe: one caller serves many threads.
     """
 
     def __init__(
@@ -194,11 +200,12 @@ class HttpCaller:
         ssl_context: ssl.SSLContext | None = None,
         limits: CallLimits | None = None,
         max_connections: int = 10,
-        ca_hint: str | None = None,
+        tls_table: str | None = None,
     ) -> None:
         self.service = service
         self.limits = limits or CallLimits()
-        self.ca_hint = ca_hint or f"check the CA bundle configured for {service}"
+        where = f" ([{tls_table}] ca_bundle)" if tls_table else ""
+        self.ca_hint = f"check the CA bundle configured for {service}{where}"
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context if ssl_context is not None else ssl.create_default_context(),
             max_connections=max_connections,
@@ -235,7 +242,7 @@ class HttpCaller:
         request = httpx.Request("POST", url, content=content, headers=headers)
         url = request.url
         timeout = {
-            "connect": min(limits.connect_timeout, limits.deadline),
+            "connect": limits.connect,
             "read": limits.deadline,
             "write": limits.deadline,
             "pool": limits.deadline,

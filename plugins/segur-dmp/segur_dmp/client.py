@@ -100,14 +100,9 @@ class DMPClient:
         self.practitioner = practitioner
         self.lps = lps or LPS()
         self.source_id = source_id
-        self._http = HttpCaller(
-            service="dmp",
-            ssl_context=ssl_context,
-            limits=CallLimits(
-                deadline=timeout, connect_timeout=min(timeout, 5.0), max_bytes=MAX_XML_BYTES
-            ),
-            ca_hint="check the CA bundle configured for the DMP ([dmp.tls] ca_bundle)",
-        )
+        limits = CallLimits(timeout, max_bytes=MAX_XML_BYTES)
+        self._http = HttpCaller(service="dmp", ssl_context=ssl_context, limits=limits,
+                                tls_table="dmp.tls")  # fmt: skip
 
     def close(self) -> None:
         self._http.close()

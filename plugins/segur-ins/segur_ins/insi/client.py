@@ -154,15 +154,9 @@ class InsiClient:
         self.cps = cps
         self.retries = retries
         self.backoff = backoff
-        self._http = HttpCaller(
-            service="insi",
-            ssl_context=ssl_context,
-            limits=CallLimits(
-                deadline=timeout, connect_timeout=connect_timeout, max_bytes=DEFAULT_MAX_BYTES
-            ),
-            max_connections=max_connections,
-            ca_hint="check the CA bundle configured for INSi ([ins.tls] ca_bundle)",
-        )
+        limits = CallLimits(timeout, max_bytes=DEFAULT_MAX_BYTES, connect_timeout=connect_timeout)
+        self._http = HttpCaller(service="insi", ssl_context=ssl_context, limits=limits,
+                                max_connections=max_connections, tls_table="ins.tls")  # fmt: skip
         self._url = endpoint
 
     # -- plumbing ------------------------------------------------------------------------

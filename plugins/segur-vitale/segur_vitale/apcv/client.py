@@ -113,14 +113,9 @@ class HttpApcvAdapter:
             raise InputError("the ApCV endpoint must be an https:// URL",
                              hint="mutual TLS is mandatory; no plaintext fallback")
         self.endpoint = endpoint.rstrip("/")
-        self._http = HttpCaller(
-            service="apcv",
-            ssl_context=ssl_context,
-            limits=CallLimits(
-                deadline=timeout, connect_timeout=min(timeout, 5.0), max_bytes=MAX_ANSWER_BYTES
-            ),
-            ca_hint="check the CA bundle configured for ApCV ([vitale.apcv_tls] ca_bundle)",
-        )
+        limits = CallLimits(timeout, max_bytes=MAX_ANSWER_BYTES)
+        self._http = HttpCaller(service="apcv", ssl_context=ssl_context, limits=limits,
+                                tls_table="vitale.apcv_tls")
 
     def identify(self, request: ApcvRequest) -> tuple[CardReading, ...]:
         body = {"mode": request.mode.value, "payload": request.wire_payload()}
