@@ -10,19 +10,22 @@ client certificate defaults to one of the runtime's test PKI.
     server = "mail.mssante.example.fr"   # SMTP submission (587) and IMAP (143), STARTTLS
     address = "pharmacie.dupont@pharmacie.mssante.fr"
     mailbox_type = "ORG"                  # PER, ORG (XOAUTH2, Pro Santé Connect) or APP
+    nil = "DEV935997"                     # X-MSS-NIL: the software's declared reference
+
+    [mss.tls]
     client_cert = "/etc/segur/org-auth-cli.pem"   # IGC-Santé, for APP mailboxes
     client_key = "/etc/segur/org-auth-cli.key"
     ca_bundle = "/etc/segur/igc-sante.pem"
-    nil = "DEV935997"                     # X-MSS-NIL: the software's declared reference
 """
 
 # no ``from __future__ import annotations``: cattrs structures these fields from their types
 
-from pathlib import Path
+from typing import ClassVar
 
 import attrs
 
 from segur_core.errors import ConfigError
+from segur_core.wire.tls import ClientTls, moved_tls_keys
 
 __all__ = ["MAILBOX_TYPES", "SANDBOX", "MSSConfig"]
 
@@ -57,7 +60,8 @@ class MSSConfig:
     token, ``APP`` by client certificate only. ``display_name``: the ``From`` display
     name (``Titre_Prénom_NOM_Entité``). ``nil``: the ``X-MSS-NIL`` product reference.
     ``dsn``: request delivery status notifications (RFC 3461). ``folder``: the IMAP folder
-    fetched.
+    fetched. ``tls``: the ``[mss.tls]`` table, the client certificate and the CAs of the
+    server (:class:`~segur_core.wire.ClientTls`).
     """
 
     server: str = SANDBOX
@@ -66,10 +70,11 @@ class MSSConfig:
     address: str = "pharmacie@pharmacie.mssante.test"
     mailbox_type: str = attrs.field(default="APP", validator=_mailbox_type)
     display_name: str = ""
-    client_cert: Path | None = None
-    client_key: Path | None = None
-    ca_bundle: Path | None = None
+    tls: ClientTls = attrs.Factory(ClientTls)
     nil: str = "SEGUR-SANDBOX"
     dsn: bool = True
     folder: str = "INBOX"
     timeout: float = attrs.field(default=30.0, validator=_positive)
+
+    #: The TLS keys that moved to ``[mss.tls]`` (refused here with a hint).
+    moved_keys: ClassVar[dict[str, str]] = moved_tls_keys("mss")
