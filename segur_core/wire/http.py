@@ -206,6 +206,7 @@ class HttpCaller:
         self.limits = limits or CallLimits()
         where = f" ([{tls_table}] ca_bundle)" if tls_table else ""
         self.ca_hint = f"check the CA bundle configured for {service}{where}"
+        self._closed = False
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context if ssl_context is not None else ssl.create_default_context(),
             max_connections=max_connections,
@@ -215,7 +216,13 @@ class HttpCaller:
             network_backend=_DeadlineBackend(),
         )
 
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
+        """Close every pooled connection; the caller is not used again."""
+        self._closed = True
         self._pool.close()
 
     def __enter__(self) -> HttpCaller:

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
 from segur_core.errors import RuntimeClosedError
 from segur_core.model import BirthDate, IdentityTraits
+from segur_core.wire.http import HttpCaller
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="counts sockets through /proc"
@@ -65,7 +65,7 @@ def test_closing_a_runtime_closes_every_plugin_service(make_segur_runtime):
     assert ins.client.lookup_traits(traits).found  # a real INSi call, connection kept alive
     assert dmp.client.test_access(KIT_INS).exists  # a real TD0.2 over mutual TLS
     assert dmp.status.get("no-such-document") is None
-    (http,) = found(dmp.client, httpx.Client)
+    (http,) = found(dmp.client, HttpCaller)
     (database,) = found(dmp.status, sqlite3.Connection)
     ports = {name: urlsplit(runtime.sandbox(name).url).port for name in ("insi", "dmp")}
     assert all(connections_to(port) >= 1 for port in ports.values()), ports
