@@ -7,11 +7,13 @@ import contextlib
 import pickle
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
 
-from segur_core.errors import InputError
+from segur_core.config import Config, structure_table
+from segur_core.errors import ConfigError, InputError
 from segur_core.wire import soap
 from segur_core.wire.http import CallLimits, certificate_failure
 from segur_core.wire.tls import TlsSettings
@@ -94,3 +96,27 @@ def test_a_certificate_failure_is_found_deep_in_the_chain():
     except RuntimeError as exc:
         assert certificate_failure(exc) is root
     assert certificate_failure(OSError("reset")) is None
+
+
+@pytest.mark.parametrize(
+    ("module", "table", "old", "new_table", "leaf"),
+    [
+        ("segur_ins.config:InsConfig", "ins", "ca_bundle", "ins.tls", "ca_bundle"),
+        ("segur_dmp.config:DMPConfig", "dmp", "client_pkcs12", "dmp.tls", "client_pkcs12"),
+        ("segur_vitale.config:VitaleConfig", "vitale", "apcv_ca_bundle",
+         "vitale.apcv_tls", "ca_bundle"),
+        ("segur_mssante.config:MSSConfig", "mss", "client_cert", "mss.tls", "client_cert"),
+    ],
+)  # fmt: skip
+def test_a_tls_key_of_the_old_shape_names_its_new_place(module, table, old, new_table, leaf):
+    import importlib
+
+    path, _, name = module.partition(":")
+    cls = getattr(importlib.import_module(path), name)
+    with pytest.raises(ConfigError) as caught:
+        structure_table(Config.from_dict({table: {old: "x"}}), table, cls)
+    assert caught.value.key == f"{table}.{old}"
+    assert f"[{new_table}]" in str(caught.value) and leaf in caught.value.hint
+    sub = new_table.partition(".")[2]
+    moved = structure_table(Config.from_dict({table: {sub: {leaf: "/x"}}}), table, cls)
+    assert str(getattr(getattr(moved, sub), leaf)).endswith("x")
