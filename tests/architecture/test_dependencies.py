@@ -87,6 +87,8 @@ _WITHOUT_EXTRAS = textwrap.dedent(
         for info in pkgutil.walk_packages(root.__path__, package + "."):
             if info.name.startswith(("segur_core.testing", "hostspecs.conformance")):
                 continue  # pytest plugins
+            if package != "segur_core" and info.name.startswith(package + ".sandbox"):
+                continue  # a plugin's sandbox is its extra's: imported by segur_sandboxes
             try:
                 importlib.import_module(info.name)
             except Exception as exc:
