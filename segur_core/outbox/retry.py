@@ -7,6 +7,7 @@ budget is spent; anything else is permanent and the item goes to the dead letter
 
 from __future__ import annotations
 
+import random
 import smtplib
 from typing import Any, NamedTuple
 
@@ -62,7 +63,9 @@ class _Attempt:
 @attrs.frozen
 class Backoff:
     """Delay before the next attempt: ``base * 2**(n-1)`` plus up to ``base`` of random
-    jitter, capped at ``maximum`` seconds."""
+    jitter, capped at ``maximum`` seconds. At the cap the jitter spreads over the last
+    tenth below it, so that items that failed together (a whole outage) do not keep
+    retrying in step."""
 
     base: float = 1.0
     maximum: float = 300.0
@@ -76,4 +79,7 @@ class Backoff:
 
     def delay(self, attempts: int) -> float:
         """Seconds to wait after ``attempts`` failed attempts."""
-        return min(self.maximum, float(self._wait(_Attempt(max(1, attempts)))))
+        wait = float(self._wait(_Attempt(max(1, attempts))))
+        if wait <= self.maximum:
+            return wait
+        return self.maximum - random.uniform(0, self.maximum / 10)

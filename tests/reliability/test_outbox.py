@@ -265,7 +265,14 @@ def test_backoff_grows_and_stays_bounded(base: float, maximum: float, attempts: 
     delay = backoff.delay(attempts)
     assert 0 <= delay <= maximum
     floor = min(maximum, base * 2 ** (attempts - 1))
-    assert delay >= floor - 1e-9
+    assert delay >= min(floor, 0.9 * maximum) - 1e-9  # jitter below the cap at the cap
+
+
+def test_backoff_keeps_jitter_at_the_cap() -> None:
+    """Items that failed together at the cap do not retry in step."""
+    backoff = Backoff(1.0, 300.0)
+    delays = {round(backoff.delay(30), 3) for _ in range(50)}
+    assert len(delays) > 40 and min(delays) >= 270 and max(delays) <= 300
 
 
 def test_worker_threads_of_two_processes_deliver_each_item_once(tmp_path: Path) -> None:
