@@ -61,7 +61,9 @@ class MSSConfig:
     name (``Titre_Prénom_NOM_Entité``). ``nil``: the ``X-MSS-NIL`` product reference.
     ``dsn``: request delivery status notifications (RFC 3461). ``folder``: the IMAP folder
     fetched. ``tls``: the ``[mss.tls]`` table, the client certificate and the CAs of the
-    server (:class:`~segur_core.wire.ClientTls`).
+    server (:class:`~segur_core.wire.ClientTls`); the certificate is presented by
+    application mailboxes only. ``source_id``: the software's OID in METADATA.XML
+    (``XDSSubmissionSet.sourceId``).
     """
 
     server: str = SANDBOX
@@ -72,6 +74,7 @@ class MSSConfig:
     display_name: str = ""
     tls: ClientTls = attrs.Factory(ClientTls)
     nil: str = "SEGUR-SANDBOX"
+    source_id: str = "1.2.250.1.213.1.1.9.999"
     dsn: bool = True
     folder: str = "INBOX"
     timeout: float = attrs.field(default=30.0, validator=_positive)

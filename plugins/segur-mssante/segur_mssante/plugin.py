@@ -32,3 +32,23 @@ def segur_cli_commands(cli: Any) -> None:
     from segur_mssante.cli import mss
 
     cli.add_command(mss)
+
+
+@hookimpl
+def segur_outbox_senders(runtime: Any) -> dict[str, Any]:
+    from segur_mssante.service import SEND_KIND, service_for
+
+    return {SEND_KIND: service_for(runtime).deliver}
+
+
+@hookimpl
+def segur_sandboxes(runtime: Any) -> list[Any]:
+    try:
+        import aiosmtpd  # noqa: F401
+    except ImportError:  # the "sandbox" extra is not installed
+        return []
+    from segur_mssante.sandbox.dovecot import MailSandbox, dovecot_missing
+
+    if dovecot_missing() is not None:
+        return []
+    return [MailSandbox(pki=runtime.test_pki())]

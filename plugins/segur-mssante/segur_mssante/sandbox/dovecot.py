@@ -32,7 +32,7 @@ from segur_core.errors import SegurError
 from segur_mssante.sandbox.relay import DSNRelay
 from segur_mssante.sandbox.tokens import TokenIssuer
 
-__all__ = ["DOVECOT", "MailSandbox", "dovecot_missing"]
+__all__ = ["DOVECOT", "MailSandbox", "app_credential", "dovecot_missing"]
 
 DOVECOT = "dovecot"
 HOSTNAME = "mail.mssante.test"
@@ -355,3 +355,13 @@ def _give(directory: Path, uid: int, gid: int) -> None:
     for root, dirs, files in os.walk(directory):
         for name in dirs + files:
             os.chown(os.path.join(root, name), uid, gid)
+
+
+def app_credential(pki: Any, address: str) -> Any:
+    """The test PKI's certificate of the application mailbox ``address`` (CN = address),
+    issued on first use."""
+    name = f"mss-{address}"
+    try:
+        return pki.client(name)
+    except SegurError:
+        return pki.issue_client(address, name=name)

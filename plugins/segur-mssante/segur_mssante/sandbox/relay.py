@@ -7,6 +7,7 @@ over LMTP: ``failed`` for an address of a refused domain (a bounce), ``delivered
 
 from __future__ import annotations
 
+import functools
 import re
 import smtplib
 import socket
@@ -16,10 +17,9 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import formatdate
+from typing import Any
 
 import attrs
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP
 
 __all__ = ["DSNRelay", "RelayedMessage"]
 
@@ -38,22 +38,28 @@ class RelayedMessage:
     data: bytes
 
 
-class _DSNSMTP(SMTP):
-    """aiosmtpd's SMTP accepting ``RET``/``ENVID`` and ``NOTIFY``/``ORCPT``."""
+@functools.cache
+def _dsn_smtp() -> type:
+    """aiosmtpd's SMTP accepting ``RET``/``ENVID`` and ``NOTIFY``/``ORCPT`` (imported on
+    first use: aiosmtpd comes with the ``sandbox`` extra)."""
+    from aiosmtpd.smtp import SMTP
 
-    async def smtp_MAIL(self, arg: str | None) -> None:
-        params = dict((k.upper(), v) for k, v in _MAIL_DSN.findall(arg or ""))
-        await super().smtp_MAIL(_MAIL_DSN.sub("", arg) if arg else arg)
-        if self.envelope is not None and self.envelope.mail_from is not None:
-            self.envelope.dsn_mail = params  # type: ignore[attr-defined]
-            self.envelope.dsn_rcpt = []  # type: ignore[attr-defined]
+    class DSNSMTP(SMTP):
+        async def smtp_MAIL(self, arg: str | None) -> None:
+            params = {k.upper(): v for k, v in _MAIL_DSN.findall(arg or "")}
+            await super().smtp_MAIL(_MAIL_DSN.sub("", arg) if arg else arg)
+            if self.envelope is not None and self.envelope.mail_from is not None:
+                self.envelope.dsn_mail = params
+                self.envelope.dsn_rcpt = []
 
-    async def smtp_RCPT(self, arg: str | None) -> None:
-        params = dict((k.upper(), v) for k, v in _RCPT_DSN.findall(arg or ""))
-        before = len(self.envelope.rcpt_tos) if self.envelope is not None else 0
-        await super().smtp_RCPT(_RCPT_DSN.sub("", arg) if arg else arg)
-        if self.envelope is not None and len(self.envelope.rcpt_tos) > before:
-            self.envelope.dsn_rcpt.append(params)  # type: ignore[attr-defined]
+        async def smtp_RCPT(self, arg: str | None) -> None:
+            params = {k.upper(): v for k, v in _RCPT_DSN.findall(arg or "")}
+            before = len(self.envelope.rcpt_tos) if self.envelope is not None else 0
+            await super().smtp_RCPT(_RCPT_DSN.sub("", arg) if arg else arg)
+            if self.envelope is not None and len(self.envelope.rcpt_tos) > before:
+                self.envelope.dsn_rcpt.append(params)
+
+    return DSNSMTP
 
 
 class _Handler:
@@ -91,6 +97,9 @@ class DSNRelay:
         self.refused_domains: set[str] = {"inconnu.mssante.test"}
         self.received: list[RelayedMessage] = []
         self._lock = threading.Lock()
+        from aiosmtpd.controller import Controller
+
+        smtp_class: Any = _dsn_smtp()
         self._controller = Controller(
             _Handler(self),
             hostname="127.0.0.1",
@@ -98,7 +107,7 @@ class DSNRelay:
             server_hostname=hostname,
             ready_timeout=10,
         )
-        self._controller.factory = lambda: _DSNSMTP(  # type: ignore[method-assign]
+        self._controller.factory = lambda: smtp_class(  # type: ignore[method-assign]
             _Handler(self), hostname=hostname, decode_data=False
         )
 

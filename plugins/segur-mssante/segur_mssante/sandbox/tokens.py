@@ -14,7 +14,7 @@ import uuid
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-__all__ = ["ISSUER", "TokenIssuer"]
+__all__ = ["ISSUER", "SandboxTokens", "TokenIssuer"]
 
 ISSUER = "https://auth.sandbox.esante.test/auth/realms/esante-wallet"
 
@@ -55,3 +55,30 @@ class TokenIssuer:
         key = self._foreign if forged else self._key
         signature = key.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
         return f"{signing_input}.{_b64(signature)}"
+
+
+class SandboxTokens:
+    """A :class:`~segur_mssante.tokens.TokenProvider` over a :class:`TokenIssuer`: what
+    a Pro Santé Connect session gives, with switches to expire the token and to refuse
+    the refresh."""
+
+    def __init__(self, issuer: TokenIssuer) -> None:
+        self.issuer = issuer
+        self.expired = False
+        self.refuse_refresh = False
+        self.refreshes = 0
+
+    def token(self, address: str) -> str:
+        return self.issuer.issue(address, lifetime=-60 if self.expired else 300)
+
+    def refresh(self, address: str) -> str:
+        from segur_mssante.errors import MSSAuthError
+
+        self.refreshes += 1
+        if self.refuse_refresh:
+            raise MSSAuthError(
+                "Pro Santé Connect refused the refresh: the session ends",
+                hint="log in to Pro Santé Connect again",
+            )
+        self.expired = False
+        return self.issuer.issue(address)

@@ -1,0 +1,259 @@
+"""The MSSanté service of a runtime: sends documents through the outbox and delivers
+them by SMTP submission.
+
+Sending builds the whole message once (ids, archive, headers) and queues its bytes
+under its ``Message-ID``: queuing again is harmless, a retry resends the very same
+message, and a refusal (5xx, bounce) is an outcome, not a retry loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from segur_core.cdaheader import CdaHeader, read_header
+from segur_mssante.config import SANDBOX, MSSConfig
+from segur_mssante.errors import MessageError
+from segur_mssante.message import (
+    Attachment,
+    Outgoing,
+    archive_attachment,
+    build_message,
+    message_id,
+    mss_headers,
+    patient_address,
+    pdf_name,
+    subject,
+)
+from segur_mssante.tokens import TokenProvider
+from segur_mssante.transport import Mailbox, Server, smtp_session, submit
+from segur_mssante.xdm import Issuer, write_xdm
+
+__all__ = ["SEND_KIND", "MSSService", "Queued", "service_for"]
+
+SEND_KIND = "mss.send"
+NAME = "mss"
+_STRUCT_IDNAT = "1.2.250.1.71.4.2.2"
+
+
+@attrs.frozen
+class Queued:
+    """A message queued for sending: its id and outbox delivery."""
+
+    message_id: str
+    delivery: Any = attrs.field(repr=False)
+    recipients: tuple[str, ...] = attrs.field(converter=tuple, repr=False)
+
+
+def service_for(runtime: Any) -> MSSService:
+    """The runtime's MSSanté service (one per runtime, closed with it)."""
+    return runtime.service(NAME, lambda: MSSService(runtime))
+
+
+def _pack(sender: str, recipients: Sequence[str], envelope_id: str, data: bytes) -> bytes:
+    head = json.dumps({"from": sender, "to": list(recipients), "envid": envelope_id})
+    return head.encode() + b"\n" + data
+
+
+def _unpack(payload: bytes) -> tuple[dict[str, Any], bytes]:
+    head, _, data = payload.partition(b"\n")
+    return json.loads(head), data
+
+
+def _birth_date(value: str | None) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(value[:8], "%Y%m%d").date() if value else None
+    except ValueError:
+        return None
+
+
+class MSSService:
+    """Sends (and, later, receives) on the configured mailbox. ``tokens`` is the Pro
+    Santé Connect token provider of personal and organisational mailboxes (the host's
+    session; the sandbox's stand-in by default with ``server = "sandbox"``)."""
+
+    def __init__(self, runtime: Any, *, tokens: TokenProvider | None = None) -> None:
+        self.runtime = runtime
+        self.config: MSSConfig = runtime.plugin_config(NAME)
+        self.mailbox = Mailbox(self.config.address, self.config.mailbox_type)
+        self._tokens = tokens
+        self._server: Server | None = None
+
+    # -- connection ----------------------------------------------------------------------
+
+    def _sandbox(self) -> Any:
+        return self.runtime.sandbox(NAME)
+
+    @property
+    def tokens(self) -> TokenProvider | None:
+        if self._tokens is None and self.config.server == SANDBOX:
+            from segur_mssante.sandbox.tokens import SandboxTokens
+
+            self._tokens = SandboxTokens(self._sandbox().tokens)
+        return self._tokens
+
+    @tokens.setter
+    def tokens(self, provider: TokenProvider) -> None:
+        self._tokens = provider
+
+    @property
+    def server(self) -> Server:
+        if self._server is None:
+            self._server = self._make_server()
+        return self._server
+
+    def _make_server(self) -> Server:
+        from segur_core.connection import client_tls_settings
+        from segur_core.tls import client_context
+
+        config = self.config
+        address = config.address
+
+        def credential(pki: Any) -> Any:
+            from segur_mssante.sandbox.dovecot import app_credential
+
+            return app_credential(pki, address)
+
+        settings = client_tls_settings(
+            config.tls, self.runtime, key="mss.tls", default_credential=credential,
+            default_form="pem",
+        )  # fmt: skip
+        if config.server == SANDBOX:
+            box = self._sandbox()
+            host, smtp_port, imap_port = box.host, box.submission_port, box.imap_port
+        else:
+            host, smtp_port, imap_port = config.server, config.smtp_port, config.imap_port
+        return Server(
+            host, smtp_port, imap_port,
+            certificate=settings.context(),
+            anonymous=client_context(ca_bundle=settings.ca_bundle),
+            timeout=config.timeout,
+        )  # fmt: skip
+
+    # -- sending -------------------------------------------------------------------------
+
+    def send_document(
+        self,
+        cda: bytes,
+        *,
+        to: Sequence[str] = (),
+        patient: Any = None,
+        pdf: bytes | None = None,
+        text: str = "",
+        read_receipt: bool = False,
+        end: bool = False,
+        replaces: str | None = None,
+    ) -> Queued:
+        """Queue the CDA document ``cda`` for ``to`` and, with ``patient``, for the
+        patient's Mon Espace Santé mailbox (only from a qualified INS). ``replaces``: the
+        ``Message-ID`` of the message this new version annuls and replaces."""
+        header = read_header(cda)
+        recipients = list(to)
+        qualified = None
+        if patient is not None:
+            qualified = self.runtime.shareable_ins(patient)
+            recipients.append(patient_address(qualified))
+        if not recipients:
+            raise MessageError("a message needs at least one recipient")
+        qualified_ins = (
+            qualified is not None
+            if patient is not None
+            else (header.patient is not None and header.patient.ins is not None)
+        )
+        ident = message_id(self.mailbox.address.rpartition("@")[2])
+        outgoing = Outgoing(
+            message_id=ident,
+            sender=self.mailbox.address,
+            sender_name=self.config.display_name,
+            recipients=tuple(recipients),
+            subject=self._subject(header, replaces=replaces is not None),
+            text=text or _default_text(header),
+            attachments=self._attachments(cda, header, pdf, patient),
+            headers=mss_headers(
+                [header.code.code] if header.code else [],
+                qualified_ins=qualified_ins,
+                nil=self.config.nil,
+                end=end,
+            ),
+            in_reply_to=replaces,
+            references=(replaces,) if replaces else (),
+            read_receipt=read_receipt,
+        )
+        data = build_message(outgoing).as_bytes()
+        payload = _pack(self.mailbox.address, recipients, ident.strip("<>"), data)
+        patient_id = getattr(patient, "id", None)
+        delivery = self.runtime.outbox.enqueue(SEND_KIND, ident, payload, patient_id=patient_id)
+        self.runtime.journal.record(
+            "mss.send-queued",
+            outcome="queued",
+            service="mssante",
+            patient_id=patient_id,
+            actor=f"plugin:{NAME}",
+            details={
+                "message_id": ident,
+                "recipients": len(recipients),
+                "document_type": header.code.code if header.code else None,
+            },
+        )
+        return Queued(ident, delivery, recipients)
+
+    def _subject(self, header: CdaHeader, *, replaces: bool) -> str:
+        target = header.patient
+        label = header.title or (header.code.display if header.code else None) or "Document"
+        return subject(
+            label,
+            (target.birth_name or "") if target else "",
+            (target.first_name or "") if target else "",
+            _birth_date(target.birth_time) if target else None,
+            replaces=replaces,
+        )
+
+    def _attachments(
+        self, cda: bytes, header: CdaHeader, pdf: bytes | None, patient: Any
+    ) -> list[Attachment]:
+        author = header.authors[0].organization if header.authors else None
+        org = author or header.custodian
+        issuer = Issuer(
+            struct_id=(org.extension(_STRUCT_IDNAT) if org else None) or "",
+            struct_name=(org.name if org else None) or "",
+            software="segur",
+        )
+        archive = write_xdm([cda], issuer=issuer, source_id=self.config.source_id)
+        attachments = [archive_attachment(archive)]
+        if pdf is not None:
+            target = header.patient
+            act = _birth_date(header.effective_time) or dt.date.today()
+            name = pdf_name(
+                act,
+                (header.code.display or header.code.code) if header.code else "document",
+                (target.birth_name or "") if target else "",
+                (target.first_name or "") if target else "",
+                getattr(patient, "id", None) or "",
+            )
+            attachments.append(Attachment(name, "application/pdf", pdf))
+        return attachments
+
+    def deliver(self, item: Any) -> str:
+        """The outbox sender of ``mss.send``: submit the queued message (DSN asked)."""
+        envelope, data = _unpack(item.payload)
+        with smtp_session(self.server, self.mailbox, self.tokens) as smtp:
+            submit(
+                smtp, envelope["from"], envelope["to"], data,
+                envelope_id=envelope["envid"], dsn=self.config.dsn,
+            )  # fmt: skip
+        return "submitted"
+
+    def close(self) -> None:
+        self._server = None
+
+
+def _default_text(header: CdaHeader) -> str:
+    title = header.title or "un document"
+    return (
+        f"Bonjour,\n\nVeuillez trouver ci-joint : {title}.\n"
+        "Le document structuré est dans l'archive IHE_XDM.ZIP.\n"
+    )
