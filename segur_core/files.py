@@ -46,7 +46,10 @@ def private_file(path: str | os.PathLike[str]) -> Path:
     fd = os.open(file, os.O_RDONLY | os.O_CREAT, FILE_MODE)
     try:
         if os.stat(fd).st_mode & 0o777 != FILE_MODE:
-            os.fchmod(fd, FILE_MODE)
+            try:
+                os.fchmod(fd, FILE_MODE)
+            except PermissionError:  # another user's file: only they can change it
+                _warn(file, FILE_MODE)
     finally:
         os.close(fd)
     for suffix in _SQLITE_SIDE_FILES:
@@ -96,5 +99,18 @@ def _make_dirs(directory: Path) -> None:
 
 
 def _chmod(path: Path, mode: int) -> None:
+    """Set ``mode``; on a file or directory of another user, which only they can change,
+    log a warning instead of failing (the files segur creates in it are still 0600)."""
     if path.stat().st_mode & 0o777 != mode:
-        os.chmod(path, mode)
+        try:
+            os.chmod(path, mode)
+        except PermissionError:
+            _warn(path, mode)
+
+
+def _warn(path: Path, mode: int) -> None:
+    import logging
+
+    logging.getLogger("segur.files").warning(
+        "cannot make %s private (mode %o): it belongs to another user", path, mode
+    )

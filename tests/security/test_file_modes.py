@@ -140,3 +140,19 @@ def test_plugin_stores_are_private(tmp_path: Path) -> None:
     progress.mark("p-1", "qualified")
     progress.close(completed=False)
     assert _not_private(tmp_path / "data") == {}
+
+
+def test_a_directory_of_another_user_is_warned_about_not_fatal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only the owner may chmod (EPERM otherwise; root here, so the refusal is injected)."""
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+
+    def refused(path, mode) -> None:
+        raise PermissionError(1, "Operation not permitted", str(path))
+
+    monkeypatch.setattr(os, "chmod", refused)
+    assert private_dir(data) == data
+    assert _mode(data) == 0o755 and "cannot make" in caplog.text
+    assert _mode(private_file(data / "journal.sqlite")) == 0o600  # created 0600 all the same
