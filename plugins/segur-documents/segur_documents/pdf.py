@@ -2,18 +2,39 @@
 
 The page shows the pharmacy, the title, the patient's identity traits (and the INS
 datamatrix when the identity is qualified), the content sections, the author and the
-date. PDF/A is not produced: it needs embedded fonts and an ICC output intent, and
-fpdf2's built-in fonts are not embedded; shipping a TTF font and an ICC profile only
-for this was judged not worth it (the CI-SIS accepts a plain ``application/pdf``).
+date.
+
+Text is set in Inter (SIL OFL, shipped by the ``fontpkg-inter`` package, so a fresh
+install needs nothing from the system), embedded and subset: French text, ``≤ ≥ ≠ ≈ ±
+µ ½ € œ …``, arrows and check marks are drawn as typed and come back from text
+extraction. Inter is a variable font: only its default instance (regular) is embedded,
+without the variation and OpenType layout tables (fpdf2 does not shape text; subsetting
+them took most of the rendering time); bold is drawn by stroking the same outlines
+(instancing a bold weight with fontTools takes about a minute). A character the font
+has no glyph for (emoji, most non-Latin scripts) is written as its Unicode name in
+brackets (``[GRINNING FACE]``), never as ``?`` nor dropped.
+
+PDF/A: none is claimed. The fonts are now embedded (PDF/A's first requirement), but the
+file has no sRGB output intent, no XMP metadata with a ``pdfaid`` part, and it was never
+run through a PDF/A validator (veraPDF); fpdf2's ``enforce_compliance`` would add the
+first two, the third is what is missing before PDF/A-2B could be stated. The CI-SIS
+accepts a plain ``application/pdf`` body.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+import tempfile
+import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 
+import fontpkg
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf.enums import TextMode
 
 from segur_documents.cda import PARIS
 from segur_documents.models import BilanMedication, DocumentContext, Entretien
@@ -22,57 +43,83 @@ __all__ = ["bpm_content", "entretien_content", "render_pdf"]
 
 Draw = Callable[["_Page"], None]
 
-_REPLACEMENTS = str.maketrans(
-    {
-        "\u2019": "'",
-        "\u2018": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u0153": "oe",
-        "\u0152": "OE",
-        "\u2014": "-",
-        "\u2013": "-",
-        "\u2026": "...",
-        "\u20ac": "EUR",
-        "\u00a0": " ",
-    }
-)
+_FONT = "Inter"
 
 
-def _latin1(text: str) -> str:
-    """Text in the core fonts' Latin-1 repertoire (French accents are kept)."""
-    return text.translate(_REPLACEMENTS).encode("latin-1", "replace").decode("latin-1")
+# tables fpdf2 does not use without text shaping: the variations (only the default
+# instance is drawn) and the OpenType layout; subsetting them took most of the time
+_UNUSED_TABLES = ("gvar", "fvar", "avar", "cvar", "HVAR", "MVAR", "STAT", "GSUB", "GPOS", "GDEF")
+_font_dir: list[tempfile.TemporaryDirectory] = []
+
+
+@functools.cache
+def _font_path() -> str:
+    """Inter's default (regular) instance as a static TrueType file, made once per
+    process in a temporary folder removed at exit (fpdf2 reads fonts from files)."""
+    font = TTFont(str(fontpkg.path(_FONT)))
+    for tag in _UNUSED_TABLES:
+        if tag in font:
+            del font[tag]
+    _font_dir.append(tempfile.TemporaryDirectory(prefix="segur-pdf-font-"))
+    path = Path(_font_dir[0].name) / f"{_FONT}-Regular.ttf"
+    font.save(path)
+    return str(path)
+
+
+@functools.cache
+def _coverage() -> frozenset[int]:
+    """The code points the embedded font has a glyph for."""
+    return frozenset(TTFont(str(fontpkg.path(_FONT)), lazy=True).getBestCmap())
+
+
+def _glyph_or_name(char: str) -> str:
+    if ord(char) in _coverage() or char in "\n\t":
+        return char
+    return f"[{unicodedata.name(char, f'U+{ord(char):04X}')}]"
+
+
+def _text(text: str) -> str:
+    """Text as the embedded font can draw it: characters without a glyph become their
+    Unicode name in brackets."""
+    return "".join(_glyph_or_name(char) for char in text)
 
 
 class _Page(FPDF):
     def __init__(self, title: str, footer_text: str) -> None:
         super().__init__(format="A4")
+        for style in ("", "B"):  # bold: the same outlines, stroked (see set_font)
+            self.add_font(_FONT, style, _font_path())
         self._footer_text = footer_text
-        self.set_title(_latin1(title))
+        self.set_title(_text(title))
         self.set_creator("segur-documents")
         self.set_auto_page_break(auto=True, margin=18)
         self.set_margins(18, 16, 18)
 
+    def set_font(self, family=None, style="", size=0) -> None:  # type: ignore[override]
+        super().set_font(family, style, size)
+        letters = getattr(style, "style", style) or ""  # a TextEmphasis from tables
+        self.text_mode = TextMode.FILL_STROKE if "B" in letters.upper() else TextMode.FILL
+
     def footer(self) -> None:
         self.set_y(-14)
-        self.set_font("Helvetica", size=8)
-        self.cell(0, 6, _latin1(f"{self._footer_text} - page {self.page_no()}/{{nb}}"), align="C")
+        self.set_font(_FONT, size=8)
+        self.cell(0, 6, _text(f"{self._footer_text} - page {self.page_no()}/{{nb}}"), align="C")
 
     def heading(self, text: str) -> None:
         self.ln(3)
-        self.set_font("Helvetica", "B", 12)
-        self.multi_cell(0, 7, _latin1(text), new_x="LMARGIN", new_y="NEXT")
-        self.set_font("Helvetica", size=10)
+        self.set_font(_FONT, "B", 12)
+        self.multi_cell(0, 7, _text(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(_FONT, size=10)
 
     def paragraph(self, text: str) -> None:
-        self.set_font("Helvetica", size=10)
-        self.multi_cell(0, 5, _latin1(text or "-"), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(_FONT, size=10)
+        self.multi_cell(0, 5, _text(text or "-"), new_x="LMARGIN", new_y="NEXT")
 
     def field(self, label: str, value: str) -> None:
-        self.set_font("Helvetica", "B", 10)
-        self.cell(52, 5, _latin1(label))
-        self.set_font("Helvetica", size=10)
-        self.multi_cell(0, 5, _latin1(value or "-"), new_x="LMARGIN", new_y="NEXT")
+        self.set_font(_FONT, "B", 10)
+        self.cell(52, 5, _text(label))
+        self.set_font(_FONT, size=10)
+        self.multi_cell(0, 5, _text(value or "-"), new_x="LMARGIN", new_y="NEXT")
 
 
 def _datamatrix(ctx: DocumentContext) -> tuple[bytes | None, str | None]:
@@ -109,9 +156,9 @@ def render_pdf(title: str, ctx: DocumentContext, draw: Draw) -> tuple[bytes, lis
     page.alias_nb_pages()
     page.add_page()
     structure = ctx.structure
-    page.set_font("Helvetica", "B", 11)
-    page.multi_cell(120, 5, _latin1(structure.name), new_x="LMARGIN", new_y="NEXT")
-    page.set_font("Helvetica", size=9)
+    page.set_font(_FONT, "B", 11)
+    page.multi_cell(120, 5, _text(structure.name), new_x="LMARGIN", new_y="NEXT")
+    page.set_font(_FONT, size=9)
     address = ", ".join(
         [
             *structure.address.lines,
@@ -121,7 +168,7 @@ def render_pdf(title: str, ctx: DocumentContext, draw: Draw) -> tuple[bytes, lis
     page.multi_cell(
         120,
         4,
-        _latin1(
+        _text(
             f"{address}\nFINESS {structure.finess}"
             + (f" - Tél. {structure.phone}" if structure.phone else "")
         ),
@@ -134,12 +181,12 @@ def render_pdf(title: str, ctx: DocumentContext, draw: Draw) -> tuple[bytes, lis
     if image is not None:
         page.image(io.BytesIO(image), x=167, y=12, w=25, h=25)
         page.set_xy(167, 37)
-        page.set_font("Helvetica", size=7)
+        page.set_font(_FONT, size=7)
         page.cell(25, 3, "INS", align="C")
         page.set_y(max(page.get_y(), 42))
     page.ln(6)
-    page.set_font("Helvetica", "B", 15)
-    page.multi_cell(0, 8, _latin1(title), new_x="LMARGIN", new_y="NEXT")
+    page.set_font(_FONT, "B", 15)
+    page.multi_cell(0, 8, _text(title), new_x="LMARGIN", new_y="NEXT")
 
     traits = ctx.patient.identity.traits
     page.heading("Patient")
@@ -200,12 +247,12 @@ def bpm_content(bilan: BilanMedication) -> Draw:
             with page.table(col_widths=(60, 40, 40, 34), text_align="LEFT") as table:
                 header = table.row()
                 for label in ("Médicament", "Posologie", "Prescripteur", "Commentaire"):
-                    header.cell(_latin1(label))
+                    header.cell(_text(label))
                 for line in bilan.medications:
                     row = table.row()
                     label = line.label + (f" ({line.code})" if line.code else "")
                     for value in (label, line.dosage, line.prescriber, line.comment):
-                        row.cell(_latin1(value or ""))
+                        row.cell(_text(value or ""))
         for section in bilan.sections:
             page.heading(section.title)
             page.paragraph(section.body)

@@ -35,9 +35,7 @@ def test_unchecked_volets_of_the_kit_examples(kit_path, name, unchecked):
 
 
 @pytest.mark.slow
-def test_received_cda_of_an_uncovered_volet_reports_the_skipped_volet(
-    official_validator, kit_path
-):
+def test_received_cda_of_an_uncovered_volet_reports_the_skipped_volet(official_validator, kit_path):
     example = kit_path / "ExemplesCDA" / EDISP
     report = official_validator.validate(example.read_bytes())
     (volet,) = [s for s in report.skipped if "volet" in s]
