@@ -2,7 +2,8 @@
 
 Transient failures (a timeout, a reset, a 5xx, ``TransientDeliveryError``) are retried
 with exponential backoff and jitter (tenacity's wait strategies) until the attempt
-budget is spent; anything else is permanent and the item goes to the dead letters.
+budget is spent; anything else (a server certificate that does not verify included) is
+permanent and the item goes to the dead letters.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import httpx
 import tenacity
 
 from segur_core.errors import RemoteServiceError
+from segur_core.wire.errors import certificate_failure
 
 __all__ = ["Backoff", "Failure", "classify"]
 
@@ -46,6 +48,8 @@ def classify(exc: Exception) -> Failure:
         return Failure(False, _describe(exc))
     if isinstance(exc, smtplib.SMTPResponseException):  # an OSError, but a 5xx is final
         return Failure(exc.smtp_code < 500, _describe(exc))
+    if certificate_failure(exc) is not None:  # an untrusted server: fix the CA bundle
+        return Failure(False, _describe(exc))
     if isinstance(exc, httpx.TransportError | TimeoutError | OSError):
         return Failure(True, _describe(exc))
     return Failure(False, _describe(exc))

@@ -9,6 +9,8 @@ an attack) to look at, not an outage to wait out.
 
 from __future__ import annotations
 
+import ssl
+
 from segur_core.errors import InputError, RemoteServiceError, TLSConfigError
 
 __all__ = [
@@ -17,6 +19,7 @@ __all__ = [
     "ServerCertificateError",
     "ServiceUnreachable",
     "SoapFormatError",
+    "certificate_failure",
 ]
 
 
@@ -47,3 +50,19 @@ class AnswerTooLarge(RemoteServiceError):
 
 class SoapFormatError(InputError):
     """Bytes that are not a SOAP 1.2 envelope (wrong root, no Body, several payloads)."""
+
+
+def certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The ``ssl`` certificate verification error behind ``exc``, however deep in its
+    ``__cause__``/``__context__`` chain (httpx wraps httpcore's error, which wraps ssl's)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        pending += [current.__cause__, current.__context__]
+    return None

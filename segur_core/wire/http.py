@@ -36,9 +36,10 @@ from segur_core.wire.errors import (
     CallTimeout,
     ServerCertificateError,
     ServiceUnreachable,
+    certificate_failure,
 )
 
-__all__ = ["HTTPX_HEADERS", "Answer", "CallLimits", "HttpCaller", "certificate_failure"]
+__all__ = ["HTTPX_HEADERS", "Answer", "CallLimits", "HttpCaller"]
 
 #: The headers ``httpx.Client`` sends by default: the connectors that were built on it
 #: (DMP, ApCV) keep sending them, so that their requests stay byte for byte the same.
@@ -155,22 +156,6 @@ class _Body(httpx.SyncByteStream):
         close = getattr(self._stream, "close", None)
         if close is not None:
             close()
-
-
-def certificate_failure(exc: BaseException) -> ssl.SSLCertVerificationError | None:
-    """The ``ssl`` certificate verification error behind ``exc``, however deep in its
-    ``__cause__``/``__context__`` chain (httpx wraps httpcore's error, which wraps ssl's)."""
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [exc]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return current
-        pending += [current.__cause__, current.__context__]
-    return None
 
 
 _NETWORK_ERRORS = (

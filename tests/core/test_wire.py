@@ -15,7 +15,8 @@ from lxml import etree
 from segur_core.config import Config, structure_table
 from segur_core.errors import ConfigError, InputError
 from segur_core.wire import soap
-from segur_core.wire.http import CallLimits, certificate_failure
+from segur_core.wire.errors import certificate_failure
+from segur_core.wire.http import CallLimits
 from segur_core.wire.tls import TlsSettings
 
 

@@ -60,3 +60,22 @@ def test_an_untrusted_server_certificate_is_a_permanent_tls_error(pki, foreign, 
     assert error.transient is False and error.code == "tls"
     assert error.hint and "CA bundle" in error.hint
     assert connections == 1  # not retried
+
+
+def test_the_outbox_takes_an_untrusted_server_as_permanent(pki, foreign):
+    """A sender posting with httpx directly: its ``ConnectError`` hides the certificate
+    failure two levels down; the outbox must not retry it for hours."""
+    import httpx
+
+    from segur_core.outbox import classify
+    from segur_core.tls import client_context
+
+    context = client_context(ca_bundle=pki.ca_bundle)
+    with (
+        RogueServer(foreign.server_cert, foreign.server_key, "drip", duration=1) as server,
+        httpx.Client(verify=context) as client,
+        pytest.raises(httpx.ConnectError) as caught,
+    ):
+        client.post(server.url, content=b"x")
+    assert classify(caught.value).transient is False
+    assert classify(httpx.ConnectError("connection refused")).transient is True
