@@ -367,7 +367,7 @@ def _check_no_overlap(archive: zipfile.ZipFile) -> None:
         spans.append((info.header_offset, info.header_offset + 30 + name_size + info.compress_size))
     spans.sort()
     end_of_data = getattr(archive, "start_dir", None)
-    for (start, end), following in zip(spans, [*spans[1:], None], strict=True):
+    for (start, end), following in zip(spans, [*spans[1:], None][: len(spans)], strict=True):
         limit = following[0] if following else end_of_data
         if start < 0 or (limit is not None and end > limit):
             raise UnsafeZipError("archive members overlap (a ZIP bomb technique) or are truncated")

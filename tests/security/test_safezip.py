@@ -267,3 +267,12 @@ def test_zip64_end_record_is_honoured(monkeypatch) -> None:
         open_zip(bytes(data), max_entries=10)
     with open_zip(bytes(data), max_entries=30) as opened:
         assert len(opened.names()) == 20
+
+
+def test_an_empty_archive_opens_with_no_member() -> None:
+    """An archive of zero entries (just the end-of-directory record) is a valid, empty
+    archive: it opens, with nothing in it (it once raised a bare ValueError)."""
+    empty = io.BytesIO()
+    zipfile.ZipFile(empty, "w").close()
+    with open_zip(empty.getvalue()) as archive:
+        assert archive.names() == []
