@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from segur_core.cdaheader import CdaHeader, read_header
+from segur_core.model import Origin
 from segur_mssante.config import SANDBOX, MSSConfig
 from segur_mssante.errors import MessageError
 from segur_mssante.message import (
@@ -29,11 +30,12 @@ from segur_mssante.message import (
     pdf_name,
     subject,
 )
+from segur_mssante.receive import ImportReport, integrate_archive, parse_message
 from segur_mssante.tokens import TokenProvider
-from segur_mssante.transport import Mailbox, Server, smtp_session, submit
+from segur_mssante.transport import Mailbox, Server, imap_session, smtp_session, submit
 from segur_mssante.xdm import Issuer, write_xdm
 
-__all__ = ["SEND_KIND", "MSSService", "Queued", "service_for"]
+__all__ = ["SEND_KIND", "FetchOutcome", "MSSService", "Queued", "service_for"]
 
 SEND_KIND = "mss.send"
 NAME = "mss"
@@ -247,8 +249,78 @@ class MSSService:
             )  # fmt: skip
         return "submitted"
 
+    # -- receiving -----------------------------------------------------------------------
+
+    def import_archive(self, data: bytes, *, sender: str | None = None) -> ImportReport:
+        """Integrate an ``IHE_XDM.ZIP`` received another way (``segur mss import``): the
+        same checks and patient matching as a fetched message."""
+        return integrate_archive(data, self.runtime, Origin("mssante", sender, None))
+
+    def fetch(self) -> list[FetchOutcome]:
+        """Fetch the messages not yet handled in the configured folder, integrate their
+        archives and flag each one (``$SegurImported``, ``$SegurUnmatched``,
+        ``$SegurRejected`` or ``$SegurSeen``) so that it is never handled twice."""
+        outcomes = []
+        with imap_session(self.server, self.mailbox, self.tokens) as imap:
+            status, _ = imap.select(self.config.folder)
+            if status != "OK":
+                raise MessageError(f"cannot open the folder {self.config.folder!r}")
+            query = " ".join(f"UNKEYWORD {flag}" for flag in FLAGS)
+            status, found = imap.uid("SEARCH", None, f"({query})")
+            for uid in (found[0] or b"").split() if status == "OK" else []:
+                status, data = imap.uid("FETCH", uid, "(BODY.PEEK[])")
+                raw = next((item[1] for item in data if isinstance(item, tuple)), None)
+                if status != "OK" or raw is None:
+                    continue
+                outcome = self._handle(raw)
+                imap.uid("STORE", uid, "+FLAGS", f"({outcome.flag})")
+                outcomes.append(outcome)
+        return outcomes
+
+    def _handle(self, raw: bytes) -> FetchOutcome:
+        from segur_core.errors import InputError
+
+        try:
+            received = parse_message(raw)
+        except MessageError as exc:
+            return FetchOutcome(None, REJECTED, (), str(exc))
+        if received.kind != "message" or not received.archives:
+            return FetchOutcome(received.message_id, SEEN, (), received.kind)
+        origin = Origin("mssante", received.sender, received.message_id)
+        reports = []
+        try:
+            for archive in received.archives:
+                reports.append(integrate_archive(archive, self.runtime, origin))
+        except InputError as exc:
+            self.runtime.journal.record(
+                "mss.message-rejected", outcome="refused", service="mssante",
+                actor=f"plugin:{NAME}",
+                details={"message_id": received.message_id, "reason": exc.message[:200]},
+            )  # fmt: skip
+            return FetchOutcome(received.message_id, REJECTED, tuple(reports), exc.message)
+        flag = IMPORTED_FLAG if all(r.complete for r in reports) else UNMATCHED
+        return FetchOutcome(received.message_id, flag, tuple(reports))
+
     def close(self) -> None:
         self._server = None
+
+
+IMPORTED_FLAG = "$SegurImported"
+UNMATCHED = "$SegurUnmatched"
+REJECTED = "$SegurRejected"
+SEEN = "$SegurSeen"
+FLAGS = (IMPORTED_FLAG, UNMATCHED, REJECTED, SEEN)
+
+
+@attrs.frozen
+class FetchOutcome:
+    """What a fetched message became: its id, the flag set on it, the archives'
+    reports and, for a rejected or skipped message, why."""
+
+    message_id: str | None
+    flag: str
+    reports: tuple[ImportReport, ...] = ()
+    reason: str = ""
 
 
 def _default_text(header: CdaHeader) -> str:

@@ -1,0 +1,189 @@
+"""Receiving: what a received message holds, and the integration of its XDM archives.
+
+:func:`parse_message` reads a received RFC 5322 message (malformed MIME is an
+``MessageError``, never a crash) into a :class:`Received`; :func:`integrate_archive`
+reads an ``IHE_XDM.ZIP`` safely, reads every CDA with segur-documents' reader, checks
+that METADATA.XML and the CDA agree on the patient's INS and the document type, matches
+the patient by INS through the host, stores each document and announces it
+(``on_document_received``). A document already stored is not stored or announced
+again, so a crash between storing and flagging the message imports nothing twice.
+"""
+
+from __future__ import annotations
+
+import email
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+
+import attrs
+
+from segur_core.model import Origin
+from segur_mssante.errors import MessageError, XDMError
+from segur_mssante.xdm import read_xdm
+
+__all__ = [
+    "IMPORTED",
+    "UNKNOWN_PATIENT",
+    "DocumentOutcome",
+    "ImportReport",
+    "Received",
+    "integrate_archive",
+    "parse_message",
+]
+
+IMPORTED = "imported"
+ALREADY = "already-imported"
+UNKNOWN_PATIENT = "unknown-patient"
+_ARCHIVE_NAMES = ("IHE_XDM.ZIP",)
+#: The biggest message read (Mon Espace Santé: 25 MB; base64 adds a third).
+MAX_MESSAGE_BYTES = 48 * 1024 * 1024
+
+
+@attrs.frozen
+class Received:
+    """A received message: ids, sender, kind and its XDM archives and other files."""
+
+    message_id: str | None
+    sender: str | None
+    subject: str = attrs.field(repr=False)
+    kind: str  # "message", "dsn" (RFC 3464) or "mdn" (RFC 8098)
+    archives: tuple[bytes, ...] = attrs.field(converter=tuple, repr=lambda v: f"<{len(v)}>")
+    files: tuple[tuple[str, str, bytes], ...] = attrs.field(
+        converter=tuple, repr=lambda v: f"<{len(v)}>"
+    )
+    in_reply_to: str | None = None
+    read_receipt_to: str | None = None
+
+
+def parse_message(data: bytes) -> Received:
+    """Read a received message; ``MessageError`` when it cannot be read as MIME."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise MessageError(f"message larger than {MAX_MESSAGE_BYTES} bytes")
+    try:
+        message: EmailMessage = email.message_from_bytes(data, policy=default)  # type: ignore[assignment]
+        content_type = message.get_content_type()
+        report = message.get_param("report-type", header="content-type")
+        kind = "message"
+        if content_type == "multipart/report":
+            kind = "mdn" if report == "disposition-notification" else "dsn"
+        archives, files = [], []
+        for part in message.walk():
+            if part.is_multipart():
+                continue
+            name = part.get_filename()
+            if not name or (part.get_content_disposition() == "inline" and not name):
+                continue
+            payload = part.get_payload(decode=True) or b""
+            if name.upper() in _ARCHIVE_NAMES or (
+                part.get_content_type() == "application/zip" and "XDM" in name.upper()
+            ):
+                archives.append(payload)
+            else:
+                files.append((name, part.get_content_type(), payload))
+        return Received(
+            message_id=_header(message, "Message-ID"),
+            sender=_sender(message),
+            subject=_header(message, "Subject") or "",
+            kind=kind,
+            archives=archives,
+            files=files,
+            in_reply_to=_header(message, "In-Reply-To"),
+            read_receipt_to=_header(message, "Disposition-Notification-To"),
+        )
+    except MessageError:
+        raise
+    except Exception as exc:  # the email package raises many things on broken MIME
+        raise MessageError(f"malformed MIME message ({type(exc).__name__})") from None
+
+
+def _header(message: EmailMessage, name: str) -> str | None:
+    value = message.get(name)
+    return str(value).strip() if value is not None else None
+
+
+def _sender(message: EmailMessage) -> str | None:
+    header = message.get("From")
+    addresses = getattr(header, "addresses", ()) if header is not None else ()
+    return addresses[0].addr_spec if addresses else None
+
+
+@attrs.frozen
+class DocumentOutcome:
+    """What became of one document: ``imported``, ``already-imported`` or
+    ``unknown-patient``; ``patient_id`` is the host's, ``document_id`` the CDA id."""
+
+    outcome: str
+    document_id: str
+    type_code: str
+    patient_id: str | None = None
+
+
+@attrs.frozen
+class ImportReport:
+    """The outcome of one archive: its documents and the deviations tolerated."""
+
+    documents: tuple[DocumentOutcome, ...] = attrs.field(converter=tuple)
+    deviations: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+    @property
+    def complete(self) -> bool:
+        """Every document is in the host (imported now or before)."""
+        return all(d.outcome in (IMPORTED, ALREADY) for d in self.documents)
+
+
+def integrate_archive(data: bytes, runtime: Any, origin: Origin) -> ImportReport:
+    """Integrate a received ``IHE_XDM.ZIP`` (see the module docstring).
+
+    Raises ``InputError`` subclasses (``UnsafeZipError``, ``UnsafeXMLError``,
+    ``XDMError``, ``DocumentError``) for a hostile or invalid archive: nothing is stored.
+    An unknown patient is an outcome, not an error.
+    """
+    from segur_documents.reader import read_cda
+
+    archive = read_xdm(data)
+    checked = []
+    for document in archive.documents:  # check everything before storing anything
+        cda = read_cda(document.content)
+        cda_ins = cda.patient.ins if cda.patient is not None else None
+        ins = document.ins or archive.ins
+        if ins is None:
+            raise XDMError("METADATA.XML identifies the patient by no INS (ECO.2.1.2)")
+        if cda_ins is not None and (cda_ins.matricule, cda_ins.oid) != (ins.matricule, ins.oid):
+            raise XDMError("the INS of METADATA.XML and of the CDA document differ")
+        cda_type = cda.type.code if cda.type else ""
+        if cda_type != document.type_code:
+            raise XDMError("the document type of METADATA.XML and of the CDA differ")
+        checked.append((document, cda, ins))
+    outcomes = []
+    for document, cda, ins in checked:
+        outcomes.append(_store(runtime, document, cda, ins, origin))
+    return ImportReport(outcomes, archive.deviations)
+
+
+def _store(runtime: Any, document: Any, cda: Any, ins: Any, origin: Origin) -> DocumentOutcome:
+    matches = runtime.host.find_patients(ins_matricule=ins.matricule)
+    if len(matches) != 1:
+        runtime.journal.record(
+            "mss.document-unmatched",
+            outcome="refused",
+            service="mssante",
+            actor="plugin:mss",
+            details={"document": cda.id, "matches": len(matches), "message_id": origin.message_id},
+        )
+        return DocumentOutcome(UNKNOWN_PATIENT, cda.id, document.type_code)
+    patient = matches[0]
+    existing = runtime.host.get_document(cda.id)
+    if existing is not None and existing.patient_id == patient.id:
+        return DocumentOutcome(ALREADY, cda.id, document.type_code, patient.id)
+    stored = runtime.host.store_document(cda.to_health_document(document.content, patient.id))
+    runtime.journal.record(
+        "mss.document-received",
+        outcome="stored",
+        service="mssante",
+        patient_id=patient.id,
+        actor="plugin:mss",
+        details={"document": cda.id, "type": document.type_code, "level": cda.level},
+    )
+    runtime.document_received(stored, origin)
+    return DocumentOutcome(IMPORTED, cda.id, document.type_code, patient.id)
