@@ -170,3 +170,15 @@ def test_doctor_never_prints_url_credentials(tmp_path: Path, monkeypatch) -> Non
         assert "Traceback" not in result.output
         for value in CLEAR:
             assert value not in result.output, result.output
+
+
+@given(
+    word=st.sampled_from(["pin", "pwd", "password", "token", "secret", "key", "passphrase"]),
+    prefix=st.sampled_from(["", "client_", "cps.", "api", "x-"]),
+    value=st.integers() | st.floats(allow_nan=False) | st.text(min_size=1),
+)
+def test_any_value_under_a_secret_name_is_redacted(word: str, prefix: str, value) -> None:
+    key = prefix + (word.capitalize() if prefix == "api" else word)
+    shown = redacted({"table": {key: value, "nested": {key: [value]}}})
+    assert shown["table"][key] == REDACTED
+    assert shown["table"]["nested"][key] == [REDACTED]
