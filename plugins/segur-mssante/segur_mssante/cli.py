@@ -1,15 +1,170 @@
 """``segur mss``: send and receive by MSSanté, and the MSSanté directory.
 
-Subcommands are added by the modules that implement them (``segur mss directory``...).
+``send`` queues a document for professionals and the patient's Mon Espace Santé
+mailbox and tries it at once, ``fetch`` integrates new messages, ``import`` integrates
+an ``IHE_XDM.ZIP`` received another way, ``status`` shows the messages sent.
+Subcommands of other modules are added there (``segur mss directory``...).
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import click
 
 __all__ = ["mss"]
 
+#: The largest file ``send`` and ``import`` read.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def _service():
+    """The MSSanté service of this command's runtime (closed with it)."""
+    from segur_core.cli import get_runtime
+    from segur_mssante.service import service_for
+
+    return service_for(get_runtime())
+
+
+def _read(path: str, what: str) -> bytes:
+    file = Path(path)
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise click.ClickException(f"{what} larger than {MAX_FILE_BYTES} bytes")
+        return file.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"cannot read the {what}: {error.strerror}") from None
+
 
 @click.group("mss")
 def mss() -> None:
     """MSSanté secure messaging: send, receive, directory."""
+
+
+@mss.command("send")
+@click.argument("document")
+@click.option("--to", "to", multiple=True, help="A professional's MSSanté address (repeatable).")
+@click.option("--patient", help="Also to this patient's Mon Espace Santé (qualified INS only).")
+@click.option("--pdf", type=click.Path(dir_okay=False), help="The PDF rendering to attach.")
+@click.option("--read-receipt", is_flag=True, help="Ask for a read receipt (MDN).")
+@click.option("--no-reply", is_flag=True, help="X-MSS-MES: FIN (the patient may not reply).")
+def send(
+    document: str,
+    to: tuple[str, ...],
+    patient: str | None,
+    pdf: str | None,
+    read_receipt: bool,
+    no_reply: bool,
+) -> None:
+    """Send DOCUMENT (a stored document id, or a CDA file) by MSSanté."""
+    from segur_core.errors import SegurError
+
+    service = _service()
+    runtime = service.runtime
+    try:
+        stored = runtime.host.get_document(document)
+        cda = stored.content if stored is not None else _read(document, "document")
+        who = None
+        if patient is not None:
+            who = runtime.host.get_patient(patient)
+            if who is None:
+                raise click.ClickException(f"unknown patient {patient!r}")
+        queued = service.send_document(
+            cda,
+            to=list(to),
+            patient=who,
+            pdf=_read(pdf, "PDF") if pdf else None,
+            read_receipt=read_receipt,
+            end=no_reply,
+        )
+        runtime.outbox.deliver_due()
+        state = runtime.outbox.get(queued.delivery.id).state
+    except SegurError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{queued.message_id} to {len(queued.recipients)} recipient(s): {state}")
+
+
+@mss.command("fetch")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+def fetch(as_json: bool) -> None:
+    """Fetch new messages and integrate their documents."""
+    from segur_core.errors import SegurError
+
+    try:
+        outcomes = _service().fetch()
+    except SegurError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = [
+        {
+            "message_id": o.message_id,
+            "flag": o.flag,
+            "reason": o.reason,
+            "documents": [
+                {"document": d.document_id, "type": d.type_code, "outcome": d.outcome}
+                for r in o.reports
+                for d in r.documents
+            ],
+        }
+        for o in outcomes
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no new message")
+    for row in rows:
+        docs = ", ".join(f"{d['type']} {d['outcome']}" for d in row["documents"])
+        click.echo(f"{row['message_id']}: {row['flag']} {docs or row['reason']}")
+
+
+@mss.command("import")
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def import_(archive: str, as_json: bool) -> None:
+    """Integrate ARCHIVE, an IHE_XDM.ZIP received another way (an unknown patient is
+    reported, not an error)."""
+    from segur_core.errors import SegurError
+
+    try:
+        report = _service().import_archive(_read(archive, "archive"))
+    except SegurError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows = [
+        {
+            "document": d.document_id,
+            "type": d.type_code,
+            "outcome": d.outcome,
+            "patient": d.patient_id,
+        }
+        for d in report.documents
+    ]
+    if as_json:
+        click.echo(json.dumps({"documents": rows, "deviations": list(report.deviations)}))
+        return
+    for row in rows:
+        click.echo(f"{row['document']} ({row['type']}): {row['outcome']}")
+    for deviation in report.deviations:
+        click.echo(f"note: {deviation}")
+
+
+@mss.command("status")
+@click.argument("message", required=False)
+def status(message: str | None) -> None:
+    """The messages sent (or MESSAGE, by its Message-ID) and their delivery state."""
+    from segur_mssante.service import SEND_KIND
+
+    outbox = _service().runtime.outbox
+    if message is not None:
+        key = message if message.startswith("<") else f"<{message}>"
+        found = outbox.find(key)
+        if found is None or found.kind != SEND_KIND:
+            raise click.ClickException("no message sent with this Message-ID")
+        items = [found]
+    else:
+        items = outbox.list(kind=SEND_KIND)
+    if not items:
+        click.echo("no message sent")
+    for item in items:
+        result = f"  {item.last_error or item.result or ''}".rstrip()
+        click.echo(f"{item.key} {item.state}{result}")
