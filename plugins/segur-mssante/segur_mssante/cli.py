@@ -154,7 +154,8 @@ def status(message: str | None) -> None:
     """The messages sent (or MESSAGE, by its Message-ID) and their delivery state."""
     from segur_mssante.service import SEND_KIND
 
-    outbox = _service().runtime.outbox
+    service = _service()
+    outbox = service.runtime.outbox
     if message is not None:
         key = message if message.startswith("<") else f"<{message}>"
         found = outbox.find(key)
@@ -168,3 +169,6 @@ def status(message: str | None) -> None:
     for item in items:
         result = f"  {item.last_error or item.result or ''}".rstrip()
         click.echo(f"{item.key} {item.state}{result}")
+        for row in service.status.of(item.key):  # what DSN and MDN said, per recipient
+            detail = f" ({row.detail})" if row.detail else ""
+            click.echo(f"  {row.recipient}: {row.state}{detail}")

@@ -17,6 +17,7 @@ import attrs
 
 from segur_core.cdaheader import CdaHeader, read_header
 from segur_core.model import Origin
+from segur_mssante.acks import Ack, StatusStore, read_acks
 from segur_mssante.config import SANDBOX, MSSConfig
 from segur_mssante.errors import MessageError
 from segur_mssante.message import (
@@ -84,6 +85,14 @@ class MSSService:
         self.mailbox = Mailbox(self.config.address, self.config.mailbox_type)
         self._tokens = tokens
         self._server: Server | None = None
+        self._status: StatusStore | None = None
+
+    @property
+    def status(self) -> StatusStore:
+        """Per-recipient status of the messages sent (DSN and MDN applied)."""
+        if self._status is None:
+            self._status = StatusStore(self.runtime.data_dir / "mss-status.sqlite")
+        return self._status
 
     # -- connection ----------------------------------------------------------------------
 
@@ -188,6 +197,7 @@ class MSSService:
         data = build_message(outgoing).as_bytes()
         payload = _pack(self.mailbox.address, recipients, ident.strip("<>"), data)
         patient_id = getattr(patient, "id", None)
+        self.status.queued(ident, recipients)
         delivery = self.runtime.outbox.enqueue(SEND_KIND, ident, payload, patient_id=patient_id)
         self.runtime.journal.record(
             "mss.send-queued",
@@ -284,8 +294,11 @@ class MSSService:
             received = parse_message(raw)
         except MessageError as exc:
             return FetchOutcome(None, REJECTED, (), str(exc))
-        if received.kind != "message" or not received.archives:
-            return FetchOutcome(received.message_id, SEEN, (), received.kind)
+        if received.kind in ("dsn", "mdn"):
+            applied = [ack for ack in read_acks(raw) if self.status.apply(ack)]
+            return FetchOutcome(received.message_id, SEEN, (), received.kind, tuple(applied))
+        if not received.archives:
+            return FetchOutcome(received.message_id, SEEN, (), "no archive")
         origin = Origin("mssante", received.sender, received.message_id)
         reports = []
         try:
@@ -303,6 +316,9 @@ class MSSService:
 
     def close(self) -> None:
         self._server = None
+        if self._status is not None:
+            self._status.close()
+            self._status = None
 
 
 IMPORTED_FLAG = "$SegurImported"
@@ -321,6 +337,7 @@ class FetchOutcome:
     flag: str
     reports: tuple[ImportReport, ...] = ()
     reason: str = ""
+    acks: tuple[Ack, ...] = ()
 
 
 def _default_text(header: CdaHeader) -> str:
