@@ -49,7 +49,7 @@ T = TypeVar("T")
 CONFIG_ENV = "SEGUR_CONFIG"
 DEFAULT_FILE = "segur.toml"
 MODES = ("demo", "test", "production")
-_SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict", "outbox", "journal"}
+_SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict", "outbox", "journal", "host"}
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -64,12 +64,14 @@ class SegurSettings:
     (:class:`~segur_core.outbox.OutboxSettings`; ``None``: the defaults).
     ``journal``: the ``[segur.journal]`` checkpoint settings
     (:class:`~segur_core.journal.JournalSettings`; ``None``: the defaults).
+    ``host``: the host factory, ``"package.module:callable"`` (``None``: the SQLite
+    reference host; see :mod:`segur_core.host.factory`).
 
     A plain class rather than an attrs one: ``segur plugins`` reads it and must not pay
     for importing attrs when no plugin needs it.
     """
 
-    __slots__ = ("data_dir", "journal", "mode", "outbox", "plugins", "strict")
+    __slots__ = ("data_dir", "host", "journal", "mode", "outbox", "plugins", "strict")
 
     plugins: tuple[str, ...] | None
     data_dir: Path | None
@@ -77,6 +79,7 @@ class SegurSettings:
     strict: bool
     outbox: Any
     journal: Any
+    host: str | None
 
     def __init__(
         self,
@@ -86,7 +89,9 @@ class SegurSettings:
         strict: bool = False,
         outbox: Any = None,
         journal: Any = None,
+        host: str | None = None,
     ) -> None:
+        object.__setattr__(self, "host", host)
         object.__setattr__(self, "outbox", outbox)
         object.__setattr__(self, "journal", journal)
         object.__setattr__(self, "plugins", None if plugins is None else tuple(plugins))
@@ -98,7 +103,7 @@ class SegurSettings:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
     def _fields(self) -> dict[str, Any]:
-        names = ("plugins", "data_dir", "mode", "strict", "outbox", "journal")
+        names = ("plugins", "data_dir", "mode", "strict", "outbox", "journal", "host")
         return {name: getattr(self, name) for name in names}
 
     def replace(self, **changes: Any) -> SegurSettings:
@@ -229,6 +234,11 @@ def _settings(table: Mapping[str, Any], base: Path) -> SegurSettings:
         from segur_core.journal.settings import JournalSettings
 
         journal = JournalSettings.from_table(journal, base)
+    host = table.get("host")
+    if host is not None and (not isinstance(host, str) or not _is_reference(host)):
+        raise ConfigError(
+            "expected a host factory 'package.module:callable' (str)", key="segur.host"
+        )
     return SegurSettings(
         plugins=plugins,
         data_dir=data_dir,
@@ -236,7 +246,13 @@ def _settings(table: Mapping[str, Any], base: Path) -> SegurSettings:
         strict=strict,
         outbox=outbox,
         journal=journal,
+        host=host,
     )
+
+
+def _is_reference(text: str) -> bool:
+    module, sep, name = text.partition(":")
+    return bool(sep and module.strip() and name.strip())
 
 
 def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:

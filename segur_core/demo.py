@@ -20,6 +20,7 @@ import attrs
 
 from segur_core.config import Config
 from segur_core.files import private_dir, write_private
+from segur_core.host import DEFAULT_HOST_FACTORY
 from segur_core.plugin import DemoContext, DemoStep
 
 __all__ = ["DemoResult", "run_demo"]
@@ -207,6 +208,7 @@ def run_demo(
     try:
         runtime = create_runtime(
             config,
+            host=DEFAULT_HOST_FACTORY,  # fictitious patients never go into a named host
             data_dir=directory,
             strict=strict,
             extra_plugins=extra_plugins,

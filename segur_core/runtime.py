@@ -47,7 +47,13 @@ from segur_core.errors import (
     PluginLoadError,
     RuntimeClosedError,
 )
-from segur_core.host import DEFAULT_HOST_FACTORY, Host, load_host_factory
+from segur_core.host import (
+    DEFAULT_HOST_FACTORY,
+    Host,
+    host_setting,
+    load_host_factory,
+    make_host,
+)
 
 if TYPE_CHECKING:
     from segur_core.model import (
@@ -130,7 +136,7 @@ class Runtime:
     # -- start-up ---------------------------------------------------------------------
 
     def _start(
-        self, host: object | None, extra_plugins: Iterable[object], autoload: bool | None
+        self, host: object | str | None, extra_plugins: Iterable[object], autoload: bool | None
     ) -> None:
         self.plugins = load_plugins(
             self.pm,
@@ -140,8 +146,8 @@ class Runtime:
             autoload=autoload,
             on_registered=self._instrument_plugin,
         )
-        if host is None:
-            host = self._default_host()
+        if host is None or isinstance(host, str):
+            host = self._configured_host(host)
             self._owned_host = host
         if host is not None:
             self.host_object = host
@@ -151,11 +157,16 @@ class Runtime:
         self.pm.check_pending()
         self._configure()
 
-    def _default_host(self) -> object | None:
-        """The host made by the default factory (a configuration default resolved now,
-        :data:`~segur_core.host.DEFAULT_HOST_FACTORY`); none when it is not installed."""
+    def _configured_host(self, explicit: str | None) -> object | None:
+        """The host made by the factory the configuration names
+        (:func:`~segur_core.host.host_setting`): a named factory that fails is a
+        :class:`ConfigError` naming its key; the default one, when not installed, leaves
+        the runtime without a host."""
+        reference, key = host_setting(self.config.settings.host, explicit, DEFAULT_HOST_FACTORY)
+        if key is not None:
+            return make_host(reference, self.data_dir, key=key)
         try:
-            factory = load_host_factory(DEFAULT_HOST_FACTORY)
+            factory = load_host_factory(reference)
         except ConfigError as exc:
             log.warning("default host unavailable (%s); running without a host", exc)
             return None
@@ -617,7 +628,7 @@ def _as_config(config: Config | Mapping[str, Any] | str | os.PathLike[str] | Non
 def create_runtime(
     config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     *,
-    host: object | None = None,
+    host: object | str | None = None,
     strict: bool = False,
     extra_plugins: Sequence[object] = (),
     data_dir: str | os.PathLike[str] | None = None,
@@ -629,10 +640,13 @@ def create_runtime(
     :param config: a :class:`~segur_core.config.Config`, parsed TOML data, a path to a
         ``segur.toml``, or ``None`` for the defaults (no file lookup: call
         :func:`~segur_core.config.load_config` for that).
-    :param host: an object implementing the host contract (:mod:`segur_core.host`);
-        ``None`` makes one with the default host factory
+    :param host: an object implementing the host contract (:mod:`segur_core.host`), or
+        the reference ``"package.module:callable"`` of a factory making one. ``None``: the
+        factory named by ``$SEGUR_HOST``, else ``[segur] host``, else the default
         (:data:`~segur_core.host.DEFAULT_HOST_FACTORY`: the SQLite reference host in
-        ``data_dir/host.sqlite``), closed with the runtime.
+        ``data_dir/host.sqlite``). A host made by a factory is closed with the runtime; a
+        factory that fails or makes no host is a :class:`~segur_core.errors.ConfigError`
+        naming the setting.
     :param strict: a plugin that fails to load raises
         :class:`~segur_core.errors.PluginLoadError` (also ``[segur] strict``).
     :param extra_plugins: plugin objects (or ``(name, object)`` pairs) registered in

@@ -164,12 +164,20 @@ def _fail(exc: BaseException) -> Any:
     default=None,
     help="segur.toml to use (default: $SEGUR_CONFIG, then ./segur.toml, then defaults).",
 )
+@click.option(
+    "--host",
+    "host",
+    metavar="MODULE:CALLABLE",
+    default=None,
+    help="The LGO's host factory (default: $SEGUR_HOST, then [segur] host, then the "
+    "SQLite reference host).",
+)
 @click.option("--strict", is_flag=True, help="Fail when a plugin cannot be loaded.")
 @click.version_option(__version__, prog_name="segur")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, strict: bool) -> None:
+def cli(ctx: click.Context, config_path: str | None, host: str | None, strict: bool) -> None:
     """segur: Ségur du numérique capabilities for pharmacy software."""
-    ctx.obj = CliState(config_path=config_path, strict=strict)
+    ctx.obj = CliState(config_path=config_path, strict=strict, host=host)
 
 
 def _setup_logging() -> None:

@@ -25,9 +25,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 class CliState:
     """The ``ctx.obj`` of the ``segur`` command line."""
 
-    def __init__(self, config_path: str | None = None, strict: bool = False) -> None:
+    def __init__(
+        self, config_path: str | None = None, strict: bool = False, host: str | None = None
+    ) -> None:
         self.config_path = config_path
         self.strict = strict
+        #: ``--host``: the host factory, over ``$SEGUR_HOST`` and ``[segur] host``.
+        self.host = host
         self._config: Config | None = None
         self._runtime: Runtime | None = None
         self._plugins: tuple[pluggy.PluginManager, dict[str, PluginRecord]] | None = None
@@ -70,6 +74,8 @@ class CliState:
             from segur_core.runtime import create_runtime
 
             kwargs.setdefault("strict", self.effective_strict)
+            if self.host:
+                kwargs.setdefault("host", self.host)
             self._runtime = create_runtime(self.config(), **kwargs)
             ctx = click.get_current_context(silent=True)
             if ctx is not None:

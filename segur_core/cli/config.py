@@ -16,6 +16,7 @@ def effective_config(state: CliState) -> dict[str, Any]:
     """The ``[segur]`` settings and each plugin's structured config (defaults filled in),
     redacted; tables of plugins that are not loaded are shown as written, redacted."""
     from segur_core.config import redacted, structure_table
+    from segur_core.host import host_setting
 
     config = state.config()
     _pm, records = state.plugin_manager()
@@ -28,6 +29,7 @@ def effective_config(state: CliState) -> dict[str, Any]:
             "mode": settings.mode,
             "strict": settings.strict,
             "outbox": _outbox_table(settings.outbox),
+            "host": host_setting(settings.host, state.host)[0],
         }
     }
     for record in records.values():

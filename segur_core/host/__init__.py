@@ -2,19 +2,32 @@
 
 The contract (:mod:`segur_core.host.hookspecs`) and its facade (:class:`Host`) live in the
 core; the SQLite reference host and the conformance kit live in :mod:`hostspecs`, which
-builds on the core. When no host is given, the runtime makes one with a named factory
-(:data:`DEFAULT_HOST_FACTORY`), resolved at run time.
+builds on the core. The host is configuration: the runtime makes it with the factory
+named by ``--host``, ``SEGUR_HOST`` or ``[segur] host`` (:func:`host_setting`), the
+reference host (:data:`DEFAULT_HOST_FACTORY`) only where nothing is named.
 """
 
 from segur_core.host.facade import Host
-from segur_core.host.factory import DEFAULT_HOST_FACTORY, HostFactory, load_host_factory
+from segur_core.host.factory import (
+    DEFAULT_HOST_FACTORY,
+    HOST_ENV,
+    HostFactory,
+    host_setting,
+    is_host,
+    load_host_factory,
+    make_host,
+)
 from segur_core.host.hookspecs import HOST_HOOKS, hostimpl
 
 __all__ = [
     "DEFAULT_HOST_FACTORY",
+    "HOST_ENV",
     "HOST_HOOKS",
     "Host",
     "HostFactory",
+    "host_setting",
     "hostimpl",
+    "is_host",
     "load_host_factory",
+    "make_host",
 ]
