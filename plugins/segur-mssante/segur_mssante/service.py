@@ -20,6 +20,7 @@ from segur_core.model import Origin
 from segur_mssante.acks import Ack, StatusStore, read_acks
 from segur_mssante.config import SANDBOX, MSSConfig
 from segur_mssante.errors import MessageError
+from segur_mssante.mdn import ARCHIVE_REFUSED, PATIENT_UNKNOWN, build_mdn
 from segur_mssante.message import (
     Attachment,
     Outgoing,
@@ -31,7 +32,7 @@ from segur_mssante.message import (
     pdf_name,
     subject,
 )
-from segur_mssante.receive import ImportReport, integrate_archive, parse_message
+from segur_mssante.receive import ImportReport, Received, integrate_archive, parse_message
 from segur_mssante.tokens import TokenProvider
 from segur_mssante.transport import Mailbox, Server, imap_session, smtp_session, submit
 from segur_mssante.xdm import Issuer, write_xdm
@@ -57,8 +58,10 @@ def service_for(runtime: Any) -> MSSService:
     return runtime.service(NAME, lambda: MSSService(runtime))
 
 
-def _pack(sender: str, recipients: Sequence[str], envelope_id: str, data: bytes) -> bytes:
-    head = json.dumps({"from": sender, "to": list(recipients), "envid": envelope_id})
+def _pack(
+    sender: str, recipients: Sequence[str], envelope_id: str, data: bytes, *, dsn: bool = True
+) -> bytes:
+    head = json.dumps({"from": sender, "to": list(recipients), "envid": envelope_id, "dsn": dsn})
     return head.encode() + b"\n" + data
 
 
@@ -255,7 +258,8 @@ class MSSService:
         with smtp_session(self.server, self.mailbox, self.tokens) as smtp:
             submit(
                 smtp, envelope["from"], envelope["to"], data,
-                envelope_id=envelope["envid"], dsn=self.config.dsn,
+                envelope_id=envelope["envid"],
+                dsn=self.config.dsn and envelope.get("dsn", True),
             )  # fmt: skip
         return "submitted"
 
@@ -310,9 +314,29 @@ class MSSService:
                 actor=f"plugin:{NAME}",
                 details={"message_id": received.message_id, "reason": exc.message[:200]},
             )  # fmt: skip
+            self._answer(raw, received, ARCHIVE_REFUSED)
             return FetchOutcome(received.message_id, REJECTED, tuple(reports), exc.message)
-        flag = IMPORTED_FLAG if all(r.complete for r in reports) else UNMATCHED
-        return FetchOutcome(received.message_id, flag, tuple(reports))
+        complete = all(r.complete for r in reports)
+        self._answer(raw, received, None if complete else PATIENT_UNKNOWN)
+        return FetchOutcome(
+            received.message_id, IMPORTED_FLAG if complete else UNMATCHED, tuple(reports)
+        )
+
+    def _answer(self, raw: bytes, received: Received, error: tuple[str, str] | None) -> None:
+        """Queue the read receipt the sender asked for (once per message: the outbox key
+        is the original's id, so fetching again after a crash queues nothing more)."""
+        if not received.read_receipt_to or not received.message_id:
+            return
+        ident = message_id(self.mailbox.address.rpartition("@")[2])
+        data = build_mdn(
+            raw, reporter=self.mailbox.address, recipient=received.read_receipt_to,
+            original_id=received.message_id, subject=received.subject, message_id=ident,
+            error=error,
+        )  # fmt: skip
+        payload = _pack(
+            self.mailbox.address, [received.read_receipt_to], ident.strip("<>"), data, dsn=False
+        )
+        self.runtime.outbox.enqueue(SEND_KIND, f"mdn:{received.message_id}", payload)
 
     def close(self) -> None:
         self._server = None

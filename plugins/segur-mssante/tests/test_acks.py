@@ -102,3 +102,30 @@ def test_mutated_reports_give_acks_or_a_typed_error(data):
         report[data.draw(st.integers(0, len(report) - 1))] = data.draw(st.integers(0, 255))
     with contextlib.suppress(InputError):
         read_acks(bytes(report))
+
+
+def test_our_read_receipts_read_back():
+    from segur_mssante.mdn import PATIENT_UNKNOWN, build_mdn
+
+    original = b"Message-ID: <m9@medecin.test>\r\nSubject: XDM/1.0/DDM+Note\r\n\r\nx\r\n"
+    common = {
+        "reporter": "app@pharmacie.test",
+        "recipient": "dr@medecin.test",
+        "original_id": "<m9@medecin.test>",
+        "subject": "XDM/1.0/DDM+Note",
+        "message_id": "<r1@pharmacie.test>",
+    }
+    (ok,) = read_acks(build_mdn(original, **common))
+    assert (ok.message_id, ok.recipient, ok.state) == (
+        "<m9@medecin.test>",
+        "app@pharmacie.test",
+        "read",
+    )
+    failed = build_mdn(original, error=PATIENT_UNKNOWN, **common)
+    (ko,) = read_acks(failed)
+    assert ko.state == "failed" and "Error: 2^" in ko.detail
+    import email
+    from email.policy import default
+
+    subject = str(email.message_from_bytes(failed, policy=default)["Subject"])
+    assert subject.startswith("[KO Intégration système !][2]XDM/1.0/DDM+")

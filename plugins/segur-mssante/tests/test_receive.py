@@ -157,7 +157,7 @@ def test_fetch_integrates_flags_and_never_twice(make_segur_runtime, mail_sandbox
 
     pharmacy = "officine.fetch@pharmacie.mssante.test"
     doctor_rt, doctor = configured("dr.fetch@medecin.mssante.test", "PER")
-    doctor.send_document(vaccination_cda, to=[pharmacy])
+    first = doctor.send_document(vaccination_cda, to=[pharmacy], read_receipt=True)
     doctor.send_document(vaccination_cda, to=[pharmacy])  # the same document twice
     assert doctor_rt.outbox.run_until_idle(timeout=30)
 
@@ -177,4 +177,13 @@ def test_fetch_integrates_flags_and_never_twice(make_segur_runtime, mail_sandbox
     assert len(runtime.host.list_documents(patient.id)) == 1
     assert counter(runtime).snapshot().get("document_received") == 1
     assert service.fetch() == []  # flagged: never handled again
+    # the read receipt asked for the first message went back to the physician
+    assert runtime.outbox.run_until_idle(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        doctor.fetch()
+        if [s.state for s in doctor.status.of(first.message_id)] == ["read"]:
+            break
+    (status,) = doctor.status.of(first.message_id)
+    assert (status.recipient, status.state) == (pharmacy, "read")
     assert {UNMATCHED, REJECTED, SEEN}.isdisjoint(o.flag for o in outcomes)
