@@ -172,3 +172,12 @@ def status(message: str | None) -> None:
         for row in service.status.of(item.key):  # what DSN and MDN said, per recipient
             detail = f" ({row.detail})" if row.detail else ""
             click.echo(f"  {row.recipient}: {row.state}{detail}")
+
+
+def _add_subcommands() -> None:
+    from segur_mssante.directory_cli import directory
+
+    mss.add_command(directory)
+
+
+_add_subcommands()
