@@ -1,0 +1,82 @@
+"""Nothing lost or imported twice when fetching is killed (SIGKILL) between storing a
+document and flagging its message."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from segur_mssante.sandbox.dovecot import app_credential
+from segur_mssante.sandbox.tokens import SandboxTokens
+from segur_mssante.service import IMPORTED_FLAG, service_for
+
+from segur_core.model import INS, Identity, IdentityStatus, IdentityTraits, Patient
+from segur_core.runtime import create_runtime
+
+WORKER = Path(__file__).with_name("_fetch_worker.py")
+
+
+def _config(sandbox, address):
+    credential = app_credential(sandbox.pki, address)
+    return {
+        "segur": {"mode": "test", "plugins": ["ins", "documents", "mss"]},
+        "mss": {
+            "server": "127.0.0.1",
+            "smtp_port": sandbox.submission_port,
+            "imap_port": sandbox.imap_port,
+            "address": address,
+            "mailbox_type": "APP",
+            "tls": {
+                "ca_bundle": str(sandbox.pki.ca_bundle),
+                "client_cert": str(credential.cert_path),
+                "client_key": str(credential.key_path),
+            },
+        },
+    }
+
+
+def test_sigkill_between_storing_and_flagging(tmp_path, mail_sandbox, vaccination_cda):
+    pharmacy = "officine.crash@pharmacie.mssante.test"
+    sender = create_runtime(
+        _config(mail_sandbox, "dr.crash@medecin.mssante.test"),
+        data_dir=tmp_path / "doctor",
+        autoload=True,
+    )
+    try:
+        service_for(sender).tokens = SandboxTokens(mail_sandbox.tokens)
+        queued = service_for(sender).send_document(vaccination_cda, to=[pharmacy])
+        assert sender.outbox.run_until_idle(timeout=30)
+    finally:
+        sender.close()
+
+    data_dir = tmp_path / "pharmacy"
+    config = _config(mail_sandbox, pharmacy)
+    runtime = create_runtime(config, data_dir=data_dir, autoload=True)
+    traits = IdentityTraits(birth_name="X", first_names="Y", sex="F", birth_date="1979-03-05")
+    ins = INS("279035121518989", "1.2.250.1.213.1.4.10")
+    identity = Identity(traits=traits, status=IdentityStatus.QUALIFIED, ins=ins)
+    patient = runtime.host.save_patient(Patient(id="", identity=identity))
+    runtime.close()
+
+    done = subprocess.run(
+        [sys.executable, str(WORKER), str(data_dir), json.dumps(config)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == -9, done.stdout + done.stderr
+
+    runtime = create_runtime(config, data_dir=data_dir, autoload=True)
+    try:
+        # the killed fetch stored the document but never flagged the message
+        assert len(runtime.host.list_documents(patient.id)) == 1
+        outcomes = service_for(runtime).fetch()
+        assert [(o.message_id, o.flag) for o in outcomes] == [(queued.message_id, IMPORTED_FLAG)]
+        (report,) = outcomes[0].reports
+        assert [d.outcome for d in report.documents] == ["already-imported"]
+        assert len(runtime.host.list_documents(patient.id)) == 1
+        received = [r for r in runtime.journal.records() if r.action == "mss.document-received"]
+        assert len(received) == 1  # stored and announced once across both processes
+        assert service_for(runtime).fetch() == []
+    finally:
+        runtime.close()
