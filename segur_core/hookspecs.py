@@ -27,6 +27,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
+    from segur_core.host import Host
     from segur_core.model import (
         INS,
         CardReading,
@@ -297,6 +298,20 @@ def segur_export_sections(patient_id: str | None, runtime: Runtime) -> Sequence[
     :return: :class:`segur_core.plugin.ExportSection` objects.
 
     .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def segur_host_requirements(host: Host, runtime: Runtime) -> Sequence[str]:
+    """Check that the host's answers hold what this plugin needs (the practitioner's
+    specialty for the DMP, a structure phone a document can carry...), so that a host
+    missing a field fails the conformance kit rather than every delivery later.
+
+    :param host: the typed facade of the host to check (``runtime.host``).
+    :return: problems, each naming the hook and the field (``host_practitioner:
+        specialty ...``); empty when the host gives all this plugin needs.
+
+    .. versionadded:: 0.2
     """
 
 

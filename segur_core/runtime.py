@@ -520,6 +520,12 @@ class Runtime:
                 owners[kind] = plugin
         return senders
 
+    def host_problems(self) -> list[tuple[str, str]]:
+        """``(plugin, problem)`` pairs: what the enabled plugins need from the host and
+        do not get (``segur_host_requirements``); empty when the host gives it all."""
+        found = self.per_plugin("segur_host_requirements", host=self.host)
+        return [(plugin, problem) for plugin, problems in found for problem in problems]
+
     def demo_steps(self) -> list[DemoStep]:
         """Demo steps of every enabled plugin, sorted by ``order``."""
         import attrs

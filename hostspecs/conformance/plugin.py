@@ -6,7 +6,6 @@ option and fixtures, so it costs nothing to the suites that do not use the kit.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,8 @@ from typing import Any
 import pytest
 
 from hostspecs.conformance.contract import Contract
+from segur_core.errors import ConfigError
+from segur_core.host import load_host_factory
 
 DEFAULT_FACTORY = "hostspecs.conformance.factories:reference_host"
 
@@ -30,15 +31,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def load_factory(spec: str) -> Callable[[Path], Any]:
-    """Import ``module:callable``; a clear usage error when it is not importable."""
-    module_name, _, attribute = spec.partition(":")
-    if not module_name or not attribute:
-        raise pytest.UsageError(f"--host-factory {spec!r}: expected MODULE:CALLABLE")
+    """Import ``module:callable`` as the runtime does (a module of the current directory,
+    the editor's project, is found too); a clear usage error when it cannot be."""
     try:
-        module = importlib.import_module(module_name)
-        return getattr(module, attribute)
-    except (ImportError, AttributeError) as error:
-        raise pytest.UsageError(f"--host-factory {spec!r} cannot be loaded: {error}") from error
+        return load_host_factory(spec, key="--host-factory")
+    except ConfigError as error:
+        raise pytest.UsageError(str(error)) from error
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -203,3 +203,13 @@ def test_every_identity_status_is_kept(contract: Contract, status: str) -> None:
     assert contract.get_patient(saved.id).identity.status == status, (
         f"host_get_patient: identity status {status} was not kept"
     )
+
+
+def test_the_installed_plugins_get_what_they_need(host_under_test, tmp_path) -> None:
+    from segur_core.runtime import create_runtime
+
+    with create_runtime(host=host_under_test, data_dir=tmp_path / "segur") as runtime:
+        problems = runtime.host_problems()
+    assert not problems, "the host lacks what installed plugins need:\n" + "\n".join(
+        f"  segur-{plugin}: {problem}" for plugin, problem in problems
+    )

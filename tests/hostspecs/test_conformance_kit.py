@@ -95,3 +95,58 @@ def test_unloadable_factory_is_a_usage_error(tmp_path: Path) -> None:
     result = run_kit(tmp_path, "--host-factory=no_such_module:factory")
     assert result.returncode == 4, result.stdout + result.stderr
     assert "cannot be loaded" in result.stderr
+
+
+NO_SPECIALTY_HOST = textwrap.dedent(
+    '''
+    import attrs
+    from hostspecs.reference import ReferenceHost
+    from segur_core.host import hostimpl
+
+
+    class NoSpecialtyHost(ReferenceHost):
+        """Gives the pharmacist no CNOP section: the DMP would refuse every feed."""
+
+        @hostimpl
+        def host_practitioner(self):
+            return attrs.evolve(super().host_practitioner(), specialty=None)
+
+
+    def make(directory):
+        return NoSpecialtyHost(directory / "host.sqlite")
+    '''
+)
+
+
+def test_a_host_the_dmp_cannot_use_fails_the_kit_naming_the_field(tmp_path: Path) -> None:
+    (tmp_path / "no_specialty_host.py").write_text(NO_SPECIALTY_HOST)
+    result = run_kit(tmp_path, "--host-factory=no_specialty_host:make", "-k", "need")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "segur-dmp: host_practitioner: specialty None names no CNOP section" in output
+
+
+def test_the_pytest_command_finds_the_factory_in_the_project_directory(tmp_path: Path) -> None:
+    """Not only under ``python -m pytest``, which puts the current directory on sys.path."""
+    (tmp_path / "lgo_host.py").write_text(
+        "from hostspecs.reference import reference_host as make\n", encoding="utf-8"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "SEGUR_HOST"}}
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("pytest")),
+            "--pyargs",
+            "hostspecs.conformance",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--host-factory=lgo_host:make",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " passed" in result.stdout and "failed" not in result.stdout

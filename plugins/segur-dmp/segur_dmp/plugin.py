@@ -12,6 +12,7 @@ from segur_core import hookimpl
 from segur_core.plugin import DoctorResult, PluginInfo, distribution_version
 
 if TYPE_CHECKING:
+    from segur_core.host import Host
     from segur_core.plugin import DemoStep, DoctorCheck, Recipient
     from segur_dmp.config import DMPConfig
 
@@ -127,3 +128,10 @@ def segur_doctor_checks(runtime: Any) -> list[DoctorCheck]:
         return DoctorResult.OK, f"DMP endpoint: {config.endpoint}"
 
     return [DoctorCheck("dmp: configuration", endpoint)]
+
+
+@hookimpl
+def segur_host_requirements(host: Host) -> list[str]:
+    from segur_dmp.vihf import practitioner_problems
+
+    return practitioner_problems(host.practitioner())

@@ -276,6 +276,25 @@ def _cnop_section(specialty: str | None) -> str:
     return section
 
 
+def practitioner_problems(practitioner: Practitioner) -> list[str]:
+    """What keeps this practitioner from signing a VIHF the DMP accepts, each naming
+    the field (empty when nothing does)."""
+    problems = []
+    if practitioner.profession == "21":
+        try:
+            _cnop_section(practitioner.specialty)
+        except VIHFError:
+            problems.append(
+                f"host_practitioner: specialty {practitioner.specialty!r} names no CNOP "
+                f"section ({', '.join(f'G15_21/{s}' for s in CNOP_SECTIONS)}): the DMP "
+                "refuses a pharmacist's VIHF without it"
+            )
+    for field in ("family_name", "given_name"):
+        if not (getattr(practitioner, field) or "").strip():
+            problems.append(f"host_practitioner: {field} is empty (the VIHF subject-id)")
+    return problems
+
+
 @attrs.frozen
 class VIHFClaims:
     """What a VIHF asserts, as read back (by the sandbox, or in tests)."""

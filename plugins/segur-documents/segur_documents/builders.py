@@ -16,7 +16,7 @@ import attrs
 from lxml import etree
 
 from segur_core.errors import DocumentError
-from segur_core.model import DocumentStatus, HealthDocument, Practitioner
+from segur_core.model import DocumentStatus, HealthDocument, Practitioner, Structure
 from segur_documents import codes
 from segur_documents.cda import (
     MAX_XML_BYTES,
@@ -42,6 +42,7 @@ __all__ = [
     "build_bpm",
     "build_entretien",
     "build_vaccination",
+    "host_problems",
     "specialty_of",
 ]
 
@@ -61,6 +62,22 @@ def specialty_of(practitioner: Practitioner) -> codes.Code:
             hint="use a JDV_J01 code such as G15_21 or G15_21/A",
         )
     return codes.Code(code, codes.PROFESSION_SAVFAIRE, display)
+
+
+def host_problems(structure: Structure, practitioner: Practitioner) -> list[str]:
+    """What in the host's structure or practitioner no document header could carry,
+    each naming the hook and the field (empty when a document can be built)."""
+    problems = []
+    try:
+        specialty_of(practitioner)
+    except DocumentError as exc:
+        problems.append(f"host_practitioner: specialty: {exc}")
+    if structure.phone:
+        try:
+            tel_uri(structure.phone, field="structure.phone")
+        except DocumentError as exc:
+            problems.append(f"host_structure: {exc.message}")
+    return problems
 
 
 # -- header --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from segur_core import hookimpl
 if TYPE_CHECKING:
     import click
 
+    from segur_core.host import Host
     from segur_core.plugin import DemoStep, DoctorCheck, PluginInfo
     from segur_core.runtime import Runtime
 
@@ -85,3 +86,10 @@ def segur_demo_steps(runtime: Runtime) -> list[DemoStep]:
             plugin=NAME,
         )
     ]
+
+
+@hookimpl
+def segur_host_requirements(host: Host) -> list[str]:
+    from segur_documents.builders import host_problems
+
+    return host_problems(host.structure(), host.practitioner())
