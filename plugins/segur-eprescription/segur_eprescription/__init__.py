@@ -20,7 +20,7 @@ _EXPORTS = {
     "DispensationError": "errors",
     "EPrescription": "models",
     "EPrescriptionServiceError": "errors",
-    "PRESCRIPTION_ID_OID": "scan",
+    "PRESCRIPTION_ID_OID": "ids",
     "PrescribedPatient": "models",
     "Prescriber": "models",
     "PrescriptionFormatError": "errors",
@@ -30,9 +30,9 @@ _EXPORTS = {
     "ProductKind": "models",
     "Quantity": "models",
     "ScanError": "errors",
-    "check_prescription_id": "scan",
+    "check_prescription_id": "ids",
     "read_prescription": "epmeddm",
-    "scan": "scan",
+    "scan": "ids",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -34,6 +34,7 @@ from segur_core.cdaheader import header_of
 from segur_core.errors import InputError
 from segur_core.safexml import parse_xml
 from segur_eprescription.errors import PrescriptionFormatError
+from segur_eprescription.ids import PRESCRIPTION_ID_OID, check_prescription_id
 from segur_eprescription.models import (
     CIP13_OID,
     CIS_OID,
@@ -46,7 +47,6 @@ from segur_eprescription.models import (
     ProductKind,
     Quantity,
 )
-from segur_eprescription.scan import PRESCRIPTION_ID_OID, check_prescription_id
 
 __all__ = ["EP_MED_DM_TEMPLATE", "MAX_PRESCRIPTION_BYTES", "read_prescription"]
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from segur_eprescription.errors import ScanError
-from segur_eprescription.scan import PRESCRIPTION_ID_OID, check_prescription_id, scan
+from segur_eprescription.ids import PRESCRIPTION_ID_OID, check_prescription_id, scan
 
 from segur_core.errors import InputError
 
