@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from segur_core import hookimpl
-from segur_core.plugin import PluginInfo, distribution_version
+from segur_core.plugin import DoctorResult, PluginInfo, distribution_version
 
 NAME = "mss"
 
@@ -52,3 +52,31 @@ def segur_sandboxes(runtime: Any) -> list[Any]:
     if dovecot_missing() is not None:
         return []
     return [MailSandbox(pki=runtime.test_pki())]
+
+
+@hookimpl
+def segur_demo_steps(runtime: Any) -> list[Any]:
+    from segur_core.plugin import DemoStep
+    from segur_mssante.demo import run_demo_step
+
+    return [DemoStep(order=600, title="MSSanté: send, acknowledge", run=run_demo_step, plugin=NAME)]
+
+
+@hookimpl
+def segur_doctor_checks(runtime: Any) -> list[Any]:
+    from segur_core.plugin import DoctorCheck
+
+    def configuration() -> tuple[DoctorResult, str]:
+        config = runtime.plugin_config(NAME)
+        if config.server == "sandbox":
+            from segur_mssante.sandbox.dovecot import dovecot_missing
+
+            missing = dovecot_missing()
+            if missing:
+                return DoctorResult.WARNING, f"MSSanté sandbox unavailable: {missing}"
+            return DoctorResult.OK, "MSSanté server: the local Dovecot sandbox"
+        if config.nil == "SEGUR-SANDBOX":
+            return DoctorResult.WARNING, "mss.nil is not set (the declared software reference)"
+        return DoctorResult.OK, f"MSSanté server: {config.server} ({config.mailbox_type})"
+
+    return [DoctorCheck("mss: configuration", configuration)]

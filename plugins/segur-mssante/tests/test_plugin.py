@@ -41,3 +41,45 @@ def test_command_group_is_registered():
 
     result = CliRunner().invoke(mss, ["--help"])
     assert result.exit_code == 0 and "MSSanté" in result.output
+
+
+def test_demo_step_sends_and_acknowledges(make_segur_runtime, mail_sandbox, vaccination_cda):
+    """The demo step on the runtime's own sandbox (Dovecot is there when the session
+    sandbox is)."""
+    from segur_documents.testing import sample_patient
+    from segur_mssante.demo import run_demo_step
+
+    from segur_core.model import HealthDocument
+    from segur_core.plugin import DemoContext
+
+    runtime = make_segur_runtime(autoload=True, plugins=["ins", "documents", "mss"])
+    ctx = DemoContext(runtime=runtime, out_dir=runtime.data_dir / "out")
+    run_demo_step(ctx)
+    assert "no validated document" in ctx.timeline[-1]["message"]
+    patient = runtime.host.save_patient(sample_patient(qualified=True))
+    document = HealthDocument(
+        id="2.25.1", patient_id=patient.id, type_code="87273-9", title="NOTE DE VACCINATION",
+        content=vaccination_cda,
+    )  # fmt: skip
+    ctx = DemoContext(
+        runtime=runtime, out_dir=runtime.data_dir / "out",
+        data={"documents": [document], "patient": patient},
+    )  # fmt: skip
+    run_demo_step(ctx)
+    messages = [entry["message"] for entry in ctx.timeline]
+    assert any("Mon Espace Santé" in m and m.endswith(": delivered") for m in messages), messages
+    assert any("2 delivery notification(s) applied" in m for m in messages), messages
+
+
+def test_doctor_check(make_segur_runtime):
+    from segur_mssante import plugin
+
+    from segur_core.plugin import DoctorResult
+
+    (check,) = plugin.segur_doctor_checks(make_segur_runtime(autoload=True, plugins=["mss"]))
+    assert check.run()[0] in (DoctorResult.OK, DoctorResult.WARNING)
+    real = make_segur_runtime(
+        autoload=True, plugins=["mss"], config={"mss": {"server": "mail.example.fr"}}
+    )
+    result, message = plugin.segur_doctor_checks(real)[0].run()
+    assert result is DoctorResult.WARNING and "mss.nil" in message
