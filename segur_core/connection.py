@@ -16,11 +16,14 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from segur_core.errors import ConfigError
 from segur_core.secrets import reveal
 from segur_core.wire.tls import ClientTls, TlsSettings
+
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
 
 __all__ = [
     "SANDBOX",
@@ -36,12 +39,12 @@ __all__ = [
 SANDBOX = "sandbox"
 
 
-def _production(runtime: Any) -> bool:
+def _production(runtime: Runtime) -> bool:
     return runtime.config.mode == "production"
 
 
 def resolve_endpoint(
-    value: str, runtime: Any, *, sandbox: str, key: str, service: str, hint: str | None = None
+    value: str, runtime: Runtime, *, sandbox: str, key: str, service: str, hint: str | None = None
 ) -> str:
     """The service URL for the endpoint setting ``value`` (named ``key`` in errors).
 
@@ -62,7 +65,7 @@ def resolve_endpoint(
 
 def client_tls_settings(
     tls: ClientTls,
-    runtime: Any,
+    runtime: Runtime,
     *,
     key: str,
     default_credential: Callable[[Any], Any],
@@ -103,7 +106,7 @@ def client_tls_settings(
 
 def client_tls(
     tls: ClientTls,
-    runtime: Any,
+    runtime: Runtime,
     *,
     key: str,
     default_credential: Callable[[Any], Any],

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import click
@@ -15,6 +15,9 @@ import click
 from segur_core.cli._state import CliState
 from segur_core.plugin import DoctorResult
 from segur_core.secrets import redact_text
+
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
 
 __all__ = ["command", "run_checks"]
 
@@ -31,7 +34,7 @@ def _password_for(field: str, passwords: dict[str, str]) -> str | None:
     return next((s for k, s in passwords.items() if "password" in k), None)
 
 
-def _certificate_sources(runtime: Any) -> list[Any]:
+def _certificate_sources(runtime: Runtime) -> list[Any]:
     """Certificate files named in plugin configs (fields like ``client_cert``,
     ``ca_bundle``, ``pkcs12`` with a ``*password*`` secret), and the test PKI if any."""
     sources: list[Any] = []
@@ -80,7 +83,7 @@ def _table_certificates(table: Any) -> list[Any]:
 _CONNECT_TIMEOUT = 3.0
 
 
-def _endpoints(runtime: Any) -> list[tuple[str, str, str]]:
+def _endpoints(runtime: Runtime) -> list[tuple[str, str, str]]:
     """``(plugin, key, url)`` for every ``endpoint``/``*_endpoint``/``*_url`` setting of
     a plugin config that holds an http(s) URL (``"sandbox"`` is the plugin's own check)."""
     found: list[tuple[str, str, str]] = []
@@ -116,7 +119,7 @@ def _reachable(url: str) -> tuple[bool, str]:
         return False, f"{where} unreachable ({type(exc).__name__})"
 
 
-def _check_outbox(runtime: Any, add: Any) -> None:
+def _check_outbox(runtime: Runtime, add: Any) -> None:
     """Dead letters are a warning: nothing more is attempted until someone retries them."""
     if not (runtime.data_dir / "outbox.sqlite").exists():
         add("outbox", DoctorResult.SKIPPED, "nothing queued yet")

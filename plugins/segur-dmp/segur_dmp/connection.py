@@ -8,7 +8,7 @@ the DMP expects). In production every certificate must be configured.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segur_core import connection
 from segur_core.errors import ConfigError
@@ -16,10 +16,13 @@ from segur_dmp.client import DMPClient, Endpoints
 from segur_dmp.config import DMPConfig
 from segur_dmp.vihf import LPS, StructureSigner
 
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
+
 __all__ = ["build_client", "resolve_endpoint", "structure_credential"]
 
 
-def resolve_endpoint(config: DMPConfig, runtime: Any) -> str:
+def resolve_endpoint(config: DMPConfig, runtime: Runtime) -> str:
     return connection.resolve_endpoint(
         config.endpoint, runtime, sandbox="dmp", key="dmp.endpoint", service="DMP",
         hint="set the DMP services URL",
@@ -37,7 +40,7 @@ def structure_credential(pki: Any, structure: Any) -> Any:
         )
 
 
-def build_client(config: DMPConfig, runtime: Any, *, endpoint: str | None = None) -> DMPClient:
+def build_client(config: DMPConfig, runtime: Runtime, *, endpoint: str | None = None) -> DMPClient:
     """A DMP client for this runtime: the host's structure and practitioner, TLS and
     signing certificates from the config (or the test PKI outside production)."""
     from segur_core import __version__

@@ -3,14 +3,17 @@ the outbox and are listed back from it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from segur_core.plugin import DemoContext
 
 __all__ = ["run_demo_step"]
 
 ACTOR = "dmp"
 
 
-def run_demo_step(ctx: Any) -> None:
+def run_demo_step(ctx: DemoContext) -> None:
     from segur_core.model import Consent
     from segur_dmp.errors import AccessRefused
     from segur_dmp.service import CONSENT_PURPOSE, FEED_KIND, service_for

@@ -14,6 +14,7 @@ from segur_core.plugin import DoctorResult, PluginInfo, distribution_version
 if TYPE_CHECKING:
     from segur_core.host import Host
     from segur_core.plugin import DemoStep, DoctorCheck, Recipient
+    from segur_core.runtime import Runtime
     from segur_dmp.config import DMPConfig
 
 NAME = "dmp"
@@ -32,7 +33,7 @@ def segur_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def on_document_validated(document: Any, patient: Any, runtime: Any) -> None:
+def on_document_validated(document: Any, patient: Any, runtime: Runtime) -> None:
     """Queue the validated document for the DMP (idempotent on its unique id)."""
     config: DMPConfig = runtime.plugin_config(NAME)
     if not config.auto_feed:
@@ -54,7 +55,7 @@ def on_document_validated(document: Any, patient: Any, runtime: Any) -> None:
 
 
 @hookimpl
-def on_patient_identified(patient: Any, identity: Any, source: str, runtime: Any) -> None:
+def on_patient_identified(patient: Any, identity: Any, source: str, runtime: Runtime) -> None:
     """Once the identity is qualified, run the DMP access check (TD0.2) so the counter
     screen can show whether the patient has a DMP and whether this pharmacy may read it
     (``service_for(runtime).last_access(patient.id)``)."""
@@ -67,7 +68,7 @@ def on_patient_identified(patient: Any, identity: Any, source: str, runtime: Any
 
 
 @hookimpl
-def on_delivery_settled(delivery: Any, runtime: Any) -> None:
+def on_delivery_settled(delivery: Any, runtime: Runtime) -> None:
     from segur_dmp.service import FEED_KIND, service_for
 
     if delivery.kind == FEED_KIND:
@@ -75,14 +76,14 @@ def on_delivery_settled(delivery: Any, runtime: Any) -> None:
 
 
 @hookimpl
-def segur_outbox_senders(runtime: Any) -> dict[str, Any]:
+def segur_outbox_senders(runtime: Runtime) -> dict[str, Any]:
     from segur_dmp.service import FEED_KIND, service_for
 
     return {FEED_KIND: service_for(runtime).send}
 
 
 @hookimpl
-def segur_sandboxes(runtime: Any) -> list[Any]:
+def segur_sandboxes(runtime: Runtime) -> list[Any]:
     # Without the "sandbox" extra it is listed all the same: starting it says what to install.
     from segur_dmp.sandbox import DMPSandbox
 
@@ -90,7 +91,7 @@ def segur_sandboxes(runtime: Any) -> list[Any]:
 
 
 @hookimpl
-def segur_recipients(document: Any, patient: Any, runtime: Any) -> list[Recipient]:
+def segur_recipients(document: Any, patient: Any, runtime: Runtime) -> list[Recipient]:
     if runtime.shareable_ins(patient) is None:
         return []
     from segur_core.plugin import Recipient
@@ -106,7 +107,7 @@ def segur_cli_commands(cli: Any) -> None:
 
 
 @hookimpl
-def segur_demo_steps(runtime: Any) -> list[DemoStep]:
+def segur_demo_steps(runtime: Runtime) -> list[DemoStep]:
     from segur_core.plugin import DemoStep
     from segur_dmp.demo import run_demo_step
 
@@ -114,7 +115,7 @@ def segur_demo_steps(runtime: Any) -> list[DemoStep]:
 
 
 @hookimpl
-def segur_doctor_checks(runtime: Any) -> list[DoctorCheck]:
+def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
     from segur_core.plugin import DoctorCheck
 
     def endpoint() -> tuple[DoctorResult, str]:

@@ -57,7 +57,7 @@ class DMPService:
     """DMP operations with the rules applied. ``client`` is built from the ``[dmp]``
     config on first use (or given, for tests and benchmarks)."""
 
-    def __init__(self, runtime: Any, client: DMPClient | None = None) -> None:
+    def __init__(self, runtime: Runtime, client: DMPClient | None = None) -> None:
         self.runtime = runtime
         self._client = client
         self._lock = threading.Lock()

@@ -17,7 +17,7 @@ from segur_example.counting import ACTION, EventCounter, counts_from_journal
 from segur_example.receipts import KIND, ReceiptSender, receipt_key, receipt_payload
 
 if TYPE_CHECKING:
-    from segur_core.plugin import DemoStep, DoctorCheck
+    from segur_core.plugin import DemoContext, DemoStep, DoctorCheck
     from segur_core.runtime import Runtime
     from segur_example.config import ExampleConfig
 
@@ -30,7 +30,7 @@ def counter(runtime: Runtime) -> EventCounter:
     return runtime.service(NAME, EventCounter)
 
 
-def _seen(runtime: Any, event: str, *, patient_id: str | None = None, **details: Any) -> None:
+def _seen(runtime: Runtime, event: str, *, patient_id: str | None = None, **details: Any) -> None:
     config: ExampleConfig = runtime.plugin_config(NAME)
     if event not in config.events:
         return
@@ -62,7 +62,7 @@ def segur_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def segur_configure(config: ExampleConfig, runtime: Any) -> None:
+def segur_configure(config: ExampleConfig, runtime: Runtime) -> None:
     counter(runtime)  # start counting from zero for this runtime
 
 
@@ -70,12 +70,12 @@ def segur_configure(config: ExampleConfig, runtime: Any) -> None:
 
 
 @hookimpl
-def on_card_read(reading: Any, runtime: Any) -> None:
+def on_card_read(reading: Any, runtime: Runtime) -> None:
     _seen(runtime, "card_read", source=str(reading.source))
 
 
 @hookimpl
-def on_patient_identified(patient: Any, identity: Any, source: str, runtime: Any) -> None:
+def on_patient_identified(patient: Any, identity: Any, source: str, runtime: Runtime) -> None:
     _seen(
         runtime,
         "patient_identified",
@@ -86,7 +86,7 @@ def on_patient_identified(patient: Any, identity: Any, source: str, runtime: Any
 
 
 @hookimpl
-def on_prescription_scanned(prescription: Any, patient: Any, runtime: Any) -> None:
+def on_prescription_scanned(prescription: Any, patient: Any, runtime: Runtime) -> None:
     _seen(
         runtime,
         "prescription_scanned",
@@ -96,7 +96,7 @@ def on_prescription_scanned(prescription: Any, patient: Any, runtime: Any) -> No
 
 
 @hookimpl
-def on_document_validated(document: Any, patient: Any, runtime: Any) -> None:
+def on_document_validated(document: Any, patient: Any, runtime: Runtime) -> None:
     _seen(runtime, "document_validated", patient_id=patient.id, type_code=document.type_code)
     if runtime.plugin_config(NAME).receipts:
         # queue, do not deliver here: events run on the pharmacist's screen thread
@@ -106,14 +106,14 @@ def on_document_validated(document: Any, patient: Any, runtime: Any) -> None:
 
 
 @hookimpl
-def on_document_received(document: Any, origin: Any, runtime: Any) -> None:
+def on_document_received(document: Any, origin: Any, runtime: Runtime) -> None:
     _seen(
         runtime, "document_received", patient_id=document.patient_id or None, channel=origin.channel
     )
 
 
 @hookimpl
-def on_delivery_settled(delivery: Any, runtime: Any) -> None:
+def on_delivery_settled(delivery: Any, runtime: Runtime) -> None:
     _seen(
         runtime,
         "delivery_settled",
@@ -126,14 +126,14 @@ def on_delivery_settled(delivery: Any, runtime: Any) -> None:
 # -- contributions -------------------------------------------------------------------------
 
 
-def receipts_dir(runtime: Any) -> Any:
+def receipts_dir(runtime: Runtime) -> Any:
     """Where receipts are delivered: ``[example] receipts_dir`` or the data directory."""
     configured = runtime.plugin_config(NAME).receipts_dir
     return configured if configured is not None else runtime.data_dir / "example-receipts"
 
 
 @hookimpl
-def segur_outbox_senders(runtime: Any) -> dict[str, Any]:
+def segur_outbox_senders(runtime: Runtime) -> dict[str, Any]:
     return {KIND: ReceiptSender(receipts_dir(runtime))}
 
 
@@ -161,7 +161,7 @@ def segur_cli_commands(cli: Any) -> None:
             click.echo(f"{event:<22} {n:>6}")
 
 
-def _demo_step(context: Any) -> None:
+def _demo_step(context: DemoContext) -> None:
     runtime = context.runtime
     seen = counter(runtime).snapshot()
     summary = ", ".join(f"{n} {event}" for event, n in seen.items()) or "no event"
@@ -173,14 +173,14 @@ def _demo_step(context: Any) -> None:
 
 
 @hookimpl
-def segur_demo_steps(runtime: Any) -> list[DemoStep]:
+def segur_demo_steps(runtime: Runtime) -> list[DemoStep]:
     from segur_core.plugin import DemoStep
 
     return [DemoStep(order=950, title="Example: events seen by a plugin", run=_demo_step)]
 
 
 @hookimpl
-def segur_doctor_checks(runtime: Any) -> list[DoctorCheck]:
+def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
     from segur_core.plugin import DoctorCheck
 
     def check() -> tuple[DoctorResult, str]:

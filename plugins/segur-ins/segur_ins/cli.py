@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from segur_core.cli import pass_runtime
 from segur_core.errors import SegurError
+
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
 
 __all__ = ["ins"]
 
@@ -27,13 +30,13 @@ def _emit(data: dict[str, Any], as_json: bool, text: str) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True) if as_json else text)
 
 
-def _service(runtime: Any):
+def _service(runtime: Runtime):
     from segur_ins.service import service
 
     return service(runtime)
 
 
-def _patient(runtime: Any, patient_id: str):
+def _patient(runtime: Runtime, patient_id: str):
     patient = runtime.host.get_patient(patient_id)
     if patient is None:
         raise click.ClickException(f"no patient {patient_id!r} in the host")
@@ -84,7 +87,7 @@ def check(number: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_runtime
 def qualify(
-    runtime: Any, patient_id: str | None, all_: bool, concurrency: int | None,
+    runtime: Runtime, patient_id: str | None, all_: bool, concurrency: int | None,
     rate: float | None, processes: int | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Qualify PATIENT (or --all) with an INSi traits search."""
@@ -170,7 +173,7 @@ def _qualify_all(
 @click.argument("patient_id")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_runtime
-def verify(runtime: Any, patient_id: str, as_json: bool) -> None:
+def verify(runtime: Runtime, patient_id: str, as_json: bool) -> None:
     """Verify PATIENT's INS with INSi (re-search by traits and compare)."""
     from segur_ins.verification import verify as run_verify
 

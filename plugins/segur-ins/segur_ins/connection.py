@@ -12,7 +12,7 @@ that builds the client: the batch's worker processes get the recipe, not the run
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -23,10 +23,13 @@ from segur_core.wire.signing import KeySigner
 from segur_ins.config import InsConfig
 from segur_ins.insi import CpsCredentials, InsiClient, PSAssertionData, SoftwareContext
 
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
+
 __all__ = ["ClientRecipe", "CpsRecipe", "build_client", "client_recipe", "resolve_endpoint"]
 
 
-def resolve_endpoint(config: InsConfig, runtime: Any) -> str:
+def resolve_endpoint(config: InsConfig, runtime: Runtime) -> str:
     """The INSi URL: the sandbox's when ``endpoint`` is ``"sandbox"``."""
     return connection.resolve_endpoint(
         config.endpoint, runtime, sandbox="insi", key="ins.endpoint", service="INSi",
@@ -34,7 +37,7 @@ def resolve_endpoint(config: InsConfig, runtime: Any) -> str:
     )  # fmt: skip
 
 
-def _tls(config: InsConfig, runtime: Any) -> connection.TlsSettings:
+def _tls(config: InsConfig, runtime: Runtime) -> connection.TlsSettings:
     label = "cps" if config.auth_mode == "cps" else "insi-auto"
     return connection.client_tls_settings(
         config.tls, runtime, key="ins.tls", default_credential=lambda pki: pki.client(label)
@@ -54,7 +57,7 @@ class CpsRecipe:
         return CpsCredentials(KeySigner.from_pkcs12(self.pkcs12, password), self.assertion)
 
 
-def _cps(config: InsConfig, runtime: Any) -> CpsRecipe | None:
+def _cps(config: InsConfig, runtime: Runtime) -> CpsRecipe | None:
     if config.auth_mode != "cps":
         return None
     if config.cps_pkcs12 is not None:
@@ -104,7 +107,7 @@ class ClientRecipe:
 
 
 def client_recipe(
-    config: InsConfig, runtime: Any, *, max_connections: int | None = None
+    config: InsConfig, runtime: Runtime, *, max_connections: int | None = None
 ) -> ClientRecipe:
     """The recipe of this runtime's INSi client (see :func:`build_client`)."""
     from segur_core import __version__
@@ -131,7 +134,7 @@ def client_recipe(
 
 
 def build_client(
-    config: InsConfig, runtime: Any, *, max_connections: int | None = None
+    config: InsConfig, runtime: Runtime, *, max_connections: int | None = None
 ) -> InsiClient:
     """An INSi client for this runtime and configuration (the service that holds it
     closes it with the runtime, before the sandboxes stop)."""

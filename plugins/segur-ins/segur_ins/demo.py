@@ -11,11 +11,15 @@ Timeline messages show the INS masked (``2 75 12 ** *** *** 74``), never in full
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from segur_core.model import BirthDate, CardReading, IdentityTraits, ReadingSource
 from segur_core.plugin import DemoStep
 from segur_ins.nir import mask
+
+if TYPE_CHECKING:
+    from segur_core.plugin import DemoContext
+    from segur_core.runtime import Runtime
 
 __all__ = ["demo_steps"]
 
@@ -33,7 +37,7 @@ def _manual_reading() -> CardReading:
     )
 
 
-def _patient_for(runtime: Any, reading: CardReading):
+def _patient_for(runtime: Runtime, reading: CardReading):
     from segur_ins.traits import normalise_traits
 
     traits = normalise_traits(reading.traits)
@@ -45,7 +49,7 @@ def _patient_for(runtime: Any, reading: CardReading):
     return found[-1] if found else None
 
 
-def qualify_step(ctx: Any) -> None:
+def qualify_step(ctx: DemoContext) -> None:
     runtime = ctx.runtime
     reading = ctx.data.get("card_reading")
     if reading is None:
@@ -66,7 +70,7 @@ def qualify_step(ctx: Any) -> None:
     )
 
 
-def document_step(ctx: Any) -> None:
+def document_step(ctx: DemoContext) -> None:
     from segur_ins.service import service
 
     runtime = ctx.runtime

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segur_core.errors import SegurError
 from segur_core.plugin import DoctorCheck, DoctorResult
 from segur_ins.config import SANDBOX, InsConfig
 
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
+
 __all__ = ["doctor_checks"]
 
 
-def _config_check(runtime: Any, config: InsConfig) -> tuple[DoctorResult, str]:
+def _config_check(runtime: Runtime, config: InsConfig) -> tuple[DoctorResult, str]:
     if config.endpoint == SANDBOX and runtime.config.mode != "production":
         return DoctorResult.OK, "INSi: the local sandbox (demo/test mode)"
     try:
@@ -47,7 +50,7 @@ def _certificate_check(config: InsConfig) -> tuple[DoctorResult, str]:
     return worst, "; ".join(str(w) for w in warnings)
 
 
-def doctor_checks(runtime: Any) -> list[DoctorCheck]:
+def doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
     config: InsConfig = runtime.plugin_config("ins") or InsConfig()
     return [
         DoctorCheck("ins: INSi configuration", lambda: _config_check(runtime, config)),

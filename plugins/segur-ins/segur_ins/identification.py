@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -37,6 +37,9 @@ from segur_ins.insi import CR_MULTIPLE, CR_OK, InsiClient, InsiError, InsiResult
 from segur_ins.lookup import Lookup
 from segur_ins.lookup import lookup as insi_lookup
 from segur_ins.traits import normalise_traits
+
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
 
 __all__ = ["InsService", "Outcome"]
 
@@ -63,7 +66,7 @@ class Outcome:
 class InsService:
     """INSi qualification of patients for one runtime."""
 
-    def __init__(self, runtime: Any, config: InsConfig | None = None) -> None:
+    def __init__(self, runtime: Runtime, config: InsConfig | None = None) -> None:
         self.runtime = runtime
         self.config = config or InsConfig()
         self._client: InsiClient | None = None

@@ -40,7 +40,7 @@ def segur_configure(config: InsConfig, runtime: Runtime) -> None:
 
 
 @hookimpl
-def on_card_read(reading: Any, runtime: Any) -> None:
+def on_card_read(reading: Any, runtime: Runtime) -> None:
     service(runtime).identify(reading)
 
 
@@ -48,14 +48,14 @@ def on_card_read(reading: Any, runtime: Any) -> None:
 
 
 @hookimpl
-def segur_shareable_ins(patient: Any, runtime: Any) -> Any:
+def segur_shareable_ins(patient: Any, runtime: Runtime) -> Any:
     from segur_ins.status import shareable_ins
 
     return shareable_ins(patient.identity)
 
 
 @hookimpl
-def segur_ins_oid(runtime: Any) -> str | None:
+def segur_ins_oid(runtime: Runtime) -> str | None:
     from segur_ins.oids import oid_for_environment
 
     return oid_for_environment(runtime.config.mode)
@@ -65,7 +65,7 @@ def segur_ins_oid(runtime: Any) -> str | None:
 
 
 @hookimpl
-def segur_sandboxes(runtime: Any) -> list[Any]:
+def segur_sandboxes(runtime: Runtime) -> list[Any]:
     from segur_ins.sandbox import InsiSandbox
 
     return [InsiSandbox(pki=runtime.test_pki())]
@@ -79,14 +79,14 @@ def segur_cli_commands(cli: Any) -> None:
 
 
 @hookimpl
-def segur_doctor_checks(runtime: Any) -> list[Any]:
+def segur_doctor_checks(runtime: Runtime) -> list[Any]:
     from segur_ins.doctor import doctor_checks
 
     return doctor_checks(runtime)
 
 
 @hookimpl
-def segur_demo_steps(runtime: Any) -> list[DemoStep]:
+def segur_demo_steps(runtime: Runtime) -> list[DemoStep]:
     from segur_ins.demo import demo_steps
 
     return demo_steps()

@@ -10,16 +10,19 @@ The database is ``mss-directory.sqlite`` in the data directory. Errors are one l
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from segur_core.cli import pass_runtime
 
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
+
 __all__ = ["directory"]
 
 
-def _open(runtime: Any):
+def _open(runtime: Runtime):
     from segur_mssante.directory import Directory
 
     return Directory.in_data_dir(runtime.data_dir)
@@ -34,7 +37,7 @@ def directory() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_runtime
-def import_(runtime: Any, file: str, as_json: bool) -> None:
+def import_(runtime: Runtime, file: str, as_json: bool) -> None:
     """Import FILE, the '|'-separated "Extraction correspondance MSSanté" (.txt): new
     addresses added, changed rows updated, absent addresses removed."""
     from rich.console import Console
@@ -86,7 +89,7 @@ def import_(runtime: Any, file: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_runtime
 def search(
-    runtime: Any, text: str, kind: str | None, profession: str | None, limit: int, as_json: bool
+    runtime: Runtime, text: str, kind: str | None, profession: str | None, limit: int, as_json: bool
 ) -> None:
     """Search the directory for TEXT (names, RPPS, structure, town, profession, address;
     accents and case ignored; words may be prefixes), best matches first."""

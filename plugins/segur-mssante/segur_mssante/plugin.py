@@ -7,10 +7,13 @@ need it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segur_core import hookimpl
 from segur_core.plugin import DoctorResult, PluginInfo, distribution_version
+
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
 
 NAME = "mss"
 
@@ -35,14 +38,14 @@ def segur_cli_commands(cli: Any) -> None:
 
 
 @hookimpl
-def segur_outbox_senders(runtime: Any) -> dict[str, Any]:
+def segur_outbox_senders(runtime: Runtime) -> dict[str, Any]:
     from segur_mssante.service import SEND_KIND, service_for
 
     return {SEND_KIND: service_for(runtime).deliver}
 
 
 @hookimpl
-def segur_sandboxes(runtime: Any) -> list[Any]:
+def segur_sandboxes(runtime: Runtime) -> list[Any]:
     try:
         import aiosmtpd  # noqa: F401
     except ImportError:  # the "sandbox" extra is not installed

@@ -14,13 +14,16 @@ from __future__ import annotations
 import email
 from email.message import EmailMessage
 from email.policy import default
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from segur_core.model import Origin
 from segur_mssante.errors import MessageError, XDMError
 from segur_mssante.xdm import read_xdm
+
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
 
 __all__ = [
     "IMPORTED",
@@ -132,7 +135,7 @@ class ImportReport:
         return all(d.outcome in (IMPORTED, ALREADY) for d in self.documents)
 
 
-def integrate_archive(data: bytes, runtime: Any, origin: Origin) -> ImportReport:
+def integrate_archive(data: bytes, runtime: Runtime, origin: Origin) -> ImportReport:
     """Integrate a received ``IHE_XDM.ZIP`` (see the module docstring).
 
     Raises ``InputError`` subclasses (``UnsafeZipError``, ``UnsafeXMLError``,
@@ -161,7 +164,7 @@ def integrate_archive(data: bytes, runtime: Any, origin: Origin) -> ImportReport
     return ImportReport(outcomes, archive.deviations)
 
 
-def _store(runtime: Any, document: Any, cda: Any, ins: Any, origin: Origin) -> DocumentOutcome:
+def _store(runtime: Runtime, document: Any, cda: Any, ins: Any, origin: Origin) -> DocumentOutcome:
     matches = runtime.host.find_patients(ins_matricule=ins.matricule)
     if len(matches) != 1:
         runtime.journal.record(

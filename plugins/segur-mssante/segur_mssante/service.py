@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -37,6 +37,9 @@ from segur_mssante.tokens import TokenProvider
 from segur_mssante.transport import Mailbox, Server, imap_session, smtp_session, submit
 from segur_mssante.xdm import Issuer, write_xdm
 
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
+
 __all__ = ["SEND_KIND", "FetchOutcome", "MSSService", "Queued", "service_for"]
 
 SEND_KIND = "mss.send"
@@ -53,7 +56,7 @@ class Queued:
     recipients: tuple[str, ...] = attrs.field(converter=tuple, repr=False)
 
 
-def service_for(runtime: Any) -> MSSService:
+def service_for(runtime: Runtime) -> MSSService:
     """The runtime's MSSanté service (one per runtime, closed with it)."""
     return runtime.service(NAME, lambda: MSSService(runtime))
 
@@ -82,7 +85,7 @@ class MSSService:
     Santé Connect token provider of personal and organisational mailboxes (the host's
     session; the sandbox's stand-in by default with ``server = "sandbox"``)."""
 
-    def __init__(self, runtime: Any, *, tokens: TokenProvider | None = None) -> None:
+    def __init__(self, runtime: Runtime, *, tokens: TokenProvider | None = None) -> None:
         self.runtime = runtime
         self.config: MSSConfig = runtime.plugin_config(NAME)
         self.mailbox = Mailbox(self.config.address, self.config.mailbox_type)
