@@ -5,14 +5,17 @@ delivery notifications update each message's status."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from segur_core.plugin import DemoContext
 
 __all__ = ["run_demo_step"]
 
 ACTOR = "mss"
 
 
-def run_demo_step(ctx: Any) -> None:
+def run_demo_step(ctx: DemoContext) -> None:
     from segur_core.errors import SegurError
     from segur_mssante.service import service_for
     from segur_mssante.testing import DOCTOR_ADDRESS

@@ -58,7 +58,7 @@ def segur_sandboxes(runtime: Runtime) -> list[Any]:
 
 
 @hookimpl
-def segur_demo_steps(runtime: Any) -> list[Any]:
+def segur_demo_steps(runtime: Runtime) -> list[Any]:
     from segur_core.plugin import DemoStep
     from segur_mssante.demo import run_demo_step
 
@@ -66,7 +66,7 @@ def segur_demo_steps(runtime: Any) -> list[Any]:
 
 
 @hookimpl
-def segur_doctor_checks(runtime: Any) -> list[Any]:
+def segur_doctor_checks(runtime: Runtime) -> list[Any]:
     from segur_core.plugin import DoctorCheck
 
     def configuration() -> tuple[DoctorResult, str]:
