@@ -7,6 +7,8 @@ imported inside the hooks that need it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from segur_core import hookimpl
 from segur_core.plugin import PluginInfo, distribution_version
 
@@ -21,4 +23,20 @@ def segur_plugin_info() -> PluginInfo:
         summary="Ordonnance numérique: scan, read (eP-MED-DM), dispense, eDISP-MED",
         capabilities=("eprescription",),
         requires_core=">=0.1,<1",
+        config_class="segur_eprescription.config:EPrescriptionConfig",
     )
+
+
+@hookimpl
+def segur_outbox_senders(runtime: Any) -> dict[str, Any]:
+    from segur_eprescription.service import DISPENSATION_KIND, service_for
+
+    return {DISPENSATION_KIND: service_for(runtime).send}
+
+
+@hookimpl
+def segur_sandboxes(runtime: Any) -> list[Any]:
+    # Without the "sandbox" extra it is listed all the same: starting it says what to install.
+    from segur_eprescription.sandbox import EPrescriptionSandbox
+
+    return [EPrescriptionSandbox(pki=runtime.test_pki())]

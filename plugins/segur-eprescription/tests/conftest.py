@@ -22,3 +22,29 @@ def kit_example(name: str) -> bytes:
 @pytest.fixture(params=EP_MED_DM)
 def ep_med_dm(request: pytest.FixtureRequest) -> bytes:
     return kit_example(request.param)
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory):
+    from segur_core.testing.pki import TestPKI
+
+    return TestPKI.create(tmp_path_factory.mktemp("erx-pki"))
+
+
+@pytest.fixture
+def sandbox(pki):
+    from segur_eprescription.sandbox import EPrescriptionSandbox
+
+    box = EPrescriptionSandbox(pki=pki)
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def gateway(sandbox):
+    from segur_eprescription.client import HttpsGateway
+
+    made = HttpsGateway(sandbox.url, ssl_context=sandbox.client_context(), timeout=5.0)
+    yield made
+    made.close()
