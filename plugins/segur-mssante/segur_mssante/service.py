@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import smtplib
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +21,7 @@ from segur_core.cdaheader import CdaHeader, read_header
 from segur_core.model import Origin
 from segur_mssante.acks import Ack, StatusStore, read_acks
 from segur_mssante.config import SANDBOX, MSSConfig
-from segur_mssante.errors import MessageError
+from segur_mssante.errors import MessageError, MSSTransportError
 from segur_mssante.mdn import ARCHIVE_REFUSED, PATIENT_UNKNOWN, build_mdn
 from segur_mssante.message import (
     Attachment,
@@ -34,7 +36,7 @@ from segur_mssante.message import (
 )
 from segur_mssante.receive import ImportReport, Received, integrate_archive, parse_message
 from segur_mssante.tokens import TokenProvider
-from segur_mssante.transport import Mailbox, Server, imap_session, smtp_session, submit
+from segur_mssante.transport import Mailbox, Server, close_smtp, imap_session, open_smtp, submit
 from segur_mssante.xdm import Issuer, write_xdm
 
 if TYPE_CHECKING:
@@ -92,6 +94,11 @@ class MSSService:
         self._tokens = tokens
         self._server: Server | None = None
         self._status: StatusStore | None = None
+        self._local = threading.local()
+        self._sessions: set[smtplib.SMTP] = set()
+        self._sessions_lock = threading.Lock()
+        #: SMTP logins made by :meth:`deliver` (one per sending thread while it lasts)
+        self.logins = 0
 
     @property
     def status(self) -> StatusStore:
@@ -256,15 +263,45 @@ class MSSService:
         return attachments
 
     def deliver(self, item: Any) -> str:
-        """The outbox sender of ``mss.send``: submit the queued message (DSN asked)."""
+        """The outbox sender of ``mss.send``: submit the queued message (DSN asked) on
+        this thread's open session, opened on first use and once more if the server
+        dropped it (a dropped connection happens before the message is accepted)."""
         envelope, data = _unpack(item.payload)
-        with smtp_session(self.server, self.mailbox, self.tokens) as smtp:
-            submit(
-                smtp, envelope["from"], envelope["to"], data,
-                envelope_id=envelope["envid"],
-                dsn=self.config.dsn and envelope.get("dsn", True),
-            )  # fmt: skip
-        return "submitted"
+        for attempt in range(2):
+            smtp = self._smtp()
+            try:
+                submit(
+                    smtp, envelope["from"], envelope["to"], data,
+                    envelope_id=envelope["envid"],
+                    dsn=self.config.dsn and envelope.get("dsn", True),
+                )  # fmt: skip
+                return "submitted"
+            except (smtplib.SMTPServerDisconnected, OSError) as exc:
+                self._drop_smtp()
+                if attempt:
+                    raise MSSTransportError(f"the mail server connection failed: {exc}") from None
+            except BaseException:
+                self._drop_smtp()  # a refusal leaves the session usable, but be plain
+                raise
+        raise AssertionError("unreachable")
+
+    def _smtp(self) -> smtplib.SMTP:
+        smtp = getattr(self._local, "smtp", None)
+        if smtp is None:
+            smtp = open_smtp(self.server, self.mailbox, self.tokens)
+            self._local.smtp = smtp
+            with self._sessions_lock:
+                self._sessions.add(smtp)
+            self.logins += 1
+        return smtp
+
+    def _drop_smtp(self) -> None:
+        smtp = getattr(self._local, "smtp", None)
+        self._local.smtp = None
+        if smtp is not None:
+            with self._sessions_lock:
+                self._sessions.discard(smtp)
+            close_smtp(smtp)
 
     # -- receiving -----------------------------------------------------------------------
 
@@ -342,6 +379,10 @@ class MSSService:
         self.runtime.outbox.enqueue(SEND_KIND, f"mdn:{received.message_id}", payload)
 
     def close(self) -> None:
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, set()
+        for smtp in sessions:
+            close_smtp(smtp)
         self._server = None
         if self._status is not None:
             self._status.close()

@@ -18,7 +18,15 @@ import attrs
 from segur_mssante.errors import MSSAuthError, MSSRefused, MSSTransportError
 from segur_mssante.tokens import TokenProvider, xoauth2
 
-__all__ = ["Mailbox", "Server", "imap_session", "smtp_session", "submit"]
+__all__ = [
+    "Mailbox",
+    "Server",
+    "close_smtp",
+    "imap_session",
+    "open_smtp",
+    "smtp_session",
+    "submit",
+]
 
 _NETWORK = (OSError, socket.timeout, ssl.SSLError, smtplib.SMTPServerDisconnected, EOFError)
 
@@ -71,11 +79,11 @@ def _smtp_auth(smtp: smtplib.SMTP, mailbox: Mailbox, tokens: TokenProvider | Non
     raise MSSAuthError(f"the server refused the Pro Santé Connect token ({last})")
 
 
-@contextmanager
-def smtp_session(
+def open_smtp(
     server: Server, mailbox: Mailbox, tokens: TokenProvider | None = None
-) -> Iterator[smtplib.SMTP]:
-    """An authenticated SMTP submission session (STARTTLS first, always)."""
+) -> smtplib.SMTP:
+    """An authenticated SMTP submission connection (STARTTLS first, always); close it
+    with :func:`close_smtp`."""
     try:
         smtp = smtplib.SMTP(server.host, server.smtp_port, timeout=server.timeout)
     except _NETWORK as exc:
@@ -88,14 +96,34 @@ def smtp_session(
         smtp.ehlo()
         _smtp_auth(smtp, mailbox, tokens)
         smtp.ehlo()  # after login the server may offer more (Dovecot: the relay's DSN)
+        return smtp
+    except BaseException as exc:
+        close_smtp(smtp)
+        if isinstance(exc, _NETWORK):
+            raise MSSTransportError(f"the mail server connection failed: {exc}") from None
+        raise
+
+
+def close_smtp(smtp: smtplib.SMTP) -> None:
+    """QUIT, or just close when the connection is already gone."""
+    try:
+        smtp.quit()
+    except Exception:
+        smtp.close()
+
+
+@contextmanager
+def smtp_session(
+    server: Server, mailbox: Mailbox, tokens: TokenProvider | None = None
+) -> Iterator[smtplib.SMTP]:
+    """An authenticated SMTP submission session, closed on exit."""
+    smtp = open_smtp(server, mailbox, tokens)
+    try:
         yield smtp
     except _NETWORK as exc:
         raise MSSTransportError(f"the mail server connection failed: {exc}") from None
     finally:
-        try:
-            smtp.quit()
-        except Exception:
-            smtp.close()
+        close_smtp(smtp)
 
 
 def submit(

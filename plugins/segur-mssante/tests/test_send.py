@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import imaplib
 import re
+import socket
 import time
 from email.policy import default
 
@@ -159,3 +160,21 @@ def test_a_bounce_is_an_outcome(make_segur_runtime, mail_sandbox, vaccination_cd
     assert any(
         r["In-Reply-To"] == queued.message_id and "Action: failed" in r.as_string() for r in reports
     )
+
+
+def test_deliveries_share_one_session_and_survive_a_dropped_one(
+    make_segur_runtime, mail_sandbox, vaccination_cda
+):
+    runtime, service = _runtime(make_segur_runtime, mail_sandbox)
+    doctor = "rt.session@medecin.mssante.test"
+    first = [service.send_document(vaccination_cda, to=[doctor]) for _ in range(3)]
+    assert runtime.outbox.run_until_idle(timeout=30)
+    assert service.logins == 1
+    service._local.smtp.sock.shutdown(socket.SHUT_RDWR)  # the connection dropped
+    last = service.send_document(vaccination_cda, to=[doctor])
+    assert runtime.outbox.run_until_idle(timeout=30)
+    assert service.logins == 2, runtime.outbox.get(last.delivery.id)
+    for queued in [*first, last]:
+        assert runtime.outbox.get(queued.delivery.id).state is DeliveryState.DELIVERED
+    ids = sorted(str(m["Message-ID"]) for m in _messages(mail_sandbox, doctor, 4))
+    assert ids == sorted(q.message_id for q in [*first, last])
