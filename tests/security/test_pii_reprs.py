@@ -53,6 +53,8 @@ PERSONAL = frozenset(
         "email",
         "phone",
         "contact",
+        "recipient",  # a Mon Espace Santé address is the INS
+        "recipients",
         "mssante_address",
         "local_ids",
         "prescriber",
@@ -156,7 +158,7 @@ class Builder:
         if origin in (typing.Union, types.UnionType):
             present = [a for a in args if a is not type(None)]
             return self.value(present[0], personal=personal, harmless=harmless)
-        if kind is str:
+        if kind is str or kind is Any:
             text = self.marker()
             if personal:
                 self.secrets.append(text)

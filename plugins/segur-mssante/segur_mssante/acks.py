@@ -16,6 +16,7 @@ from pathlib import Path
 import attrs
 
 from segur_core.files import private_file
+from segur_core.model import hidden
 from segur_mssante.errors import MessageError
 
 __all__ = ["Ack", "RecipientStatus", "StatusStore", "read_acks"]
@@ -31,7 +32,7 @@ class Ack:
     and its detail (the DSN status code or the MDN disposition)."""
 
     message_id: str
-    recipient: str
+    recipient: str = attrs.field(repr=hidden)  # a Mon Espace Santé address holds the INS
     state: str
     detail: str = ""
 
@@ -115,7 +116,7 @@ class RecipientStatus:
     """Where a sent message stands for one recipient."""
 
     message_id: str
-    recipient: str
+    recipient: str = attrs.field(repr=hidden)  # a Mon Espace Santé address holds the INS
     state: str
     detail: str = ""
     updated_at: str = ""

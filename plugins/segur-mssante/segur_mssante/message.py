@@ -20,7 +20,7 @@ from email.utils import format_datetime, formataddr
 
 import attrs
 
-from segur_core.model import INS
+from segur_core.model import INS, hidden
 from segur_mssante.errors import MessageError
 from segur_mssante.xdm.layout import ARCHIVE_NAME
 
@@ -142,7 +142,7 @@ class Outgoing:
 
     message_id: str
     sender: str
-    recipients: tuple[str, ...] = attrs.field(converter=tuple)
+    recipients: tuple[str, ...] = attrs.field(converter=tuple, repr=hidden)
     subject: str = attrs.field(repr=False)
     text: str = attrs.field(repr=False)
     attachments: tuple[Attachment, ...] = attrs.field(default=(), converter=tuple)

@@ -21,6 +21,8 @@ from typing import Any
 
 import attrs
 
+from segur_core.model import hidden
+
 __all__ = ["DSNRelay", "RelayedMessage"]
 
 _MAIL_DSN = re.compile(r"\s+(RET|ENVID)=(\S+)", re.IGNORECASE)
@@ -32,10 +34,12 @@ class RelayedMessage:
     """What the relay received: envelope, DSN parameters and the message bytes."""
 
     mail_from: str
-    recipients: tuple[str, ...]
+    recipients: tuple[str, ...] = attrs.field(
+        repr=hidden
+    )  # a Mon Espace Santé address holds the INS
     mail_dsn: dict[str, str]
     rcpt_dsn: tuple[dict[str, str], ...]
-    data: bytes
+    data: bytes = attrs.field(repr=hidden)
 
 
 @functools.cache
