@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from segur_core import connection
 from segur_eprescription.client import HttpsGateway
 from segur_eprescription.config import EPrescriptionConfig
 
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
+
 __all__ = ["build_gateway"]
 
 
-def build_gateway(config: EPrescriptionConfig, runtime: Any) -> HttpsGateway:
+def build_gateway(config: EPrescriptionConfig, runtime: Runtime) -> HttpsGateway:
     """The HTTPS gateway for this runtime (the sandbox's URL for ``"sandbox"``; outside
     production the test PKI's structure certificate)."""
     url = connection.resolve_endpoint(

@@ -7,10 +7,13 @@ imported inside the hooks that need it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segur_core import hookimpl
 from segur_core.plugin import PluginInfo, distribution_version
+
+if TYPE_CHECKING:
+    from segur_core.runtime import Runtime
 
 NAME = "eprescription"
 
@@ -28,14 +31,14 @@ def segur_plugin_info() -> PluginInfo:
 
 
 @hookimpl
-def segur_outbox_senders(runtime: Any) -> dict[str, Any]:
+def segur_outbox_senders(runtime: Runtime) -> dict[str, Any]:
     from segur_eprescription.service import DISPENSATION_KIND, service_for
 
     return {DISPENSATION_KIND: service_for(runtime).send}
 
 
 @hookimpl
-def segur_sandboxes(runtime: Any) -> list[Any]:
+def segur_sandboxes(runtime: Runtime) -> list[Any]:
     # Without the "sandbox" extra it is listed all the same: starting it says what to install.
     from segur_eprescription.sandbox import EPrescriptionSandbox
 

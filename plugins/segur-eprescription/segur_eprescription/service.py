@@ -58,7 +58,7 @@ class EPrescriptionService:
     """E-prescription operations with the rules applied. ``gateway`` is built from the
     ``[eprescription]`` config on first use (or given, for tests)."""
 
-    def __init__(self, runtime: Any, gateway: EPrescriptionGateway | None = None) -> None:
+    def __init__(self, runtime: Runtime, gateway: EPrescriptionGateway | None = None) -> None:
         self.runtime = runtime
         self._gateway = gateway
         self._lock = threading.Lock()
