@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import json
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -26,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from segur_core import storage
 from segur_core.errors import DurabilityError, SegurError
 from segur_core.files import private_file
 from segur_core.journal.anchor import Anchor, Checkpoint
@@ -523,25 +522,7 @@ def _new(found: Sequence[Problem], anchored: Sequence[Problem]) -> tuple[Problem
     )
 
 
-#: SQLite primary result codes (``sqlite_errorcode & 0xFF``) and OS error numbers, in words.
-_SQLITE_CAUSES = {
-    5: "the file is locked by another program",
-    8: "the file is read-only",
-    10: "an I/O error occurred",
-    11: "the file is damaged",
-    13: "the disk is full",
-    14: "the file cannot be opened",
-    26: "the file is not a segur journal",
-}
-_OS_CAUSES = {
-    errno.ENOSPC: "the disk is full",
-    errno.EDQUOT: "the disk quota is exhausted",
-    errno.EFBIG: "the file is too large",
-    errno.EROFS: "the file is read-only",
-    errno.EACCES: "the file is not writable",
-    errno.EPERM: "the file is not writable",
-    errno.EIO: "an I/O error occurred",
-}
+#: What to do, by what was being done (they replace the hints that go with the cause).
 _HINTS = {
     "open": "check the data directory and that the file is a segur journal",
     "read": "restore the journal from a backup; its checkpoints say how many records it held",
@@ -551,36 +532,11 @@ _HINTS = {
 }
 
 
-def _read_only(path: Path) -> str | None:
-    """Why ``path`` cannot be written, when it is read-only (SQLite only says it cannot
-    open a WAL database whose ``-shm`` file it cannot create)."""
-    try:
-        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
-            return "the file system is read-only"
-        if path.exists() and not os.access(path, os.W_OK):
-            return "the file is read-only"
-        if not os.access(path.parent, os.W_OK):
-            return "the directory is read-only"
-    except OSError:
-        return None
-    return None
-
-
 def storage_error(path: Path, doing: str, exc: BaseException) -> JournalStorageError:
     """A :class:`JournalStorageError` naming ``path`` and the cause of ``exc`` (a SQLite or
     OS error) in words."""
-    if isinstance(exc, sqlite3.Error):
-        code = getattr(exc, "sqlite_errorcode", None)
-        cause = _SQLITE_CAUSES.get(-1 if code is None else code & 0xFF)
-    else:
-        cause = _OS_CAUSES.get(getattr(exc, "errno", None) or -1)
-    if cause in (None, _SQLITE_CAUSES[14], _SQLITE_CAUSES[8]):
-        cause = _read_only(path) or cause
-    detail = str(exc) or type(exc).__name__
-    return JournalStorageError(
-        f"cannot {doing} the audit journal {path}: {f'{cause} ({detail})' if cause else detail}",
-        path=path,
-        hint=_HINTS.get(doing),
+    return storage.error(
+        JournalStorageError, path, "audit journal", doing, exc, hint=_HINTS.get(doing)
     )
 
 

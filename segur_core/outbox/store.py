@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from segur_core import storage
 from segur_core.errors import DurabilityError, SegurError
 from segur_core.files import private_file
 from segur_core.model import Delivery, DeliveryState
@@ -71,25 +71,9 @@ class OutboxStorageError(OutboxError, DurabilityError):
     was being queued or settled did not happen. The message names the file and the cause."""
 
 
-#: SQLite primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``) in words.
-_CAUSES = {
-    5: ("the file is locked by another program", "close it, or check the data directory"),
-    8: ("the file or its directory is read-only", "make the data directory writable"),
-    10: ("an I/O error occurred", "check the disk and the data directory"),
-    11: ("the file is damaged", "restore the outbox from a backup"),
-    13: ("the disk is full", "free space in the data directory, then try again"),
-    14: ("the file cannot be opened", "check the data directory and its permissions"),
-    26: ("the file is not a segur outbox", "check the data directory"),
-}
-
-
 def storage_error(path: Path, doing: str, exc: sqlite3.Error) -> OutboxStorageError:
     """An :class:`OutboxStorageError` naming ``path`` and the cause of ``exc``."""
-    code = -1 if getattr(exc, "sqlite_errorcode", None) is None else exc.sqlite_errorcode & 0xFF
-    if code == 14 and path.parent.is_dir() and not os.access(path.parent, os.W_OK):
-        code = 8  # WAL needs its -wal and -shm files next to the database
-    cause, hint = _CAUSES.get(code, (str(exc), "check the data directory"))
-    return OutboxStorageError(f"cannot {doing} the outbox {path}: {cause}", path=path, hint=hint)
+    return storage.error(OutboxStorageError, path, "outbox", doing, exc)
 
 
 @attrs.frozen
