@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from segur_mssante.sandbox.dovecot import app_credential
 from segur_mssante.sandbox.tokens import SandboxTokens
 from segur_mssante.service import IMPORTED_FLAG, service_for
+from segur_mssante.testing import sandbox_table
 
 from segur_core.model import INS, Identity, IdentityStatus, IdentityTraits, Patient
 from segur_core.runtime import create_runtime
@@ -19,21 +19,9 @@ WORKER = Path(__file__).with_name("_fetch_worker.py")
 
 
 def _config(sandbox, address):
-    credential = app_credential(sandbox.pki, address)
     return {
         "segur": {"mode": "test", "plugins": ["ins", "documents", "mss"]},
-        "mss": {
-            "server": "127.0.0.1",
-            "smtp_port": sandbox.submission_port,
-            "imap_port": sandbox.imap_port,
-            "address": address,
-            "mailbox_type": "APP",
-            "tls": {
-                "ca_bundle": str(sandbox.pki.ca_bundle),
-                "client_cert": str(credential.cert_path),
-                "client_key": str(credential.key_path),
-            },
-        },
+        "mss": sandbox_table(sandbox, address),
     }
 
 

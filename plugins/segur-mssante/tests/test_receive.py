@@ -128,28 +128,14 @@ def test_fetch_integrates_flags_and_never_twice(make_segur_runtime, mail_sandbox
     """A physician sends the vaccination note to the pharmacy's mailbox; the pharmacy
     fetches it, stores it for the patient, flags it; a second fetch finds nothing."""
     from segur_example.plugin import counter
-    from segur_mssante.sandbox.dovecot import app_credential
     from segur_mssante.sandbox.tokens import SandboxTokens
+    from segur_mssante.testing import sandbox_table
 
     def configured(address, kind):
-        credential = app_credential(mail_sandbox.pki, address)
         runtime = make_segur_runtime(
             autoload=True,
             plugins=["ins", "documents", "example", "mss"],
-            config={
-                "mss": {
-                    "server": "127.0.0.1",
-                    "smtp_port": mail_sandbox.submission_port,
-                    "imap_port": mail_sandbox.imap_port,
-                    "address": address,
-                    "mailbox_type": kind,
-                    "tls": {
-                        "ca_bundle": str(mail_sandbox.pki.ca_bundle),
-                        "client_cert": str(credential.cert_path),
-                        "client_key": str(credential.key_path),
-                    },
-                }
-            },
+            config={"mss": sandbox_table(mail_sandbox, address, kind)},
         )
         service = service_for(runtime)
         service.tokens = SandboxTokens(mail_sandbox.tokens)

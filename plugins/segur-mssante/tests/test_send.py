@@ -13,10 +13,9 @@ from email.policy import default
 
 import pytest
 from segur_mssante.errors import MessageError
-from segur_mssante.sandbox.dovecot import app_credential
 from segur_mssante.sandbox.tokens import SandboxTokens
 from segur_mssante.service import SEND_KIND, service_for
-from segur_mssante.testing import APP_ADDRESS, DOCTOR_ADDRESS, PER_ADDRESS
+from segur_mssante.testing import APP_ADDRESS, DOCTOR_ADDRESS, PER_ADDRESS, sandbox_table
 from segur_mssante.tokens import xoauth2
 from segur_mssante.xdm import read_xdm
 
@@ -24,25 +23,11 @@ from segur_core.model import DeliveryState
 
 
 def _runtime(make_segur_runtime, sandbox, *, address=APP_ADDRESS, kind="APP"):
-    credential = app_credential(sandbox.pki, address)
+    table = sandbox_table(
+        sandbox, address, kind, display_name="Dr_Claire_DURAND_Pharmacie du Centre"
+    )
     runtime = make_segur_runtime(
-        autoload=True,
-        plugins=["ins", "documents", "mss"],
-        config={
-            "mss": {
-                "server": "127.0.0.1",
-                "smtp_port": sandbox.submission_port,
-                "imap_port": sandbox.imap_port,
-                "address": address,
-                "mailbox_type": kind,
-                "display_name": "Dr_Claire_DURAND_Pharmacie du Centre",
-                "tls": {
-                    "ca_bundle": str(sandbox.pki.ca_bundle),
-                    "client_cert": str(credential.cert_path),
-                    "client_key": str(credential.key_path),
-                },
-            }
-        },
+        autoload=True, plugins=["ins", "documents", "mss"], config={"mss": table}
     )
     service = service_for(runtime)
     service.tokens = SandboxTokens(sandbox.tokens)
