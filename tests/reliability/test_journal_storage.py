@@ -8,7 +8,6 @@ database full (``SQLITE_FULL``, the same code path from the journal's side)."""
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from segur_core.errors import DurabilityError
 from segur_core.journal import Journal, JournalStorageError
 
 from .disks import damage_page, small_disk
+from .users import as_unprivileged, unprivileged_home
 
 
 def _open(path: Path) -> Journal:
@@ -98,20 +98,27 @@ def test_read_only_file_system_is_a_typed_error(tmp_path: Path) -> None:
         assert "the file system is read-only" in str(caught.value)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files")
-def test_read_only_file_is_a_typed_error(tmp_path: Path) -> None:
-    path = tmp_path / "data" / "journal.sqlite"
+def _write_to_read_only(path: Path) -> None:
+    """Journal a record, make the journal's files and folder read-only, journal another."""
     with _open(path) as journal:
         journal.record("before")
     for file in path.parent.iterdir():
         file.chmod(0o400)
     path.parent.chmod(0o500)
     try:
-        with pytest.raises(JournalStorageError, match="read-only") as caught, _open(path) as j:
-            j.record("after")
-        assert str(path) in str(caught.value)
+        with _open(path) as journal:
+            journal.record("after")
     finally:
         path.parent.chmod(0o700)
+
+
+def test_read_only_file_is_a_typed_error() -> None:
+    """As a user who owns the files without write permission (root would write them)."""
+    with unprivileged_home() as home:
+        path = home / "data" / "journal.sqlite"
+        with pytest.raises(JournalStorageError, match="read-only") as caught:
+            as_unprivileged(_write_to_read_only, path)
+        assert str(path) in str(caught.value)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ place is brought back to 0600; what the demo writes to its output folder too."""
 from __future__ import annotations
 
 import datetime as dt
+import logging.handlers
 import os
 import stat
 from collections.abc import Iterator
@@ -18,6 +19,8 @@ from segur_core.journal import Journal
 from segur_core.runtime import create_runtime
 from segur_core.sandbox.pki import TestPKI
 from segur_core.sandbox.transcript import Exchange, Transcript
+
+from ..reliability.users import as_unprivileged, unprivileged_home
 
 
 @pytest.fixture(autouse=True)
@@ -142,17 +145,28 @@ def test_plugin_stores_are_private(tmp_path: Path) -> None:
     assert _not_private(tmp_path / "data") == {}
 
 
-def test_a_directory_of_another_user_is_warned_about_not_fatal(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Only the owner may chmod (EPERM otherwise; root here, so the refusal is injected)."""
-    data = tmp_path / "data"
-    data.mkdir(mode=0o755)
+def _private_in_another_users_folder(data: Path) -> tuple[list[str], int]:
+    """``private_dir`` then ``private_file`` in ``data``; the warnings logged and the
+    new file's mode."""
+    handler = logging.handlers.BufferingHandler(capacity=100)
+    logger = logging.getLogger("segur.files")
+    logger.addHandler(handler)
+    try:
+        assert private_dir(data) == data
+        mode = _mode(private_file(data / "journal.sqlite"))
+        return [record.getMessage() for record in handler.buffer], mode
+    finally:
+        logger.removeHandler(handler)
 
-    def refused(path, mode) -> None:
-        raise PermissionError(1, "Operation not permitted", str(path))
 
-    monkeypatch.setattr(os, "chmod", refused)
-    assert private_dir(data) == data
-    assert _mode(data) == 0o755 and "cannot make" in caplog.text
-    assert _mode(private_file(data / "journal.sqlite")) == 0o600  # created 0600 all the same
+def test_a_directory_of_another_user_is_warned_about_not_fatal() -> None:
+    """Only the owner may chmod: an unprivileged user meets a real EPERM on root's folder."""
+    if os.geteuid() != 0:
+        pytest.skip("a folder of another user needs root to make (CI runs as root)")
+    with unprivileged_home() as home:
+        data = home / "data"
+        data.mkdir()
+        data.chmod(0o777)  # root's, shared
+        warned, mode = as_unprivileged(_private_in_another_users_folder, data)
+        assert _mode(data) == 0o777 and any("cannot make" in m for m in warned), warned
+        assert mode == 0o600  # created 0600 all the same
