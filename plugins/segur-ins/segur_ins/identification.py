@@ -45,6 +45,32 @@ __all__ = ["InsService", "Outcome"]
 
 log = logging.getLogger(__name__)
 
+#: Asked when INSi returns an INS whose key does not check.
+_WRONG_KEY = Question(
+    kind="ins.wrong-key",
+    prompt=(
+        "INSi returned an INS whose key does not check (clé erronée). It was not "
+        "recorded: the identity keeps its status and cannot be qualified nor "
+        "shared. Report the anomaly to the identity vigilance referent."
+    ),
+    options=(Option("acknowledge", "Understood: the identity stays as it is"),),
+    default="acknowledge",
+)
+#: Asked when INSi finds several identities for the traits (CR 02).
+_SEVERAL_IDENTITIES = Question(
+    kind="ins.several-identities",
+    prompt=(
+        "INSi found several identities for these traits. Check the traits with the "
+        "patient (all birth first names, birthplace) and search again, or keep the "
+        "identity provisional."
+    ),
+    options=(
+        Option("provisional", "Keep the identity provisional"),
+        Option("retry", "Correct the traits and search again"),
+    ),
+    default="provisional",
+)
+
 
 @attrs.frozen
 class Outcome:
@@ -224,7 +250,7 @@ class InsService:
             )
         except status.InsKeyError as exc:
             self._journal(**_key_refusal(patient, exc))
-            self._ask_wrong_key(patient)
+            self._ask(_WRONG_KEY, patient)
             return Outcome(_KEY_ERROR, patient, CR_OK)
         return Outcome("qualified", saved, CR_OK, transition)
 
@@ -309,41 +335,15 @@ class InsService:
         if interactive:
             for outcome in outcomes:
                 if outcome.result == "multiple":
-                    self._ask_several(outcome.patient)
+                    self._ask(_SEVERAL_IDENTITIES, outcome.patient)
                 elif outcome.result == _KEY_ERROR:
-                    self._ask_wrong_key(outcome.patient)
+                    self._ask(_WRONG_KEY, outcome.patient)
         return outcomes
 
-    def _ask_wrong_key(self, patient: Patient | None) -> str:
-        question = Question(
-            kind="ins.wrong-key",
-            prompt=(
-                "INSi returned an INS whose key does not check (clé erronée). It was not "
-                "recorded: the identity keeps its status and cannot be qualified nor "
-                "shared. Report the anomaly to the identity vigilance referent."
-            ),
-            options=(Option("acknowledge", "Understood: the identity stays as it is"),),
-            default="acknowledge",
-            patient_id=patient.id if patient else None,
-        )
-        return self.runtime.host.decide(question).key
-
-    def _ask_several(self, patient: Patient | None) -> str:
-        question = Question(
-            kind="ins.several-identities",
-            prompt=(
-                "INSi found several identities for these traits. Check the traits with the "
-                "patient (all birth first names, birthplace) and search again, or keep the "
-                "identity provisional."
-            ),
-            options=(
-                Option("provisional", "Keep the identity provisional"),
-                Option("retry", "Correct the traits and search again"),
-            ),
-            default="provisional",
-            patient_id=patient.id if patient else None,
-        )
-        return self.runtime.host.decide(question).key
+    def _ask(self, question: Question, patient: Patient | None) -> str:
+        """The pharmacist's answer to ``question`` about ``patient``."""
+        asked = attrs.evolve(question, patient_id=patient.id if patient else None)
+        return self.runtime.host.decide(asked).key
 
     # -- card reading --------------------------------------------------------------------
 
@@ -412,7 +412,7 @@ class InsService:
             existing = self._find_existing(reading, result, by_traits=False)
         patient = existing or Patient(id="", identity=Identity(traits=normal))
         if result is not None and result.code == CR_MULTIPLE:
-            self._ask_several(existing)
+            self._ask(_SEVERAL_IDENTITIES, existing)
         if result is not None and result.found:
             created = not patient.id
             if created:
