@@ -14,10 +14,22 @@ Goals: import peak memory <= 200 MB, search p95 <= 50 ms.
 
 Run: ``uv run python tests/benchmarks/bench_mss.py directory [--rows N] [--queries Q]``
 (default 500000 rows, 300 queries; ``--quick``: 20000 rows, 100 queries)
+
+**Send** (``send``): MSSanté sending, the outbox against smtplib, both through the same
+real Dovecot. Baseline: ``count`` prebuilt messages submitted one after the other with
+``smtplib`` on one authenticated session (STARTTLS + EXTERNAL, DSN asked), as a program
+sending directly would. Outbox: the same messages enqueued (durable, keyed by Message-ID)
+and delivered by the ``mss.send`` sender with ``run_until_idle``. Both sides alternate in
+rounds so that a change of machine load hits both alike. Prints throughput and the ratio
+outbox / direct (goal >= 0.7). Needs Dovecot 2.3 (says "skipped" without it).
+
+Run: ``uv run python tests/benchmarks/bench_mss.py send [--count N] [--round R]``
+(default 1000 messages, rounds of 100; ``--quick``: 100 messages)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import resource
@@ -224,6 +236,108 @@ def directory_bench(rows: int, count: int) -> None:
               f"{base_p95:.1f} ms; ratio p95 segur / baseline {p95 / base_p95:.2f}")  # fmt: skip
 
 
+# -- send: the outbox against smtplib ---------------------------------------------------
+
+SENDER = "bench@pharmacie.mssante.test"
+RECIPIENT = "bench.dest@medecin.mssante.test"
+
+
+def messages(count: int, tag: str) -> list[tuple[str, bytes]]:
+    """``count`` prebuilt messages (a note de vaccination in its IHE_XDM.ZIP)."""
+    from segur_documents.builders import build_vaccination
+    from segur_documents.demo import demo_contents
+    from segur_documents.testing import sample_context
+    from segur_mssante.message import Outgoing, archive_attachment, build_message, mss_headers
+    from segur_mssante.xdm import Issuer, write_xdm
+
+    cda = build_vaccination(
+        demo_contents(dt.date(2024, 10, 2))["vaccination"], sample_context()
+    ).xml
+    archive = write_xdm([cda], issuer=Issuer("1750000010", "PHARMACIE"), source_id="1.2.3")
+    out = []
+    for n in range(count):
+        ident = f"<{tag}-{n}@pharmacie.mssante.test>"
+        outgoing = Outgoing(
+            message_id=ident, sender=SENDER, recipients=(RECIPIENT,),
+            subject="XDM/1.0/DDM+NOTE DE VACCINATION", text="Bonjour,\n",
+            attachments=(archive_attachment(archive),),
+            headers=mss_headers(["87273-9"], qualified_ins=True, nil="BENCH"),
+        )  # fmt: skip
+        out.append((ident, build_message(outgoing).as_bytes()))
+    return out
+
+
+def send_bench(count: int, round_size: int) -> int:
+    from segur_mssante.sandbox import MailSandbox, dovecot_missing
+    from segur_mssante.sandbox.dovecot import app_credential
+    from segur_mssante.service import SEND_KIND, _pack, service_for
+    from segur_mssante.transport import close_smtp, open_smtp, submit
+
+    from segur_core.model import DeliveryState
+    from segur_core.runtime import create_runtime
+
+    missing = dovecot_missing()
+    if missing:
+        print(f"skipped: {missing}")
+        return 0
+    from segur_core.sandbox.pki import TestPKI
+
+    work = Path(tempfile.mkdtemp(prefix="bench-mss-"))
+    pki = TestPKI.create(work / "pki")
+    credential = app_credential(pki, SENDER)
+    sandbox = MailSandbox(pki=pki)
+    sandbox.start()
+    runtime = create_runtime(
+        {
+            "segur": {"mode": "test", "plugins": ["ins", "documents", "mss"]},
+            "mss": {
+                "server": "127.0.0.1", "smtp_port": sandbox.submission_port,
+                "imap_port": sandbox.imap_port, "address": SENDER, "mailbox_type": "APP",
+                "tls": {"ca_bundle": str(pki.ca_bundle), "client_cert": str(credential.cert_path),
+                        "client_key": str(credential.key_path)},
+            },
+        },
+        data_dir=work / "data",
+        autoload=True,
+    )  # fmt: skip
+    service = service_for(runtime)
+    direct_time = outbox_time = enqueue_time = 0.0
+    done = 0
+    try:
+        smtp = open_smtp(service.server, service.mailbox)
+        for start in range(0, count, round_size):
+            size = min(round_size, count - start)
+            batch = messages(size, f"direct-{start}")
+            t0 = time.perf_counter()
+            for ident, data in batch:
+                submit(smtp, SENDER, [RECIPIENT], data, envelope_id=ident.strip("<>"))
+            direct_time += time.perf_counter() - t0
+
+            batch = messages(size, f"outbox-{start}")
+            t0 = time.perf_counter()
+            for ident, data in batch:
+                payload = _pack(SENDER, [RECIPIENT], ident.strip("<>"), data)
+                runtime.outbox.enqueue(SEND_KIND, ident, payload)
+            enqueue_time += time.perf_counter() - t0
+            assert runtime.outbox.run_until_idle(timeout=600)
+            outbox_time += time.perf_counter() - t0
+            done += size
+        close_smtp(smtp)
+        delivered = len(runtime.outbox.list(DeliveryState.DELIVERED, kind=SEND_KIND))
+        assert delivered == done, (delivered, done)
+    finally:
+        runtime.close()
+        sandbox.stop()
+    print(f"messages per side: {done} (each {len(batch[0][1]) // 1024} kB, IHE_XDM.ZIP inside)")
+    print(f"direct smtplib : {direct_time:7.2f} s  {done / direct_time:7.1f} msg/s")
+    print(
+        f"through outbox : {outbox_time:7.2f} s  {done / outbox_time:7.1f} msg/s"
+        f"  (enqueue {enqueue_time:.2f} s)"
+    )
+    print(f"ratio outbox/direct: {direct_time / outbox_time:.2f} (goal >= 0.7)")
+    return 0
+
+
 def main() -> None:
     args = sys.argv[1:]
     if args[:1] == ["_child"]:
@@ -235,8 +349,15 @@ def main() -> None:
     rows = int(args[args.index("--rows") + 1]) if "--rows" in args else 20000 if quick else 500000
     count = int(args[args.index("--queries") + 1]) if "--queries" in args else 100 if quick else 300
     section = next((a for a in args if not a.startswith("-") and not a.isdigit()), "directory")
+    if section == "send":
+        messages_count = (
+            int(args[args.index("--count") + 1]) if "--count" in args else 100 if quick else 1000
+        )
+        round_size = int(args[args.index("--round") + 1]) if "--round" in args else 100
+        send_bench(messages_count, round_size)
+        return
     if section != "directory":
-        sys.exit(f"unknown benchmark {section!r}; known: directory")
+        sys.exit(f"unknown benchmark {section!r}; known: directory, send")
     directory_bench(rows, count)
 
 
