@@ -27,7 +27,7 @@ from lxml import etree
 from segur_core.errors import InputError
 from segur_dmp import ebrim, hl7v2, hl7v3, soap
 from segur_dmp.errors import RegistryErrorItem, VIHFError
-from segur_dmp.metadata import Code, DocumentEntry, cx
+from segur_dmp.metadata import Code, DocumentEntry, SubmissionSet, cx
 from segur_dmp.mtom import Attachment, build_mtom, cid_href, parse_content_type, parse_mtom
 from segur_dmp.ns import ACTION, NS, UUID
 from segur_dmp.sandbox.store import Registry, StoredDocument
@@ -114,6 +114,17 @@ def _metadata_limits(objects: etree._Element) -> list[RegistryErrorItem]:
                 if "longer than" not in problem  # already said
             ]
     return errors
+
+
+def _submission_set(objects: etree._Element) -> SubmissionSet:
+    """The one SubmissionSet of a submission (ITI-41, ITI-57) whose metadata is within
+    the registry's limits; a :class:`Refusal` otherwise."""
+    if errors := _metadata_limits(objects):
+        raise Refusal(*errors)
+    packages = objects.findall(ebrim.rim("RegistryPackage"))
+    if len(packages) != 1:
+        raise Refusal(_err("XDSRegistryMetadataError", "exactly one SubmissionSet expected"))
+    return ebrim.read_submission_set(packages[0])
 
 
 @attrs.define
@@ -356,12 +367,7 @@ class DMPApp:
         lst = body.find(f"{{{NS['lcm']}}}SubmitObjectsRequest/{ebrim.rim('RegistryObjectList')}")
         if lst is None:
             raise Fault("ITI-41 without lcm:SubmitObjectsRequest/rim:RegistryObjectList")
-        if errors := _metadata_limits(lst):
-            raise Refusal(*errors)
-        packages = lst.findall(ebrim.rim("RegistryPackage"))
-        if len(packages) != 1:
-            raise Refusal(_err("XDSRegistryMetadataError", "exactly one SubmissionSet expected"))
-        ss = ebrim.read_submission_set(packages[0])
+        ss = _submission_set(lst)
         if not any(
             c.get("classificationNode") == UUID.SUBMISSION_SET
             and c.get("classifiedObject") == ss.entry_uuid
@@ -662,12 +668,7 @@ class DMPApp:
         lst = body.find(ebrim.rim("RegistryObjectList"))
         if body.tag != f"{{{NS['lcm']}}}SubmitObjectsRequest" or lst is None:
             raise Fault("ITI-57 body must be lcm:SubmitObjectsRequest")
-        if errors := _metadata_limits(lst):
-            raise Refusal(*errors)
-        packages = lst.findall(ebrim.rim("RegistryPackage"))
-        if len(packages) != 1:
-            raise Refusal(_err("XDSRegistryMetadataError", "exactly one SubmissionSet expected"))
-        ss = ebrim.read_submission_set(packages[0])
+        ss = _submission_set(lst)
         self._patient_of(req, ss.patient_id)
         assocs = lst.findall(ebrim.rim("Association"))
         for eo in lst.findall(ebrim.rim("ExtrinsicObject")):
