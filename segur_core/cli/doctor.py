@@ -141,6 +141,22 @@ def _check_outbox(runtime: Runtime, add: Any) -> None:
         add("outbox", DoctorResult.OK, summary)
 
 
+def _check_host(runtime: Any, state: CliState, add: Any) -> None:
+    """Which host the commands work on, and what the plugins need from it and lack."""
+    from segur_core.host import host_setting
+
+    reference, key = host_setting(runtime.config.settings.host, state.host)
+    try:
+        problems = runtime.host_problems()
+    except Exception as exc:
+        add("host", DoctorResult.ERROR, f"{reference}: {type(exc).__name__}: {exc}")
+        return
+    for plugin, problem in problems:
+        add("host", DoctorResult.ERROR, problem, plugin)
+    if not problems:
+        add("host", DoctorResult.OK, f"{reference} ({key or 'the default host'})")
+
+
 def run_checks(state: CliState) -> list[dict[str, str]]:
     """Run every check; each result is ``{"check", "plugin", "result", "message"}``."""
     results: list[dict[str, str]] = []
@@ -166,6 +182,7 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
     except Exception as exc:
         add("runtime", DoctorResult.ERROR, str(exc))
         return results
+    _check_host(runtime, state, add)
     for record in runtime.plugins.values():
         if record.status == "disabled":
             add("plugin", DoctorResult.SKIPPED, "disabled", record.name)

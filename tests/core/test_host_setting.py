@@ -82,6 +82,16 @@ def make(directory):
     return EditorHost(directory)
 
 
+class NoSection(EditorHost):
+    @hostimpl
+    def host_practitioner(self):
+        return attrs.evolve(super().host_practitioner(), specialty=None)
+
+
+def no_section(directory):
+    return NoSection(directory)
+
+
 class Closable:
     def close(self):
         CLOSED.append(self)
@@ -243,3 +253,16 @@ def test_the_demo_keeps_its_fictitious_patients_out_of_a_named_host(editor, monk
     result = run_demo(Config.default())
     assert result.steps[0]["status"] == "ok", result.steps[0]
     assert editor not in sys.modules  # the editor's host was never even imported
+
+
+def test_doctor_names_the_host_and_what_the_plugins_lack_from_it(editor, tmp_path):
+    path = _config(tmp_path, f"{editor}:make", 'plugins = ["dmp"]')
+    base = ["--config", str(path), "doctor", "--json"]
+    checks = json.loads(CliRunner().invoke(cli, base).output)["checks"]
+    (host,) = [c for c in checks if c["check"] == "host"]
+    assert (host["result"], host["message"]) == ("ok", f"{editor}:make (segur.host)")
+    result = CliRunner().invoke(cli, ["--host", f"{editor}:no_section", *base])
+    (host,) = [c for c in json.loads(result.output)["checks"] if c["check"] == "host"]
+    assert (host["result"], host["plugin"]) == ("error", "dmp")
+    assert host["message"].startswith("host_practitioner: specialty None names no CNOP")
+    assert result.exit_code != 0

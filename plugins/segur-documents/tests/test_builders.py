@@ -223,3 +223,20 @@ def test_every_built_document_passes_structure_and_xsd(xsd_validator, ctx, conte
     assert "xsd" in report.checks
     assert report.valid, [i.as_dict() for i in report.errors]
     assert (NO_INS_WARNING in result.warnings) == (ctx.ins is None)
+
+
+def test_host_problems_name_what_no_document_header_could_carry():
+    from segur_documents.builders import host_problems
+
+    from segur_core.model import Practitioner, Structure
+
+    structure = Structure(finess="999990021", name="PHARMACIE", phone="04 78 00 00 00")
+    author = Practitioner("10999900003", "DURAND", "PAUL", specialty="G15_21/DA")
+    assert host_problems(structure, author) == []
+    assert host_problems(Structure("999990021", "PHARMACIE"), Practitioner("1", "D", "P")) == []
+    problems = host_problems(
+        Structure("999990021", "PHARMACIE", phone="12"),
+        Practitioner("10999900003", "DURAND", "PAUL", specialty="G15_99/X"),
+    )
+    assert problems[0].startswith("host_practitioner: specialty: unknown author specialty")
+    assert problems[1] == "host_structure: structure.phone: not a valid telephone number"
