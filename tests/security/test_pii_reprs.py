@@ -87,6 +87,7 @@ FIELD_VALUES = {
     "segur_documents.models.DocumentContext.confidentiality": "N",
     "segur_documents.models.DocumentContext.local_id_root": "1.2.250.1",
     "segur_core.model.Identity.status": IdentityStatus.QUALIFIED,  # a document names the INS
+    "segur_dp.model.DPPatient.nir": "2840375123456",  # checked: a personal value given here
 }
 
 
@@ -143,6 +144,8 @@ class Builder:
                 key = field.alias or field.name
                 if f"{_name(cls)}.{field.name}" in FIELD_VALUES:
                     values[key] = FIELD_VALUES[f"{_name(cls)}.{field.name}"]
+                    if field.name in personal_here and isinstance(values[key], str):
+                        self.secrets.append(values[key])
                     continue
                 values[key] = self.value(
                     hints[field.name],

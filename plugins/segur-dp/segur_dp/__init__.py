@@ -1,0 +1,55 @@
+"""segur-dp: the Dossier Pharmaceutique (CNOP) for pharmacy software.
+
+The DP protocol is **not public** (the CNOP approves connections against an unpublished
+specification): this plugin defines the adapter boundary a pharmacy needs
+(:class:`DPAdapter`: history with consent, DP creation, dispensations, DP-Alertes and
+DP-Rappels), the history depth per product category with its legal windows
+(:mod:`segur_dp.depth`), and an HTTPS sandbox with its adapter. See §6 and §8.2 of
+``vitale-eprescription-dp.md`` in the project reference.
+
+Names are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Alert": "model",
+    "AlertKind": "model",
+    "AlertOutcome": "service",
+    "AlertsPending": "errors",
+    "Category": "depth",
+    "ConsentRequired": "errors",
+    "DPAdapter": "adapter",
+    "DPAnswerError": "errors",
+    "DPConfig": "config",
+    "DPPatient": "model",
+    "DPRefused": "errors",
+    "DPService": "service",
+    "DPUnavailable": "errors",
+    "Depth": "depth",
+    "DispensationRecord": "model",
+    "HistoryLine": "model",
+    "HttpsAdapter": "https",
+    "LEGAL_MONTHS": "depth",
+    "NoDossier": "errors",
+    "PatientKeyError": "errors",
+    "service_for": "service",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segur_dp' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"segur_dp.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

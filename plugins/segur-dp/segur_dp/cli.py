@@ -1,0 +1,102 @@
+"""``segur dp``: the patient's DP history, DP creation with consent, and the DP-Alertes /
+DP-Rappels to acknowledge. Errors are one line (``Error: ...``), never a traceback."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+__all__ = ["dp"]
+
+
+def _service():
+    from segur_core.cli import get_runtime
+    from segur_dp.service import service_for
+
+    return service_for(get_runtime())
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(str(exc))  # the message and its hint, one line
+
+
+@click.group("dp")
+def dp() -> None:
+    """Dossier Pharmaceutique: history, creation with consent, alerts and recalls."""
+
+
+@dp.command("history")
+@click.argument("patient")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.option(
+    "--months",
+    type=click.IntRange(1, 21 * 12),
+    help="At most this many months of history in each category (default: [dp.depth]).",
+)
+def history(patient: str, as_json: bool, months: int | None) -> None:
+    """PATIENT's DP history (the host's patient id), newest first."""
+    from segur_core.errors import SegurError
+    from segur_dp.codec import line_to_json
+
+    try:
+        lines = _service().history(patient, months=months)
+    except SegurError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        click.echo(json.dumps({"lines": [line_to_json(line) for line in lines]}, indent=2))
+        return
+    if not lines:
+        click.echo("the DP holds no dispensation within the depth asked")
+    for line in lines:
+        click.echo(
+            f"{line.dispensed_at:%Y-%m-%d}  {line.category.value:<10} {line.product_code:<13}"
+            f"  x{line.quantity:<3} {line.label}"
+            + (f"  ({line.pharmacy})" if line.pharmacy else "")
+        )
+
+
+@dp.command("create")
+@click.argument("patient")
+def create(patient: str) -> None:
+    """Open PATIENT's DP with the consent recorded in the patient file (a refusal is
+    recorded with the DP)."""
+    from segur_core.errors import SegurError
+
+    try:
+        status = _service().create(patient)
+    except SegurError as exc:
+        _fail(exc)
+        return
+    click.echo(
+        {"created": "DP created", "exists": "the patient already has a DP"}.get(
+            status, "the patient's refusal is recorded with the DP"
+        )
+    )
+
+
+@dp.command("alerts")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def alerts(as_json: bool) -> None:
+    """Poll DP-Alertes and DP-Rappels and put each to the pharmacist to acknowledge."""
+    from segur_core.errors import SegurError
+    from segur_dp.codec import alert_to_json
+
+    try:
+        outcomes = _service().alerts()
+    except SegurError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        items = [
+            {**alert_to_json(o.alert), "acknowledged": o.acknowledged, "decided_by": o.decided_by}
+            for o in outcomes
+        ]
+        click.echo(json.dumps({"alerts": items}, indent=2, ensure_ascii=False))
+        return
+    if not outcomes:
+        click.echo("no alert or recall to acknowledge")
+    for o in outcomes:
+        state = "acknowledged" if o.acknowledged else "NOT acknowledged"
+        click.echo(f"{o.alert.kind.value:<7} {o.alert.id}  {state}  {o.alert.title}")
