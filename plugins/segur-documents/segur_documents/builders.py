@@ -72,6 +72,12 @@ def host_problems(structure: Structure, practitioner: Practitioner) -> list[str]
         specialty_of(practitioner)
     except DocumentError as exc:
         problems.append(f"host_practitioner: specialty: {exc}")
+    if structure.activity_sector not in codes.FACILITY_TYPES:
+        problems.append(
+            f"host_structure: activity_sector {structure.activity_sector!r} is not a "
+            f"pharmacy's TRE_R02 sector ({', '.join(codes.FACILITY_TYPES)}), which the "
+            "documents name as their healthcare facility"
+        )
     if structure.phone:
         try:
             tel_uri(structure.phone, field="structure.phone")

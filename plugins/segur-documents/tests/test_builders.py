@@ -240,3 +240,5 @@ def test_host_problems_name_what_no_document_header_could_carry():
     )
     assert problems[0].startswith("host_practitioner: specialty: unknown author specialty")
     assert problems[1] == "host_structure: structure.phone: not a valid telephone number"
+    (sector,) = host_problems(Structure("999990021", "CABINET", activity_sector="SA07"), author)
+    assert sector.startswith("host_structure: activity_sector 'SA07' is not a pharmacy's")
