@@ -12,8 +12,7 @@ Names are imported on first use.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from segur_core.lazy import lazy_exports
 
 _EXPORTS = {
     "Alert": "model",
@@ -41,15 +40,6 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'segur_dp' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"segur_dp.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f"segur_dp.{module}" for name, module in _EXPORTS.items()}, globals()
+)

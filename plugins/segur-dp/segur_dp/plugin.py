@@ -12,6 +12,7 @@ from segur_core import hookimpl
 from segur_core.plugin import DoctorResult, PluginInfo, distribution_version
 
 if TYPE_CHECKING:
+    from segur_core.host import Host
     from segur_core.plugin import DemoStep, DoctorCheck
 
 NAME = "dp"
@@ -76,3 +77,10 @@ def segur_doctor_checks(runtime: Any) -> list[DoctorCheck]:
         return DoctorResult.OK, f"DP endpoint: {config.endpoint}"
 
     return [DoctorCheck("dp: configuration", endpoint)]
+
+
+@hookimpl
+def segur_host_requirements(host: Host) -> list[str]:
+    from segur_dp.service import host_problems
+
+    return host_problems(host)

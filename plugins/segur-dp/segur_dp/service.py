@@ -37,6 +37,7 @@ __all__ = [
     "RECORD_KIND",
     "AlertOutcome",
     "DPService",
+    "host_problems",
     "service_for",
 ]
 
@@ -251,6 +252,21 @@ class DPService:
         left = sum(1 for outcome in self.alerts() if not outcome.acknowledged)
         if left:
             raise AlertsPending(left)
+
+
+def host_problems(host: Any) -> list[str]:
+    """What the DP needs from the host and does not get: the pharmacy's FINESS (who
+    records and acknowledges) and the pharmacist's RPPS (who acknowledged an alert)."""
+    problems = []
+    finess = host.structure().finess or ""
+    if len(finess) != 9 or not finess.isalnum():
+        problems.append("host_structure: finess is not 9 characters (the DP's pharmacy id)")
+    rpps = host.practitioner().rpps or ""
+    if len(rpps) != 11 or not rpps.isdigit():
+        problems.append(
+            "host_practitioner: rpps is not 11 digits (who acknowledges DP alerts and recalls)"
+        )
+    return problems
 
 
 def service_for(runtime: Any, adapter: DPAdapter | None = None) -> DPService:

@@ -140,3 +140,27 @@ def test_the_readme_sample_runs():
     readme = Path(__file__).resolve().parents[1] / "README.md"
     sample = readme.read_text(encoding="utf-8").split("```python\n")[1].split("```")[0]
     exec(compile(sample, str(readme), "exec"), {})
+
+
+def test_the_runtime_reports_what_the_host_lacks(tmp_path):
+    import attrs
+
+    from hostspecs.reference import ReferenceHost
+    from segur_core.host import hostimpl
+
+    class Bare(ReferenceHost):
+        @hostimpl
+        def host_structure(self):
+            return attrs.evolve(super().host_structure(), finess="")
+
+        @hostimpl
+        def host_practitioner(self):
+            return attrs.evolve(super().host_practitioner(), rpps="123")
+
+    config = {"segur": {"plugins": ["dp"]}}
+    with create_runtime(config, host=Bare(tmp_path / "h.sqlite"), data_dir=tmp_path) as runtime:
+        problems = runtime.host_problems()
+    assert [p.split(":")[0] for _, p in problems] == ["host_structure", "host_practitioner"]
+    good = tmp_path / "good"
+    with create_runtime(config, host=ReferenceHost(tmp_path / "g.sqlite"), data_dir=good) as rt:
+        assert rt.host_problems() == []
