@@ -33,6 +33,7 @@ import datetime as dt
 import json
 import random
 import resource
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -328,6 +329,7 @@ def send_bench(count: int, round_size: int) -> int:
     finally:
         runtime.close()
         sandbox.stop()
+        shutil.rmtree(work, ignore_errors=True)
     print(f"messages per side: {done} (each {len(batch[0][1]) // 1024} kB, IHE_XDM.ZIP inside)")
     print(f"direct smtplib : {direct_time:7.2f} s  {done / direct_time:7.1f} msg/s")
     print(
