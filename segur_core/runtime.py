@@ -419,68 +419,55 @@ class Runtime:
 
     def card_read(self, reading: CardReading) -> None:
         """Announce a card reading (carte Vitale, appli carte Vitale, manual entry)."""
-        self._counts["on_card_read"] += 1
-        try:
-            self._on_card_read(reading=reading, runtime=self)
-        except Exception as exc:
-            kwargs = {"reading": reading, "runtime": self}
-            self._contain("on_card_read", self._on_card_read, kwargs, exc)
+        self._announce("on_card_read", self._on_card_read, reading=reading)
 
     def patient_identified(self, patient: Patient, identity: Identity, source: str) -> None:
         """Announce that a patient's identity was established or changed."""
-        self._counts["on_patient_identified"] += 1
-        try:
-            self._on_patient_identified(
-                patient=patient, identity=identity, source=source, runtime=self
-            )
-        except Exception as exc:
-            kwargs = {"patient": patient, "identity": identity, "source": source, "runtime": self}
-            self._contain("on_patient_identified", self._on_patient_identified, kwargs, exc)
+        self._announce(
+            "on_patient_identified",
+            self._on_patient_identified,
+            patient=patient,
+            identity=identity,
+            source=source,
+        )
 
     def prescription_scanned(self, prescription: Prescription, patient: Patient | None) -> None:
         """Announce a scanned and fetched ordonnance numérique."""
-        self._counts["on_prescription_scanned"] += 1
-        try:
-            self._on_prescription_scanned(prescription=prescription, patient=patient, runtime=self)
-        except Exception as exc:
-            kwargs = {"prescription": prescription, "patient": patient, "runtime": self}
-            self._contain("on_prescription_scanned", self._on_prescription_scanned, kwargs, exc)
+        self._announce(
+            "on_prescription_scanned",
+            self._on_prescription_scanned,
+            prescription=prescription,
+            patient=patient,
+        )
 
     def document_validated(self, document: HealthDocument, patient: Patient) -> None:
         """Announce a document validated by the pharmacist."""
-        self._counts["on_document_validated"] += 1
-        try:
-            self._on_document_validated(document=document, patient=patient, runtime=self)
-        except Exception as exc:
-            kwargs = {"document": document, "patient": patient, "runtime": self}
-            self._contain("on_document_validated", self._on_document_validated, kwargs, exc)
+        self._announce(
+            "on_document_validated", self._on_document_validated, document=document, patient=patient
+        )
 
     def document_received(self, document: HealthDocument, origin: Origin) -> None:
         """Announce a document received from outside."""
-        self._counts["on_document_received"] += 1
-        try:
-            self._on_document_received(document=document, origin=origin, runtime=self)
-        except Exception as exc:
-            kwargs = {"document": document, "origin": origin, "runtime": self}
-            self._contain("on_document_received", self._on_document_received, kwargs, exc)
+        self._announce(
+            "on_document_received", self._on_document_received, document=document, origin=origin
+        )
 
     def delivery_settled(self, delivery: Delivery) -> None:
         """Announce that an outbox item was delivered or is dead."""
-        self._counts["on_delivery_settled"] += 1
-        try:
-            self._on_delivery_settled(delivery=delivery, runtime=self)
-        except Exception as exc:
-            kwargs = {"delivery": delivery, "runtime": self}
-            self._contain("on_delivery_settled", self._on_delivery_settled, kwargs, exc)
+        self._announce("on_delivery_settled", self._on_delivery_settled, delivery=delivery)
 
     def delivery_dead(self, delivery: Delivery) -> None:
         """Announce that an outbox item is a dead letter (after :meth:`delivery_settled`)."""
-        self._counts["on_delivery_dead"] += 1
+        self._announce("on_delivery_dead", self._on_delivery_dead, delivery=delivery)
+
+    def _announce(self, hook: str, caller: Any, **kwargs: Any) -> None:
+        """Call the event ``hook`` through ``caller`` (counted), its failures contained."""
+        self._counts[hook] += 1
+        kwargs["runtime"] = self
         try:
-            self._on_delivery_dead(delivery=delivery, runtime=self)
+            caller(**kwargs)
         except Exception as exc:
-            kwargs = {"delivery": delivery, "runtime": self}
-            self._contain("on_delivery_dead", self._on_delivery_dead, kwargs, exc)
+            self._contain(hook, caller, kwargs, exc)
 
     # -- decisions and contributions (exceptions propagate) ---------------------------
 
