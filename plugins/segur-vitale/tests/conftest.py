@@ -65,7 +65,7 @@ def _exclusive_vpcd(timeout: float):
         except BlockingIOError:
             if time.monotonic() > deadline:
                 handle.close()
-                pytest.skip("another test run kept the vpcd virtual reader busy")
+                _unavailable("another test run kept the vpcd virtual reader busy")
             time.sleep(0.2)
 
 
