@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from segur_core.cli import cli
 from segur_core.config import Config, load_config
@@ -266,3 +268,13 @@ def test_doctor_names_the_host_and_what_the_plugins_lack_from_it(editor, tmp_pat
     assert (host["result"], host["plugin"]) == ("error", "dmp")
     assert host["message"].startswith("host_practitioner: specialty None names no CNOP")
     assert result.exit_code != 0
+
+
+@given(st.one_of(st.text(max_size=40), st.integers(), st.booleans(), st.lists(st.text())))
+def test_any_host_setting_is_kept_as_written_or_refused_naming_the_key(value):
+    try:
+        config = Config.from_dict({"segur": {"host": value}})
+    except ConfigError as exc:
+        assert exc.key == "segur.host"
+        return
+    assert config.settings.host == value and ":" in value
