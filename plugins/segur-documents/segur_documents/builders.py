@@ -42,6 +42,7 @@ __all__ = [
     "build_bpm",
     "build_entretien",
     "build_vaccination",
+    "document_header",
     "host_problems",
     "specialty_of",
 ]
@@ -284,6 +285,19 @@ def _header(
         codeSystem=codes.SECTEUR_ACTIVITE,
     )
     return root, doc_id, set_id
+
+
+def document_header(
+    ctx: DocumentContext,
+    kind: str,
+    title: str,
+    templates: list[tuple[str, str | None]],
+    service_start: str,
+    warnings: list[str],
+) -> tuple[etree._Element, str, str]:
+    """The CI-SIS header every builder here writes, for another plugin's volet (``kind``
+    in :data:`~segur_documents.codes.DOCUMENT_TYPES`): ``(root, document id, set id)``."""
+    return _header(ctx, kind, title, templates, service_start, warnings)
 
 
 def _document(

@@ -63,12 +63,14 @@ DOCUMENT_TYPES = {
     "vaccination": Code("87273-9", LOINC, "Note de vaccination"),
     "entretien": Code("78601-2", LOINC, "CR d'entretien pharmaceutique"),
     "bpm": Code("56445-0", LOINC, "Bilan médicamenteux (Officine)"),
+    "edisp": Code("60593-1", LOINC, "Dispensation médicamenteuse"),
 }
 
 FORMAT_CODES = {
     "vaccination": "urn:asip:ci-sis:vac-note:2021",
     "entretien": "urn:ihe:iti:xds-sd:pdf:2008",
     "bpm": "urn:ihe:iti:xds-sd:pdf:2008",
+    "edisp": "urn:ihe:pharm:dis:2010",
 }
 
 #: Author specialties of JDV_J01 a pharmacy uses (TRE_A02, ``G15_21`` pharmacien).

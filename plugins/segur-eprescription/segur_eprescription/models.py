@@ -120,6 +120,21 @@ class PrescribedPatient:
     sex: str | None = None
     birth_date: str | None = attrs.field(default=None, repr=hidden)
 
+    def traits(self) -> object:
+        """The :class:`segur_core.model.IdentityTraits` written on the prescription, or
+        ``None`` when they are incomplete."""
+        from segur_core.model import BirthDate, IdentityTraits
+
+        if not (self.family_name and self.given_name and self.birth_date and self.sex):
+            return None
+        try:
+            return IdentityTraits(
+                birth_name=self.family_name, first_names=tuple(self.given_name.split()),
+                sex=self.sex, birth_date=BirthDate.parse(_birth(self.birth_date)),
+            )  # fmt: skip
+        except (ValueError, TypeError):  # a partial or odd identity: no traits
+            return None
+
 
 @attrs.frozen
 class EPrescription:
@@ -143,13 +158,7 @@ class EPrescription:
     def to_core(self) -> object:
         """The :class:`segur_core.model.Prescription` of the ``on_prescription_scanned``
         hook."""
-        from segur_core.model import (
-            BirthDate,
-            IdentityTraits,
-            Practitioner,
-            Prescription,
-            PrescriptionItem,
-        )
+        from segur_core.model import Practitioner, Prescription, PrescriptionItem
 
         items = [
             PrescriptionItem(
@@ -161,16 +170,7 @@ class EPrescription:
             )
             for line in self.lines
         ]
-        traits = None
-        p = self.patient
-        if p.family_name and p.given_name and p.birth_date and p.sex:
-            try:
-                traits = IdentityTraits(
-                    birth_name=p.family_name, first_names=tuple(p.given_name.split()),
-                    sex=p.sex, birth_date=BirthDate.parse(_birth(p.birth_date)),
-                )  # fmt: skip
-            except (ValueError, TypeError):  # a partial or odd identity: no traits
-                traits = None
+        traits = self.patient.traits()
         prescriber = Practitioner(
             rpps=self.prescriber.rpps or "",
             family_name=self.prescriber.family_name or "",

@@ -43,3 +43,25 @@ def segur_sandboxes(runtime: Runtime) -> list[Any]:
     from segur_eprescription.sandbox import EPrescriptionSandbox
 
     return [EPrescriptionSandbox(pki=runtime.test_pki())]
+
+
+@hookimpl
+def segur_cli_commands(cli: Any) -> None:
+    from segur_eprescription.cli import eprescription
+
+    cli.add_command(eprescription)
+
+
+@hookimpl
+def segur_demo_steps(runtime: Any) -> list[Any]:
+    from segur_core.plugin import DemoStep
+    from segur_eprescription.demo import run_demo_step
+
+    return [
+        DemoStep(
+            order=300,
+            title="Ordonnance numérique: scan, dispense, eDISP-MED",
+            run=run_demo_step,
+            plugin=NAME,
+        )
+    ]

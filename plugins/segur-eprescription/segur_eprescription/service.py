@@ -133,11 +133,7 @@ class EPrescriptionService:
         patient_id = patient.id if patient is not None else None
         document = None
         if build_document:
-            from segur_eprescription.edisp import build_edisp
-
-            document = build_edisp(
-                fetched.prescription, report, structure=structure, pharmacist=practitioner
-            )
+            document = self.edisp(fetched, report, patient)
         delivery = self.runtime.outbox.enqueue(
             DISPENSATION_KIND, report.report_id, report_to_json(report), patient_id=patient_id
         )
@@ -147,6 +143,33 @@ class EPrescriptionService:
             decisions=[str(line.decision) for line in report.lines],
         )  # fmt: skip
         return Dispensed(report, delivery, patient_id, document)
+
+    def edisp(self, fetched: Fetched, report: DispensationReport, patient: Any = None) -> bytes:
+        """The eDISP-MED document of ``report``. The patient is the host's (its INS only
+        when the identity is qualified here); a patient the host does not know is written
+        with the prescription's traits and no INS (a provisional identity)."""
+        from segur_documents.models import DocumentContext
+
+        from segur_core.model import Identity, Patient
+        from segur_eprescription.edisp import build_edisp
+
+        ins = None
+        if patient is None:
+            traits = fetched.prescription.patient.traits()
+            if traits is None:
+                raise DispensationError(
+                    "the prescription's patient identity is incomplete: no eDISP-MED document",
+                    hint="identify the patient in the pharmacy software first",
+                )
+            patient = Patient(id=f"EP-{fetched.prescription.id}", identity=Identity(traits))
+        else:
+            ins = self.runtime.shareable_ins(patient)
+        ctx = DocumentContext(
+            structure=self.runtime.host.structure(), author=self.runtime.host.practitioner(),
+            patient=patient, ins=ins, effective_time=report.dispensed_at,
+        )  # fmt: skip
+        document, _warnings = build_edisp(fetched.prescription, report, ctx)
+        return document
 
     def send(self, item: Any) -> str:
         """The outbox sender of ``eprescription.dispensation``: one report per item; a

@@ -23,6 +23,7 @@ from segur_documents.cda import MAX_XML_BYTES
 from segur_documents.checks.kit import Kit
 
 __all__ = [
+    "EDISP_MED_SCHEMATRON",
     "N1_SCHEMATRONS",
     "PROFILE_SCHEMATRONS",
     "TRANSVERSAL_TEMPLATES",
@@ -47,10 +48,12 @@ VAC_NOTE_SCHEMATRON = "CI-SIS_VAC-NOTE_2023.01.sch"
 _STEPS = ("iso_dsdl_include.xsl", "iso_abstract_expand.xsl", "iso_svrl_for_xslt2.xsl")
 _COMPILED_SUFFIX = ".svrl.xsl"
 VAC_SCHEMATRON = "CI-SIS_VAC_2023.01.sch"
+EDISP_MED_SCHEMATRON = "CI-SIS_eDISP-MED_2024.01.sch"
 _TEMPLATE_VOLETS = {
     # volet templateId -> its entry-point schematron in the kit
     "1.2.250.1.213.1.1.1.46": VAC_NOTE_SCHEMATRON,
     "1.2.250.1.213.1.1.1.37": VAC_SCHEMATRON,
+    "1.2.250.1.213.1.1.1.54": EDISP_MED_SCHEMATRON,
 }
 
 _saxon_lock = threading.RLock()
