@@ -207,7 +207,7 @@ def _record_target(root, ctx: DocumentContext, warnings: list[str]) -> None:
         el(addr, "county", traits.birth_place)
 
 
-def _header(
+def document_header(
     ctx: DocumentContext,
     kind: str,
     title: str,
@@ -215,6 +215,8 @@ def _header(
     service_start: str,
     warnings: list[str],
 ):
+    """The CI-SIS header every builder writes (another plugin's volets too: ``kind`` in
+    :data:`~segur_documents.codes.DOCUMENT_TYPES`): ``(root, document id, set id)``."""
     doc_type = codes.DOCUMENT_TYPES[kind]
     root = el(None, "ClinicalDocument")
     el(root, "realmCode", code="FR")
@@ -287,19 +289,6 @@ def _header(
     return root, doc_id, set_id
 
 
-def document_header(
-    ctx: DocumentContext,
-    kind: str,
-    title: str,
-    templates: list[tuple[str, str | None]],
-    service_start: str,
-    warnings: list[str],
-) -> tuple[etree._Element, str, str]:
-    """The CI-SIS header every builder here writes, for another plugin's volet (``kind``
-    in :data:`~segur_documents.codes.DOCUMENT_TYPES`): ``(root, document id, set id)``."""
-    return _header(ctx, kind, title, templates, service_start, warnings)
-
-
 def _document(
     root, doc_id: str, set_id: str, ctx: DocumentContext, kind: str, title: str, media: str
 ) -> HealthDocument:
@@ -329,7 +318,7 @@ def build_vaccination(vaccination: Vaccination, ctx: DocumentContext) -> BuildRe
     warnings: list[str] = []
     title = "NOTE DE VACCINATION"
     day = cda_date(vaccination.administered_on)
-    root, doc_id, set_id = _header(
+    root, doc_id, set_id = document_header(
         ctx,
         "vaccination",
         title,
@@ -484,7 +473,9 @@ N1_TEMPLATES = [(codes.TPL_HL7_FRANCE, None), (codes.TPL_CISIS, None), (codes.TP
 
 def _build_n1(kind: str, title: str, held_on, ctx: DocumentContext, render) -> BuildResult:
     warnings: list[str] = []
-    root, doc_id, set_id = _header(ctx, kind, title, N1_TEMPLATES, cda_date(held_on), warnings)
+    root, doc_id, set_id = document_header(
+        ctx, kind, title, N1_TEMPLATES, cda_date(held_on), warnings
+    )
     from segur_documents.pdf import render_pdf
 
     pdf, pdf_warnings = render_pdf(title, ctx, render)
