@@ -12,6 +12,7 @@ counted and reported by line number, never fatal and never quoted (it names peop
 from __future__ import annotations
 
 import hashlib
+import operator
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
@@ -116,11 +117,15 @@ class Entry:
 
     def values(self) -> tuple[str, ...]:
         """The 31 columns, in the file's order."""
-        return attrs.astuple(self, recurse=False)
+        return _VALUES(self)
 
     def digest(self) -> bytes:
         """A 16-byte fingerprint of the row, to tell a changed row from an unchanged one."""
         return hashlib.blake2b("\x1f".join(self.values()).encode(), digest_size=16).digest()
+
+
+#: The 31 fields of an entry in one C call (``attrs.astuple`` costs 3× more per row).
+_VALUES = operator.attrgetter(*(field for _header, field in COLUMNS))
 
 
 @attrs.frozen
