@@ -15,6 +15,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -59,16 +60,23 @@ def _mount(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["mount", *args], capture_output=True, text=True, check=True)
 
 
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the disk-fault tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
 @contextlib.contextmanager
 def small_disk(where: Path, size: str = "8m") -> Iterator[Disk]:
-    """A tmpfs of ``size`` mounted on ``where`` for the duration (skips without root)."""
+    """A tmpfs of ``size`` mounted on ``where`` for the duration (skips without root,
+    fails in CI, where the suite runs as root and these tests must run)."""
     where.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+        _unavailable("mounting a small tmpfs needs root (CI runs as root)")
     try:
         _mount("-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(where))
     except (OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"cannot mount a tmpfs here: {getattr(exc, 'stderr', exc)}")
+        _unavailable(f"cannot mount a tmpfs here: {getattr(exc, 'stderr', exc)}")
     try:
         yield Disk(where)
     finally:
