@@ -164,3 +164,15 @@ def test_the_runtime_reports_what_the_host_lacks(tmp_path):
     good = tmp_path / "good"
     with create_runtime(config, host=ReferenceHost(tmp_path / "g.sqlite"), data_dir=good) as rt:
         assert rt.host_problems() == []
+
+
+def test_cli_alerts_when_the_dp_is_unreachable_is_one_line(tmp_path):
+    config = tmp_path / "segur.toml"
+    config.write_text(
+        f'[segur]\ndata_dir = "{tmp_path / "data"}"\nmode = "test"\nplugins = ["dp"]\n'
+        '[dp]\nendpoint = "https://127.0.0.1:9"\ntimeout = 2.0\n'
+    )
+    for args in (["alerts"], ["alerts", "--json"]):
+        code, out = _segur(config, *args)
+        assert code == 1 and out.startswith("Error: dp: cannot reach the service"), out
+        assert out.count("\n") == 1 and "Traceback" not in out
