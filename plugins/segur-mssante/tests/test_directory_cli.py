@@ -72,7 +72,7 @@ def test_errors_are_one_line(tmp_path, config_file):
 @given(text=st.text(max_size=30))
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_any_search_text_is_safe(config_file, imported, text):
-    result = _invoke(config_file, "search", text, "--json")
+    result = _invoke(config_file, "search", "--json", "--", text)  # "--": text may be "-x"
     assert result.exit_code == 0, result.output
     assert isinstance(json.loads(result.output), list)
 
