@@ -20,6 +20,7 @@ import attrs
 from segur_core.errors import PermanentDeliveryError, SegurError
 from segur_eprescription.adapter import EPrescriptionGateway, Fetched
 from segur_eprescription.dispensation import (
+    Decision,
     DispensationReport,
     LineDecision,
     decide,
@@ -137,12 +138,38 @@ class EPrescriptionService:
         delivery = self.runtime.outbox.enqueue(
             DISPENSATION_KIND, report.report_id, report_to_json(report), patient_id=patient_id
         )
+        if patient is not None:
+            self._record_in_host(report, patient.id)
         self._journal(
             "eprescription.dispense", patient_id, prescription=report.prescription_id,
             report=report.report_id, delivery=delivery.id, partial=report.partial,
             decisions=[str(line.decision) for line in report.lines],
         )  # fmt: skip
         return Dispensed(report, delivery, patient_id, document)
+
+    def _record_in_host(self, report: DispensationReport, patient_id: str) -> None:
+        """The host's dispensation history (``host_record_dispensation``): each line
+        delivered with a product code, for the patient the host knows."""
+        import math
+
+        from segur_core.model import Dispensation
+
+        for line in report.lines:
+            product = line.dispensed
+            if product is None or not product.code or line.decision is Decision.NOT_DELIVERED:
+                continue
+            boxes = line.quantity.value if line.quantity is not None else 1
+            self.runtime.host.record_dispensation(
+                Dispensation(
+                    patient_id=patient_id,
+                    dispensed_at=report.dispensed_at,
+                    product_code=product.code,
+                    label=product.label,
+                    quantity=max(1, math.ceil(boxes)),
+                    prescription_id=report.prescription_id,
+                    pharmacy_finess=report.pharmacy_finess,
+                )
+            )  # fmt: skip
 
     def edisp(self, fetched: Fetched, report: DispensationReport, patient: Any = None) -> bytes:
         """The eDISP-MED document of ``report``. The patient is the host's (its INS only

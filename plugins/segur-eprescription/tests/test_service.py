@@ -75,3 +75,27 @@ def test_a_report_survives_an_outage_and_is_sent_once(runtime) -> None:
     outbox.close()
     assert sandbox.store.reports(THREE_LINES) == [done.report.report_id]
     assert sandbox.store.get(THREE_LINES).done == 1
+
+
+def test_a_known_patient_gets_the_dispensation_in_the_host_history(runtime, listener) -> None:
+    from segur_core.model import INS, BirthDate, Identity, IdentityStatus, IdentityTraits, Patient
+
+    traits = IdentityTraits("SANDBOX", ("CAMILLE",), "F", BirthDate(1979, 3, 28))
+    ins = INS("279035121518989", "1.2.250.1.213.1.4.10")
+    identity = Identity(traits, status=IdentityStatus.QUALIFIED, ins=ins)
+    patient = runtime.host.save_patient(Patient("P-ERX", identity))
+    service = service_for(runtime)
+    fetched = service.fetch(THREE_LINES)
+    assert listener.seen[-1][1].id == patient.id  # matched by INS
+    done = service.dispense(
+        fetched, [LineDecision(1, Decision.SUBSTITUTED, product=GENERIC),
+                  LineDecision(3, Decision.NOT_DELIVERED, reason="refus")],
+    )  # fmt: skip
+    assert done.patient_id == patient.id
+    history = runtime.host.dispensations(patient.id)
+    assert sorted(d.product_code for d in history) == ["3400930000021", "3400933516390"]
+    assert {d.prescription_id for d in history} == {THREE_LINES}
+    # the INS only when the runtime says it is shareable; the host's id in any case
+    shareable = runtime.shareable_ins(patient) is not None
+    assert (b"279035121518989" in done.edisp) is shareable
+    assert b'extension="P-ERX"' in done.edisp
