@@ -26,14 +26,12 @@ def run_demo_step(ctx: DemoContext) -> None:
     service = service_for(runtime)
     patient = ctx.data.get("patient")
     for doc in documents:
-        owner = (
-            patient
-            if patient is not None and patient.id == doc.patient_id
-            else (runtime.host.get_patient(doc.patient_id))
-        )
+        # None: the service looks the patient up in the host (NO_PATIENT when unknown)
+        owner = patient if patient is not None and patient.id == doc.patient_id else None
         try:
             service.enqueue(doc, owner)  # idempotent: on_document_validated queued it already
         except AccessRefused as exc:
+            service.feed_skipped(doc, doc.patient_id, exc)
             ctx.record(ACTOR, f"document not sent: {exc}")
             return
     drained = runtime.outbox.run_until_idle(timeout=60)

@@ -39,7 +39,7 @@ class AccessRefused(SecurityError):
     """The pharmacy may not access this patient's DMP (``status`` from TD0.2, or a local rule).
 
     ``status`` is ``NON_EXISTE``, ``EXPIRE``, ``INTERDIT``, ``NO_DMP``, ``CLOSED``,
-    ``NO_CONSENT`` or ``NO_INS``; the message and ``hint`` say why and what to do.
+    ``NO_CONSENT``, ``NO_INS`` or ``NO_PATIENT``; the message and ``hint`` say why and what to do.
     """
 
     def __init__(self, message: str, *, status: str, hint: str | None = None) -> None:

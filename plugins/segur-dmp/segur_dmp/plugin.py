@@ -41,17 +41,11 @@ def on_document_validated(document: Any, patient: Any, runtime: Runtime) -> None
     from segur_dmp.errors import AccessRefused
     from segur_dmp.service import service_for
 
+    service = service_for(runtime)
     try:
-        service_for(runtime).enqueue(document, patient)
+        service.enqueue(document, patient)
     except AccessRefused as exc:  # no qualified INS: the document stays local
-        runtime.journal.record(
-            "dmp.feed-skipped",
-            outcome="refused",
-            service="dmp",
-            patient_id=patient.id,
-            actor=f"plugin:{NAME}",
-            details={"document": document.id, "reason": exc.status},
-        )
+        service.feed_skipped(document, patient.id, exc)
 
 
 @hookimpl

@@ -257,8 +257,16 @@ class DMPService:
 
     # -- feed ------------------------------------------------------------------------------
 
-    def enqueue(self, document: HealthDocument, patient: Patient) -> Any:
-        """Queue a validated document for the DMP (idempotent on its unique id)."""
+    def enqueue(self, document: HealthDocument, patient: Patient | None = None) -> Any:
+        """Queue a validated document for the DMP (idempotent on its unique id); without
+        ``patient``, the host's patient of the document. :class:`AccessRefused`
+        (``NO_PATIENT``, ``NO_INS``) and nothing queued when there is no patient to feed."""
+        if patient is None:
+            patient = self.runtime.host.get_patient(document.patient_id)
+            if patient is None:
+                raise AccessRefused(
+                    "the document's patient is unknown to the host", status="NO_PATIENT"
+                )
         ins = self.ins_of(patient)
         payload = json.dumps({
             "document_id": document.id, "patient_id": patient.id,
@@ -287,6 +295,12 @@ class DMPService:
             self.status.set(document.id, patient.id, QUEUED, delivery_id=delivery.id)
         self._journal("dmp.feed-queued", patient.id, document=document.id, delivery=delivery.id)
         return delivery
+
+    def feed_skipped(self, document: HealthDocument, patient_id: str, exc: AccessRefused) -> None:
+        """Journal a document that :meth:`enqueue` refused: it stays local."""
+        self._journal(
+            "dmp.feed-skipped", patient_id, "refused", document=document.id, reason=exc.status
+        )
 
     def requeue(self, document_id: str) -> Any:
         """Send a document whose feed is dead again (what ``segur outbox retry`` does,

@@ -95,3 +95,24 @@ def test_demo_step(tmp_path: Path, data_dir: Path):
         assert {e.unique_id for e in ctx.data["dmp_entries"]} >= {d.id for d in docs}
     finally:
         runtime.close()
+
+
+def test_demo_step_document_of_unknown_patient_is_not_queued(tmp_path: Path, data_dir: Path):
+    """A document whose patient the host does not know is refused (NO_PATIENT) and
+    journaled as skipped, as the automatic feed does; nothing goes to the outbox."""
+    from segur_dmp.demo import run_demo_step
+
+    runtime = _runtime(data_dir)
+    try:
+        doc = _document(_patient())  # the patient is never saved in the host
+        assert runtime.host.get_patient(doc.patient_id) is None
+        ctx = DemoContext(runtime=runtime, out_dir=tmp_path / "out", data={"documents": [doc]})
+        run_demo_step(ctx)
+        assert ctx.timeline[-1]["message"].startswith("document not sent:")
+        assert "unknown" in ctx.timeline[-1]["message"]
+        assert runtime.outbox.find(doc.id) is None
+        records = runtime.journal.records(patient_id=doc.patient_id)
+        assert [(r.action, r.outcome) for r in records] == [("dmp.feed-skipped", "refused")]
+        assert records[0].details == {"document": doc.id, "reason": "NO_PATIENT"}
+    finally:
+        runtime.close()
