@@ -37,6 +37,7 @@ PACKAGES = sorted(
 PERSONAL = frozenset(
     {
         "nir",
+        "ndp",  # the Dossier Pharmaceutique's patient identifier
         "insured_nir",
         "matricule",
         "birth_name",
@@ -88,6 +89,8 @@ FIELD_VALUES = {
     "segur_documents.models.DocumentContext.local_id_root": "1.2.250.1",
     "segur_core.model.Identity.status": IdentityStatus.QUALIFIED,  # a document names the INS
     "segur_dp.model.DPPatient.nir": "2840375123456",  # checked: a personal value given here
+    "segur_dp.model.DPPatient.ndp": "NDP7B3E19C0A4",
+    "segur_dp.model.Dossier.ndp": "NDP7B3E19C0A4",
 }
 
 

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 from segur_dp.depth import Category
-from segur_dp.model import Alert, DispensationRecord, DPPatient, HistoryLine
+from segur_dp.model import Alert, DispensationRecord, Dossier, DPPatient, HistoryLine
 
 __all__ = ["DPAdapter"]
 
@@ -31,12 +31,14 @@ class DPAdapter(Protocol):
     def history(
         self, patient: DPPatient, since: Mapping[Category, dt.datetime]
     ) -> tuple[HistoryLine, ...]:
-        """The patient's dispensations of each category since its date, newest first."""
+        """The patient's dispensations of each category since its date, newest first
+        (the patient known by their NDP when ``patient.ndp`` is given, else their NIR)."""
         ...
 
-    def create(self, patient: DPPatient, *, consent: bool, pharmacy: str) -> str:
-        """Open the patient's DP with their consent (``"created"``, or ``"exists"``); a
-        refusal (``consent=False``) is recorded by the DP and answered ``"refused"``."""
+    def create(self, patient: DPPatient, *, consent: bool, pharmacy: str) -> Dossier:
+        """Open the patient's DP with their consent (status ``"created"``, or
+        ``"exists"``, with the dossier's NDP); a refusal (``consent=False``) is recorded
+        by the DP and answered ``"refused"`` (no NDP)."""
         ...
 
     def record(self, record: DispensationRecord, *, pharmacy: str) -> str:

@@ -34,13 +34,18 @@ def dp() -> None:
     type=click.IntRange(1, 21 * 12),
     help="At most this many months of history in each category (default: [dp.depth]).",
 )
-def history(patient: str, as_json: bool, months: int | None) -> None:
+@click.option(
+    "--ndp",
+    metavar="NDP",
+    help="The patient's NDP (given by `segur dp create`): read by it, no card or INS needed.",
+)
+def history(patient: str, as_json: bool, months: int | None, ndp: str | None) -> None:
     """PATIENT's DP history (the host's patient id), newest first."""
     from segur_core.errors import SegurError
     from segur_dp.codec import line_to_json
 
     try:
-        lines = _service().history(patient, months=months)
+        lines = _service().history(patient, months=months, ndp=ndp)
     except SegurError as exc:
         _fail(exc)
         return
@@ -65,15 +70,17 @@ def create(patient: str) -> None:
     from segur_core.errors import SegurError
 
     try:
-        status = _service().create(patient)
+        dossier = _service().create(patient)
     except SegurError as exc:
         _fail(exc)
         return
     click.echo(
         {"created": "DP created", "exists": "the patient already has a DP"}.get(
-            status, "the patient's refusal is recorded with the DP"
+            dossier.status, "the patient's refusal is recorded with the DP"
         )
     )
+    if dossier.ndp is not None:  # for the patient file: `segur dp history PATIENT --ndp`
+        click.echo(f"NDP: {dossier.ndp}")
 
 
 @dp.command("alerts")

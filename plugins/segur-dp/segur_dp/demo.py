@@ -29,7 +29,8 @@ def run_demo_step(ctx: Any) -> None:
                        f"pharmacist: {o.alert.title}", acknowledged=o.acknowledged)  # fmt: skip
         key = service.patient(patient.id)
         service.record_consent(patient.id, True, by="demo")
-        ctx.record(ACTOR, f"DP: {service.create(patient.id)} with the patient's consent",
+        dossier = service.create(patient.id)
+        ctx.record(ACTOR, f"DP: {dossier.status} with the patient's consent (NDP returned)",
                    rank=key.rank)  # fmt: skip
         dispensations = list(ctx.data.get("dispensations") or []) or [
             Dispensation(patient.id, utcnow(), "3400936403114", "DOLIPRANE 1000 mg cp", 2)
@@ -37,13 +38,13 @@ def run_demo_step(ctx: Any) -> None:
         for dispensation in dispensations:
             service.record(dispensation)
         runtime.outbox.run_until_idle(timeout=60)
-        lines = service.history(patient.id)
+        lines = service.history(patient.id, ndp=dossier.ndp)  # by the NDP the host keeps
     except SegurError as exc:
         ctx.record(ACTOR, f"DP not available: {exc}")
         return
     ctx.record(
         ACTOR,
-        f"DP history after the dispensation: {len(lines)} line(s), "
+        f"DP history after the dispensation, read by NDP: {len(lines)} line(s), "
         f"{service.config.depth.ordinary} months for ordinary medicines",
         products=[line.product_code for line in lines],
     )

@@ -17,8 +17,8 @@ from segur_core.errors import RemoteServiceError
 from segur_core.wire.http import CallLimits, HttpCaller
 from segur_dp.codec import alert_from_json, dumps, line_from_json, line_to_json, loads_object
 from segur_dp.depth import Category
-from segur_dp.errors import DPAnswerError, DPRefused, DPUnavailable, NoDossier
-from segur_dp.model import Alert, DispensationRecord, DPPatient, HistoryLine
+from segur_dp.errors import DPAnswerError, DPRefused, DPUnavailable, NoDossier, PatientKeyError
+from segur_dp.model import Alert, DispensationRecord, Dossier, DPPatient, HistoryLine, check_ndp
 
 __all__ = ["HttpsAdapter"]
 
@@ -27,6 +27,8 @@ _RECORD = frozenset({"recorded", "duplicate"})
 
 
 def _patient(patient: DPPatient) -> dict[str, Any]:
+    if patient.ndp is not None:
+        return {"ndp": patient.ndp}
     return {"nir": patient.nir, "rank": patient.rank}
 
 
@@ -101,9 +103,17 @@ class HttpsAdapter:
             raise DPAnswerError(f"status: expected one of {', '.join(sorted(allowed))}")
         return str(status)
 
-    def create(self, patient: DPPatient, *, consent: bool, pharmacy: str) -> str:
+    def create(self, patient: DPPatient, *, consent: bool, pharmacy: str) -> Dossier:
         body = {**_patient(patient), "consent": consent, "pharmacy": pharmacy}
-        return self._status(self._call("/dossiers", body), _CREATE)
+        data = self._call("/dossiers", body)
+        status = self._status(data, _CREATE)
+        ndp = data.get("ndp")
+        if (status == "refused") != (ndp is None):
+            raise DPAnswerError("ndp: expected for a dossier, and only for one")
+        try:
+            return Dossier(status, None if ndp is None else check_ndp(ndp))
+        except PatientKeyError:
+            raise DPAnswerError("ndp: not an NDP") from None
 
     def record(self, record: DispensationRecord, *, pharmacy: str) -> str:
         body = {

@@ -8,19 +8,26 @@ import enum
 import re
 
 import attrs
+from attrs.converters import optional
 
 from segur_core.model import CardReading, hidden
 from segur_dp.depth import Category
 from segur_dp.errors import PatientKeyError
 
 __all__ = [
+    "NDP_OID",
     "Alert",
     "AlertKind",
     "DPPatient",
     "DispensationRecord",
+    "Dossier",
     "HistoryLine",
+    "check_ndp",
     "check_nir",
 ]
+
+#: The OID of the NDP, the DP's own patient identifier (FR Core).
+NDP_OID = "1.2.250.1.176.1.2"
 
 #: A NIR: sex, year, month, department (2A/2B for Corsica), commune, order; the 2-digit
 #: key may follow.
@@ -42,14 +49,42 @@ def check_nir(value: object) -> str:
     return nir[:13]
 
 
+#: An NDP as accepted here. Its format is not public, so the check is of shape only:
+#: 8 to 64 ASCII letters and digits, with ``-``, ``.`` or ``_`` allowed inside; kept
+#: as given (an opaque identifier is not case-folded), surrounding blanks dropped.
+_NDP = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{6,62})[A-Za-z0-9]")
+
+
+def check_ndp(value: object) -> str:
+    """``value`` as an NDP (the DP's patient identifier), or :class:`PatientKeyError`
+    (the message never repeats the value)."""
+    if not isinstance(value, str) or _NDP.fullmatch(value.strip()) is None:
+        raise PatientKeyError(
+            "not an NDP (8 to 64 letters, digits, '-', '.' or '_')",
+            hint="use the NDP the DP gave when the patient's DP was created",
+        )
+    return value.strip()
+
+
 @attrs.frozen
 class DPPatient:
     """Who the DP is about: the beneficiary's NIR (from the carte Vitale, the appli carte
-    Vitale or typed) and their rank on the card. ``patient_id`` is the host's own key."""
+    Vitale or typed) and their rank on the card, or the NDP the DP gave their dossier
+    (either suffices; the NDP is used when given). ``patient_id`` is the host's own key."""
 
-    nir: str = attrs.field(converter=check_nir, repr=hidden)
+    nir: str | None = attrs.field(converter=optional(check_nir), repr=hidden)
     patient_id: str | None = None
     rank: int = 1
+    ndp: str | None = attrs.field(default=None, converter=optional(check_ndp), repr=hidden)
+
+    def __attrs_post_init__(self) -> None:
+        if self.nir is None and self.ndp is None:
+            raise PatientKeyError("neither a NIR nor an NDP for the patient")
+
+    @classmethod
+    def by_ndp(cls, ndp: str, patient_id: str | None = None) -> DPPatient:
+        """The patient known to the DP by their NDP alone (no card, no INS)."""
+        return cls(None, patient_id=patient_id, ndp=ndp)
 
     @classmethod
     def from_reading(cls, reading: CardReading, patient_id: str | None = None) -> DPPatient:
@@ -59,6 +94,15 @@ class DPPatient:
         if nir is None:
             raise PatientKeyError("the card reading carries no NIR")
         return cls(nir, patient_id=patient_id, rank=reading.beneficiary_rank)
+
+
+@attrs.frozen
+class Dossier:
+    """The DP's answer to a creation: ``status`` (``"created"``, ``"exists"`` or
+    ``"refused"``) and the dossier's NDP (none for a refusal), for the host to keep."""
+
+    status: str
+    ndp: str | None = attrs.field(default=None, converter=optional(check_ndp), repr=hidden)
 
 
 @attrs.frozen

@@ -12,7 +12,7 @@
   is not acknowledged.
 
 Every access is journalled (action ``dp.*``) with the host's patient id only; no NIR
-reaches a log, a journal detail or an error message.
+or NDP reaches a log, a journal detail or an error message.
 """
 
 from __future__ import annotations
@@ -30,7 +30,15 @@ from segur_dp.codec import line_from_json, line_to_json
 from segur_dp.config import DPConfig
 from segur_dp.depth import Category
 from segur_dp.errors import AlertsPending, ConsentRequired, PatientKeyError
-from segur_dp.model import Alert, DispensationRecord, DPPatient, HistoryLine, check_nir
+from segur_dp.model import (
+    Alert,
+    DispensationRecord,
+    Dossier,
+    DPPatient,
+    HistoryLine,
+    check_ndp,
+    check_nir,
+)
 
 __all__ = [
     "ACK_QUESTION",
@@ -82,9 +90,14 @@ class DPService:
             actor=f"plugin:{NAME}", details=details or None,
         )  # fmt: skip
 
-    def patient(self, patient_id: str, reading: CardReading | None = None) -> DPPatient:
-        """The DP key of the host's patient: from ``reading`` (carte Vitale, ApCV) when
-        given, else the NIR of their INS."""
+    def patient(
+        self, patient_id: str, reading: CardReading | None = None, ndp: str | None = None
+    ) -> DPPatient:
+        """The DP key of the host's patient: their NDP when given (the host keeps the one
+        :meth:`create` returned), else the NIR of ``reading`` (carte Vitale, ApCV), else
+        the NIR of their INS."""
+        if ndp is not None:
+            return DPPatient.by_ndp(check_ndp(ndp), patient_id)
         if reading is not None:
             return DPPatient.from_reading(reading, patient_id)
         patient = self.runtime.host.get_patient(patient_id)
@@ -117,12 +130,14 @@ class DPService:
         *,
         months: int | None = None,
         reading: CardReading | None = None,
+        ndp: str | None = None,
         now: dt.datetime | None = None,
     ) -> tuple[HistoryLine, ...]:
         """The patient's DP history, newest first, each category as deep as
-        ``[dp.depth]`` (capped at ``months`` when given)."""
+        ``[dp.depth]`` (capped at ``months`` when given); read by ``ndp`` when the host
+        has one for the patient (no card, no INS needed)."""
         self.require_acknowledged()
-        key = self.patient(patient_id, reading)
+        key = self.patient(patient_id, reading, ndp)
         self._consented(patient_id)
         depth = self.config.depth.capped(months)
         moment = now or dt.datetime.now(dt.UTC)
@@ -130,19 +145,20 @@ class DPService:
         try:
             lines = self.adapter.history(key, since)
         except Exception as exc:
-            self._journal("dp.history", patient_id, "failed", error=type(exc).__name__)
+            self._journal("dp.history", patient_id, "failed", error=type(exc).__name__, by=_by(key))
             raise
         self._journal(
-            "dp.history", patient_id, lines=len(lines),
+            "dp.history", patient_id, lines=len(lines), by=_by(key),
             depth_months={c.value: depth.months(c) for c in Category},
         )  # fmt: skip
         return lines
 
     # -- creation -----------------------------------------------------------------------
 
-    def create(self, patient_id: str, *, reading: CardReading | None = None) -> str:
+    def create(self, patient_id: str, *, reading: CardReading | None = None) -> Dossier:
         """Open the patient's DP if they consented (``host_consent``), or record their
-        refusal with the DP; ``"created"``, ``"exists"`` or ``"refused"``."""
+        refusal with the DP: the status (``"created"``, ``"exists"`` or ``"refused"``)
+        and the dossier's NDP, for the host to keep and give to :meth:`history`."""
         consent = self.runtime.host.consent(patient_id, self.config.consent_purpose)
         if consent is None:
             self._journal("dp.consent-missing", patient_id, "refused")
@@ -151,10 +167,10 @@ class DPService:
                 hint="ask the patient, then record their answer in the patient file",
             )
         key = self.patient(patient_id, reading)
-        status = self.adapter.create(key, consent=consent.granted, pharmacy=self._pharmacy())
-        self._journal("dp.create", patient_id, "refused" if status == "refused" else "ok",
-                      status=status)  # fmt: skip
-        return status
+        dossier = self.adapter.create(key, consent=consent.granted, pharmacy=self._pharmacy())
+        self._journal("dp.create", patient_id, "refused" if dossier.status == "refused" else "ok",
+                      status=dossier.status, ndp_returned=dossier.ndp is not None)  # fmt: skip
+        return dossier
 
     def record_consent(self, patient_id: str, granted: bool, *, by: str | None = None) -> Consent:
         """Record the patient's answer with the host (``host_record_consent``)."""
@@ -252,6 +268,11 @@ class DPService:
         left = sum(1 for outcome in self.alerts() if not outcome.acknowledged)
         if left:
             raise AlertsPending(left)
+
+
+def _by(key: DPPatient) -> str:
+    """Which key a DP access used, for the journal (never the key itself)."""
+    return "ndp" if key.ndp is not None else "nir"
 
 
 def host_problems(host: Any) -> list[str]:

@@ -90,6 +90,30 @@ def test_cli_alerts_history_json_months(setup):
     assert NIR not in out
 
 
+def test_cli_history_by_ndp_for_a_patient_with_no_ins(setup):
+    from segur_core.model import Identity, Patient
+
+    config, patient_id = setup
+    code, out = _segur(config, "create", patient_id)
+    assert code == 0 and out.startswith("the patient already has a DP\nNDP: "), out
+    ndp = out.split("NDP: ")[1].strip()
+    runtime = create_runtime(
+        {"segur": {"mode": "test", "plugins": ["dp"]}}, data_dir=config.parent / "data",
+        autoload=True,
+    )  # fmt: skip
+    with runtime:
+        traits = make_patient(NIR).identity.traits
+        bare = runtime.host.save_patient(Patient("", Identity(traits)))  # no INS
+        runtime.host.record_consent(Consent(bare.id, "dp", True))
+    code, out = _segur(config, "history", bare.id)
+    assert code == 1 and out.startswith("Error: no NIR known") and out.count("\n") == 1
+    code, out = _segur(config, "history", bare.id, "--ndp", ndp, "--json")
+    assert code == 0, out
+    assert len(json.loads(out)["lines"]) == 3 and NIR not in out and ndp not in out
+    code, out = _segur(config, "history", bare.id, "--ndp", "not an ndp")
+    assert code == 1 and out.startswith("Error: not an NDP") and out.count("\n") == 1
+
+
 def test_cli_errors_are_one_line(setup):
     config, _ = setup
     code, out = _segur(config, "history", "no-such-patient")
@@ -130,7 +154,8 @@ def test_demo_step_dispenses_reads_history_acknowledges(make_segur_runtime, tmp_
     run_demo_step(ctx)
     messages = [entry["message"] for entry in ctx.timeline]
     assert any("acknowledged" in m and "recall" in m for m in messages), messages
-    assert any(m.startswith("DP history after the dispensation: 1 line(s)") for m in messages)
+    read = "DP history after the dispensation, read by NDP: 1 line(s)"
+    assert any(m.startswith(read) for m in messages), messages
     (line,) = ctx.data["dp_history"]
     assert line.dispensed_at <= dt.datetime.now(dt.UTC)
     assert NIR not in json.dumps(ctx.timeline, default=str)

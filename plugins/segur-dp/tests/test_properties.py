@@ -163,3 +163,23 @@ def test_unknown_alert_ids_are_refused(adapter, ident):
     with pytest.raises(DPRefused) as caught:
         adapter.acknowledge(ident, pharmacy="750000001", by="10000000001")
     assert caught.value.code in {"unknown-alert", "bad-request"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "created"},
+        {"status": "created", "ndp": "x y"},
+        {"status": "exists", "ndp": 12345678},
+        {"status": "refused", "ndp": "NDP000000000001"},
+    ],
+)
+def test_a_creation_answer_without_a_good_ndp_is_malformed(scripted, body):
+    scripted.status, scripted.body = 200, json.dumps(body).encode()
+    context = scripted.client_context()
+    with (
+        HttpsAdapter(scripted.url, ssl_context=context, timeout=5) as adapter,
+        pytest.raises(DPAnswerError) as caught,
+    ):
+        adapter.create(DPPatient("1850575123001"), consent=True, pharmacy="750000001")
+    assert str(caught.value).startswith("dp: ndp")

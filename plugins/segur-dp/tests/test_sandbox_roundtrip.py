@@ -30,14 +30,14 @@ def test_no_history_without_a_dossier_then_created_with_consent(adapter):
     with pytest.raises(NoDossier) as caught:
         adapter.history(patient, _since())
     assert "1850575123001" not in str(caught.value) and caught.value.hint
-    assert adapter.create(patient, consent=True, pharmacy=PHARMACY) == "created"
-    assert adapter.create(patient, consent=True, pharmacy=PHARMACY) == "exists"
+    assert adapter.create(patient, consent=True, pharmacy=PHARMACY).status == "created"
+    assert adapter.create(patient, consent=True, pharmacy=PHARMACY).status == "exists"
     assert adapter.history(patient, _since()) == ()
 
 
 def test_a_refusal_is_recorded_and_nothing_is_read_or_written(adapter, dp):
     patient = DPPatient("2850575123002")
-    assert adapter.create(patient, consent=False, pharmacy=PHARMACY) == "refused"
+    assert adapter.create(patient, consent=False, pharmacy=PHARMACY).status == "refused"
     assert dp.store.consent(patient.nir, 1) is False
     with pytest.raises(DPRefused) as caught:
         adapter.history(patient, _since())

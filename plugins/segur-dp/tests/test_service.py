@@ -40,13 +40,13 @@ def test_consent_is_checked_with_the_host_and_a_refusal_recorded(make_segur_runt
         service.create(patient.id)
     assert not caught.value.refused
     service.record_consent(patient.id, False, by="pharmacist")
-    assert service.create(patient.id) == "refused"
+    assert service.create(patient.id).status == "refused"
     assert runtime.sandbox("dp").store.consent(NIR, 1) is False
     with pytest.raises(ConsentRequired) as caught:
         service.history(patient.id)
     assert caught.value.refused
     service.record_consent(patient.id, True, by="pharmacist")
-    assert service.create(patient.id) == "created"
+    assert service.create(patient.id).status == "created"
     assert service.history(patient.id) == ()
     records = _journal(runtime)
     assert [r.action for r in records if r.action != "dp.alert-acknowledged"] == [

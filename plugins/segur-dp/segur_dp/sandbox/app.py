@@ -1,5 +1,6 @@
 """The sandbox DP's request handling: JSON in, ``(status, JSON)`` out, with the DP's
-rules — no DP without consent (a refusal is recorded and then answered ``403
+rules — a dossier is known by the NIR and rank or by the NDP assigned when it is
+opened (and answered then), no DP without consent (a refusal is recorded and then answered ``403
 consent-refused``), history filtered by the depth asked, dispensations unique on their
 key, alerts and recalls pending until each pharmacy acknowledges them.
 
@@ -14,7 +15,7 @@ from typing import Any
 from segur_core.errors import SegurError
 from segur_dp.codec import line_from_json, loads_object, parse_time
 from segur_dp.depth import Category
-from segur_dp.model import check_nir
+from segur_dp.model import check_ndp, check_nir
 from segur_dp.sandbox.store import DPStore
 
 __all__ = ["DPApp", "Refusal"]
@@ -30,7 +31,18 @@ def _bad(message: str) -> Refusal:
     return Refusal(400, "bad-request", message)
 
 
-def _patient(body: dict[str, Any]) -> tuple[str, int]:
+def _patient(body: dict[str, Any], store: DPStore) -> tuple[str, int]:
+    """The ``(nir, rank)`` a request is about: by its ``ndp`` when given (an unknown one
+    is ``404 no-dossier``), else by its ``nir`` and ``rank``."""
+    if "ndp" in body:
+        try:
+            ndp = check_ndp(body["ndp"])
+        except SegurError:
+            raise _bad("ndp: not an NDP") from None
+        found = store.by_ndp(ndp)
+        if found is None:
+            raise Refusal(404, "no-dossier", "the patient has no DP")
+        return found
     try:
         nir = check_nir(body.get("nir"))
     except SegurError:
@@ -78,7 +90,7 @@ class DPApp:
             raise Refusal(403, "consent-refused", "the patient refused the DP")
 
     def history(self, body: dict[str, Any]) -> dict[str, Any]:
-        nir, rank = _patient(body)
+        nir, rank = _patient(body, self.store)
         since = body.get("since")
         if not isinstance(since, dict) or not since:
             raise _bad("since: expected an object by category")
@@ -92,7 +104,7 @@ class DPApp:
         return {"lines": [line_to_json(line) for line in self.store.lines(nir, rank, asked)]}
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        nir, rank = _patient(body)
+        nir, rank = _patient(body, self.store)
         consent = body.get("consent")
         if not isinstance(consent, bool):
             raise _bad("consent: expected true or false")
@@ -101,10 +113,11 @@ class DPApp:
         self.store.set_consent(nir, rank, consent, pharmacy)
         if not consent:
             return {"status": "refused"}
-        return {"status": "exists" if before else "created"}
+        ndp = self.store.assign_ndp(nir, rank)
+        return {"status": "exists" if before else "created", "ndp": ndp}
 
     def record(self, body: dict[str, Any]) -> dict[str, Any]:
-        nir, rank = _patient(body)
+        nir, rank = _patient(body, self.store)
         key = _text(body, "key")
         _text(body, "pharmacy")
         try:

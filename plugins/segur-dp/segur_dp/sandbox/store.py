@@ -1,10 +1,12 @@
-"""The sandbox DP's state in SQLite: dossiers (with the consent or the refusal), the
-dispensations written into them (unique on their key), alerts and recalls, and which
-pharmacy acknowledged which. Thread-safe; a file survives a sandbox restart."""
+"""The sandbox DP's state in SQLite: dossiers (with the consent or the refusal, and
+the NDP assigned when one is opened), the dispensations written into them (unique on
+their key), alerts and recalls, and which pharmacy acknowledged which. Thread-safe; a
+file survives a sandbox restart."""
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
@@ -20,6 +22,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dossier (
     nir TEXT NOT NULL, rank INTEGER NOT NULL, consent INTEGER NOT NULL,
     pharmacy TEXT, recorded_at TEXT NOT NULL, PRIMARY KEY (nir, rank));
+CREATE TABLE IF NOT EXISTS ndp (
+    ndp TEXT PRIMARY KEY, nir TEXT NOT NULL, rank INTEGER NOT NULL, UNIQUE (nir, rank));
 CREATE TABLE IF NOT EXISTS line (
     key TEXT PRIMARY KEY, nir TEXT NOT NULL, rank INTEGER NOT NULL, category TEXT NOT NULL,
     dispensed_at TEXT NOT NULL, data TEXT NOT NULL);
@@ -64,6 +68,25 @@ class DPStore:
                 " recorded_at = excluded.recorded_at",
                 (nir, rank, int(consent), pharmacy, now),
             )
+
+    def assign_ndp(self, nir: str, rank: int) -> str:
+        """The dossier's NDP, assigned on first use: 20 random hexadecimal characters
+        (the real format is not public; nothing in it derives from the NIR)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO ndp VALUES (?, ?, ?)",
+                (secrets.token_hex(10).upper(), nir, rank),
+            )
+            row = self._db.execute(
+                "SELECT ndp FROM ndp WHERE nir = ? AND rank = ?", (nir, rank)
+            ).fetchone()
+        return str(row[0])
+
+    def by_ndp(self, ndp: str) -> tuple[str, int] | None:
+        """The ``(nir, rank)`` of the dossier with this NDP, or ``None``."""
+        with self._lock:
+            row = self._db.execute("SELECT nir, rank FROM ndp WHERE ndp = ?", (ndp,)).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
 
     def add_line(self, key: str, nir: str, rank: int, line: HistoryLine) -> bool:
         """Write ``line``; ``False`` when ``key`` was written before (nothing changes)."""
