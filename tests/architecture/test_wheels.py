@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -132,6 +133,26 @@ def _segur(venv: Path, cwd: Path, *args: str) -> dict:
     return json.loads(done.stdout)
 
 
+def _readme_install() -> dict[str, str]:
+    """The README's "Installing without the workspace" commands: the wheel files it names
+    and the segur.toml it writes."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Installing without the workspace", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    config = re.search(r"printf '(.+?)' > segur.toml", block)
+    assert config, block
+    return {
+        "wheels": " ".join(re.findall(r"dist/([\w.-]+\.whl)", block)),
+        "segur.toml": config.group(1).encode().decode("unicode_escape"),
+    }
+
+
+def test_the_readme_installs_wheels_the_build_makes(wheels):
+    named = _readme_install()["wheels"].split()
+    assert named, "the README's install section names no wheel"
+    assert set(named) <= {wheel.name for wheel in wheels}, named
+
+
 def test_the_installed_wheels_run_without_the_workspace(installed, tmp_path):
     where = subprocess.run(
         [str(installed / "bin" / "python"), "-c", "import segur_core, segur_ins;"
@@ -152,8 +173,8 @@ def test_the_installed_wheels_run_without_the_workspace(installed, tmp_path):
     assert loaded == {p["name"] for p in listed}
     assert not [c for c in report["checks"] if c["result"] in {"error", "failed"}], report
 
-    # the INSi scenario alone: the configuration enables only segur-ins
-    (tmp_path / "segur.toml").write_text('[segur]\nplugins = ["ins"]\n', encoding="utf-8")
+    # the INSi scenario alone, configured as the README's install section says
+    (tmp_path / "segur.toml").write_text(_readme_install()["segur.toml"], encoding="utf-8")
     demo = _segur(installed, tmp_path, "--config", "segur.toml", "demo", "--json")
     assert demo["ok"] is True, demo["steps"]
     started = next(e for e in demo["timeline"] if "plugins" in e)
