@@ -183,3 +183,20 @@ def test_the_installed_wheels_run_without_the_workspace(installed, tmp_path):
     assert {plugin for plugin, _ in steps} == {"segur", "ins"}, steps
     assert all(status == "ok" for _, status in steps), steps
     assert any(e.get("status") == "RECUP" for e in demo["timeline"])  # INSi answered
+
+
+def test_the_project_documents_its_changes_and_how_to_contribute():
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "keepachangelog.com" in changelog
+    unreleased = changelog.split("## [Unreleased]", 1)[1].split("\n## ", 1)[0]
+    headings = re.findall(r"^### (\w+)$", unreleased, flags=re.MULTILINE)
+    allowed = ["Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"]
+    assert headings and headings == [h for h in allowed if h in headings], headings
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    blocks = "\n".join(re.findall(r"```sh\n(.*?)```", contributing, flags=re.DOTALL))
+    # the paths and commands it tells a contributor to run exist here
+    for path in re.findall(r"uv run pytest ((?:plugins|tests)/[\w/-]+)", blocks):
+        if "loyalty-card" not in path:  # created by the new-plugin line above it
+            assert (ROOT / path).is_dir(), path
+    for tool in re.findall(r"uv run ([\w-]+)", blocks):
+        assert shutil.which(tool, path=str(Path(sys.executable).parent)), tool
