@@ -49,13 +49,15 @@ def plugin_names(name: str) -> dict[str, str]:
         )
     package = "segur_" + name.replace("-", "_")
     title = name.replace("-", " ").title().replace(" ", "")
+    major, minor = __version__.split(".")[:2]
     return {
         "name": name,
         "distribution": f"segur-{name}",
         "package": package,
         "class_prefix": title,
         "core_version": __version__,
-        "core_major_minor": ".".join(__version__.split(".")[:2]),
+        "core_major_minor": f"{major}.{minor}",
+        "core_next_minor": f"{major}.{int(minor) + 1}",
     }
 
 

@@ -7,11 +7,15 @@ import ast
 import importlib
 import re
 import sys
+import tomllib
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from packaging.requirements import Requirement
+from packaging.version import Version
 
+from segur_core._version import __version__
 from segur_core.errors import InputError, RuntimeClosedError
 from segur_core.scaffold import create_plugin, plugin_names
 
@@ -58,6 +62,12 @@ def test_generated_files(tmp_path):
         "segur_stock_alert/service.py",
         "tests/test_plugin.py",
     ]
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["readme"] == "README.md" and project["requires-python"] == ">=3.11"
+    (core,) = [Requirement(r) for r in project["dependencies"]]
+    assert core.name == "segur-core" and core.specifier.contains(__version__)
+    current = Version(__version__)
+    assert not core.specifier.contains(f"{current.major}.{current.minor + 1}")  # bounded
     config = (root / "segur_stock_alert" / "config.py").read_text()
     assert "class StockAlertConfig" in config
     plugin = (root / "segur_stock_alert" / "plugin.py").read_text()
