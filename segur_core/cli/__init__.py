@@ -43,6 +43,7 @@ CORE_COMMANDS: dict[str, str] = {
     "doctor": "segur_core.cli.doctor",
     "new-plugin": "segur_core.cli.new_plugin",
     "outbox": "segur_core.cli.outbox",
+    "patients": "segur_core.cli.patients",
     "pki": "segur_core.cli.pki",
     "plugins": "segur_core.cli.plugins",
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -222,3 +223,71 @@ def purge(ctx: click.Context, state: str, older_than: str, as_json: bool) -> Non
         _echo_json({"purged": count, "state": state, "older_than_s": age.total_seconds()})
         return
     click.echo(f"purged {count} {state} deliveries")
+
+
+def _seconds(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of seconds")
+    return value
+
+
+@command.command("run")
+@click.option(
+    "--until-idle",
+    is_flag=True,
+    help="Stop once nothing is left to send (retries waited for), instead of at Ctrl-C.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, 86400),
+    default=300.0,
+    show_default=True,
+    callback=_seconds,
+    help="With --until-idle: give up waiting after this many seconds (exit status 1).",
+)
+@click.option(
+    "--for",
+    "for_seconds",
+    type=click.FloatRange(0, 86400 * 366),
+    callback=_seconds,
+    help="Without --until-idle: stop after this many seconds (default: at Ctrl-C).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.pass_context
+def run(
+    ctx: click.Context, until_idle: bool, timeout: float, for_seconds: float | None,
+    as_json: bool,
+) -> None:  # fmt: skip
+    """Send pending deliveries through the plugins' senders (the worker). Ctrl-C stops
+    after the item being sent: nothing is lost, an interrupted item is sent again."""
+    import threading
+
+    outbox = ctx.ensure_object(CliState).runtime().outbox
+    before = {str(s): n for s, n in outbox.counts().items()}
+    idle = True
+    interrupted = False
+    try:
+        if until_idle:
+            idle = outbox.run_until_idle(timeout=timeout)
+        else:
+            if not as_json:
+                click.echo("delivering; Ctrl-C to stop", err=True)
+            outbox.start_worker()
+            threading.Event().wait(for_seconds)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        outbox.stop_worker()
+    after = {str(s): n for s, n in outbox.counts().items()}
+    data = {"idle": idle and not interrupted, "interrupted": interrupted, "before": before,
+            "counts": after}  # fmt: skip
+    if as_json:
+        _echo_json(data)
+    else:
+        click.echo(", ".join(f"{n} {s}" for s, n in after.items()) or "outbox empty")
+        if not idle:
+            click.echo(f"still unsettled after {timeout:g} s", err=True)
+    if interrupted:
+        raise SystemExit(130)
+    if not idle:
+        raise SystemExit(1)

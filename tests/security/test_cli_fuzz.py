@@ -29,6 +29,8 @@ SKIPPED = {
     ("vitale", "watch"): "watches the readers until Ctrl-C",
     ("demo",): "the whole demo (its own tests run it)",
 }
+#: Options appended to a command that otherwise runs until stopped (the last value wins).
+BOUNDED = {("outbox", "run"): ["--for", "0.2"]}
 #: Seconds one generated command line may take before it counts as a hang.
 HANG_SECONDS = 30
 FUZZ_EXAMPLES = 300
@@ -89,6 +91,10 @@ def test_discovery_finds_core_and_plugin_commands(commands) -> None:
         ("doctor",),
         ("cda", "validate"),
         ("ins", "check"),
+        ("ins", "identity-check"),
+        ("patients", "list"),
+        ("patients", "show"),
+        ("outbox", "run"),
         ("dmp", "status"),
         ("vitale", "manual"),
     ]:
@@ -167,7 +173,7 @@ def _argv(draw, commands, home: Path) -> list[str]:
                 argv.append(draw(st.sampled_from(list(choices)) | values if choices else values))
     if draw(st.integers(0, 5)) == 0:
         argv.insert(draw(st.integers(len(path), len(argv))), draw(values))
-    return argv
+    return [*argv, *BOUNDED.get(path, [])]
 
 
 class Hang(Exception):

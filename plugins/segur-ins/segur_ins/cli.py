@@ -4,7 +4,9 @@
 - ``segur ins qualify PATIENT``: INSi traits search for one patient;
 - ``segur ins qualify --all``: every patient not yet retrieved (progress bar,
   ``--concurrency``, ``--rate``, ``--processes``; resumable after an interruption; summary table);
-- ``segur ins verify PATIENT``: re-search and compare (verification at an act).
+- ``segur ins verify PATIENT``: re-search and compare (verification at an act);
+- ``segur ins identity-check PATIENT --document cni``: record the high-trust identity
+  document the pharmacist checked (QUAL once the INS was retrieved).
 
 Output never shows a full identifier: matricules are masked.
 """
@@ -191,3 +193,45 @@ def verify(runtime: Runtime, patient_id: str, as_json: bool) -> None:
     _emit(data, as_json, f"{patient_id}: {result.result} (status {data['status']})")
     if result.result == "mismatch":
         raise SystemExit(3)
+
+
+#: User-facing names of the high-trust documents -> FR Core identity-validation codes.
+DOCUMENTS = {
+    "cni": "CN",
+    "passeport": "PA",
+    "titre-sejour": "CS",
+    "cni-electronique": "eCN",
+    "identite-numerique": "IN",
+    "appli-carte-vitale": "AV",
+}
+
+
+def _document_code(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    code = DOCUMENTS.get(value.strip().lower())
+    if code is None:
+        raise click.BadParameter(
+            f"{value[:40]!r} is not a high-trust document; one of: {', '.join(DOCUMENTS)}"
+        )
+    return code
+
+
+@ins.command("identity-check")
+@click.argument("patient_id", metavar="PATIENT")
+@click.option(
+    "--document", required=True, callback=_document_code,
+    help=f"The document checked: {', '.join(DOCUMENTS)}.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_runtime
+def identity_check(runtime: Runtime, patient_id: str, document: str, as_json: bool) -> None:
+    """Record that the pharmacist checked PATIENT's identity on a high-trust document."""
+    try:
+        patient = _service(runtime).check_document(_patient(runtime, patient_id), document)
+    except SegurError as exc:
+        raise click.ClickException(str(exc)) from None
+    data = {
+        "patient": patient_id,
+        "document": document,
+        "status": str(patient.identity.status),
+    }
+    _emit(data, as_json, f"{patient_id}: {document} checked (status {data['status']})")
