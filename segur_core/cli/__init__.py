@@ -22,7 +22,9 @@ from segur_core.cli._state import CliState, get_runtime, get_state, pass_runtime
 from segur_core.cli.params import PathParam
 
 __all__ = [
+    "COMMANDS_GROUP",
     "CORE_COMMANDS",
+    "CORE_HELP",
     "DEBUG_ENV",
     "CliState",
     "cli",
@@ -47,6 +49,24 @@ CORE_COMMANDS: dict[str, str] = {
     "pki": "segur_core.cli.pki",
     "plugins": "segur_core.cli.plugins",
 }
+
+#: Command name -> its one-line help, so that ``segur --help`` lists the commands without
+#: importing them (a test checks each against the command's own docstring).
+CORE_HELP: dict[str, str] = {
+    "audit": "The audit journal: show records, verify the hash chain.",
+    "config": "Inspect the configuration.",
+    "demo": "Run the counter scenario with every enabled plugin against its sandbox.",
+    "doctor": "Check the configuration, plugins, journal, certificates and endpoints.",
+    "new-plugin": "Create a new plugin package segur-NAME (entry point, config, hooks, tests).",
+    "outbox": "Deliveries to national services: list, show, retry, purge.",
+    "pki": "Test certificates (an IGC-Santé-like PKI for sandboxes, the demo and tests).",
+    "plugins": "List installed plugins: version, distribution, status, hooks, failures.",
+}
+
+#: Entry-point group where a plugin distribution names the commands its
+#: ``segur_cli_commands`` hook adds (``cda = "segur_documents.plugin"``: the value is the
+#: plugin's own ``segur`` entry point), so that ``segur --help`` lists them unimported.
+COMMANDS_GROUP = "segur.commands"
 
 
 class LazyGroup(click.Group):
@@ -93,6 +113,70 @@ class LazyGroup(click.Group):
                 commands[name] = command
             state._cli_commands = commands
         return state._cli_commands
+
+    def _declared_commands(self, ctx: click.Context) -> dict[str, str] | None:
+        """Command name -> one-line help of the enabled plugins' commands, read from
+        entry-point metadata (the help is the distribution's summary); ``None`` when an
+        enabled plugin declares none, whose commands are then known only by importing it."""
+        from importlib.metadata import entry_points
+
+        from segur_core._loader import ENTRY_POINT_GROUP, _env_plugins, autoload_enabled
+
+        if not autoload_enabled(os.environ):
+            return {}
+        try:
+            configured = ctx.ensure_object(CliState).config().plugins
+        except Exception as exc:
+            _fail(exc)
+        wanted = None if configured is None else set(configured)
+        narrowed = _env_plugins(os.environ)
+        every = entry_points()  # one scan of the installed distributions for both groups
+        declared: dict[tuple[str | None, str], list[str]] = {}
+        for ep in every.select(group=COMMANDS_GROUP):
+            key = (ep.dist.name if ep.dist is not None else None, ep.value)
+            declared.setdefault(key, []).append(ep.name)
+        found: dict[str, str] = {}
+        for ep in every.select(group=ENTRY_POINT_GROUP):
+            if (wanted is not None and ep.name not in wanted) or (
+                narrowed is not None and ep.name not in narrowed
+            ):
+                continue
+            dist = ep.dist
+            names = declared.get((dist.name if dist is not None else None, ep.value))
+            if not names:
+                return None
+            summary = (dist.metadata["Summary"] if dist is not None else None) or ""
+            for name in names:
+                if name not in CORE_COMMANDS:
+                    found.setdefault(name, summary)
+        return found
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``segur --help``, from :data:`CORE_HELP` and the plugins'
+        entry-point metadata: no command module and no declared plugin is imported."""
+        helps = {n: h for n, h in CORE_HELP.items() if n in CORE_COMMANDS}
+        declared = self._declared_commands(ctx)
+        if declared is None:
+            plugin_helps = {
+                name: command.get_short_help_str(200)
+                for name, command in self._plugin_commands(ctx).items()
+                if not command.hidden
+            }
+        else:
+            plugin_helps = declared
+        for name, command in self.commands.items():
+            helps.setdefault(name, command.get_short_help_str(200))
+        for name, text in plugin_helps.items():
+            helps.setdefault(name, text)
+        if not helps:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in helps)
+        rows = [
+            (name, click.Command(name, help=text).get_short_help_str(limit))
+            for name, text in sorted(helps.items())
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         core = [n for n, m in CORE_COMMANDS.items() if importlib.util.find_spec(m) is not None]

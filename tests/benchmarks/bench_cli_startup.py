@@ -4,7 +4,8 @@
 Each measurement is a fresh interpreter (``python -c`` for the baseline, the ``segur``
 console script otherwise); runs alternate and the median of each side is kept. Printed
 for every installed plugin (the real case) and with plugin autoload disabled (the core
-alone), with the ratio to the baseline (goal: <= 1.5), followed by the slowest imports
+alone), with the ratio to the baseline (goal: <= 1.5); then ``segur --help``, whose
+command list comes from static metadata (goal: <= 1.3); followed by the slowest imports
 of ``segur plugins --json`` (``python -X importtime``) to show what to defer.
 
 Run: ``uv run python tests/benchmarks/bench_cli_startup.py [--quick]``
@@ -22,6 +23,8 @@ from pathlib import Path
 
 BASELINE = [sys.executable, "-c", "import importlib.metadata, pluggy, click"]
 SEGUR = [sys.executable, "-c", "from segur_core.cli import main; main()", "plugins", "--json"]
+HELP = [sys.executable, "-c", "from segur_core.cli import main; main()", "--help"]
+HELP_GOAL = 1.3
 
 
 def once(argv: list[str], env: dict[str, str]) -> float:
@@ -60,13 +63,16 @@ def main() -> int:
     for env in (base_env, *cases.values()):  # warm the OS file cache once
         once(BASELINE, env)
         once(SEGUR, env)
+        once(HELP, env)
     print(f"python {sys.version.split()[0]}, median of {runs} cold runs each")
     baseline_times = []
     results: dict[str, list[float]] = {name: [] for name in cases}
+    help_times: list[float] = []
     for _ in range(runs):
         baseline_times.append(once(BASELINE, base_env))
         for name, env in cases.items():
             results[name].append(once(SEGUR, env))
+        help_times.append(once(HELP, base_env))
     baseline = statistics.median(baseline_times)
     print(f"{'baseline (importlib.metadata, pluggy, click)':<46} {baseline * 1000:7.1f} ms")
     for name, times in results.items():
@@ -75,6 +81,11 @@ def main() -> int:
             f"{'segur plugins --json, ' + name:<46} {median * 1000:7.1f} ms"
             f"  ratio {median / baseline:.2f} (goal <= 1.50)"
         )
+    median = statistics.median(help_times)
+    print(
+        f"{'segur --help, every installed plugin':<46} {median * 1000:7.1f} ms"
+        f"  ratio {median / baseline:.2f} (goal <= {HELP_GOAL:.2f})"
+    )
     print("slowest top-level imports of `segur plugins --json` (cumulative):")
     for micros, module in slowest_imports(base_env):
         print(f"  {micros / 1000:7.1f} ms  {module}")

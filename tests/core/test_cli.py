@@ -431,3 +431,51 @@ def test_demo_out_keeps_the_messages_exchanged_with_the_sandboxes(fake_dist, con
         "001-request.http",
         "001-response.http",
     ]
+
+
+def test_root_help_imports_no_command_module_and_no_plugin():
+    """``segur --help`` lists every command from static metadata: the core commands'
+    modules and the plugin packages stay unimported (seen from the child's sys.modules)."""
+    probe = (
+        "import sys\n"
+        "from segur_core.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('MODULES', ' '.join(sorted(sys.modules)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"SEGUR_PLUGINS", "SEGUR_CONFIG"}}
+    env.pop("SEGUR_DISABLE_PLUGIN_AUTOLOAD", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    listing, _, modules_line = proc.stdout.rpartition("MODULES ")
+    modules = set(modules_line.split())
+    from segur_core.cli import CORE_COMMANDS
+
+    for name in CORE_COMMANDS:
+        assert name in listing
+    for name in ("ins", "dmp", "cda", "vitale"):
+        assert f"  {name} " in listing
+    assert not modules & set(CORE_COMMANDS.values())
+    plugins = {"segur_ins", "segur_dmp", "segur_documents", "segur_vitale", "segur_dp"}
+    assert not {m.split(".")[0] for m in modules} & plugins
+
+
+def test_core_help_table_matches_the_commands():
+    from segur_core.cli import CORE_COMMANDS, CORE_HELP, LazyGroup
+
+    group = LazyGroup()
+    assert set(CORE_HELP) == set(CORE_COMMANDS)
+    for name, text in CORE_HELP.items():
+        command = group._core(name)
+        assert command is not None
+        assert command.get_short_help_str(200) == text
+
+
+def test_plugin_command_help_is_lazy_but_complete():
+    """``segur ins --help`` still imports the plugin and shows its subcommands."""
+    result = CliRunner().invoke(cli, ["ins", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "qualify" in result.output
