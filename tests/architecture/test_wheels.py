@@ -34,15 +34,17 @@ def _uv() -> str:
 
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory) -> list[Path]:
-    """Every wheel of the workspace, built once for this module."""
+    """Every wheel of the workspace, built once for this module from its sdist, as a
+    release builds them (a file the sdist misses is missing from the wheel too)."""
     out = tmp_path_factory.mktemp("wheels")
     done = subprocess.run(
-        [_uv(), "build", "--wheel", "--all-packages", "--out-dir", str(out), "-q"],
+        [_uv(), "build", "--all-packages", "--out-dir", str(out), "-q"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     built = sorted(out.glob("*.whl"))
     assert len(built) == len(MEMBERS) + 1, [w.name for w in built]  # and segur-core
+    assert len(list(out.glob("*.tar.gz"))) == len(built)
     return built
 
 
