@@ -59,6 +59,7 @@ CORE_HELP: dict[str, str] = {
     "doctor": "Check the configuration, plugins, journal, certificates and endpoints.",
     "new-plugin": "Create a new plugin package segur-NAME (entry point, config, hooks, tests).",
     "outbox": "Deliveries to national services: list, show, retry, purge.",
+    "patients": "The patients of the host: list, show.",
     "pki": "Test certificates (an IGC-Santé-like PKI for sandboxes, the demo and tests).",
     "plugins": "List installed plugins: version, distribution, status, hooks, failures.",
 }
@@ -154,7 +155,12 @@ class LazyGroup(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list of ``segur --help``, from :data:`CORE_HELP` and the plugins'
         entry-point metadata: no command module and no declared plugin is imported."""
-        helps = {n: h for n, h in CORE_HELP.items() if n in CORE_COMMANDS}
+        helps: dict[str, str] = {}
+        for name in CORE_COMMANDS:
+            if name in CORE_HELP:
+                helps[name] = CORE_HELP[name]
+            elif (command := self._core(name)) is not None:  # not in the table: imported
+                helps[name] = command.get_short_help_str(200)
         declared = self._declared_commands(ctx)
         if declared is None:
             plugin_helps = {
