@@ -40,6 +40,7 @@ from segur_core._isolation import (
 )
 from segur_core._loader import PluginRecord, load_plugins, new_plugin_manager
 from segur_core.config import Config, load_config, structure_table
+from segur_core.config_names import check_plugin_names
 from segur_core.errors import (
     ConfigError,
     DurabilityError,
@@ -199,9 +200,9 @@ class Runtime:
                 continue
             config = structure_table(self.config, record.name, cls) if cls is not None else None
             self._configs[record.name] = config
-        known = set(self.plugins)
-        for table in self.config.tables:
-            if table not in known:
+        installed = [n for n, r in self.plugins.items() if r.entry_point is not None]
+        for table in check_plugin_names(self.config, installed):
+            if table not in self.plugins:
                 log.warning("segur.toml has a [%s] table but no such plugin is installed", table)
         for record in list(self.loaded_plugins()):
             plugin = record.plugin

@@ -16,10 +16,12 @@ def effective_config(state: CliState) -> dict[str, Any]:
     """The ``[segur]`` settings and each plugin's structured config (defaults filled in),
     redacted; tables of plugins that are not loaded are shown as written, redacted."""
     from segur_core.config import redacted, structure_table
+    from segur_core.config_names import check_plugin_names
     from segur_core.host import host_setting
 
     config = state.config()
     _pm, records = state.plugin_manager()
+    check_plugin_names(config, [n for n, r in records.items() if r.entry_point is not None])
     settings = config.settings
     result: dict[str, Any] = {
         "segur": {
