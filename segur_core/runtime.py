@@ -204,6 +204,12 @@ class Runtime:
         for table in check_plugin_names(self.config, installed):
             if table not in self.plugins:
                 log.warning("segur.toml has a [%s] table but no such plugin is installed", table)
+        if self.config.mode == "production":
+            from segur_core.production import ProductionError, production_problems
+
+            problems = [p for n, c in self._configs.items() for p in production_problems(n, c)]
+            if problems:
+                raise ProductionError(problems)
         for record in list(self.loaded_plugins()):
             plugin = record.plugin
             if self.pm.parse_hookimpl_opts(plugin, "segur_configure") is None:

@@ -180,7 +180,10 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
     try:
         runtime = state.runtime()
     except Exception as exc:
-        add("runtime", DoctorResult.ERROR, str(exc))
+        for problem in getattr(exc, "problems", None) or ():  # ProductionError: each one
+            add("production", DoctorResult.ERROR, str(problem), problem.key.split(".")[0])
+        if not getattr(exc, "problems", None):
+            add("runtime", DoctorResult.ERROR, str(exc))
         return results
     _check_host(runtime, state, add)
     for record in runtime.plugins.values():

@@ -48,8 +48,14 @@ def test_secret_password_is_never_shown(make_segur_runtime, monkeypatch):
 
 
 def test_production_refuses_the_sandbox_and_missing_certificates(make_segur_runtime):
-    runtime = make_segur_runtime(autoload=True, plugins=["ins"], mode="production")
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ConfigError) as caught:  # at start
+        make_segur_runtime(autoload=True, plugins=["ins"], mode="production")
+    assert caught.value.key == "ins.endpoint"
+    runtime = make_segur_runtime(
+        autoload=True, plugins=["ins"], mode="production",
+        config={"ins": {"endpoint": "https://insi.example.invalid/lps"}},
+    )  # fmt: skip
+    with pytest.raises(ConfigError) as caught:  # and when a client is built all the same
         build_client(InsConfig(), runtime)
     assert caught.value.key == "ins.endpoint"
     with pytest.raises(ConfigError) as caught:
