@@ -42,6 +42,7 @@ __all__ = [
     "Sex",
     "Structure",
     "hidden",
+    "mask_matricule",
     "utcnow",
 ]
 
@@ -174,6 +175,19 @@ class INS:
 
     def __repr__(self) -> str:  # never print a patient identifier by accident
         return f"INS(oid={self.oid!r}, matricule=<{len(self.matricule)} chars>)"
+
+    @property
+    def masked(self) -> str:
+        """The matricule for display on the pharmacist's screen (:func:`mask_matricule`)."""
+        return mask_matricule(self.matricule)
+
+
+def mask_matricule(matricule: str) -> str:
+    """A NIR/NIA matricule for display: sex, year and month of birth and key only; any
+    other length shows nothing."""
+    if len(matricule) != 15:
+        return "***"
+    return f"{matricule[0]} {matricule[1:3]} {matricule[3:5]} ** *** *** {matricule[13:]}"
 
 
 @attrs.frozen

@@ -2,8 +2,9 @@
 ``[segur] host``), listed and shown on the pharmacist's own screen.
 
 Names and birth dates are shown (the pharmacist identifies patients by them); the INS
-matricule is masked as everywhere in the CLI, and nothing about a patient is logged or
-journaled by these read-only commands.
+matricule is masked as everywhere in the CLI. Every patient shown is an access to patient
+data: it is journaled (``patients.list`` / ``patients.show``, actor ``cli``) with the
+host's patient id, which the journal keeps and never logs in clear; nothing else is logged.
 """
 
 from __future__ import annotations
@@ -15,14 +16,9 @@ import click
 
 from segur_core.cli._state import CliState
 from segur_core.cli.params import COUNT
+from segur_core.model import mask_matricule
 
 __all__ = ["command", "patient_row"]
-
-
-def _mask(matricule: str) -> str:
-    if len(matricule) != 15:
-        return "***"
-    return f"{matricule[0]} {matricule[1:3]} {matricule[3:5]} ** *** *** {matricule[13:]}"
 
 
 def patient_row(patient: Any) -> dict[str, Any]:
@@ -37,12 +33,20 @@ def patient_row(patient: Any) -> dict[str, Any]:
         "sex": str(traits.sex),
         "birth_date": str(traits.birth_date),
         "status": str(identity.status),
-        "ins": _mask(identity.ins.matricule) if identity.ins else None,
+        "ins": mask_matricule(identity.ins.matricule) if identity.ins else None,
     }
 
 
-def _host(ctx: click.Context) -> Any:
-    return ctx.ensure_object(CliState).runtime().host
+def _runtime(ctx: click.Context) -> Any:
+    return ctx.ensure_object(CliState).runtime()
+
+
+def _journal_reads(runtime: Any, action: str, patient_ids: list[str]) -> None:
+    """One journal record per patient shown, written before anything is printed."""
+    if patient_ids:
+        runtime.journal.record_many(
+            [{"action": action, "actor": "cli", "patient_id": pid} for pid in patient_ids]
+        )
 
 
 @click.group("patients")
@@ -56,10 +60,12 @@ def command() -> None:
 @click.pass_context
 def list_(ctx: click.Context, limit: int | None, as_json: bool) -> None:
     """List the host's patients with their identity status (INS masked)."""
-    patients = _host(ctx).find_patients()
+    runtime = _runtime(ctx)
+    patients = runtime.host.find_patients()
     if limit is not None:
         patients = patients[:limit]
     rows = [patient_row(p) for p in patients]
+    _journal_reads(runtime, "patients.list", [row["id"] for row in rows])
     if as_json:
         click.echo(json.dumps({"patients": rows}, indent=2, ensure_ascii=False))
         return
@@ -83,10 +89,12 @@ def list_(ctx: click.Context, limit: int | None, as_json: bool) -> None:
 @click.pass_context
 def show(ctx: click.Context, patient_id: str, as_json: bool) -> None:
     """Show one patient of the host (INS masked)."""
-    patient = _host(ctx).get_patient(patient_id)
+    runtime = _runtime(ctx)
+    patient = runtime.host.get_patient(patient_id)
     if patient is None:
         raise click.ClickException(f"no patient {patient_id[:40]!r} in the host")
     row = patient_row(patient)
+    _journal_reads(runtime, "patients.show", [row["id"]])
     if as_json:
         click.echo(json.dumps(row, indent=2, ensure_ascii=False))
         return

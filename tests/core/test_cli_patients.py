@@ -94,13 +94,23 @@ def test_list_and_show_through_the_reference_host(tmp_path):
         assert MATRICULE not in output  # never the full INS
 
 
-def test_nothing_about_patients_is_journaled(tmp_path):
+def test_every_patient_shown_is_journaled_and_nothing_logged(tmp_path):
     config = _config(tmp_path)
-    (first, _) = _seed(config)
+    (first, second) = _seed(config)
     _segur("--config", str(config), "patients", "list")
     _segur("--config", str(config), "patients", "show", first)
+    _segur("--config", str(config), "patients", "show", "P404")  # nothing shown, nothing read
     with create_runtime(str(config), autoload=False) as runtime:
-        assert not [r for r in runtime.journal.records() if r.action.startswith("patient")]
+        reads = [
+            (r.action, r.patient_id, r.actor)
+            for r in runtime.journal.records()
+            if r.action.startswith("patients.")
+        ]
+    assert reads == [
+        ("patients.list", first, "cli"),
+        ("patients.list", second, "cli"),
+        ("patients.show", first, "cli"),
+    ]
     for log in (tmp_path / "data").rglob("*.log"):
         assert "DUPONT" not in log.read_text(errors="replace")
 

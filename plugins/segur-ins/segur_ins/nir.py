@@ -32,7 +32,7 @@ import attrs
 from stdnum.fr import nir as _stdnum_nir
 
 from segur_core.errors import IdentityError
-from segur_core.model import Sex
+from segur_core.model import Sex, mask_matricule
 
 __all__ = ["Nir", "NirError", "compute_key", "is_valid", "mask"]
 
@@ -190,8 +190,5 @@ def is_valid(text: str) -> bool:
     return True
 
 
-def mask(matricule: str) -> str:
-    """A matricule for display: sex, year and month of birth and key only."""
-    if len(matricule) != 15:
-        return "***"
-    return f"{matricule[0]} {matricule[1:3]} {matricule[3:5]} ** *** *** {matricule[13:]}"
+#: A matricule for display: sex, year and month of birth and key only (the core's rule).
+mask = mask_matricule
