@@ -15,8 +15,9 @@ Names are imported on first use: importing the package costs nothing.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from segur_core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from segur_core.wire.errors import (
@@ -66,12 +67,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'segur_core.wire' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"segur_core.wire.{module}"), name)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f"segur_core.wire.{module}" for name, module in _LAZY.items()}, globals()
+)

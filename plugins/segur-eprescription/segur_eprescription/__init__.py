@@ -12,8 +12,7 @@ Names are imported on first use: ``segur plugins`` imports
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from segur_core.lazy import lazy_exports
 
 _EXPORTS = {
     "AlreadyDispensed": "errors",
@@ -38,14 +37,8 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'segur_eprescription' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"segur_eprescription.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {name: f"segur_eprescription.{module}" for name, module in _EXPORTS.items()},
+    globals(),
+)

@@ -11,8 +11,7 @@ without paying for lxml.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from segur_core.lazy import lazy_exports
 
 _EXPORTS = {
     "MSSAuthError": "errors",
@@ -31,14 +30,6 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'segur_mssante' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"segur_mssante.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f"segur_mssante.{module}" for name, module in _EXPORTS.items()}, globals()
+)
