@@ -9,11 +9,12 @@ key, instead of making every later call fail.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from segur_core.errors import ConfigError
 
-__all__ = ["FLOAT_LIMIT", "INT_RANGE", "check_number", "out_of_range"]
+__all__ = ["FLOAT_LIMIT", "INT_RANGE", "check_number", "out_of_range", "positive"]
 
 INT_RANGE = (-(2**63), 2**63 - 1)
 FLOAT_LIMIT = 1e9
@@ -41,3 +42,14 @@ def check_number(value: Any, key: str, *, integer: bool = False) -> int | float:
     if problem := out_of_range(value, integer=integer):
         raise ConfigError(problem, key=key)
     return value
+
+
+def positive(table: str) -> Callable[[Any, Any, Any], None]:
+    """An attrs validator refusing a number ≤ 0 with :class:`ConfigError` naming the key
+    ``table.<field>`` (the plugins' timeouts, concurrencies and sizes)."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value <= 0:
+            raise ConfigError(f"must be > 0, got {value}", key=f"{table}.{attribute.name}")
+
+    return check

@@ -26,6 +26,7 @@ from typing import ClassVar
 import attrs
 
 from segur_core.errors import ConfigError
+from segur_core.limits import positive
 from segur_core.wire.tls import ClientTls, moved_tls_keys
 
 __all__ = ["SANDBOX", "DMPConfig"]
@@ -33,9 +34,7 @@ __all__ = ["SANDBOX", "DMPConfig"]
 SANDBOX = "sandbox"
 
 
-def _positive(instance, attribute, value) -> None:
-    if value <= 0:
-        raise ConfigError(f"must be > 0, got {value}", key=f"dmp.{attribute.name}")
+_positive = positive("dmp")
 
 
 def _access_mode(instance, attribute, value) -> None:

@@ -27,7 +27,7 @@ own protocol.
 
 import attrs
 
-from segur_core.errors import ConfigError
+from segur_core.limits import positive
 from segur_core.wire.tls import ClientTls
 from segur_dp.depth import Depth
 
@@ -36,9 +36,7 @@ __all__ = ["SANDBOX", "DPConfig"]
 SANDBOX = "sandbox"
 
 
-def _positive(instance, attribute, value) -> None:
-    if value <= 0:
-        raise ConfigError(f"must be > 0, got {value}", key=f"dp.{attribute.name}")
+_positive = positive("dp")
 
 
 @attrs.frozen

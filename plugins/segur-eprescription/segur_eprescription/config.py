@@ -20,7 +20,7 @@ the TLS client certificate defaults to the structure certificate of the test PKI
 
 import attrs
 
-from segur_core.errors import ConfigError
+from segur_core.limits import positive
 from segur_core.wire.tls import ClientTls
 
 __all__ = ["SANDBOX", "EPrescriptionConfig"]
@@ -28,9 +28,7 @@ __all__ = ["SANDBOX", "EPrescriptionConfig"]
 SANDBOX = "sandbox"
 
 
-def _positive(instance, attribute, value) -> None:
-    if value <= 0:
-        raise ConfigError(f"must be > 0, got {value}", key=f"eprescription.{attribute.name}")
+_positive = positive("eprescription")
 
 
 @attrs.frozen

@@ -25,6 +25,7 @@ from typing import ClassVar
 import attrs
 
 from segur_core.errors import ConfigError
+from segur_core.limits import positive
 from segur_core.secrets import Secret
 from segur_core.wire.tls import ClientTls, moved_tls_keys
 
@@ -37,9 +38,7 @@ SANDBOX_SOFTWARE_ID = "SEGUR-CNDA-0001"
 AUTH_MODES = ("mtls", "cps")
 
 
-def _positive(instance, attribute, value) -> None:
-    if value <= 0:
-        raise ConfigError(f"must be > 0, got {value}", key=f"ins.{attribute.name}")
+_positive = positive("ins")
 
 
 def _non_negative(instance, attribute, value) -> None:

@@ -25,6 +25,7 @@ from typing import ClassVar
 import attrs
 
 from segur_core.errors import ConfigError
+from segur_core.limits import positive
 from segur_core.wire.tls import ClientTls, moved_tls_keys
 
 __all__ = ["MAILBOX_TYPES", "SANDBOX", "MSSConfig"]
@@ -40,9 +41,7 @@ def _port(instance, attribute, value) -> None:
         raise ConfigError(f"must be a TCP port, got {value}", key=f"mss.{attribute.name}")
 
 
-def _positive(instance, attribute, value) -> None:
-    if value <= 0:
-        raise ConfigError(f"must be > 0, got {value}", key=f"mss.{attribute.name}")
+_positive = positive("mss")
 
 
 def _mailbox_type(instance, attribute, value) -> None:

@@ -22,6 +22,7 @@ from typing import ClassVar
 import attrs
 
 from segur_core.errors import ConfigError
+from segur_core.limits import positive
 from segur_core.wire.tls import ClientTls, moved_tls_keys
 
 __all__ = ["SANDBOX", "TRANSPORTS", "VitaleConfig"]
@@ -37,9 +38,7 @@ def _transport(instance, attribute, value) -> None:
                           key="vitale.transport")
 
 
-def _positive(instance, attribute, value) -> None:
-    if value <= 0:
-        raise ConfigError(f"must be > 0, got {value}", key=f"vitale.{attribute.name}")
+_positive = positive("vitale")
 
 
 @attrs.frozen
