@@ -182,3 +182,16 @@ def test_any_value_under_a_secret_name_is_redacted(word: str, prefix: str, value
     shown = redacted({"table": {key: value, "nested": {key: [value]}}})
     assert shown["table"][key] == REDACTED
     assert shown["table"]["nested"][key] == [REDACTED]
+
+
+@given(st.one_of(st.integers(max_value=0), st.floats(max_value=0.0, allow_nan=False)))
+def test_a_plugin_setting_that_must_be_positive_names_its_key(value):
+    from segur_core.limits import positive
+
+    class Field:
+        name = "timeout"
+
+    with pytest.raises(ConfigError) as caught:
+        positive("dmp")(None, Field, value)
+    assert caught.value.key == "dmp.timeout"
+    positive("dmp")(None, Field, 0.001)  # a positive number passes
