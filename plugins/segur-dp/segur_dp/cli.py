@@ -64,15 +64,19 @@ def history(patient: str, as_json: bool, months: int | None, ndp: str | None) ->
 
 @dp.command("create")
 @click.argument("patient")
-def create(patient: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def create(patient: str, as_json: bool) -> None:
     """Open PATIENT's DP with the consent recorded in the patient file (a refusal is
-    recorded with the DP)."""
+    recorded with the DP); the NDP it gives back is for the patient file."""
     from segur_core.errors import SegurError
 
     try:
         dossier = _service().create(patient)
     except SegurError as exc:
         _fail(exc)
+        return
+    if as_json:
+        click.echo(json.dumps({"status": dossier.status, "ndp": dossier.ndp}))
         return
     click.echo(
         {"created": "DP created", "exists": "the patient already has a DP"}.get(

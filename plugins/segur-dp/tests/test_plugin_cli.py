@@ -97,6 +97,8 @@ def test_cli_history_by_ndp_for_a_patient_with_no_ins(setup):
     code, out = _segur(config, "create", patient_id)
     assert code == 0 and out.startswith("the patient already has a DP\nNDP: "), out
     ndp = out.split("NDP: ")[1].strip()
+    code, out = _segur(config, "create", patient_id, "--json")
+    assert code == 0 and json.loads(out) == {"status": "exists", "ndp": ndp}, out
     runtime = create_runtime(
         {"segur": {"mode": "test", "plugins": ["dp"]}}, data_dir=config.parent / "data",
         autoload=True,
