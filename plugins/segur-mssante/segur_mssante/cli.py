@@ -150,7 +150,8 @@ def import_(archive: str, as_json: bool) -> None:
 
 @mss.command("status")
 @click.argument("message", required=False)
-def status(message: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def status(message: str | None, as_json: bool) -> None:
     """The messages sent (or MESSAGE, by its Message-ID) and their delivery state."""
     from segur_mssante.service import SEND_KIND
 
@@ -164,14 +165,29 @@ def status(message: str | None) -> None:
         items = [found]
     else:
         items = outbox.list(kind=SEND_KIND)
-    if not items:
+    sent = [
+        {
+            "message_id": item.key,
+            "state": str(item.state),
+            "result": item.last_error or item.result or None,
+            # what DSN and MDN said, per recipient
+            "recipients": [
+                {"recipient": row.recipient, "state": row.state, "detail": row.detail}
+                for row in service.status.of(item.key)
+            ],
+        }
+        for item in items
+    ]
+    if as_json:
+        click.echo(json.dumps({"messages": sent}, ensure_ascii=False))
+        return
+    if not sent:
         click.echo("no message sent")
-    for item in items:
-        result = f"  {item.last_error or item.result or ''}".rstrip()
-        click.echo(f"{item.key} {item.state}{result}")
-        for row in service.status.of(item.key):  # what DSN and MDN said, per recipient
-            detail = f" ({row.detail})" if row.detail else ""
-            click.echo(f"  {row.recipient}: {row.state}{detail}")
+    for entry in sent:
+        click.echo(f"{entry['message_id']} {entry['state']}  {entry['result'] or ''}".rstrip())
+        for row in entry["recipients"]:
+            detail = f" ({row['detail']})" if row["detail"] else ""
+            click.echo(f"  {row['recipient']}: {row['state']}{detail}")
 
 
 def _add_subcommands() -> None:

@@ -78,6 +78,7 @@ def test_import_refuses_hostile_or_missing_files(tmp_path):
 def test_status_without_messages(tmp_path):
     config = _config(tmp_path)
     assert "no message sent" in _segur(config, "status")
+    assert json.loads(_segur(config, "status", "--json")) == {"messages": []}
     assert "no message sent with" in _segur(config, "status", "x@y", code=1)
 
 
@@ -97,6 +98,8 @@ def test_send_fetch_status_through_the_sandbox(tmp_path, mail_sandbox, vaccinati
     assert out.rstrip().endswith("delivered")
     assert f"{message_id} delivered" in _segur(config, "status")
     assert "delivered" in _segur(config, "status", message_id)
+    (sent,) = json.loads(_segur(config, "status", message_id, "--json"))["messages"]
+    assert sent["message_id"] == message_id and sent["state"] == "delivered"
     fetched = _segur(config, "fetch", "--json")
     rows = json.loads(fetched)
     assert message_id in [r["message_id"] for r in rows]
