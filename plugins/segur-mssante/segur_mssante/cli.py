@@ -49,6 +49,7 @@ def mss() -> None:
 @click.option("--pdf", type=click.Path(dir_okay=False), help="The PDF rendering to attach.")
 @click.option("--read-receipt", is_flag=True, help="Ask for a read receipt (MDN).")
 @click.option("--no-reply", is_flag=True, help="X-MSS-MES: FIN (the patient may not reply).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def send(
     document: str,
     to: tuple[str, ...],
@@ -56,6 +57,7 @@ def send(
     pdf: str | None,
     read_receipt: bool,
     no_reply: bool,
+    as_json: bool,
 ) -> None:
     """Send DOCUMENT (a stored document id, or a CDA file) by MSSanté."""
     from segur_core.errors import SegurError
@@ -82,6 +84,14 @@ def send(
         state = runtime.outbox.get(queued.delivery.id).state
     except SegurError as exc:
         raise click.ClickException(str(exc)) from None
+    if as_json:
+        sent = {
+            "message_id": queued.message_id,
+            "recipients": len(queued.recipients),
+            "state": str(state),
+        }
+        click.echo(json.dumps(sent))
+        return
     click.echo(f"{queued.message_id} to {len(queued.recipients)} recipient(s): {state}")
 
 

@@ -99,6 +99,11 @@ def test_send_fetch_status_through_the_sandbox(tmp_path, mail_sandbox, vaccinati
     assert f"{message_id} delivered" in _segur(config, "status")
     assert "delivered" in _segur(config, "status", message_id)
     (sent,) = json.loads(_segur(config, "status", message_id, "--json"))["messages"]
+    again = json.loads(
+        _segur(config, "send", str(document), "--to", "cli@pharmacie.mssante.test", "--json")
+    )
+    assert again["recipients"] == 1 and again["state"] == "delivered"
+    assert again["message_id"] != message_id  # a new message, its own Message-ID
     assert sent["message_id"] == message_id and sent["state"] == "delivered"
     fetched = _segur(config, "fetch", "--json")
     rows = json.loads(fetched)
