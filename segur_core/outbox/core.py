@@ -19,10 +19,11 @@ from typing import Any, cast
 
 from segur_core._isolation import describe_failure
 from segur_core.model import Delivery, DeliveryState
+from segur_core.outbox.backend import is_url, open_store
 from segur_core.outbox.lease import LeaseRenewer
 from segur_core.outbox.policy import DEFAULT_HORIZON_HOURS, OutboxSettings, RetryPolicy
 from segur_core.outbox.retry import Backoff, classify
-from segur_core.outbox.store import Claimed, OutboxError, OutboxStore
+from segur_core.outbox.store import Claimed, OutboxError
 from segur_core.outbox.worker import WorkerPool
 from segur_core.plugin import OutboxItem, Sender
 
@@ -38,7 +39,8 @@ def _duration(seconds: float) -> str:
 class Outbox:
     """A durable delivery queue with retries, dead letters and settlement events.
 
-    :param path: the SQLite file.
+    :param path: the SQLite file, or a ``postgresql://`` URL (see
+        :func:`~segur_core.outbox.backend.open_store`).
     :param runtime: when given, senders come from the ``segur_outbox_senders`` hook,
         settlements fire ``on_delivery_settled`` (and dead letters ``on_delivery_dead``)
         and every attempt is journalled.
@@ -54,11 +56,12 @@ class Outbox:
         (renewed while the worker sends it).
     :param batch_size: items a worker claims at once.
     :param poll_interval: longest idle wait of a worker, to see items other processes add.
+    :param tenant: on PostgreSQL, the pharmacy (FINESS) whose items this outbox sees.
     """
 
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         *,
         runtime: Any = None,
         senders: Mapping[str, Sender] | None = None,
@@ -71,6 +74,7 @@ class Outbox:
         lease: float = 60.0,
         batch_size: int = 32,
         poll_interval: float = 0.5,
+        tenant: str | None = None,
     ) -> None:
         if settings is None:
             try:
@@ -80,14 +84,14 @@ class Outbox:
             settings = OutboxSettings(default=policy, lease=lease)
         if not settings.lease > 0 or batch_size < 1:
             raise OutboxError("lease must be positive and batch_size at least 1")
-        self.path = Path(path)
+        self.path: Path | str = path if is_url(path) else Path(path)
         self.runtime = runtime
         self.settings = settings
         self.lease = settings.lease
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self._clock = clock
-        self._store = OutboxStore(self.path, clock=clock)
+        self._store = open_store(self.path, clock=clock, tenant=tenant)
         self._explicit: dict[str, Sender] = dict(senders or {})
         self._senders: dict[str, Sender] | None = None
         self._senders_lock = threading.RLock()  # a sender hook may register senders

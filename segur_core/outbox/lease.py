@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from segur_core._isolation import describe_failure
 
 if TYPE_CHECKING:
-    from segur_core.outbox.store import OutboxStore
+    from segur_core.outbox.backend import OutboxBackend
 
 __all__ = ["LeaseKeeper", "LeaseRenewer"]
 
@@ -32,7 +32,7 @@ class LeaseKeeper:
     """``owner``'s lease on the items ``ids`` of one batch: :meth:`holds` tells whether
     an item is still this worker's, :meth:`release` stops renewing a settled one."""
 
-    def __init__(self, store: OutboxStore, ids: Iterable[int], owner: str, lease: float) -> None:
+    def __init__(self, store: OutboxBackend, ids: Iterable[int], owner: str, lease: float) -> None:
         self._store = store
         self._owner = owner
         self._lease = lease
@@ -73,7 +73,7 @@ class LeaseRenewer:
     """One thread per outbox renewing the leases of the batches being sent, started on
     first use and stopped by :meth:`stop`."""
 
-    def __init__(self, store: OutboxStore, lease: float) -> None:
+    def __init__(self, store: OutboxBackend, lease: float) -> None:
         self._store = store
         self._lease = lease
         self._lock = threading.Lock()
