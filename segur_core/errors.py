@@ -16,6 +16,7 @@ __all__ = [
     "DurabilityError",
     "IdentityError",
     "InputError",
+    "MetadataError",
     "PermanentDeliveryError",
     "PluginError",
     "PluginLoadError",
@@ -28,6 +29,7 @@ __all__ = [
     "UnsafeXMLError",
     "UnsafeZipError",
     "ValidationIssue",
+    "XDMError",
 ]
 
 
@@ -140,6 +142,15 @@ class DocumentError(InputError):
     ) -> None:
         super().__init__(message, hint=hint)
         self.issues = tuple(issues)
+
+
+class MetadataError(InputError):
+    """XDS metadata (ebRIM) lack a mandatory element or repeat one."""
+
+
+class XDMError(InputError):
+    """An ``IHE_XDM.ZIP`` archive is malformed: missing or unreadable ``METADATA.XML``,
+    a document it names is absent, or its hash or size does not match."""
 
 
 class ValidationIssue:

@@ -249,7 +249,8 @@ def messages(count: int, tag: str) -> list[tuple[str, bytes]]:
     from segur_documents.demo import demo_contents
     from segur_documents.testing import sample_context
     from segur_mssante.message import Outgoing, archive_attachment, build_message, mss_headers
-    from segur_mssante.xdm import Issuer, write_xdm
+
+    from segur_core.xdm import Issuer, write_xdm
 
     cda = build_vaccination(
         demo_contents(dt.date(2024, 10, 2))["vaccination"], sample_context()

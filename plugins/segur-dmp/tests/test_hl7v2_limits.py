@@ -15,6 +15,8 @@ from segur_dmp.metadata import Author, entry_from_cda
 from segur_dmp.ns import OID
 from segur_dmp.testing import KIT_CX, KIT_INS, STRUCTURE, kit_example
 
+from segur_core.xds import ebrim as xds_ebrim
+
 SEPARATORS = "|^~\\&"
 #: text with every HL7 v2 separator, accents, line breaks and the odd control character
 texts = st.text(
@@ -191,8 +193,8 @@ def test_the_sandbox_refuses_values_over_the_ebrim_limits(client, dmp, monkeypat
     entry = entry_from_cda(cda, patient_id=KIT_CX)
     # as a client without the limits would send it: the 1,238-character title, a
     # 300-character institution
-    monkeypatch.setattr(ebrim, "LONG_NAME", 10_000)
-    monkeypatch.setattr(ebrim, "FREE_FORM_TEXT", 10_000)
+    monkeypatch.setattr(xds_ebrim, "LONG_NAME", 10_000)
+    monkeypatch.setattr(xds_ebrim, "FREE_FORM_TEXT", 10_000)
     institution = f"{'X' * 300}^^^^^&{OID.STRUCT_IDNAT}&ISO^IDNST^^^1750803447"
     author = attrs.evolve(entry.authors[0], institutions=(institution,))
     bad = attrs.evolve(entry, title=LONG_TITLE, authors=(author,))

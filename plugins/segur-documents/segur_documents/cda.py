@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from segur_core.xds.metadata import new_oid
+
 __all__ = [
     "MAX_XML_BYTES",
     "NS",
@@ -72,11 +74,6 @@ def cda_time(moment: dt.datetime) -> str:
 def cda_date(day: dt.date) -> str:
     """A CDA TS of a day (``AAAAMMJJ``)."""
     return day.strftime("%Y%m%d")
-
-
-def new_oid() -> str:
-    """A fresh globally unique OID (``2.25`` + UUID)."""
-    return f"2.25.{uuid.uuid4().int}"
 
 
 def new_uuid() -> str:

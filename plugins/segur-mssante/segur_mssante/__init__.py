@@ -19,17 +19,22 @@ _EXPORTS = {
     "MSSRefused": "errors",
     "MSSTransportError": "errors",
     "MessageError": "errors",
-    "Issuer": "xdm",
-    "XDMArchive": "xdm",
-    "XDMDocument": "xdm",
+    "Issuer": "segur_core.xdm",
+    "XDMArchive": "segur_core.xdm",
+    "XDMDocument": "segur_core.xdm",
     "XDMError": "errors",
-    "read_xdm": "xdm",
-    "write_xdm": "xdm",
+    "read_xdm": "segur_core.xdm",
+    "write_xdm": "segur_core.xdm",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
 __getattr__, __dir__ = lazy_exports(
-    __name__, {name: f"segur_mssante.{module}" for name, module in _EXPORTS.items()}, globals()
+    __name__,
+    {
+        name: module if module.startswith("segur_core.") else f"segur_mssante.{module}"
+        for name, module in _EXPORTS.items()
+    },
+    globals(),
 )

@@ -11,6 +11,7 @@ from segur_core.errors import (
     PermanentDeliveryError,
     SecurityError,
     TransientDeliveryError,
+    XDMError,  # the core's XDM archives raise it; re-exported for this plugin's callers
 )
 
 __all__ = [
@@ -20,11 +21,6 @@ __all__ = [
     "MessageError",
     "XDMError",
 ]
-
-
-class XDMError(InputError):
-    """An ``IHE_XDM.ZIP`` archive is malformed: missing or unreadable ``METADATA.XML``,
-    a document it names is absent, or its hash or size does not match."""
 
 
 class MessageError(InputError):

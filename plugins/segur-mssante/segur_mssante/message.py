@@ -21,8 +21,8 @@ from email.utils import format_datetime, formataddr
 import attrs
 
 from segur_core.model import INS, hidden
+from segur_core.xdm import ARCHIVE_NAME
 from segur_mssante.errors import MessageError
-from segur_mssante.xdm.layout import ARCHIVE_NAME
 
 __all__ = [
     "MES_DOMAIN",

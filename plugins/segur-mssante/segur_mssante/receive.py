@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from segur_core.model import Origin
+from segur_core.xdm import read_xdm
 from segur_mssante.errors import MessageError, XDMError
-from segur_mssante.xdm import read_xdm
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime

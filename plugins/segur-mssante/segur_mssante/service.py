@@ -19,6 +19,7 @@ import attrs
 
 from segur_core.cdaheader import CdaHeader, read_header
 from segur_core.model import Origin
+from segur_core.xdm import Issuer, write_xdm
 from segur_mssante.acks import Ack, StatusStore, read_acks
 from segur_mssante.config import SANDBOX, MSSConfig
 from segur_mssante.errors import MessageError, MSSTransportError
@@ -37,7 +38,6 @@ from segur_mssante.message import (
 from segur_mssante.receive import ImportReport, Received, integrate_archive, parse_message
 from segur_mssante.tokens import TokenProvider
 from segur_mssante.transport import Mailbox, Server, close_smtp, imap_session, open_smtp, submit
-from segur_mssante.xdm import Issuer, write_xdm
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime

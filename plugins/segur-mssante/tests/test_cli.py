@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from segur_mssante.sandbox.dovecot import app_credential
-from segur_mssante.xdm import read_xdm
 
 from segur_core.model import Identity, IdentityStatus, IdentityTraits, Patient
 from segur_core.runtime import create_runtime
+from segur_core.xdm import read_xdm
 
 XDM_EXAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "xdm"
 PLUGINS = '["ins", "documents", "mss"]'

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from segur_mssante.errors import MessageError, XDMError
 from segur_mssante.receive import IMPORTED, UNKNOWN_PATIENT, parse_message
 from segur_mssante.service import IMPORTED_FLAG, REJECTED, SEEN, UNMATCHED, service_for
-from segur_mssante.xdm import read_xdm
 
 from segur_core.errors import InputError, UnsafeZipError
 from segur_core.model import INS, Identity, IdentityStatus, IdentityTraits, Patient
+from segur_core.xdm import read_xdm
 
 XDM_EXAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "xdm"
 
@@ -95,7 +95,7 @@ def test_metadata_and_cda_must_agree_on_the_patient(runtime, vaccination_cda):
     import io
     import zipfile
 
-    from segur_mssante.xdm import Issuer, write_xdm
+    from segur_core.xdm import Issuer, write_xdm
 
     data = write_xdm([vaccination_cda], issuer=Issuer("1", "X"), source_id="1.2.3")
     members = {}

@@ -17,9 +17,9 @@ from segur_mssante.sandbox.tokens import SandboxTokens
 from segur_mssante.service import SEND_KIND, service_for
 from segur_mssante.testing import APP_ADDRESS, DOCTOR_ADDRESS, PER_ADDRESS, sandbox_table
 from segur_mssante.tokens import xoauth2
-from segur_mssante.xdm import read_xdm
 
 from segur_core.model import DeliveryState
+from segur_core.xdm import read_xdm
 
 
 def _runtime(make_segur_runtime, sandbox, *, address=APP_ADDRESS, kind="APP"):

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from segur_mssante.errors import XDMError
-from segur_mssante.xdm import Issuer, read_metadata, read_xdm, write_xdm
-from segur_mssante.xdm.layout import index_htm, readme_txt
 
 from segur_core.cdaheader import read_header
 from segur_core.errors import InputError, UnsafeXMLError, UnsafeZipError
+from segur_core.xdm import Issuer, read_metadata, read_xdm, write_xdm
+from segur_core.xdm.layout import index_htm, readme_txt
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 XDM_EXAMPLES = SHARED / "xdm"

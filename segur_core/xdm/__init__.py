@@ -1,9 +1,10 @@
 """IHE XDM archives (``IHE_XDM.ZIP``): written from CDA headers, read safely.
 
-Pure: nothing here knows about mail, the host or the runtime.
+Pure: nothing here knows about mail, the host or the runtime. MSSanté messages
+(segur-mssante) and portability archives (segur-portability) carry them.
 """
 
-from segur_mssante.xdm.archive import (
+from segur_core.xdm.archive import (
     MAX_ARCHIVE_BYTES,
     PHARMACY,
     XDMArchive,
@@ -11,8 +12,8 @@ from segur_mssante.xdm.archive import (
     read_xdm,
     write_xdm,
 )
-from segur_mssante.xdm.layout import ARCHIVE_NAME, Issuer
-from segur_mssante.xdm.metadata import Metadata, read_metadata, write_metadata
+from segur_core.xdm.layout import ARCHIVE_NAME, Issuer
+from segur_core.xdm.metadata import Metadata, read_metadata, write_metadata
 
 __all__ = [
     "ARCHIVE_NAME",

@@ -17,16 +17,12 @@ import zipfile
 from collections.abc import Sequence
 
 import attrs
-from segur_dmp.metadata import Code, DocumentEntry, SubmissionSet, entry_from_cda, xds_time
-from segur_dmp.metadata import parse_cx as _parse_cx
-from segur_documents.cda import new_oid
 
 from segur_core.cdaheader import INS_OIDS
-from segur_core.errors import DocumentError
-from segur_core.model import INS
+from segur_core.errors import DocumentError, XDMError
+from segur_core.model import INS, _tuple
 from segur_core.safezip import ZipSource, open_zip, safe_member_name
-from segur_mssante.errors import XDMError
-from segur_mssante.xdm.layout import (
+from segur_core.xdm.layout import (
     DOCUMENT_NAME,
     INDEX,
     METADATA,
@@ -37,7 +33,16 @@ from segur_mssante.xdm.layout import (
     index_htm,
     readme_txt,
 )
-from segur_mssante.xdm.metadata import read_metadata, write_metadata
+from segur_core.xdm.metadata import read_metadata, write_metadata
+from segur_core.xds.metadata import (
+    Code,
+    DocumentEntry,
+    SubmissionSet,
+    entry_from_cda,
+    new_oid,
+    xds_time,
+)
+from segur_core.xds.metadata import parse_cx as _parse_cx
 
 __all__ = [
     "MAX_ARCHIVE_BYTES",
@@ -82,9 +87,9 @@ class XDMArchive:
     deviations tolerated while reading (the archive was still read)."""
 
     submission: SubmissionSet = attrs.field(repr=False)
-    documents: tuple[XDMDocument, ...] = attrs.field(converter=tuple)
+    documents: tuple[XDMDocument, ...] = attrs.field(converter=_tuple)
     readme: str = attrs.field(default="", repr=False)
-    deviations: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    deviations: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
     @property
     def ins(self) -> INS | None:

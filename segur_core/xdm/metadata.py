@@ -1,7 +1,7 @@
 """``METADATA.XML``: the ebRS ``SubmitObjectsRequest`` of an XDM subset, both ways.
 
 The XDS metadata themselves (the CDA header → DocumentEntry mapping and its ebRIM
-encoding) are segur-dmp's (:mod:`segur_dmp.metadata`, :mod:`segur_dmp.ebrim`); XDM adds
+encoding) are :mod:`segur_core.xds`'s; XDM adds
 the ``URI`` slot naming each document's file in the subset. What we write follows the
 RIM schema strictly; what we read is read leniently, because the ANS's own examples put
 a ``codingScheme`` slot after ``rim:Name`` (reference ``mssante.md`` §6.6).
@@ -13,13 +13,13 @@ from collections.abc import Sequence
 
 import attrs
 from lxml import etree
-from segur_dmp import ebrim
-from segur_dmp.errors import MTOMError
-from segur_dmp.metadata import DocumentEntry, SubmissionSet
-from segur_dmp.ns import NS, UUID
 
+from segur_core.errors import MetadataError, XDMError
+from segur_core.model import _tuple
 from segur_core.safexml import parse_xml
-from segur_mssante.errors import XDMError
+from segur_core.xds import ebrim
+from segur_core.xds.metadata import DocumentEntry, SubmissionSet
+from segur_core.xds.ns import NS, UUID
 
 __all__ = ["MAX_METADATA_BYTES", "Metadata", "read_metadata", "write_metadata"]
 
@@ -34,7 +34,7 @@ class Metadata:
     with the ``URI`` of its file in the subset."""
 
     submission: SubmissionSet
-    entries: tuple[tuple[DocumentEntry, str], ...] = attrs.field(converter=tuple)
+    entries: tuple[tuple[DocumentEntry, str], ...] = attrs.field(converter=_tuple)
 
 
 def _with_uri(entry: DocumentEntry, uri: str) -> etree._Element:
@@ -101,7 +101,7 @@ def read_metadata(data: bytes) -> Metadata:
     for eo in objects.findall(ebrim.rim("ExtrinsicObject")):
         try:
             entry = ebrim.read_document_entry(eo)
-        except MTOMError as exc:
+        except MetadataError as exc:
             raise XDMError(f"METADATA.XML: {exc.message}") from None
         uris = ebrim.slots_of(eo).get("URI", [])
         if len(uris) != 1 or not uris[0].strip():
