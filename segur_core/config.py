@@ -49,7 +49,7 @@ T = TypeVar("T")
 CONFIG_ENV = "SEGUR_CONFIG"
 DEFAULT_FILE = "segur.toml"
 MODES = ("demo", "test", "production")
-_SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict", "outbox", "journal", "host"}
+_SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict", "outbox", "journal", "host", "serve"}
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -66,12 +66,14 @@ class SegurSettings:
     (:class:`~segur_core.journal.JournalSettings`; ``None``: the defaults).
     ``host``: the host factory, ``"package.module:callable"`` (``None``: the SQLite
     reference host; see :mod:`segur_core.host.factory`).
+    ``serve``: the raw ``[segur.serve]`` table of ``segur serve``, read by
+    :meth:`segur_core.serve.ServeSettings.from_config` (``None``: the defaults).
 
     A plain class rather than an attrs one: ``segur plugins`` reads it and must not pay
     for importing attrs when no plugin needs it.
     """
 
-    __slots__ = ("data_dir", "host", "journal", "mode", "outbox", "plugins", "strict")
+    __slots__ = ("data_dir", "host", "journal", "mode", "outbox", "plugins", "serve", "strict")
 
     plugins: tuple[str, ...] | None
     data_dir: Path | None
@@ -80,6 +82,7 @@ class SegurSettings:
     outbox: Any
     journal: Any
     host: str | None
+    serve: Any
 
     def __init__(
         self,
@@ -90,8 +93,10 @@ class SegurSettings:
         outbox: Any = None,
         journal: Any = None,
         host: str | None = None,
+        serve: Any = None,
     ) -> None:
         object.__setattr__(self, "host", host)
+        object.__setattr__(self, "serve", serve)
         object.__setattr__(self, "outbox", outbox)
         object.__setattr__(self, "journal", journal)
         object.__setattr__(self, "plugins", None if plugins is None else tuple(plugins))
@@ -103,7 +108,7 @@ class SegurSettings:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
     def _fields(self) -> dict[str, Any]:
-        names = ("plugins", "data_dir", "mode", "strict", "outbox", "journal", "host")
+        names = ("plugins", "data_dir", "mode", "strict", "outbox", "journal", "host", "serve")
         return {name: getattr(self, name) for name in names}
 
     def replace(self, **changes: Any) -> SegurSettings:
@@ -234,6 +239,9 @@ def _settings(table: Mapping[str, Any], base: Path) -> SegurSettings:
         from segur_core.journal.settings import JournalSettings
 
         journal = JournalSettings.from_table(journal, base)
+    serve = table.get("serve")  # read by segur_core.serve (a layer above), key by key
+    if serve is not None and not isinstance(serve, Mapping):
+        raise ConfigError(f"expected a table, got {type(serve).__name__}", key="segur.serve")
     host = table.get("host")
     if host is not None and (not isinstance(host, str) or not _is_reference(host)):
         raise ConfigError(
@@ -247,6 +255,7 @@ def _settings(table: Mapping[str, Any], base: Path) -> SegurSettings:
         outbox=outbox,
         journal=journal,
         host=host,
+        serve=serve,
     )
 
 

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         Sender,
     )
     from segur_core.runtime import Runtime
+    from segur_core.serve import ApiRoute, Warmup
 
 PROJECT = "segur"
 
@@ -310,6 +311,38 @@ def segur_host_requirements(host: Host, runtime: Runtime) -> Sequence[str]:
     :param host: the typed facade of the host to check (``runtime.host``).
     :return: problems, each naming the hook and the field (``host_practitioner:
         specialty ...``); empty when the host gives all this plugin needs.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def segur_api_routes(runtime: Runtime) -> Sequence[ApiRoute]:
+    """Add operations to the HTTP/JSON API of ``segur serve`` (below ``/v1``).
+
+    Called once when the service's application is made, for every enabled plugin. The
+    routes' schemas go into the OpenAPI document as declared; paths start with the
+    plugin's name. Two plugins declaring the same method and path, or the same operation
+    id, stop the service with a :class:`~segur_core.errors.PluginError`.
+
+    :return: :class:`segur_core.serve.ApiRoute` values; handlers take an
+        :class:`segur_core.serve.ApiCall` and run in a worker thread.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hookspec
+def segur_api_warmups(runtime: Runtime) -> Sequence[Warmup]:
+    """Declare what ``segur serve`` prepares before it reports ready (compiled
+    schematrons kept in a worker process...).
+
+    Called once when the service starts (unless ``[segur.serve] warm = false``); each
+    warm-up's ``start()`` runs in its own background thread and ``/v1/ready`` answers 503
+    until all have returned. One that raises is reported in ``/v1/ready`` and the service
+    never becomes ready.
+
+    :return: :class:`segur_core.serve.Warmup` values.
 
     .. versionadded:: 0.2
     """

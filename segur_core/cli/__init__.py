@@ -48,6 +48,7 @@ CORE_COMMANDS: dict[str, str] = {
     "patients": "segur_core.cli.patients",
     "pki": "segur_core.cli.pki",
     "plugins": "segur_core.cli.plugins",
+    "serve": "segur_core.cli.serve",
 }
 
 #: Command name -> its one-line help, so that ``segur --help`` lists the commands without
@@ -62,6 +63,7 @@ CORE_HELP: dict[str, str] = {
     "patients": "The patients of the host: list, show.",
     "pki": "Test certificates (an IGC-Santé-like PKI for sandboxes, the demo and tests).",
     "plugins": "List installed plugins: version, distribution, status, hooks, failures.",
+    "serve": "Serve the runtime as a local HTTP/JSON API (OpenAPI at /v1/openapi.json).",
 }
 
 #: Entry-point group where a plugin distribution names the commands its

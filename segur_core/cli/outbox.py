@@ -16,6 +16,7 @@ import click
 
 from segur_core.cli._state import CliState
 from segur_core.cli.params import COUNT, ROW_ID
+from segur_core.outbox.rows import delivery_row
 
 __all__ = ["OUTBOX_FILE", "command", "delivery_row", "parse_age"]
 
@@ -34,22 +35,6 @@ def parse_age(text: str) -> dt.timedelta:
         return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
     except OverflowError:
         raise click.BadParameter(f"{text!r} is too long an age") from None
-
-
-def delivery_row(delivery: Any) -> dict[str, Any]:
-    """A delivery as JSON-ready data (no payload, no patient identifier)."""
-    return {
-        "id": delivery.id,
-        "kind": delivery.kind,
-        "key": delivery.key,
-        "state": str(delivery.state),
-        "attempts": delivery.attempts,
-        "last_error": delivery.last_error,
-        "result": delivery.result,
-        "created_at": delivery.created_at.isoformat() if delivery.created_at else None,
-        "settled_at": delivery.settled_at.isoformat() if delivery.settled_at else None,
-        "has_patient": delivery.patient_id is not None,
-    }
 
 
 def _data_dir(ctx: click.Context) -> Path:

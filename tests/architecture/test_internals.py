@@ -111,6 +111,8 @@ def test_uvicorn_h11_protocol_has_the_shape_the_sandbox_server_subclasses():
     for name in ("started", "should_exit", "force_exit"):
         assert hasattr(server, name), f"{where}: Server has no {name}"
     assert "sockets" in inspect.signature(uvicorn.Server.serve).parameters, where
+    # segur_core.serve.server replaces capture_signals, installing handle_exit itself
+    assert callable(uvicorn.Server.capture_signals) and callable(server.handle_exit), where
 
 
 def test_uvicorn_still_logs_the_shutdown_notice_the_server_filters():
