@@ -4,6 +4,10 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# Tests read English messages; a French developer's locale must not change them (the
+# language tests set their own, in subprocesses).
+os.environ["SEGUR_LANG"] = "en"
+
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -20,6 +20,7 @@ import click
 from segur_core._version import __version__
 from segur_core.cli._state import CliState, get_runtime, get_state, pass_runtime
 from segur_core.cli.params import PathParam
+from segur_core.i18n import _, _l, install_click, translated_summary
 
 __all__ = [
     "COMMANDS_GROUP",
@@ -33,6 +34,8 @@ __all__ = [
     "main",
     "pass_runtime",
 ]
+
+install_click()  # before click builds --version's help below
 
 #: Set to 1 to get the traceback of an unexpected error instead of its one-line account.
 DEBUG_ENV = "SEGUR_DEBUG"
@@ -53,17 +56,17 @@ CORE_COMMANDS: dict[str, str] = {
 
 #: Command name -> its one-line help, so that ``segur --help`` lists the commands without
 #: importing them (a test checks each against the command's own docstring).
-CORE_HELP: dict[str, str] = {
-    "audit": "The audit journal: show records, verify the hash chain.",
-    "config": "Inspect the configuration.",
-    "demo": "Run the counter scenario with every enabled plugin against its sandbox.",
-    "doctor": "Check the configuration, plugins, journal, certificates and endpoints.",
-    "new-plugin": "Create a new plugin package segur-NAME (entry point, config, hooks, tests).",
-    "outbox": "Deliveries to national services: list, show, retry, purge.",
-    "patients": "The patients of the host: list, show.",
-    "pki": "Test certificates (an IGC-Santé-like PKI for sandboxes, the demo and tests).",
-    "plugins": "List installed plugins: version, distribution, status, hooks, failures.",
-    "serve": "Serve the runtime as a local HTTP/JSON API (OpenAPI at /v1/openapi.json).",
+CORE_HELP: dict[str, Any] = {
+    "audit": _l("The audit journal: show records, verify the hash chain."),
+    "config": _l("Inspect the configuration."),
+    "demo": _l("Run the counter scenario with every enabled plugin against its sandbox."),
+    "doctor": _l("Check the configuration, plugins, journal, certificates and endpoints."),
+    "new-plugin": _l("Create a new plugin package segur-NAME (entry point, config, hooks, tests)."),
+    "outbox": _l("Deliveries to national services: list, show, retry, purge."),
+    "patients": _l("The patients of the host: list, show."),
+    "pki": _l("Test certificates (an IGC-Santé-like PKI for sandboxes, the demo and tests)."),
+    "plugins": _l("List installed plugins: version, distribution, status, hooks, failures."),
+    "serve": _l("Serve the runtime as a local HTTP/JSON API (OpenAPI at /v1/openapi.json)."),
 }
 
 #: Entry-point group where a plugin distribution names the commands its
@@ -101,7 +104,9 @@ class LazyGroup(click.Group):
                 except Exception as exc:
                     if state.effective_strict:
                         raise click.ClickException(
-                            f"plugin {impl.plugin_name!r} failed to add its commands: {exc}"
+                            _("plugin {name!r} failed to add its commands: {error}").format(
+                                name=impl.plugin_name, error=exc
+                            )
                         ) from exc
                     import logging
 
@@ -149,6 +154,7 @@ class LazyGroup(click.Group):
             if not names:
                 return None
             summary = (dist.metadata["Summary"] if dist is not None else None) or ""
+            summary = translated_summary(ep.value.split(".")[0].split(":")[0], summary)
             for name in names:
                 if name not in CORE_COMMANDS:
                     found.setdefault(name, summary)
@@ -183,7 +189,7 @@ class LazyGroup(click.Group):
             (name, click.Command(name, help=text).get_short_help_str(limit))
             for name, text in sorted(helps.items())
         ]
-        with formatter.section("Commands"):
+        with formatter.section(_("Commands")):
             formatter.write_dl(rows)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -219,7 +225,7 @@ class LazyGroup(click.Group):
         except Exception as exc:
             if os.environ.get(DEBUG_ENV, "").strip().lower() in {"1", "true", "yes", "on"}:
                 raise
-            click.echo(f"Error: {_one_line(exc)}", err=True)
+            click.echo(_("Error: {message}").format(message=_one_line(exc)), err=True)
             sys.exit(1)
 
 
@@ -234,9 +240,8 @@ def _one_line(exc: BaseException) -> str:
         where = f": {short(exc.filename)}" if exc.filename is not None else ""
         text = f"{exc.strerror}{where}"
     else:
-        text = (
-            f"unexpected {type(exc).__name__}: {short(exc, 200)} "
-            f"(set {DEBUG_ENV}=1 to see the traceback)"
+        text = _("unexpected {error}: {message} (set {variable}=1 to see the traceback)").format(
+            error=type(exc).__name__, message=short(exc, 200), variable=DEBUG_ENV
         )
     return " ".join(text.split())
 
@@ -249,27 +254,32 @@ def _fail(exc: BaseException) -> Any:
     raise exc
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    help=_l("segur: Ségur du numérique capabilities for pharmacy software."),
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--config",
     "config_path",
     type=PathParam(dir_okay=False),
     default=None,
-    help="segur.toml to use (default: $SEGUR_CONFIG, then ./segur.toml, then defaults).",
+    help=_l("segur.toml to use (default: $SEGUR_CONFIG, then ./segur.toml, then defaults)."),
 )
 @click.option(
     "--host",
     "host",
     metavar="MODULE:CALLABLE",
     default=None,
-    help="The LGO's host factory (default: $SEGUR_HOST, then [segur] host, then the "
-    "SQLite reference host).",
+    help=_l(
+        "The LGO's host factory (default: $SEGUR_HOST, then [segur] host, then the "
+        "SQLite reference host)."
+    ),
 )
-@click.option("--strict", is_flag=True, help="Fail when a plugin cannot be loaded.")
+@click.option("--strict", is_flag=True, help=_l("Fail when a plugin cannot be loaded."))
 @click.version_option(__version__, prog_name="segur")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, host: str | None, strict: bool) -> None:
-    """segur: Ségur du numérique capabilities for pharmacy software."""
     ctx.obj = CliState(config_path=config_path, strict=strict, host=host)
 
 

@@ -8,8 +8,11 @@ from typing import Any
 
 import click
 
+from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
+from segur_core.cli._words import shown
 from segur_core.cli.params import COUNT
+from segur_core.i18n import _, _l, ngettext
 
 __all__ = ["command"]
 
@@ -29,27 +32,35 @@ def _since(text: str | None) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO 8601 date or date-time") from None
+        raise click.BadParameter(
+            _("{text!r} is not an ISO 8601 date or date-time").format(text=text)
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-@click.group("audit")
+@click.group("audit", help=CORE_HELP["audit"])
 def command() -> None:
-    """The audit journal: show records, verify the hash chain."""
+    pass
 
 
-@command.command("show")
-@click.option("--patient", "patient_id", help="Only records about this patient (local id).")
-@click.option("--since", help="Only records at or after this ISO 8601 date/time (UTC).")
+@command.command(
+    "show",
+    help=_l(
+        "Show journal records (who, when, which patient, what, which service, outcome).\n\n"
+        "Patients appear as their pseudonyms unless --reveal is given."
+    ),
+)
+@click.option("--patient", "patient_id", help=_l("Only records about this patient (local id)."))
+@click.option("--since", help=_l("Only records at or after this ISO 8601 date/time (UTC)."))
 @click.option(
     "--limit",
     type=COUNT,
     default=200,
     show_default=True,
-    help="Show the last N matching records.",
+    help=_l("Show the last N matching records."),
 )
-@click.option("--reveal", is_flag=True, help="Show patient ids instead of their pseudonyms.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--reveal", is_flag=True, help=_l("Show patient ids instead of their pseudonyms."))
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 @click.pass_context
 def show(
     ctx: click.Context,
@@ -59,9 +70,6 @@ def show(
     reveal: bool,
     as_json: bool,
 ) -> None:
-    """Show journal records (who, when, which patient, what, which service, outcome).
-
-    Patients appear as their pseudonyms unless ``--reveal`` is given."""
     journal = _journal(ctx)
     records = journal.records(patient_id=patient_id, since=_since(since), limit=limit)
 
@@ -81,9 +89,10 @@ def show(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="segur audit journal")
-    for column in ("#", "at (UTC)", "actor", "patient", "action", "service", "outcome"):
-        table.add_column(column, no_wrap=column in ("#", "outcome"), overflow="fold")
+    table = Table(title=_("segur audit journal"))
+    headers = ("#", _("at (UTC)"), _("actor"), _("patient"), _("action"), _("service"))
+    for column in (*headers, _("outcome")):
+        table.add_column(column, no_wrap=column in ("#", headers[-1]), overflow="fold")
     for r in records:
         table.add_row(
             str(r.seq),
@@ -92,14 +101,20 @@ def show(
             patient(r.patient_id) or "",
             r.action,
             r.service or "",
-            f"DAMAGED: {'; '.join(r.damaged)}" if r.damaged else r.outcome,
+            _("DAMAGED: {problems}").format(problems="; ".join(r.damaged))
+            if r.damaged
+            else shown(r.outcome),
             style="bold red" if r.damaged else _style(r.outcome),
         )
     console = Console()
     console.print(table)
     if damaged:
         console.print(
-            f"{damaged} damaged record(s): the journal was tampered with; run `segur audit verify`",
+            ngettext(
+                "{n} damaged record: the journal was tampered with; run `segur audit verify`",
+                "{n} damaged records: the journal was tampered with; run `segur audit verify`",
+                damaged,
+            ).format(n=damaged),
             style="bold red",
             highlight=False,
         )
@@ -122,47 +137,58 @@ def _style(outcome: str) -> str | None:
     return None if outcome in ("ok", "delivered") else "yellow"
 
 
-@command.command("verify")
+@command.command(
+    "verify",
+    help=_l(
+        "Recompute the hash chain and check it against the checkpoints (and --expect-head); "
+        "exit 1 when records were modified, deleted, reordered, cut or rewritten."
+    ),
+)
 @click.option(
     "--expect-head",
     callback=_expected_head,
     metavar="COUNT:HASH",
-    help="A head kept elsewhere (printed by an earlier verify): the journal must still hold it.",
+    help=_l(
+        "A head kept elsewhere (printed by an earlier verify): the journal must still hold it."
+    ),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 @click.pass_context
 def verify(ctx: click.Context, expect_head: tuple[int, str] | None, as_json: bool) -> None:
-    """Recompute the hash chain and check it against the checkpoints (and --expect-head);
-    exit 1 when records were modified, deleted, reordered, cut or rewritten."""
     report = _journal(ctx).verify(expect_head=expect_head)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
     elif report.ok:
         checkpoint = report.checkpoint
         click.echo(
-            f"journal intact: {report.checked} records, head {report.count}:{report.head or '-'}"
+            _("journal intact: {n} records, head {count}:{head}").format(
+                n=report.checked, count=report.count, head=report.head or "-"
+            )
             + (
-                f"; last checkpoint {checkpoint['count']} records at {checkpoint['at']}"
+                _("; last checkpoint {n} records at {at}").format(
+                    n=checkpoint["count"], at=checkpoint["at"]
+                )
                 if checkpoint
                 else ""
             )
         )
         for note in report.notes:
-            click.echo(f"note: {note}")
+            click.echo(_("note: {note}").format(note=note))
     else:
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title="audit journal problems")
-        for column in ("record", "problem", "details"):
+        table = Table(title=_("audit journal problems"))
+        for column in (_("record"), _("problem"), _("details")):
             table.add_column(column)
         for problem in report.problems:
             table.add_row(str(problem.seq), str(problem.kind), problem.message, style="red")
         console = Console()
         console.print(table)
         console.print(
-            f"journal TAMPERED: {len(report.problems)} problem(s) in {report.checked} records; "
-            f"first bad record: {report.first_bad}",
+            _(
+                "journal TAMPERED: {n} problem(s) in {checked} records; first bad record: {first}"
+            ).format(n=len(report.problems), checked=report.checked, first=report.first_bad),
             style="bold red",
             highlight=False,
         )
@@ -170,20 +196,24 @@ def verify(ctx: click.Context, expect_head: tuple[int, str] | None, as_json: boo
         ctx.exit(1)
 
 
-@command.command("anchor")
+@command.command(
+    "anchor",
+    help=_l(
+        "Write a checkpoint of the journal as it stands now.\n\n"
+        "With --adopt, an operator vouches for the records written before the checkpoint "
+        "file was started: do it once, after upgrading, having checked the journal some "
+        "other way."
+    ),
+)
 @click.option(
     "--adopt",
     is_flag=True,
-    help="Vouch for records no checkpoint anchors (a journal from before checkpoints).",
+    help=_l("Vouch for records no checkpoint anchors (a journal from before checkpoints)."),
 )
 @click.pass_context
 def anchor(ctx: click.Context, adopt: bool) -> None:
-    """Write a checkpoint of the journal as it stands now.
-
-    With --adopt, an operator vouches for the records written before the checkpoint file
-    was started: do it once, after upgrading, having checked the journal some other way."""
     checkpoint = _journal(ctx).checkpoint(adopt=adopt)
     click.echo(
-        f"checkpoint written: {checkpoint.count}:{checkpoint.head}"
-        + (" (adopted)" if adopt else "")
+        _("checkpoint written: {count}:{head}").format(count=checkpoint.count, head=checkpoint.head)
+        + (_(" (adopted)") if adopt else "")
     )

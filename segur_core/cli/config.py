@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
+from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
+from segur_core.i18n import _l
 
 __all__ = ["command", "effective_config"]
 
@@ -82,16 +84,15 @@ def to_toml(data: dict[str, Any], prefix: str = "") -> str:
     return "\n".join(lines)
 
 
-@click.group("config")
+@click.group("config", help=CORE_HELP["config"])
 def command() -> None:
-    """Inspect the configuration."""
+    pass
 
 
-@command.command("show")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@command.command("show", help=_l("Print the effective configuration (secrets as ***)."))
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 @click.pass_obj
 def show(state: CliState, as_json: bool) -> None:
-    """Print the effective configuration (secrets as ***)."""
     data = effective_config(state)
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))

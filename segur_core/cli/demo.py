@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
+from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
+from segur_core.i18n import _, _l
 
 __all__ = ["command"]
 
@@ -35,27 +37,29 @@ def _printer(console: Any) -> Any:
     return show
 
 
-@click.command("demo")
+@click.command("demo", help=CORE_HELP["demo"])
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Keep every artefact (documents, messages, databases, journal) in this folder.",
+    help=_l("Keep every artefact (documents, messages, databases, journal) in this folder."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
+@click.option("--json", "as_json", is_flag=True, help=_l("Print the timeline as JSON."))
 @click.pass_obj
 def command(state: CliState, out_dir: str | None, as_json: bool) -> None:
-    """Run the counter scenario with every enabled plugin against its sandbox."""
     from segur_core.demo import run_demo
 
     on_record = None
     console = None
     if not as_json:
         from rich.console import Console
+        from rich.markup import escape
 
         console = Console()
-        console.print("[bold]segur demo[/bold]: the counter scenario on the reference host")
+        console.print(
+            "[bold]segur demo[/bold]: " + escape(_("the counter scenario on the reference host"))
+        )
         on_record = _printer(console)
     result = run_demo(
         state.config(), out_dir=out_dir, strict=state.effective_strict, on_record=on_record
@@ -65,8 +69,12 @@ def command(state: CliState, out_dir: str | None, as_json: bool) -> None:
     elif console is not None:
         for step in result.steps:
             if step["status"] != "ok" and step["title"] in {"start", "collect demo steps"}:
-                console.print(f"[bold red]{step['title']} failed:[/bold red] {step['error']}")
+                failed = _("{step} failed:").format(step=step["title"])
+                console.print(f"[bold red]{escape(failed)}[/bold red] {escape(str(step['error']))}")
         if result.out_dir:
-            console.print(f"artefacts kept in [bold]{result.out_dir}[/bold]")
+            console.print(
+                escape(_("artefacts kept in {folder}").format(folder=result.out_dir)),
+                highlight=False,
+            )
     if not result.ok:
         raise SystemExit(1)

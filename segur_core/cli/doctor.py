@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import click
 
+from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
+from segur_core.cli._words import shown
+from segur_core.i18n import _, _l, ngettext
 from segur_core.plugin import DoctorResult
 from segur_core.secrets import redact_text
 
@@ -110,32 +113,36 @@ def _reachable(url: str) -> tuple[bool, str]:
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        return False, f"{parts.hostname} has no valid port"
+        return False, _("{host} has no valid port").format(host=parts.hostname)
     where = f"{parts.hostname}:{port}"
     try:
         with socket.create_connection((parts.hostname, port), timeout=_CONNECT_TIMEOUT):
-            return True, f"{where} reachable"
+            return True, _("{where} reachable").format(where=where)
     except OSError as exc:
-        return False, f"{where} unreachable ({type(exc).__name__})"
+        return False, _("{where} unreachable ({error})").format(
+            where=where, error=type(exc).__name__
+        )
 
 
 def _check_outbox(runtime: Runtime, add: Any) -> None:
     """Dead letters are a warning: nothing more is attempted until someone retries them."""
     if not (runtime.data_dir / "outbox.sqlite").exists():
-        add("outbox", DoctorResult.SKIPPED, "nothing queued yet")
+        add("outbox", DoctorResult.SKIPPED, _("nothing queued yet"))
         return
     try:
         counts = {str(state): n for state, n in runtime.outbox.counts().items()}
     except Exception as exc:
         add("outbox", DoctorResult.ERROR, str(exc))
         return
-    summary = ", ".join(f"{n} {state}" for state, n in counts.items())
+    summary = ", ".join(f"{n} {shown(state)}" for state, n in counts.items())
     if counts.get("dead"):
         add(
             "outbox",
             DoctorResult.WARNING,
-            f"{counts['dead']} dead deliveries, not sent ({summary}): see"
-            " 'segur outbox list --state dead', resend with 'segur outbox retry ID'",
+            _(
+                "{dead} dead deliveries, not sent ({summary}): see"
+                " 'segur outbox list --state dead', resend with 'segur outbox retry ID'"
+            ).format(dead=counts["dead"], summary=summary),
         )
     else:
         add("outbox", DoctorResult.OK, summary)
@@ -154,7 +161,8 @@ def _check_host(runtime: Any, state: CliState, add: Any) -> None:
     for plugin, problem in problems:
         add("host", DoctorResult.ERROR, problem, plugin)
     if not problems:
-        add("host", DoctorResult.OK, f"{reference} ({key or 'the default host'})")
+        where = key or _("the default host")
+        add("host", DoctorResult.OK, f"{reference} ({where})")
 
 
 def run_checks(state: CliState) -> list[dict[str, str]]:
@@ -175,7 +183,9 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
     add(
         "config",
         DoctorResult.OK,
-        f"{config.path or 'defaults (no segur.toml)'}, mode {config.mode}",
+        _("{file}, mode {mode}").format(
+            file=config.path or _("defaults (no segur.toml)"), mode=config.mode
+        ),
     )
     try:
         runtime = state.runtime()
@@ -188,14 +198,16 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
     _check_host(runtime, state, add)
     for record in runtime.plugins.values():
         if record.status == "disabled":
-            add("plugin", DoctorResult.SKIPPED, "disabled", record.name)
+            add("plugin", DoctorResult.SKIPPED, _("disabled"), record.name)
         elif record.error:
             add("plugin", DoctorResult.ERROR, record.error, record.name)
         else:
             add(
                 "plugin",
                 DoctorResult.OK,
-                f"{record.status}, {len(record.hooks)} hooks",
+                ngettext("{status}, {n} hook", "{status}, {n} hooks", len(record.hooks)).format(
+                    status=shown(record.status), n=len(record.hooks)
+                ),
                 record.name,
             )
     for name, health in runtime.plugin_health().items():
@@ -203,7 +215,9 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
             add(
                 "failures",
                 DoctorResult.WARNING,
-                f"{health['failures']} contained failures, last: {health['last_error']}",
+                _("{n} contained failures, last: {error}").format(
+                    n=health["failures"], error=health["last_error"]
+                ),
                 name,
             )
     data_dir = runtime.data_dir
@@ -211,7 +225,7 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
     add(
         "data directory",
         DoctorResult.OK if writable else DoctorResult.ERROR,
-        f"{data_dir} {'writable' if writable else 'not writable'}",
+        (_("{path} writable") if writable else _("{path} not writable")).format(path=data_dir),
     )
     try:
         report = runtime.journal.verify()
@@ -219,11 +233,15 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
         add(
             "journal",
             DoctorResult.OK if ok else DoctorResult.ERROR,
-            "hash chain intact, checkpoints match"
+            _("hash chain intact, checkpoints match")
             if ok
-            else f"tampering detected: {report.problems[0].message}"
-            + (f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else "")
-            + "; run `segur audit verify`",
+            else _("tampering detected: {problem}").format(problem=report.problems[0].message)
+            + (
+                _(" (and {n} more)").format(n=len(report.problems) - 1)
+                if len(report.problems) > 1
+                else ""
+            )
+            + _("; run `segur audit verify`"),
         )
     except Exception as exc:
         add("journal", DoctorResult.ERROR, f"{type(exc).__name__}: {exc}")
@@ -231,14 +249,20 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
     try:
         from segur_core.tls import certificate_warnings
     except ImportError:
-        add("certificates", DoctorResult.SKIPPED, "segur_core.tls not available")
+        add("certificates", DoctorResult.SKIPPED, _("segur_core.tls not available"))
     else:
         sources = _certificate_sources(runtime)
         warnings = certificate_warnings(sources)
         if not sources:
-            add("certificates", DoctorResult.SKIPPED, "no certificate configured")
+            add("certificates", DoctorResult.SKIPPED, _("no certificate configured"))
         elif not warnings:
-            add("certificates", DoctorResult.OK, f"{len(sources)} certificate files valid")
+            add(
+                "certificates",
+                DoctorResult.OK,
+                ngettext(
+                    "{n} certificate file valid", "{n} certificate files valid", len(sources)
+                ).format(n=len(sources)),
+            )
         for warning in warnings:
             serious = warning.kind in {"expired", "unreadable", "not-yet-valid"}
             add(
@@ -259,18 +283,22 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
             result, message = check.run()
             add(check.name, DoctorResult(result), message, plugin)
         except Exception as exc:
-            add(check.name, DoctorResult.ERROR, f"check crashed: {type(exc).__name__}", plugin)
+            add(
+                check.name,
+                DoctorResult.ERROR,
+                _("check crashed: {error}").format(error=type(exc).__name__),
+                plugin,
+            )
     return results
 
 
 _STYLE = {"ok": "green", "warning": "yellow", "error": "red", "skipped": "dim"}
 
 
-@click.command("doctor")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.command("doctor", help=CORE_HELP["doctor"])
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 @click.pass_obj
 def command(state: CliState, as_json: bool) -> None:
-    """Check the configuration, plugins, journal, certificates and endpoints."""
     results = run_checks(state)
     failed = any(r["result"] == "error" for r in results)
     if as_json:
@@ -280,12 +308,15 @@ def command(state: CliState, as_json: bool) -> None:
         from rich.table import Table
 
         table = Table(title="segur doctor")
-        for column in ("check", "plugin", "result", "message"):
+        for column in (_("check"), _("plugin"), _("result"), _("message")):
             table.add_column(column)
         for r in results:
             style = _STYLE.get(r["result"])
             table.add_row(
-                r["check"], r["plugin"], f"[{style}]{r['result']}[/{style}]", r["message"]
+                shown(r["check"]),
+                r["plugin"],
+                f"[{style}]{shown(r['result'])}[/{style}]",
+                r["message"],
             )
         Console().print(table)
     if failed:

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from segur_core.cli import CORE_HELP
 from segur_core.cli.params import PathParam, short
+from segur_core.i18n import _, _l
 
 __all__ = ["command"]
 
 
-@click.command("new-plugin")
+@click.command("new-plugin", help=CORE_HELP["new-plugin"])
 @click.argument("name")
 @click.option(
     "--dir",
@@ -19,17 +21,22 @@ __all__ = ["command"]
     type=PathParam(file_okay=False),
     default="plugins",
     show_default=True,
-    help="Folder to create the package in.",
+    help=_l("Folder to create the package in."),
 )
 def command(name: str, directory: str) -> None:
-    """Create a new plugin package segur-NAME (entry point, config, hooks, tests)."""
     from segur_core.scaffold import create_plugin
 
     try:
         root = create_plugin(name, Path(directory))
     except OSError as error:
         raise click.ClickException(
-            f"cannot create the plugin in {short(directory)}: {error.strerror}"
+            _("cannot create the plugin in {folder}: {reason}").format(
+                folder=short(directory), reason=error.strerror
+            )
         ) from None
-    click.echo(f"created {root}")
-    click.echo(f"next: `uv sync --all-packages` (in the workspace), `uv run pytest {root}`")
+    click.echo(_("created {folder}").format(folder=root))
+    click.echo(
+        _("next: `uv sync --all-packages` (in the workspace), `uv run pytest {folder}`").format(
+            folder=root
+        )
+    )

@@ -14,8 +14,11 @@ from typing import Any
 
 import click
 
+from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
+from segur_core.cli._words import shown
 from segur_core.cli.params import COUNT, ROW_ID
+from segur_core.i18n import _, _l, ngettext
 from segur_core.outbox.rows import delivery_row
 
 __all__ = ["OUTBOX_FILE", "command", "delivery_row", "parse_age"]
@@ -30,11 +33,13 @@ def parse_age(text: str) -> dt.timedelta:
     """``90s``, ``15m``, ``12h``, ``7d``, ``2w`` (seconds without a unit)."""
     match = _AGE.match(text)
     if not match:
-        raise click.BadParameter(f"{text!r} is not an age such as 30m, 12h or 7d")
+        raise click.BadParameter(
+            _("{text!r} is not an age such as 30m, 12h or 7d").format(text=text)
+        )
     try:
         return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
     except OverflowError:
-        raise click.BadParameter(f"{text!r} is too long an age") from None
+        raise click.BadParameter(_("{text!r} is too long an age").format(text=text)) from None
 
 
 def _data_dir(ctx: click.Context) -> Path:
@@ -72,24 +77,33 @@ def _when(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+#: The list's column headers, as shown.
+_COLUMNS = {
+    "id": "id",
+    "kind": _l("kind"),
+    "key": _l("key"),
+    "state": _l("state"),
+    "tries": _l("tries"),
+    "settled (UTC)": _l("settled (UTC)"),
+    "last error": _l("last error"),
+}
 _STYLE = {"dead": "red", "pending": "yellow", "in-flight": "cyan", "delivered": "green"}
 
 
-@click.group("outbox")
+@click.group("outbox", help=CORE_HELP["outbox"])
 def command() -> None:
-    """Deliveries to national services: list, show, retry, purge."""
+    pass
 
 
-@command.command("list")
-@click.option("--state", type=click.Choice(STATES), help="Only deliveries in this state.")
-@click.option("--kind", help="Only deliveries of this kind (dmp.iti41...).")
-@click.option("--limit", type=COUNT, help="At most this many.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@command.command("list", help=_l("List deliveries, oldest first, with a count per state."))
+@click.option("--state", type=click.Choice(STATES), help=_l("Only deliveries in this state."))
+@click.option("--kind", help=_l("Only deliveries of this kind (dmp.iti41...)."))
+@click.option("--limit", type=COUNT, help=_l("At most this many."))
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 @click.pass_context
 def list_(
     ctx: click.Context, state: str | None, kind: str | None, limit: int | None, as_json: bool
 ) -> None:
-    """List deliveries, oldest first, with a count per state."""
     outbox = _outbox(ctx)
     deliveries = outbox.list(state, kind=kind, limit=limit)
     counts = {str(s): n for s, n in outbox.counts().items()}
@@ -103,14 +117,17 @@ def list_(
     for column in ("id", "kind", "key", "state", "tries", "settled (UTC)", "last error"):
         short = column in ("id", "state", "tries")
         table.add_column(
-            column, no_wrap=short, overflow="fold", min_width=16 if column == "last error" else None
+            str(_COLUMNS[column]),
+            no_wrap=short,
+            overflow="fold",
+            min_width=16 if column == "last error" else None,
         )
     for d in deliveries:
         table.add_row(
             str(d.id),
             d.kind,
             d.key,
-            str(d.state),
+            shown(d.state),
             str(d.attempts),
             _when(d.settled_at),
             _short(d.last_error),
@@ -118,22 +135,25 @@ def list_(
         )
     console = Console()
     console.print(table)
-    console.print(", ".join(f"{n} {s}" for s, n in counts.items()), highlight=False)
+    console.print(", ".join(f"{n} {shown(s)}" for s, n in counts.items()), highlight=False)
     if counts.get("dead"):
         console.print(
-            f"{counts['dead']} dead deliveries will not be sent again unless retried:"
-            " segur outbox retry ID (or --all-dead)",
+            _(
+                "{n} dead deliveries will not be sent again unless retried:"
+                " segur outbox retry ID (or --all-dead)"
+            ).format(n=counts["dead"]),
             style="red",
             highlight=False,
         )
 
 
-@command.command("show")
+@command.command(
+    "show", help=_l("Show one delivery: state, attempts, last error, payload size and digest.")
+)
 @click.argument("ident", metavar="ID", type=ROW_ID)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 @click.pass_context
 def show(ctx: click.Context, ident: int, as_json: bool) -> None:
-    """Show one delivery: state, attempts, last error, payload size and digest."""
     outbox = _outbox(ctx)
     delivery = outbox.get(ident)
     payload = outbox.payload(ident)
@@ -146,7 +166,7 @@ def show(ctx: click.Context, ident: int, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"delivery {ident}", show_header=False)
+    table = Table(title=_("delivery {id}").format(id=ident), show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for name, value in row.items():
@@ -154,18 +174,20 @@ def show(ctx: click.Context, ident: int, as_json: bool) -> None:
     Console().print(table)
 
 
-@command.command("retry")
+@command.command(
+    "retry",
+    help=_l("Give dead deliveries a new series of attempts (a running worker sends them)."),
+)
 @click.argument("idents", metavar="ID...", type=ROW_ID, nargs=-1)
-@click.option("--all-dead", is_flag=True, help="Retry every dead delivery.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--all-dead", is_flag=True, help=_l("Retry every dead delivery."))
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 @click.pass_context
 def retry(ctx: click.Context, idents: tuple[int, ...], all_dead: bool, as_json: bool) -> None:
-    """Give dead deliveries a new series of attempts (a running worker sends them)."""
     outbox = _outbox(ctx)
     if all_dead:
         idents = idents + tuple(d.id for d in outbox.list("dead"))
     if not idents:
-        raise click.UsageError("name the deliveries to retry, or pass --all-dead")
+        raise click.UsageError(_("name the deliveries to retry, or pass --all-dead"))
     retried = []
     for ident in dict.fromkeys(idents):
         delivery = outbox.retry(ident)
@@ -181,22 +203,27 @@ def retry(ctx: click.Context, idents: tuple[int, ...], all_dead: bool, as_json: 
         _echo_json({"retried": [delivery_row(d) for d in retried]})
         return
     for d in retried:
-        click.echo(f"delivery {d.id} ({d.kind}, {d.key}) is pending again")
+        click.echo(
+            _("delivery {id} ({kind}, {key}) is pending again").format(
+                id=d.id, kind=d.kind, key=d.key
+            )
+        )
 
 
-@command.command("purge")
+@command.command(
+    "purge", help=_l("Delete settled deliveries (their audit records stay in the journal).")
+)
 @click.option(
     "--state",
     type=click.Choice(["delivered", "dead"]),
     default="delivered",
     show_default=True,
-    help="Which settled deliveries to delete.",
+    help=_l("Which settled deliveries to delete."),
 )
-@click.option("--older-than", "older_than", default="0s", help="Age such as 30m, 12h, 7d.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--older-than", "older_than", default="0s", help=_l("Age such as 30m, 12h, 7d."))
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 @click.pass_context
 def purge(ctx: click.Context, state: str, older_than: str, as_json: bool) -> None:
-    """Delete settled deliveries (their audit records stay in the journal)."""
     age = parse_age(older_than)
     count = _outbox(ctx).purge(state, older_than=age)
     _journal(
@@ -207,20 +234,30 @@ def purge(ctx: click.Context, state: str, older_than: str, as_json: bool) -> Non
     if as_json:
         _echo_json({"purged": count, "state": state, "older_than_s": age.total_seconds()})
         return
-    click.echo(f"purged {count} {state} deliveries")
+    click.echo(
+        ngettext("purged {n} {state} delivery", "purged {n} {state} deliveries", count).format(
+            n=count, state=shown(state)
+        )
+    )
 
 
 def _seconds(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
     if value is not None and not math.isfinite(value):
-        raise click.BadParameter(f"{value} is not a number of seconds")
+        raise click.BadParameter(_("{value} is not a number of seconds").format(value=value))
     return value
 
 
-@command.command("run")
+@command.command(
+    "run",
+    help=_l(
+        "Send pending deliveries through the plugins' senders (the worker). Ctrl-C stops "
+        "after the item being sent: nothing is lost, an interrupted item is sent again."
+    ),
+)
 @click.option(
     "--until-idle",
     is_flag=True,
-    help="Stop once nothing is left to send (retries waited for), instead of at Ctrl-C.",
+    help=_l("Stop once nothing is left to send (retries waited for), instead of at Ctrl-C."),
 )
 @click.option(
     "--timeout",
@@ -228,23 +265,21 @@ def _seconds(ctx: click.Context, param: click.Parameter, value: float | None) ->
     default=300.0,
     show_default=True,
     callback=_seconds,
-    help="With --until-idle: give up waiting after this many seconds (exit status 1).",
+    help=_l("With --until-idle: give up waiting after this many seconds (exit status 1)."),
 )
 @click.option(
     "--for",
     "for_seconds",
     type=click.FloatRange(0, 86400 * 366),
     callback=_seconds,
-    help="Without --until-idle: stop after this many seconds (default: at Ctrl-C).",
+    help=_l("Without --until-idle: stop after this many seconds (default: at Ctrl-C)."),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 @click.pass_context
 def run(
     ctx: click.Context, until_idle: bool, timeout: float, for_seconds: float | None,
     as_json: bool,
 ) -> None:  # fmt: skip
-    """Send pending deliveries through the plugins' senders (the worker). Ctrl-C stops
-    after the item being sent: nothing is lost, an interrupted item is sent again."""
     import threading
 
     outbox = ctx.ensure_object(CliState).runtime().outbox
@@ -256,7 +291,7 @@ def run(
             idle = outbox.run_until_idle(timeout=timeout)
         else:
             if not as_json:
-                click.echo("delivering; Ctrl-C to stop", err=True)
+                click.echo(_("delivering; Ctrl-C to stop"), err=True)
             outbox.start_worker()
             threading.Event().wait(for_seconds)
     except KeyboardInterrupt:
@@ -269,9 +304,9 @@ def run(
     if as_json:
         _echo_json(data)
     else:
-        click.echo(", ".join(f"{n} {s}" for s, n in after.items()) or "outbox empty")
+        click.echo(", ".join(f"{n} {shown(s)}" for s, n in after.items()) or _("outbox empty"))
         if not idle:
-            click.echo(f"still unsettled after {timeout:g} s", err=True)
+            click.echo(_("still unsettled after {seconds:g} s").format(seconds=timeout), err=True)
     if interrupted:
         raise SystemExit(130)
     if not idle:

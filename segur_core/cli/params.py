@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from segur_core.errors import InputError
+from segur_core.i18n import _
 
 __all__ = [
     "COUNT",
@@ -51,16 +52,20 @@ class InputFile(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Path:
         path = Path(value)
         if "\x00" in str(value):
-            self.fail(f"{short(value)!r} contains a NUL byte", param, ctx)
+            self.fail(_("{value!r} contains a NUL byte").format(value=short(value)), param, ctx)
         try:
             info = path.stat()
         except OSError as error:  # missing, too long a name...
             self.fail(f"{short(value)!r}: {error.strerror or error}", param, ctx)
         if not stat.S_ISREG(info.st_mode):
-            self.fail(f"{short(value)!r} is not a regular file", param, ctx)
+            self.fail(_("{value!r} is not a regular file").format(value=short(value)), param, ctx)
         if info.st_size > self.max_bytes:
             self.fail(
-                f"{short(value)!r} is {info.st_size} bytes, more than {self.max_bytes}", param, ctx
+                _("{value!r} is {size} bytes, more than {limit}").format(
+                    value=short(value), size=info.st_size, limit=self.max_bytes
+                ),
+                param,
+                ctx,
             )
         return path
 
@@ -71,7 +76,7 @@ class PathParam(click.Path):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if "\x00" in str(value):
-            self.fail(f"{short(value)!r} contains a NUL byte", param, ctx)
+            self.fail(_("{value!r} contains a NUL byte").format(value=short(value)), param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -82,7 +87,13 @@ def read_bounded(path: Path | str, max_bytes: int) -> bytes:
         with open(path, "rb") as stream:
             data = stream.read(max_bytes + 1)
     except OSError as error:
-        raise InputError(f"cannot read {short(path)}: {error.strerror or error}") from None
+        raise InputError(
+            _("cannot read {path}: {reason}").format(
+                path=short(path), reason=error.strerror or error
+            )
+        ) from None
     if len(data) > max_bytes:
-        raise InputError(f"{short(path)} is larger than {max_bytes} bytes")
+        raise InputError(
+            _("{path} is larger than {limit} bytes").format(path=short(path), limit=max_bytes)
+        )
     return data

@@ -14,8 +14,10 @@ from typing import Any
 
 import click
 
+from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
 from segur_core.cli.params import COUNT
+from segur_core.i18n import _, _l, ngettext
 from segur_core.model import mask_matricule
 
 __all__ = ["command", "patient_row"]
@@ -49,17 +51,18 @@ def _journal_reads(runtime: Any, action: str, patient_ids: list[str]) -> None:
         )
 
 
-@click.group("patients")
+@click.group("patients", help=CORE_HELP["patients"])
 def command() -> None:
-    """The patients of the host: list, show."""
+    pass
 
 
-@command.command("list")
-@click.option("--limit", type=COUNT, help="At most this many.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@command.command(
+    "list", help=_l("List the host's patients with their identity status (INS masked).")
+)
+@click.option("--limit", type=COUNT, help=_l("At most this many."))
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 @click.pass_context
 def list_(ctx: click.Context, limit: int | None, as_json: bool) -> None:
-    """List the host's patients with their identity status (INS masked)."""
     runtime = _runtime(ctx)
     patients = runtime.host.find_patients()
     if limit is not None:
@@ -73,26 +76,27 @@ def list_(ctx: click.Context, limit: int | None, as_json: bool) -> None:
     from rich.table import Table
 
     table = Table(title="segur patients")
-    for column in ("id", "name", "born", "status", "INS"):
+    for column in (_("id"), _("name"), _("born"), _("status"), "INS"):
         table.add_column(column, overflow="fold")
     for row in rows:
         name = f"{row['birth_name']} {' '.join(row['first_names'])}".strip()
         table.add_row(row["id"], name, row["birth_date"], row["status"], row["ins"] or "-")
     console = Console()
     console.print(table)
-    console.print(f"{len(rows)} patient(s)", highlight=False)
+    console.print(
+        ngettext("{n} patient", "{n} patients", len(rows)).format(n=len(rows)), highlight=False
+    )
 
 
-@command.command("show")
+@command.command("show", help=_l("Show one patient of the host (INS masked)."))
 @click.argument("patient_id", metavar="PATIENT")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 @click.pass_context
 def show(ctx: click.Context, patient_id: str, as_json: bool) -> None:
-    """Show one patient of the host (INS masked)."""
     runtime = _runtime(ctx)
     patient = runtime.host.get_patient(patient_id)
     if patient is None:
-        raise click.ClickException(f"no patient {patient_id[:40]!r} in the host")
+        raise click.ClickException(_("no patient {id!r} in the host").format(id=patient_id[:40]))
     row = patient_row(patient)
     _journal_reads(runtime, "patients.show", [row["id"]])
     if as_json:
@@ -101,7 +105,7 @@ def show(ctx: click.Context, patient_id: str, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"patient {patient_id}", show_header=False)
+    table = Table(title=_("patient {id}").format(id=patient_id), show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for name, value in row.items():

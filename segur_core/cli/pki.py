@@ -7,24 +7,28 @@ from pathlib import Path
 
 import click
 
+from segur_core.cli import CORE_HELP
 from segur_core.cli.params import PathParam, short
+from segur_core.i18n import _, _l
 
 __all__ = ["command"]
 
 
-@click.group(name="pki")
+@click.group(name="pki", help=CORE_HELP["pki"])
 def command() -> None:
-    """Test certificates (an IGC-Santé-like PKI for sandboxes, the demo and tests)."""
+    pass
 
 
-@command.command(name="init")
+@command.command(
+    name="init",
+    help=_l(
+        "Create the test PKI in DIRECTORY (or show the one already there).\n\n"
+        "Not for production: every certificate is marked TEST and keys are stored in clear."
+    ),
+)
 @click.argument("directory", type=PathParam(file_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
 def init(directory: Path, as_json: bool) -> None:
-    """Create the test PKI in DIRECTORY (or show the one already there).
-
-    Not for production: every certificate is marked TEST and keys are stored in clear.
-    """
     from segur_core.errors import SegurError
     from segur_core.sandbox.pki import TestPKI
 
@@ -36,7 +40,9 @@ def init(directory: Path, as_json: bool) -> None:
     except OSError as error:
         reason = error.strerror or str(error)
         where = short(directory)
-        raise click.ClickException(f"cannot create the PKI in {where}: {reason}") from None
+        raise click.ClickException(
+            _("cannot create the PKI in {where}: {reason}").format(where=where, reason=reason)
+        ) from None
     rows = pki.files()
     if as_json:
         payload = {
@@ -51,15 +57,19 @@ def init(directory: Path, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    state = "already present, loaded" if existed else "created"
-    table = Table(title=f"test PKI in {pki.directory} ({state})")
-    table.add_column("role", style="bold")
-    table.add_column("what")
-    table.add_column("file", overflow="fold")
+    state = _("already present, loaded") if existed else _("created")
+    table = Table(
+        title=_("test PKI in {folder} ({state})").format(folder=pki.directory, state=state)
+    )
+    table.add_column(_("role"), style="bold")
+    table.add_column(_("what"))
+    table.add_column(_("file"), overflow="fold")
     for role, text, path in rows:
         table.add_row(role, text, str(path.relative_to(pki.directory)))
     console = Console()
     console.print(table)
     console.print(
-        "[yellow]TEST certificates only: never use them with real national services.[/yellow]"
+        _("TEST certificates only: never use them with real national services."),
+        style="yellow",
+        highlight=False,
     )

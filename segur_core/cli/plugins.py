@@ -8,7 +8,10 @@ from typing import Any
 
 import click
 
+from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
+from segur_core.cli._words import shown
+from segur_core.i18n import _, _l
 
 __all__ = ["command", "plugin_rows"]
 
@@ -36,15 +39,16 @@ def _short(hook: str) -> str:
     return hook.removeprefix("segur_").removeprefix("on_")
 
 
-@click.command("plugins")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-@click.option("--strict", is_flag=True, help="Fail when a plugin cannot be loaded.")
+@click.command("plugins", help=CORE_HELP["plugins"])
+@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@click.option("--strict", is_flag=True, help=_l("Fail when a plugin cannot be loaded."))
 @click.option(
-    "--reset-counters", is_flag=True, help="Forget the recorded calls and contained failures."
+    "--reset-counters",
+    is_flag=True,
+    help=_l("Forget the recorded calls and contained failures."),
 )
 @click.pass_obj
 def command(state: CliState, as_json: bool, strict: bool, reset_counters: bool) -> None:
-    """List installed plugins: version, distribution, status, hooks, failures."""
     if strict:
         state.strict = True
     if reset_counters:
@@ -59,7 +63,10 @@ def command(state: CliState, as_json: bool, strict: bool, reset_counters: bool) 
     from rich.table import Table
 
     table = Table(title="segur plugins", show_lines=False)
-    for column in ("name", "version", "distribution", "enabled", "status", "failures", "hooks"):
+    for column in (
+        _("name"), _("version"), _("distribution"), _("enabled"), _("status"), _("failures"),
+        _("hooks"),
+    ):  # fmt: skip
         table.add_column(column, no_wrap=True)
     for row in rows:
         status = row["status"]
@@ -68,8 +75,8 @@ def command(state: CliState, as_json: bool, strict: bool, reset_counters: bool) 
             row["name"],
             row["version"] or "",
             row["distribution"] or "",
-            "yes" if row["enabled"] else "no",
-            status,
+            _("yes") if row["enabled"] else _("no"),
+            shown(status),
             f"{row['failures']}/{row['calls']}" if row["calls"] else "",
             str(len(row["hooks"])) if row["hooks"] else "",
             style=style,
@@ -79,14 +86,23 @@ def command(state: CliState, as_json: bool, strict: bool, reset_counters: bool) 
     for row in rows:
         if row["hooks"]:
             hooks = ", ".join(_short(h) for h in row["hooks"])
-            console.print(f"[bold]{row['name']}[/bold] hooks: {hooks}", highlight=False)
+            console.print(
+                f"[bold]{row['name']}[/bold] " + _("hooks: {hooks}").format(hooks=hooks),
+                highlight=False,
+            )
     for row in rows:
         if row["error"]:
             console.print(f"[red]{row['name']}[/red]: {row['error']}", highlight=False)
         if row["failures"]:
             console.print(
-                f"[yellow]{row['name']}[/yellow]: {row['failures']} contained failures"
-                f" in {row['calls']} calls, last in {row['last_hook']}:"
-                f" {row['last_error']}",
+                f"[yellow]{row['name']}[/yellow]: "
+                + _(
+                    "{failures} contained failures in {calls} calls, last in {hook}: {error}"
+                ).format(
+                    failures=row["failures"],
+                    calls=row["calls"],
+                    hook=row["last_hook"],
+                    error=row["last_error"],
+                ),
                 highlight=False,
             )

@@ -85,7 +85,7 @@ def test_list_and_show_through_the_reference_host(tmp_path):
     limited = _segur("--config", str(config), "patients", "list", "--limit", "1", "--json")
     assert [r["id"] for r in json.loads(limited.output)["patients"]] == [first]
     table = _segur("--config", str(config), "patients", "list")
-    assert "DUPONT" in table.output and "2 patient(s)" in table.output
+    assert "DUPONT" in table.output and "2 patients" in table.output
     shown = _segur("--config", str(config), "patients", "show", first, "--json")
     assert shown.exit_code == 0 and json.loads(shown.output) == rows[0]
     text = _segur("--config", str(config), "patients", "show", first).output

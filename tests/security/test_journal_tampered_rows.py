@@ -46,7 +46,7 @@ def test_show_marks_damaged_rows(tmp_path: Path, data_dir: Path) -> None:
     table = _segur(tmp_path, data_dir, "audit", "show")
     assert "DAMAGED: details is not a JSON object" in table
     assert "DAMAGED: at is not a date" in table
-    assert "3 damaged record(s)" in table
+    assert "3 damaged records" in table
     rows = json.loads(_segur(tmp_path, data_dir, "audit", "show", "--json"))["records"]
     assert [r.get("damaged") for r in rows] == [
         None,
