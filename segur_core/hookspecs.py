@@ -140,7 +140,9 @@ def on_document_validated(document: HealthDocument, patient: Patient, runtime: R
 def on_document_received(document: HealthDocument, origin: Origin, runtime: Runtime) -> None:
     """A health document arrived from outside (MSSanté message, DMP retrieve...).
 
-    :param document: the received document (``status`` is ``received``).
+    :param document: the received document (``status`` is ``received``; ``check`` is the
+        CDA test kit's verdict when the channel checked it — a document that fails the kit
+        is delivered all the same, the pharmacist decides).
     :param origin: the channel and sender it came from.
     :param runtime: the runtime that dispatched the event.
     :return: ignored.

@@ -21,10 +21,12 @@ __all__ = [
     "BirthDate",
     "CardKind",
     "CardReading",
+    "CheckIssue",
     "Consent",
     "Delivery",
     "DeliveryState",
     "Dispensation",
+    "DocumentCheck",
     "DocumentStatus",
     "HealthDocument",
     "Identity",
@@ -356,6 +358,36 @@ class DocumentStatus(enum.StrEnum):
 
 
 @attrs.frozen
+class CheckIssue:
+    """One problem the checks found in a document: what, where, which rule, how serious."""
+
+    message: str
+    severity: str = "error"
+    location: str = ""
+    rule: str = ""
+    source: str = ""
+
+
+@attrs.frozen
+class DocumentCheck:
+    """The verdict of the CDA test kit on a document (structure, XSD, the volet's
+    schematrons), kept with a received document: one that fails is stored all the same,
+    with this report, and the pharmacist decides. ``checks`` names what ran, ``skipped``
+    says what could not run and why."""
+
+    valid: bool
+    checks: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    skipped: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    issues: tuple[CheckIssue, ...] = attrs.field(
+        default=(), converter=_tuple, repr=lambda v: f"<{len(v)} issues>"
+    )
+
+    @property
+    def errors(self) -> tuple[CheckIssue, ...]:
+        return tuple(issue for issue in self.issues if issue.severity == "error")
+
+
+@attrs.frozen
 class HealthDocument:
     """A health document: its identifiers, its kind and its bytes (a CDA R2 XML).
 
@@ -378,6 +410,8 @@ class HealthDocument:
     author_rpps: str | None = None
     format_code: str | None = None
     confidentiality: str = "N"
+    #: a received document: the test kit's verdict (``None`` when it was not checked)
+    check: DocumentCheck | None = None
 
 
 @attrs.frozen

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import attrs
+
 from segur_core.model import (
     INS,
     BirthDate,
+    CheckIssue,
     Consent,
     Dispensation,
+    DocumentCheck,
     HealthDocument,
     Identity,
     IdentityAttribute,
@@ -59,6 +63,16 @@ def document(patient_id: str, number: int, *, created_at: dt.datetime = T0) -> H
         created_at=created_at,
         author_rpps="10999900003",
     )
+
+
+def received_document(patient_id: str, number: int) -> HealthDocument:
+    """A received document that fails the CDA test kit, with its report."""
+    issues = (
+        CheckIssue("Élément inattendu « extraHeader »", location="/ClinicalDocument", source="xsd"),
+        CheckIssue("Section absente", severity="warning", rule="VAC-12", source="sch/VAC.sch"),
+    )
+    check = DocumentCheck(False, ("xml", "structure", "xsd"), ("pas de Saxon",), issues)
+    return attrs.evolve(document(patient_id, number), status="received", check=check)
 
 
 def dispensation(patient_id: str, hours: int, code: str = "3400930000000") -> Dispensation:

@@ -106,6 +106,16 @@ def test_documents_are_stored_byte_for_byte(contract: Contract) -> None:
     )
 
 
+def test_a_received_documents_kit_report_is_kept(contract: Contract) -> None:
+    owner = contract.save_patient(samples.patient())
+    document = samples.received_document(owner.id, 4)
+    contract.store_document(document)
+    assert contract.get_document(document.id) == document, (
+        "host_get_document: a received document must read back with its check "
+        "(HealthDocument.check: the CDA test kit's verdict and every issue)"
+    )
+
+
 def test_storing_the_same_id_replaces(contract: Contract) -> None:
     owner = contract.save_patient(samples.patient())
     document = samples.document(owner.id, 1)

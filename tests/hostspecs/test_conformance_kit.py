@@ -17,7 +17,8 @@ BROKEN_HOST = textwrap.dedent(
 
 
     class BrokenHost(ReferenceHost):
-        """Forgets the INS, matches names case-sensitively, lists dicts, never decides."""
+        """Forgets the INS and a received document's check, matches names case-sensitively,
+        lists dicts, never decides."""
 
         @hostimpl
         def host_get_patient(self, patient_id):
@@ -31,6 +32,11 @@ BROKEN_HOST = textwrap.dedent(
             found = super().host_find_patients(birth_name, first_name, birth_date, ins_matricule)
             exact = [p for p in found if p.identity.traits.birth_name == birth_name]
             return found if birth_name is None else exact
+
+        @hostimpl
+        def host_get_document(self, document_id):
+            document = super().host_get_document(document_id)
+            return None if document is None else attrs.evolve(document, check=None)
 
         @hostimpl
         def host_list_documents(self, patient_id):
@@ -87,6 +93,7 @@ def test_broken_host_fails_with_messages_that_say_what_is_wrong(tmp_path: Path) 
         "host_get_patient: the patient read back differs",
         "birth_name must match case-insensitively",
         "host_list_documents: item 0 is builtins.dict, expected HealthDocument",
+        "host_get_document: a received document must read back with its check",
     ):
         assert message in output, f"missing {message!r} in:\n{output}"
 

@@ -111,7 +111,12 @@ def fetch(as_json: bool) -> None:
             "flag": o.flag,
             "reason": o.reason,
             "documents": [
-                {"document": d.document_id, "type": d.type_code, "outcome": d.outcome}
+                {
+                    "document": d.document_id,
+                    "type": d.type_code,
+                    "outcome": d.outcome,
+                    "kit": d.kit(),
+                }
                 for r in o.reports
                 for d in r.documents
             ],
@@ -124,7 +129,9 @@ def fetch(as_json: bool) -> None:
     if not rows:
         click.echo("no new message")
     for row in rows:
-        docs = ", ".join(f"{d['type']} {d['outcome']}" for d in row["documents"])
+        docs = ", ".join(
+            f"{d['type']} {d['outcome']}{_kit_note(d['kit'])}" for d in row["documents"]
+        )
         click.echo(f"{row['message_id']}: {row['flag']} {docs or row['reason']}")
 
 
@@ -146,6 +153,7 @@ def import_(archive: str, as_json: bool) -> None:
             "type": d.type_code,
             "outcome": d.outcome,
             "patient": d.patient_id,
+            "kit": d.kit(),
         }
         for d in report.documents
     ]
@@ -153,9 +161,18 @@ def import_(archive: str, as_json: bool) -> None:
         click.echo(json.dumps({"documents": rows, "deviations": list(report.deviations)}))
         return
     for row in rows:
-        click.echo(f"{row['document']} ({row['type']}): {row['outcome']}")
+        click.echo(f"{row['document']} ({row['type']}): {row['outcome']}{_kit_note(row['kit'])}")
     for deviation in report.deviations:
         click.echo(f"note: {deviation}")
+
+
+def _kit_note(kit: dict | None) -> str:
+    """What the test kit said of a received document, for a terminal."""
+    if kit is None:
+        return ""
+    if not kit["valid"]:
+        return f" (fails the CDA test kit: {kit['errors']} error(s), kept for the pharmacist)"
+    return " (CDA test kit: valid)" if not kit["skipped"] else " (CDA test kit: partly checked)"
 
 
 @mss.command("status")

@@ -3,8 +3,11 @@
 :func:`parse_message` reads a received RFC 5322 message (malformed MIME is an
 ``MessageError``, never a crash) into a :class:`Received`; :func:`integrate_archive`
 reads an ``IHE_XDM.ZIP`` safely, reads every CDA with segur-documents' reader, checks
-that METADATA.XML and the CDA agree on the patient's INS and the document type, matches
-the patient by INS through the host, stores each document and announces it
+that METADATA.XML and the CDA agree on the patient's INS and the document type, checks
+each CDA against the test kit (segur-documents' validator: structure, XSD and the volet's
+schematrons, as ``[documents]`` configures it), matches the patient by INS through the
+host, stores each document with the kit's verdict (``HealthDocument.check``: a document
+that fails the kit is kept all the same, the pharmacist decides) and announces it
 (``on_document_received``). A document already stored is not stored or announced
 again, so a crash between storing and flagging the message imports nothing twice.
 """
@@ -12,13 +15,14 @@ again, so a crash between storing and flagging the message imports nothing twice
 from __future__ import annotations
 
 import email
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import default
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from segur_core.model import Origin
+from segur_core.model import DocumentCheck, Origin
 from segur_core.xdm import read_xdm
 from segur_mssante.errors import MessageError, XDMError
 
@@ -114,12 +118,25 @@ def _sender(message: EmailMessage) -> str | None:
 @attrs.frozen
 class DocumentOutcome:
     """What became of one document: ``imported``, ``already-imported`` or
-    ``unknown-patient``; ``patient_id`` is the host's, ``document_id`` the CDA id."""
+    ``unknown-patient``; ``patient_id`` is the host's, ``document_id`` the CDA id,
+    ``check`` the test kit's verdict on it."""
 
     outcome: str
     document_id: str
     type_code: str
     patient_id: str | None = None
+    check: DocumentCheck | None = None
+
+    def kit(self) -> dict[str, Any] | None:
+        """The kit's verdict in short, for ``--json``: valid, errors, what was skipped."""
+        if self.check is None:
+            return None
+        return {
+            "valid": self.check.valid,
+            "errors": len(self.check.errors),
+            "checks": list(self.check.checks),
+            "skipped": list(self.check.skipped),
+        }
 
 
 @attrs.frozen
@@ -143,7 +160,9 @@ def integrate_archive(data: bytes, runtime: Runtime, origin: Origin) -> ImportRe
     An unknown patient is an outcome, not an error.
     """
     from segur_documents.reader import read_cda
+    from segur_documents.service import DocumentService
 
+    kit = DocumentService(runtime).check
     archive = read_xdm(data)
     checked = []
     for document in archive.documents:  # check everything before storing anything
@@ -160,11 +179,18 @@ def integrate_archive(data: bytes, runtime: Runtime, origin: Origin) -> ImportRe
         checked.append((document, cda, ins))
     outcomes = []
     for document, cda, ins in checked:
-        outcomes.append(_store(runtime, document, cda, ins, origin))
+        outcomes.append(_store(runtime, document, cda, ins, origin, kit))
     return ImportReport(outcomes, archive.deviations)
 
 
-def _store(runtime: Runtime, document: Any, cda: Any, ins: Any, origin: Origin) -> DocumentOutcome:
+def _store(
+    runtime: Runtime,
+    document: Any,
+    cda: Any,
+    ins: Any,
+    origin: Origin,
+    kit: Callable[[bytes], Any],
+) -> DocumentOutcome:
     matches = runtime.host.find_patients(ins_matricule=ins.matricule)
     if len(matches) != 1:
         runtime.journal.record(
@@ -174,19 +200,29 @@ def _store(runtime: Runtime, document: Any, cda: Any, ins: Any, origin: Origin) 
             actor="plugin:mss",
             details={"document": cda.id, "matches": len(matches), "message_id": origin.message_id},
         )
-        return DocumentOutcome(UNKNOWN_PATIENT, cda.id, document.type_code)
+        check = kit(document.content).as_check()
+        return DocumentOutcome(UNKNOWN_PATIENT, cda.id, document.type_code, None, check)
     patient = matches[0]
     existing = runtime.host.get_document(cda.id)
     if existing is not None and existing.patient_id == patient.id:
-        return DocumentOutcome(ALREADY, cda.id, document.type_code, patient.id)
-    stored = runtime.host.store_document(cda.to_health_document(document.content, patient.id))
+        return DocumentOutcome(ALREADY, cda.id, document.type_code, patient.id, existing.check)
+    check = kit(document.content).as_check()
+    received = attrs.evolve(cda.to_health_document(document.content, patient.id), check=check)
+    stored = runtime.host.store_document(received)
     runtime.journal.record(
         "mss.document-received",
         outcome="stored",
         service="mssante",
         patient_id=patient.id,
         actor="plugin:mss",
-        details={"document": cda.id, "type": document.type_code, "level": cda.level},
+        details={
+            "document": cda.id,
+            "type": document.type_code,
+            "level": cda.level,
+            "kit": "valid" if check.valid else "invalid",
+            "kit_errors": len(check.errors),
+            "kit_skipped": len(check.skipped),
+        },
     )
     runtime.document_received(stored, origin)
-    return DocumentOutcome(IMPORTED, cda.id, document.type_code, patient.id)
+    return DocumentOutcome(IMPORTED, cda.id, document.type_code, patient.id, check)

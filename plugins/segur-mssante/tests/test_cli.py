@@ -24,7 +24,8 @@ def _config(tmp_path: Path, mss: str = "") -> Path:
     config = tmp_path / "segur.toml"
     data = tmp_path / "data"
     config.write_text(
-        f'[segur]\ndata_dir = "{data}"\nmode = "test"\nplugins = {PLUGINS}\n{mss}',
+        f'[segur]\ndata_dir = "{data}"\nmode = "test"\nplugins = {PLUGINS}\n'
+        f"[documents]\nschematron = false\n{mss}",
         encoding="utf-8",
     )
     return config
@@ -51,6 +52,7 @@ def test_import_known_and_unknown_patient(tmp_path):
     path = _example()
     out = json.loads(_segur(config, "import", str(path), "--json"))
     assert [d["outcome"] for d in out["documents"]] == ["unknown-patient"]
+    assert "xsd" in out["documents"][0]["kit"]["checks"]  # checked against the kit all the same
     runtime = create_runtime(
         {"segur": {"mode": "test", "plugins": ["ins", "documents", "mss"]}},
         data_dir=tmp_path / "data",
@@ -64,7 +66,7 @@ def test_import_known_and_unknown_patient(tmp_path):
         runtime.host.save_patient(Patient(id="", identity=identity))
     finally:
         runtime.close()
-    assert "(87273-9): imported" in _segur(config, "import", str(path))
+    assert "(87273-9): imported (CDA test kit: " in _segur(config, "import", str(path))
 
 
 def test_import_refuses_hostile_or_missing_files(tmp_path):

@@ -19,6 +19,9 @@ from segur_core.model import INS, Identity, IdentityStatus, IdentityTraits, Pati
 from segur_core.xdm import read_xdm
 
 XDM_EXAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "xdm"
+#: Received CDA checked by structure and XSD only: the schematrons' cost is paid once,
+#: in test_kit.py.
+XSD_ONLY = {"documents": {"schematron": False}}
 
 
 def _examples() -> list[Path]:
@@ -36,7 +39,9 @@ def _patient(runtime, ins: INS, name: str = "EXEMPLE") -> Patient:
 
 @pytest.fixture
 def runtime(make_segur_runtime):
-    return make_segur_runtime(autoload=True, plugins=["ins", "documents", "example", "mss"])
+    return make_segur_runtime(
+        autoload=True, plugins=["ins", "documents", "example", "mss"], config=XSD_ONLY
+    )
 
 
 def test_every_official_archive_is_integrated(runtime):
@@ -135,7 +140,7 @@ def test_fetch_integrates_flags_and_never_twice(make_segur_runtime, mail_sandbox
         runtime = make_segur_runtime(
             autoload=True,
             plugins=["ins", "documents", "example", "mss"],
-            config={"mss": sandbox_table(mail_sandbox, address, kind)},
+            config={**XSD_ONLY, "mss": sandbox_table(mail_sandbox, address, kind)},
         )
         service = service_for(runtime)
         service.tokens = SandboxTokens(mail_sandbox.tokens)

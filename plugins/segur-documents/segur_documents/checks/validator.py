@@ -8,6 +8,7 @@ from pathlib import Path
 import attrs
 
 from segur_core.errors import SegurError, UnsafeXMLError, ValidationIssue
+from segur_core.model import CheckIssue, DocumentCheck
 from segur_core.safexml import parse_xml
 from segur_documents.cda import MAX_XML_BYTES
 from segur_documents.checks.kit import Kit, find_kit
@@ -52,6 +53,14 @@ class ValidationReport:
     def official(self) -> bool:
         """Whether the official checks (XSD and schematrons) all ran."""
         return not self.skipped
+
+    def as_check(self) -> DocumentCheck:
+        """This report as the core's :class:`~segur_core.model.DocumentCheck`, the form
+        kept with a received document."""
+        issues = [
+            CheckIssue(i.message, i.severity, i.location, i.rule, i.source) for i in self.issues
+        ]
+        return DocumentCheck(self.valid, self.checks, self.skipped, issues)
 
     def as_dict(self) -> dict:
         return {
