@@ -11,7 +11,11 @@ from collections.abc import Iterable
 from segur_core.config import Config
 from segur_core.errors import ConfigError
 
-__all__ = ["check_plugin_names"]
+__all__ = ["HOST_TABLE", "check_plugin_names"]
+
+#: The table of the configured host's own settings (``[host]``, read by a host factory
+#: that takes the configuration, such as ``hostspecs.http:http_host``), not a plugin's.
+HOST_TABLE = "host"
 
 
 def _close(name: str, installed: list[str]) -> str | None:
@@ -32,7 +36,7 @@ def check_plugin_names(config: Config, installed: Iterable[str]) -> list[str]:
             )
     orphans = []
     for name in config.tables:
-        if name in known:
+        if name in known or name == HOST_TABLE:
             continue
         if (match := _close(name, known)) is not None:
             raise ConfigError(

@@ -165,7 +165,7 @@ class Runtime:
         the runtime without a host."""
         reference, key = host_setting(self.config.settings.host, explicit, DEFAULT_HOST_FACTORY)
         if key is not None:
-            return make_host(reference, self.data_dir, key=key)
+            return make_host(reference, self.data_dir, key=key, config=self.config)
         try:
             factory = load_host_factory(reference)
         except ConfigError as exc:

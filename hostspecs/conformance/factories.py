@@ -1,5 +1,44 @@
-"""Host factories for the conformance kit (``--host-factory=module:callable``)."""
+"""Host factories for the conformance kit (``--host-factory=module:callable``).
 
+``reference_host`` is the SQLite reference host itself; ``http_reference_host`` is the
+same host behind the reference LGO side of the host API, called through
+:class:`hostspecs.http.HttpHost`: the kit checks the HTTP adapter and the API together.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from hostspecs.http import HttpHost, HttpHostSettings
 from hostspecs.reference import reference_host
+from segur_core.secrets import Secret
 
-__all__ = ["reference_host"]
+__all__ = ["http_reference_host", "reference_host"]
+
+
+class _ServedHttpHost(HttpHost):
+    """An :class:`HttpHost` that stops the reference LGO it calls when it is closed."""
+
+    def __init__(self, settings: HttpHostSettings, lgo: object) -> None:
+        super().__init__(settings)
+        self.lgo = lgo
+
+    def close(self) -> None:
+        super().close()
+        self.lgo.close()  # type: ignore[attr-defined]
+
+
+def http_reference_host(directory: Path) -> HttpHost:
+    """The reference host served on loopback by the reference LGO side (needs the
+    ``sandbox`` extra: starlette, uvicorn), with a bearer token, and the HTTP adapter
+    calling it; closing the adapter stops the server."""
+    from hostspecs.http.server import ReferenceLgo
+
+    token = secrets.token_urlsafe(24)
+    lgo = ReferenceLgo(directory, token=token).start()
+    try:
+        return _ServedHttpHost(HttpHostSettings(lgo.url, token=Secret(token)), lgo)
+    except BaseException:
+        lgo.close()
+        raise

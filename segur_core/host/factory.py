@@ -13,6 +13,7 @@ writes it once for both.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from collections.abc import Callable
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_HOST_FACTORY",
     "HOST_ENV",
     "HostFactory",
+    "call_host_factory",
     "host_setting",
     "is_host",
     "load_host_factory",
@@ -116,14 +118,30 @@ def is_host(obj: object) -> bool:
     )
 
 
-def make_host(reference: str, data_dir: Path, *, key: str | None = None) -> object:
-    """The host made by the factory ``reference`` for ``data_dir``.
+def call_host_factory(factory: HostFactory, data_dir: Path, config: object = None) -> object:
+    """``factory(data_dir)``, or ``factory(data_dir, config=config)`` when the factory
+    takes a ``config`` argument (a host configured by its own ``[host]`` table)."""
+    if config is not None:
+        try:
+            parameters = inspect.signature(factory).parameters
+        except (TypeError, ValueError):
+            parameters = {}  # type: ignore[assignment]
+        if "config" in parameters:
+            return factory(data_dir, config=config)  # type: ignore[call-arg]
+    return factory(data_dir)
+
+
+def make_host(
+    reference: str, data_dir: Path, *, key: str | None = None, config: object = None
+) -> object:
+    """The host made by the factory ``reference`` for ``data_dir`` (and ``config``, for a
+    factory that takes it: :func:`call_host_factory`).
 
     Raises :class:`~segur_core.errors.ConfigError` naming ``key`` when the factory cannot
     be loaded, fails, or returns something that implements no hook of the contract."""
     factory = load_host_factory(reference, key=key)
     try:
-        host = factory(data_dir)
+        host = call_host_factory(factory, data_dir, config)
     except ConfigError:
         raise
     except Exception as exc:

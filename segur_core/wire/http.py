@@ -230,8 +230,21 @@ class HttpCaller:
         ``Content-Length``. Raises :class:`CallTimeout`, :class:`ServiceUnreachable`,
         :class:`ServerCertificateError` or :class:`AnswerTooLarge`.
         """
+        return self.request("POST", url, content, headers, limits=limits)
+
+    def request(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        limits: CallLimits | None = None,
+    ) -> Answer:
+        """``method`` (``GET``, ``PUT``...) on ``url`` with the deadline, the size cap and
+        the typed failures of :meth:`post`; ``content`` ``None`` sends no body."""
         limits = limits or self.limits
-        request = httpx.Request("POST", url, content=content, headers=headers)
+        request = httpx.Request(method, url, content=content, headers=headers)
         url = request.url
         timeout = {
             "connect": limits.connect,
@@ -240,12 +253,12 @@ class HttpCaller:
             "pool": limits.deadline,
         }
         core_request = httpcore.Request(
-            method=b"POST",
+            method=request.method.encode("ascii"),
             url=httpcore.URL(
                 scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
             ),
             headers=request.headers.raw,
-            content=content,
+            content=content if content is not None else b"",
             extensions={"timeout": timeout},
         )
         token = _DEADLINE.set(time.monotonic() + limits.deadline)
