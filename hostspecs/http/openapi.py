@@ -191,3 +191,16 @@ def add_host_api(document: dict[str, Any]) -> dict[str, Any]:
         schemas[name] = schema
     document.setdefault("tags", []).append({"name": TAG, "description": _TAG_DESCRIPTION})
     return document
+
+
+def main() -> None:
+    """``python -m hostspecs.http.openapi``: the document on standard output (JSON)."""
+    import json
+    import sys
+
+    json.dump(openapi_document(), sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
