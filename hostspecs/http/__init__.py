@@ -32,9 +32,9 @@ from hostspecs.http.errors import (
     HostTimeout,
     HostUnavailable,
 )
-from hostspecs.http.openapi import openapi_document
-from hostspecs.http.routes import API_VERSION, NOT_FOUND, ROUTES, Route
 from hostspecs.http.settings import TABLE, HttpHostSettings
+from segur_core.host.api import API_VERSION, NOT_FOUND, ROUTES, Route
+from segur_core.host.openapi import openapi_document
 
 if TYPE_CHECKING:
     from segur_core.config import Config

@@ -1,7 +1,7 @@
 """The host contract implemented by calling the LGO's own HTTP endpoints.
 
 :class:`HttpHost` is a host like any other (``@hostimpl`` methods, registered by the
-runtime): each hook is one call of :data:`~hostspecs.http.routes.ROUTES`, with the
+runtime): each hook is one call of :data:`~segur_core.host.api.ROUTES`, with the
 model's JSON form (:mod:`segur_core.convert`) both ways. Calls go through the core's
 :class:`~segur_core.wire.HttpCaller`: a total deadline, a size-capped streamed answer,
 TLS (mutual when a client certificate is configured), failures typed
@@ -31,10 +31,10 @@ from hostspecs.http.errors import (
     HostTimeout,
     HostUnavailable,
 )
-from hostspecs.http.routes import NOT_FOUND, PatientQuery, Route, route
 from hostspecs.http.settings import HttpHostSettings
 from segur_core import convert
 from segur_core.host import hostimpl
+from segur_core.host.api import NOT_FOUND, PatientQuery, Route, route
 from segur_core.model import (
     Answer,
     Consent,

@@ -1,6 +1,6 @@
 """The reference LGO side of the host API: a starlette app over any host object.
 
-An LGO editor reads it as the worked example of :data:`~hostspecs.http.routes.ROUTES`
+An LGO editor reads it as the worked example of :data:`~segur_core.host.api.ROUTES`
 (status codes, the not-found problem, ``Idempotency-Key``, the bearer token); the tests
 serve it over the SQLite reference host, so that the conformance kit checks the adapter
 and this side together. :func:`reference_lgo` starts it on loopback.
@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
-from hostspecs.http.routes import NOT_FOUND, ROUTES, PatientQuery, Route
 from segur_core import convert
+from segur_core.host.api import NOT_FOUND, ROUTES, PatientQuery, Route
 from segur_core.model import (
     Answer,
     Consent,
@@ -141,7 +141,7 @@ def lgo_app(host: Any, *, token: str | None = None, prefix: str = "") -> Any:
     otherwise). Identifiers in paths are percent-decoded segment by segment, so that an
     identifier may hold a ``/``. Bodies over :data:`MAX_REQUEST_BYTES` get 413, malformed
     ones 400; a patient, document or consent that does not exist 404 with the problem
-    type :data:`~hostspecs.http.routes.NOT_FOUND`.
+    type :data:`~segur_core.host.api.NOT_FOUND`.
     """
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool

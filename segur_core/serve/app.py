@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from segur_core.errors import PluginError
+from segur_core.host.openapi import add_host_api
 from segur_core.serve.errors import error_answer
 from segur_core.serve.openapi import API_PREFIX, build_openapi
 from segur_core.serve.routes import ApiCall, ApiError, ApiRoute, Raw, Warmup
@@ -187,7 +188,9 @@ def create_app(
         settings=settings,
         routes=mounted,
         warmups=warmups,
-        openapi=build_openapi(mounted, webhooks=webhooks, security=security or ("bearer",)),
+        openapi=add_host_api(
+            build_openapi(mounted, webhooks=webhooks, security=security or ("bearer",))
+        ),
         warm_state={w.name: "pending" for w in warmups},
     )
     holder.append(service)

@@ -366,3 +366,26 @@ def test_the_openapi_document_is_valid_and_describes_what_travels(host: HttpHost
     check("Structure", host.host_structure())
     with pytest.raises(jsonschema.ValidationError):
         check("Patient", attrs.evolve(saved, id=12))
+
+
+def test_segur_serves_the_host_api_as_webhooks_of_its_own_document(make_segur_runtime) -> None:
+    """In ``segur serve``'s document the host API is a separate section: what segur calls
+    on the LGO, never among the paths a client of segur calls."""
+    from openapi_spec_validator import validate
+
+    from hostspecs.http import ROUTES
+    from segur_core.host.openapi import TAG
+    from segur_core.serve.app import create_app
+
+    document = create_app(make_segur_runtime()).state.service.openapi
+    validate(document)
+    assert {
+        (hook, method.upper()) for hook, item in document["webhooks"].items() for method in item
+    } == {(r.hook, r.method) for r in ROUTES}
+    lgo_paths = {r.path for r in ROUTES}
+    assert not lgo_paths & set(document["paths"])
+    assert all(path.startswith("/v1/") for path in document["paths"])
+    search = document["webhooks"]["host_find_patients"]["post"]
+    assert search["tags"] == [TAG] and search["x-segur-path"] == "/patients/search"
+    assert TAG in {tag["name"] for tag in document["tags"]}
+    assert "Patient" in document["components"]["schemas"]

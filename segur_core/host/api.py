@@ -1,7 +1,7 @@
 """The LGO's host API: one route per hook of the host contract.
 
 The adapter (:mod:`hostspecs.http.client`), the reference LGO side
-(:mod:`hostspecs.http.server`) and the OpenAPI document (:mod:`hostspecs.http.openapi`)
+(:mod:`hostspecs.http.server`) and the OpenAPI document (:mod:`segur_core.host.openapi`)
 all read this table, so that the three cannot drift apart. Paths are relative to the
 configured base URL; ``{name}`` segments are percent-encoded identifiers. A patient
 search is a ``POST`` with a JSON body rather than a ``GET`` with a query string, so that

@@ -1,10 +1,12 @@
 """The OpenAPI 3.1 description of the host API (the LGO's side, called by segur).
 
-:func:`openapi_document` is the document on its own, for an LGO editor's tools;
-:func:`add_host_api` puts the same paths into another document (``segur serve``'s)
-under the tag :data:`TAG`, each path with its own ``servers`` (the LGO's base URL), so
-that they cannot be mistaken for segur's own endpoints. Both are built from
-:data:`~hostspecs.http.routes.ROUTES` and the model's JSON Schemas
+:func:`openapi_document` is the host API on its own, its routes as ``paths`` relative to
+the LGO's base URL: for an LGO editor's tools (server stubs, a test client).
+:func:`add_host_api` describes the same operations in another document (``segur
+serve``'s) as ``webhooks``, OpenAPI's section for the calls an API makes on its
+consumer, under the tag :data:`TAG`, each with its path (``x-segur-path``): a client
+generated from segur's document never mistakes them for segur's own endpoints. Both are
+built from :data:`~segur_core.host.api.ROUTES` and the model's JSON Schemas
 (:func:`segur_core.schemas.json_schema`).
 """
 
@@ -13,8 +15,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hostspecs.http.routes import API_VERSION, NOT_FOUND, ROUTES, PatientQuery, Route
 from segur_core import model
+from segur_core.host.api import API_VERSION, NOT_FOUND, ROUTES, PatientQuery, Route
 from segur_core.schemas import REF_PREFIX, json_schema
 
 __all__ = ["TAG", "add_host_api", "openapi_document"]
@@ -155,46 +157,59 @@ def _components() -> dict[str, Any]:
 def _paths() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for where in ROUTES:
-        item = paths.setdefault(where.path, {"servers": copy.deepcopy(_SERVERS)})
+        item = paths.setdefault(where.path, {})
         item[where.method.lower()] = _operation(where)
     return paths
 
 
 def openapi_document() -> dict[str, Any]:
-    """The host API on its own: an OpenAPI 3.1 document (a plain dict, JSON-ready)."""
-    return add_host_api(
-        {
-            "openapi": "3.1.0",
-            "info": {
-                "title": "segur host API (implemented by the LGO)",
-                "version": API_VERSION,
-                "description": _TAG_DESCRIPTION,
-            },
-            "servers": copy.deepcopy(_SERVERS),
-            "paths": {},
-        }
-    )
+    """The host API on its own: an OpenAPI 3.1 document (a plain dict, JSON-ready)
+    whose ``paths`` are relative to the LGO's base URL."""
+    document: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "segur host API (implemented by the LGO)",
+            "version": API_VERSION,
+            "description": _TAG_DESCRIPTION,
+        },
+        "servers": copy.deepcopy(_SERVERS),
+        "paths": _paths(),
+    }
+    _add_components(document)
+    return document
 
 
 def add_host_api(document: dict[str, Any]) -> dict[str, Any]:
-    """``document`` with the host API's paths, schemas and tag added (in place, and
-    returned). A path or schema already there under the same name is an error."""
-    paths = document.setdefault("paths", {})
+    """``document`` with the host API added as ``webhooks`` (one per hook, its methods
+    inside), its schemas and its tag (in place, and returned). A webhook already there,
+    or a schema there under the same name but different, is an error."""
+    hooks = document.setdefault("webhooks", {})
+    for where in ROUTES:
+        item = hooks.setdefault(where.hook, {})
+        if where.method.lower() in item:
+            raise ValueError(f"the webhook {where.hook} {where.method} is already in the document")
+        operation = _operation(where)
+        operation["x-segur-path"] = where.path
+        operation["description"] += (
+            f" The LGO serves it at `{where.method} {{base URL}}{where.path}`"
+            " ([host] url in segur.toml)."
+        )
+        item[where.method.lower()] = operation
+    _add_components(document)
+    return document
+
+
+def _add_components(document: dict[str, Any]) -> None:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    for name, item in _paths().items():
-        if name in paths:
-            raise ValueError(f"the path {name} is already in the document")
-        paths[name] = item
     for name, schema in _components().items():
         if name in schemas and schemas[name] != schema:
             raise ValueError(f"the schema {name} is already in the document, different")
         schemas[name] = schema
     document.setdefault("tags", []).append({"name": TAG, "description": _TAG_DESCRIPTION})
-    return document
 
 
 def main() -> None:
-    """``python -m hostspecs.http.openapi``: the document on standard output (JSON)."""
+    """``python -m segur_core.host.openapi``: the document on standard output (JSON)."""
     import json
     import sys
 
