@@ -165,6 +165,97 @@ def _check_host(runtime: Any, state: CliState, add: Any) -> None:
         add("host", DoctorResult.OK, f"{reference} ({where})")
 
 
+def _scratch_dir() -> Path:
+    """A private folder removed when the command ends (after the runtime closes)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="segur-doctor-"))
+
+    def remove() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:  # registered before the runtime's close: runs after it
+        ctx.find_root().call_on_close(remove)
+    else:
+        atexit.register(remove)
+    return folder
+
+
+def _check_data_dir(data_dir: Path, fresh: bool, add: Any) -> None:
+    """Writable, or (before the first run) creatable: its nearest existing parent is."""
+    if fresh:
+        parent = next((p for p in data_dir.parents if p.exists()), data_dir.anchor)
+        ok = os.access(parent, os.W_OK)
+        message = (
+            _("{path} does not exist yet: created at first use")
+            if ok
+            else _("{path} does not exist and cannot be created ({parent} not writable)")
+        )
+        add(
+            "data directory",
+            DoctorResult.OK if ok else DoctorResult.ERROR,
+            message.format(path=data_dir, parent=parent),
+        )
+        return
+    writable = os.access(data_dir, os.W_OK)
+    add(
+        "data directory",
+        DoctorResult.OK if writable else DoctorResult.ERROR,
+        (_("{path} writable") if writable else _("{path} not writable")).format(path=data_dir),
+    )
+
+
+def _check_journal(runtime: Runtime, add: Any) -> None:
+    try:
+        report = runtime.journal.verify()
+        ok = getattr(report, "ok", report)
+        add(
+            "journal",
+            DoctorResult.OK if ok else DoctorResult.ERROR,
+            _("hash chain intact, checkpoints match")
+            if ok
+            else _("tampering detected: {problem}").format(problem=report.problems[0].message)
+            + (
+                _(" (and {n} more)").format(n=len(report.problems) - 1)
+                if len(report.problems) > 1
+                else ""
+            )
+            + _("; run `segur audit verify`"),
+        )
+    except Exception as exc:
+        add("journal", DoctorResult.ERROR, f"{type(exc).__name__}: {exc}")
+
+
+def _check_certificates(runtime: Runtime, add: Any) -> None:
+    try:
+        from segur_core.tls import certificate_warnings
+    except ImportError:
+        add("certificates", DoctorResult.SKIPPED, _("segur_core.tls not available"))
+        return
+    sources = _certificate_sources(runtime)
+    warnings = certificate_warnings(sources)
+    if not sources:
+        add("certificates", DoctorResult.SKIPPED, _("no certificate configured"))
+    elif not warnings:
+        add(
+            "certificates",
+            DoctorResult.OK,
+            ngettext(
+                "{n} certificate file valid", "{n} certificate files valid", len(sources)
+            ).format(n=len(sources)),
+        )
+    for warning in warnings:
+        serious = warning.kind in {"expired", "unreadable", "not-yet-valid"}
+        add(
+            "certificates",
+            DoctorResult.ERROR if serious else DoctorResult.WARNING,
+            str(warning),
+        )
+
+
 def run_checks(state: CliState) -> list[dict[str, str]]:
     """Run every check; each result is ``{"check", "plugin", "result", "message"}``."""
     results: list[dict[str, str]] = []
@@ -187,8 +278,12 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
             file=config.path or _("defaults (no segur.toml)"), mode=config.mode
         ),
     )
+    data_dir = state.data_dir()
+    fresh = not data_dir.exists()
     try:
-        runtime = state.runtime()
+        # doctor creates no file: before the first run, the runtime's databases go to a
+        # scratch folder removed at exit
+        runtime = state.runtime(data_dir=_scratch_dir()) if fresh else state.runtime()
     except Exception as exc:
         for problem in getattr(exc, "problems", None) or ():  # ProductionError: each one
             add("production", DoctorResult.ERROR, str(problem), problem.key.split(".")[0])
@@ -220,56 +315,13 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
                 ),
                 name,
             )
-    data_dir = runtime.data_dir
-    writable = os.access(data_dir, os.W_OK)
-    add(
-        "data directory",
-        DoctorResult.OK if writable else DoctorResult.ERROR,
-        (_("{path} writable") if writable else _("{path} not writable")).format(path=data_dir),
-    )
-    try:
-        report = runtime.journal.verify()
-        ok = getattr(report, "ok", report)
-        add(
-            "journal",
-            DoctorResult.OK if ok else DoctorResult.ERROR,
-            _("hash chain intact, checkpoints match")
-            if ok
-            else _("tampering detected: {problem}").format(problem=report.problems[0].message)
-            + (
-                _(" (and {n} more)").format(n=len(report.problems) - 1)
-                if len(report.problems) > 1
-                else ""
-            )
-            + _("; run `segur audit verify`"),
-        )
-    except Exception as exc:
-        add("journal", DoctorResult.ERROR, f"{type(exc).__name__}: {exc}")
-    _check_outbox(runtime, add)
-    try:
-        from segur_core.tls import certificate_warnings
-    except ImportError:
-        add("certificates", DoctorResult.SKIPPED, _("segur_core.tls not available"))
+    _check_data_dir(data_dir, fresh, add)
+    if fresh:
+        add("journal", DoctorResult.SKIPPED, _("no journal yet"))
     else:
-        sources = _certificate_sources(runtime)
-        warnings = certificate_warnings(sources)
-        if not sources:
-            add("certificates", DoctorResult.SKIPPED, _("no certificate configured"))
-        elif not warnings:
-            add(
-                "certificates",
-                DoctorResult.OK,
-                ngettext(
-                    "{n} certificate file valid", "{n} certificate files valid", len(sources)
-                ).format(n=len(sources)),
-            )
-        for warning in warnings:
-            serious = warning.kind in {"expired", "unreadable", "not-yet-valid"}
-            add(
-                "certificates",
-                DoctorResult.ERROR if serious else DoctorResult.WARNING,
-                str(warning),
-            )
+        _check_journal(runtime, add)
+    _check_outbox(runtime, add)
+    _check_certificates(runtime, add)
     for plugin, key, url in _endpoints(runtime):
         ok, message = _reachable(url)
         add("endpoint", DoctorResult.OK if ok else DoctorResult.ERROR, f"{key}: {message}", plugin)

@@ -169,9 +169,14 @@ def test_doctor_json(config_file, monkeypatch):
     data = json.loads(result.output)
     checks = {(c["check"], c["plugin"]): c for c in data["checks"]}
     assert checks[("config", "segur")]["result"] == "ok"
-    assert checks[("journal", "segur")]["result"] == "ok"
+    assert checks[("journal", "segur")]["result"] == "skipped"  # before the first run
+    assert not (config_file.parent / "data").exists()  # doctor created nothing
     assert checks[("example events", "example")]["result"] == "ok"
     assert data["ok"] is True and result.exit_code == 0
+    (config_file.parent / "data").mkdir()
+    result = CliRunner().invoke(cli, ["--config", str(config_file), "doctor", "--json"])
+    checks = {(c["check"], c["plugin"]): c for c in json.loads(result.output)["checks"]}
+    assert checks[("journal", "segur")]["result"] == "ok"
 
 
 def test_doctor_fails_on_broken_plugin(fake_dist, config_file):

@@ -19,6 +19,7 @@ from segur_core.model import (
     Sex,
     Structure,
 )
+from segur_core.reference import CISIS_KIT, find_reference
 from segur_core.tls import client_context
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
     "vaccination_note",
 ]
 
-KIT = Path(__file__).resolve().parents[3] / ".." / "shared" / "cisis" / "TestContenuCDA-3-0"
+#: The CI-SIS kit as segur finds it (``$SEGUR_CISIS_KIT``, a data package, ``../shared``
+#: beside a checkout); a folder that does not exist when there is none.
+KIT = find_reference(CISIS_KIT) or Path("/nonexistent/TestContenuCDA-3-0")
 EXAMPLES = KIT / "ExemplesCDA"
 #: The INS of the kit examples' patient (test NIR OID).
 KIT_INS = INS("279035121518989", "1.2.250.1.213.1.4.10")

@@ -3,7 +3,7 @@
 .. code-block:: toml
 
     [documents]
-    kit_path = "/opt/ans/TestContenuCDA-3-0"   # default: $SEGUR_CISIS_KIT, ../shared/cisis/...
+    kit_path = "/opt/ans/TestContenuCDA-3-0"   # default: $SEGUR_CISIS_KIT, a data package
     # xsd_path: default the kit's infrastructure/cda/CDA_extended.xsd
     # cache_dir: default $XDG_CACHE_HOME/segur/cisis
     local_patient_id_root = "1.2.250.1.999.1"  # OID of the pharmacy's local patient ids

@@ -22,16 +22,14 @@ KIT_VALUE_SETS = {
 }
 
 
-def default_kit_dir() -> Path:
-    """``../shared/cisis/TestContenuCDA-3-0/jeuxDeValeurs`` next to the repository."""
-    return (
-        Path(__file__).resolve().parents[4]
-        / ".."
-        / "shared"
-        / "cisis"
-        / "TestContenuCDA-3-0"
-        / "jeuxDeValeurs"
-    )
+def default_kit_dir() -> Path | None:
+    """The kit's ``jeuxDeValeurs`` folder, found as segur finds the CI-SIS kit
+    (:func:`segur_core.reference.find_reference`: ``$SEGUR_CISIS_KIT``, a data package,
+    ``../shared/cisis`` beside a checkout), or ``None``."""
+    from segur_core.reference import CISIS_KIT, find_reference
+
+    kit = find_reference(CISIS_KIT)
+    return kit / "jeuxDeValeurs" if kit is not None else None
 
 
 class ValueSets:
@@ -42,6 +40,8 @@ class ValueSets:
         self.sets: dict[str, set[tuple[str, str]]] = {}
         directory = directory or default_kit_dir()
         for name, filename in KIT_VALUE_SETS.items():
+            if directory is None:
+                break
             path = directory / filename
             if not path.is_file():
                 continue

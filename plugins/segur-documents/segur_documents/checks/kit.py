@@ -25,10 +25,11 @@ from pathlib import Path
 from lxml import etree
 
 from segur_core.errors import ConfigError
+from segur_core.reference import CISIS_KIT, find_reference
 
 __all__ = ["KIT_ENV", "Kit", "default_cache_dir", "find_kit"]
 
-KIT_ENV = "SEGUR_CISIS_KIT"
+KIT_ENV = CISIS_KIT.env
 _KIT_DIRS = ("schematrons", "jeuxDeValeurs", "infrastructure")
 _SVS = "urn:ihe:iti:svs:2008"
 _J07 = "1.2.250.1.213.1.1.5.471"
@@ -46,30 +47,10 @@ def default_cache_dir() -> Path:
 
 
 def find_kit(configured: str | os.PathLike | None = None) -> Path | None:
-    """The kit folder: the configured path, else ``$SEGUR_CISIS_KIT``, else
-    ``../shared/cisis/TestContenuCDA-3-0`` next to the repository, else ``None``."""
-    candidates: list[Path] = []
-    if configured:
-        candidates.append(Path(configured))
-    elif os.environ.get(KIT_ENV):
-        candidates.append(Path(os.environ[KIT_ENV]))
-    else:
-        here = Path(__file__).resolve()
-        for parent in here.parents:
-            candidates.append(parent.parent / "shared" / "cisis" / "TestContenuCDA-3-0")
-            if (parent / ".git").exists() or (parent / "segur_core").is_dir():
-                break
-        candidates.append(Path.cwd().parent / "shared" / "cisis" / "TestContenuCDA-3-0")
-    for candidate in candidates:
-        if (candidate / "infrastructure" / "cda" / "CDA_extended.xsd").is_file():
-            return candidate.resolve()
-    if configured:
-        raise ConfigError(
-            f"no CI-SIS test kit at {configured}",
-            key="documents.kit_path",
-            hint="point it at a TestContenuCDA-3-0 folder",
-        )
-    return None
+    """The kit folder: the configured path (``documents.kit_path``), else
+    ``$SEGUR_CISIS_KIT``, else an installed data package, else ``../shared/cisis`` beside
+    a source checkout, else ``None`` (:func:`segur_core.reference.find_reference`)."""
+    return find_reference(CISIS_KIT, configured, key="documents.kit_path")
 
 
 def _content_hash(kit: Path) -> str:

@@ -1,7 +1,8 @@
 """The official INSi XSDs (``../shared/insi/wsdl/xsd``), loaded with local resolution only.
 
-The schemas are reference data that segur never copies: they are found next to the
-work tree (``<repo>/../shared/insi``) or where ``SEGUR_INSI_DIR`` points. The WSDL
+The schemas are reference data that segur never copies: they are found where
+``SEGUR_INSI_DIR`` points, in an installed data package, or next to a source checkout
+(``<repo>/../shared/insi``), as :mod:`segur_core.reference` says. The WSDL
 imports WS-Addressing from a remote URL; nothing here fetches it: each message part
 (body, ``ContexteLPS``, ``ContexteBAM``, ``wsse:Security``, ``siram:Erreur``) is validated
 against its own schema, and ``wsa:MessageID``/``wsa:Action`` are checked by hand.
@@ -10,7 +11,6 @@ against its own schema, and ``wsa:MessageID``/``wsa:Action`` are checked by hand
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 from lxml import etree
@@ -32,15 +32,11 @@ SCHEMA_FILES = {
 
 
 def insi_dir() -> Path | None:
-    """The folder holding ``wsdl/`` and ``fixtures/``, or ``None`` when absent."""
-    explicit = os.environ.get("SEGUR_INSI_DIR")
-    candidates = [Path(explicit)] if explicit else []
-    here = Path(__file__).resolve()
-    candidates += [parent / ".." / "shared" / "insi" for parent in here.parents[3:6]]
-    for candidate in candidates:
-        if (candidate / "wsdl" / "xsd").is_dir():
-            return candidate.resolve()
-    return None
+    """The folder holding ``wsdl/`` and ``fixtures/``, or ``None`` when absent
+    (``$SEGUR_INSI_DIR``, a data package, ``../shared/insi`` beside a checkout)."""
+    from segur_core.reference import INSI_SCHEMAS, find_reference
+
+    return find_reference(INSI_SCHEMAS)
 
 
 @functools.cache
