@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import click
@@ -11,7 +10,8 @@ import click
 from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
 from segur_core.cli._words import shown
-from segur_core.cli.params import COUNT
+from segur_core.cli.output import console, emit_json, json_option, table, when
+from segur_core.cli.params import COUNT, patient_option
 from segur_core.i18n import _, _l, ngettext
 
 __all__ = ["command"]
@@ -50,7 +50,7 @@ def command() -> None:
         "Patients appear as their pseudonyms unless --reveal is given."
     ),
 )
-@click.option("--patient", "patient_id", help=_l("Only records about this patient (local id)."))
+@patient_option(_l("Only records about PATIENT (the host's patient id)."))
 @click.option("--since", help=_l("Only records at or after this ISO 8601 date/time (UTC)."))
 @click.option(
     "--limit",
@@ -60,20 +60,20 @@ def command() -> None:
     help=_l("Show the last N matching records."),
 )
 @click.option("--reveal", is_flag=True, help=_l("Show patient ids instead of their pseudonyms."))
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@json_option
 @click.pass_context
 def show(
     ctx: click.Context,
-    patient_id: str | None,
+    patient: str | None,
     since: str | None,
     limit: int,
     reveal: bool,
     as_json: bool,
 ) -> None:
     journal = _journal(ctx)
-    records = journal.records(patient_id=patient_id, since=_since(since), limit=limit)
+    records = journal.records(patient_id=patient, since=_since(since), limit=limit)
 
-    def patient(value: str | None) -> str | None:
+    def pseudonym(value: str | None) -> str | None:
         return value if reveal else journal.pseudonym(value)
 
     damaged = sum(1 for r in records if r.damaged)
@@ -82,23 +82,21 @@ def show(
         rows = []
         for record in records:
             row = record.as_dict()
-            row["patient_id"] = patient(record.patient_id)
+            row["patient_id"] = pseudonym(record.patient_id)
             rows.append(row)
-        click.echo(json.dumps({"records": rows}, indent=2, ensure_ascii=False))
+        emit_json({"records": rows})
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=_("segur audit journal"))
-    headers = ("#", _("at (UTC)"), _("actor"), _("patient"), _("action"), _("service"))
-    for column in (*headers, _("outcome")):
-        table.add_column(column, no_wrap=column in ("#", headers[-1]), overflow="fold")
+    grid = table(
+        _("segur audit journal"),
+        {"#": "key", _("at"): "key", _("actor"): "text", _("patient"): "text",
+         _("action"): "text", _("service"): "text", _("outcome"): "text"},
+    )  # fmt: skip
     for r in records:
-        table.add_row(
+        grid.add_row(
             str(r.seq),
-            r.at.strftime("%Y-%m-%d %H:%M:%S") if r.at is not None else "?",
+            when(r.at, empty="?"),
             r.actor or "",
-            patient(r.patient_id) or "",
+            pseudonym(r.patient_id) or "",
             r.action,
             r.service or "",
             _("DAMAGED: {problems}").format(problems="; ".join(r.damaged))
@@ -106,10 +104,10 @@ def show(
             else shown(r.outcome),
             style="bold red" if r.damaged else _style(r.outcome),
         )
-    console = Console()
-    console.print(table)
+    screen = console()
+    screen.print(grid)
     if damaged:
-        console.print(
+        screen.print(
             ngettext(
                 "{n} damaged record: the journal was tampered with; run `segur audit verify`",
                 "{n} damaged records: the journal was tampered with; run `segur audit verify`",
@@ -152,12 +150,12 @@ def _style(outcome: str) -> str | None:
         "A head kept elsewhere (printed by an earlier verify): the journal must still hold it."
     ),
 )
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@json_option
 @click.pass_context
 def verify(ctx: click.Context, expect_head: tuple[int, str] | None, as_json: bool) -> None:
     report = _journal(ctx).verify(expect_head=expect_head)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        emit_json(report.as_dict())
     elif report.ok:
         checkpoint = report.checkpoint
         click.echo(
@@ -166,7 +164,7 @@ def verify(ctx: click.Context, expect_head: tuple[int, str] | None, as_json: boo
             )
             + (
                 _("; last checkpoint {n} records at {at}").format(
-                    n=checkpoint["count"], at=checkpoint["at"]
+                    n=checkpoint["count"], at=when(checkpoint["at"])
                 )
                 if checkpoint
                 else ""
@@ -175,17 +173,15 @@ def verify(ctx: click.Context, expect_head: tuple[int, str] | None, as_json: boo
         for note in report.notes:
             click.echo(_("note: {note}").format(note=note))
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title=_("audit journal problems"))
-        for column in (_("record"), _("problem"), _("details")):
-            table.add_column(column)
+        grid = table(
+            _("audit journal problems"),
+            {_("record"): "key", _("problem"): "key", _("details"): "text"},
+        )
         for problem in report.problems:
-            table.add_row(str(problem.seq), str(problem.kind), problem.message, style="red")
-        console = Console()
-        console.print(table)
-        console.print(
+            grid.add_row(str(problem.seq), str(problem.kind), problem.message, style="red")
+        screen = console()
+        screen.print(grid)
+        screen.print(
             _(
                 "journal TAMPERED: {n} problem(s) in {checked} records; first bad record: {first}"
             ).format(n=len(report.problems), checked=report.checked, first=report.first_bad),
@@ -210,9 +206,13 @@ def verify(ctx: click.Context, expect_head: tuple[int, str] | None, as_json: boo
     is_flag=True,
     help=_l("Vouch for records no checkpoint anchors (a journal from before checkpoints)."),
 )
+@json_option
 @click.pass_context
-def anchor(ctx: click.Context, adopt: bool) -> None:
+def anchor(ctx: click.Context, adopt: bool, as_json: bool) -> None:
     checkpoint = _journal(ctx).checkpoint(adopt=adopt)
+    if as_json:
+        emit_json({"count": checkpoint.count, "head": checkpoint.head, "adopted": adopt})
+        return
     click.echo(
         _("checkpoint written: {count}:{head}").format(count=checkpoint.count, head=checkpoint.head)
         + (_(" (adopted)") if adopt else "")

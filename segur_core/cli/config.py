@@ -9,6 +9,7 @@ import click
 
 from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
+from segur_core.cli.output import emit_json, json_option
 from segur_core.i18n import _l
 
 __all__ = ["command", "effective_config"]
@@ -90,11 +91,11 @@ def command() -> None:
 
 
 @command.command("show", help=_l("Print the effective configuration (secrets as ***)."))
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@json_option
 @click.pass_obj
 def show(state: CliState, as_json: bool) -> None:
     data = effective_config(state)
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        emit_json(data)
     else:
         click.echo(to_toml(data).rstrip() + "\n")

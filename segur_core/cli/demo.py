@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
+from segur_core.cli.output import emit_json, json_option
+from segur_core.cli.params import out_option
 from segur_core.i18n import _, _l
 
 __all__ = ["command"]
@@ -38,16 +39,13 @@ def _printer(console: Any) -> Any:
 
 
 @click.command("demo", help=CORE_HELP["demo"])
-@click.option(
-    "--out",
-    "out_dir",
+@out_option(
     type=click.Path(file_okay=False),
-    default=None,
     help=_l("Keep every artefact (documents, messages, databases, journal) in this folder."),
 )
-@click.option("--json", "as_json", is_flag=True, help=_l("Print the timeline as JSON."))
+@json_option
 @click.pass_obj
-def command(state: CliState, out_dir: str | None, as_json: bool) -> None:
+def command(state: CliState, out: str | None, as_json: bool) -> None:
     from segur_core.demo import run_demo
 
     on_record = None
@@ -62,10 +60,10 @@ def command(state: CliState, out_dir: str | None, as_json: bool) -> None:
         )
         on_record = _printer(console)
     result = run_demo(
-        state.config(), out_dir=out_dir, strict=state.effective_strict, on_record=on_record
+        state.config(), out_dir=out, strict=state.effective_strict, on_record=on_record
     )
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str))
+        emit_json(result.as_dict())
     elif console is not None:
         for step in result.steps:
             if step["status"] != "ok" and step["title"] in {"start", "collect demo steps"}:

@@ -4,7 +4,6 @@ connection to each), and the checks plugins contribute."""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import click
 
-from segur_core.cli import CORE_HELP
+from segur_core.cli import CORE_HELP, output
 from segur_core.cli._state import CliState
 from segur_core.cli._words import shown
-from segur_core.i18n import _, _l, ngettext
+from segur_core.i18n import _, ngettext
 from segur_core.plugin import DoctorResult
 from segur_core.secrets import redact_text
 
@@ -348,28 +347,26 @@ _STYLE = {"ok": "green", "warning": "yellow", "error": "red", "skipped": "dim"}
 
 
 @click.command("doctor", help=CORE_HELP["doctor"])
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@output.json_option
 @click.pass_obj
 def command(state: CliState, as_json: bool) -> None:
     results = run_checks(state)
     failed = any(r["result"] == "error" for r in results)
     if as_json:
-        click.echo(json.dumps({"ok": not failed, "checks": results}, indent=2, ensure_ascii=False))
+        output.emit_json({"ok": not failed, "checks": results})
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title="segur doctor")
-        for column in (_("check"), _("plugin"), _("result"), _("message")):
-            table.add_column(column)
+        grid = output.table(
+            "segur doctor",
+            {_("check"): "text", _("plugin"): "key", _("result"): "key", _("message"): "text"},
+        )
         for r in results:
             style = _STYLE.get(r["result"])
-            table.add_row(
+            grid.add_row(
                 shown(r["check"]),
                 r["plugin"],
                 f"[{style}]{shown(r['result'])}[/{style}]",
                 r["message"],
             )
-        Console().print(table)
+        output.console().print(grid)
     if failed:
         raise SystemExit(1)

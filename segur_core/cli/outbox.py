@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import math
 import re
 from pathlib import Path
@@ -17,6 +16,7 @@ import click
 from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
 from segur_core.cli._words import shown
+from segur_core.cli.output import console, emit_json, json_option, table, when
 from segur_core.cli.params import COUNT, ROW_ID
 from segur_core.i18n import _, _l, ngettext
 from segur_core.outbox.rows import delivery_row
@@ -62,19 +62,11 @@ def _journal(ctx: click.Context, action: str, **fields: Any) -> None:
         journal.record(action, actor="cli", **fields)
 
 
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
 def _short(text: str | None, width: int = 60) -> str:
     if not text:
         return ""
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _when(value: dt.datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 #: The list's column headers, as shown.
@@ -84,7 +76,7 @@ _COLUMNS = {
     "key": _l("key"),
     "state": _l("state"),
     "tries": _l("tries"),
-    "settled (UTC)": _l("settled (UTC)"),
+    "settled": _l("settled"),
     "last error": _l("last error"),
 }
 _STYLE = {"dead": "red", "pending": "yellow", "in-flight": "cyan", "delivered": "green"}
@@ -99,7 +91,7 @@ def command() -> None:
 @click.option("--state", type=click.Choice(STATES), help=_l("Only deliveries in this state."))
 @click.option("--kind", help=_l("Only deliveries of this kind (dmp.iti41...)."))
 @click.option("--limit", type=COUNT, help=_l("At most this many."))
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@json_option
 @click.pass_context
 def list_(
     ctx: click.Context, state: str | None, kind: str | None, limit: int | None, as_json: bool
@@ -108,36 +100,27 @@ def list_(
     deliveries = outbox.list(state, kind=kind, limit=limit)
     counts = {str(s): n for s, n in outbox.counts().items()}
     if as_json:
-        _echo_json({"counts": counts, "deliveries": [delivery_row(d) for d in deliveries]})
+        emit_json({"counts": counts, "deliveries": [delivery_row(d) for d in deliveries]})
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="segur outbox")
-    for column in ("id", "kind", "key", "state", "tries", "settled (UTC)", "last error"):
-        short = column in ("id", "state", "tries")
-        table.add_column(
-            str(_COLUMNS[column]),
-            no_wrap=short,
-            overflow="fold",
-            min_width=16 if column == "last error" else None,
-        )
+    kinds = {"id": "key", "kind": "text", "key": "text", "state": "key", "tries": "key",
+             "settled": "text", "last error": "text"}  # fmt: skip
+    grid = table("segur outbox", {str(_COLUMNS[c]): kind for c, kind in kinds.items()})
     for d in deliveries:
-        table.add_row(
+        grid.add_row(
             str(d.id),
             d.kind,
             d.key,
             shown(d.state),
             str(d.attempts),
-            _when(d.settled_at),
+            when(d.settled_at),
             _short(d.last_error),
             style=_STYLE.get(str(d.state)),
         )
-    console = Console()
-    console.print(table)
-    console.print(", ".join(f"{n} {shown(s)}" for s, n in counts.items()), highlight=False)
+    screen = console()
+    screen.print(grid)
+    screen.print(", ".join(f"{n} {shown(s)}" for s, n in counts.items()), highlight=False)
     if counts.get("dead"):
-        console.print(
+        screen.print(
             _(
                 "{n} dead deliveries will not be sent again unless retried:"
                 " segur outbox retry ID (or --all-dead)"
@@ -151,7 +134,7 @@ def list_(
     "show", help=_l("Show one delivery: state, attempts, last error, payload size and digest.")
 )
 @click.argument("ident", metavar="ID", type=ROW_ID)
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@json_option
 @click.pass_context
 def show(ctx: click.Context, ident: int, as_json: bool) -> None:
     outbox = _outbox(ctx)
@@ -161,17 +144,15 @@ def show(ctx: click.Context, ident: int, as_json: bool) -> None:
     row["payload_bytes"] = len(payload)
     row["payload_sha256"] = hashlib.sha256(payload).hexdigest()
     if as_json:
-        _echo_json(row)
+        emit_json(row)
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=_("delivery {id}").format(id=ident), show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
+    grid = table(
+        _("delivery {id}").format(id=ident), {"field": "key", "value": "text"}, show_header=False
+    )
     for name, value in row.items():
-        table.add_row(name, "" if value is None else str(value))
-    Console().print(table)
+        value = when(value) if name.endswith("_at") else value
+        grid.add_row(name, "" if value is None else str(value))
+    console().print(grid)
 
 
 @command.command(
@@ -180,7 +161,7 @@ def show(ctx: click.Context, ident: int, as_json: bool) -> None:
 )
 @click.argument("idents", metavar="ID...", type=ROW_ID, nargs=-1)
 @click.option("--all-dead", is_flag=True, help=_l("Retry every dead delivery."))
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@json_option
 @click.pass_context
 def retry(ctx: click.Context, idents: tuple[int, ...], all_dead: bool, as_json: bool) -> None:
     outbox = _outbox(ctx)
@@ -200,7 +181,7 @@ def retry(ctx: click.Context, idents: tuple[int, ...], all_dead: bool, as_json: 
         )
         retried.append(delivery)
     if as_json:
-        _echo_json({"retried": [delivery_row(d) for d in retried]})
+        emit_json({"retried": [delivery_row(d) for d in retried]})
         return
     for d in retried:
         click.echo(
@@ -221,7 +202,7 @@ def retry(ctx: click.Context, idents: tuple[int, ...], all_dead: bool, as_json: 
     help=_l("Which settled deliveries to delete."),
 )
 @click.option("--older-than", "older_than", default="0s", help=_l("Age such as 30m, 12h, 7d."))
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@json_option
 @click.pass_context
 def purge(ctx: click.Context, state: str, older_than: str, as_json: bool) -> None:
     age = parse_age(older_than)
@@ -232,7 +213,7 @@ def purge(ctx: click.Context, state: str, older_than: str, as_json: bool) -> Non
         details={"state": state, "older_than_s": age.total_seconds(), "deleted": count},
     )
     if as_json:
-        _echo_json({"purged": count, "state": state, "older_than_s": age.total_seconds()})
+        emit_json({"purged": count, "state": state, "older_than_s": age.total_seconds()})
         return
     click.echo(
         ngettext("purged {n} {state} delivery", "purged {n} {state} deliveries", count).format(
@@ -274,7 +255,7 @@ def _seconds(ctx: click.Context, param: click.Parameter, value: float | None) ->
     callback=_seconds,
     help=_l("Without --until-idle: stop after this many seconds (default: at Ctrl-C)."),
 )
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@json_option
 @click.pass_context
 def run(
     ctx: click.Context, until_idle: bool, timeout: float, for_seconds: float | None,
@@ -302,7 +283,7 @@ def run(
     data = {"idle": idle and not interrupted, "interrupted": interrupted, "before": before,
             "counts": after}  # fmt: skip
     if as_json:
-        _echo_json(data)
+        emit_json(data)
     else:
         click.echo(", ".join(f"{n} {shown(s)}" for s, n in after.items()) or _("outbox empty"))
         if not idle:

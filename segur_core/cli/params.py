@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from segur_core.errors import InputError
-from segur_core.i18n import _
+from segur_core.i18n import _, _l
 
 __all__ = [
     "COUNT",
@@ -24,6 +24,9 @@ __all__ = [
     "SQLITE_MAX_INT",
     "InputFile",
     "PathParam",
+    "out_option",
+    "patient_argument",
+    "patient_option",
     "read_bounded",
     "short",
 ]
@@ -97,3 +100,50 @@ def read_bounded(path: Path | str, max_bytes: int) -> bytes:
             _("{path} is larger than {limit} bytes").format(path=short(path), limit=max_bytes)
         )
     return data
+
+
+def patient_argument(**options: Any) -> Any:
+    """The ``PATIENT`` argument (passed as ``patient``): the host's patient id, named the
+    same way by every command."""
+    return click.argument("patient", metavar="PATIENT", **options)
+
+
+_PATIENT_HELP = _l("The patient (the host's patient id).")
+
+
+def patient_option(help: Any = _PATIENT_HELP, **options: Any) -> Any:
+    """The ``--patient PATIENT`` option (passed as ``patient``), for commands where the
+    patient is optional or not the main argument."""
+    return click.option("--patient", "patient", metavar="PATIENT", help=help, **options)
+
+
+def out_option(*old: str, help: str, **options: Any) -> Any:
+    """The ``-o/--out PATH`` option (passed as ``out``) of every command that writes
+    somewhere; ``old`` spellings (``--output``...) stay accepted, hidden, with a
+    deprecation note on stderr."""
+    options.setdefault("type", PathParam())
+    if not old:
+        return click.option("-o", "--out", "out", metavar="PATH", help=help, **options)
+    key = f"segur.old-out.{old[0]}"
+
+    def remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None:  # given on the command line: processed before -o/--out
+            note = _("note: {option} is deprecated; use -o/--out").format(option="/".join(old))
+            click.echo(note, err=True)
+            ctx.meta[key] = value
+
+    def take(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        source = ctx.get_parameter_source(param.name or "")
+        if key in ctx.meta and source is not click.core.ParameterSource.COMMANDLINE:
+            return ctx.meta[key]
+        return value
+
+    main = click.option("-o", "--out", "out", metavar="PATH", help=help, callback=take, **options)
+    hidden = click.option(
+        *old, hidden=True, expose_value=False, callback=remember, type=options["type"]
+    )
+
+    def decorate(f: Any) -> Any:
+        return main(hidden(f))
+
+    return decorate

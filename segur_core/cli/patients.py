@@ -9,14 +9,14 @@ host's patient id, which the journal keeps and never logs in clear; nothing else
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
-from segur_core.cli.params import COUNT
+from segur_core.cli.output import console, emit_json, json_option, table, when
+from segur_core.cli.params import COUNT, patient_argument
 from segur_core.i18n import _, _l, ngettext
 from segur_core.model import mask_matricule
 
@@ -60,7 +60,7 @@ def command() -> None:
     "list", help=_l("List the host's patients with their identity status (INS masked).")
 )
 @click.option("--limit", type=COUNT, help=_l("At most this many."))
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@json_option
 @click.pass_context
 def list_(ctx: click.Context, limit: int | None, as_json: bool) -> None:
     runtime = _runtime(ctx)
@@ -70,45 +70,40 @@ def list_(ctx: click.Context, limit: int | None, as_json: bool) -> None:
     rows = [patient_row(p) for p in patients]
     _journal_reads(runtime, "patients.list", [row["id"] for row in rows])
     if as_json:
-        click.echo(json.dumps({"patients": rows}, indent=2, ensure_ascii=False))
+        emit_json({"patients": rows})
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="segur patients")
-    for column in (_("id"), _("name"), _("born"), _("status"), "INS"):
-        table.add_column(column, overflow="fold")
+    grid = table(
+        "segur patients",
+        {_("id"): "text", _("name"): "text", _("born"): "key", _("status"): "key", "INS": "key"},
+    )
     for row in rows:
         name = f"{row['birth_name']} {' '.join(row['first_names'])}".strip()
-        table.add_row(row["id"], name, row["birth_date"], row["status"], row["ins"] or "-")
-    console = Console()
-    console.print(table)
-    console.print(
+        grid.add_row(row["id"], name, when(row["birth_date"]), row["status"], row["ins"] or "-")
+    screen = console()
+    screen.print(grid)
+    screen.print(
         ngettext("{n} patient", "{n} patients", len(rows)).format(n=len(rows)), highlight=False
     )
 
 
 @command.command("show", help=_l("Show one patient of the host (INS masked)."))
-@click.argument("patient_id", metavar="PATIENT")
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@patient_argument()
+@json_option
 @click.pass_context
-def show(ctx: click.Context, patient_id: str, as_json: bool) -> None:
+def show(ctx: click.Context, patient: str, as_json: bool) -> None:
     runtime = _runtime(ctx)
-    patient = runtime.host.get_patient(patient_id)
-    if patient is None:
-        raise click.ClickException(_("no patient {id!r} in the host").format(id=patient_id[:40]))
-    row = patient_row(patient)
+    found = runtime.host.get_patient(patient)
+    if found is None:
+        raise click.ClickException(_("no patient {id!r} in the host").format(id=patient[:40]))
+    row = patient_row(found)
     _journal_reads(runtime, "patients.show", [row["id"]])
     if as_json:
-        click.echo(json.dumps(row, indent=2, ensure_ascii=False))
+        emit_json(row)
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=_("patient {id}").format(id=patient_id), show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
+    grid = table(
+        _("patient {id}").format(id=patient), {"field": "key", "value": "text"}, show_header=False
+    )
     for name, value in row.items():
         shown = " ".join(value) if isinstance(value, list) else value
-        table.add_row(name, "" if shown is None else str(shown))
-    Console().print(table)
+        grid.add_row(name, "" if shown is None else str(shown))
+    console().print(grid)

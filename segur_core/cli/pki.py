@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from segur_core.cli import CORE_HELP
+from segur_core.cli.output import console, emit_json, json_option, table
 from segur_core.cli.params import PathParam, short
 from segur_core.i18n import _, _l
 
@@ -27,7 +27,7 @@ def command() -> None:
     ),
 )
 @click.argument("directory", type=PathParam(file_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@json_option
 def init(directory: Path, as_json: bool) -> None:
     from segur_core.errors import SegurError
     from segur_core.sandbox.pki import TestPKI
@@ -52,23 +52,18 @@ def init(directory: Path, as_json: bool) -> None:
                 {"role": role, "description": text, "path": str(path)} for role, text, path in rows
             ],
         }
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        emit_json(payload)
         return
-    from rich.console import Console
-    from rich.table import Table
-
     state = _("already present, loaded") if existed else _("created")
-    table = Table(
-        title=_("test PKI in {folder} ({state})").format(folder=pki.directory, state=state)
+    grid = table(
+        _("test PKI in {folder} ({state})").format(folder=pki.directory, state=state),
+        {_("role"): "key", _("what"): "text", _("file"): "text"},
     )
-    table.add_column(_("role"), style="bold")
-    table.add_column(_("what"))
-    table.add_column(_("file"), overflow="fold")
     for role, text, path in rows:
-        table.add_row(role, text, str(path.relative_to(pki.directory)))
-    console = Console()
-    console.print(table)
-    console.print(
+        grid.add_row(role, text, str(path.relative_to(pki.directory)))
+    screen = console()
+    screen.print(grid)
+    screen.print(
         _("TEST certificates only: never use them with real national services."),
         style="yellow",
         highlight=False,

@@ -3,7 +3,6 @@ not, the hooks it implements, and the failures the runtime contained."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -11,6 +10,7 @@ import click
 from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
 from segur_core.cli._words import shown
+from segur_core.cli.output import console, emit_json, json_option, table
 from segur_core.i18n import _, _l
 
 __all__ = ["command", "plugin_rows"]
@@ -40,7 +40,7 @@ def _short(hook: str) -> str:
 
 
 @click.command("plugins", help=CORE_HELP["plugins"])
-@click.option("--json", "as_json", is_flag=True, help=_l("Print JSON for machines."))
+@json_option
 @click.option("--strict", is_flag=True, help=_l("Fail when a plugin cannot be loaded."))
 @click.option(
     "--reset-counters",
@@ -57,21 +57,17 @@ def command(state: CliState, as_json: bool, strict: bool, reset_counters: bool) 
         HealthStore(state.data_dir() / "runtime.sqlite").reset()
     rows = plugin_rows(state)
     if as_json:
-        click.echo(json.dumps({"plugins": rows}, indent=2, ensure_ascii=False))
+        emit_json({"plugins": rows})
         return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="segur plugins", show_lines=False)
-    for column in (
-        _("name"), _("version"), _("distribution"), _("enabled"), _("status"), _("failures"),
-        _("hooks"),
-    ):  # fmt: skip
-        table.add_column(column, no_wrap=True)
+    grid = table(
+        "segur plugins",
+        {_("name"): "text", _("version"): "key", _("distribution"): "text", _("enabled"): "key",
+         _("status"): "text", _("failures"): "key", _("hooks"): "key"},
+    )  # fmt: skip
     for row in rows:
         status = row["status"]
         style = "red" if row["error"] or row["failures"] else None
-        table.add_row(
+        grid.add_row(
             row["name"],
             row["version"] or "",
             row["distribution"] or "",
@@ -81,20 +77,20 @@ def command(state: CliState, as_json: bool, strict: bool, reset_counters: bool) 
             str(len(row["hooks"])) if row["hooks"] else "",
             style=style,
         )
-    console = Console()
-    console.print(table)
+    screen = console()
+    screen.print(grid)
     for row in rows:
         if row["hooks"]:
             hooks = ", ".join(_short(h) for h in row["hooks"])
-            console.print(
+            screen.print(
                 f"[bold]{row['name']}[/bold] " + _("hooks: {hooks}").format(hooks=hooks),
                 highlight=False,
             )
     for row in rows:
         if row["error"]:
-            console.print(f"[red]{row['name']}[/red]: {row['error']}", highlight=False)
+            screen.print(f"[red]{row['name']}[/red]: {row['error']}", highlight=False)
         if row["failures"]:
-            console.print(
+            screen.print(
                 f"[yellow]{row['name']}[/yellow]: "
                 + _(
                     "{failures} contained failures in {calls} calls, last in {hook}: {error}"

@@ -229,7 +229,7 @@ def test_demo_without_any_config(tmp_path, monkeypatch):
 
 
 def test_new_plugin_generates_a_package_whose_tests_pass(tmp_path):
-    result = run("new-plugin", "loyalty-card", "--dir", str(tmp_path))
+    result = run("new-plugin", "loyalty-card", "-o", str(tmp_path))
     assert result.exit_code == 0, result.output
     root = tmp_path / "segur-loyalty-card"
     assert (root / "segur_loyalty_card" / "plugin.py").is_file()

@@ -3,11 +3,15 @@ document's content, and masking/unmasking/deletion of this pharmacy's documents.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import sys
+from typing import Any
 
 import click
 
-from segur_core.cli.params import PathParam, short
+from segur_core.cli.output import emit_json, json_option, when
+from segur_core.cli.params import PathParam, out_option, patient_argument, patient_option, short
 
 __all__ = ["dmp"]
 
@@ -31,33 +35,52 @@ def dmp() -> None:
 
 
 @dmp.command("status")
-@click.argument("patient")
-def status(patient: str) -> None:
+@patient_argument()
+@json_option
+def status(patient: str, as_json: bool) -> None:
     """Access status of PATIENT's DMP and the DMP status of the documents sent for them."""
     from segur_core.errors import SegurError
 
     service = _service()
+    access: dict[str, Any] = {}
     try:
-        access = service.check_access(patient)
-        click.echo(
-            f"DMP: {'exists' if access.exists else 'none'}"
-            f"{' (closed)' if access.closed else ''}; "
-            f"authorisation: {access.authorization}"
-            f"{' - ' + access.reason if access.reason else ''}"
-        )
+        found = service.check_access(patient)
+        access = {"exists": found.exists, "closed": found.closed,
+                  "authorization": found.authorization, "reason": found.reason or None}  # fmt: skip
     except SegurError as exc:
-        click.echo(f"DMP access: {exc}", err=True)
+        access = {"error": str(exc)}
     rows = service.status.for_patient(patient)
+    if as_json:
+        emit_json({
+            "access": access,
+            "documents": [
+                {"document": row.document_id, "state": row.state, "detail": row.detail,
+                 "delivery": row.delivery_id, "updated_at": row.updated_at or None}
+                for row in rows
+            ],
+        })  # fmt: skip
+        return
+    if "error" in access:
+        click.echo(f"DMP access: {access['error']}", err=True)
+    else:
+        click.echo(
+            f"DMP: {'exists' if access['exists'] else 'none'}"
+            f"{' (closed)' if access['closed'] else ''}; "
+            f"authorisation: {access['authorization']}"
+            f"{' - ' + access['reason'] if access['reason'] else ''}"
+        )
     if not rows:
         click.echo("no document sent to the DMP for this patient")
-    for row in rows:
+    for row in rows:  # the id alone on its line: an OID is never cut
+        click.echo(row.document_id)
         detail = f"  {row.detail}" if row.detail else ""
-        click.echo(f"{row.document_id:<50} {row.state:<8} {row.updated_at}{detail}")
+        click.echo(f"  {row.state}  {when(row.updated_at)}{detail}")
 
 
 @dmp.command("list")
-@click.argument("patient")
-def list_(patient: str) -> None:
+@patient_argument()
+@json_option
+def list_(patient: str, as_json: bool) -> None:
     """Documents in PATIENT's DMP (ITI-18, after the access check)."""
     from segur_core.errors import SegurError
 
@@ -66,11 +89,31 @@ def list_(patient: str) -> None:
     except SegurError as exc:
         _fail(exc)
         return
+    if as_json:
+        emit_json({
+            "documents": [
+                {"document": e.unique_id, "title": e.title, "type": e.type_code.code,
+                 "type_display": e.type_code.display or None,
+                 "created_at": _iso(e.creation_time), "masked": e.masked,
+                 "mime_type": e.mime_type, "size": e.size or None}
+                for e in entries
+            ],
+        })  # fmt: skip
+        return
     if not entries:
         click.echo("the DMP holds no document visible to this pharmacy")
-    for e in entries:
+    for e in entries:  # the id alone on its line: an OID is never cut
         flag = " [masqué]" if e.masked else ""
-        click.echo(f"{e.unique_id:<50} {e.creation_time} {e.type_code.code:<8} {e.title}{flag}")
+        click.echo(e.unique_id)
+        click.echo(f"  {when(e.creation_time)}  {e.type_code.code}  {e.title}{flag}")
+
+
+def _iso(ts: str) -> str | None:
+    """An XDS time (``20261202044900``) as ISO 8601, for ``--json``."""
+    from segur_core.cli.output import parse_time
+
+    parsed = parse_time(ts)
+    return parsed.isoformat() if parsed is not None else (ts or None)
 
 
 def _patient_of(doc: str, patient: str | None) -> str:
@@ -82,12 +125,16 @@ def _patient_of(doc: str, patient: str | None) -> str:
     return row.patient_id
 
 
+_PATIENT_OF_DOC = "The patient (default: from the documents this pharmacy sent)."
+
+
 @dmp.command("get")
 @click.argument("doc")
-@click.option("--patient", help="The patient (default: from the documents this pharmacy sent).")
-@click.option("--output", "-o", type=PathParam(dir_okay=False), help="Write to this file.")
-def get(doc: str, patient: str | None, output: str | None) -> None:
-    """Retrieve document DOC from the DMP (ITI-43)."""
+@patient_option(_PATIENT_OF_DOC)
+@out_option("--output", type=PathParam(dir_okay=False), help="Write to this file.")
+@json_option
+def get(doc: str, patient: str | None, out: str | None, as_json: bool) -> None:
+    """Retrieve document DOC from the DMP (ITI-43): to stdout, or to -o/--out FILE."""
     from segur_core.errors import SegurError
 
     try:
@@ -95,21 +142,29 @@ def get(doc: str, patient: str | None, output: str | None) -> None:
     except SegurError as exc:
         _fail(exc)
         return
-    if output:
+    if out:
         try:
-            with open(output, "wb") as fh:
+            with open(out, "wb") as fh:
                 fh.write(content)
         except OSError as error:
-            raise click.ClickException(f"cannot write {short(output)}: {error.strerror}") from None
-        click.echo(f"{len(content)} bytes written to {output}")
+            raise click.ClickException(f"cannot write {short(out)}: {error.strerror}") from None
+    if as_json:
+        report = {"document": doc, "bytes": len(content),
+                  "sha256": hashlib.sha256(content).hexdigest(), "out": out}  # fmt: skip
+        if not out:
+            report["content_base64"] = base64.b64encode(content).decode("ascii")
+        emit_json(report)
+    elif out:
+        click.echo(f"{len(content)} bytes written to {out}")
     else:
         sys.stdout.buffer.write(content)
 
 
 def _update(action: str):
     @click.argument("doc")
-    @click.option("--patient", help="The patient (default: from the documents sent).")
-    def command(doc: str, patient: str | None) -> None:
+    @patient_option(_PATIENT_OF_DOC)
+    @json_option
+    def command(doc: str, patient: str | None, as_json: bool) -> None:
         from segur_core.errors import SegurError
 
         service = _service()
@@ -121,6 +176,9 @@ def _update(action: str):
                 service.set_masked(pid, doc, action == "mask")
         except SegurError as exc:
             _fail(exc)
+            return
+        if as_json:
+            emit_json({"document": doc, "action": action, "done": True})
             return
         click.echo(f"{doc}: {action} done")
 

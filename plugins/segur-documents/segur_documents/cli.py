@@ -9,7 +9,15 @@ from pathlib import Path
 
 import click
 
-from segur_core.cli.params import InputFile, PathParam, read_bounded, short
+from segur_core.cli.output import emit_json, json_option
+from segur_core.cli.params import (
+    InputFile,
+    PathParam,
+    out_option,
+    patient_option,
+    read_bounded,
+    short,
+)
 
 __all__ = ["cda"]
 
@@ -47,7 +55,7 @@ def cda() -> None:
 
 @cda.command("validate")
 @click.argument("files", nargs=-1, required=True, type=InputFile(MAX_CDA_BYTES))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+@json_option
 @click.option("--kit", type=PathParam(file_okay=False), help="TestContenuCDA kit folder.")
 @click.option("--no-schematron", is_flag=True, help="Skip the official schematrons (fast).")
 def validate(files: tuple[str, ...], as_json: bool, kit: str | None, no_schematron: bool) -> None:
@@ -59,11 +67,10 @@ def validate(files: tuple[str, ...], as_json: bool, kit: str | None, no_schematr
     for name in files:
         results[str(name)] = validator.validate(read_bounded(name, MAX_CDA_BYTES))
     if as_json:
-        click.echo(
-            json.dumps(
-                {name: r.as_dict() for name, r in results.items()}, ensure_ascii=False, indent=2
-            )
-        )
+        emit_json({
+            "valid": all(r.valid for r in results.values()),
+            "files": [{"file": name, **r.as_dict()} for name, r in results.items()],
+        })  # fmt: skip
     else:
         for name, report in results.items():
             status = "VALID" if report.valid else "INVALID"
@@ -84,17 +91,17 @@ def validate(files: tuple[str, ...], as_json: bool, kit: str | None, no_schematr
 
 @cda.command("show")
 @click.argument("file", type=InputFile(MAX_CDA_BYTES))
-def show(file: str) -> None:
+@json_option
+def show(file: str, as_json: bool) -> None:
     """Summarise a CDA FILE (type, patient, author, organisation, body)."""
-    from rich.console import Console
-    from rich.table import Table
-
+    from segur_core.cli.output import console, table, when
     from segur_documents.reader import read_cda
 
     doc = read_cda(read_bounded(file, MAX_CDA_BYTES))
-    table = Table(title=doc.title or file, show_header=False)
-    table.add_column("", style="bold")
-    table.add_column("")
+    if as_json:
+        emit_json(_summary(doc))
+        return
+    grid = table(doc.title or file, {"field": "key", "value": "text"}, show_header=False)
     patient = doc.patient
     traits = patient.traits if patient else None
     author = doc.authors[0] if doc.authors else None
@@ -103,7 +110,7 @@ def show(file: str) -> None:
         ("Document id", doc.id),
         ("Set id / version", f"{doc.set_id} / {doc.version}"),
         ("Type", f"{doc.type.code} {doc.type.display or ''}" if doc.type else "-"),
-        ("Date", doc.effective_time or "-"),
+        ("Date", when(doc.effective_time, empty="-")),
         (
             "Level",
             f"{doc.level} ({doc.body_kind}{', ' + doc.media_type if doc.media_type else ''})",
@@ -138,8 +145,52 @@ def show(file: str) -> None:
         ),
     ]
     for label, value in rows:
-        table.add_row(label, str(value))
-    Console().print(table)
+        grid.add_row(label, str(value))
+    console().print(grid)
+
+
+def _summary(doc) -> dict[str, object]:
+    """What ``cda show`` prints, as the JSON object of ``--json`` (the INS masked)."""
+    from segur_core.cli.output import parse_time
+    from segur_core.model import mask_matricule
+
+    patient = doc.patient
+    traits = patient.traits if patient else None
+    org = doc.organization
+    return {
+        "id": doc.id,
+        "set_id": doc.set_id,
+        "version": doc.version,
+        "title": doc.title,
+        "type": doc.type.code if doc.type else None,
+        "type_display": doc.type.display if doc.type else None,
+        "effective_time": (
+            parsed.isoformat() if (parsed := parse_time(doc.effective_time)) else None
+        ),
+        "level": doc.level,
+        "body_kind": doc.body_kind,
+        "media_type": doc.media_type,
+        "templates": list(doc.templates),
+        "patient": None if patient is None else {
+            "ins": mask_matricule(patient.ins.matricule) if patient.ins else None,
+            "ins_oid": patient.ins.oid if patient.ins else None,
+            "birth_name": traits.birth_name if traits else None,
+            "first_names": list(traits.first_names) if traits else [],
+            "sex": str(traits.sex) if traits else None,
+            "birth_date": str(traits.birth_date) if traits else None,
+        },
+        "authors": [
+            {"given_name": a.given_name, "family_name": a.family_name,
+             "profession": a.profession.display if a.profession else None}
+            for a in doc.authors
+        ],
+        "organization": {"id": org.id, "name": org.name} if org else None,
+        "replaces": doc.replaces,
+        "sections": list(doc.sections),
+        "attachments": [
+            {"media_type": a.media_type, "bytes": len(a.data)} for a in doc.attachments
+        ],
+    }  # fmt: skip
 
 
 def _prompt_content(kind: str):
@@ -206,22 +257,28 @@ def _prompt_content(kind: str):
 
 @cda.command("new")
 @click.argument("kind", type=click.Choice(KINDS))
-@click.option("--patient", "patient_id", help="The host's patient id.")
+@patient_option()
 @click.option(
     "--from-json",
     "json_file",
     type=InputFile(MAX_CDA_BYTES),
     help="Content as JSON (the fields of Vaccination, Entretien or BilanMedication).",
 )
-@click.option("--out", type=PathParam(dir_okay=False), help="Where to write the CDA XML.")
+@out_option(type=PathParam(dir_okay=False), help="Where to write the CDA XML.")
 @click.option(
     "--validate/--draft",
     "do_validate",
     default=False,
     help="Validate (legally authenticate) the document after building it.",
 )
+@json_option
 def new(
-    kind: str, patient_id: str | None, json_file: str | None, out: str | None, do_validate: bool
+    kind: str,
+    patient: str | None,
+    json_file: str | None,
+    out: str | None,
+    do_validate: bool,
+    as_json: bool,
 ) -> None:
     """Create a document of KIND for a patient, interactively or from a JSON file."""
     from segur_core.cli import get_runtime
@@ -230,10 +287,12 @@ def new(
     from segur_documents.models import BilanMedication, Entretien, Vaccination
     from segur_documents.service import DocumentService
 
+    if as_json and not (patient and json_file):
+        raise click.UsageError("--json needs --patient and --from-json (no questions asked)")
     runtime = get_runtime()
-    patient_id = patient_id or click.prompt("Patient id")
-    patient = runtime.host.get_patient(patient_id)
-    if patient is None:
+    patient_id = patient or click.prompt("Patient id")
+    found = runtime.host.get_patient(patient_id)
+    if found is None:
         raise click.ClickException(f"no patient {patient_id!r} in the host")
     cls = {"vaccination": Vaccination, "entretien": Entretien, "bpm": BilanMedication}[kind]
     if json_file:
@@ -247,13 +306,13 @@ def new(
         except (ValueError, TypeError) as exc:  # a model validator refused an answer
             raise click.ClickException(f"invalid {kind}: {exc}") from None
     service = DocumentService(runtime)
-    result = service.draft(patient, content)
+    result = service.draft(found, content)
     document = result.document
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if do_validate:
         try:
-            document = service.validate(document, patient)
+            document = service.validate(document, found)
         except DocumentError as exc:
             for issue in exc.issues:
                 click.echo(f"  [{issue.severity}] {issue.message} at {issue.location}", err=True)
@@ -265,4 +324,9 @@ def new(
         target.write_bytes(document.content)
     except OSError as error:
         raise click.ClickException(f"cannot write {short(target)}: {error.strerror}") from None
+    if as_json:
+        emit_json({"document": document.id, "status": str(document.status),
+                   "title": document.title, "version": document.version, "out": str(target),
+                   "warnings": list(result.warnings)})  # fmt: skip
+        return
     click.echo(f"{document.status}: {document.title} -> {target} (id {document.id})")

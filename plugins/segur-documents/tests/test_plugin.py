@@ -86,7 +86,10 @@ def test_cli_validate(tmp_path, context, kit_path, official_validator):
     assert "INVALID" in result.output and "numéro de lot" in result.output
     result = runner.invoke(cda, ["validate", "--json", "--kit", str(kit_path), str(bad)])
     assert result.exit_code == 1
-    report = json.loads(result.output)[str(bad)]
+    data = json.loads(result.output)
+    assert data["valid"] is False
+    (report,) = data["files"]
+    assert report["file"] == str(bad)
     assert report["valid"] is False
     assert any(i["location"].startswith("/ClinicalDocument") for i in report["issues"])
 

@@ -45,6 +45,7 @@ def test_received_cda_of_an_uncovered_volet_reports_the_skipped_volet(official_v
     assert not report.official
     runner = CliRunner()
     result = runner.invoke(cda, ["validate", "--json", "--kit", str(kit_path), str(example)])
-    assert json.loads(result.output)[str(example)]["skipped"] == [volet]
+    (report,) = json.loads(result.output)["files"]
+    assert report["file"] == str(example) and report["skipped"] == [volet]
     result = runner.invoke(cda, ["validate", "--kit", str(kit_path), str(example)])
     assert f"skipped: {volet}" in result.output

@@ -3,9 +3,10 @@ DP-Rappels to acknowledge. Errors are one line (``Error: ...``), never a traceba
 
 from __future__ import annotations
 
-import json
-
 import click
+
+from segur_core.cli.output import emit_json, json_option
+from segur_core.cli.params import patient_argument
 
 __all__ = ["dp"]
 
@@ -27,8 +28,8 @@ def dp() -> None:
 
 
 @dp.command("history")
-@click.argument("patient")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@patient_argument()
+@json_option
 @click.option(
     "--months",
     type=click.IntRange(1, 21 * 12),
@@ -50,7 +51,7 @@ def history(patient: str, as_json: bool, months: int | None, ndp: str | None) ->
         _fail(exc)
         return
     if as_json:
-        click.echo(json.dumps({"lines": [line_to_json(line) for line in lines]}, indent=2))
+        emit_json({"lines": [line_to_json(line) for line in lines]})
         return
     if not lines:
         click.echo("the DP holds no dispensation within the depth asked")
@@ -63,8 +64,8 @@ def history(patient: str, as_json: bool, months: int | None, ndp: str | None) ->
 
 
 @dp.command("create")
-@click.argument("patient")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@patient_argument()
+@json_option
 def create(patient: str, as_json: bool) -> None:
     """Open PATIENT's DP with the consent recorded in the patient file (a refusal is
     recorded with the DP); the NDP it gives back is for the patient file."""
@@ -76,7 +77,7 @@ def create(patient: str, as_json: bool) -> None:
         _fail(exc)
         return
     if as_json:
-        click.echo(json.dumps({"status": dossier.status, "ndp": dossier.ndp}))
+        emit_json({"status": dossier.status, "ndp": dossier.ndp})
         return
     click.echo(
         {"created": "DP created", "exists": "the patient already has a DP"}.get(
@@ -88,7 +89,7 @@ def create(patient: str, as_json: bool) -> None:
 
 
 @dp.command("alerts")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@json_option
 def alerts(as_json: bool) -> None:
     """Poll DP-Alertes and DP-Rappels and put each to the pharmacist to acknowledge."""
     from segur_core.errors import SegurError
@@ -104,7 +105,7 @@ def alerts(as_json: bool) -> None:
             {**alert_to_json(o.alert), "acknowledged": o.acknowledged, "decided_by": o.decided_by}
             for o in outcomes
         ]
-        click.echo(json.dumps({"alerts": items}, indent=2, ensure_ascii=False))
+        emit_json({"alerts": items})
         return
     if not outcomes:
         click.echo("no alert or recall to acknowledge")

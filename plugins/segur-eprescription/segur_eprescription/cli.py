@@ -7,13 +7,13 @@ answers, later otherwise) and writes the eDISP-MED document to ``--out``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from segur_core.cli.params import PathParam
+from segur_core.cli.output import emit_json, json_option
+from segur_core.cli.params import PathParam, out_option
 
 __all__ = ["eprescription"]
 
@@ -66,26 +66,26 @@ def eprescription() -> None:
 
 @eprescription.command("scan")
 @click.argument("payload")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 def scan_(payload: str, as_json: bool) -> None:
     """The prescription id in PAYLOAD (a scanned QR payload or the typed number)."""
     from segur_eprescription.ids import PRESCRIPTION_ID_OID, scan
 
     found = scan(payload)
     if as_json:
-        click.echo(json.dumps({"id": found, "oid": PRESCRIPTION_ID_OID}))
+        emit_json({"id": found, "oid": PRESCRIPTION_ID_OID})
     else:
         click.echo(found)
 
 
 @eprescription.command("show")
 @click.argument("payload")
-@click.option("--json", "as_json", is_flag=True, help="Print the prescription as JSON.")
+@json_option
 def show(payload: str, as_json: bool) -> None:
     """Fetch and show the prescription PAYLOAD names."""
     data = _prescription_dict(_service().fetch(payload))
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        emit_json(data)
         return
     click.echo(
         f"{data['id']} of {data['issued_at'][:10]}, prescriber RPPS {data['prescriber_rpps']}, "
@@ -109,9 +109,8 @@ def show(payload: str, as_json: bool) -> None:
               help="LINE partly dispensed (sequenced): the quantity given now.")  # fmt: skip
 @click.option("--not-delivered", "not_delivered", multiple=True, metavar="LINE=REASON",
               help="LINE not delivered, and why.")  # fmt: skip
-@click.option("--out", type=PathParam(file_okay=False), default=None,
-              help="Folder to write the eDISP-MED document to.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@out_option(type=PathParam(file_okay=False), help="Folder to write the eDISP-MED document to.")
+@json_option
 def dispense(
     payload: str,
     substitute: tuple[str, ...],
@@ -172,7 +171,7 @@ def dispense(
         "edisp": str(path) if path else None,
     }
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        emit_json(result)
         return
     click.echo(f"{result['prescription']}: report {state}")
     for line in result["lines"]:

@@ -145,15 +145,17 @@ def segur_cli_commands(cli: Any) -> None:
     def example() -> None:
         """The worked example plugin."""
 
+    from segur_core.cli.output import emit_json, json_option
+
     @example.command("stats")
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @json_option
     def stats(as_json: bool) -> None:
         """Events counted by segur-example on this installation (from the journal)."""
         from segur_core.cli import get_runtime
 
         counts = counts_from_journal(get_runtime().journal)
         if as_json:
-            click.echo(json.dumps({"events": counts, "total": sum(counts.values())}))
+            emit_json({"events": counts, "total": sum(counts.values())})
             return
         if not counts:
             click.echo("no event counted yet")

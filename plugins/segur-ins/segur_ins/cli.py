@@ -13,13 +13,14 @@ Output never shows a full identifier: matricules are masked.
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from segur_core.cli import pass_runtime
+from segur_core.cli.output import emit_json, json_option
+from segur_core.cli.params import patient_argument
 from segur_core.errors import SegurError
 
 if TYPE_CHECKING:
@@ -29,7 +30,10 @@ __all__ = ["ins"]
 
 
 def _emit(data: dict[str, Any], as_json: bool, text: str) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, sort_keys=True) if as_json else text)
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(text)
 
 
 def _service(runtime: Runtime):
@@ -52,7 +56,7 @@ def ins() -> None:
 
 @ins.command("check")
 @click.argument("number")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 def check(number: str, as_json: bool) -> None:
     """Check a NIR/NIA NUMBER (15 characters; spaces and dots ignored). No network."""
     from segur_ins.nir import Nir, NirError
@@ -74,11 +78,17 @@ def check(number: str, as_json: bool) -> None:
         "born_abroad": nir.born_abroad,
         "temporary": nir.temporary,
     }
-    _emit(data, as_json, f"valid NIR/NIA (sex {nir.sex}, birthplace {nir.birth_place})")
+    place = (
+        f"born abroad (country code {nir.birth_place})"
+        if nir.born_abroad
+        else f"born in France (place code {nir.birth_place})"
+    )
+    kind = "temporary NIA" if nir.temporary else "NIR/NIA"
+    _emit(data, as_json, f"valid {kind}: sex {nir.sex}, {place}")
 
 
 @ins.command("qualify")
-@click.argument("patient_id", required=False)
+@patient_argument(required=False)
 @click.option("--all", "all_", is_flag=True, help="Every patient not yet retrieved from INSi.")
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel INSi requests.")
 @click.option("--rate", type=click.FloatRange(0), help="Maximum requests per second (0: none).")
@@ -86,13 +96,14 @@ def check(number: str, as_json: bool) -> None:
     "--processes", type=click.IntRange(0, 64),
     help="Worker processes making the INSi calls (0: none; default: automatic).",
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_runtime
 def qualify(
-    runtime: Runtime, patient_id: str | None, all_: bool, concurrency: int | None,
+    runtime: Runtime, patient: str | None, all_: bool, concurrency: int | None,
     rate: float | None, processes: int | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Qualify PATIENT (or --all) with an INSi traits search."""
+    patient_id = patient
     if all_ == bool(patient_id):
         raise click.UsageError("give a PATIENT id or --all")
     service = _service(runtime)
@@ -120,32 +131,26 @@ def _qualify_all(
     service: Any, concurrency: int | None, rate: float | None, processes: int | None,
     as_json: bool,
 ) -> None:  # fmt: skip
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-    from rich.table import Table
-
+    from segur_core.cli.output import console as new_console
+    from segur_core.cli.output import table
+    from segur_core.cli.progress import progress
     from segur_ins.batch import qualify_all
 
-    console = Console(stderr=as_json)
     stop = threading.Event()
-    with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=console, disable=as_json,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("INSi qualification", total=None)
+    with progress("INSi qualification", count=True, enabled=not as_json) as bar:
         try:
             summary = qualify_all(
                 service,
                 concurrency=concurrency,
                 rate_limit=rate,
                 processes=processes,
-                on_start=lambda total: bar.update(task, total=total),
-                on_done=lambda _outcome: bar.advance(task),
+                on_start=lambda total: bar.update(total=total),
+                on_done=lambda _outcome: bar.advance(),
                 stop=stop,
             )
         except KeyboardInterrupt:
             stop.set()
-            console.print("interrupted: progress kept, run the command again to resume")
+            click.echo("interrupted: progress kept, run the command again to resume", err=True)
             raise SystemExit(130) from None
     data = {
         "counts": summary.counts,
@@ -156,27 +161,27 @@ def _qualify_all(
         "processes": summary.processes,
     }
     if as_json:
-        click.echo(json.dumps(data, sort_keys=True))
+        emit_json(data)
         return
-    table = Table(title="INSi qualification")
-    table.add_column("result")
-    table.add_column("patients", justify="right")
+    grid = table("INSi qualification", {"result": "text", "patients": "key"})
     for result, count in sorted(summary.counts.items()):
-        table.add_row(result, str(count))
+        grid.add_row(result, str(count))
     for code, count in sorted(summary.errors.items()):
-        table.add_row(f"  error {code}", str(count))
+        grid.add_row(f"  error {code}", str(count))
     if summary.resumed:
-        table.add_row("done by an earlier run", str(summary.resumed))
-    console.print(table)
+        grid.add_row("done by an earlier run", str(summary.resumed))
+    console = new_console()
+    console.print(grid)
     console.print(f"{summary.total} patient(s) in {summary.seconds:.1f} s")
 
 
 @ins.command("verify")
-@click.argument("patient_id")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@patient_argument()
+@json_option
 @pass_runtime
-def verify(runtime: Runtime, patient_id: str, as_json: bool) -> None:
+def verify(runtime: Runtime, patient: str, as_json: bool) -> None:
     """Verify PATIENT's INS with INSi (re-search by traits and compare)."""
+    patient_id = patient
     from segur_ins.verification import verify as run_verify
 
     try:
@@ -216,15 +221,16 @@ def _document_code(ctx: click.Context, param: click.Parameter, value: str) -> st
 
 
 @ins.command("identity-check")
-@click.argument("patient_id", metavar="PATIENT")
+@patient_argument()
 @click.option(
     "--document", required=True, callback=_document_code,
     help=f"The document checked: {', '.join(DOCUMENTS)}.",
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_runtime
-def identity_check(runtime: Runtime, patient_id: str, document: str, as_json: bool) -> None:
+def identity_check(runtime: Runtime, patient: str, document: str, as_json: bool) -> None:
     """Record that the pharmacist checked PATIENT's identity on a high-trust document."""
+    patient_id = patient
     try:
         patient = _service(runtime).check_document(_patient(runtime, patient_id), document)
     except SegurError as exc:

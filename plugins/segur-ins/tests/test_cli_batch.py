@@ -47,6 +47,15 @@ def test_check_valid_number(config_file):
     assert data["valid"] and data["sex"] == "F" and data["birth_place"] == "63220"
 
 
+def test_check_says_born_abroad_for_a_99_place_code(config_file):
+    result = _invoke(config_file, "check", "1 85 05 99 352 123 66")
+    assert result.exit_code == 0, result.output
+    assert "born abroad (country code 99352)" in result.output
+    result = _invoke(config_file, "check", "2 75 12 63 220 749 74")
+    assert "born in France (place code 63220)" in result.output
+    assert "abroad" not in result.output
+
+
 def test_check_invalid_number(config_file):
     result = _invoke(config_file, "check", "275126322074975")
     assert result.exit_code == 1 and "invalid" in result.output
@@ -83,7 +92,7 @@ def test_qualify_all_through_worker_processes(config_file):
     _seed(config_file, CNDA_PERSONS)
     result = _invoke(config_file, "qualify", "--all", "--json", "--processes", "2")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output.strip().splitlines()[-1])
+    data = json.loads(result.stdout)
     assert data["counts"] == CNDA_COUNTS and data["processes"] == 2
 
 
@@ -91,7 +100,7 @@ def test_qualify_all_with_summary(config_file):
     _seed(config_file, CNDA_PERSONS)
     result = _invoke(config_file, "qualify", "--all", "--json", "--concurrency", "3")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output.strip().splitlines()[-1])
+    data = json.loads(result.stdout)
     assert data["counts"] == CNDA_COUNTS and data["completed"]
     table = _invoke(config_file, "qualify", "--all").output
     assert "INSi qualification" in table  # nothing left to do: an empty summary

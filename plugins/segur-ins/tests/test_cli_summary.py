@@ -53,7 +53,7 @@ def test_rate_option_spaces_the_insi_calls(tmp_path):
     result = _invoke(config, "qualify", "--all", "--json", "--rate", "10", "--concurrency", "4")
     elapsed = time.monotonic() - started
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output.strip().splitlines()[-1])
+    data = json.loads(result.stdout)
     # HERMANN's INS key does not check (CNDA "clé erronée"): never adopted
     assert data["counts"] == {"qualified": len(persons) - 1, "ins-key": 1}
     # 6 calls at 10 per second: at least 5 intervals of 0.1 s, whatever the concurrency

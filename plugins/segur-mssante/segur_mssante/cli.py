@@ -8,10 +8,12 @@ Subcommands of other modules are added there (``segur mss directory``...).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
+
+from segur_core.cli.output import emit_json, json_option
+from segur_core.cli.params import patient_option
 
 __all__ = ["mss"]
 
@@ -45,11 +47,11 @@ def mss() -> None:
 @mss.command("send")
 @click.argument("document")
 @click.option("--to", "to", multiple=True, help="A professional's MSSanté address (repeatable).")
-@click.option("--patient", help="Also to this patient's Mon Espace Santé (qualified INS only).")
+@patient_option("Also to PATIENT's Mon Espace Santé (qualified INS only).")
 @click.option("--pdf", type=click.Path(dir_okay=False), help="The PDF rendering to attach.")
 @click.option("--read-receipt", is_flag=True, help="Ask for a read receipt (MDN).")
 @click.option("--no-reply", is_flag=True, help="X-MSS-MES: FIN (the patient may not reply).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@json_option
 def send(
     document: str,
     to: tuple[str, ...],
@@ -90,19 +92,21 @@ def send(
             "recipients": len(queued.recipients),
             "state": str(state),
         }
-        click.echo(json.dumps(sent))
+        emit_json(sent)
         return
     click.echo(f"{queued.message_id} to {len(queued.recipients)} recipient(s): {state}")
 
 
 @mss.command("fetch")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcomes as JSON.")
+@json_option
 def fetch(as_json: bool) -> None:
     """Fetch new messages and integrate their documents."""
+    from segur_core.cli.progress import progress
     from segur_core.errors import SegurError
 
     try:
-        outcomes = _service().fetch()
+        with progress("fetching new messages", enabled=not as_json):
+            outcomes = _service().fetch()
     except SegurError as exc:
         raise click.ClickException(str(exc)) from None
     rows = [
@@ -124,7 +128,7 @@ def fetch(as_json: bool) -> None:
         for o in outcomes
     ]
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        emit_json({"messages": rows})
         return
     if not rows:
         click.echo("no new message")
@@ -137,7 +141,7 @@ def fetch(as_json: bool) -> None:
 
 @mss.command("import")
 @click.argument("archive", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@json_option
 def import_(archive: str, as_json: bool) -> None:
     """Integrate ARCHIVE, an IHE_XDM.ZIP received another way (an unknown patient is
     reported, not an error)."""
@@ -158,7 +162,7 @@ def import_(archive: str, as_json: bool) -> None:
         for d in report.documents
     ]
     if as_json:
-        click.echo(json.dumps({"documents": rows, "deviations": list(report.deviations)}))
+        emit_json({"documents": rows, "deviations": list(report.deviations)})
         return
     for row in rows:
         click.echo(f"{row['document']} ({row['type']}): {row['outcome']}{_kit_note(row['kit'])}")
@@ -177,7 +181,7 @@ def _kit_note(kit: dict | None) -> str:
 
 @mss.command("status")
 @click.argument("message", required=False)
-@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@json_option
 def status(message: str | None, as_json: bool) -> None:
     """The messages sent (or MESSAGE, by its Message-ID) and their delivery state."""
     from segur_mssante.service import SEND_KIND
@@ -206,7 +210,7 @@ def status(message: str | None, as_json: bool) -> None:
         for item in items
     ]
     if as_json:
-        click.echo(json.dumps({"messages": sent}, ensure_ascii=False))
+        emit_json({"messages": sent})
         return
     if not sent:
         click.echo("no message sent")

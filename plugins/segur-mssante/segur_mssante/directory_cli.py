@@ -9,12 +9,12 @@ The database is ``mss-directory.sqlite`` in the data directory. Errors are one l
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import click
 
 from segur_core.cli import pass_runtime
+from segur_core.cli.output import emit_json, json_option
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
@@ -35,36 +35,26 @@ def directory() -> None:
 
 @directory.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_runtime
 def import_(runtime: Runtime, file: str, as_json: bool) -> None:
     """Import FILE, the '|'-separated "Extraction correspondance MSSanté" (.txt): new
     addresses added, changed rows updated, absent addresses removed."""
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+    from segur_core.cli.progress import progress
 
-    console = Console(stderr=True)
-    with (
-        _open(runtime) as store,
-        Progress(
-            "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-            TimeRemainingColumn(), console=console,
-            disable=as_json or not console.is_terminal, transient=True,
-        ) as bar,
-    ):  # fmt: skip
-        task = bar.add_task("reading", total=None)
+    with _open(runtime) as store, progress("reading", enabled=not as_json) as bar:
 
-        def progress(stage: str, done: int, total: int) -> None:
+        def advance(stage: str, done: int, total: int) -> None:
             if stage == "read":
-                bar.update(task, completed=done, total=total)
+                bar.update(completed=done, total=total)
             else:
-                bar.update(task, description="updating the directory")
+                bar.update(description="updating the directory")
 
-        report = store.import_file(file, on_progress=progress)
+        report = store.import_file(file, on_progress=advance)
         size = len(store)
     data = report.as_dict() | {"mailboxes": size}
     if as_json:
-        click.echo(json.dumps(data, sort_keys=True))
+        emit_json(data)
         return
     click.echo(
         f"directory: {size:,} mailboxes (added {report.added:,}, changed {report.changed:,}, "
@@ -86,7 +76,7 @@ def import_(runtime: Runtime, file: str, as_json: bool) -> None:
 )  # fmt: skip
 @click.option("--profession", metavar="CODE", help='Only this profession code ("21": pharmacien).')
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @pass_runtime
 def search(
     runtime: Runtime, text: str, kind: str | None, profession: str | None, limit: int, as_json: bool
@@ -103,7 +93,7 @@ def search(
             )
         found = store.search(text, limit=limit, kind=kind, profession=profession)
     if as_json:
-        click.echo(json.dumps([attrs.asdict(e) for e in found], ensure_ascii=False))
+        emit_json({"entries": [attrs.asdict(e) for e in found]})
         return
     if not found:
         click.echo("no match")

@@ -108,7 +108,7 @@ def test_send_fetch_status_through_the_sandbox(tmp_path, mail_sandbox, vaccinati
     assert again["message_id"] != message_id  # a new message, its own Message-ID
     assert sent["message_id"] == message_id and sent["state"] == "delivered"
     fetched = _segur(config, "fetch", "--json")
-    rows = json.loads(fetched)
+    rows = json.loads(fetched)["messages"]
     assert message_id in [r["message_id"] for r in rows]
     assert "no new message" in _segur(config, "fetch")
 

@@ -51,7 +51,7 @@ def test_import_then_search(tmp_path, config_file, imported):
     first = next(cells for cells in rows if cells[0] == "PER")
     found = _invoke(config_file, "search", first[3], "--json")
     assert found.exit_code == 0
-    assert json.loads(found.output)[0]["mssante_address"] == first[1]
+    assert json.loads(found.output)["entries"][0]["mssante_address"] == first[1]
     text = _invoke(config_file, "search", "lyon", "--limit", "3").output
     assert len(text.splitlines()) == 3 and all("LYON" in line for line in text.splitlines())
     again = _invoke(config_file, "import", str(tmp_path / "extraction.txt"))
@@ -74,7 +74,7 @@ def test_errors_are_one_line(tmp_path, config_file):
 def test_any_search_text_is_safe(config_file, imported, text):
     result = _invoke(config_file, "search", "--json", "--", text)  # "--": text may be "-x"
     assert result.exit_code == 0, result.output
-    assert isinstance(json.loads(result.output), list)
+    assert isinstance(json.loads(result.output)["entries"], list)
 
 
 def test_readme_directory_section_runs(tmp_path, config_file, monkeypatch):

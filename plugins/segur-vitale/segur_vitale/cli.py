@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import click
+
+from segur_core.cli.output import emit_json, emit_json_line, json_option
 
 __all__ = ["vitale"]
 
@@ -24,7 +25,7 @@ def vitale() -> None:
 
 
 @vitale.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 def readers(as_json: bool) -> None:
     """List the PC/SC readers and what card each holds."""
     from rich.console import Console
@@ -53,7 +54,7 @@ def readers(as_json: bool) -> None:
                      "atr": format_atr(bytes(atr)) if present else None,
                      "kind": card_kind(bytes(atr)).value if present else None})
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        emit_json({"readers": rows})
         return
     table = Table(title="PC/SC readers")
     for column in ("reader", "card", "kind", "ATR"):
@@ -74,7 +75,7 @@ def _reading_rows(card: Any) -> list[dict[str, Any]]:
 @click.option("--reader", help="Only readers whose name contains this text.")
 @click.option("--virtual", is_flag=True,
               help="Read the virtual demo card in process (no reader, no pcscd).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.option("--dispatch", is_flag=True,
               help="Also announce the reading to the plugins (on_card_read: INSi lookup...).")
 def read(reader: str | None, virtual: bool, as_json: bool, dispatch: bool) -> None:
@@ -107,8 +108,8 @@ def read(reader: str | None, virtual: bool, as_json: bool, dispatch: bool) -> No
         raise click.ClickException(str(error)) from error
     rows = _reading_rows(card)
     if as_json:
-        click.echo(json.dumps({"reader": source.description, "card_kind": card.kind.value,
-                               "beneficiaries": rows}, indent=2, ensure_ascii=False))
+        emit_json({"reader": source.description, "card_kind": card.kind.value,
+                   "beneficiaries": rows})
         return
     table = Table(title=f"carte Vitale ({card.kind.value}) — {source.description}")
     for column in ("rank", "nom", "prénom", "naissance", "sexe", "NIR"):
@@ -128,7 +129,7 @@ def read(reader: str | None, virtual: bool, as_json: bool, dispatch: bool) -> No
 @click.option("--birth-date", required=True, help="YYYY-MM-DD (00 for an unknown part).")
 @click.option("--birth-place", help="INSEE code of the birthplace (99xxx abroad).")
 @click.option("--nir", help="The NIR, when the patient gives it.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 def manual(birth_name: str, first_names: str, sex: str, birth_date: str,
            birth_place: str | None, nir: str | None, as_json: bool) -> None:
     """No card can be read: type the traits; they are announced like a card reading
@@ -138,6 +139,7 @@ def manual(birth_name: str, first_names: str, sex: str, birth_date: str,
     from segur_vitale.manual import dispatch_manual, manual_reading
 
     runtime = get_runtime()
+    count, _head = runtime.journal.head()
     try:
         reading = dispatch_manual(runtime, manual_reading(
             birth_name=birth_name, first_names=first_names, sex=sex, birth_date=birth_date,
@@ -145,7 +147,18 @@ def manual(birth_name: str, first_names: str, sex: str, birth_date: str,
     except SegurError as error:
         raise click.ClickException(str(error)) from error
     if as_json:
-        click.echo(json.dumps({"source": reading.source.value, "dispatched": True}))
+        from segur_core.convert import unstructure
+        from segur_core.model import mask_matricule
+
+        shown = unstructure(reading)
+        for key in ("nir", "insured_nir"):
+            shown[key] = mask_matricule(shown[key]) if shown.get(key) else None
+        # what the plugins did with it (segur-ins: the INSi search, the patient found...)
+        done = [{"action": r.action, "outcome": r.outcome, "service": r.service,
+                 "patient_id": r.patient_id}
+                for r in runtime.journal.records(since=reading.read_at) if r.seq > count]
+        emit_json({"source": reading.source.value, "dispatched": True, "reading": shown,
+                   "journal": done})
         return
     click.echo("manual entry announced (on_card_read dispatched)")
 
@@ -154,8 +167,10 @@ def manual(birth_name: str, first_names: str, sex: str, birth_date: str,
 @click.option("--reader", help="Only readers whose name contains this text.")
 @click.option("--count", type=int, default=0, help="Stop after this many readings (0: never).")
 @click.option("--timeout", type=float, default=0.0, help="Stop after this many seconds.")
-def watch(reader: str | None, count: int, timeout: float) -> None:
-    """Watch the readers: read every carte Vitale inserted and announce it."""
+@json_option(lines=True)
+def watch(reader: str | None, count: int, timeout: float, as_json: bool) -> None:
+    """Watch the readers: read every carte Vitale inserted and announce it (with --json,
+    one JSON object per event: reading, card inserted or removed, CPS, error)."""
     from segur_core.cli import get_runtime
     from segur_core.errors import SegurError
     from segur_vitale.reading import CounterReader
@@ -164,21 +179,40 @@ def watch(reader: str | None, count: int, timeout: float) -> None:
     runtime = get_runtime()
 
     def on_reading(reading: Any) -> None:
+        if as_json:
+            emit_json_line({"event": "reading", "reader": reading.reader,
+                            "beneficiary_rank": reading.beneficiary_rank,
+                            "card_kind": reading.card_kind.value, "dispatched": True,
+                            "read_at": reading.read_at})
+            return
         click.echo(f"read: beneficiary {reading.beneficiary_rank} from {reading.reader} "
                    f"({reading.card_kind.value}); on_card_read dispatched")
 
     def on_event(event: Any) -> None:
+        if as_json:
+            emit_json_line({"event": event.kind.value, "reader": event.reader})
+            return
         click.echo(f"{event.kind.value}: {event.reader}")
 
+    def on_cps(reader_name: str, kind: Any) -> None:
+        if as_json:
+            emit_json_line({"event": "cps", "reader": reader_name, "card_kind": kind.value})
+            return
+        click.echo(f"CPS detected ({kind.value}) in {reader_name}")
+
+    def on_error(reader_name: str, error: Any) -> None:
+        if as_json:
+            emit_json_line({"event": "error", "reader": reader_name, "error": str(error)})
+        click.echo(f"error in {reader_name}: {error}", err=True)
+
     counter = CounterReader(runtime, reader_filter=reader or config.reader,
-                            on_reading=on_reading, on_event=on_event,
-                            on_cps=lambda r, k: click.echo(f"CPS detected ({k.value}) in {r}"),
-                            on_error=lambda r, e: click.echo(f"error in {r}: {e}", err=True))
+                            on_reading=on_reading, on_event=on_event, on_cps=on_cps,
+                            on_error=on_error)
     try:
         counter.start()
     except SegurError as error:
         raise click.ClickException(str(error)) from error
-    click.echo("watching the readers (Ctrl-C to stop)")
+    click.echo("watching the readers (Ctrl-C to stop)", err=as_json)
     deadline = time.monotonic() + timeout if timeout else None
     try:
         while not count or len(counter.readings) < count:

@@ -194,7 +194,7 @@ def test_cli_readers_read_and_watch(cli_config, vpcd):
     vpcd(family_card())
     result = _cli(cli_config, "vitale", "readers", "--json")
     assert result.exit_code == 0, result.output
-    rows = {row["reader"]: row for row in json.loads(result.output)}
+    rows = {row["reader"]: row for row in json.loads(result.output)["readers"]}
     assert rows[VPCD_READER]["card"] and rows[VPCD_READER]["kind"] == "vitale-2"
 
     result = _cli(cli_config, "vitale", "read", "--reader", "Virtual PCD", "--json")
@@ -208,6 +208,13 @@ def test_cli_readers_read_and_watch(cli_config, vpcd):
                   "--count", "1", "--timeout", "10")
     assert result.exit_code == 0, result.output
     assert "read: beneficiary 1" in result.output
+    # --json: one JSON object per event (JSON Lines), the note on stderr
+    result = _cli(cli_config, "vitale", "watch", "--reader", "Virtual PCD 00 00",
+                  "--count", "1", "--timeout", "10", "--json")
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {"event": "reading", "reader": VPCD_READER}.items() <= events[-1].items()
+    assert events[-1]["beneficiary_rank"] == 1 and events[-1]["dispatched"] is True
 
 
 def test_cli_read_without_card(cli_config):
