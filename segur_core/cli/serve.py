@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from pathlib import Path
@@ -12,6 +11,7 @@ import attrs
 import click
 
 from segur_core.cli._state import CliState
+from segur_core.cli.output import emit_json_line, json_option
 from segur_core.cli.params import PathParam
 
 __all__ = ["command", "serve_settings"]
@@ -49,9 +49,7 @@ def serve_settings(state: CliState, **given: Any) -> Any:
     help="Listen on this Unix socket (0600) instead of TCP.",
 )  # fmt: skip
 @click.option("--no-warm", is_flag=True, help="Do not warm the validators up at start.")
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print the address and readiness as JSON lines."
-)
+@json_option(lines=True)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -79,7 +77,10 @@ def command(
     service = app.state.service
 
     def say(data: dict[str, Any], text: str) -> None:
-        click.echo(json.dumps(data) if as_json else text)
+        if as_json:
+            emit_json_line(data)  # the address, then readiness: one line each
+        else:
+            click.echo(text)
 
     def listening(url: str) -> None:
         say({"listening": url}, f"segur serve: listening on {url} (OpenAPI: /v1/openapi.json)")

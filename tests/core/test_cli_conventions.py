@@ -21,7 +21,7 @@ from segur_core.cli.output import JSON_HELP, JSON_LINES_HELP, to_json, when
 from segur_core.cli.params import out_option, patient_argument
 
 #: Commands printing JSON Lines (one object per event) rather than one object.
-JSON_LINES = {("vitale", "watch")}
+JSON_LINES = {("vitale", "watch"), ("serve",)}
 #: Option spellings that name an output path: only ``-o/--out`` may remain visible.
 OUTPUT_SPELLINGS = {"-o", "--out", "--output", "--dir", "--out-dir", "--output-dir",
                     "--directory", "--dest", "--destination", "--target"}  # fmt: skip
