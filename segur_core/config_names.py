@@ -1,17 +1,36 @@
-"""Names in ``segur.toml`` that should be plugins: a table or a ``plugins = [...]`` entry
-that is a typo of an installed plugin is a :class:`ConfigError` at start, with "did you
-mean"; a table for a plugin that is not installed at all is only reported (a pharmacy may
-keep the configuration of a plugin it uninstalled)."""
+"""Names in ``segur.toml`` that should be plugins or their keys: a table or a
+``plugins = [...]`` entry that is a typo of an installed plugin is a :class:`ConfigError`
+at start, with "did you mean"; a table for a plugin that is not installed at all is only
+reported (a pharmacy may keep the configuration of a plugin it uninstalled).
+
+An unknown key in a plugin's table is an error too, with "did you mean", even while the
+plugin is disabled: a plugin declares its config class in the ``segur.config``
+entry-point group (``ins = "segur_ins.config:InsConfig"``), which is imported alone (not
+the plugin) to know its keys. A disabled plugin that declares none is not checked."""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
 
 from segur_core.config import Config
 from segur_core.errors import ConfigError
 
-__all__ = ["HOST_TABLE", "check_plugin_names"]
+__all__ = [
+    "CONFIG_GROUP",
+    "HOST_TABLE",
+    "check_disabled_tables",
+    "check_plugin_names",
+    "check_table_keys",
+]
+
+#: Entry-point group where a plugin distribution names its config class.
+CONFIG_GROUP = "segur.config"
 
 #: The table of the configured host's own settings (``[host]``, read by a host factory
 #: that takes the configuration, such as ``hostspecs.http:http_host``), not a plugin's.
@@ -46,3 +65,80 @@ def check_plugin_names(config: Config, installed: Iterable[str]) -> list[str]:
             )
         orphans.append(name)
     return orphans
+
+
+def _table_class(tp: Any) -> type | None:
+    """The attrs class of a field type (``ClientTls``, ``ClientTls | None``), if any."""
+    if isinstance(tp, type) and attrs.has(tp):
+        return tp
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return next((a for a in typing.get_args(tp) if isinstance(a, type) and attrs.has(a)), None)
+    return None
+
+
+def _unknown_key(table: Mapping[str, Any], cls: type, path: str) -> tuple[str, list[str]] | None:
+    """``(dotted key, the keys it could have been)`` of the first key of ``table`` that
+    ``cls`` has no field for (its sub-tables checked the same way), or ``None``."""
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # an annotation that does not resolve: the declared types
+        hints = {}
+    fields = {f.name: hints.get(f.name, f.type) for f in attrs.fields(cls)}
+    moved = getattr(cls, "moved_keys", {})
+    for key, value in table.items():
+        if key in moved:  # structure_table explains where it lives now
+            continue
+        if key not in fields:
+            return f"{path}.{key}", sorted(fields)
+        sub = _table_class(fields[key])
+        if sub is not None and isinstance(value, Mapping):
+            found = _unknown_key(value, sub, f"{path}.{key}")
+            if found is not None:
+                return found
+    return None
+
+
+def check_table_keys(table: Mapping[str, Any], cls: type, name: str) -> None:
+    """:class:`ConfigError` for the first key of the ``[name]`` table that ``cls`` does
+    not know, with the closest known key."""
+    found = _unknown_key(table, cls, name)
+    if found is None:
+        return
+    key, known = found
+    leaf = key.rpartition(".")[2]
+    match = _close(leaf, known)
+    raise ConfigError(
+        f"unknown key, did you mean {match!r}?" if match else "unknown key",
+        key=key,
+        hint=f"keys of [{key.rpartition('.')[0]}]: {', '.join(known)}",
+    )
+
+
+def check_disabled_tables(config: Config, records: Mapping[str, Any]) -> None:
+    """Check the keys of the tables of the installed plugins ``records`` (name ->
+    :class:`~segur_core._loader.PluginRecord`) says are disabled, with the config classes
+    their distributions declare in :data:`CONFIG_GROUP`."""
+    wanted = {
+        name: record.distribution
+        for name, record in records.items()
+        if not record.enabled and record.entry_point is not None and name in config.tables
+    }
+    if not wanted:
+        return
+    from importlib.metadata import entry_points
+
+    declared: dict[str, Any] = {}
+    for ep in entry_points(group=CONFIG_GROUP):
+        if ep.name in wanted and (
+            ep.name not in declared or (ep.dist is not None and ep.dist.name == wanted[ep.name])
+        ):
+            declared[ep.name] = ep
+    for name, ep in sorted(declared.items()):
+        try:
+            cls = ep.load()
+        except Exception as exc:  # a broken config module: the plugin would not load either
+            raise ConfigError(
+                f"cannot read the keys of [{name}]: {type(exc).__name__}: {exc}", key=name
+            ) from None
+        if isinstance(cls, type) and attrs.has(cls):
+            check_table_keys(config.table(name), cls, name)

@@ -40,7 +40,11 @@ from segur_core._isolation import (
 )
 from segur_core._loader import PluginRecord, load_plugins, new_plugin_manager
 from segur_core.config import Config, load_config, structure_table
-from segur_core.config_names import check_plugin_names
+from segur_core.config_names import (
+    check_disabled_tables,
+    check_plugin_names,
+    check_table_keys,
+)
 from segur_core.errors import (
     ConfigError,
     DurabilityError,
@@ -198,9 +202,12 @@ class Runtime:
                 self.pm.unregister(record.plugin)
                 record.status, record.error, record.plugin = "error", str(exc), None
                 continue
+            if cls is not None:
+                check_table_keys(self.config.table(record.name), cls, record.name)
             config = structure_table(self.config, record.name, cls) if cls is not None else None
             self._configs[record.name] = config
         installed = [n for n, r in self.plugins.items() if r.entry_point is not None]
+        check_disabled_tables(self.config, self.plugins)
         for table in check_plugin_names(self.config, installed):
             if table not in self.plugins:
                 log.warning("segur.toml has a [%s] table but no such plugin is installed", table)

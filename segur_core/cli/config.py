@@ -19,12 +19,17 @@ def effective_config(state: CliState) -> dict[str, Any]:
     """The ``[segur]`` settings and each plugin's structured config (defaults filled in),
     redacted; tables of plugins that are not loaded are shown as written, redacted."""
     from segur_core.config import redacted, structure_table
-    from segur_core.config_names import check_plugin_names
+    from segur_core.config_names import (
+        check_disabled_tables,
+        check_plugin_names,
+        check_table_keys,
+    )
     from segur_core.host import host_setting
 
     config = state.config()
     _pm, records = state.plugin_manager()
     check_plugin_names(config, [n for n, r in records.items() if r.entry_point is not None])
+    check_disabled_tables(config, records)
     settings = config.settings
     result: dict[str, Any] = {
         "segur": {
@@ -42,6 +47,7 @@ def effective_config(state: CliState) -> dict[str, Any]:
             continue
         cls = record.info.config_class  # imports a "module:Class" reference now
         if cls is not None:
+            check_table_keys(config.table(record.name), cls, record.name)
             result[record.name] = redacted(structure_table(config, record.name, cls))
     for name, table in config.tables.items():
         if name not in result:
