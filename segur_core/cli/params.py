@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from segur_core.errors import InputError
-from segur_core.i18n import _, _l
+from segur_core.i18n import LazyText, _, _l
 
 __all__ = [
     "COUNT",
@@ -117,7 +117,7 @@ def patient_option(help: Any = _PATIENT_HELP, **options: Any) -> Any:
     return click.option("--patient", "patient", metavar="PATIENT", help=help, **options)
 
 
-def out_option(*old: str, help: str, **options: Any) -> Any:
+def out_option(*old: str, help: str | LazyText, **options: Any) -> Any:
     """The ``-o/--out PATH`` option (passed as ``out``) of every command that writes
     somewhere; ``old`` spellings (``--output``...) stay accepted, hidden, with a
     deprecation note on stderr."""
