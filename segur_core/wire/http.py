@@ -24,7 +24,7 @@ import contextvars
 import socket
 import ssl
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import attrs
 import httpcore
@@ -53,6 +53,10 @@ HTTPX_HEADERS = {
 #: When the call running in this thread (or task) must end, as ``time.monotonic()``.
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "segur_wire_deadline", default=None
+)
+#: Whether the request being written in this thread has a body after its head.
+_BODY_FOLLOWS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "segur_wire_body_follows", default=False
 )
 
 
@@ -96,18 +100,35 @@ def _remaining(timeout: float | None) -> float | None:
 
 
 class _DeadlineStream(httpcore.NetworkStream):
-    """A network stream whose every operation ends by the current call's deadline."""
+    """A network stream whose every operation ends by the current call's deadline.
+
+    When the call has a body (:data:`_BODY_FOLLOWS`), the request head is held back
+    and written together with the body: one TLS record and one system call instead
+    of two, and the server reads the request at once."""
 
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
+        self._head = b""
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._head:
+            self._flush(timeout)
         return self._stream.read(max_bytes, _remaining(timeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if self._head:
+            buffer, self._head = self._head + buffer, b""
+        elif buffer.endswith(b"\r\n\r\n") and _BODY_FOLLOWS.get():
+            self._head = buffer  # the head of a request whose body comes next
+            return
         self._stream.write(buffer, _remaining(timeout))
 
+    def _flush(self, timeout: float | None) -> None:
+        head, self._head = self._head, b""
+        self._stream.write(head, _remaining(timeout))
+
     def close(self) -> None:
+        self._head = b""
         self._stream.close()
 
     def start_tls(
@@ -158,6 +179,47 @@ class _Body(httpx.SyncByteStream):
             close()
 
 
+#: How many parsed URLs a caller keeps (clients post to a few fixed URLs).
+_MAX_TARGETS = 64
+
+
+@attrs.frozen
+class _Target:
+    """A URL parsed once: httpcore's form of it and its ``Host`` header."""
+
+    url: httpcore.URL
+    host: bytes
+
+    @classmethod
+    def parse(cls, url: str | httpx.URL) -> _Target:
+        parsed = httpx.URL(url)
+        core = httpcore.URL(
+            scheme=parsed.raw_scheme, host=parsed.raw_host, port=parsed.port,
+            target=parsed.raw_path,
+        )  # fmt: skip
+        return cls(core, parsed.netloc)
+
+    def headers(
+        self, given: Mapping[str, str], length: int, method: str = "POST"
+    ) -> list[tuple[bytes, bytes]]:
+        """The request headers as ``httpx.Request`` writes them: ``Host``, ``given`` in
+        their order, then ``Content-Length`` (right after ``Host`` for an empty body
+        of a ``POST``, ``PUT`` or ``PATCH``; none for another method without a body)."""
+        raw = [(b"Host", self.host)]
+        if not length and method in ("POST", "PUT", "PATCH"):
+            raw.append((b"Content-Length", b"0"))
+        raw += [(name.encode("ascii"), value.encode("ascii")) for name, value in given.items()]
+        if length:
+            raw.append((b"Content-Length", str(length).encode("ascii")))
+        return raw
+
+
+def _decoded(core: httpcore.Response) -> Iterator[bytes]:
+    """The body of ``core`` decoded by httpx as its ``Content-Encoding`` says."""
+    response = httpx.Response(core.status, headers=core.headers, stream=_Body(core.stream))
+    return response.iter_bytes()
+
+
 _NETWORK_ERRORS = (
     httpcore.NetworkError,
     httpcore.ProtocolError,
@@ -192,6 +254,7 @@ class HttpCaller:
         where = f" ([{tls_table}] ca_bundle)" if tls_table else ""
         self.ca_hint = f"check the CA bundle configured for {service}{where}"
         self._closed = False
+        self._targets: dict[str | httpx.URL, _Target] = {}
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context if ssl_context is not None else ssl.create_default_context(),
             max_connections=max_connections,
@@ -244,8 +307,8 @@ class HttpCaller:
         """``method`` (``GET``, ``PUT``...) on ``url`` with the deadline, the size cap and
         the typed failures of :meth:`post`; ``content`` ``None`` sends no body."""
         limits = limits or self.limits
-        request = httpx.Request(method, url, content=content, headers=headers)
-        url = request.url
+        target = self._target(url)
+        content = content if content is not None else b""
         timeout = {
             "connect": limits.connect,
             "read": limits.deadline,
@@ -253,17 +316,16 @@ class HttpCaller:
             "pool": limits.deadline,
         }
         core_request = httpcore.Request(
-            method=request.method.encode("ascii"),
-            url=httpcore.URL(
-                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
-            ),
-            headers=request.headers.raw,
-            content=content if content is not None else b"",
+            method=method.upper().encode("ascii"),
+            url=target.url,
+            headers=target.headers(headers or {}, len(content), method.upper()),
+            content=content,
             extensions={"timeout": timeout},
         )
         token = _DEADLINE.set(time.monotonic() + limits.deadline)
+        follows = _BODY_FOLLOWS.set(bool(content))
         try:
-            return self._exchange(core_request, request, limits.max_bytes)
+            return self._exchange(core_request, limits.max_bytes)
         except RemoteServiceError:
             raise
         except (httpcore.TimeoutException, httpx.TimeoutException) as exc:
@@ -286,26 +348,37 @@ class HttpCaller:
                 code="unreachable",
             ) from exc
         finally:
+            _BODY_FOLLOWS.reset(follows)
             _DEADLINE.reset(token)
 
-    def _exchange(self, core_request: httpcore.Request, request: httpx.Request, cap: int) -> Answer:
+    def _target(self, url: str | httpx.URL) -> _Target:
+        """The parsed ``url`` (kept: a client posts to a handful of URLs)."""
+        target = self._targets.get(url)
+        if target is None:
+            target = _Target.parse(url)
+            if len(self._targets) < _MAX_TARGETS:
+                self._targets[url] = target
+        return target
+
+    def _exchange(self, core_request: httpcore.Request, cap: int) -> Answer:
         core = self._pool.handle_request(core_request)
         try:
-            response = httpx.Response(
-                status_code=core.status,
-                headers=core.headers,
-                stream=_Body(core.stream),
-                request=request,
-            )
-            declared = response.headers.get("content-length", "")
+            headers = {
+                name.decode("latin-1").lower(): value.decode("latin-1")
+                for name, value in core.headers
+            }
+            declared = headers.get("content-length", "")
             if declared.isdigit() and int(declared) > cap:
                 raise self._too_large(cap)
+            if headers.get("content-encoding", "identity").strip().lower() == "identity":
+                chunks: Iterable[bytes] = core.stream  # type: ignore[assignment]
+            else:  # httpx decodes what the caller asked for (gzip, deflate...)
+                chunks = _decoded(core)
             body = bytearray()
-            for chunk in response.iter_bytes():
+            for chunk in chunks:
                 body += chunk
                 if len(body) > cap:
                     raise self._too_large(cap)
-            headers = {name.lower(): value for name, value in response.headers.items()}
             return Answer(core.status, headers, bytes(body))
         finally:
             core.close()
