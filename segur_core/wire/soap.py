@@ -196,13 +196,6 @@ def read_fault(element: etree._Element) -> Fault:
     )
 
 
-def _text(parent: etree._Element | None, tag: str) -> str | None:
-    if parent is None:
-        return None
-    el = parent.find(tag)
-    return el.text.strip() if el is not None and el.text else None
-
-
 @attrs.frozen
 class Envelope:
     """A parsed SOAP 1.2 envelope: its addressing headers, header and body payload
@@ -228,6 +221,21 @@ class Envelope:
         return self.header.find(f"{{{WSSE}}}Security")
 
 
+_ENVELOPE, _HEADER, _BODY = _soap("Envelope"), _soap("Header"), _soap("Body")
+#: The addressing headers read from every envelope, by tag.
+_ADDRESSING = {_wsa(name): name for name in ("Action", "MessageID", "RelatesTo", "To")}
+
+
+def _first_children(parent: etree._Element, tags) -> dict[str, etree._Element]:
+    """The first child element of ``parent`` with each of ``tags``: one pass in which
+    lxml skips comments and processing instructions."""
+    found: dict[str, etree._Element] = {}
+    for child in parent.iterchildren(etree.Element):
+        if child.tag in tags:
+            found.setdefault(child.tag, child)
+    return found
+
+
 def parse_envelope(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelope:
     """Parse a SOAP 1.2 envelope with the hardened parser.
 
@@ -236,20 +244,25 @@ def parse_envelope(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelo
     body element. A fault is returned like any payload (see :attr:`Envelope.fault`).
     """
     root = parse_xml(data, max_bytes=max_bytes)
-    if root.tag != _soap("Envelope"):
+    if root.tag != _ENVELOPE:
         raise SoapFormatError(f"not a SOAP 1.2 envelope (root {etree.QName(root).localname!r})")
-    header = root.find(_soap("Header"))
-    body = root.find(_soap("Body"))
+    parts = _first_children(root, (_HEADER, _BODY))
+    header = parts.get(_HEADER)
+    body = parts.get(_BODY)
     if body is None:
         raise SoapFormatError("SOAP envelope without a Body")
     if len(body) != 1:
         raise SoapFormatError("SOAP Body must hold exactly one element")
+    texts: dict[str, str | None] = dict.fromkeys(_ADDRESSING.values())
+    if header is not None:
+        for tag, element in _first_children(header, _ADDRESSING).items():
+            texts[_ADDRESSING[tag]] = element.text.strip() if element.text else None
     return Envelope(
         root=root,
         header=header,
         body=body[0],
-        action=_text(header, _wsa("Action")),
-        message_id=_text(header, _wsa("MessageID")),
-        relates_to=_text(header, _wsa("RelatesTo")),
-        to=_text(header, _wsa("To")),
+        action=texts["Action"],
+        message_id=texts["MessageID"],
+        relates_to=texts["RelatesTo"],
+        to=texts["To"],
     )

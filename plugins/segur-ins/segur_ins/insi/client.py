@@ -214,7 +214,9 @@ class InsiClient:
                 reraise=True,
             )
             result = retrying(self._post_once, envelope)
-        if result.message_id and result.message_id != envelope.message_id:
+        if result.message_id == envelope.message_id:
+            return result
+        if result.message_id:
             raise InsiProtocolError("INSi answered another request (wsa:RelatesTo differs)")
         return attrs.evolve(result, message_id=envelope.message_id)
 

@@ -76,17 +76,13 @@ class InsiResult:
         return self.code == CR_OK and self.identity is not None
 
 
-def _local(element: etree._Element) -> str:
-    tag = element.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
 def _named(parent: etree._Element) -> dict[str, etree._Element]:
     """The children of ``parent`` by local name (the first of each name): one pass over
-    them, whatever namespace the service put them in."""
+    its elements (comments and processing instructions skipped in C), whatever
+    namespace the service put them in."""
     named: dict[str, etree._Element] = {}
-    for child in parent:
-        named.setdefault(_local(child), child)
+    for child in parent.iterchildren(etree.Element):
+        named.setdefault(child.tag.rpartition("}")[2], child)
     return named
 
 
@@ -163,8 +159,8 @@ def _traits(tiq: etree._Element) -> IdentityTraits:
 def _individu(element: etree._Element) -> InsiIdentity:
     active = tiq = None
     histos = []
-    for child in element:
-        local = _local(child)
+    for child in element.iterchildren(etree.Element):
+        local = child.tag.rpartition("}")[2]
         if local == "INSACTIF" and active is None:
             active = child
         elif local == "TIQ" and tiq is None:
