@@ -1,29 +1,35 @@
-"""Batch INSi qualification vs raw httpx posting pre-built envelopes, same sandbox.
+"""INSi client cost per request, and batch INSi qualification, vs raw httpx, same sandbox.
 
 The INSi sandbox runs in its own process (mutual TLS with the test PKI) and knows
-N generated persons. Two runs against it with the same number of concurrent requests:
+N generated persons. Two parts, each against a raw ``httpx`` baseline posting envelopes
+built beforehand (one traits search per person, reading each answer and looking for
+``<CodeCR>00</CodeCR>``), rounds of both sides alternating so that load from other
+processes affects both alike:
 
-* **baseline** — raw ``httpx`` (one shared client, ``concurrency`` threads) posting N
-  envelopes built beforehand, one traits search per person, reading each answer;
+* **requests** — :meth:`segur_ins.insi.InsiClient.lookup_traits` from a person's traits
+  (RNIV normalisation, the first-name strategy, envelope, HTTPS call over the core's
+  ``HttpCaller``, hardened parse of the answer, error mapping), ``concurrency`` threads
+  sharing one client, against raw ``httpx`` with the same threads and connections, in
+  this process. Prints the client CPU per request (process CPU time, not wall) of both
+  (goal: segur <= 1.6 ms).
 * **batch** — ``segur ins qualify --all``'s engine (:func:`segur_ins.batch.qualify_all`)
   on a runtime whose reference host holds the same N persons as provisional patients:
   normalise the traits, build and send the envelope, parse the answer, apply the status
   machine, save the patient, journal the call and the change, fire
   ``on_patient_identified``, note the progress. With its default configuration on a
   machine with several cores, the calls are made by worker processes
-  (:mod:`segur_ins.workers`, started during the first round and counted in it).
+  (:mod:`segur_ins.workers`, started during the first round and counted in it). The
+  baseline gets the same number of worker processes (each with its share of the
+  threads, started during its first round too). Prints patients per second for both,
+  the ratio batch / baseline (goal: >= 0.8) and the client CPU per patient of each side
+  (worker processes included).
 
-Prints patients per second for both and the ratio batch / baseline (goal: >= 0.8), and
-the client CPU per patient of each side (the batch's worker processes included).
 ``--latency MS`` makes the sandbox answer after MS milliseconds, like a remote service;
-with the default 0 the ratio measures the client-side cost of a qualification against a
-sandbox that shares the machine.
+with the default 0 the figures measure the client-side cost against a sandbox that
+shares the machine.
 
-Rounds of baseline and batch alternate over slices of the persons (and the order within
-a round alternates), so that load from other processes affects both sides alike.
-
-Run: ``uv run python tests/benchmarks/bench_insi.py [--count N] [--concurrency C]
-[--rounds R] [--latency MS] [--processes N]``
+Run: ``uv run python tests/benchmarks/bench_insi.py [--part requests|batch|all]
+[--count N] [--concurrency C] [--rounds R] [--latency MS] [--processes N]``
 """
 
 from __future__ import annotations
@@ -34,7 +40,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -86,36 +91,69 @@ def start_sandbox(
     return process, url
 
 
+def raw_client(url: str, pki_dir: str, concurrency: int):
+    """A raw ``httpx.Client`` with the INSI-AUTO certificate, ``concurrency`` connections."""
+    import httpx
+
+    from segur_core.testing.pki import TestPKI
+    from segur_core.tls import client_context
+
+    pki = TestPKI.load(pki_dir)
+    credential = pki.client("insi-auto")
+    context = client_context(
+        ca_bundle=pki.ca_bundle, pkcs12=credential.p12_path, password=credential.p12_password
+    )
+    transport = httpx.HTTPTransport(
+        verify=context,
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+    )
+    return httpx.Client(transport=transport, timeout=30)
+
+
+def post_all(client, url: str, requests: list[tuple[bytes, str]], threads: int) -> int:
+    """Post every ``(content, action)`` from ``threads`` threads; the number found."""
+    from segur_ins.insi.namespaces import SOAP_CONTENT_TYPE
+
+    def post(request: tuple[bytes, str]) -> bool:
+        content, action = request
+        headers = {"Content-Type": SOAP_CONTENT_TYPE.format(action=action)}
+        response = client.post(url, content=content, headers=headers)
+        return response.status_code == 200 and b"<CodeCR>00</CodeCR>" in response.content
+
+    with ThreadPoolExecutor(threads) as pool:
+        return sum(pool.map(post, requests))
+
+
+_WORKER: dict = {}
+
+
+def _raw_worker_start(url: str, pki_dir: str, threads: int) -> None:
+    _WORKER.update(client=raw_client(url, pki_dir, threads), url=url, threads=threads)
+
+
+def _raw_worker_post(requests: list[tuple[bytes, str]]) -> int:
+    return post_all(_WORKER["client"], _WORKER["url"], requests, _WORKER["threads"])
+
+
 class Baseline:
-    """Raw httpx: one shared client, ``concurrency`` threads, pre-built envelopes."""
+    """Raw httpx, pre-built envelopes: one shared client and ``concurrency`` threads in
+    this process, or ``processes`` worker processes sharing the threads out (each its
+    own client), as the batch's workers do."""
 
-    def __init__(self, url: str, pki, concurrency: int) -> None:
-        import httpx
-
-        from segur_core.tls import client_context
-
-        credential = pki.client("insi-auto")
-        context = client_context(
-            ca_bundle=pki.ca_bundle, pkcs12=credential.p12_path, password=credential.p12_password
-        )
-        transport = httpx.HTTPTransport(
-            verify=context,
-            limits=httpx.Limits(
-                max_connections=concurrency, max_keepalive_connections=concurrency
-            ),
-            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-        )
-        self.url = url
-        self.concurrency = concurrency
-        self.client = httpx.Client(transport=transport, timeout=30)
+    def __init__(self, url: str, pki_dir: Path, concurrency: int, processes: int = 0) -> None:
+        self.url, self.pki_dir = url, str(pki_dir)
+        self.concurrency, self.processes = concurrency, processes
+        self.client = raw_client(url, self.pki_dir, concurrency)
+        self._pool = None
 
     @staticmethod
-    def envelopes(persons) -> list:
+    def envelopes(persons) -> list[tuple[bytes, str]]:
         from segur_ins.config import SANDBOX_SOFTWARE_ID
         from segur_ins.insi import SoftwareContext, TraitsQuery, build_envelope
 
         software = SoftwareContext(idam=SANDBOX_SOFTWARE_ID)
-        return [
+        built = [
             build_envelope(
                 TraitsQuery(p.birth_name, p.first_names.split()[:1], p.sex, p.birth_date,
                             p.birth_place),
@@ -123,29 +161,73 @@ class Baseline:
             )
             for p in persons
         ]  # fmt: skip
+        return [(envelope.content, envelope.action) for envelope in built]
+
+    def _workers(self):
+        """The worker processes, started at the first call (counted in that round)."""
+        if self._pool is None:
+            import multiprocessing
+
+            base, extra = divmod(self.concurrency, self.processes)
+            # one thread count for all: the batch gives the first workers one more
+            self._pool = multiprocessing.get_context("spawn").Pool(
+                self.processes, _raw_worker_start, (self.url, self.pki_dir, base + bool(extra))
+            )
+        return self._pool
 
     def run(self, envelopes) -> float:
         """Seconds to post every envelope and read every answer."""
-        from segur_ins.insi.namespaces import SOAP_CONTENT_TYPE
-
-        found = 0
-        lock = threading.Lock()
-
-        def post(envelope) -> None:
-            nonlocal found
-            headers = {"Content-Type": SOAP_CONTENT_TYPE.format(action=envelope.action)}
-            response = self.client.post(self.url, content=envelope.content, headers=headers)
-            if response.status_code == 200 and b"<CodeCR>00</CodeCR>" in response.content:
-                with lock:
-                    found += 1
-
         start = time.perf_counter()
-        with ThreadPoolExecutor(self.concurrency) as pool:
-            list(pool.map(post, envelopes))
+        if self.processes:
+            slices = [envelopes[i :: self.processes] for i in range(self.processes)]
+            found = sum(self._workers().map(_raw_worker_post, slices, chunksize=1))
+        else:
+            found = post_all(self.client, self.url, envelopes, self.concurrency)
         seconds = time.perf_counter() - start
         if found != len(envelopes):
             raise SystemExit(f"baseline: only {found} of {len(envelopes)} found")
         return seconds
+
+    def describe(self) -> str:
+        if not self.processes:
+            return f"{self.concurrency} threads"
+        return f"{self.processes} worker processes, {self.concurrency} threads in all"
+
+    def close(self) -> None:
+        self.client.close()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+
+
+class Client:
+    """segur's INSi client (``InsiClient``), ``concurrency`` threads sharing it."""
+
+    def __init__(self, url: str, pki, concurrency: int) -> None:
+        from segur_ins.config import SANDBOX_SOFTWARE_ID
+        from segur_ins.insi import InsiClient, SoftwareContext
+
+        from segur_core.tls import client_context
+
+        credential = pki.client("insi-auto")
+        context = client_context(
+            ca_bundle=pki.ca_bundle, pkcs12=credential.p12_path, password=credential.p12_password
+        )
+        self.concurrency = concurrency
+        self.client = InsiClient(
+            url, SoftwareContext(idam=SANDBOX_SOFTWARE_ID), ssl_context=context,
+            max_connections=concurrency,
+        )  # fmt: skip
+
+    def run(self, traits) -> tuple[float, int]:
+        """Seconds to look up every traits, and the number of requests it took."""
+        start = time.perf_counter()
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            results = list(pool.map(self.client.lookup_traits, traits))
+        seconds = time.perf_counter() - start
+        if not all(result.found for result in results):
+            raise SystemExit("client: some persons were not found")
+        return seconds, sum(result.attempts for result in results)
 
     def close(self) -> None:
         self.client.close()
@@ -209,8 +291,92 @@ class Batch:
         self.runtime.close()
 
 
+def interleaved(sides, rounds: int, sandbox_pid: int) -> dict[str, list[float]]:
+    """Run each side's ``rounds`` slices alternately (the order within a round too);
+    per side the wall seconds, client CPU seconds and units of work, summed."""
+    totals = {name: [0.0, 0.0, 0] for name, _, _ in sides}
+    for index in range(rounds):
+        for name, run, slices in sides if index % 2 == 0 else sides[::-1]:
+            cpu = client_cpu(sandbox_pid)
+            seconds, units = run(slices[index])
+            total = totals[name]
+            total[0] += seconds
+            total[1] += client_cpu(sandbox_pid) - cpu
+            total[2] += units
+    return totals
+
+
+def slices_of(items: list, rounds: int) -> list[list]:
+    size = -(-len(items) // rounds)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def part_requests(args, root: Path, pki, persons, url: str, sandbox_pid: int) -> None:
+    """segur's InsiClient vs raw httpx, the same threads in this process: CPU per request."""
+    baseline = Baseline(url, root / "pki", args.concurrency)
+    client = Client(url, pki, args.concurrency)
+    try:
+        warm = persons[: min(200, len(persons))]
+        baseline.run(Baseline.envelopes(warm))
+        client.run([p.traits() for p in warm])
+        chunks = slices_of(persons, args.rounds)
+        envelopes = [Baseline.envelopes(chunk) for chunk in chunks]  # built beforehand
+        traits = [[p.traits() for p in chunk] for chunk in chunks]
+        totals = interleaved(
+            [("base", lambda e: (baseline.run(e), len(e)), envelopes),
+             ("segur", client.run, traits)],
+            len(chunks), sandbox_pid,
+        )  # fmt: skip
+    finally:
+        baseline.close()
+        client.close()
+    (base, base_cpu, base_n), (ours, ours_cpu, ours_n) = totals["base"], totals["segur"]
+    print(f"INSi client, {len(persons)} traits lookups, {args.concurrency} threads sharing "
+          f"one client, {len(chunks)} interleaved rounds, "
+          f"sandbox latency {args.latency:g} ms")  # fmt: skip
+    print(f"  raw httpx  : {base_n / base:7.1f} requests/s  "
+          f"client CPU per request {base_cpu / base_n * 1e3:.2f} ms")  # fmt: skip
+    print(f"  InsiClient : {ours_n / ours:7.1f} requests/s  "
+          f"client CPU per request {ours_cpu / ours_n * 1e3:.2f} ms (goal <= 1.6 ms)  "
+          f"({ours_n} requests)")  # fmt: skip
+    print(f"  CPU per request segur / raw httpx: {ours_cpu / ours_n / (base_cpu / base_n):.2f}")
+
+
+def part_batch(args, root: Path, pki, persons, url: str, sandbox_pid: int) -> None:
+    """The batch engine vs raw httpx with as many worker processes."""
+    batch = Batch(url, pki, args.concurrency, root / "data", args.processes)
+    chunks = slices_of(persons, args.rounds)
+    from segur_ins.batch import worker_processes
+
+    processes = worker_processes(batch.service.config.processes, args.concurrency, len(chunks[0]))
+    baseline = Baseline(url, root / "pki", args.concurrency, processes or 0)
+    try:
+        envelopes = [Baseline.envelopes(chunk) for chunk in chunks]  # built beforehand
+        patients = [batch.patients(chunk) for chunk in chunks]  # seeded beforehand
+        engine = batch.engine(len(patients[0]))
+        totals = interleaved(
+            [("base", lambda e: (baseline.run(e), len(e)), envelopes),
+             ("batch", lambda p: (batch.run(p), len(p)), patients)],
+            len(chunks), sandbox_pid,
+        )  # fmt: skip
+    finally:
+        baseline.close()
+        batch.close()
+    (base, base_cpu, n), (qualified, batch_cpu, _) = totals["base"], totals["batch"]
+    print(f"INSi qualification of {n} patients, concurrency {args.concurrency}, "
+          f"{len(chunks)} interleaved rounds, sandbox latency {args.latency:g} ms")  # fmt: skip
+    print(f"  baseline raw httpx : {base:7.2f} s  {n / base:8.1f} patients/s  "
+          f"({baseline.describe()})")  # fmt: skip
+    print(f"  segur batch        : {qualified:7.2f} s  {n / qualified:8.1f} patients/s"
+          f"  ({engine})")  # fmt: skip
+    print(f"  ratio batch/baseline (throughput): {base / qualified:.2f}  (goal >= 0.8)")
+    print(f"  client CPU per patient: baseline {base_cpu / n * 1e3:.2f} ms, "
+          f"batch {batch_cpu / n * 1e3:.2f} ms")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("requests", "batch", "all"), default="all")
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
@@ -233,45 +399,23 @@ def main() -> None:
 
     from segur_core.testing.pki import TestPKI
 
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load average at start: {load:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="bench-insi-") as tmp:
         root = Path(tmp)
         pki = TestPKI.create(root / "pki")
         persons = list(generate_persons(args.count, seed=args.seed))
         process, url = start_sandbox(root / "pki", args.count, args.seed, args.latency)
-        baseline = Baseline(url, pki, args.concurrency)
-        batch = Batch(url, pki, args.concurrency, root / "data", args.processes)
         try:
-            size = -(-len(persons) // args.rounds)
-            chunks = [persons[i : i + size] for i in range(0, len(persons), size)]
-            envelopes = [Baseline.envelopes(chunk) for chunk in chunks]  # built beforehand
-            patients = [batch.patients(chunk) for chunk in chunks]  # seeded beforehand
-            engine = batch.engine(len(patients[0]))
-            base = qualified = base_cpu = batch_cpu = 0.0
-            for index in range(len(chunks)):  # interleaved: load hits both sides alike
-                sides = [("base", baseline.run, envelopes[index]),
-                         ("batch", batch.run, patients[index])]  # fmt: skip
-                for name, run, items in sides if index % 2 == 0 else sides[::-1]:
-                    cpu = client_cpu(process.pid)
-                    seconds = run(items)
-                    cpu = client_cpu(process.pid) - cpu
-                    if name == "base":
-                        base, base_cpu = base + seconds, base_cpu + cpu
-                    else:
-                        qualified, batch_cpu = qualified + seconds, batch_cpu + cpu
+            if args.part in ("requests", "all"):
+                part_requests(args, root, pki, persons, url, process.pid)
+            if args.part in ("batch", "all"):
+                part_batch(args, root, pki, persons, url, process.pid)
         finally:
-            baseline.close()
-            batch.close()
             process.stdin.close()
             process.wait(timeout=30)
-    n = args.count
-    print(f"INSi qualification of {n} patients, concurrency {args.concurrency}, "
-          f"{args.rounds} interleaved rounds, sandbox latency {args.latency:g} ms")  # fmt: skip
-    print(f"  baseline raw httpx : {base:7.2f} s  {n / base:8.1f} patients/s")
-    print(f"  segur batch        : {qualified:7.2f} s  {n / qualified:8.1f} patients/s"
-          f"  ({engine})")  # fmt: skip
-    print(f"  ratio batch/baseline (throughput): {base / qualified:.2f}  (goal >= 0.8)")
-    print(f"  client CPU per patient: baseline {base_cpu / n * 1e3:.2f} ms, "
-          f"batch {batch_cpu / n * 1e3:.2f} ms")  # fmt: skip
+    if hasattr(os, "getloadavg"):
+        print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
