@@ -62,8 +62,12 @@ class RecordingServer:
             data += chunk
             head, sep, body = data.partition(b"\r\n\r\n")
             if sep:
-                length = [ln for ln in head.split(b"\r\n") if ln.lower().startswith(b"content-length:")]
-                if len(body) >= int(length[0].split(b":")[1]):
+                lengths = [
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ]
+                if len(body) >= sum(lengths):
                     break
         self.reads.append(reads)
         conn.sendall(self.answer)
@@ -99,11 +103,13 @@ def test_a_request_reaches_the_server_in_one_read_head_and_body(pki):
         ]
 
 
-def test_an_empty_body_is_announced_right_after_the_host(pki):
+def test_an_empty_body_is_announced_right_after_the_host_a_get_announces_none(pki):
     with RecordingServer(pki.server_cert, pki.server_key, OK) as server, _caller(pki) as caller:
         assert caller.post(server.url, b"", {"Accept": "*/*"}).content == b"ok"
-    head = server.reads[0][0].partition(b"\r\n\r\n")[0].split(b"\r\n")
-    assert head[1:] == [head[1], b"Content-Length: 0", b"Accept: */*"]
+        assert caller.request("get", server.url, None, {"Accept": "*/*"}).content == b"ok"
+    post, get = (reads[0].partition(b"\r\n\r\n")[0].split(b"\r\n") for reads in server.reads)
+    assert post[1:] == [post[1], b"Content-Length: 0", b"Accept: */*"]
+    assert get[0].startswith(b"GET ") and get[2:] == [b"Accept: */*"]
 
 
 def _gzipped(size: int) -> bytes:
@@ -122,6 +128,9 @@ def test_a_compressed_answer_is_decoded_and_its_decoded_size_capped(pki):
             read = caller.post(server.url, b"<q/>", {"Accept-Encoding": "gzip"})
         assert read.content.startswith(b"<a>") and len(read.content) == 200_000
         assert read.headers["content-encoding"] == "gzip"
-    with RecordingServer(pki.server_cert, pki.server_key, answer) as server:
-        with _caller(pki, max_bytes=100_000) as caller, pytest.raises(AnswerTooLarge):
-            caller.post(server.url, b"<q/>", {"Accept-Encoding": "gzip"})
+    with (
+        RecordingServer(pki.server_cert, pki.server_key, answer) as server,
+        _caller(pki, max_bytes=100_000) as caller,
+        pytest.raises(AnswerTooLarge),
+    ):
+        caller.post(server.url, b"<q/>", {"Accept-Encoding": "gzip"})
