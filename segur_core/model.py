@@ -33,6 +33,7 @@ __all__ = [
     "IdentityAttribute",
     "IdentityStatus",
     "IdentityTraits",
+    "MessagePart",
     "Option",
     "Origin",
     "Patient",
@@ -41,6 +42,7 @@ __all__ = [
     "PrescriptionItem",
     "Question",
     "ReadingSource",
+    "ReceivedMessage",
     "Sex",
     "Structure",
     "hidden",
@@ -421,6 +423,40 @@ class Origin:
     channel: str
     sender: str | None = None
     message_id: str | None = None
+    received_at: dt.datetime = attrs.Factory(utcnow)
+
+
+@attrs.frozen
+class MessagePart:
+    """A file attached to a received message (a photo, a PDF...), decoded."""
+
+    name: str = attrs.field(repr=hidden)
+    media_type: str
+    content: bytes = attrs.field(repr=hidden)
+
+
+@attrs.frozen
+class ReceivedMessage:
+    """A message received with no structured document to integrate (a patient's photo
+    of a prescription sent to the pharmacy's organisational mailbox), kept as received
+    for the pharmacist.
+
+    ``id`` is unique per message (the same message received again has the same id);
+    ``content`` is the whole message as received (RFC 5322), ``parts`` its attached
+    files; ``patient_id`` the host's patient when the sender identifies one.
+    """
+
+    id: str
+    channel: str
+    content: bytes = attrs.field(repr=hidden)
+    sender: str | None = attrs.field(default=None, repr=hidden)
+    subject: str = attrs.field(default="", repr=hidden)
+    text: str = attrs.field(default="", repr=hidden)
+    parts: tuple[MessagePart, ...] = attrs.field(
+        default=(), converter=_tuple, repr=lambda v: f"<{len(v)} parts>"
+    )
+    message_id: str | None = None
+    patient_id: str | None = None
     received_at: dt.datetime = attrs.Factory(utcnow)
 
 

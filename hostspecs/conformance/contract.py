@@ -24,6 +24,7 @@ from segur_core.model import (
     Patient,
     Practitioner,
     Question,
+    ReceivedMessage,
     Structure,
 )
 
@@ -117,6 +118,12 @@ class Contract:
 
     def list_documents(self, patient_id: str) -> list[HealthDocument]:
         return self._call_list("host_list_documents", HealthDocument, patient_id=patient_id)
+
+    def store_message(self, message: ReceivedMessage) -> ReceivedMessage:
+        return self._call("host_store_message", ReceivedMessage, False, message=message)
+
+    def get_message(self, message_id: str) -> ReceivedMessage | None:
+        return self._call("host_get_message", ReceivedMessage, True, message_id=message_id)
 
     def dispensations(
         self, patient_id: str, since: dt.datetime | None = None

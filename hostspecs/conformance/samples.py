@@ -18,7 +18,9 @@ from segur_core.model import (
     IdentityAttribute,
     IdentityStatus,
     IdentityTraits,
+    MessagePart,
     Patient,
+    ReceivedMessage,
 )
 
 T0 = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
@@ -73,6 +75,23 @@ def received_document(patient_id: str, number: int) -> HealthDocument:
     )
     check = DocumentCheck(False, ("xml", "structure", "xsd"), ("pas de Saxon",), issues)
     return attrs.evolve(document(patient_id, number), status="received", check=check)
+
+
+def message(number: int, patient_id: str | None = None) -> ReceivedMessage:
+    """A patient's photo of a prescription, received with no document to integrate."""
+    photo = MessagePart("ordonnance.jpg", "image/jpeg", b"\xff\xd8\xff\xe0 binary-safe \x00")
+    return ReceivedMessage(
+        id=f"mss:conformance-{number}",
+        channel="mssante",
+        content=b"From: <patient@patient.mssante.fr>\r\nSubject: Ordonnance\r\n\r\n\x00\xff",
+        sender="285067512345678@patient.mssante.fr",
+        subject="Mon ordonnance — à préparer",
+        text="Bonjour,\nvoici mon ordonnance.\n",
+        parts=(photo, MessagePart("scan.pdf", "application/pdf", b"%PDF-1.4")),
+        message_id=f"<{number}@patient.mssante.fr>",
+        patient_id=patient_id,
+        received_at=T0,
+    )
 
 
 def dispensation(patient_id: str, hours: int, code: str = "3400930000000") -> Dispensation:

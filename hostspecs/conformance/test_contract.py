@@ -116,6 +116,24 @@ def test_a_received_documents_kit_report_is_kept(contract: Contract) -> None:
     )
 
 
+def test_received_messages_are_kept_as_received(contract: Contract) -> None:
+    owner = contract.save_patient(samples.patient())
+    anonymous, identified = samples.message(1), samples.message(2, owner.id)
+    for message in (anonymous, identified):
+        contract.store_message(message)
+        assert contract.get_message(message.id) == message, (
+            "host_get_message: the message read back differs (content and parts byte for "
+            "byte, sender, subject, text, patient)"
+        )
+    contract.store_message(anonymous)
+    assert contract.get_message(anonymous.id) == anonymous, (
+        "host_store_message: storing the same id again must keep one message, unchanged"
+    )
+    assert contract.get_message("mss:unknown") is None, (
+        "host_get_message: an unknown id must give None"
+    )
+
+
 def test_storing_the_same_id_replaces(contract: Contract) -> None:
     owner = contract.save_patient(samples.patient())
     document = samples.document(owner.id, 1)

@@ -29,6 +29,7 @@ from segur_core.model import (
     Patient,
     Practitioner,
     Question,
+    ReceivedMessage,
     Structure,
 )
 
@@ -236,6 +237,28 @@ class ReferenceHost:
             (patient_id,),
         )
         return [self._document(data, content) for data, content in rows]
+
+    # -- received messages ------------------------------------------------------------------
+
+    @hostimpl
+    def host_store_message(self, message: ReceivedMessage) -> ReceivedMessage:
+        meta = convert.unstructure(message)
+        del meta["content"]
+        self._write(
+            "INSERT INTO message (id, received_at, data, content) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET data = excluded.data, content = excluded.content",
+            (message.id, _iso(message.received_at), json.dumps(meta), message.content),
+        )
+        return message
+
+    @hostimpl
+    def host_get_message(self, message_id: str) -> ReceivedMessage | None:
+        rows = self._rows("SELECT data, content FROM message WHERE id = ?", (message_id,))
+        if not rows:
+            return None
+        meta = json.loads(rows[0][0])
+        meta["content"] = rows[0][1]
+        return convert.structure(meta, ReceivedMessage)
 
     # -- dispensations ----------------------------------------------------------------------
 

@@ -59,6 +59,15 @@ MIGRATIONS: tuple[str, ...] = (
         decided_at TEXT NOT NULL
     );
     """,
+    # 3: received messages with no document to integrate (a photo of a prescription)
+    """
+    CREATE TABLE message (
+        id TEXT PRIMARY KEY,
+        received_at TEXT NOT NULL,
+        data TEXT NOT NULL,
+        content BLOB NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

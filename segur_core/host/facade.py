@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         Patient,
         Practitioner,
         Question,
+        ReceivedMessage,
         Structure,
     )
 
@@ -96,6 +97,14 @@ class Host:
     def list_documents(self, patient_id: str) -> list[HealthDocument]:
         """A patient's documents, oldest first."""
         return list(self._call("host_list_documents", required=True, patient_id=patient_id))
+
+    def store_message(self, message: ReceivedMessage) -> ReceivedMessage:
+        """Keep a received message that has no document to integrate (same id replaces)."""
+        return self._call("host_store_message", required=True, message=message)
+
+    def get_message(self, message_id: str) -> ReceivedMessage | None:
+        """One stored received message, or ``None``."""
+        return self._call("host_get_message", required=False, message_id=message_id)
 
     def dispensations(
         self, patient_id: str, since: dt.datetime | None = None

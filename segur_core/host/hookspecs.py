@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         Patient,
         Practitioner,
         Question,
+        ReceivedMessage,
         Structure,
     )
 
@@ -47,6 +48,8 @@ HOST_HOOKS = (
     "host_store_document",
     "host_get_document",
     "host_list_documents",
+    "host_store_message",
+    "host_get_message",
     "host_dispensations",
     "host_record_dispensation",
     "host_consent",
@@ -144,6 +147,31 @@ def host_list_documents(patient_id: str) -> Sequence[HealthDocument]:
     :return: the documents (possibly empty).
 
     .. versionadded:: 0.1
+    """
+
+
+@hostspec(firstresult=True)
+def host_store_message(message: ReceivedMessage) -> ReceivedMessage:
+    """Keep a message received with no structured document to integrate (a patient's
+    photo of a prescription sent to the pharmacy's organisational mailbox) for the
+    pharmacist, as received. The same ``id`` replaces (storing twice keeps one).
+
+    :return: the message as stored.
+
+    .. versionadded:: 0.2
+    """
+
+
+@hostspec(firstresult=True)
+def host_get_message(message_id: str) -> ReceivedMessage | None:
+    """One stored received message by its ``id`` (``ReceivedMessage.id``).
+
+    Called before storing, so that a message fetched again (after a crash between
+    storing it and flagging it on the server) is not kept twice.
+
+    :return: the message, or ``None`` when unknown.
+
+    .. versionadded:: 0.2
     """
 
 

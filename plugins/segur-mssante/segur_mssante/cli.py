@@ -114,6 +114,7 @@ def fetch(as_json: bool) -> None:
             "message_id": o.message_id,
             "flag": o.flag,
             "reason": o.reason,
+            "kept": o.kept,
             "documents": [
                 {
                     "document": d.document_id,

@@ -15,6 +15,7 @@ again, so a crash between storing and flagging the message imports nothing twice
 from __future__ import annotations
 
 import email
+import hashlib
 from collections.abc import Callable
 from email.message import EmailMessage
 from email.policy import default
@@ -22,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from segur_core.model import DocumentCheck, Origin
+from segur_core.model import DocumentCheck, MessagePart, Origin, ReceivedMessage
 from segur_core.xdm import read_xdm
 from segur_mssante.errors import MessageError, XDMError
+from segur_mssante.message import MES_DOMAIN
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
@@ -36,6 +38,8 @@ __all__ = [
     "ImportReport",
     "Received",
     "integrate_archive",
+    "keep_message",
+    "message_key",
     "parse_message",
 ]
 
@@ -61,6 +65,7 @@ class Received:
     )
     in_reply_to: str | None = None
     read_receipt_to: str | None = None
+    text: str = attrs.field(default="", repr=False)
 
 
 def parse_message(data: bytes) -> Received:
@@ -97,11 +102,20 @@ def parse_message(data: bytes) -> Received:
             files=files,
             in_reply_to=_header(message, "In-Reply-To"),
             read_receipt_to=_header(message, "Disposition-Notification-To"),
+            text=_text(message),
         )
     except MessageError:
         raise
     except Exception as exc:  # the email package raises many things on broken MIME
         raise MessageError(f"malformed MIME message ({type(exc).__name__})") from None
+
+
+def _text(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    if body is None or body.get_filename():
+        return ""
+    content = body.get_content()
+    return content if isinstance(content, str) else ""
 
 
 def _header(message: EmailMessage, name: str) -> str | None:
@@ -226,3 +240,57 @@ def _store(
     )
     runtime.document_received(stored, origin)
     return DocumentOutcome(IMPORTED, cda.id, document.type_code, patient.id, check)
+
+
+def message_key(raw: bytes, received: Received) -> str:
+    """The id a received message is kept under: the same message fetched again (or
+    delivered twice) has the same id, from its ``Message-ID`` or, without one, its bytes."""
+    basis = received.message_id.encode() if received.message_id else raw
+    return "mss:" + hashlib.sha256(basis).hexdigest()[:40]
+
+
+def keep_message(raw: bytes, received: Received, runtime: Runtime) -> tuple[str, bool]:
+    """Keep a message that has no archive (a patient's photo of a prescription) through
+    the host, as received; its patient is matched when the sender is a patient's Mon
+    Espace Santé address. Returns its id and whether it was stored now (``False``: it
+    already was, e.g. before a crash that left the message unflagged)."""
+    key = message_key(raw, received)
+    if runtime.host.get_message(key) is not None:
+        return key, False
+    patient_id = _patient_of(runtime, received.sender)
+    parts = [MessagePart(name, media_type, content) for name, media_type, content in received.files]
+    message = ReceivedMessage(
+        id=key,
+        channel="mssante",
+        content=raw,
+        sender=received.sender,
+        subject=received.subject,
+        text=received.text,
+        parts=parts,
+        message_id=received.message_id,
+        patient_id=patient_id,
+    )
+    runtime.host.store_message(message)
+    runtime.journal.record(
+        "mss.message-kept",
+        outcome="stored",
+        service="mssante",
+        patient_id=patient_id,
+        actor="plugin:mss",
+        details={
+            "message": key,
+            "message_id": received.message_id,
+            "parts": sorted(part.media_type for part in parts),
+            "patient_matched": patient_id is not None,
+        },
+    )
+    return key, True
+
+
+def _patient_of(runtime: Runtime, sender: str | None) -> str | None:
+    """The host's patient whose Mon Espace Santé address sent the message, if one."""
+    local, _, domain = (sender or "").rpartition("@")
+    if domain.lower() != MES_DOMAIN or not local.isdigit():
+        return None
+    matches = runtime.host.find_patients(ins_matricule=local)
+    return matches[0].id if len(matches) == 1 else None

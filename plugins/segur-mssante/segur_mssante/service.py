@@ -35,7 +35,13 @@ from segur_mssante.message import (
     pdf_name,
     subject,
 )
-from segur_mssante.receive import ImportReport, Received, integrate_archive, parse_message
+from segur_mssante.receive import (
+    ImportReport,
+    Received,
+    integrate_archive,
+    keep_message,
+    parse_message,
+)
 from segur_mssante.tokens import TokenProvider
 from segur_mssante.transport import Mailbox, Server, close_smtp, imap_session, open_smtp, submit
 
@@ -341,8 +347,11 @@ class MSSService:
         if received.kind in ("dsn", "mdn"):
             applied = [ack for ack in read_acks(raw) if self.status.apply(ack)]
             return FetchOutcome(received.message_id, SEEN, (), received.kind, tuple(applied))
-        if not received.archives:
-            return FetchOutcome(received.message_id, SEEN, (), "no archive")
+        if not received.archives:  # a patient's photo of a prescription, a plain letter...
+            key, new = keep_message(raw, received, self.runtime)
+            self._answer(raw, received, None)
+            reason = "kept (no archive)" if new else "already kept (no archive)"
+            return FetchOutcome(received.message_id, IMPORTED_FLAG, (), reason, kept=key)
         origin = Origin("mssante", received.sender, received.message_id)
         reports = []
         try:
@@ -399,13 +408,15 @@ FLAGS = (IMPORTED_FLAG, UNMATCHED, REJECTED, SEEN)
 @attrs.frozen
 class FetchOutcome:
     """What a fetched message became: its id, the flag set on it, the archives'
-    reports and, for a rejected or skipped message, why."""
+    reports and, for a rejected or skipped message, why; ``kept`` the id under which the
+    host keeps a message that had no archive (``ReceivedMessage.id``)."""
 
     message_id: str | None
     flag: str
     reports: tuple[ImportReport, ...] = ()
     reason: str = ""
     acks: tuple[Ack, ...] = ()
+    kept: str | None = None
 
 
 def _default_text(header: CdaHeader) -> str:

@@ -10,7 +10,9 @@ __all__ = [
     "DOCTOR_ADDRESS",
     "PER_ADDRESS",
     "UNKNOWN_DOMAIN",
+    "photo_message",
     "sandbox_table",
+    "send_as_patient",
 ]
 
 #: The pharmacy's application mailbox (client certificate, EXTERNAL).
@@ -43,3 +45,36 @@ def sandbox_table(sandbox: Any, address: str, kind: str = "APP", **extra: Any) -
         },
         **extra,
     }
+
+
+def photo_message(sender: str, to: str, *, message_id: str) -> bytes:
+    """What a patient's mail client sends the pharmacy: a line and a photo, no archive."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, "Mon ordonnance"
+    message["Message-ID"] = message_id
+    message["Disposition-Notification-To"] = sender
+    message.set_content("Bonjour, voici mon ordonnance à préparer.\n")
+    photo = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 40
+    message.add_attachment(photo, maintype="image", subtype="jpeg", filename="ordonnance.jpg")
+    return message.as_bytes()
+
+
+def send_as_patient(sandbox: Any, matricule: str, to: str, message_id: str) -> bytes:
+    """Submit a patient's photo message through the sandbox's real submission service,
+    authenticated (XOAUTH2) as the patient's Mon Espace Santé address."""
+    from segur_core.tls import client_context
+    from segur_mssante.sandbox.tokens import SandboxTokens
+    from segur_mssante.transport import Mailbox, Server, smtp_session, submit
+
+    sender = f"{matricule}@patient.mssante.fr"
+    context = client_context(ca_bundle=sandbox.pki.ca_bundle)
+    server = Server(
+        sandbox.host, sandbox.submission_port, sandbox.imap_port,
+        certificate=context, anonymous=context, timeout=10,
+    )  # fmt: skip
+    raw = photo_message(sender, to, message_id=message_id)
+    with smtp_session(server, Mailbox(sender, "PER"), SandboxTokens(sandbox.tokens)) as smtp:
+        submit(smtp, sender, [to], raw, dsn=False)
+    return raw

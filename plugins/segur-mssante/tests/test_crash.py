@@ -69,3 +69,37 @@ def test_sigkill_between_storing_and_flagging(tmp_path, mail_sandbox, vaccinatio
         assert service_for(runtime).fetch() == []
     finally:
         runtime.close()
+
+
+def test_sigkill_between_keeping_a_photo_and_flagging(tmp_path, mail_sandbox):
+    """A message with no archive (a patient's photo) is kept through the host once, even
+    when the fetch is killed after keeping it and before flagging it."""
+    from segur_mssante.testing import send_as_patient
+
+    pharmacy = "officine.crash-photo@pharmacie.mssante.test"
+    send_as_patient(mail_sandbox, "279035121518989", pharmacy, "<photo-crash@patient.test>")
+    data_dir = tmp_path / "pharmacy"
+    config = _config(mail_sandbox, pharmacy)
+    done = subprocess.run(
+        [sys.executable, str(WORKER), str(data_dir), json.dumps(config)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == -9, done.stdout + done.stderr
+
+    runtime = create_runtime(config, data_dir=data_dir, autoload=True)
+    try:
+        kept = [r for r in runtime.journal.records() if r.action == "mss.message-kept"]
+        assert len(kept) == 1  # the killed fetch kept it but never flagged the message
+        key = kept[0].details["message"]
+        assert runtime.host.get_message(key) is not None
+        (outcome,) = service_for(runtime).fetch()
+        assert (outcome.flag, outcome.reason, outcome.kept) == (
+            IMPORTED_FLAG,
+            "already kept (no archive)",
+            key,
+        )
+        kept = [r for r in runtime.journal.records() if r.action == "mss.message-kept"]
+        assert len(kept) == 1  # kept once across both processes
+        assert service_for(runtime).fetch() == []
+    finally:
+        runtime.close()

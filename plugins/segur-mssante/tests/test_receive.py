@@ -178,3 +178,43 @@ def test_fetch_integrates_flags_and_never_twice(make_segur_runtime, mail_sandbox
     (status,) = doctor.status.of(first.message_id)
     assert (status.recipient, status.state) == (pharmacy, "read")
     assert {UNMATCHED, REJECTED, SEEN}.isdisjoint(o.flag for o in outcomes)
+
+
+def test_a_patients_photo_is_kept_through_the_host_once(make_segur_runtime, mail_sandbox):
+    """A patient writes to the pharmacy's organisational mailbox with a photo of a
+    prescription: the message is kept as received, for that patient, flagged, once; its
+    read receipt is answered."""
+    import time
+
+    from segur_mssante.receive import message_key, parse_message
+    from segur_mssante.sandbox.tokens import SandboxTokens
+    from segur_mssante.testing import sandbox_table, send_as_patient
+
+    pharmacy = "officine.photo@pharmacie.mssante.test"
+    runtime = make_segur_runtime(
+        autoload=True,
+        plugins=["ins", "documents", "mss"],
+        config={**XSD_ONLY, "mss": sandbox_table(mail_sandbox, pharmacy, "ORG")},
+    )
+    service = service_for(runtime)
+    service.tokens = SandboxTokens(mail_sandbox.tokens)
+    patient = _patient(runtime, INS("279035121518989", "1.2.250.1.213.1.4.10"))
+    raw = send_as_patient(mail_sandbox, "279035121518989", pharmacy, "<photo-1@patient.test>")
+
+    outcomes = []
+    deadline = time.monotonic() + 10
+    while not outcomes and time.monotonic() < deadline:
+        outcomes = service.fetch()
+    (outcome,) = outcomes
+    assert (outcome.flag, outcome.reason) == (IMPORTED_FLAG, "kept (no archive)")
+    kept = runtime.host.get_message(outcome.kept)
+    assert outcome.kept == message_key(raw, parse_message(raw))
+    assert kept.patient_id == patient.id and kept.subject == "Mon ordonnance"
+    assert kept.text.startswith("Bonjour, voici mon ordonnance")
+    ((name, media_type, photo),) = [(p.name, p.media_type, p.content) for p in kept.parts]
+    assert (name, media_type) == ("ordonnance.jpg", "image/jpeg") and photo.startswith(b"\xff\xd8")
+    assert parse_message(kept.content).message_id == "<photo-1@patient.test>"  # as received
+    assert service.fetch() == []  # flagged: never handled again
+    (record,) = [r for r in runtime.journal.records() if r.action == "mss.message-kept"]
+    assert "279035121518989" not in repr(record.details)  # no INS in the journal details
+    assert runtime.outbox.find("mdn:<photo-1@patient.test>") is not None  # read receipt
