@@ -224,7 +224,10 @@ def create_app(
             status, result = await anyio.to_thread.run_sync(_run, service, route, call)
             if isinstance(result, Raw):
                 return Response(
-                    result.content, status_code=result.status, media_type=result.media_type
+                    result.content,
+                    status_code=result.status,
+                    media_type=result.media_type,
+                    headers=dict(result.headers),
                 )
             return answer(status, result)
 

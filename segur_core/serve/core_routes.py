@@ -97,8 +97,11 @@ _DELIVERY = {"type": "object"}
 
 def core_routes() -> list[ApiRoute]:
     """The routes every service has, whatever the plugins."""
+    from segur_core.serve.status import status_route
+
     limit = {"type": "integer", "minimum": 1, "maximum": 1000}
     return [
+        status_route(),
         ApiRoute(
             "GET", "/health", health, "health", "The service is up.", tag="core", public=True,
             answer=object_schema(

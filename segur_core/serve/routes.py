@@ -75,6 +75,8 @@ class Raw:
     content: bytes
     media_type: str
     status: int = 200
+    #: More headers of the answer (a page's Content-Security-Policy).
+    headers: Mapping[str, str] = attrs.field(factory=dict)
 
 
 def _check_path(_instance: Any, _attribute: Any, value: str) -> None:
