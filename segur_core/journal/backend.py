@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from segur_core.journal.records import JournalRecord, VerifyReport
 
@@ -47,3 +47,7 @@ class JournalBackend(Protocol):
     def head(self) -> tuple[int, str]: ...
 
     def close(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...

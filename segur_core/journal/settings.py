@@ -12,7 +12,7 @@ import attrs
 from segur_core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from segur_core.journal.store import Journal
+    from segur_core.journal.backend import JournalBackend
 
 __all__ = ["JOURNAL_FILE", "JournalSettings", "open_journal"]
 
@@ -62,9 +62,21 @@ class JournalSettings:
 JOURNAL_FILE = "journal.sqlite"
 
 
-def open_journal(data_dir: Path, settings: JournalSettings | None = None) -> Journal:
+def open_journal(
+    data_dir: Path,
+    settings: JournalSettings | None = None,
+    *,
+    store: str | None = None,
+    tenant: str | None = None,
+) -> JournalBackend:
     """The installation's journal (``data_dir/journal.sqlite``) with its checkpoints as
-    ``[segur.journal]`` configures them: what the runtime and ``segur audit`` open."""
+    ``[segur.journal]`` configures them: what the runtime and ``segur audit`` open. With
+    ``store``, a ``postgresql://`` URL, the pharmacy ``tenant``'s chain in that database
+    (its pseudonym key still ``data_dir/pseudonym.key``)."""
+    if store is not None:
+        from segur_core.journal.postgres import PostgresJournal
+
+        return PostgresJournal(store, tenant=tenant, key_dir=data_dir)
     from segur_core.journal.store import Journal
 
     settings = settings if settings is not None else JournalSettings()

@@ -12,6 +12,13 @@ Fixtures:
 * ``hook_recorder`` — a :class:`~segur_core.testing.recorder.HookRecorder` attached to
   ``segur_runtime``.
 
+* ``postgresql_server`` — one real PostgreSQL server per session
+  (:class:`~segur_core.testing.postgres.PostgresServer`), skipped with the reason where
+  PostgreSQL or psycopg is absent, a failure when ``CI`` is set.
+* ``postgresql_database`` — a new database of that server for one test
+  (:class:`~segur_core.testing.postgres.PostgresDatabase`: owner, application and
+  superuser URLs), dropped afterwards.
+
 Helper: :func:`assert_hookimpls_match_specs`.
 
 This module is imported by every pytest run of the project: it imports nothing heavy
@@ -28,6 +35,7 @@ import pytest
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
+    from segur_core.testing.postgres import PostgresDatabase, PostgresServer
     from segur_core.testing.recorder import HookRecorder
 
 __all__ = ["assert_hookimpls_match_specs"]
@@ -116,6 +124,30 @@ def hook_recorder(segur_runtime: Runtime) -> Iterator[HookRecorder]:
     recorder = HookRecorder.attach(segur_runtime)
     yield recorder
     recorder.detach()
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server for the whole session (see the module docstring)."""
+    import os
+
+    from segur_core.testing.postgres import PostgresServer, postgres_missing
+
+    missing = postgres_missing()
+    if missing:
+        if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+            pytest.fail(f"the PostgreSQL tests must run in CI: {missing}")
+        pytest.skip(missing)
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def postgresql_database(postgresql_server: PostgresServer) -> Iterator[PostgresDatabase]:
+    """A new, empty database on the session's server, dropped after the test."""
+    database = postgresql_server.create_database()
+    yield database
+    postgresql_server.drop_database(database)
 
 
 def assert_hookimpls_match_specs(plugin: object) -> None:

@@ -1,8 +1,9 @@
 """An outbox worker process for the crash test: delivers an outbox file's items to an
 HTTP receiver (one POST per item, the key in ``Idempotency-Key``) until none is left.
 
-Usage: ``python crash_worker.py OUTBOX_FILE URL [LEASE_SECONDS]``; exits 0 when idle,
-1 when it timed out.
+Usage: ``python crash_worker.py OUTBOX URL [LEASE_SECONDS [TENANT [TIMEOUT]]]``: OUTBOX a
+SQLite file or a ``postgresql://`` URL (then TENANT, the pharmacy); exits 0 when idle, 1
+when it timed out.
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ KEY_HEADER = "Idempotency-Key"
 
 
 def main(argv: list[str]) -> int:
-    path, url = Path(argv[1]), argv[2]
+    location = argv[1] if argv[1].startswith("postgresql://") else Path(argv[1])
+    url = argv[2]
     lease = float(argv[3]) if len(argv) > 3 else 1.0
+    tenant = argv[4] if len(argv) > 4 and isinstance(location, str) else None
+    timeout = float(argv[5]) if len(argv) > 5 else 15.0
     with httpx.Client(timeout=30.0) as client:
 
         def send(item) -> str:
@@ -27,8 +31,10 @@ def main(argv: list[str]) -> int:
             response.raise_for_status()
             return response.text
 
-        with Outbox(path, senders={"http": send}, lease=lease, batch_size=8) as outbox:
-            return 0 if outbox.run_until_idle(timeout=15.0) else 1
+        with Outbox(
+            location, senders={"http": send}, lease=lease, batch_size=8, tenant=tenant
+        ) as outbox:
+            return 0 if outbox.run_until_idle(timeout=timeout) else 1
 
 
 if __name__ == "__main__":

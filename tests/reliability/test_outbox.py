@@ -26,6 +26,7 @@ from segur_core.outbox.store import OutboxStore
 from segur_core.plugin import PluginInfo
 
 from .receiver import KEY_HEADER, CountingReceiver
+from .stores import Store
 
 
 class Clock:
@@ -56,14 +57,14 @@ def clock() -> Clock:
     return Clock()
 
 
-def make(tmp_path: Path, clock: Clock, **kwargs) -> Outbox:
+def make(store: Store, clock: Clock, **kwargs) -> Outbox:
     kwargs.setdefault("base_delay", 1.0)
     kwargs.setdefault("max_delay", 30.0)
-    return Outbox(tmp_path / "outbox.sqlite", clock=clock, **kwargs)
+    return store.outbox(clock=clock, **kwargs)
 
 
-def test_enqueue_is_idempotent_on_the_key(tmp_path: Path, clock: Clock) -> None:
-    with make(tmp_path, clock) as outbox:
+def test_enqueue_is_idempotent_on_the_key(store: Store, clock: Clock) -> None:
+    with make(store, clock) as outbox:
         first = outbox.enqueue("dmp.iti41", "doc-1", b"v1", patient_id="p1")
         again = outbox.enqueue("dmp.iti41", "doc-1", b"v2")
         assert again.id == first.id and again.state is DeliveryState.PENDING
@@ -72,12 +73,12 @@ def test_enqueue_is_idempotent_on_the_key(tmp_path: Path, clock: Clock) -> None:
         assert outbox.find("doc-1").patient_id == "p1"
         with pytest.raises(OutboxError, match="already used"):
             outbox.enqueue("mssante.smtp", "doc-1", b"v1")
-    with make(tmp_path, clock) as reopened:  # idempotent across processes too
+    with make(store, clock) as reopened:  # idempotent across processes too
         assert reopened.enqueue("dmp.iti41", "doc-1", b"v3").id == first.id
 
 
-def test_enqueue_refuses_bad_input(tmp_path: Path, clock: Clock) -> None:
-    with make(tmp_path, clock) as outbox:
+def test_enqueue_refuses_bad_input(store: Store, clock: Clock) -> None:
+    with make(store, clock) as outbox:
         with pytest.raises(OutboxError):
             outbox.enqueue("dmp", "", b"x")
         with pytest.raises(OutboxError):
@@ -87,11 +88,11 @@ def test_enqueue_refuses_bad_input(tmp_path: Path, clock: Clock) -> None:
         assert isinstance(UnknownDeliveryError("x"), SegurError)
 
 
-def test_transient_failures_are_retried_with_backoff(tmp_path: Path, clock: Clock) -> None:
+def test_transient_failures_are_retried_with_backoff(store: Store, clock: Clock) -> None:
     sender = Script(
         doc_1=[TransientDeliveryError("503", service="dmp"), httpx.ConnectError("refused")]
     )
-    with make(tmp_path, clock, senders={"dmp": sender}) as outbox:
+    with make(store, clock, senders={"dmp": sender}) as outbox:
         item = outbox.enqueue("dmp", "doc-1", b"x")
         assert outbox.deliver_due() == 1
         after_one = outbox.get(item.id)
@@ -110,13 +111,13 @@ def test_transient_failures_are_retried_with_backoff(tmp_path: Path, clock: Cloc
         assert done.attempts == 3 and done.settled_at is not None
 
 
-def test_exhausted_and_permanent_failures_are_dead_letters(tmp_path: Path, clock: Clock) -> None:
+def test_exhausted_and_permanent_failures_are_dead_letters(store: Store, clock: Clock) -> None:
     sender = Script(
         doc_1=[TimeoutError("slow")] * 5,
         doc_2=[PermanentDeliveryError("invalid CDA", service="dmp", code="XDSRepositoryError")],
         doc_3=[KeyError("bug")],
     )
-    with make(tmp_path, clock, senders={"dmp": sender}, max_attempts=3) as outbox:
+    with make(store, clock, senders={"dmp": sender}, max_attempts=3) as outbox:
         for key in ("doc-1", "doc-2", "doc-3"):
             outbox.enqueue("dmp", key, b"x")
         for _ in range(5):
@@ -133,7 +134,7 @@ def test_exhausted_and_permanent_failures_are_dead_letters(tmp_path: Path, clock
 
 
 def test_failure_logs_hold_no_patient_identifier(
-    tmp_path: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+    store: Store, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A sender's error text may quote the patient (an MSSanté patient address is built
     on the INS): the outbox keeps it for the operator, the ordinary log only names it."""
@@ -145,7 +146,7 @@ def test_failure_logs_hold_no_patient_identifier(
     )
     with (
         caplog.at_level(logging.DEBUG, logger="segur.outbox"),
-        make(tmp_path, clock, senders={"dmp": sender}) as outbox,
+        make(store, clock, senders={"dmp": sender}) as outbox,
     ):
         outbox.enqueue("dmp", "doc-1", b"x", patient_id=nir)
         outbox.enqueue("dmp", "doc-2", b"x", patient_id=nir)
@@ -160,9 +161,9 @@ def test_failure_logs_hold_no_patient_identifier(
     assert nir not in caplog.text
 
 
-def test_retry_and_purge(tmp_path: Path, clock: Clock) -> None:
+def test_retry_and_purge(store: Store, clock: Clock) -> None:
     sender = Script(doc_1=[PermanentDeliveryError("refused", service="dmp")])
-    with make(tmp_path, clock, senders={"dmp": sender}) as outbox:
+    with make(store, clock, senders={"dmp": sender}) as outbox:
         dead = outbox.enqueue("dmp", "doc-1", b"x")
         done = outbox.enqueue("dmp", "doc-2", b"x")
         outbox.run_until_idle(timeout=5)
@@ -182,9 +183,9 @@ def test_retry_and_purge(tmp_path: Path, clock: Clock) -> None:
         assert outbox.list() == []
 
 
-def test_retry_makes_a_waiting_item_due_now(tmp_path: Path, clock: Clock) -> None:
+def test_retry_makes_a_waiting_item_due_now(store: Store, clock: Clock) -> None:
     sender = Script(doc_1=[TransientDeliveryError("503", service="dmp")])
-    with make(tmp_path, clock, senders={"dmp": sender}) as outbox:
+    with make(store, clock, senders={"dmp": sender}) as outbox:
         item = outbox.enqueue("dmp", "doc-1", b"x")
         outbox.deliver_due()
         assert outbox.deliver_due() == 0
@@ -193,8 +194,9 @@ def test_retry_makes_a_waiting_item_due_now(tmp_path: Path, clock: Clock) -> Non
         assert outbox.get(item.id).state is DeliveryState.DELIVERED
 
 
-def test_lease_fences_a_worker_that_lost_its_item(tmp_path: Path, clock: Clock) -> None:
-    store = OutboxStore(tmp_path / "outbox.sqlite", clock=clock)
+def test_lease_fences_a_worker_that_lost_its_item(store: Store, clock: Clock) -> None:
+    outbox = store.outbox(clock=clock)
+    store = outbox._store
     store.insert("dmp", "doc-1", b"x", None)
     (slow,) = store.claim("worker-a", limit=5, lease=10)
     assert store.claim("worker-b", limit=5, lease=10) == []  # held
@@ -209,12 +211,12 @@ def test_lease_fences_a_worker_that_lost_its_item(tmp_path: Path, clock: Clock) 
     assert store.settle(taken, DeliveryState.DEAD) is None  # settled states are final
     with pytest.raises(OutboxError):
         store.settle(taken, DeliveryState.PENDING)
-    store.close()
+    outbox.close()
 
 
-def test_interrupted_last_attempt_is_a_dead_letter(tmp_path: Path, clock: Clock) -> None:
+def test_interrupted_last_attempt_is_a_dead_letter(store: Store, clock: Clock) -> None:
     sender = Script()
-    with make(tmp_path, clock, senders={"dmp": sender}, max_attempts=2, lease=5) as outbox:
+    with make(store, clock, senders={"dmp": sender}, max_attempts=2, lease=5) as outbox:
         item = outbox.enqueue("dmp", "doc-1", b"x")
         store = outbox._store
         for _ in range(2):  # two workers die while sending it
@@ -275,7 +277,7 @@ def test_backoff_keeps_jitter_at_the_cap() -> None:
     assert len(delays) > 40 and min(delays) >= 270 and max(delays) <= 300
 
 
-def test_worker_threads_of_two_processes_deliver_each_item_once(tmp_path: Path) -> None:
+def test_worker_threads_of_two_processes_deliver_each_item_once(store: Store) -> None:
     with CountingReceiver() as receiver, httpx.Client() as client:
 
         def send(item) -> str:
@@ -285,8 +287,8 @@ def test_worker_threads_of_two_processes_deliver_each_item_once(tmp_path: Path) 
             response.raise_for_status()
             return response.text
 
-        one = Outbox(tmp_path / "outbox.sqlite", senders={"http": send}, batch_size=4)
-        two = Outbox(tmp_path / "outbox.sqlite", senders={"http": send}, batch_size=4)
+        one = store.outbox(senders={"http": send}, batch_size=4)
+        two = store.outbox(senders={"http": send}, batch_size=4)
         try:
             one.start_worker(threads=2)
             two.start_worker(threads=2)
@@ -304,9 +306,9 @@ def test_worker_threads_of_two_processes_deliver_each_item_once(tmp_path: Path) 
     assert receiver.received == Counter(dict.fromkeys(keys, 1))
 
 
-def test_worker_waits_for_work_and_stops(tmp_path: Path) -> None:
+def test_worker_waits_for_work_and_stops(store: Store) -> None:
     delivered = threading.Event()
-    with Outbox(tmp_path / "outbox.sqlite", senders={"x": lambda item: delivered.set()}) as outbox:
+    with store.outbox(senders={"x": lambda item: delivered.set()}) as outbox:
         outbox.start_worker()
         time.sleep(0.05)
         outbox.enqueue("x", "late", b"")
@@ -315,11 +317,11 @@ def test_worker_waits_for_work_and_stops(tmp_path: Path) -> None:
         assert not outbox.worker_running
 
 
-def test_run_until_idle_times_out_while_work_remains(tmp_path: Path) -> None:
+def test_run_until_idle_times_out_while_work_remains(store: Store) -> None:
     def never(item):
         raise TransientDeliveryError("down", service="x")
 
-    with Outbox(tmp_path / "o.sqlite", senders={"x": never}, base_delay=0.01) as outbox:
+    with store.outbox(senders={"x": never}, base_delay=0.01) as outbox:
         outbox.enqueue("x", "k", b"")
         outbox.enqueue("unknown-kind", "k2", b"")  # nobody sends it: not waited for
         assert not outbox.run_until_idle(timeout=0.2)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from segur_core.model import DeliveryState
-from segur_core.outbox import Outbox
 
 from .receiver import CountingReceiver
+from .stores import Store
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 ITEMS = 120
@@ -25,9 +25,10 @@ LEASE = 1.0
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 
 
-def _worker(outbox_file: Path, url: str) -> subprocess.Popen:
+def _worker(store: Store, url: str) -> subprocess.Popen:
+    argv = [str(WORKER), str(store.outbox_location), url, str(LEASE), store.tenant]
     return subprocess.Popen(
-        [sys.executable, str(WORKER), str(outbox_file), url, str(LEASE)],
+        [sys.executable, *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -35,8 +36,7 @@ def _worker(outbox_file: Path, url: str) -> subprocess.Popen:
 
 @pytest.mark.slow
 @pytest.mark.timeout(60)
-def test_killed_worker_restarts_and_delivers_each_item_once(tmp_path: Path) -> None:
-    outbox_file = tmp_path / "outbox.sqlite"
+def test_killed_worker_restarts_and_delivers_each_item_once(store: Store) -> None:
     held = threading.Event()
     release = threading.Event()
     held_keys: list[str] = []
@@ -47,13 +47,13 @@ def test_killed_worker_restarts_and_delivers_each_item_once(tmp_path: Path) -> N
             held.set()
             release.wait(30)
 
-    with Outbox(outbox_file) as outbox:
+    with store.outbox() as outbox:
         keys = [f"doc-{n:04d}" for n in range(ITEMS)]
         for key in keys:
             outbox.enqueue("http", key, f"payload of {key}".encode())
 
     with CountingReceiver(hold=hold) as receiver:
-        first = _worker(outbox_file, receiver.url)
+        first = _worker(store, receiver.url)
         try:
             assert held.wait(20), first.stderr.read().decode() if first.poll() else "no progress"
             os.kill(first.pid, signal.SIGKILL)
@@ -66,7 +66,7 @@ def test_killed_worker_restarts_and_delivers_each_item_once(tmp_path: Path) -> N
             first.stdout.close()
             first.stderr.close()
 
-        with Outbox(outbox_file) as outbox:
+        with store.outbox() as outbox:
             counts = outbox.counts()
             (held_key,) = held_keys
             assert outbox.find(held_key).state is DeliveryState.IN_FLIGHT
@@ -75,11 +75,11 @@ def test_killed_worker_restarts_and_delivers_each_item_once(tmp_path: Path) -> N
             counts[DeliveryState.PENDING] + counts[DeliveryState.IN_FLIGHT] == ITEMS - KILL_AT + 1
         )
 
-        second = _worker(outbox_file, receiver.url)
+        second = _worker(store, receiver.url)
         _out, err = second.communicate(timeout=30)
         assert second.returncode == 0, err.decode()
 
-    with Outbox(outbox_file) as outbox:
+    with store.outbox() as outbox:
         deliveries = outbox.list()
         assert [d.key for d in deliveries] == keys
         assert all(d.state is DeliveryState.DELIVERED for d in deliveries)

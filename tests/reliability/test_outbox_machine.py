@@ -20,12 +20,15 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
+    run_state_machine_as_test,
 )
 
 from segur_core.errors import PermanentDeliveryError, TransientDeliveryError
 from segur_core.journal import Journal
 from segur_core.model import DeliveryState
 from segur_core.outbox import Outbox, OutboxError
+
+from .stores import Store, random_tenant
 
 KEYS = [f"doc-{n}" for n in range(7)]
 KIND = "test.deliver"
@@ -86,9 +89,17 @@ class FakeRuntime:
 
 
 class OutboxMachine(RuleBasedStateMachine):
+    #: Where each example's outbox lives (set by the test, per backend): a SQLite file in
+    #: a new directory, or a new pharmacy (tenant) of one PostgreSQL database.
+    store: Store | None = None
+
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="segur-outbox-machine-"))
+        base = self.store or Store("sqlite", self.dir)
+        self.location = (
+            Store("sqlite", self.dir) if base.url is None else base.for_tenant(random_tenant())
+        )
         self.clock = Clock()
         self.receiver = Receiver()
         self.journal = Journal(self.dir / "journal.sqlite", pseudonym_key=b"k" * 32)
@@ -103,8 +114,7 @@ class OutboxMachine(RuleBasedStateMachine):
         self.outbox = self._open()
 
     def _open(self) -> Outbox:
-        return Outbox(
-            self.dir / "outbox.sqlite",
+        return self.location.outbox(
             runtime=self.runtime,
             max_attempts=MAX_ATTEMPTS,
             base_delay=1.0,
@@ -276,5 +286,15 @@ class OutboxMachine(RuleBasedStateMachine):
         assert self.journal.verify().ok
 
 
-OutboxMachine.TestCase.settings = settings(stateful_step_count=30, deadline=None)
-TestOutboxMachine = OutboxMachine.TestCase
+def test_outbox_machine(store: Store) -> None:
+    """The machine on each backend (on PostgreSQL, each example a new pharmacy; fewer
+    examples there, each opening pools and connections: the CI budget)."""
+    OutboxMachine.store = store
+    examples = 100 if store.url is None else 30
+    try:
+        run_state_machine_as_test(
+            OutboxMachine,
+            settings=settings(stateful_step_count=30, deadline=None, max_examples=examples),
+        )
+    finally:
+        OutboxMachine.store = None

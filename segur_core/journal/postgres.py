@@ -1,0 +1,283 @@
+"""The audit journal on PostgreSQL: one hash chain per pharmacy.
+
+Each pharmacy (tenant) has its own chain, numbered from 1, and a head row holding the
+number and hash of its last record. A writer locks its tenant's head row
+(``SELECT ... FOR UPDATE``) for the length of its transaction: writers of one pharmacy,
+on any machine, append one after the other; writers of different pharmacies never wait
+for each other. Records refuse ``UPDATE``, ``DELETE`` and ``TRUNCATE`` (a trigger), the
+application's role may only read and insert them, and row-level security keeps each
+pharmacy to its own records (:mod:`segur_core.postgres`). Verification is the SQLite
+journal's (:func:`segur_core.journal.store._verify`): the head row counts the records
+written, so that cutting the end shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import psycopg
+
+from segur_core.journal.chain import GENESIS, link_hash_canonical, normalised_details
+from segur_core.journal.pseudonym import KEY_FILE, Pseudonymiser, load_or_create_key
+from segur_core.journal.records import JournalRecord, Problem, ProblemKind, VerifyReport
+from segur_core.journal.store import (
+    _ENTRY_FIELDS,
+    JournalError,
+    JournalStorageError,
+    _to_record,
+    _verify,
+)
+from segur_core.model import utcnow
+from segur_core.postgres import describe, grant, migrate, open_pool, storage_error, tenant_table
+
+__all__ = ["MIGRATIONS", "PostgresJournal"]
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: records and heads, one chain per tenant, append-only
+    f"""
+    CREATE TABLE journal_records (
+        tenant     TEXT NOT NULL DEFAULT current_setting('app.tenant'),
+        seq        BIGINT NOT NULL,
+        at         TEXT NOT NULL,
+        actor      TEXT,
+        patient_id TEXT,
+        action     TEXT NOT NULL,
+        service    TEXT,
+        outcome    TEXT NOT NULL,
+        details    TEXT NOT NULL,
+        prev_hash  TEXT NOT NULL,
+        hash       TEXT NOT NULL,
+        PRIMARY KEY (tenant, seq)
+    );
+    CREATE INDEX journal_records_patient ON journal_records (tenant, patient_id, seq);
+    CREATE TABLE journal_heads (
+        tenant TEXT PRIMARY KEY DEFAULT current_setting('app.tenant'),
+        seq    BIGINT NOT NULL,
+        hash   TEXT NOT NULL
+    );
+    CREATE FUNCTION journal_append_only() RETURNS trigger LANGUAGE plpgsql AS $body$
+    BEGIN RAISE EXCEPTION 'the audit journal is append-only'; END $body$;
+    CREATE TRIGGER journal_records_no_change BEFORE UPDATE OR DELETE ON journal_records
+        FOR EACH ROW EXECUTE FUNCTION journal_append_only();
+    CREATE TRIGGER journal_records_no_truncate BEFORE TRUNCATE ON journal_records
+        FOR EACH STATEMENT EXECUTE FUNCTION journal_append_only();
+    {tenant_table("journal_records", "SELECT, INSERT")}
+    {tenant_table("journal_heads", "SELECT, INSERT, UPDATE")}
+    {grant("REVOKE TRUNCATE ON journal_records FROM segur_app")};
+    """,
+)
+
+_COLUMNS = "seq, at, actor, patient_id, action, service, outcome, details, prev_hash, hash"
+_INSERT = (
+    "INSERT INTO journal_records (seq, at, actor, patient_id, action, service, outcome,"
+    " details, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+
+
+class PostgresJournal:
+    """The audit trail of one pharmacy (``tenant``, its FINESS) in the database at
+    ``url``. ``pseudonym_key``: the key of the pseudonyms written to ordinary logs
+    (default: ``pseudonym.key`` in ``key_dir``; give every machine the same one)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        tenant: str | None,
+        pseudonym_key: bytes | None = None,
+        key_dir: Path | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        pool_size: int = 8,
+    ) -> None:
+        self.url = url
+        self.tenant = tenant or ""
+        if pseudonym_key is None:
+            where = (key_dir if key_dir is not None else Path(".")) / KEY_FILE
+            try:
+                pseudonym_key = load_or_create_key(where)
+            except OSError as exc:
+                raise JournalStorageError(
+                    f"cannot read the pseudonym key {where}: {exc.strerror}", path=where
+                ) from None
+        self._pseudonymise = Pseudonymiser(pseudonym_key)
+        self._clock = clock
+        try:
+            self._pool = open_pool(url, self.tenant, name="journal", max_size=pool_size)
+        except psycopg.Error as exc:
+            raise storage_error(JournalStorageError, url, "audit journal", "open", exc) from None
+        try:
+            with self._pool.connection() as conn:
+                migrate(conn, "journal", MIGRATIONS)
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"PostgresJournal({describe(self.url)!r}, tenant={self.tenant!r})"
+
+    def __enter__(self) -> PostgresJournal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def pseudonym(self, patient_id: str | None) -> str | None:
+        return self._pseudonymise(patient_id)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def record(
+        self,
+        action: str,
+        *,
+        outcome: str = "ok",
+        service: str | None = None,
+        patient_id: str | None = None,
+        actor: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> JournalRecord:
+        entry = dict(
+            action=action,
+            outcome=outcome,
+            service=service,
+            patient_id=patient_id,
+            actor=actor,
+            details=details,
+        )
+        return self.record_many([entry])[0]
+
+    def record_many(self, entries: Sequence[Mapping[str, Any]]) -> list[JournalRecord]:
+        """Append ``entries`` in order, in one transaction, chained after the pharmacy's
+        last record; all are durable when this returns, none if one is refused."""
+        prepared = []
+        for entry in entries:
+            unknown = set(entry) - _ENTRY_FIELDS
+            if unknown or not entry.get("action"):
+                raise JournalError(
+                    "a journal record needs an action"
+                    if not unknown
+                    else f"unknown journal record fields: {sorted(unknown)}"
+                )
+            prepared.append((entry, *normalised_details(entry.get("details"))))
+        if not prepared:
+            return []
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute(
+                    "INSERT INTO journal_heads (seq, hash) VALUES (0, %s)"
+                    " ON CONFLICT (tenant) DO NOTHING",
+                    (GENESIS,),
+                )
+                seq, prev = conn.execute(
+                    "SELECT seq, hash FROM journal_heads"
+                    " WHERE tenant = current_setting('app.tenant') FOR UPDATE"
+                ).fetchone()  # type: ignore[misc]
+                moment = self._clock().astimezone(dt.UTC)
+                at = moment.isoformat()
+                rows, records = [], []
+                for entry, details_text, details_value in prepared:
+                    seq += 1
+                    fields = dict(
+                        actor=entry.get("actor"),
+                        patient_id=entry.get("patient_id"),
+                        action=entry["action"],
+                        service=entry.get("service"),
+                        outcome=entry.get("outcome", "ok"),
+                    )
+                    digest = link_hash_canonical(
+                        **fields, at=at, details=details_text, prev_hash=prev
+                    )
+                    rows.append((seq, at, fields["actor"], fields["patient_id"],
+                                 fields["action"], fields["service"], fields["outcome"],
+                                 details_text, prev, digest))  # fmt: skip
+                    records.append(
+                        JournalRecord(
+                            seq=seq, at=moment, details=details_value, prev_hash=prev,
+                            hash=digest, **fields,
+                        )
+                    )  # fmt: skip
+                    prev = digest
+                with conn.cursor() as cursor:
+                    cursor.executemany(_INSERT, rows)
+                conn.execute(
+                    "UPDATE journal_heads SET seq = %s, hash = %s"
+                    " WHERE tenant = current_setting('app.tenant')",
+                    (seq, prev),
+                )
+        except psycopg.Error as exc:
+            raise storage_error(
+                JournalStorageError, self.url, "audit journal", "write to", exc
+            ) from None
+        return records
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self._pool.connection() as conn:
+                return conn.execute(sql.encode(), params).fetchall()
+        except psycopg.Error as exc:
+            raise storage_error(
+                JournalStorageError, self.url, "audit journal", "read", exc
+            ) from None
+
+    def records(
+        self,
+        patient_id: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[JournalRecord]:
+        clauses: list[str] = ["true"]
+        params: list[Any] = []
+        if patient_id is not None:
+            clauses.append("patient_id = %s")
+            params.append(patient_id)
+        if since is not None:
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=dt.UTC)
+            clauses.append("at >= %s")
+            params.append(since.astimezone(dt.UTC).isoformat())
+        where = " AND ".join(clauses)
+        sql = f"SELECT {_COLUMNS} FROM journal_records WHERE {where} ORDER BY seq"
+        if limit is not None:
+            sql = (
+                f"SELECT * FROM (SELECT {_COLUMNS} FROM journal_records WHERE {where}"
+                " ORDER BY seq DESC LIMIT %s) last ORDER BY seq"
+            )
+            params.append(int(limit))
+        return [_to_record(row) for row in self._read(sql, params)]
+
+    def head(self) -> tuple[int, str]:
+        rows = self._read("SELECT seq, hash FROM journal_records ORDER BY seq DESC LIMIT 1")
+        return (int(rows[0][0]), rows[0][1]) if rows else (0, GENESIS)
+
+    def verify(self, *, expect_head: tuple[int, str] | None = None) -> VerifyReport:
+        """Recompute the pharmacy's chain: records modified, deleted (a gap, or the end
+        cut short of the head row) or reordered; ``expect_head`` is a ``(count, hash)``
+        kept elsewhere that the chain must still hold."""
+        rows = self._read(f"SELECT {_COLUMNS} FROM journal_records ORDER BY seq")
+        rows = [(int(row[0]), *row[1:]) for row in rows]
+        heads = self._read("SELECT seq, hash FROM journal_heads")
+        head = (int(heads[0][0]), heads[0][1]) if heads else None
+        report = _verify(rows, head, head[0] if head else 0)
+        last = rows[-1][0] if rows else 0
+        problems = list(report.problems)
+        if expect_head is not None:
+            count, digest = expect_head
+            held = {row[0]: row[9] for row in rows}
+            if held.get(count, GENESIS if count == 0 else None) != digest:
+                problems.append(
+                    Problem(
+                        count,
+                        ProblemKind.REWRITTEN,
+                        f"record {count} is not the one expected (--expect-head)",
+                    )
+                )
+        return attrs.evolve(report, problems=tuple(problems), count=last)
