@@ -231,6 +231,9 @@ class Outbox:
         if self._pool is not None and self._pool.alive:
             return
         self.announce_lost_settlements()
+        subscribe = getattr(self._store, "subscribe", None)
+        if subscribe is not None:  # a server that announces new items (PostgreSQL NOTIFY)
+            subscribe(self.wake)
         self._pool = WorkerPool(self, threads)
         self._pool.start()
 

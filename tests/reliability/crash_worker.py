@@ -8,6 +8,7 @@ when it timed out.
 
 from __future__ import annotations
 
+import faulthandler
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ def main(argv: list[str]) -> int:
     lease = float(argv[3]) if len(argv) > 3 else 1.0
     tenant = argv[4] if len(argv) > 4 and isinstance(location, str) else None
     timeout = float(argv[5]) if len(argv) > 5 else 15.0
+    faulthandler.dump_traceback_later(timeout + 10, exit=True)  # a stuck worker says where
     with httpx.Client(timeout=30.0) as client:
 
         def send(item) -> str:

@@ -34,6 +34,7 @@ class Store:
     directory: Path
     url: str | None = attrs.field(default=None, repr=False)
     tenant: str = TENANT
+    owner_url: str | None = attrs.field(default=None, repr=False)
 
     @property
     def outbox_location(self) -> Path | str:
@@ -70,4 +71,4 @@ def make_store(request: pytest.FixtureRequest, backend: str, directory: Path) ->
         return Store("sqlite", directory)
     database = request.getfixturevalue("postgresql_database")
     migrated(database.owner_url)
-    return Store("postgresql", directory, url=database.app_url)
+    return Store("postgresql", directory, url=database.app_url, owner_url=database.owner_url)

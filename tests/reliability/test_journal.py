@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from segur_core.journal import GENESIS, Journal, JournalError, ProblemKind
 from segur_core.journal.chain import link_hash
 
+from .journal_tamper import swap, tamper_store
 from .journal_tamper import tamper as _tamper
+from .stores import Store, random_tenant
 
 NIR = "185057800608436"  # a patient identifier that must never reach ordinary logs
 
@@ -35,29 +37,15 @@ def _fill(journal: Journal, count: int) -> None:
         )
 
 
-def _swap(path: Path, a: int, b: int) -> None:
-    """Exchange the content of records ``a`` and ``b``, keeping their numbers."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("DROP TRIGGER IF EXISTS records_no_update")
-    rows = {
-        seq: rest
-        for seq, *rest in conn.execute(
-            "SELECT seq, at, actor, patient_id, action, service, outcome, details, prev_hash,"
-            " hash FROM records WHERE seq IN (?, ?)",
-            (a, b),
-        )
-    }
-    sql = (
-        "UPDATE records SET at=?, actor=?, patient_id=?, action=?, service=?, outcome=?,"
-        " details=?, prev_hash=?, hash=? WHERE seq=?"
-    )
-    conn.execute(sql, (*rows[b], a))
-    conn.execute(sql, (*rows[a], b))
-    conn.close()
+@pytest.fixture
+def journal(store: Store):
+    """The journal on each backend."""
+    with store.journal() as journal:
+        yield journal
 
 
 @pytest.fixture
-def journal(tmp_path: Path):
+def sqlite_journal(tmp_path: Path):
     with Journal(tmp_path / "audit.db") as journal:
         yield journal
 
@@ -96,20 +84,20 @@ def test_hash_covers_every_field(journal: Journal) -> None:
         assert link_hash(**changed) != record.hash, name
 
 
-def test_database_refuses_update_and_delete(journal: Journal) -> None:
-    _fill(journal, 2)
-    conn = sqlite3.connect(journal.path)
+def test_database_refuses_update_and_delete(sqlite_journal: Journal) -> None:
+    _fill(sqlite_journal, 2)
+    conn = sqlite3.connect(sqlite_journal.path)
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("UPDATE records SET outcome = 'ok'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         conn.execute("DELETE FROM records WHERE seq = 1")
     conn.close()
-    assert journal.verify().ok
+    assert sqlite_journal.verify().ok
 
 
-def test_modified_record_is_reported(journal: Journal) -> None:
+def test_modified_record_is_reported(store: Store, journal: Journal) -> None:
     _fill(journal, 10)
-    _tamper(journal.path, ("UPDATE records SET outcome = 'tampered' WHERE seq = 5", ()))
+    tamper_store(store, ("UPDATE records SET outcome = 'tampered' WHERE seq = 5", ()))
     report = journal.verify()
     assert not report.ok
     assert report.kinds() == {ProblemKind.MODIFIED}
@@ -117,17 +105,17 @@ def test_modified_record_is_reported(journal: Journal) -> None:
     assert "record 5" in report.problems[0].message
 
 
-def test_modified_patient_is_reported(journal: Journal) -> None:
+def test_modified_patient_is_reported(store: Store, journal: Journal) -> None:
     _fill(journal, 6)
-    _tamper(journal.path, ("UPDATE records SET patient_id = 'someone-else' WHERE seq = 3", ()))
+    tamper_store(store, ("UPDATE records SET patient_id = 'someone-else' WHERE seq = 3", ()))
     report = journal.verify()
     assert [(p.seq, p.kind) for p in report.problems] == [(3, ProblemKind.MODIFIED)]
 
 
-def test_rewritten_record_with_new_hash_breaks_the_chain(journal: Journal) -> None:
-    _fill(journal, 8)
+def test_rewritten_record_with_new_hash_breaks_the_chain(sqlite_journal: Journal) -> None:
+    _fill(sqlite_journal, 8)
     row = (
-        sqlite3.connect(journal.path)
+        sqlite3.connect(sqlite_journal.path)
         .execute(
             "SELECT at, actor, patient_id, action, service, details, prev_hash FROM records"
             " WHERE seq = 4"
@@ -146,10 +134,10 @@ def test_rewritten_record_with_new_hash_breaks_the_chain(journal: Journal) -> No
         prev_hash=prev,
     )
     _tamper(
-        journal.path,
+        sqlite_journal.path,
         ("UPDATE records SET outcome = 'forged', hash = ? WHERE seq = 4", (forged,)),
     )
-    report = journal.verify()
+    report = sqlite_journal.verify()
     # the chain shows the break after record 4; the checkpoint written with record 4
     # shows that record 4 itself is not the one written then
     assert [(p.seq, p.kind) for p in report.problems] == [
@@ -160,18 +148,18 @@ def test_rewritten_record_with_new_hash_breaks_the_chain(journal: Journal) -> No
     assert report.first_bad == 4
 
 
-def test_deleted_record_is_reported(journal: Journal) -> None:
+def test_deleted_record_is_reported(store: Store, journal: Journal) -> None:
     _fill(journal, 10)
-    _tamper(journal.path, ("DELETE FROM records WHERE seq = 4", ()))
+    tamper_store(store, ("DELETE FROM records WHERE seq = 4", ()))
     report = journal.verify()
     assert report.kinds() == {ProblemKind.DELETED}
     assert report.first_bad == 4
     assert report.checked == 9
 
 
-def test_deleted_first_and_last_records_are_reported(journal: Journal) -> None:
+def test_deleted_first_and_last_records_are_reported(store: Store, journal: Journal) -> None:
     _fill(journal, 10)
-    _tamper(journal.path, ("DELETE FROM records WHERE seq IN (1, 9, 10)", ()))
+    tamper_store(store, ("DELETE FROM records WHERE seq IN (1, 9, 10)", ()))
     report = journal.verify()
     assert [(p.seq, p.kind) for p in report.problems] == [
         (1, ProblemKind.DELETED),
@@ -180,33 +168,33 @@ def test_deleted_first_and_last_records_are_reported(journal: Journal) -> None:
     assert "records 9-10" in report.problems[1].message
 
 
-def test_deleted_and_renumbered_records_are_reported(journal: Journal) -> None:
-    _fill(journal, 6)
+def test_deleted_and_renumbered_records_are_reported(sqlite_journal: Journal) -> None:
+    _fill(sqlite_journal, 6)
     _tamper(
-        journal.path,
+        sqlite_journal.path,
         ("DELETE FROM records WHERE seq = 3", ()),
         ("UPDATE records SET seq = seq - 1 WHERE seq > 3", ()),
         ("UPDATE head SET seq = 5", ()),
         ("UPDATE sqlite_sequence SET seq = 5 WHERE name = 'records'", ()),
     )
-    report = journal.verify()
+    report = sqlite_journal.verify()
     assert report.first_bad == 3
     assert ProblemKind.BAD_CHAIN in report.kinds()
 
 
-def test_reordered_records_are_reported(journal: Journal) -> None:
+def test_reordered_records_are_reported(store: Store, journal: Journal) -> None:
     _fill(journal, 10)
-    _swap(journal.path, 6, 7)
+    swap(store, 6, 7)
     report = journal.verify()
     assert ProblemKind.REORDERED in report.kinds()
     assert ProblemKind.MODIFIED not in report.kinds()
     assert report.first_bad == 6
 
 
-def test_reordered_by_renumbering_is_reported(journal: Journal) -> None:
+def test_reordered_by_renumbering_is_reported(store: Store, journal: Journal) -> None:
     _fill(journal, 5)
-    _tamper(
-        journal.path,
+    tamper_store(
+        store,
         ("UPDATE records SET seq = 100 WHERE seq = 2", ()),
         ("UPDATE records SET seq = 2 WHERE seq = 3", ()),
         ("UPDATE records SET seq = 3 WHERE seq = 100", ()),
@@ -222,15 +210,23 @@ TAMPERINGS = st.sampled_from(["modify", "delete", "swap"])
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(count=st.integers(2, 15), data=st.data(), how=TAMPERINGS)
 def test_any_tampering_is_found_at_the_first_bad_record(
-    tmp_path_factory: pytest.TempPathFactory, count: int, data: st.DataObject, how: str
+    store: Store,
+    tmp_path_factory: pytest.TempPathFactory,
+    count: int,
+    data: st.DataObject,
+    how: str,
 ) -> None:
-    path = tmp_path_factory.mktemp("journal") / "audit.db"
-    with Journal(path, pseudonym_key=b"k" * 32) as journal:
+    # each example a new journal: a new file, or a new pharmacy's chain
+    if store.url is None:
+        store = Store("sqlite", tmp_path_factory.mktemp("journal"))
+    else:
+        store = store.for_tenant(random_tenant())
+    with store.journal(pseudonym_key=b"k" * 32) as journal:
         _fill(journal, count)
         assert journal.verify().ok
         if how == "swap":
             seq = data.draw(st.integers(1, count - 1), label="seq")
-            _swap(path, seq, seq + 1)
+            swap(store, seq, seq + 1)
         else:
             seq = data.draw(st.integers(1, count), label="seq")
             column = data.draw(
@@ -241,7 +237,7 @@ def test_any_tampering_is_found_at_the_first_bad_record(
                 if how == "modify"
                 else "DELETE FROM records WHERE seq = ?"
             )
-            _tamper(path, (sql, (seq,)))
+            tamper_store(store, (sql, (seq,)))
         report = journal.verify()
         assert not report.ok
         assert report.first_bad == seq
@@ -249,7 +245,7 @@ def test_any_tampering_is_found_at_the_first_bad_record(
         assert expected.get(how, ProblemKind.REORDERED) in report.kinds()
 
 
-def test_concurrent_writers_keep_one_chain(journal: Journal) -> None:
+def test_concurrent_writers_keep_one_chain(store: Store, journal: Journal) -> None:
     def write(n: int) -> None:
         for i in range(40):
             journal.record("thread.write", details={"thread": n, "i": i})
@@ -260,7 +256,7 @@ def test_concurrent_writers_keep_one_chain(journal: Journal) -> None:
     for thread in threads:
         thread.join()
     # a second connection (another process would do the same) appends to the same chain
-    with Journal(journal.path) as other:
+    with store.journal() as other:
         other.record("other.process")
     report = journal.verify()
     assert report.ok and report.checked == 241

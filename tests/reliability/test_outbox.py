@@ -434,3 +434,27 @@ def test_run_until_idle_with_no_sender_registered(tmp_path) -> None:
     outbox.enqueue("nobody.sends", "key-1", b"payload")
     assert outbox.run_until_idle(timeout=1.0) is True  # idle: no kind has a sender
     assert outbox.get(1).state == "pending"  # kept for the plugin that will send it
+
+
+def test_an_item_queued_on_another_machine_wakes_the_workers_at_once(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """PostgreSQL NOTIFY: a worker idle for a long poll interval starts at once on an
+    item another process queued (the SQLite outbox would wait for the poll)."""
+    from .stores import make_store
+
+    store = make_store(request, "postgresql", tmp_path)
+    delivered = threading.Event()
+    with (
+        store.outbox(senders={"x": lambda item: delivered.set()}, poll_interval=60) as worker,
+        store.outbox() as elsewhere,
+        store.for_tenant("999990021").outbox() as other_pharmacy,
+    ):
+        worker.start_worker()
+        time.sleep(0.3)  # the worker is idle, its listener connected
+        other_pharmacy.enqueue("x", "not-ours", b"")
+        assert not delivered.wait(0.5)  # another pharmacy's item wakes nobody here
+        started = time.monotonic()
+        elsewhere.enqueue("x", "k", b"")
+        assert delivered.wait(10)
+        assert time.monotonic() - started < 5

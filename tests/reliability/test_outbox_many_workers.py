@@ -20,8 +20,8 @@ from .stores import Store, make_store
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 WORKERS = 8
-ITEMS = 240
-KILLS = 5
+ITEMS = 160
+KILLS = 4
 LEASE = 1.0
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
