@@ -8,8 +8,10 @@ each CDA against the test kit (segur-documents' validator: structure, XSD and th
 schematrons, as ``[documents]`` configures it), matches the patient by INS through the
 host, stores each document with the kit's verdict (``HealthDocument.check``: a document
 that fails the kit is kept all the same, the pharmacist decides) and announces it
-(``on_document_received``). A document already stored is not stored or announced
-again, so a crash between storing and flagging the message imports nothing twice.
+(``on_document_received``). A new version ("annule et remplace": CDA
+``relatedDocument`` RPLC) marks the version it replaces as replaced. A document already
+stored is not stored or announced again, so a crash between storing and flagging the
+message imports nothing twice. :func:`keep_message` keeps a message with no archive.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from segur_core.model import DocumentCheck, MessagePart, Origin, ReceivedMessage
+from segur_core.model import (
+    DocumentCheck,
+    DocumentStatus,
+    HealthDocument,
+    MessagePart,
+    Origin,
+    ReceivedMessage,
+)
 from segur_core.xdm import read_xdm
 from segur_mssante.errors import MessageError, XDMError
 from segur_mssante.message import MES_DOMAIN
@@ -219,10 +228,15 @@ def _store(
     patient = matches[0]
     existing = runtime.host.get_document(cda.id)
     if existing is not None and existing.patient_id == patient.id:
+        _replace_previous(runtime, existing)  # again: a crash may have come in between
         return DocumentOutcome(ALREADY, cda.id, document.type_code, patient.id, existing.check)
     check = kit(document.content).as_check()
     received = attrs.evolve(cda.to_health_document(document.content, patient.id), check=check)
+    if any(d.replaces == received.id for d in runtime.host.list_documents(patient.id)):
+        # its new version came first: this one arrives already replaced
+        received = attrs.evolve(received, status=DocumentStatus.REPLACED)
     stored = runtime.host.store_document(received)
+    _replace_previous(runtime, stored)
     runtime.journal.record(
         "mss.document-received",
         outcome="stored",
@@ -240,6 +254,31 @@ def _store(
     )
     runtime.document_received(stored, origin)
     return DocumentOutcome(IMPORTED, cda.id, document.type_code, patient.id, check)
+
+
+def _replace_previous(runtime: Runtime, document: HealthDocument) -> None:
+    """ "Annule et remplace": the version a received document replaces (its CDA
+    ``relatedDocument`` RPLC), if the host has it for the same patient and series, is
+    marked replaced."""
+    if not document.replaces:
+        return
+    previous = runtime.host.get_document(document.replaces)
+    if (
+        previous is None
+        or previous.patient_id != document.patient_id
+        or (previous.set_id and document.set_id and previous.set_id != document.set_id)
+        or previous.status is DocumentStatus.REPLACED
+    ):
+        return
+    runtime.host.store_document(attrs.evolve(previous, status=DocumentStatus.REPLACED))
+    runtime.journal.record(
+        "mss.document-replaced",
+        outcome="replaced",
+        service="mssante",
+        patient_id=document.patient_id,
+        actor="plugin:mss",
+        details={"document": previous.id, "by": document.id},
+    )
 
 
 def message_key(raw: bytes, received: Received) -> str:
