@@ -43,6 +43,7 @@ from segur_core.model import (
     Patient,
     Practitioner,
     Question,
+    ReceivedMessage,
     Structure,
 )
 from segur_core.wire import (
@@ -319,6 +320,22 @@ class HttpHost:
     def host_get_document(self, document_id: str) -> HealthDocument | None:
         return self._maybe(
             "GET", "/documents/{document_id}", HealthDocument, ids={"document_id": document_id}
+        )
+
+    @hostimpl
+    def host_store_message(self, message: ReceivedMessage) -> ReceivedMessage:
+        return self._get(
+            "PUT",
+            "/messages/{message_id}",
+            ReceivedMessage,
+            ids={"message_id": message.id},
+            body=message,
+        )
+
+    @hostimpl
+    def host_get_message(self, message_id: str) -> ReceivedMessage | None:
+        return self._maybe(
+            "GET", "/messages/{message_id}", ReceivedMessage, ids={"message_id": message_id}
         )
 
     @hostimpl

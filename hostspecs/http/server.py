@@ -29,6 +29,7 @@ from segur_core.model import (
     Patient,
     Practitioner,
     Question,
+    ReceivedMessage,
     Structure,
 )
 
@@ -48,6 +49,7 @@ _MODELS: dict[str, type] = {
         PatientQuery,
         Practitioner,
         Question,
+        ReceivedMessage,
         Structure,
     )
 }
@@ -116,6 +118,12 @@ def _handlers(host: Any) -> dict[tuple[str, str], Callable[..., Any]]:
         ),
         ("GET", "/documents/{document_id}"): lambda ids, q, body: host.host_get_document(
             document_id=ids["document_id"]
+        ),
+        ("PUT", "/messages/{message_id}"): lambda ids, q, body: host.host_store_message(
+            message=body
+        ),
+        ("GET", "/messages/{message_id}"): lambda ids, q, body: host.host_get_message(
+            message_id=ids["message_id"]
         ),
         ("GET", "/patients/{patient_id}/documents"): lambda ids, q, body: {
             "documents": host.host_list_documents(patient_id=ids["patient_id"])

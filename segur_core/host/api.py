@@ -114,6 +114,22 @@ ROUTES: tuple[Route, ...] = (
         may_be_absent=True,
     ),
     Route(
+        "host_store_message",
+        "PUT",
+        "/messages/{message_id}",
+        "Keep a received message; the same identifier replaces it",
+        "ReceivedMessage",
+        request="ReceivedMessage",
+    ),
+    Route(
+        "host_get_message",
+        "GET",
+        "/messages/{message_id}",
+        "One kept received message",
+        "ReceivedMessage",
+        may_be_absent=True,
+    ),
+    Route(
         "host_list_documents",
         "GET",
         "/patients/{patient_id}/documents",

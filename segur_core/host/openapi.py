@@ -144,6 +144,7 @@ def _components() -> dict[str, Any]:
         model.Patient,
         PatientQuery,
         model.HealthDocument,
+        model.ReceivedMessage,
         model.Dispensation,
         model.Consent,
         model.Question,

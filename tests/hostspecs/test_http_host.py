@@ -108,6 +108,16 @@ def test_the_factory_reads_the_host_table_and_the_runtime_uses_it(
     assert http_host(tmp_path, config=config).settings.deadline == 5.0
 
 
+def test_every_hook_of_the_contract_has_a_route() -> None:
+    """A hook added to the contract without its route fails here, not in a pharmacy."""
+    from hostspecs.http import ROUTES
+    from segur_core.host import HOST_HOOKS, is_host
+
+    assert {r.hook for r in ROUTES} == set(HOST_HOOKS)
+    assert all(hasattr(HttpHost, hook) for hook in HOST_HOOKS)
+    assert is_host(HttpHost.__new__(HttpHost))
+
+
 # -- failures: typed, named, nothing lost ----------------------------------------------------
 
 
