@@ -54,8 +54,11 @@ __all__ = [
     "LazyText",
     "_",
     "_l",
+    "help_texts",
     "install_click",
     "language",
+    "localize",
+    "module_catalog",
     "ngettext",
     "resolve_language",
     "set_language",
@@ -207,20 +210,63 @@ class LazyText:
         return format(str(self), spec)
 
 
-def translated_summary(package: str, summary: str) -> str:
-    """A distribution's summary (``segur --help`` lists plugin commands by it) through
-    the catalog of its ``package``, found without importing it (its own catalog holds
-    the summary: ``tools/catalogs.py`` adds it)."""
+_module_catalogs: dict[str, Catalog] = {}
+
+
+def module_catalog(module: str) -> Catalog:
+    """The catalog of the package ``module`` belongs to (``segur_ins.plugin`` ->
+    ``segur_ins``), found without importing the package; an empty one when it has none."""
     import importlib.util
 
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return summary
-    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
-    if not summary or not locations:
-        return summary
-    return Catalog(package, Path(locations[0]) / "locale", register=False).gettext(summary)
+    package = module.partition(".")[0].partition(":")[0]
+    if package not in _module_catalogs:
+        try:
+            spec = importlib.util.find_spec(package) if package else None
+        except (ImportError, ValueError):
+            spec = None
+        locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+        folder = Path(locations[0]) / "locale" if locations else Path("/nonexistent")
+        _module_catalogs[package] = Catalog(package, folder)
+    return _module_catalogs[package]
+
+
+def translated_summary(package: str, summary: str) -> str:
+    """A distribution's summary (``segur --help`` lists plugin commands by it) through
+    the catalog of its ``package`` (``tools/catalogs.py`` adds the summary to it)."""
+    return module_catalog(package).gettext(summary) if summary else summary
+
+
+def help_texts(command: Any) -> Iterator[str]:
+    """The help texts of a click command, its options and its subcommands, as click
+    shows them (docstrings cleaned): the msgids :func:`localize` looks up."""
+    import inspect
+
+    for text in (command.help, command.short_help):
+        if text:
+            yield inspect.cleandoc(str(text))
+    for param in command.params:
+        if getattr(param, "help", None):
+            yield str(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        yield from help_texts(sub)
+
+
+def localize(command: Any, gettext: Callable[[str], str]) -> Any:
+    """Translate, in place, the help of a click command (a plugin's: written as
+    docstrings and ``help=`` in English, translated by its package's catalog, whose
+    msgids ``tools/catalogs.py`` collects with :func:`help_texts`)."""
+    import inspect
+
+    if command.help:
+        command.help = gettext(inspect.cleandoc(str(command.help)))
+    if command.short_help:
+        command.short_help = gettext(inspect.cleandoc(str(command.short_help)))
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = gettext(str(param.help))
+    for sub in getattr(command, "commands", {}).values():
+        localize(sub, gettext)
+    return command
 
 
 _core = Catalog("segur_core", Path(__file__).resolve().parent / "locale")

@@ -58,12 +58,36 @@ def template(domain: str, source: Path) -> Catalog:
         if domain == "click" and isinstance(message, str) and len(message) <= 1:
             continue  # click's "d" (a date format letter) is no message
         catalog.add(message, None, [(filename, None)], auto_comments=comments, context=context)
+    if domain == "click":  # translated from a variable: `_(extra["required"])`
+        catalog.add("required", None, [("core.py", None)])
     pyproject = source.parent / "pyproject.toml"
-    if domain != "segur_core" and pyproject.is_file():  # `segur --help` shows the summary
-        description = tomllib.loads(pyproject.read_text())["project"].get("description")
-        if description:
-            catalog.add(description, None, [("pyproject.toml", None)])
+    if domain != "segur_core" and pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text())["project"]
+        if project.get("description"):  # `segur --help` shows the summary
+            catalog.add(project["description"], None, [("pyproject.toml", None)])
+        for module in project.get("entry-points", {}).get("segur", {}).values():
+            for text in command_helps(module):
+                catalog.add(text, None, [(f"{module} (click help)", None)])
     return catalog
+
+
+def command_helps(module_name: str) -> list[str]:
+    """The help texts of the commands a plugin module adds (docstrings and ``help=``:
+    the core translates them with the plugin's catalog, see segur_core.i18n.localize)."""
+    import importlib
+
+    import click
+
+    from segur_core.i18n import help_texts, set_language
+
+    set_language("en")
+    module = importlib.import_module(module_name)
+    hook = getattr(module, "segur_cli_commands", None)
+    if hook is None:
+        return []
+    collector = click.Group("segur")
+    hook(collector)
+    return [text for command in collector.commands.values() for text in help_texts(command)]
 
 
 def _po_path(package: Path, domain: str, lang: str) -> Path:

@@ -20,7 +20,14 @@ import click
 from segur_core._version import __version__
 from segur_core.cli._state import CliState, get_runtime, get_state, pass_runtime
 from segur_core.cli.params import PathParam
-from segur_core.i18n import _, _l, install_click, translated_summary
+from segur_core.i18n import (
+    _,
+    _l,
+    install_click,
+    localize,
+    module_catalog,
+    translated_summary,
+)
 
 __all__ = [
     "COMMANDS_GROUP",
@@ -99,8 +106,12 @@ class LazyGroup(click.Group):
                 _fail(exc)
             collector = click.Group("segur")
             for impl in reversed(pm.hook.segur_cli_commands.get_hookimpls()):
+                before = set(collector.commands)
                 try:
                     impl.function(collector)
+                    catalog = module_catalog(getattr(impl.plugin, "__name__", ""))
+                    for name in set(collector.commands) - before:
+                        localize(collector.commands[name], catalog.gettext)
                 except Exception as exc:
                     if state.effective_strict:
                         raise click.ClickException(

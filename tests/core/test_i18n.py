@@ -33,7 +33,7 @@ def test_every_message_has_a_french_and_an_english_entry_and_is_compiled(capsys)
     status = tool.run(check=True)
     assert status == 0, capsys.readouterr().out
     domains = {domain for domain, _source, _package in tool.packages()}
-    assert {"segur_core", "click"} <= domains
+    assert {"segur_core", "click", "segur_ins", "segur_documents", "segur_dmp"} <= domains
 
 
 def test_the_wheel_carries_the_compiled_catalogs():
@@ -96,10 +96,13 @@ print(json.dumps(outputs))
 """
 
 
-def _run(tmp_path: Path, lang: dict[str, str], screens: list[tuple[str, ...]]) -> list[str]:
+def _run(
+    tmp_path: Path, lang: dict[str, str], screens: list[tuple[str, ...]], plugins: bool = False
+) -> list[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "SEGUR_"))}
     env.update(lang)
-    env["SEGUR_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the core's screens; plugins test their own
+    if not plugins:
+        env["SEGUR_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     done = subprocess.run(
         [sys.executable, "-c", _PLAYER, json.dumps(screens)],
         cwd=tmp_path,
@@ -123,7 +126,7 @@ def _untranslated(text: str, lang: str) -> list[str]:
     from babel.messages.pofile import read_po
 
     found = []
-    for po in [*(ROOT / "segur_core" / "locale" / "fr" / "LC_MESSAGES").glob("*.po")]:
+    for po in [*ROOT.glob("segur_core/locale/fr/LC_MESSAGES/*.po"), *ROOT.glob(PLUGIN_POS)]:
         with po.open("rb") as f:
             catalog = read_po(f, locale=lang)
         for message in catalog:
@@ -138,6 +141,7 @@ def _untranslated(text: str, lang: str) -> list[str]:
     return found
 
 
+PLUGIN_POS = "plugins/*/segur_*/locale/fr/LC_MESSAGES/*.po"
 CORE_SCREENS = [
     ("--help",),
     ("doctor", "--help"),
@@ -168,3 +172,28 @@ def test_an_english_run_shows_english_alone(tmp_path, locale):
 def test_segur_lang_overrides_the_locale(tmp_path):
     [french] = _run(tmp_path, {"LANG": "en_US.UTF-8", "SEGUR_LANG": "fr"}, [("--help",)])
     assert "Commandes" in french and "Commands" not in french
+
+
+#: Every plugin's command help, the list of commands with their summaries, and a usage
+#: error inside a plugin command.
+PLUGIN_SCREENS = [
+    ("--help",),
+    *((name, "--help") for name in ("ins", "vitale", "cda", "dmp", "mss", "dp", "example")),
+    ("eprescription", "--help"),
+    ("vitale", "manual", "--help"),
+    ("ins", "qualify", "--help"),
+    ("dmp", "list", "--help"),
+    ("ins", "check"),  # missing argument
+]
+
+
+@pytest.mark.parametrize("locale", ["fr_FR.UTF-8", "C"])
+def test_plugin_screens_are_in_the_run_language(tmp_path, locale):
+    outputs = _run(tmp_path, {"LANG": locale}, PLUGIN_SCREENS, plugins=True)
+    for args, out in zip(PLUGIN_SCREENS, outputs, strict=True):
+        assert out.strip(), args
+        if locale == "C":
+            assert not _words(out) & FRENCH, (args, out)
+        else:
+            assert not _words(out) & ENGLISH, (args, out)
+            assert not _untranslated(out, "fr"), (args, out)

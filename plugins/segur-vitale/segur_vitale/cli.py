@@ -123,9 +123,9 @@ def read(reader: str | None, virtual: bool, as_json: bool, dispatch: bool) -> No
 
 
 @vitale.command()
-@click.option("--birth-name", required=True, help="Nom de naissance.")
+@click.option("--birth-name", required=True, help="Birth name.")
 @click.option("--first-names", required=True, help="Birth first names, space separated.")
-@click.option("--sex", required=True, type=click.Choice(["M", "F", "I"]), help="Sexe.")
+@click.option("--sex", required=True, type=click.Choice(["M", "F", "I"]), help="Sex (M, F or I).")
 @click.option("--birth-date", required=True, help="YYYY-MM-DD (00 for an unknown part).")
 @click.option("--birth-place", help="INSEE code of the birthplace (99xxx abroad).")
 @click.option("--nir", help="The NIR, when the patient gives it.")
