@@ -94,7 +94,7 @@ class HttpHost:
         self._base = settings.url.rstrip("/")
         self._caller = HttpCaller(
             service="host",
-            ssl_context=settings.ssl_context() if settings.url.startswith("https:") else None,
+            ssl_context=settings.ssl_context() if settings.is_https else None,
             limits=settings.limits,
             max_connections=settings.max_connections,
             tls_table="host.tls",

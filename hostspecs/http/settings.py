@@ -116,6 +116,10 @@ class HttpHostSettings:
         return settings
 
     @property
+    def is_https(self) -> bool:
+        return urlsplit(self.url).scheme == "https"
+
+    @property
     def limits(self) -> CallLimits:
         return CallLimits(self.deadline, self.max_bytes, self.connect_timeout)
 

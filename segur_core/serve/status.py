@@ -4,14 +4,17 @@ What an operator checks first when the pharmacy calls: which plugins run (and wh
 failed), what the outbox holds, the dead letters, whether the audit journal verifies,
 and the last calls to the national services. Rendered on the server, every value escaped,
 no script, no external asset (styles inline, a Content-Security-Policy that allows
-nothing else), and no patient data: deliveries say whether they concern a patient, the
+nothing else), and no patient data; the journal's check is made again at most every
+:data:`VERIFY_EVERY` seconds: deliveries say whether they concern a patient, the
 journal's calls show the service, the action and the outcome only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
@@ -19,7 +22,7 @@ from typing import Any
 from segur_core._version import __version__
 from segur_core.serve.routes import ApiCall, ApiRoute, Raw
 
-__all__ = ["CSP", "status_page", "status_route"]
+__all__ = ["CSP", "VERIFY_EVERY", "render", "status_page", "status_route"]
 
 #: The page's Content-Security-Policy: its inline styles, nothing else.
 CSP = (
@@ -31,6 +34,12 @@ CSP = (
 SHOWN = 20
 #: How many of the last journal records are searched for national-service calls.
 SCANNED = 2000
+
+#: Seconds during which the page shows the journal's last check rather than verifying
+#: the chain again.
+VERIFY_EVERY = 30.0
+_VERIFIED: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+_VERIFY_LOCK = threading.Lock()
 
 #: Journal services that are not national ones (the service's own calls).
 _NOT_NATIONAL = frozenset({"api"})
@@ -127,14 +136,27 @@ def _outbox(runtime: Any) -> str:
     )
 
 
+def _verified(runtime: Any) -> tuple[Any, float, dt.datetime]:
+    """The journal's check, made again once :data:`VERIFY_EVERY` seconds have passed
+    (verifying walks the whole chain: a page reloaded in a loop must not do it each time);
+    one check at a time."""
+    with _VERIFY_LOCK:
+        cached = _VERIFIED.get(runtime)
+        if cached is not None and time.monotonic() - cached[0] < VERIFY_EVERY:
+            return cached[1:]
+        started = time.monotonic()
+        report = runtime.journal.verify()
+        result = (report, (time.monotonic() - started) * 1000, dt.datetime.now(dt.UTC))
+        _VERIFIED[runtime] = (started, *result)
+        return result
+
+
 def _journal(runtime: Any) -> str:
-    started = time.monotonic()
-    report = runtime.journal.verify()
-    elapsed = (time.monotonic() - started) * 1000
+    report, elapsed, at = _verified(runtime)
     problems = [(p.seq, str(p.kind), p.message) for p in report.problems[:SHOWN]]
     summary = (
-        f"{report.checked} record(s) checked in {elapsed:.0f} ms; head {report.count}:"
-        f"{(report.head or '')[:16]}"
+        f"{report.checked} record(s) checked in {elapsed:.0f} ms at"
+        f" {at.isoformat(timespec='seconds')}; head {report.count}:{(report.head or '')[:16]}"
     )
     return (
         '<section id="journal"><h2>Audit journal</h2>'

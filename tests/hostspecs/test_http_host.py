@@ -399,3 +399,25 @@ def test_segur_serves_the_host_api_as_webhooks_of_its_own_document(make_segur_ru
     assert search["tags"] == [TAG] and search["x-segur-path"] == "/patients/search"
     assert TAG in {tag["name"] for tag in document["tags"]}
     assert "Patient" in document["components"]["schemas"]
+
+
+@settings(max_examples=200)
+@given(
+    url=st.one_of(
+        st.text(max_size=60),
+        st.builds(
+            lambda scheme, host, rest: f"{scheme}://{host}{rest}",
+            st.sampled_from(["http", "https", "ftp", "HTTP", ""]),
+            st.text(max_size=20),
+            st.text(max_size=20),
+        ),
+    )
+)
+def test_any_url_is_accepted_or_refused_naming_the_key(url: str) -> None:
+    try:
+        made = HttpHostSettings(url=url)
+    except ConfigError as error:
+        assert error.key == "host.url"
+    else:
+        assert made.url.lower().startswith(("http://", "https://"))
+        assert made.is_https == made.url.lower().startswith("https://")

@@ -77,6 +77,21 @@ def test_the_page_escapes_everything_and_holds_no_patient_data(make_segur_runtim
     assert html.count("<tr><td>") >= 3  # outbox counts, the dead letter, the calls
 
 
+def test_the_journal_is_verified_again_only_after_a_while(make_segur_runtime, monkeypatch):
+    from segur_core.serve import status
+
+    runtime = make_segur_runtime()
+    calls = []
+    verify = runtime.journal.verify
+    monkeypatch.setattr(runtime.journal, "verify", lambda: calls.append(1) or verify())
+    render(runtime)
+    render(runtime)
+    assert len(calls) == 1
+    monkeypatch.setattr(status, "VERIFY_EVERY", 0.0)
+    assert "chain verified" in render(runtime)
+    assert len(calls) == 2
+
+
 def test_the_page_is_authenticated_and_locked_down(status_server) -> None:
     import httpx
 
