@@ -46,10 +46,13 @@ def _data_dir(ctx: click.Context) -> Path:
     return ctx.ensure_object(CliState).data_dir()
 
 
-def _outbox(ctx: click.Context) -> Any:
+def _outbox(ctx: click.Context, *, configured: bool = False) -> Any:
+    """The outbox file of the data directory; ``configured``: with the ``[segur.outbox]``
+    settings (the payload retention)."""
     from segur_core.outbox import Outbox
 
-    outbox = Outbox(_data_dir(ctx) / OUTBOX_FILE)
+    settings = ctx.ensure_object(CliState).config().settings.outbox if configured else None
+    outbox = Outbox(_data_dir(ctx) / OUTBOX_FILE, settings=settings)
     ctx.call_on_close(outbox.close)
     return outbox
 
@@ -192,7 +195,12 @@ def retry(ctx: click.Context, idents: tuple[int, ...], all_dead: bool, as_json: 
 
 
 @command.command(
-    "purge", help=_l("Delete settled deliveries (their audit records stay in the journal).")
+    "purge",
+    help=_l(
+        "Delete settled deliveries (their audit records stay in the journal), or with "
+        "--payloads drop only the payloads of old delivered ones; then give the freed "
+        "space back to the file system."
+    ),
 )
 @click.option(
     "--state",
@@ -201,25 +209,66 @@ def retry(ctx: click.Context, idents: tuple[int, ...], all_dead: bool, as_json: 
     show_default=True,
     help=_l("Which settled deliveries to delete."),
 )
-@click.option("--older-than", "older_than", default="0s", help=_l("Age such as 30m, 12h, 7d."))
+@click.option("--older-than", "older_than", default=None, help=_l("Age such as 30m, 12h, 7d."))
+@click.option(
+    "--payloads",
+    is_flag=True,
+    help=_l(
+        "Keep the deliveries: drop the payload of those delivered longer ago than "
+        "--older-than (default: [segur.outbox] payload_retention_days)."
+    ),
+)
 @json_option
 @click.pass_context
-def purge(ctx: click.Context, state: str, older_than: str, as_json: bool) -> None:
-    age = parse_age(older_than)
-    count = _outbox(ctx).purge(state, older_than=age)
+def purge(
+    ctx: click.Context, state: str, older_than: str | None, payloads: bool, as_json: bool
+) -> None:
+    outbox = _outbox(ctx, configured=payloads)
+    before = _file_bytes(outbox.path)
+    if payloads:
+        retention = dt.timedelta(seconds=outbox.settings.payload_retention)
+        age = parse_age(older_than) if older_than is not None else retention
+        state = "delivered"
+        count = outbox.drop_payloads(age)
+    else:
+        age = parse_age(older_than or "0s")
+        count = outbox.purge(state, older_than=age)
+    outbox.compact()
+    after = _file_bytes(outbox.path)
+    seconds = age.total_seconds()
     _journal(
         ctx,
         "outbox.purge",
-        details={"state": state, "older_than_s": age.total_seconds(), "deleted": count},
+        details={"state": state, "older_than_s": seconds, "deleted": count, "payloads": payloads},
     )
     if as_json:
-        emit_json({"purged": count, "state": state, "older_than_s": age.total_seconds()})
+        emit_json(
+            {"purged": count, "state": state, "older_than_s": seconds, "payloads": payloads,
+             "file_bytes": {"before": before, "after": after}}
+        )  # fmt: skip
         return
+    if payloads:
+        done = ngettext(
+            "dropped the payload of {n} delivered delivery",
+            "dropped the payloads of {n} delivered deliveries",
+            count,
+        )
+    else:
+        done = ngettext("purged {n} {state} delivery", "purged {n} {state} deliveries", count)
+    click.echo(done.format(n=count, state=shown(state)))
     click.echo(
-        ngettext("purged {n} {state} delivery", "purged {n} {state} deliveries", count).format(
-            n=count, state=shown(state)
+        _("outbox file: {before} bytes before, {after} bytes after").format(
+            before=before, after=after
         )
     )
+
+
+def _file_bytes(path: Path | str) -> int | None:
+    """The size of the outbox's SQLite file and its WAL (``None`` for a database URL)."""
+    if not isinstance(path, Path):
+        return None
+    files = (path, path.with_name(path.name + "-wal"))
+    return sum(f.stat().st_size for f in files if f.exists())
 
 
 def _seconds(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:

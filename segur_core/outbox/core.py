@@ -32,6 +32,10 @@ __all__ = ["Outbox"]
 log = logging.getLogger("segur.outbox")
 
 
+#: Seconds between two looks for delivered payloads past their retention.
+_DROP_EVERY = 600.0
+
+
 def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds:.0f} s"
 
@@ -99,6 +103,7 @@ class Outbox:
         self._pool: WorkerPool | None = None
         self._renewer = LeaseRenewer(self._store, self.lease)
         self._backoffs: dict[RetryPolicy, Backoff] = {}
+        self._next_drop = 0.0  # when delivered payloads past their retention are looked for
         #: Names this outbox's claims (with a suffix per worker thread and batch).
         self.worker_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -194,12 +199,40 @@ class Outbox:
             older_than = older_than.total_seconds()
         return self._store.purge(DeliveryState(state), older_than)
 
+    def drop_payloads(self, older_than: dt.timedelta | float | None = None) -> int:
+        """Empty the payload of delivered items delivered at least ``older_than`` ago
+        (default: the ``payload_retention_days`` setting), keeping their record; return
+        how many. Workers do it by themselves every few minutes."""
+        if older_than is None:
+            older_than = self.settings.payload_retention
+        elif isinstance(older_than, dt.timedelta):
+            older_than = older_than.total_seconds()
+        now = self._clock()
+        self._next_drop = now + _DROP_EVERY
+        return self._store.drop_payloads(now - older_than)
+
+    def compact(self) -> None:
+        """Give the space freed by purges and dropped payloads back to the file system."""
+        self._store.compact()
+
+    def _drop_expired_payloads(self) -> None:
+        """:meth:`drop_payloads` when it is due (every :data:`_DROP_EVERY` seconds); a
+        storage failure is logged, never raised into a delivery."""
+        if self._clock() < self._next_drop:
+            return
+        try:
+            self.drop_payloads()
+        except OutboxError as exc:
+            self._next_drop = self._clock() + _DROP_EVERY
+            log.warning("dropping delivered payloads failed: %s", exc.message)
+
     # -- delivering ------------------------------------------------------------------------
 
     def deliver_due(self, limit: int | None = None) -> int:
         """Attempt, in this thread, every item due now (at most ``limit``); return the
         number of attempts made. Does not wait for retries scheduled later."""
         self.announce_lost_settlements()
+        self._drop_expired_payloads()
         done = 0
         while limit is None or done < limit:
             batch = self.batch_size if limit is None else min(self.batch_size, limit - done)
@@ -273,6 +306,7 @@ class Outbox:
         """Sleep until an item may be due, something is enqueued, or ``stop``."""
         if stop.is_set():
             return
+        self._drop_expired_payloads()
         due = self._store.next_due(self.senders().keys())
         wait = self.poll_interval if due is None else due - self._clock()
         with self._wake:

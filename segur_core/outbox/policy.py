@@ -10,13 +10,17 @@ have its own policy::
     base_delay = 1.0        # first retry delay in seconds (doubles each time, plus jitter)
     max_delay = 300.0       # longest retry delay in seconds
     lease = 60.0            # seconds a worker holds an item (renewed while it sends)
+    payload_retention_days = 3.0  # a delivered item's payload is dropped this long after
 
     [segur.outbox.senders."dmp.iti41"]
     horizon_hours = 120     # what a sender does not set comes from [segur.outbox]
 
 ``max_attempts`` (unset by default) also bounds the attempts of a policy. Every number
 must be finite and positive; a wrong one is a :class:`~segur_core.errors.ConfigError`
-naming its key.
+naming its key. ``payload_retention_days`` keeps the bytes of a delivered item for
+that long after its delivery (to show or compare them); then they are dropped, and its
+record (kind, key, attempts, outcome, dates) stays for ``segur outbox list`` and the
+journal, so that the file does not grow without bound.
 """
 
 from __future__ import annotations
@@ -30,13 +34,15 @@ import attrs
 from segur_core.errors import ConfigError
 from segur_core.limits import check_number
 
-__all__ = ["DEFAULT_HORIZON_HOURS", "OutboxSettings", "RetryPolicy"]
+__all__ = ["DEFAULT_HORIZON_HOURS", "DEFAULT_RETENTION_DAYS", "OutboxSettings", "RetryPolicy"]
 
 #: Hours a transient failure is retried for when nothing else is configured.
 DEFAULT_HORIZON_HOURS = 72.0
+#: Days a delivered item's payload is kept when nothing else is configured.
+DEFAULT_RETENTION_DAYS = 3.0
 
 _POLICY_KEYS = ("horizon_hours", "base_delay", "max_delay", "max_attempts")
-_TABLE_KEYS = (*_POLICY_KEYS, "lease", "senders")
+_TABLE_KEYS = (*_POLICY_KEYS, "lease", "payload_retention_days", "senders")
 
 
 @attrs.frozen
@@ -79,11 +85,13 @@ class RetryPolicy:
 
 @attrs.frozen
 class OutboxSettings:
-    """The ``[segur.outbox]`` table: a default policy, per-kind overrides and the lease."""
+    """The ``[segur.outbox]`` table: a default policy, per-kind overrides, the lease and
+    how long a delivered payload is kept (``payload_retention``, seconds)."""
 
     default: RetryPolicy = attrs.Factory(RetryPolicy)
     senders: Mapping[str, RetryPolicy] = attrs.field(factory=dict, hash=False)
     lease: float = 60.0
+    payload_retention: float = DEFAULT_RETENTION_DAYS * 86400
 
     def policy(self, kind: str) -> RetryPolicy:
         """The policy of deliveries of ``kind``."""
@@ -91,7 +99,11 @@ class OutboxSettings:
 
     def as_table(self) -> dict[str, Any]:
         """The settings as a ``[segur.outbox]`` table would write them (``config show``)."""
-        table = {**_policy_table(self.default), "lease": self.lease}
+        table = {
+            **_policy_table(self.default),
+            "lease": self.lease,
+            "payload_retention_days": self.payload_retention / 86400,
+        }
         if self.senders:
             table["senders"] = {kind: _policy_table(p) for kind, p in self.senders.items()}
         return table
@@ -103,6 +115,7 @@ class OutboxSettings:
         _known(table, _TABLE_KEYS, key)
         default = _policy(table, RetryPolicy(), key)
         lease = _number(table, "lease", key, 60.0)
+        retention = _number(table, "payload_retention_days", key, DEFAULT_RETENTION_DAYS) * 86400
         senders: dict[str, RetryPolicy] = {}
         raw = _table(table.get("senders", {}), f"{key}.senders")
         for kind, sub in raw.items():
@@ -110,7 +123,7 @@ class OutboxSettings:
             sub = _table(sub, sub_key)
             _known(sub, _POLICY_KEYS, sub_key)
             senders[kind] = _policy(sub, default, sub_key)
-        return cls(default=default, senders=senders, lease=lease)
+        return cls(default=default, senders=senders, lease=lease, payload_retention=retention)
 
 
 def _policy_table(policy: RetryPolicy) -> dict[str, Any]:

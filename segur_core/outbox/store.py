@@ -48,6 +48,8 @@ CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at, id)
     WHERE state IN ('pending', 'in-flight');
 CREATE INDEX IF NOT EXISTS deliveries_unnotified ON deliveries (settled_at)
     WHERE notified = 0 AND state IN ('delivered', 'dead');
+CREATE INDEX IF NOT EXISTS deliveries_kept ON deliveries (settled_at)
+    WHERE state = 'delivered' AND length(payload) > 0;
 """
 
 _FIELDS = "id, kind, key, state, attempts, last_error, created_at, settled_at, patient_id, result"
@@ -150,6 +152,7 @@ class OutboxStore:
         self._closed = False
         with self._guard("open"):
             conn = self._conn()
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # a new file: purge gives space back
             conn.executescript(_SCHEMA)
             columns = {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
             if "retry_from" not in columns:  # an outbox written by segur 0.1
@@ -385,6 +388,57 @@ class OutboxStore:
             "DELETE FROM deliveries WHERE state = ? AND settled_at <= ?", (str(state), cutoff)
         )
         return count
+
+    def drop_payloads(self, settled_before: float, *, batch: int = 2000) -> int:
+        """Empty the payload of delivered items settled before ``settled_before`` (their
+        record stays); return how many. Each row is deleted and written again without
+        its payload, in one transaction: SQLite merges the pages a deletion empties, not
+        those an update shrinks, and a row that held a payload fills a page on its own.
+        In transactions of ``batch`` items, so that other writers wait little."""
+        columns = self._columns(without="payload")
+        names, marks = ", ".join(columns), ", ".join("?" * len(columns))
+        dropped = 0
+        while True:
+            with self._guard("drop payloads in"), self._write_lock:
+                conn = self._conn()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    rows = conn.execute(
+                        f"SELECT {names} FROM deliveries INDEXED BY deliveries_kept"
+                        " WHERE state = 'delivered' AND length(payload) > 0 AND settled_at < ?"
+                        " ORDER BY settled_at LIMIT ?",
+                        (settled_before, batch),
+                    ).fetchall()
+                    conn.executemany("DELETE FROM deliveries WHERE id = ?", [r[:1] for r in rows])
+                    conn.executemany(
+                        f"INSERT INTO deliveries ({names}, payload) VALUES ({marks}, X'')", rows
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            dropped += len(rows)
+            if len(rows) < batch:
+                return dropped
+
+    def _columns(self, *, without: str) -> list[str]:
+        """The table's columns, ``id`` first, but ``without``."""
+        rows = self._rows("PRAGMA table_info(deliveries)")
+        names = [row[1] for row in rows if row[1] != without]
+        assert names[0] == "id"
+        return names
+
+    def compact(self) -> None:
+        """Give the file's free pages back to the file system (and empty the WAL). A file
+        made before incremental auto-vacuum is rewritten once (``VACUUM``)."""
+        with self._guard("compact"), self._write_lock:
+            conn = self._conn()
+            if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                conn.execute("VACUUM")
+            else:
+                conn.execute("PRAGMA incremental_vacuum").fetchall()
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -255,6 +255,7 @@ def test_the_documented_outbox_table_loads(tmp_path: Path) -> None:
     settings = load_config(path).settings.outbox
     assert settings.default == RetryPolicy(72 * 3600, 1.0, 300.0, None)
     assert settings.policy("dmp.iti41").horizon == 120 * 3600
+    assert settings.payload_retention == 3 * 86400
 
 
 def test_config_show_prints_the_effective_outbox_table(tmp_path: Path) -> None:

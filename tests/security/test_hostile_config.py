@@ -51,7 +51,9 @@ def test_integers_beyond_64_bits_are_refused_naming_the_key(value: int) -> None:
         structure_table(config, "t", Numbers)
 
 
-@pytest.mark.parametrize("name", ["horizon_hours", "base_delay", "max_delay", "lease"])
+@pytest.mark.parametrize(
+    "name", ["horizon_hours", "base_delay", "max_delay", "lease", "payload_retention_days"]
+)
 @pytest.mark.parametrize(
     "value", [10**400, 2**70, 1e300, math.inf], ids=["10^400", "2^70", "1e300", "inf"]
 )
