@@ -43,16 +43,23 @@ def test_command_group_is_registered():
     assert result.exit_code == 0 and "MSSanté" in result.output
 
 
-def test_demo_step_sends_and_acknowledges(make_segur_runtime, mail_sandbox, vaccination_cda):
+def test_demo_step_sends_and_acknowledges(
+    make_segur_runtime, mail_sandbox, vaccination_cda, monkeypatch, tmp_path
+):
     """The demo step on the runtime's own sandbox (Dovecot is there when the session
-    sandbox is)."""
+    sandbox is): sends, applies the acknowledgements, receives the official letter — or
+    says clearly that the example archive is absent."""
     from segur_documents.testing import sample_patient
-    from segur_mssante.demo import run_demo_step
+    from segur_mssante.demo import XDM_ENV, official_letter, run_demo_step
 
     from segur_core.model import HealthDocument
     from segur_core.plugin import DemoContext
 
-    runtime = make_segur_runtime(autoload=True, plugins=["ins", "documents", "mss"])
+    runtime = make_segur_runtime(
+        autoload=True,
+        plugins=["ins", "documents", "mss"],
+        config={"documents": {"schematron": False}},  # XSD only: schematrons are slow to load
+    )
     ctx = DemoContext(runtime=runtime, out_dir=runtime.data_dir / "out")
     run_demo_step(ctx)
     assert "no validated document" in ctx.timeline[-1]["message"]
@@ -69,6 +76,18 @@ def test_demo_step_sends_and_acknowledges(make_segur_runtime, mail_sandbox, vacc
     messages = [entry["message"] for entry in ctx.timeline]
     assert any("Mon Espace Santé" in m and m.endswith(": delivered") for m in messages), messages
     assert any("2 delivery notification(s) applied" in m for m in messages), messages
+    if official_letter().is_file():
+        assert any(
+            "physician's letter received" in m and "11490-0): imported" in m for m in messages
+        ), messages
+    monkeypatch.setenv(XDM_ENV, str(tmp_path))  # the official examples absent: said, no failure
+    ctx = DemoContext(
+        runtime=runtime, out_dir=runtime.data_dir / "out",
+        data={"documents": [document], "patient": patient},
+    )  # fmt: skip
+    run_demo_step(ctx)
+    assert "no physician's letter received" in ctx.timeline[-1]["message"]
+    assert str(tmp_path) in ctx.timeline[-1]["message"]
 
 
 def test_doctor_check(make_segur_runtime):
