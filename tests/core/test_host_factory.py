@@ -65,3 +65,24 @@ def test_without_the_default_host_the_runtime_runs_hostless(
     assert "default host unavailable" in caplog.text
     with pytest.raises(ConformanceError, match="no host implements host_structure"):
         runtime.host.structure()
+
+
+def test_a_factory_taking_config_gets_the_runtimes_and_the_others_do_not(tmp_path):
+    from hostspecs.reference import ReferenceHost
+    from segur_core.config import Config
+    from segur_core.host import call_host_factory
+
+    config = Config.from_dict({"host": {"url": "http://127.0.0.1:1/"}})
+    seen = []
+
+    def with_config(directory, config=None):
+        seen.append(config)
+        return ReferenceHost(directory / "a.sqlite")
+
+    def without(directory):
+        return ReferenceHost(directory / "b.sqlite")
+
+    for factory in (with_config, without):
+        call_host_factory(factory, tmp_path, config).close()
+    call_host_factory(with_config, tmp_path).close()
+    assert seen == [config, None]
