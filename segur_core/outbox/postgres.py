@@ -289,6 +289,19 @@ class PostgresOutboxStore:
         )
         return count
 
+    def drop_payloads(self, settled_before: float) -> int:
+        """Empty the payload of delivered items settled before ``settled_before`` (their
+        record stays); autovacuum makes the space reusable."""
+        _rows, count = self._write(
+            "UPDATE outbox_deliveries SET payload = ''::bytea WHERE state = 'delivered'"
+            " AND settled_at < %s AND octet_length(payload) > 0",
+            (settled_before,),
+        )
+        return count
+
+    def compact(self) -> None:
+        """Nothing to do: PostgreSQL's autovacuum reclaims the space of dropped payloads."""
+
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, ident: int) -> Delivery:

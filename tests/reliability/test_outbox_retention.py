@@ -21,6 +21,8 @@ from segur_core.model import DeliveryState
 from segur_core.outbox import Outbox
 from segur_core.outbox.policy import DEFAULT_RETENTION_DAYS, OutboxSettings
 
+from .stores import BACKENDS, Store, make_store, random_tenant
+
 DAY = 86400.0
 PAYLOAD = b"<ClinicalDocument>" + b"x" * 20_000 + b"</ClinicalDocument>"
 
@@ -50,10 +52,15 @@ def _pages(path: Path) -> int:
         return conn.execute("PRAGMA page_count").fetchone()[0]
 
 
-def test_a_delivered_payload_is_dropped_after_the_retention_its_record_kept(tmp_path):
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    return make_store(request, request.param, tmp_path).for_tenant(random_tenant())
+
+
+def test_a_delivered_payload_is_dropped_after_the_retention_its_record_kept(store):
     clock = Clock()
     settings = OutboxSettings(payload_retention=2 * DAY)
-    with Outbox(tmp_path / "o.sqlite", senders={"k": _send}, settings=settings, clock=clock) as ob:
+    with store.outbox(senders={"k": _send}, settings=settings, clock=clock) as ob:
         ok = ob.enqueue("k", "ok-1", PAYLOAD, patient_id="p1")
         dead = ob.enqueue("k", "dead-1", PAYLOAD)
         assert ob.run_until_idle(timeout=5)
