@@ -114,6 +114,9 @@ class Runtime:
         self._lock = threading.RLock()
         self._health = HealthStore(data_dir / "runtime.sqlite")
         self._journal: Any = None
+        #: Who acts through this runtime (``cli:<login>`` for ``segur``): named by the
+        #: journal records that name nobody else (:mod:`segur_core.journal.acting`).
+        self.actor: str | None = None
         self._outbox: Any = None
         self._owned_host: Any = None
         #: The object implementing the host contract (``None`` when there is none).
@@ -317,8 +320,10 @@ class Runtime:
             with self._lock:
                 if self._journal is None:
                     from segur_core.journal import open_journal
+                    from segur_core.journal.acting import acting
 
-                    self._journal = open_journal(self.data_dir, self.config.settings.journal)
+                    opened = open_journal(self.data_dir, self.config.settings.journal)
+                    self._journal = acting(opened, self.actor)
         return self._journal
 
     @property
@@ -641,6 +646,7 @@ def create_runtime(
     data_dir: str | os.PathLike[str] | None = None,
     trace: bool | None = None,
     autoload: bool | None = None,
+    actor: str | None = None,
 ) -> Runtime:
     """Create and start a runtime.
 
@@ -662,6 +668,8 @@ def create_runtime(
     :param trace: log every hook call on ``segur.trace``; default ``$SEGUR_TRACE``.
     :param autoload: discover installed plugins; default: unless
         ``$SEGUR_DISABLE_PLUGIN_AUTOLOAD`` is set.
+    :param actor: who acts through this runtime, named by the journal records whose
+        writer names nobody else (the ``segur`` command line: ``cli:<login>``).
     """
     cfg = _as_config(config)
     directory = Path(data_dir) if data_dir is not None else (cfg.data_dir or Path(".segur"))
@@ -675,6 +683,7 @@ def create_runtime(
         strict=strict or cfg.strict,
         trace=_truthy(os.environ.get(TRACE_ENV)) if trace is None else trace,
     )
+    runtime.actor = actor
     try:
         runtime._start(host, extra_plugins, autoload)
     except BaseException:

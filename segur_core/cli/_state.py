@@ -17,7 +17,29 @@ if TYPE_CHECKING:
     from segur_core.config import Config
     from segur_core.runtime import Runtime
 
-__all__ = ["CliState", "get_runtime", "get_state", "pass_runtime"]
+__all__ = ["ACTOR_ENV", "CliState", "cli_actor", "get_runtime", "get_state", "pass_runtime"]
+
+#: Names who runs the ``segur`` commands in the journal, instead of the OS login.
+ACTOR_ENV = "SEGUR_ACTOR"
+
+
+def cli_actor() -> str:
+    """Who acts through the ``segur`` command line, as journal records name them:
+    ``$SEGUR_ACTOR`` when set (a pharmacy's own operator name), else ``cli:<OS login>``
+    (``cli:uid-<n>`` when the login has no name)."""
+    import os
+
+    named = os.environ.get(ACTOR_ENV, "").strip()
+    if named:
+        return " ".join(named.split())[:120]
+    import getpass
+
+    try:
+        login = getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no passwd entry, no login variable
+        login = f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+    return f"cli:{login}"
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,6 +96,7 @@ class CliState:
             from segur_core.runtime import create_runtime
 
             kwargs.setdefault("strict", self.effective_strict)
+            kwargs.setdefault("actor", cli_actor())
             if self.host:
                 kwargs.setdefault("host", self.host)
             self._runtime = create_runtime(self.config(), **kwargs)

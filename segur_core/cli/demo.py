@@ -59,9 +59,22 @@ def command(state: CliState, out: str | None, as_json: bool) -> None:
             "[bold]segur demo[/bold]: " + escape(_("the counter scenario on the reference host"))
         )
         on_record = _printer(console)
-    result = run_demo(
-        state.config(), out_dir=out, strict=state.effective_strict, on_record=on_record
-    )
+    from segur_core.cli.progress import progress
+
+    # a spinner on a terminal while a step works (the first schematron compilation is
+    # 15-45 s), named after the step under way
+    with progress(_("starting the sandboxes"), enabled=not as_json) as bar:
+        if on_record is not None and bar.shown:
+            print_entry = on_record
+
+            def on_record(entry: dict[str, Any]) -> None:
+                print_entry(entry)
+                if entry.get("kind") == "step":
+                    bar.update(description=str(entry.get("message", "")))
+
+        result = run_demo(
+            state.config(), out_dir=out, strict=state.effective_strict, on_record=on_record
+        )
     if as_json:
         emit_json(result.as_dict())
     elif console is not None:

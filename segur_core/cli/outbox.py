@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from segur_core.cli import CORE_HELP
-from segur_core.cli._state import CliState
+from segur_core.cli._state import CliState, cli_actor
 from segur_core.cli._words import shown
 from segur_core.cli.output import console, emit_json, json_option, table, when
 from segur_core.cli.params import COUNT, ROW_ID
@@ -62,14 +62,16 @@ def _journal(ctx: click.Context, action: str, **fields: Any) -> None:
 
     state = ctx.ensure_object(CliState)
     with open_journal(state.data_dir(), state.config().settings.journal) as journal:
-        journal.record(action, actor="cli", **fields)
+        journal.record(action, actor=cli_actor(), **fields)
 
 
 def _short(text: str | None, width: int = 60) -> str:
-    if not text:
-        return ""
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """``text`` on one line, cut between words to about ``width`` characters."""
+    text = " ".join((text or "").split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1].rsplit(" ", 1)[0] if " " in text[: width - 1] else text[: width - 1]
+    return cut + " …"
 
 
 #: The list's column headers, as shown.
@@ -318,7 +320,10 @@ def run(
     interrupted = False
     try:
         if until_idle:
-            idle = outbox.run_until_idle(timeout=timeout)
+            from segur_core.cli.progress import progress
+
+            with progress(_("delivering until nothing is left"), enabled=not as_json):
+                idle = outbox.run_until_idle(timeout=timeout)
         else:
             if not as_json:
                 click.echo(_("delivering; Ctrl-C to stop"), err=True)

@@ -113,13 +113,13 @@ def console(*, stderr: bool = False) -> Console:
 
 
 def table(title: str | None, columns: Mapping[str, str], **options: Any) -> Table:
-    """A rich table whose columns wrap at word boundaries and never cut a word: each
-    column is ``name -> kind``, where kind ``"key"`` is a short value kept on one line
-    (an id, a state, a count, a date), ``"text"`` a value that wraps between words (a
-    word longer than the whole column, a path or a hash, is folded)."""
-    from rich.table import Table
-
-    grid = Table(title=title, **options)
+    """A rich table that never cuts a word: each column is ``name -> kind``, where kind
+    ``"key"`` is a short value kept whole on one line (an id, a state, a count, a date)
+    and ``"text"`` a value that wraps between words. When the columns' longest words do
+    not fit the width side by side (80 columns on a pipe), each row is shown as a
+    paragraph instead: its first value, then its ``column value`` pairs wrapping between
+    words. Only a single word wider than the whole screen is ever folded."""
+    grid = _FitTable(title=title, **options)
     for name, kind in columns.items():
         if kind == "key":
             grid.add_column(name, no_wrap=True)
@@ -128,6 +128,79 @@ def table(title: str | None, columns: Mapping[str, str], **options: Any) -> Tabl
         else:
             raise ValueError(f"unknown column kind {kind!r}")
     return grid
+
+
+def _fit_table_class() -> type:
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    def plain(cell: Any) -> Text:
+        return Text.from_markup(cell) if isinstance(cell, str) else Text(str(cell))
+
+    class FitTable(Table):
+        def __rich_console__(self, console: Any, options: Any) -> Any:
+            for column in self.columns:
+                if column.no_wrap:  # a key column: its longest value, whole
+                    widths = [cell_len(plain(c).plain) for c in column.cells]
+                    column.min_width = max([cell_len(str(column.header)), *widths])
+            if self.__rich_measure__(console, options).minimum <= options.max_width:
+                yield from super().__rich_console__(console, options)
+                return
+            yield from self._paragraphs()
+
+        def _paragraphs(self) -> Any:
+            from rich.padding import Padding
+
+            if self.title:
+                yield Text(str(self.title), style="bold", justify="center")
+            from rich.table import Table as Grid
+
+            cells = [list(column.cells) for column in self.columns]
+            heads = [plain(c) for c in cells[0]]
+            # short first values (ids): beside their paragraph; long ones: on their own line
+            beside = max((cell_len(h.plain) for h in heads), default=0) <= 8
+            layout = Grid.grid(padding=(0, 1))
+            layout.add_column(no_wrap=True)
+            layout.add_column(overflow="fold")
+            for index, row in enumerate(self.rows):
+                head = heads[index]
+                head.stylize("bold")
+                body = Text()
+                for column, values in zip(self.columns[1:], cells[1:], strict=True):
+                    value = plain(values[index])
+                    if not value.plain:
+                        continue
+                    if body:
+                        body.append("  ")
+                    body.append(f"{column.header} ", style="dim")
+                    body.append_text(value)
+                if row.style:
+                    head.stylize(row.style)
+                    body.stylize(row.style)
+                if beside:
+                    layout.add_row(head, body)
+                else:
+                    yield head
+                    yield Padding(body, (0, 0, 0, 2))
+            if beside:
+                yield layout
+
+    return FitTable
+
+
+class _LazyFitTable:
+    """Builds the table class on first use: rich is imported only by commands that draw."""
+
+    cls: type | None = None
+
+    def __call__(self, **options: Any) -> Any:
+        if self.cls is None:
+            self.cls = _fit_table_class()
+        return self.cls(**options)
+
+
+_FitTable = _LazyFitTable()
 
 
 _TS = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2})?)?(?:[.]\d+)?([+-]\d{4}|Z)?$")

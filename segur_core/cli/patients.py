@@ -3,7 +3,8 @@
 
 Names and birth dates are shown (the pharmacist identifies patients by them); the INS
 matricule is masked as everywhere in the CLI. Every patient shown is an access to patient
-data: it is journaled (``patients.list`` / ``patients.show``, actor ``cli``) with the
+data: it is journaled (``patients.list`` / ``patients.show``, naming who ran the command: see
+:func:`~segur_core.cli._state.cli_actor`) with the
 host's patient id, which the journal keeps and never logs in clear; nothing else is logged.
 """
 
@@ -46,9 +47,7 @@ def _runtime(ctx: click.Context) -> Any:
 def _journal_reads(runtime: Any, action: str, patient_ids: list[str]) -> None:
     """One journal record per patient shown, written before anything is printed."""
     if patient_ids:
-        runtime.journal.record_many(
-            [{"action": action, "actor": "cli", "patient_id": pid} for pid in patient_ids]
-        )
+        runtime.journal.record_many([{"action": action, "patient_id": pid} for pid in patient_ids])
 
 
 @click.group("patients", help=CORE_HELP["patients"])

@@ -13,14 +13,17 @@ from typing import Any
 __all__ = ["Bar", "progress", "shows_progress"]
 
 
+def _isatty(stream: Any) -> bool:
+    try:
+        return stream is not None and bool(stream.isatty())
+    except (AttributeError, ValueError):  # a closed or unusual stream
+        return False
+
+
 def shows_progress(enabled: bool = True) -> bool:
     """Whether progress would be drawn: ``enabled`` (not ``--json``) and stderr is a
     terminal."""
-    stream = sys.stderr
-    try:
-        return enabled and stream is not None and stream.isatty()
-    except (AttributeError, ValueError):  # a closed or unusual stream
-        return False
+    return enabled and _isatty(sys.stderr)
 
 
 class Bar:
@@ -92,5 +95,8 @@ def progress(
     if count if count is not None else total is not None:
         columns.append(MofNCompleteColumn())
     columns.append(TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as live:
+    stdout_too = _isatty(sys.stdout)  # lines printed meanwhile go above the bar
+    with Progress(
+        *columns, console=Console(stderr=True), transient=True, redirect_stdout=stdout_too
+    ) as live:
         yield Bar(live, live.add_task(description, total=total))

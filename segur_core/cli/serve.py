@@ -72,7 +72,7 @@ def command(
         warm=False if no_warm else None,
     )
     settings.check()
-    runtime = state.runtime()
+    runtime = state.runtime(actor=None)  # each call journals its own caller
     app = create_app(runtime, settings)
     service = app.state.service
 

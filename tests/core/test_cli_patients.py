@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from segur_core.cli import cli
+from segur_core.cli._state import cli_actor
 from segur_core.model import INS, BirthDate, Identity, IdentityTraits, Patient
 from segur_core.runtime import create_runtime
 
@@ -106,10 +107,11 @@ def test_every_patient_shown_is_journaled_and_nothing_logged(tmp_path):
             for r in runtime.journal.records()
             if r.action.startswith("patients.")
         ]
+    who = cli_actor()
     assert reads == [
-        ("patients.list", first, "cli"),
-        ("patients.list", second, "cli"),
-        ("patients.show", first, "cli"),
+        ("patients.list", first, who),
+        ("patients.list", second, who),
+        ("patients.show", first, who),
     ]
     for log in (tmp_path / "data").rglob("*.log"):
         assert "DUPONT" not in log.read_text(errors="replace")

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from segur_core.cli import cli
+from segur_core.cli._state import cli_actor
 from segur_core.cli.outbox import parse_age
 from segur_core.errors import PermanentDeliveryError
 from segur_core.journal import Journal
@@ -95,7 +96,9 @@ def test_outbox_retry_and_purge(segur, filled: dict[str, int], data_dir: Path) -
     segur("outbox", "purge", "--older-than", "soon", code=2)
     with Journal(data_dir / "journal.sqlite") as journal:
         actions = [(r.action, r.actor) for r in journal.records()]
-        assert ("outbox.retry", "cli") in actions and ("outbox.purge", "cli") in actions
+        who = cli_actor()  # cli:<login>: who ran the command
+        assert who.startswith("cli:") and who != "cli:"
+        assert ("outbox.retry", who) in actions and ("outbox.purge", who) in actions
         assert journal.records(patient_id=NIR)[0].details["key"] == "doc-dead"
 
 

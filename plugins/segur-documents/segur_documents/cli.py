@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
@@ -53,6 +54,31 @@ def cda() -> None:
     """CI-SIS CDA R2 documents: validate, show, create."""
 
 
+def compile_schematrons(validator, documents, *, enabled: bool = True) -> None:
+    """Compile now, with progress on a terminal, the official schematrons ``documents``
+    need that this process has not compiled yet: each one's first compilation is 15-45 s
+    of silence otherwise. Without a terminal (or with ``--json``) nothing is done here:
+    the validation compiles them as before."""
+    from segur_core.cli.progress import progress, shows_progress
+    from segur_core.errors import SegurError
+
+    if not shows_progress(enabled):
+        return
+    todo = validator.to_compile(documents)
+    if not todo:
+        return
+    with progress("compiling the official schematrons", total=len(todo)) as bar:
+        bar.note(
+            f"compiling {len(todo)} official schematron(s) on first use (15-45 s each, "
+            "once per process)"
+        )
+        for sch in todo:
+            bar.update(description=f"compiling {sch.rsplit('/', 1)[-1]}")
+            with contextlib.suppress(SegurError):  # the validation reports it with the document
+                validator.schematrons.executable(sch)
+            bar.advance()
+
+
 @cda.command("validate")
 @click.argument("files", nargs=-1, required=True, type=InputFile(MAX_CDA_BYTES))
 @json_option
@@ -60,12 +86,20 @@ def cda() -> None:
 @click.option("--no-schematron", is_flag=True, help="Skip the official schematrons (fast).")
 def validate(files: tuple[str, ...], as_json: bool, kit: str | None, no_schematron: bool) -> None:
     """Check CDA FILES against the kit's XSD and official schematrons (exit 1 if invalid)."""
+    from segur_core.cli.progress import progress
     from segur_documents.service import validator_for
 
     validator = validator_for(_config(kit, no_schematron))
+    compile_schematrons(
+        validator, (read_bounded(name, MAX_CDA_BYTES) for name in files), enabled=not as_json
+    )
     results = {}
-    for name in files:
-        results[str(name)] = validator.validate(read_bounded(name, MAX_CDA_BYTES))
+    shown = not as_json and len(files) > 1
+    with progress("validating", total=len(files), enabled=shown) as bar:
+        for name in files:
+            bar.update(description=f"validating {Path(name).name}")
+            results[str(name)] = validator.validate(read_bounded(name, MAX_CDA_BYTES))
+            bar.advance()
     if as_json:
         emit_json({
             "valid": all(r.valid for r in results.values()),
@@ -312,6 +346,7 @@ def new(
         click.echo(f"warning: {warning}", err=True)
     if do_validate:
         try:
+            compile_schematrons(service.validator, [document.content], enabled=not as_json)
             document = service.validate(document, found)
         except DocumentError as exc:
             for issue in exc.issues:

@@ -96,6 +96,19 @@ def demo_contents(today: dt.date) -> dict[str, object]:
     return {"vaccination": vaccination, "entretien": entretien, "bpm": bilan}
 
 
+def _compile_schematrons(ctx: DemoContext, service: DocumentService, content: bytes) -> None:
+    """Compile the official schematrons this document needs, one timeline line before
+    each: the first compilation takes 15-45 s, which the timeline then explains."""
+    from segur_core.errors import SegurError
+
+    for sch in service.validator.to_compile([content]):
+        ctx.record("documents", f"compiling the official schematron {sch} (first use: 15-45 s)")
+        try:
+            service.validator.schematrons.executable(sch)
+        except SegurError:
+            return  # the validation reports it
+
+
 def run_demo_step(ctx: DemoContext) -> None:
     runtime = ctx.runtime
     patient = ctx.data.get("patient")
@@ -108,6 +121,7 @@ def run_demo_step(ctx: DemoContext) -> None:
         draft = service.draft(patient, content)
         for warning in draft.warnings:
             ctx.record("documents", warning, level="warning", kind=kind)
+        _compile_schematrons(ctx, service, draft.document.content)
         report = service.check(draft.document)
         validated = service.validate(draft.document, patient)
         ctx.artefact(f"documents/{kind}.xml", validated.content)

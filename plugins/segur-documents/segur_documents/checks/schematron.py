@@ -174,6 +174,10 @@ class SchematronRunner:
             raise
         return target
 
+    def compiled(self, sch: str) -> bool:
+        """Whether this process has compiled ``sch`` already (then it runs at once)."""
+        return (self.kit.hash, sch) in _executables
+
     def executable(self, sch: str):
         """The compiled validator of one schematron (compiled on first use)."""
         key = (self.kit.hash, sch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import attrs
@@ -112,6 +113,27 @@ class Validator:
         elif self.schematrons is None:
             skipped.append("schématrons officiels non exécutés : saxonche n'est pas installé")
         return skipped
+
+    def to_compile(self, documents: Iterable[bytes]) -> list[str]:
+        """The official schematrons these documents need that this process has not
+        compiled yet, in order: each one's first compilation takes 15-45 s, which a
+        command shows as progress (:meth:`SchematronRunner.executable` compiles one)."""
+        if not self.use_schematron or self.schematrons is None or self.kit is None:
+            return []
+        found: list[str] = []
+        for xml in documents:
+            try:
+                root = parse_xml(xml, max_bytes=MAX_XML_BYTES)
+            except UnsafeXMLError:
+                continue  # validate() reports it
+            for sch in schematrons_for(root):
+                if (
+                    sch not in found
+                    and (self.kit.root / "schematrons" / sch).is_file()
+                    and not self.schematrons.compiled(sch)
+                ):
+                    found.append(sch)
+        return found
 
     def validate(self, xml: bytes) -> ValidationReport:
         """Check one document's bytes; never raises for a bad document."""
