@@ -50,6 +50,7 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "LANGUAGES",
     "LANG_ENV",
+    "N_",
     "Catalog",
     "LazyText",
     "_",
@@ -267,6 +268,12 @@ def localize(command: Any, gettext: Callable[[str], str]) -> Any:
     for sub in getattr(command, "commands", {}).values():
         localize(sub, gettext)
     return command
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog without translating it: a name kept as it is
+    in ``--json`` (a doctor check's name) and translated where it is shown."""
+    return message
 
 
 _core = Catalog("segur_core", Path(__file__).resolve().parent / "locale")

@@ -30,7 +30,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES = ("en", "fr")
-KEYWORDS = {"_": None, "_l": None, "ngettext": (1, 2), "gettext": None}
+KEYWORDS = {"_": None, "_l": None, "N_": None, "ngettext": (1, 2), "gettext": None}
 _FIXED_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # stable files: no churn, no conflicts
 
 

@@ -343,6 +343,21 @@ def run_checks(state: CliState) -> list[dict[str, str]]:
     return results
 
 
+def _plugin_catalogs(state: CliState) -> dict[str, Any]:
+    """Plugin name -> the catalog its check names (marked with ``N_``) are shown with."""
+    from segur_core.i18n import module_catalog
+
+    try:
+        _pm, records = state.plugin_manager()
+    except Exception:
+        return {}
+    return {
+        name: module_catalog(record.entry_point)
+        for name, record in records.items()
+        if record.entry_point
+    }
+
+
 _STYLE = {"ok": "green", "warning": "yellow", "error": "red", "skipped": "dim"}
 
 
@@ -359,10 +374,12 @@ def command(state: CliState, as_json: bool) -> None:
             "segur doctor",
             {_("check"): "text", _("plugin"): "key", _("result"): "key", _("message"): "text"},
         )
+        catalogs = _plugin_catalogs(state)
         for r in results:
             style = _STYLE.get(r["result"])
+            catalog = catalogs.get(r["plugin"])
             grid.add_row(
-                shown(r["check"]),
+                catalog.gettext(r["check"]) if catalog is not None else shown(r["check"]),
                 r["plugin"],
                 f"[{style}]{shown(r['result'])}[/{style}]",
                 r["message"],

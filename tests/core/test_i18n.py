@@ -89,11 +89,21 @@ _PLAYER = """
 import json, sys
 from click.testing import CliRunner
 from segur_core.cli import cli
+
+def demo_step_titles():
+    from segur_core.runtime import create_runtime
+    with create_runtime({"segur": {"mode": "test"}}, data_dir="data") as runtime:
+        steps = runtime.pm.hook.segur_demo_steps(runtime=runtime)
+        return "\\n".join(step.title for group in steps for step in group)
+
 runner = CliRunner()
-outputs = [runner.invoke(cli, args, prog_name="segur", terminal_width=200).output
+outputs = [demo_step_titles() if args == [DEMO_STEPS] else
+           runner.invoke(cli, args, prog_name="segur", terminal_width=200).output
            for args in json.loads(sys.argv[1])]
 print(json.dumps(outputs))
 """
+#: A screen of the player: the titles of the plugins' demo steps.
+DEMO_STEPS = "@demo-steps"
 
 
 def _run(
@@ -104,7 +114,7 @@ def _run(
     if not plugins:
         env["SEGUR_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     done = subprocess.run(
-        [sys.executable, "-c", _PLAYER, json.dumps(screens)],
+        [sys.executable, "-c", f"DEMO_STEPS = {DEMO_STEPS!r}\n" + _PLAYER, json.dumps(screens)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -184,6 +194,8 @@ PLUGIN_SCREENS = [
     ("ins", "qualify", "--help"),
     ("dmp", "list", "--help"),
     ("ins", "check"),  # missing argument
+    ("doctor",),
+    (DEMO_STEPS,),
 ]
 
 

@@ -104,25 +104,29 @@ def segur_cli_commands(cli: Any) -> None:
 def segur_demo_steps(runtime: Runtime) -> list[DemoStep]:
     from segur_core.plugin import DemoStep
     from segur_dmp.demo import run_demo_step
+    from segur_dmp.i18n import _
 
-    return [DemoStep(order=500, title="DMP: feed and list back", run=run_demo_step, plugin=NAME)]
+    title = _("DMP: feed and list back")
+    return [DemoStep(order=500, title=title, run=run_demo_step, plugin=NAME)]
 
 
 @hookimpl
 def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
+    from segur_core.i18n import N_
     from segur_core.plugin import DoctorCheck
+    from segur_dmp.i18n import _
 
     def endpoint() -> tuple[DoctorResult, str]:
         config: DMPConfig = runtime.plugin_config(NAME)
         if config.endpoint == "sandbox":
-            return DoctorResult.OK, "DMP endpoint: the local sandbox"
+            return DoctorResult.OK, _("DMP endpoint: the local sandbox")
         if not config.endpoint.startswith("https://"):
-            return DoctorResult.ERROR, "dmp.endpoint must be an https:// URL"
+            return DoctorResult.ERROR, _("dmp.endpoint must be an https:// URL")
         if config.signing_cert is None:
-            return DoctorResult.WARNING, "dmp.signing_cert is not set (VIHF signing)"
-        return DoctorResult.OK, f"DMP endpoint: {config.endpoint}"
+            return DoctorResult.WARNING, _("dmp.signing_cert is not set (VIHF signing)")
+        return DoctorResult.OK, _("DMP endpoint: {url}").format(url=config.endpoint)
 
-    return [DoctorCheck("dmp: configuration", endpoint)]
+    return [DoctorCheck(N_("dmp: configuration"), endpoint)]
 
 
 @hookimpl

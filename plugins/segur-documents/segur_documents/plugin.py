@@ -45,7 +45,9 @@ def segur_cli_commands(cli: click.Group) -> None:
 
 @hookimpl
 def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
+    from segur_core.i18n import N_
     from segur_core.plugin import DoctorCheck, DoctorResult
+    from segur_documents.i18n import _
 
     def kit() -> tuple[DoctorResult, str]:
         from segur_documents.checks.kit import find_kit
@@ -58,30 +60,36 @@ def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
         if path is None:
             return (
                 DoctorResult.WARNING,
-                "CI-SIS test kit not found: only the plugin's structural checks run "
-                "(set documents.kit_path or SEGUR_CISIS_KIT)",
+                _(
+                    "CI-SIS test kit not found: only the plugin's structural checks run "
+                    "(set documents.kit_path or SEGUR_CISIS_KIT, or install a data package)"
+                ),
             )
-        return DoctorResult.OK, f"CI-SIS test kit at {path}"
+        return DoctorResult.OK, _("CI-SIS test kit at {path}").format(path=path)
 
     def saxon() -> tuple[DoctorResult, str]:
         from segur_documents.checks.schematron import saxon_available
 
         if saxon_available():
-            return DoctorResult.OK, "saxonche importable: official schematrons can run"
-        return DoctorResult.WARNING, "saxonche not installed: official schematrons are skipped"
+            return DoctorResult.OK, _("saxonche importable: official schematrons can run")
+        return DoctorResult.WARNING, _("saxonche not installed: official schematrons are skipped")
 
-    return [DoctorCheck("documents: CI-SIS kit", kit), DoctorCheck("documents: saxonche", saxon)]
+    return [
+        DoctorCheck(N_("documents: CI-SIS kit"), kit),
+        DoctorCheck(N_("documents: saxonche"), saxon),
+    ]
 
 
 @hookimpl
 def segur_demo_steps(runtime: Runtime) -> list[DemoStep]:
     from segur_core.plugin import DemoStep
     from segur_documents.demo import run_demo_step
+    from segur_documents.i18n import _
 
     return [
         DemoStep(
             order=400,
-            title="Documents: vaccination, entretien, bilan de médication",
+            title=_("Documents: vaccination note, pharmaceutical interview, medication review"),
             run=run_demo_step,
             plugin=NAME,
         )

@@ -56,27 +56,27 @@ def segur_cli_commands(cli: Any) -> None:
 def segur_demo_steps(runtime: Any) -> list[DemoStep]:
     from segur_core.plugin import DemoStep
     from segur_dp.demo import run_demo_step
+    from segur_dp.i18n import _
 
-    return [
-        DemoStep(
-            order=750, title="DP: dispensation, history, alert", run=run_demo_step, plugin=NAME
-        )
-    ]
+    title = _("DP: dispensation, history, alert")
+    return [DemoStep(order=750, title=title, run=run_demo_step, plugin=NAME)]
 
 
 @hookimpl
 def segur_doctor_checks(runtime: Any) -> list[DoctorCheck]:
+    from segur_core.i18n import N_
     from segur_core.plugin import DoctorCheck
+    from segur_dp.i18n import _
 
     def endpoint() -> tuple[DoctorResult, str]:
         config = runtime.plugin_config(NAME)
         if config.endpoint == "sandbox":
-            return DoctorResult.OK, "DP endpoint: the local sandbox"
+            return DoctorResult.OK, _("DP endpoint: the local sandbox")
         if not config.endpoint.startswith("https://"):
-            return DoctorResult.ERROR, "dp.endpoint must be an https:// URL"
-        return DoctorResult.OK, f"DP endpoint: {config.endpoint}"
+            return DoctorResult.ERROR, _("dp.endpoint must be an https:// URL")
+        return DoctorResult.OK, _("DP endpoint: {url}").format(url=config.endpoint)
 
-    return [DoctorCheck("dp: configuration", endpoint)]
+    return [DoctorCheck(N_("dp: configuration"), endpoint)]
 
 
 @hookimpl

@@ -56,11 +56,12 @@ def segur_cli_commands(cli: Any) -> None:
 def segur_demo_steps(runtime: Any) -> list[Any]:
     from segur_core.plugin import DemoStep
     from segur_eprescription.demo import run_demo_step
+    from segur_eprescription.i18n import _
 
     return [
         DemoStep(
             order=300,
-            title="Ordonnance numérique: scan, dispense, eDISP-MED",
+            title=_("E-prescription: scan, dispense, eDISP-MED"),
             run=run_demo_step,
             plugin=NAME,
         )

@@ -177,18 +177,24 @@ def _demo_step(context: DemoContext) -> None:
 @hookimpl
 def segur_demo_steps(runtime: Runtime) -> list[DemoStep]:
     from segur_core.plugin import DemoStep
+    from segur_example.i18n import _
 
-    return [DemoStep(order=950, title="Example: events seen by a plugin", run=_demo_step)]
+    return [DemoStep(order=950, title=_("Example: events seen by a plugin"), run=_demo_step)]
 
 
 @hookimpl
 def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
+    from segur_core.i18n import N_
     from segur_core.plugin import DoctorCheck
+    from segur_example.i18n import _, ngettext
 
     def check() -> tuple[DoctorResult, str]:
         config: ExampleConfig = runtime.plugin_config(NAME)
         if not config.events:
-            return DoctorResult.WARNING, "no event is counted ([example] events is empty)"
-        return DoctorResult.OK, f"counting {len(config.events)} kinds of events"
+            return DoctorResult.WARNING, _("no event is counted ([example] events is empty)")
+        n = len(config.events)
+        return DoctorResult.OK, ngettext(
+            "counting {n} kind of event", "counting {n} kinds of events", n
+        ).format(n=n)
 
-    return [DoctorCheck("example events", check)]
+    return [DoctorCheck(N_("example events"), check)]

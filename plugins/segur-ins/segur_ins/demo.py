@@ -90,7 +90,9 @@ def document_step(ctx: DemoContext) -> None:
 
 
 def demo_steps() -> list[DemoStep]:
+    from segur_ins.i18n import _
+
     return [
-        DemoStep(200, "Qualification INSi de l'identité", qualify_step, plugin="ins"),
-        DemoStep(250, "Contrôle de la pièce d'identité (CNI)", document_step, plugin="ins"),
+        DemoStep(200, _("INSi qualification of the identity"), qualify_step, plugin="ins"),
+        DemoStep(250, _("Identity document check (CNI)"), document_step, plugin="ins"),
     ]

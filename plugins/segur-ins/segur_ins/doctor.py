@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from segur_core.errors import SegurError
+from segur_core.i18n import N_
 from segur_core.plugin import DoctorCheck, DoctorResult
 from segur_ins.config import SANDBOX, InsConfig
+from segur_ins.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
@@ -16,15 +18,17 @@ __all__ = ["doctor_checks"]
 
 def _config_check(runtime: Runtime, config: InsConfig) -> tuple[DoctorResult, str]:
     if config.endpoint == SANDBOX and runtime.config.mode != "production":
-        return DoctorResult.OK, "INSi: the local sandbox (demo/test mode)"
+        return DoctorResult.OK, _("INSi: the local sandbox (demo/test mode)")
     try:
         from segur_ins.connection import build_client
 
         build_client(config, runtime).close()
     except SegurError as exc:
-        return DoctorResult.ERROR, f"INSi client cannot be built: {exc}"
-    mode = "mutual TLS" if config.auth_mode == "mtls" else "CPS assertion"
-    return DoctorResult.OK, f"INSi: {config.endpoint} ({mode}, software id set)"
+        return DoctorResult.ERROR, _("INSi client cannot be built: {error}").format(error=exc)
+    mode = _("mutual TLS") if config.auth_mode == "mtls" else _("CPS assertion")
+    return DoctorResult.OK, _("INSi: {url} ({mode}, software id set)").format(
+        url=config.endpoint, mode=mode
+    )
 
 
 def _certificate_check(config: InsConfig) -> tuple[DoctorResult, str]:
@@ -41,10 +45,14 @@ def _certificate_check(config: InsConfig) -> tuple[DoctorResult, str]:
     if config.cps_pkcs12 is not None:
         sources.append((config.cps_pkcs12, secret(config.cps_password)))
     if not sources:
-        return DoctorResult.SKIPPED, "no INSi certificate configured (test PKI in use)"
+        return DoctorResult.SKIPPED, _("no INSi certificate configured (test PKI in use)")
     warnings = certificate_warnings(sources)
     if not warnings:
-        return DoctorResult.OK, f"{len(sources)} INSi certificate(s) valid for 30 days or more"
+        return DoctorResult.OK, ngettext(
+            "{n} INSi certificate valid for 30 days or more",
+            "{n} INSi certificates valid for 30 days or more",
+            len(sources),
+        ).format(n=len(sources))
     worst = DoctorResult.ERROR if any(w.kind != "expires-soon" for w in warnings) else (
         DoctorResult.WARNING)  # fmt: skip
     return worst, "; ".join(str(w) for w in warnings)
@@ -53,6 +61,6 @@ def _certificate_check(config: InsConfig) -> tuple[DoctorResult, str]:
 def doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
     config: InsConfig = runtime.plugin_config("ins") or InsConfig()
     return [
-        DoctorCheck("ins: INSi configuration", lambda: _config_check(runtime, config)),
-        DoctorCheck("ins: INSi certificates", lambda: _certificate_check(config)),
+        DoctorCheck(N_("ins: INSi configuration"), lambda: _config_check(runtime, config)),
+        DoctorCheck(N_("ins: INSi certificates"), lambda: _certificate_check(config)),
     ]

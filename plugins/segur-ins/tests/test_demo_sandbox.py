@@ -32,8 +32,8 @@ def test_demo_after_the_vitale_card_reading():
     result = _demo(["vitale", "ins"])
     assert result.ok, result.steps
     titles = [s["title"] for s in result.steps]
-    assert titles.index("Lecture de la carte Vitale") < titles.index(
-        "Qualification INSi de l'identité"
+    assert titles.index("Carte Vitale reading") < titles.index(
+        "INSi qualification of the identity"
     )
     statuses = [e.get("status") for e in result.timeline if e.get("actor") == "segur-ins"]
     assert statuses[-2:] == ["RECUP", "QUAL"]

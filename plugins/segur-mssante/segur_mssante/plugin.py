@@ -61,13 +61,17 @@ def segur_sandboxes(runtime: Runtime) -> list[Any]:
 def segur_demo_steps(runtime: Runtime) -> list[Any]:
     from segur_core.plugin import DemoStep
     from segur_mssante.demo import run_demo_step
+    from segur_mssante.i18n import _
 
-    return [DemoStep(order=600, title="MSSanté: send, acknowledge", run=run_demo_step, plugin=NAME)]
+    title = _("MSSanté: send, acknowledge")
+    return [DemoStep(order=600, title=title, run=run_demo_step, plugin=NAME)]
 
 
 @hookimpl
 def segur_doctor_checks(runtime: Runtime) -> list[Any]:
+    from segur_core.i18n import N_
     from segur_core.plugin import DoctorCheck
+    from segur_mssante.i18n import _
 
     def configuration() -> tuple[DoctorResult, str]:
         config = runtime.plugin_config(NAME)
@@ -76,10 +80,14 @@ def segur_doctor_checks(runtime: Runtime) -> list[Any]:
 
             missing = dovecot_missing()
             if missing:
-                return DoctorResult.WARNING, f"MSSanté sandbox unavailable: {missing}"
-            return DoctorResult.OK, "MSSanté server: the local Dovecot sandbox"
+                return DoctorResult.WARNING, _("MSSanté sandbox unavailable: {reason}").format(
+                    reason=missing
+                )
+            return DoctorResult.OK, _("MSSanté server: the local Dovecot sandbox")
         if config.nil == "SEGUR-SANDBOX":
-            return DoctorResult.WARNING, "mss.nil is not set (the declared software reference)"
-        return DoctorResult.OK, f"MSSanté server: {config.server} ({config.mailbox_type})"
+            return DoctorResult.WARNING, _("mss.nil is not set (the declared software reference)")
+        return DoctorResult.OK, _("MSSanté server: {server} ({mailbox})").format(
+            server=config.server, mailbox=config.mailbox_type
+        )
 
-    return [DoctorCheck("mss: configuration", configuration)]
+    return [DoctorCheck(N_("mss: configuration"), configuration)]

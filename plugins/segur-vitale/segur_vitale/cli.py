@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from segur_core.cli.output import emit_json, emit_json_line, json_option
+from segur_vitale.i18n import _
 
 __all__ = ["vitale"]
 
@@ -44,7 +45,7 @@ def readers(as_json: bool) -> None:
             if names:
                 hresult, states = sc.SCardGetStatusChange(
                     context, 0, [(n, sc.SCARD_STATE_UNAWARE) for n in names])
-                pcsc.check(hresult, "cannot read the readers' state")
+                pcsc.check(hresult, _("cannot read the readers' state"))
     except SegurError as error:
         raise click.ClickException(str(error)) from error
     rows = []

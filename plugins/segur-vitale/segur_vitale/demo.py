@@ -51,4 +51,6 @@ def run_demo_step(ctx: DemoContext, *, prefer_pcsc: bool = True) -> None:
 
 
 def demo_step() -> DemoStep:
-    return DemoStep(ORDER, "Lecture de la carte Vitale", run_demo_step, plugin="vitale")
+    from segur_vitale.i18n import _
+
+    return DemoStep(ORDER, _("Carte Vitale reading"), run_demo_step, plugin="vitale")

@@ -20,6 +20,7 @@ from segur_vitale.errors import (
     ReaderError,
     ReaderUnavailableError,
 )
+from segur_vitale.i18n import _
 
 __all__ = [
     "PNP_NOTIFICATION",
@@ -38,16 +39,16 @@ __all__ = [
 #: The pseudo reader whose state changes when a reader is plugged or unplugged.
 PNP_NOTIFICATION = "\\\\?PnP?\\Notification"
 
-_INSTALL_HINT = "install the pcsc extra: pip install 'segur-vitale[pcsc]'"
-_PCSCD_HINT = "start the PC/SC daemon (pcscd) and check the reader driver"
-
 
 def scard() -> Any:
     """The ``smartcard.scard`` module, or :class:`PcscUnavailableError`."""
     try:
         return importlib.import_module("smartcard.scard")
     except ImportError as error:
-        raise PcscUnavailableError("pyscard is not installed", hint=_INSTALL_HINT) from error
+        raise PcscUnavailableError(
+            _("pyscard is not installed"),
+            hint=_("install the pcsc extra: pip install 'segur-vitale[pcsc]'"),
+        ) from error
 
 
 def pyscard_installed() -> bool:
@@ -63,21 +64,31 @@ def check(hresult: int, action: str, *, reader: str | None = None) -> None:
     sc = scard()
     if hresult == sc.SCARD_S_SUCCESS:
         return
-    text = sc.SCardGetErrorMessage(hresult).strip().rstrip(".")
-    message = f"{action}: {text}"
+    text = sc.SCardGetErrorMessage(hresult).strip().rstrip(".")  # the system's words
+    message = _("{action}: {reason}").format(action=action, reason=text)
     if hresult in (sc.SCARD_E_NO_SERVICE, sc.SCARD_E_SERVICE_STOPPED):
-        raise PcscUnavailableError(message, hint=_PCSCD_HINT)
-    if hresult in (sc.SCARD_E_UNKNOWN_READER, sc.SCARD_E_READER_UNAVAILABLE,
-                   sc.SCARD_E_NO_READERS_AVAILABLE):
-        raise ReaderUnavailableError(message, reader=reader,
-                                     hint="check that the reader is plugged in")
+        raise PcscUnavailableError(
+            _("{action}: {reason}").format(action=action, reason=_("no PC/SC service")),
+            hint=_("start the PC/SC daemon (pcscd) and check the reader driver"),
+        )
+    if hresult in (
+        sc.SCARD_E_UNKNOWN_READER,
+        sc.SCARD_E_READER_UNAVAILABLE,
+        sc.SCARD_E_NO_READERS_AVAILABLE,
+    ):
+        raise ReaderUnavailableError(
+            message, reader=reader, hint=_("check that the reader is plugged in")
+        )
     if hresult == sc.SCARD_E_NO_SMARTCARD:
-        raise CardAbsentError(message, hint="insert the card")
+        raise CardAbsentError(message, hint=_("insert the card"))
     if hresult in (sc.SCARD_W_REMOVED_CARD, sc.SCARD_W_RESET_CARD):
-        raise CardRemovedError(message, hint="insert the card again and keep it in")
-    if hresult in (sc.SCARD_W_UNRESPONSIVE_CARD, sc.SCARD_W_UNPOWERED_CARD,
-                   sc.SCARD_W_UNSUPPORTED_CARD):
-        raise CardProtocolError(message, hint="the card does not answer; check its side")
+        raise CardRemovedError(message, hint=_("insert the card again and keep it in"))
+    if hresult in (
+        sc.SCARD_W_UNRESPONSIVE_CARD,
+        sc.SCARD_W_UNPOWERED_CARD,
+        sc.SCARD_W_UNSUPPORTED_CARD,
+    ):
+        raise CardProtocolError(message, hint=_("the card does not answer; check its side"))
     raise ReaderError(message)
 
 
@@ -85,7 +96,7 @@ def establish_context() -> Any:
     """A PC/SC context handle (release it with :func:`release_context`)."""
     sc = scard()
     hresult, context = sc.SCardEstablishContext(sc.SCARD_SCOPE_USER)
-    check(hresult, "cannot reach the PC/SC service")
+    check(hresult, _("cannot reach the PC/SC service"))
     return context
 
 
@@ -114,7 +125,7 @@ def list_readers(name_filter: str | None = None, *, context: Any = None) -> list
         hresult, readers = sc.SCardListReaders(context, [])
         if hresult == sc.SCARD_E_NO_READERS_AVAILABLE:
             return []
-        check(hresult, "cannot list the readers")
+        check(hresult, _("cannot list the readers"))
     finally:
         if own:
             release_context(context)
@@ -141,10 +152,14 @@ def readers_with_card(name_filter: str | None = None, *, context: Any = None) ->
         if not names:
             return []
         hresult, states = sc.SCardGetStatusChange(
-            context, 0, [(name, sc.SCARD_STATE_UNAWARE) for name in names])
-        check(hresult, "cannot read the readers' state")
-        return [name for name, state, _atr in states
-                if state & sc.SCARD_STATE_PRESENT and not state & sc.SCARD_STATE_MUTE]
+            context, 0, [(name, sc.SCARD_STATE_UNAWARE) for name in names]
+        )
+        check(hresult, _("cannot read the readers' state"))
+        return [
+            name
+            for name, state, _atr in states
+            if state & sc.SCARD_STATE_PRESENT and not state & sc.SCARD_STATE_MUTE
+        ]
     finally:
         if own:
             release_context(context)
@@ -163,7 +178,7 @@ def wait_for_card(reader: str, *, timeout: float = 5.0, present: bool = True) ->
             hresult, states = sc.SCardGetStatusChange(context, remaining, [(reader, state)])
             if hresult == sc.SCARD_E_TIMEOUT:
                 return False
-            check(hresult, "cannot read the reader's state", reader=reader)
+            check(hresult, _("cannot read the reader's state"), reader=reader)
             state = states[0][1] & ~sc.SCARD_STATE_CHANGED
             has_card = bool(state & sc.SCARD_STATE_PRESENT) and not state & sc.SCARD_STATE_MUTE
             if has_card == present:

@@ -56,38 +56,45 @@ def segur_demo_steps(runtime: Runtime) -> list[Any]:
 
 def _check_pcscd() -> tuple[DoctorResult, str]:
     from segur_vitale import pcsc
+    from segur_vitale.i18n import _
 
     if not pcsc.pyscard_installed():
-        return DoctorResult.SKIPPED, "pyscard not installed (pip install 'segur-vitale[pcsc]')"
+        return DoctorResult.SKIPPED, _("pyscard not installed (pip install 'segur-vitale[pcsc]')")
     if not pcsc.pcsc_available():
-        return DoctorResult.WARNING, "pcscd not reachable: start the PC/SC daemon"
-    return DoctorResult.OK, "pcscd reachable"
+        return DoctorResult.WARNING, _("pcscd not reachable: start the PC/SC daemon")
+    return DoctorResult.OK, _("pcscd reachable")
 
 
 def _check_readers(reader_filter: str | None) -> tuple[DoctorResult, str]:
     from segur_vitale import pcsc
     from segur_vitale.errors import ReaderError
+    from segur_vitale.i18n import _, ngettext
 
     if not pcsc.pyscard_installed():
-        return DoctorResult.SKIPPED, "pyscard not installed"
+        return DoctorResult.SKIPPED, _("pyscard not installed")
     try:
         names = pcsc.list_readers(reader_filter)
     except ReaderError as error:
         return DoctorResult.SKIPPED, str(error)
     if not names:
-        return DoctorResult.WARNING, "no card reader connected" + (
-            f" matching {reader_filter!r}" if reader_filter else ""
-        )
-    return DoctorResult.OK, f"{len(names)} reader(s): {', '.join(names)}"
+        if reader_filter:
+            return DoctorResult.WARNING, _("no card reader connected matching {name!r}").format(
+                name=reader_filter
+            )
+        return DoctorResult.WARNING, _("no card reader connected")
+    return DoctorResult.OK, ngettext(
+        "{n} reader: {names}", "{n} readers: {names}", len(names)
+    ).format(n=len(names), names=", ".join(names))
 
 
 @hookimpl
 def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
+    from segur_core.i18n import N_
     from segur_core.plugin import DoctorCheck
     from segur_vitale.config import VitaleConfig
 
     config = runtime.plugin_config(NAME) or VitaleConfig()
     return [
         DoctorCheck("pcscd", _check_pcscd),
-        DoctorCheck("card readers", lambda: _check_readers(config.reader)),
+        DoctorCheck(N_("card readers"), lambda: _check_readers(config.reader)),
     ]

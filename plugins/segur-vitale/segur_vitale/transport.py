@@ -13,6 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from segur_vitale import pcsc
 from segur_vitale.errors import CardAbsentError, CardProtocolError, CardRemovedError
+from segur_vitale.i18n import _
 
 __all__ = ["CardTransport", "DirectTransport", "PcscTransport", "VirtualCardLike"]
 
@@ -84,8 +85,10 @@ class DirectTransport:
                 self.remove()
             self._remaining -= 1
         if not self._present:
-            raise CardRemovedError("the card was removed during the exchange",
-                                   hint="insert the card again and keep it in")
+            raise CardRemovedError(
+                "the card was removed during the exchange",
+                hint="insert the card again and keep it in",
+            )
         self.sent.append(bytes(apdu))
         return self.card.process(bytes(apdu))
 
@@ -105,9 +108,16 @@ class PcscTransport:
         sc = self._sc
         try:
             hresult, self._card, protocol = sc.SCardConnect(
-                self._context, reader, sc.SCARD_SHARE_SHARED,
-                sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1)
-            pcsc.check(hresult, f"cannot connect to the card in {reader!r}", reader=reader)
+                self._context,
+                reader,
+                sc.SCARD_SHARE_SHARED,
+                sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1,
+            )
+            pcsc.check(
+                hresult,
+                _("cannot connect to the card in {reader!r}").format(reader=reader),
+                reader=reader,
+            )
         except BaseException:
             self._release_context()
             raise
@@ -120,7 +130,7 @@ class PcscTransport:
 
     def atr(self) -> bytes:
         hresult, _reader, _state, _protocol, atr = self._sc.SCardStatus(self._card)
-        pcsc.check(hresult, "cannot read the card status", reader=self._reader)
+        pcsc.check(hresult, _("cannot read the card status"), reader=self._reader)
         return bytes(atr)
 
     def transmit(self, apdu: bytes) -> bytes:
@@ -129,19 +139,27 @@ class PcscTransport:
             hresult, response = sc.SCardTransmit(self._card, self._pci, list(apdu))
         if hresult == sc.SCARD_S_SUCCESS and len(response) >= 2:
             return bytes(response)
-        if hresult in (sc.SCARD_S_SUCCESS, sc.SCARD_E_NOT_TRANSACTED, sc.SCARD_E_COMM_DATA_LOST,
-                       sc.SCARD_F_COMM_ERROR, sc.SCARD_E_NO_SMARTCARD):
+        if hresult in (
+            sc.SCARD_S_SUCCESS,
+            sc.SCARD_E_NOT_TRANSACTED,
+            sc.SCARD_E_COMM_DATA_LOST,
+            sc.SCARD_F_COMM_ERROR,
+            sc.SCARD_E_NO_SMARTCARD,
+        ):
             # The driver lost the card mid-exchange (vpcd answers nothing when the card
             # goes away): pulled out, or a broken answer. pcscd notices a removal at its
             # next presence poll, so wait a little for it before deciding.
             if self._removed_within(self.removal_grace):
-                raise CardRemovedError("the card was removed during the exchange",
-                                       hint="insert the card again and keep it in")
+                raise CardRemovedError(
+                    "the card was removed during the exchange",
+                    hint="insert the card again and keep it in",
+                )
             if hresult == sc.SCARD_S_SUCCESS:
                 return bytes(response)  # a truncated answer: the APDU layer types it
-            raise CardProtocolError("the card exchange failed",
-                                    hint="remove the card and insert it again")
-        pcsc.check(hresult, "the card exchange failed", reader=self._reader)
+            raise CardProtocolError(
+                "the card exchange failed", hint="remove the card and insert it again"
+            )
+        pcsc.check(hresult, _("the card exchange failed"), reader=self._reader)
         raise AssertionError("unreachable")  # pragma: no cover
 
     #: Seconds to wait for pcscd to notice a removal after a failed exchange.
@@ -154,7 +172,8 @@ class PcscTransport:
         while True:
             remaining = int(max(0.0, deadline - time.monotonic()) * 1000)
             hresult, states = sc.SCardGetStatusChange(
-                self._context, remaining, [(self._reader, state)])
+                self._context, remaining, [(self._reader, state)]
+            )
             if hresult == sc.SCARD_E_TIMEOUT:
                 return False
             if hresult != sc.SCARD_S_SUCCESS:
