@@ -29,9 +29,7 @@ def vitale() -> None:
 @json_option
 def readers(as_json: bool) -> None:
     """List the PC/SC readers and what card each holds."""
-    from rich.console import Console
-    from rich.table import Table
-
+    from segur_core.cli.output import console, table
     from segur_core.errors import SegurError
     from segur_vitale import pcsc
     from segur_vitale.atr import card_kind, format_atr
@@ -57,13 +55,11 @@ def readers(as_json: bool) -> None:
     if as_json:
         emit_json({"readers": rows})
         return
-    table = Table(title="PC/SC readers")
-    for column in ("reader", "card", "kind", "ATR"):
-        table.add_column(column)
+    grid = table("PC/SC readers", {"reader": "text", "card": "key", "kind": "key", "ATR": "text"})
     for row in rows:
-        table.add_row(row["reader"], "yes" if row["card"] else "no", row["kind"] or "",
-                      row["atr"] or "")
-    Console().print(table if rows else "no reader connected")
+        grid.add_row(row["reader"], "yes" if row["card"] else "no", row["kind"] or "",
+                     row["atr"] or "")
+    console().print(grid if rows else "no reader connected")
 
 
 def _reading_rows(card: Any) -> list[dict[str, Any]]:
@@ -81,10 +77,8 @@ def _reading_rows(card: Any) -> list[dict[str, Any]]:
               help="Also announce the reading to the plugins (on_card_read: INSi lookup...).")
 def read(reader: str | None, virtual: bool, as_json: bool, dispatch: bool) -> None:
     """Read the carte Vitale in a reader and show its beneficiaries."""
-    from rich.console import Console
-    from rich.table import Table
-
     from segur_core.cli import get_runtime
+    from segur_core.cli.output import console, table
     from segur_core.errors import SegurError
     from segur_vitale.reading import dispatch as dispatch_card
     from segur_vitale.sources import open_pcsc, open_virtual
@@ -112,15 +106,15 @@ def read(reader: str | None, virtual: bool, as_json: bool, dispatch: bool) -> No
         emit_json({"reader": source.description, "card_kind": card.kind.value,
                    "beneficiaries": rows})
         return
-    table = Table(title=f"carte Vitale ({card.kind.value}) — {source.description}")
-    for column in ("rank", "nom", "prénom", "naissance", "sexe", "NIR"):
-        table.add_column(column)
+    grid = table(f"carte Vitale ({card.kind.value}) — {source.description}",
+                 {"rank": "key", "nom": "text", "prénom": "text", "naissance": "key",
+                  "sexe": "key", "NIR": "key"})
     for row in rows:
         traits = row["traits"]
-        table.add_row(str(row["beneficiary_rank"]), traits["birth_name"],
-                      " ".join(traits["first_names"]), traits["birth_date"], traits["sex"],
-                      row["nir"] or "")
-    Console().print(table)
+        grid.add_row(str(row["beneficiary_rank"]), traits["birth_name"],
+                     " ".join(traits["first_names"]), traits["birth_date"], traits["sex"],
+                     row["nir"] or "")
+    console().print(grid)
 
 
 @vitale.command()
