@@ -82,8 +82,15 @@ class Recipient:
 @attrs.frozen
 class ExportSection:
     """A section of the portability export: a name, a description of its format, and a
-    function producing its files as ``(relative path, bytes)`` pairs."""
+    function producing its files as ``(relative path, bytes)`` pairs.
+
+    ``schema`` is the JSON Schema every ``.JSN``/``.json`` file of the section follows:
+    the export checks the files against it and the data dictionary is generated from it
+    (``title``/``description`` in English, ``x-title-fr``/``x-description-fr`` in
+    French; ``null`` means "not filled in", ``false`` or an empty list "negative").
+    """
 
     name: str
     description: str
     files: Callable[[], Iterator[tuple[str, bytes]]]
+    schema: dict[str, Any] | None = None

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     import click
 
     from segur_core.host import Host
@@ -294,10 +296,18 @@ def segur_recipients(
 
 
 @hookspec
-def segur_export_sections(patient_id: str | None, runtime: Runtime) -> Sequence[ExportSection]:
+def segur_export_sections(
+    patient_id: str | None, since: dt.datetime | None, runtime: Runtime
+) -> Sequence[ExportSection]:
     """Contribute sections to the portability export of the Ségur-perimeter data.
 
-    :param patient_id: export one patient's data, or everything when ``None``.
+    Called once per exported patient, and once with ``None`` for the transverse part
+    (what is about no single patient). Files are produced lazily, one section at a time.
+
+    :param patient_id: the patient whose data to export, or ``None`` for the transverse
+        part.
+    :param since: only what is dated at or after this instant (everything when ``None``);
+        versionadded 0.2.
     :return: :class:`segur_core.plugin.ExportSection` objects.
 
     .. versionadded:: 0.1

@@ -551,9 +551,12 @@ class Runtime:
         found = self.pm.hook.segur_recipients(document=document, patient=patient, runtime=self)
         return [r for group in found for r in group]
 
-    def export_sections(self, patient_id: str | None = None) -> list[ExportSection]:
-        """Portability export sections of every plugin."""
-        found = self.pm.hook.segur_export_sections(patient_id=patient_id, runtime=self)
+    def export_sections(
+        self, patient_id: str | None = None, since: dt.datetime | None = None
+    ) -> list[ExportSection]:
+        """Portability export sections of every plugin: a patient's, or the transverse
+        part's when ``patient_id`` is ``None``."""
+        found = self.pm.hook.segur_export_sections(patient_id=patient_id, since=since, runtime=self)
         return [s for group in found for s in group]
 
     # -- life cycle -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from segur_core.xdm.archive import (
     XDMDocument,
     read_xdm,
     write_xdm,
+    xdm_members,
 )
 from segur_core.xdm.layout import ARCHIVE_NAME, Issuer
 from segur_core.xdm.metadata import Metadata, read_metadata, write_metadata
@@ -27,4 +28,5 @@ __all__ = [
     "read_xdm",
     "write_metadata",
     "write_xdm",
+    "xdm_members",
 ]

@@ -51,6 +51,7 @@ __all__ = [
     "XDMDocument",
     "read_xdm",
     "write_xdm",
+    "xdm_members",
 ]
 
 #: The most an archive may expand to (Mon Espace Santé caps a message at 25 MB).
@@ -108,15 +109,17 @@ def _ins(cx_value: str) -> INS | None:
 # -- writing -----------------------------------------------------------------------------
 
 
-def write_xdm(
+def xdm_members(
     documents: Sequence[bytes],
     *,
     issuer: Issuer,
     source_id: str,
     content_type: Code = PHARMACY,
     now: dt.datetime | None = None,
-) -> bytes:
-    """The ``IHE_XDM.ZIP`` of CDA R2 ``documents``, all about one patient.
+) -> list[tuple[str, bytes]]:
+    """The members (``(path, bytes)``, in archive order) of the XDM archive of CDA R2
+    ``documents``, all about one patient: for a caller that adds its own members (a
+    portability archive adds PDF renderings and structured data).
 
     Each DocumentEntry is derived from its CDA header (raises ``DocumentError`` listing
     what a header lacks); ``source_id`` is the issuing software's OID
@@ -142,13 +145,31 @@ def write_xdm(
         title=first.title or None,
     )
     metadata = write_metadata(submission, [(entry, name) for entry, name, _ in entries])
+    return [
+        (README, readme_txt(issuer, [name for _, name, _ in entries])),
+        (INDEX, index_htm(issuer, [(n, e.title) for e, n, _ in entries])),
+        (f"{ROOT}/{SUBSET}/{METADATA}", metadata),
+        *((f"{ROOT}/{SUBSET}/{name}", cda) for _, name, cda in entries),
+    ]
+
+
+def write_xdm(
+    documents: Sequence[bytes],
+    *,
+    issuer: Issuer,
+    source_id: str,
+    content_type: Code = PHARMACY,
+    now: dt.datetime | None = None,
+) -> bytes:
+    """The ``IHE_XDM.ZIP`` of CDA R2 ``documents``, all about one patient
+    (:func:`xdm_members` written as one ZIP archive)."""
+    members = xdm_members(
+        documents, issuer=issuer, source_id=source_id, content_type=content_type, now=now
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(README, readme_txt(issuer, [name for _, name, _ in entries]))
-        archive.writestr(INDEX, index_htm(issuer, [(n, e.title) for e, n, _ in entries]))
-        archive.writestr(f"{ROOT}/{SUBSET}/{METADATA}", metadata)
-        for _, name, cda in entries:
-            archive.writestr(f"{ROOT}/{SUBSET}/{name}", cda)
+        for name, data in members:
+            archive.writestr(name, data)
     return buffer.getvalue()
 
 

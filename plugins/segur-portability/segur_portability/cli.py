@@ -1,0 +1,180 @@
+"""``segur export`` (with ``segur export verify``) and ``segur import``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from segur_core.cli.params import PathParam
+
+__all__ = ["export", "import_"]
+
+
+def _since(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("expected YYYY-MM-DD or an ISO 8601 date-time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+@contextmanager
+def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on a terminal (never with --json), as a ``(done, total)``
+    callback."""
+    import sys
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=console,
+        disable=quiet or not sys.stderr.isatty(),
+    ) as bar:  # fmt: skip
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(str(exc))
+
+
+@click.group("export", invoke_without_command=True)
+@click.option(
+    "--out",
+    "out",
+    type=PathParam(file_okay=False, path_type=Path),
+    help="Folder to write PA<timestamp>.ZIP in.",
+)
+@click.option(
+    "--patient",
+    "patients",
+    multiple=True,
+    help="A patient's local id (repeat for several); all patients by default.",
+)
+@click.option("--since", help="Only data dated at or after this date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def export(
+    ctx: click.Context,
+    out: Path | None,
+    patients: tuple[str, ...],
+    since: str | None,
+    as_json: bool,
+) -> None:
+    """Export the Ségur-perimeter data in a signed portability archive (PDLGC layout)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        raise click.UsageError("--out DIR is required (or: segur export verify ARCHIVE)")
+    from segur_core.cli import get_runtime
+    from segur_core.errors import SegurError
+    from segur_portability.signing import signer_for
+    from segur_portability.writer import export_archive
+
+    moment = _since(since)
+    runtime = get_runtime()
+    try:
+        with _progress("export", as_json) as progress:
+            result = export_archive(
+                runtime,
+                out,
+                signer=signer_for(runtime),
+                source_id=runtime.plugin_config("portability").source_id,
+                patient_ids=list(patients) or None,
+                since=moment,
+                progress=progress,
+            )
+    except SegurError as exc:
+        _fail(exc)
+        return
+    except KeyboardInterrupt:
+        click.echo("interrupted: no archive was written", err=True)
+        raise SystemExit(130) from None
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), sort_keys=True))
+        return
+    click.echo(
+        f"{result.path}: {result.patients} patients, {result.documents} documents, "
+        f"{result.size} bytes ({result.export_type}, {result.export_status}) "
+        f"in {result.seconds:.1f} s"
+    )
+
+
+@export.command("verify")
+@click.argument("archive", type=PathParam(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--ca",
+    "ca",
+    type=PathParam(exists=True, dir_okay=False, path_type=Path),
+    help="CA bundle the signer must chain to (default: [portability] ca_bundle, or the "
+    "test PKI outside production).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def verify(archive: Path, ca: Path | None, as_json: bool) -> None:
+    """Check ARCHIVE: signature, sizes, hashes, schemas; what is missing, added, altered."""
+    from segur_core.cli import get_runtime
+    from segur_core.errors import SegurError
+    from segur_portability.signing import trust_for
+    from segur_portability.verify import verify_archive
+
+    try:
+        trust = str(ca) if ca is not None else trust_for(get_runtime())
+        with _progress("verify", as_json) as progress:
+            report = verify_archive(archive, ca_pem_file=trust, progress=progress)
+    except SegurError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), sort_keys=True))
+    else:
+        click.echo(f"signed by: {report.signer or '-'}")
+        click.echo(f"patients: {report.patients}")
+        for problem in report.problems:
+            click.echo(f"{problem.kind:<9} {problem.path}  {problem.detail}")
+        click.echo("OK" if report.ok else f"{len(report.problems)} problems")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@click.command("import")
+@click.argument("archive", type=PathParam(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--ca",
+    "ca",
+    type=PathParam(exists=True, dir_okay=False, path_type=Path),
+    help="CA bundle the signer must chain to.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def import_(archive: Path, ca: Path | None, as_json: bool) -> None:
+    """Import a verified portability archive into the host (known patients are left as they are)."""
+    from segur_core.cli import get_runtime
+    from segur_core.errors import SegurError
+    from segur_portability.importer import import_archive
+    from segur_portability.signing import trust_for
+
+    runtime = get_runtime()
+    try:
+        trust = str(ca) if ca is not None else trust_for(runtime)
+        with _progress("import", as_json) as progress:
+            result = import_archive(runtime, archive, ca_pem_file=trust, progress=progress)
+    except SegurError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), sort_keys=True))
+        return
+    click.echo(
+        f"imported {result.patients} patients ({result.skipped} already known, left as they "
+        f"were), {result.documents} documents, {result.dispensations} dispensations, "
+        f"{result.consents} consents"
+    )

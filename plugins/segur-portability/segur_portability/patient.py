@@ -1,0 +1,252 @@
+"""One patient's archive ``PATnnnnn.ZIP``: the IHE XDM archive of every document
+produced or received (the core's :func:`segur_core.xdm.xdm_members`, as MSSanté sends
+them), their PDF renderings in ``PDF/``, the structured data of every plugin's sections
+in ``DATA/`` and an ``INDEX.HTM`` to browse it all.
+
+A document kept as is but whose header lacks what XDS metadata need (or that is not a
+CDA) goes to ``OTHER/``: nothing is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import attrs
+
+from segur_core.errors import InputError
+from segur_core.model import HealthDocument
+from segur_core.plugin import ExportSection
+from segur_core.xdm import Issuer, xdm_members
+from segur_core.xdm.layout import INDEX
+from segur_core.xds import entry_from_cda
+from segur_portability import schemas
+from segur_portability.browse import index_page
+from segur_portability.errors import ExportError
+from segur_portability.layout import DATA, OTHER, PDF, data_name
+from segur_portability.renderings import embedded_pdf
+from segur_portability.sections import dumps
+
+__all__ = ["PatientArchive", "SchemaCheck", "build_archive", "document_records"]
+
+#: Compression of the members of a patient's archive (zlib level: speed over size).
+COMPRESS_LEVEL = 6
+
+
+@attrs.frozen
+class PatientArchive:
+    """A built archive: its bytes and what it holds."""
+
+    data: bytes = attrs.field(repr=lambda v: f"<{len(v)} bytes>")
+    documents: int
+    sections: tuple[str, ...]
+
+
+class SchemaCheck:
+    """Checks section files against their JSON Schema, each schema compiled once."""
+
+    def __init__(self) -> None:
+        self._validators: dict[int, tuple[dict[str, Any], Any]] = {}
+
+    def errors(self, schema: dict[str, Any], data: bytes) -> list[str]:
+        """What is wrong with ``data`` (JSON bytes) against ``schema``; empty when valid."""
+        from jsonschema import Draft202012Validator
+
+        held = self._validators.get(id(schema))
+        if held is None or held[0] is not schema:
+            held = (schema, Draft202012Validator(schema))
+            self._validators[id(schema)] = held
+        try:
+            value = json.loads(data)
+        except ValueError as exc:
+            return [f"not JSON: {exc}"]
+        return [
+            f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:200]}"
+            for e in held[1].iter_errors(value)
+        ]
+
+
+def _ext(document: HealthDocument) -> str:
+    return {"text/xml": "XML", "application/pdf": "PDF"}.get(document.media_type, "BIN")
+
+
+def _is_cda(document: HealthDocument) -> bool:
+    return document.media_type == "text/xml" and b"ClinicalDocument" in document.content[:4096]
+
+
+def _split(
+    documents: Sequence[HealthDocument],
+) -> tuple[list[HealthDocument], list[HealthDocument]]:
+    """``(in XDM, in OTHER/)``: a CDA whose header gives its XDS metadata, about the same
+    INS as the first such one, goes in XDM (an INS that changed leaves older documents
+    about the former one)."""
+    xdm, other = [], []
+    patient = None
+    for document in documents:
+        if not _is_cda(document):
+            other.append(document)
+            continue
+        try:
+            entry = entry_from_cda(document.content, patient_id="")
+        except InputError:
+            other.append(document)
+            continue
+        patient = patient or entry.patient_id
+        (xdm if entry.patient_id == patient else other).append(document)
+    return xdm, other
+
+
+def _xdm(
+    documents: Sequence[HealthDocument], issuer: Issuer, source_id: str, now: dt.datetime | None
+) -> tuple[list[tuple[str, bytes]], list[HealthDocument], list[HealthDocument]]:
+    """The XDM members, the documents in them and those left for ``OTHER/``: every CDA
+    in XDM when their headers allow it (the usual case, each header read once), else
+    sorted one by one."""
+    cda = [d for d in documents if _is_cda(d)]
+    other = [d for d in documents if not _is_cda(d)]
+    if cda:
+        try:
+            members = xdm_members(
+                [d.content for d in cda], issuer=issuer, source_id=source_id, now=now
+            )
+        except InputError:
+            cda, more = _split(cda)
+            other += more
+            members = (
+                xdm_members([d.content for d in cda], issuer=issuer, source_id=source_id, now=now)
+                if cda
+                else []
+            )
+        return members, cda, other
+    return [], [], other
+
+
+def document_records(
+    documents: Sequence[HealthDocument], files: Sequence[str], pdfs: Sequence[str | None]
+) -> list[dict[str, Any]]:
+    """The DOCS.JSN records: each document's metadata, file and PDF rendering."""
+    records = []
+    for document, file, pdf in zip(documents, files, pdfs, strict=True):
+        records.append(
+            {
+                "id": document.id,
+                "type_code": document.type_code,
+                "title": document.title,
+                "media_type": document.media_type,
+                "set_id": document.set_id,
+                "version": document.version,
+                "replaces": document.replaces,
+                "status": str(document.status),
+                "created_at": document.created_at.isoformat(),
+                "author_rpps": document.author_rpps,
+                "format_code": document.format_code,
+                "confidentiality": document.confidentiality,
+                "size": len(document.content),
+                "sha256": hashlib.sha256(document.content).hexdigest(),
+                "file": file,
+                "pdf": pdf,
+            }
+        )
+    return records
+
+
+def build_archive(
+    documents: Sequence[HealthDocument],
+    sections: Iterable[ExportSection],
+    *,
+    issuer: Issuer,
+    source_id: str,
+    title: str,
+    check: SchemaCheck,
+    now: dt.datetime | None = None,
+    on_file: Callable[[str], None] | None = None,
+) -> PatientArchive:
+    """The bytes of one patient's archive (or of the transverse part, without documents).
+
+    Raises :class:`ExportError` when a section's file does not follow its schema or two
+    sections write the same file.
+    """
+    members: list[tuple[str, bytes]] = []
+    files: dict[str, HealthDocument] = {}
+    ordered: list[HealthDocument] = []
+    paths: list[str] = []
+    pdfs: list[str | None] = []
+    if documents:
+        xdm_files, xdm, other = _xdm(documents, issuer, source_id, now)
+        members += [(name, data) for name, data in xdm_files if name != INDEX]
+        for document, (path, _) in zip(xdm, xdm_files[3:], strict=True):
+            files[path] = document
+        for number, document in enumerate(other, start=1):
+            path = f"{OTHER}/DOC{number:04d}.{_ext(document)}"
+            members.append((path, document.content))
+            files[path] = document
+        rank = {id(document): i for i, document in enumerate(documents)}
+        for path, document in sorted(files.items(), key=lambda kv: rank[id(kv[1])]):
+            ordered.append(document)
+            paths.append(path)
+            pdf = embedded_pdf(document.content) if _is_cda(document) else None
+            if pdf is not None:
+                pdf_path = f"{PDF}/{path.rsplit('/', 1)[1].rsplit('.', 1)[0]}.PDF"
+                members.append((pdf_path, pdf))
+                pdfs.append(pdf_path)
+            else:
+                pdfs.append(None)
+    data_files: list[tuple[str, str, bytes]] = []
+    written: set[str] = set()
+    records = document_records(ordered, paths, pdfs)
+    if documents:
+        data_files.append((data_name("docs"), schemas.DOCUMENTS["description"], dumps(records)))
+        written.add(data_name("docs"))
+    for section in sections:
+        for name, data in section.files():
+            if name in written:
+                raise ExportError(f"two export sections write {DATA}/{name}")
+            written.add(name)
+            if section.schema is not None and name.upper().endswith((".JSN", ".JSON")):
+                problems = check.errors(section.schema, data)
+                if problems:
+                    raise ExportError(
+                        f"section {section.name!r}: {DATA}/{name} does not follow its "
+                        f"schema ({problems[0]})",
+                        hint="the plugin that contributes this section must fix its data",
+                    )
+            data_files.append((name, section.description, data))
+            if on_file is not None:
+                on_file(name)
+    members += [(f"{DATA}/{name}", data) for name, _, data in data_files]
+    members.append(
+        (
+            INDEX,
+            index_page(
+                title=title,
+                struct_id=issuer.struct_id,
+                struct_name=issuer.struct_name,
+                documents=records,
+                sections=[(f"{DATA}/{n}", desc, data) for n, desc, data in data_files],
+            ),
+        )
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(
+        buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
+    ) as archive:
+        for name, data in members:
+            archive.writestr(_info(name, now), data)
+    return PatientArchive(
+        buffer.getvalue(),
+        documents=len(ordered),
+        sections=tuple(name for name, _, _ in data_files),
+    )
+
+
+def _info(name: str, now: dt.datetime | None) -> zipfile.ZipInfo:
+    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    info = zipfile.ZipInfo(name, date_time=moment.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o600 << 16
+    return info

@@ -1,0 +1,105 @@
+"""The sections this plugin contributes to the export (``segur_export_sections``): the
+host's data about a patient (identity, dispensations, consents) and their audit records;
+in the transverse part, the structure and the audit records about no patient.
+
+Documents are the writer's (:mod:`segur_portability.patient`): their metadata point at
+their files in the patient's archive. Other plugins add their own sections through the
+same hook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from segur_core import convert
+from segur_core.plugin import ExportSection
+from segur_portability import schemas
+from segur_portability.layout import data_name
+
+__all__ = ["CONSENT_PURPOSES", "dumps", "patient_sections", "transverse_sections"]
+
+#: The consent purposes the host is asked about (the host contract gives the latest
+#: record per purpose): the DMP access and the Dossier Pharmaceutique.
+CONSENT_PURPOSES = ("dmp-access", "dp")
+
+
+def dumps(records: Sequence[Any]) -> bytes:
+    """A section file: a JSON array, UTF-8, one record per line (readable, diffable)."""
+    lines = ",\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records)
+    return f"[\n{lines}\n]\n".encode() if records else b"[]\n"
+
+
+def _section(name: str, schema: dict[str, Any], records: Any) -> ExportSection:
+    def files() -> Iterator[tuple[str, bytes]]:
+        yield data_name(name), dumps(records())
+
+    return ExportSection(
+        name=name,
+        description=schema["description"],
+        files=files,
+        schema=schema,
+    )
+
+
+def _after(moment: dt.datetime | None, since: dt.datetime | None) -> bool:
+    if since is None:
+        return True
+    if moment is None:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment >= since
+
+
+def patient_sections(
+    runtime: Any, patient_id: str, since: dt.datetime | None
+) -> list[ExportSection]:
+    """The host's data about ``patient_id`` and the patient's audit records."""
+    host = runtime.host
+
+    def patient() -> list[Any]:
+        found = host.get_patient(patient_id)
+        return [convert.unstructure(found)] if found is not None else []
+
+    def dispensations() -> list[Any]:
+        return [convert.unstructure(d) for d in host.dispensations(patient_id, since)]
+
+    def consents() -> list[Any]:
+        found = (host.consent(patient_id, purpose) for purpose in CONSENT_PURPOSES)
+        return [
+            convert.unstructure(c) for c in found if c is not None and _after(c.recorded_at, since)
+        ]
+
+    def audit() -> list[Any]:
+        return [r.as_dict() for r in runtime.journal.records(patient_id=patient_id, since=since)]
+
+    return [
+        _section("patient", schemas.PATIENT, patient),
+        _section("dispens", schemas.DISPENSATIONS, dispensations),
+        _section("consents", schemas.CONSENTS, consents),
+        _section("audit", schemas.AUDIT, audit),
+    ]
+
+
+def transverse_sections(runtime: Any, since: dt.datetime | None) -> list[ExportSection]:
+    """The structure and pharmacist, and the audit records about no single patient."""
+    host = runtime.host
+
+    def structure() -> list[Any]:
+        return [
+            {
+                "structure": convert.unstructure(host.structure()),
+                "practitioner": convert.unstructure(host.practitioner()),
+            }
+        ]
+
+    def audit() -> list[Any]:
+        return [r.as_dict() for r in runtime.journal.records(since=since) if r.patient_id is None]
+
+    return [
+        _section("struct", schemas.STRUCTURE, structure),
+        _section("audit", schemas.AUDIT, audit),
+    ]

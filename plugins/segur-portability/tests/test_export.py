@@ -1,0 +1,83 @@
+"""The export: what it selects, its dictionary, and what an interrupted one leaves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zipfile
+
+import pytest
+from segur_portability.errors import ExportError
+from segur_portability.signing import signer_for
+from segur_portability.writer import export_archive
+
+from segur_core.safezip import open_zip
+
+
+def _export(runtime, out, **kwargs):
+    return export_archive(runtime, out, signer=signer_for(runtime), source_id="1.2.3", **kwargs)
+
+
+def test_an_interrupted_export_leaves_no_archive(source, tmp_path):
+    runtime, _ids = source
+
+    def interrupt(done, total):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _export(runtime, tmp_path, progress=interrupt)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_one_patient_is_a_unitary_export(source, tmp_path):
+    runtime, ids = source
+    result = _export(runtime, tmp_path, patient_ids=[ids[1]])
+    assert (result.export_type, result.patients, result.documents) == ("UNITAIRE", 1, 1)
+    with zipfile.ZipFile(result.path) as top:
+        assert {n for n in top.namelist() if n.startswith("PAT")} == {"PAT00001.ZIP"}
+
+
+def test_since_keeps_only_later_data_and_says_partial(source, tmp_path):
+    runtime, ids = source
+    result = _export(runtime, tmp_path, patient_ids=ids[:1], since=dt.datetime(2024, 10, 3))
+    assert (result.export_type, result.export_status, result.documents) == (
+        "UNITAIRE",
+        "PARTIAL",
+        0,
+    )
+    with zipfile.ZipFile(result.path) as top, open_zip(top.read("PAT00001.ZIP")) as inner:
+        dispensations = json.loads(inner.read("DATA/DISPENS.JSN"))
+    assert [d["label"] for d in dispensations] == ["PARACETAMOL 500 mg"]
+
+
+def test_an_unknown_patient_is_refused_without_its_id(source, tmp_path):
+    runtime, _ids = source
+    with pytest.raises(ExportError) as caught:
+        _export(runtime, tmp_path, patient_ids=["P999999"])
+    assert "P999999" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_dictionary_tells_negative_from_not_filled_in(exported):
+    _runtime, _ids, result = exported
+    with zipfile.ZipFile(result.path) as top:
+        french = top.read("DOCUMENTATION/DICO_FR.HTM").decode()
+        english = top.read("DOCUMENTATION/DICO_EN.HTM").decode()
+        schema = json.loads(top.read("DOCUMENTATION/SCHEMAS/CONSENTS.JSN"))
+    assert "Non renseigné" in french and "Négatif" in french
+    assert "Not filled in" in english and "Negative" in english
+    # granted: a yes/no field whose negative is false; note: may be not filled in
+    assert "<td>granted</td><td>boolean</td>" in english
+    assert "<td>note</td><td>string</td><td>Note</td><td>null</td>" in english
+    assert "<td>identity.attributes</td><td>array</td>" in english
+    assert schema["items"]["properties"]["granted"]["type"] == "boolean"
+
+
+def test_index_page_shows_the_data_and_links_the_documents(exported):
+    _runtime, _ids, result = exported
+    with zipfile.ZipFile(result.path) as top, open_zip(top.read("PAT00001.ZIP")) as inner:
+        page = inner.read("INDEX.HTM").decode()
+    assert 'href="IHE_XDM/SUBSET01/DOC0001.XML"' in page
+    assert 'href="PDF/DOC0002.PDF"' in page
+    assert "PARACETAMOL 500 mg" in page and "non renseigné" in page

@@ -1,0 +1,73 @@
+"""Export → verify → import into an empty reference host gives the same data."""
+
+from __future__ import annotations
+
+import zipfile
+
+from segur_portability.importer import import_archive
+from segur_portability.manifest import read_manifest
+from segur_portability.verify import verify_archive
+
+from segur_core.safezip import open_zip
+
+from .conftest import fill  # noqa: F401  (documents how the source is filled)
+
+
+def _snapshot(runtime, ids):
+    host = runtime.host
+    out = {}
+    for pid in ids:
+        out[pid] = (
+            host.get_patient(pid),
+            host.list_documents(pid),
+            host.dispensations(pid),
+            [host.consent(pid, purpose) for purpose in ("dmp-access", "dp")],
+        )
+    return out
+
+
+def test_export_verify_import_gives_the_same_data(exported, make_runtime):
+    runtime, ids, result = exported
+    assert result.path.name.startswith("PA") and result.path.suffix == ".ZIP"
+    assert (result.patients, result.documents) == (3, 3)
+    assert (result.export_type, result.export_status) == ("MASSIF", "COMPLETE")
+    assert result.path.stat().st_mode & 0o777 == 0o600
+    report = verify_archive(result.path, ca_pem_file=str(runtime.test_pki().ca_bundle))
+    assert report.ok, report.problems
+    assert report.patients == 3 and "CN=" in (report.signer or "")
+
+    target = make_runtime()
+    assert target.host.find_patients() == []
+    imported = import_archive(target, result.path)
+    assert (imported.patients, imported.documents) == (3, 3)
+    assert (imported.dispensations, imported.consents) == (2, 2)
+    assert _snapshot(target, ids) == _snapshot(runtime, ids)
+
+    again = import_archive(target, result.path)  # nothing twice
+    assert (again.patients, again.skipped, again.documents) == (0, 3, 0)
+    assert _snapshot(target, ids) == _snapshot(runtime, ids)
+
+
+def test_archive_follows_the_pdlgc_layout(exported):
+    _runtime, _ids, result = exported
+    with zipfile.ZipFile(result.path) as top:
+        names = set(top.namelist())
+        manifest = read_manifest(top.read("MANIFEST.XML"))
+        patient = top.read("PAT00001.ZIP")
+        scanned = top.read("PAT00002.ZIP")
+    assert {"README.TXT", "MANIFEST.XML", "SIGN.XML", "TRANSVERSE.ZIP"} <= names
+    assert {"PAT00001.ZIP", "PAT00002.ZIP", "PAT00003.ZIP"} <= names
+    assert {"DOCUMENTATION/DICO_FR.HTM", "DOCUMENTATION/DICO_EN.HTM"} <= names
+    assert manifest.statistics == {"patients": 3, "documents": 3, "archives": 4}
+    kinds = {e.name: e.type for e in manifest.entries}
+    assert kinds["PAT00001.ZIP"] == "PATIENT" and kinds["TRANSVERSE.ZIP"] == "TRANSVERSE"
+    with open_zip(patient) as inner:
+        members = set(inner.names())
+    assert {"README.TXT", "INDEX.HTM", "IHE_XDM/SUBSET01/METADATA.XML"} <= members
+    assert {"IHE_XDM/SUBSET01/DOC0001.XML", "IHE_XDM/SUBSET01/DOC0002.XML"} <= members
+    assert "PDF/DOC0002.PDF" in members  # the N1 document's PDF, as it carries it
+    assert {"DATA/PATIENT.JSN", "DATA/DOCS.JSN", "DATA/DISPENS.JSN", "DATA/CONSENTS.JSN"} <= (
+        members
+    )
+    with open_zip(scanned) as inner:
+        assert "OTHER/DOC0001.PDF" in set(inner.names())  # no CDA: kept as is, outside XDM

@@ -1,0 +1,206 @@
+"""segur-portability benchmark: a massive export of the reference host.
+
+Setup (not measured): a reference host with N patients (qualified INS) and D documents
+each: a note de vaccination built once by segur-documents, its ids and INS rewritten per
+document, plus one dispensation and one consent per patient; rows are written with
+plain SQL in the reference host's own format (its ``host_store_document`` is made for
+one document at a time).
+
+Measured, each in its own child process (wall time, peak resident memory of the whole
+process from ``ru_maxrss``, interpreter included):
+
+- **export**: ``export_archive`` of every patient (the runtime with the portability
+  plugin on that host): read, XDM metadata from each CDA header, PDF renderings, every
+  section checked against its schema, manifest, XAdES signature, temporary name;
+- **baseline**: the same bytes written with ``zipfile`` alone: every member of every
+  ``PATnnnnn.ZIP`` of the export (read beforehand, reading not timed) written again in a
+  new inner archive (same compression) stored in a new top archive.
+
+Prints the time, the peak memory (goal <= 300 MB) and the ratio baseline / export
+(goal >= 0.5: the export at least half as fast as zipfile writing the same bytes).
+
+Run: ``uv run python tests/benchmarks/bench_export.py [--patients N] [--documents D]``
+(default 100000 patients, 3 documents each; ``--quick``: 2000 patients)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+MEMORY_GOAL_MB = 300
+RATIO_GOAL = 0.5
+DEFLATED = zipfile.ZIP_DEFLATED
+_OID = "1.2.250.1.213.1.4.10"
+_INS = b"279035121518989"
+
+
+def _usage(start: float) -> dict[str, float]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"seconds": time.perf_counter() - start, "maxrss_mb": usage.ru_maxrss / 1024}
+
+
+def _nir(n: int) -> str:
+    body = f"2{(n % 90) + 10:02d}0{(n % 9) + 1}75{n:06d}"[:13]
+    return body + f"{97 - int(body) % 97:02d}"
+
+
+def build_host(data_dir: Path, patients: int, documents: int) -> None:
+    """The reference host's database with the generated data (plain SQL, its format)."""
+    import attrs
+    from segur_documents.builders import build_vaccination
+    from segur_documents.demo import demo_contents
+    from segur_documents.testing import sample_context, sample_patient
+
+    from hostspecs.reference.host import ReferenceHost
+    from segur_core import convert
+    from segur_core.model import INS, Consent, Dispensation
+
+    template = build_vaccination(
+        demo_contents(dt.date(2024, 10, 2))["vaccination"], sample_context()
+    ).document
+    doc_id = template.id.split("^")[-1].encode()
+    meta = convert.unstructure(template)
+    del meta["content"]
+    base = sample_patient(True)
+    ReferenceHost(data_dir / "host.sqlite").close()  # the schema
+    db = sqlite3.connect(data_dir / "host.sqlite")
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("BEGIN")
+    seq = 0
+    for n in range(1, patients + 1):
+        pid = f"P{n:06d}"
+        nir = _nir(n)
+        patient = attrs.evolve(
+            base,
+            id=pid,
+            identity=attrs.evolve(base.identity, ins=INS(nir, _OID)),
+        )
+        traits = patient.identity.traits
+        db.execute(
+            "INSERT INTO patient VALUES (?, ?, ?, ?, ?, ?)",
+            (pid, traits.birth_name, traits.first_name, str(traits.birth_date), nir,
+             convert.dumps(patient)),
+        )  # fmt: skip
+        for d in range(documents):
+            seq += 1
+            unique = f"{n:07d}{d:02d}".encode()
+            content = template.content.replace(_INS, nir.encode()).replace(doc_id, unique)
+            new_id = meta["id"].replace(doc_id.decode(), unique.decode())
+            row_meta = dict(meta, patient_id=pid, id=new_id)
+            db.execute(
+                "INSERT INTO document VALUES (?, ?, ?, ?, ?, ?)",
+                (row_meta["id"], pid, row_meta["created_at"], seq, json.dumps(row_meta), content),
+            )
+        when = dt.datetime(2024, 10, 2, 10, tzinfo=dt.UTC)
+        disp = Dispensation(pid, when, "3400932857241", "VACCIN TETANIQUE PASTEUR")
+        db.execute(
+            "INSERT INTO dispensation (patient_id, dispensed_at, data) VALUES (?, ?, ?)",
+            (pid, when.isoformat(), convert.dumps(disp)),
+        )
+        consent = Consent(pid, "dmp-access", True, recorded_at=when)
+        db.execute(
+            "INSERT INTO consent (patient_id, purpose, data) VALUES (?, ?, ?)",
+            (pid, "dmp-access", convert.dumps(consent)),
+        )
+    db.execute("UPDATE patient_sequence SET n = ?", (patients,))
+    db.execute("COMMIT")
+    db.close()
+
+
+def child_export(data_dir: Path, out: Path) -> dict:
+    import segur_portability.plugin as plugin
+    from segur_portability.signing import signer_for
+    from segur_portability.writer import export_archive
+
+    from segur_core.runtime import create_runtime
+
+    runtime = create_runtime(
+        {"segur": {"mode": "test"}}, data_dir=data_dir, extra_plugins=[plugin], autoload=False
+    )
+    signer = signer_for(runtime)  # the test PKI is made outside the measure
+    start = time.perf_counter()
+    result = export_archive(runtime, out, signer=signer, source_id="1.2.3.999")
+    usage = _usage(start)
+    runtime.close()
+    return {**usage, "path": str(result.path), "size": result.size,
+            "patients": result.patients, "documents": result.documents}  # fmt: skip
+
+
+def child_baseline(archive: Path, out: Path) -> dict:
+    from segur_portability.patient import COMPRESS_LEVEL
+
+    writing = 0.0
+    start = time.perf_counter()
+    with zipfile.ZipFile(archive) as src, zipfile.ZipFile(out, "w", allowZip64=True) as dst:
+        for name in src.namelist():
+            if not name.startswith("PAT"):
+                continue
+            with zipfile.ZipFile(src.open(name)) as inner:
+                members = [(info.filename, inner.read(info)) for info in inner.infolist()]
+            began = time.perf_counter()
+            with (
+                dst.open(name, "w", force_zip64=True) as target,
+                zipfile.ZipFile(
+                    target, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
+                ) as new,
+            ):
+                for member, data in members:
+                    new.writestr(member, data)
+            writing += time.perf_counter() - began
+    usage = _usage(start)
+    return {**usage, "seconds": writing, "size": out.stat().st_size}
+
+
+def _run_child(*args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(done.stderr[-4000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--documents", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="2000 patients")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, first, second = args.child
+        fn = child_export if kind == "export" else child_baseline
+        print(json.dumps(fn(Path(first), Path(second))))
+        return
+    patients = 2000 if args.quick else args.patients
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        base = Path(tmp)
+        data_dir = base / "data"
+        data_dir.mkdir()
+        began = time.perf_counter()
+        build_host(data_dir, patients, args.documents)
+        print(f"setup: {patients} patients, {patients * args.documents} documents "
+              f"in {time.perf_counter() - began:.0f} s")  # fmt: skip
+        export = _run_child("--child", "export", str(data_dir), str(base / "out"))
+        baseline = _run_child("--child", "baseline", export["path"], str(base / "base.zip"))
+    ratio = baseline["seconds"] / export["seconds"]
+    print(f"export:   {export['patients']} patients, {export['documents']} documents, "
+          f"{export['size'] / 1e6:.0f} MB in {export['seconds']:.1f} s, "
+          f"peak memory {export['maxrss_mb']:.0f} MB (goal <= {MEMORY_GOAL_MB} MB)")  # fmt: skip
+    print(f"baseline: zipfile alone writing the same bytes: {baseline['seconds']:.1f} s "
+          f"({baseline['size'] / 1e6:.0f} MB)")  # fmt: skip
+    print(f"ratio baseline / export: {ratio:.2f} (goal >= {RATIO_GOAL})")
+
+
+if __name__ == "__main__":
+    main()
