@@ -13,7 +13,7 @@ from segur_core.plugin import DoctorResult, PluginInfo, distribution_version
 
 if TYPE_CHECKING:
     from segur_core.host import Host
-    from segur_core.plugin import DemoStep, DoctorCheck, Recipient
+    from segur_core.plugin import DemoStep, DoctorCheck, ExportSection, Recipient
     from segur_core.runtime import Runtime
     from segur_dmp.config import DMPConfig
 
@@ -91,6 +91,16 @@ def segur_recipients(document: Any, patient: Any, runtime: Runtime) -> list[Reci
     from segur_core.plugin import Recipient
 
     return [Recipient("dmp", "dmp", label="DMP (Mon Espace Santé)", default=True)]
+
+
+@hookimpl
+def segur_export_sections(patient_id: str | None, runtime: Runtime) -> list[ExportSection]:
+    """Where each of the patient's documents stands with the DMP (portability export)."""
+    if patient_id is None:
+        return []
+    from segur_dmp.export import dmp_section
+
+    return [dmp_section(runtime, patient_id)]
 
 
 @hookimpl
