@@ -1,7 +1,8 @@
 """``segur mss directory``: import the MSSanté directory extraction, search it.
 
 - ``segur mss directory import FILE [--json]``: import or update (incremental: the
-  address is the key), with a progress bar on a terminal;
+  address is the key) from the ``.txt`` or the ``.zip`` as published, with a progress
+  bar on a terminal;
 - ``segur mss directory search TEXT [--kind K] [--profession CODE] [--limit N] [--json]``.
 
 The database is ``mss-directory.sqlite`` in the data directory. Errors are one line.
@@ -38,8 +39,9 @@ def directory() -> None:
 @json_option
 @pass_runtime
 def import_(runtime: Runtime, file: str, as_json: bool) -> None:
-    """Import FILE, the '|'-separated "Extraction correspondance MSSanté" (.txt): new
-    addresses added, changed rows updated, absent addresses removed."""
+    """Import FILE, the '|'-separated "Extraction correspondance MSSanté" (.txt, or the
+    .zip holding it as published): new addresses added, changed rows updated, absent
+    addresses removed."""
     from segur_core.cli.progress import progress
 
     with _open(runtime) as store, progress("reading", enabled=not as_json) as bar:

@@ -3,6 +3,7 @@ search (accents, prefixes, filters, ranking) and its safety against any user tex
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -204,6 +205,46 @@ def test_a_file_without_good_rows_leaves_the_directory(tmp_path, store):
     with pytest.raises(DirectoryError, match="left unchanged"):
         store.import_file(tmp_path / "junk.txt")
     assert len(store) == 10
+
+
+def _zipped(tmp_path, members: dict[str, bytes], name="extraction.zip") -> Path:
+    import zipfile
+
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return path
+
+
+def test_the_zipped_extraction_as_published_is_imported(tmp_path, store):
+    text = write_extraction(tmp_path / "Extraction_Correspondance_MSSante.txt", sample_rows(300))
+    zipped = _zipped(tmp_path, {text.name: text.read_bytes()})
+    seen = []
+    report = store.import_file(zipped, on_progress=lambda *a: seen.append(a))
+    assert (report.rows, report.added, report.bad_rows) == (300, 300, 0)
+    assert seen[-2] == ("read", text.stat().st_size, text.stat().st_size)  # uncompressed bytes
+    again = store.import_file(text)  # the same rows from the .txt: nothing changes
+    assert (again.added, again.changed, again.removed, again.unchanged) == (0, 0, 0, 300)
+    store.check()
+
+
+def test_a_zip_that_is_not_one_extraction_is_refused(tmp_path, store):
+    from segur_core.errors import UnsafeZipError
+
+    _import(store, tmp_path, sample_rows(10))
+    two = _zipped(tmp_path, {"a.txt": HEADER.encode() + b"\n", "b.txt": b""}, "two.zip")
+    with pytest.raises(DirectoryError, match="2 .txt files"):
+        store.import_file(two)
+    with pytest.raises(DirectoryError, match="0 .txt files"):
+        store.import_file(_zipped(tmp_path, {"readme.pdf": b"%PDF"}, "none.zip"))
+    with pytest.raises(UnsafeZipError):
+        store.import_file(_zipped(tmp_path, {"../../x.txt": b"x"}, "evil.zip"))
+    line = os.urandom(1 << 20).hex().encode()  # 2 MB without a line break
+    endless = _zipped(tmp_path, {"x.txt": HEADER.encode() + b"\n" + line}, "long.zip")
+    with pytest.raises(DirectoryError, match="longer than"):
+        store.import_file(endless)
+    assert len(store) == 10  # left as it was
 
 
 # -- search --------------------------------------------------------------------------------

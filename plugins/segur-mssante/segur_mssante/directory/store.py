@@ -15,12 +15,14 @@ import collections
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import attrs
 
 from segur_core.files import private_file
+from segur_core.safezip import open_zip
 from segur_mssante.directory.errors import DirectoryError
 from segur_mssante.directory.extraction import COLUMNS, BadRow, Entry, read_extraction
 from segur_mssante.directory.query import match_expression
@@ -31,6 +33,10 @@ __all__ = ["BATCH", "FILENAME", "Directory", "ImportReport", "Progress"]
 FILENAME = "mss-directory.sqlite"
 #: Rows staged per transaction.
 BATCH = 5000
+#: The largest extraction read from a ZIP archive (the real one is ~200 MB).
+MAX_EXTRACTION_BYTES = 2 * 1024 * 1024 * 1024
+#: The longest line read from a ZIP archive (a real row is a few hundred bytes).
+MAX_LINE_BYTES = 1024 * 1024
 #: Kept line numbers of bad rows (the count is always exact).
 BAD_LINES_KEPT = 20
 #: ``on_progress(stage, done, total)``: stage ``"read"`` (bytes of the file), then
@@ -139,12 +145,18 @@ class Directory:
     def import_file(
         self, path: str | os.PathLike[str], *, on_progress: Progress | None = None
     ) -> ImportReport:
-        """Import the extraction at ``path`` (see :meth:`import_rows`)."""
+        """Import the extraction at ``path`` (see :meth:`import_rows`): the ``.txt`` file,
+        or the ZIP archive holding it, as data.gouv.fr publishes it (read through
+        :mod:`segur_core.safezip`, streamed, never extracted to disk)."""
         try:
             stream = open(path, "rb")  # noqa: SIM115 - closed below, read as it is staged
         except OSError as exc:
             raise DirectoryError(f"cannot read the directory file: {exc.strerror}") from None
         with stream:
+            if stream.read(4) == b"PK\x03\x04":
+                stream.seek(0)
+                return self._import_zip(stream, on_progress)
+            stream.seek(0)
             total = os.fstat(stream.fileno()).st_size
 
             def progress() -> None:
@@ -152,6 +164,30 @@ class Directory:
                     on_progress("read", stream.tell(), total)
 
             return self.import_rows(read_extraction(stream), on_progress=on_progress, tick=progress)
+
+    def _import_zip(self, stream: BinaryIO, on_progress: Progress | None) -> ImportReport:
+        with open_zip(stream, max_total_uncompressed=MAX_EXTRACTION_BYTES) as archive:
+            texts = [e for e in archive.entries if e.path.lower().endswith(".txt")]
+            if len(texts) != 1:
+                raise DirectoryError(
+                    f"the ZIP archive holds {len(texts)} .txt files: one extraction expected"
+                )
+            (member,) = texts
+            read = 0
+
+            def chunks() -> Iterator[bytes]:
+                nonlocal read
+                for chunk in archive.iter_chunks(member.name):
+                    read += len(chunk)
+                    yield chunk
+
+            def progress() -> None:
+                if on_progress is not None:
+                    on_progress("read", read, member.size)
+
+            return self.import_rows(
+                read_extraction(_lines(chunks())), on_progress=on_progress, tick=progress
+            )
 
     def import_rows(
         self,
@@ -323,3 +359,17 @@ class Directory:
 
     def __repr__(self) -> str:
         return f"<Directory {self.path}>"
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines (with their ``\\n``) of a stream given in chunks, as a file yields them."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line + b"\n"
+        if len(pending) > MAX_LINE_BYTES:
+            raise DirectoryError(f"a line of the extraction is longer than {MAX_LINE_BYTES} bytes")
+    if pending:
+        yield pending
