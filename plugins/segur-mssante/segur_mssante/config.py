@@ -11,6 +11,7 @@ client certificate defaults to one of the runtime's test PKI.
     address = "pharmacie.dupont@pharmacie.mssante.fr"
     mailbox_type = "ORG"                  # PER, ORG (XOAUTH2, Pro Santé Connect) or APP
     nil = "DEV935997"                     # X-MSS-NIL: the software's declared reference
+    max_message_mb = 25                   # the largest message sent or fetched (MiB)
 
     [mss.tls]
     client_cert = "/etc/segur/org-auth-cli.pem"   # IGC-Santé, for APP mailboxes
@@ -62,7 +63,10 @@ class MSSConfig:
     fetched. ``tls``: the ``[mss.tls]`` table, the client certificate and the CAs of the
     server (:class:`~segur_core.wire.ClientTls`); the certificate is presented by
     application mailboxes only. ``source_id``: the software's OID in METADATA.XML
-    (``XDSSubmissionSet.sourceId``).
+    (``XDSSubmissionSet.sourceId``). ``max_message_mb``: the largest message sent or
+    fetched, as transmitted (MIME-encoded), in MiB — 25 by default, Mon Espace Santé's
+    limit; a bigger one is refused before it is queued, or left unread on the server and
+    flagged ``$SegurRejected``.
     """
 
     server: str = SANDBOX
@@ -77,6 +81,12 @@ class MSSConfig:
     dsn: bool = True
     folder: str = "INBOX"
     timeout: float = attrs.field(default=30.0, validator=_positive)
+    max_message_mb: float = attrs.field(default=25.0, validator=_positive)
+
+    @property
+    def max_message_bytes(self) -> int:
+        """``max_message_mb`` in bytes."""
+        return int(self.max_message_mb * 1024 * 1024)
 
     #: The TLS keys that moved to ``[mss.tls]`` (refused here with a hint).
     moved_keys: ClassVar[dict[str, str]] = moved_tls_keys("mss")

@@ -19,6 +19,7 @@ __all__ = [
     "MSSRefused",
     "MSSTransportError",
     "MessageError",
+    "MessageTooLarge",
     "XDMError",
 ]
 
@@ -26,6 +27,11 @@ __all__ = [
 class MessageError(InputError):
     """A message cannot be built (no qualified INS for a patient's address, a document
     without a CDA header...) or a received message is malformed MIME."""
+
+
+class MessageTooLarge(MessageError):
+    """A message is larger than the configured limit (``[mss] max_message_mb``, 25 MiB
+    by default): not sent, or not fetched."""
 
 
 class MSSAuthError(SecurityError):

@@ -34,7 +34,7 @@ from segur_core.model import (
     ReceivedMessage,
 )
 from segur_core.xdm import read_xdm
-from segur_mssante.errors import MessageError, XDMError
+from segur_mssante.errors import MessageError, MessageTooLarge, XDMError
 from segur_mssante.message import MES_DOMAIN
 
 if TYPE_CHECKING:
@@ -77,10 +77,11 @@ class Received:
     text: str = attrs.field(default="", repr=False)
 
 
-def parse_message(data: bytes) -> Received:
-    """Read a received message; ``MessageError`` when it cannot be read as MIME."""
-    if len(data) > MAX_MESSAGE_BYTES:
-        raise MessageError(f"message larger than {MAX_MESSAGE_BYTES} bytes")
+def parse_message(data: bytes, *, max_bytes: int = MAX_MESSAGE_BYTES) -> Received:
+    """Read a received message; ``MessageError`` when it cannot be read as MIME,
+    ``MessageTooLarge`` beyond ``max_bytes``."""
+    if len(data) > max_bytes:
+        raise MessageTooLarge(f"message larger than {max_bytes} bytes")
     try:
         message: EmailMessage = email.message_from_bytes(data, policy=default)  # type: ignore[assignment]
         content_type = message.get_content_type()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import smtplib
 import threading
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from segur_core.model import Origin
 from segur_core.xdm import Issuer, write_xdm
 from segur_mssante.acks import Ack, StatusStore, read_acks
 from segur_mssante.config import SANDBOX, MSSConfig
-from segur_mssante.errors import MessageError, MSSTransportError
+from segur_mssante.errors import MessageError, MessageTooLarge, MSSTransportError
 from segur_mssante.mdn import ARCHIVE_REFUSED, PATIENT_UNKNOWN, build_mdn
 from segur_mssante.message import (
     Attachment,
@@ -214,6 +215,7 @@ class MSSService:
             read_receipt=read_receipt,
         )
         data = build_message(outgoing).as_bytes()
+        self._check_size(len(data))
         payload = _pack(self.mailbox.address, recipients, ident.strip("<>"), data)
         patient_id = getattr(patient, "id", None)
         self.status.queued(ident, recipients)
@@ -231,6 +233,16 @@ class MSSService:
             },
         )
         return Queued(ident, delivery, recipients)
+
+    def _check_size(self, size: int) -> None:
+        limit = self.config.max_message_bytes
+        if size > limit:
+            raise MessageTooLarge(
+                f"the message is {size / 1048576:.1f} MiB, over the limit of "
+                f"{self.config.max_message_mb:g} MiB per message: it was not sent",
+                hint="send the PDF rendering apart, or raise [mss] max_message_mb if the "
+                "operator accepts larger messages",
+            )
 
     def _subject(self, header: CdaHeader, *, replaces: bool) -> str:
         target = header.patient
@@ -328,6 +340,12 @@ class MSSService:
             query = " ".join(f"UNKEYWORD {flag}" for flag in FLAGS)
             status, found = imap.uid("SEARCH", None, f"({query})")
             for uid in (found[0] or b"").split() if status == "OK" else []:
+                size = _size(imap.uid("FETCH", uid, "(RFC822.SIZE)"))
+                if size is not None and size > self.config.max_message_bytes:
+                    outcome = self._too_large(size)
+                    imap.uid("STORE", uid, "+FLAGS", f"({outcome.flag})")
+                    outcomes.append(outcome)
+                    continue
                 status, data = imap.uid("FETCH", uid, "(BODY.PEEK[])")
                 raw = next((item[1] for item in data if isinstance(item, tuple)), None)
                 if status != "OK" or raw is None:
@@ -337,11 +355,24 @@ class MSSService:
                 outcomes.append(outcome)
         return outcomes
 
+    def _too_large(self, size: int) -> FetchOutcome:
+        """A message over the limit is not downloaded: flagged rejected, journaled; it
+        stays on the server for the pharmacist to read in the operator's webmail."""
+        reason = (
+            f"message of {size / 1048576:.1f} MiB, over the limit of "
+            f"{self.config.max_message_mb:g} MiB: not fetched"
+        )
+        self.runtime.journal.record(
+            "mss.message-rejected", outcome="refused", service="mssante",
+            actor=f"plugin:{NAME}", details={"message_id": None, "reason": reason, "size": size},
+        )  # fmt: skip
+        return FetchOutcome(None, REJECTED, (), reason)
+
     def _handle(self, raw: bytes) -> FetchOutcome:
         from segur_core.errors import InputError
 
         try:
-            received = parse_message(raw)
+            received = parse_message(raw, max_bytes=self.config.max_message_bytes)
         except MessageError as exc:
             return FetchOutcome(None, REJECTED, (), str(exc))
         if received.kind in ("dsn", "mdn"):
@@ -417,6 +448,19 @@ class FetchOutcome:
     reason: str = ""
     acks: tuple[Ack, ...] = ()
     kept: str | None = None
+
+
+def _size(answer: tuple[str, list[Any]]) -> int | None:
+    """The ``RFC822.SIZE`` of an IMAP ``FETCH`` answer, or None."""
+    status, items = answer
+    for item in items if status == "OK" else []:
+        text = item[0] if isinstance(item, tuple) else item
+        if isinstance(text, bytes) and (found := _SIZE.search(text)):
+            return int(found.group(1))
+    return None
+
+
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 def _default_text(header: CdaHeader) -> str:
