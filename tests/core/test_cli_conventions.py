@@ -9,7 +9,6 @@ a rule fails here; a tree built with deliberate violations shows the walk catche
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -17,59 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from segur_core.cli import CliState, cli
-from segur_core.cli.output import JSON_HELP, JSON_LINES_HELP, to_json, when
+from segur_core.cli.output import JSON_HELP, to_json, when
 from segur_core.cli.params import out_option, patient_argument
+from segur_core.testing.cli import commands, convention_violations
 
-#: Commands printing JSON Lines (one object per event) rather than one object.
-JSON_LINES = {("vitale", "watch"), ("serve",)}
-#: Option spellings that name an output path: only ``-o/--out`` may remain visible.
-OUTPUT_SPELLINGS = {"-o", "--out", "--output", "--dir", "--out-dir", "--output-dir",
-                    "--directory", "--dest", "--destination", "--target"}  # fmt: skip
 PLUGIN_GROUPS = {"cda", "dmp", "dp", "eprescription", "example", "ins", "mss", "vitale"}
-
-
-def _leaves(
-    group: click.Group, ctx: click.Context, path: tuple[str, ...]
-) -> Iterator[tuple[tuple[str, ...], click.Command]]:
-    for name in group.list_commands(ctx):
-        command = group.get_command(ctx, name)
-        if command is None or command.hidden:
-            continue
-        if isinstance(command, click.Group):
-            sub = click.Context(command, parent=ctx, info_name=name)
-            yield from _leaves(command, sub, (*path, name))
-        else:
-            yield (*path, name), command
-
-
-def violations(group: click.Group, ctx: click.Context) -> list[str]:
-    """Every break of the conventions in the tree under ``group``, one line each."""
-    found = []
-    for path, command in _leaves(group, ctx, ()):
-        where = " ".join(path)
-        options = [p for p in command.params if isinstance(p, click.Option)]
-        json_flags = [p for p in options if "--json" in p.opts]
-        expected = JSON_LINES_HELP if path in JSON_LINES else JSON_HELP
-        if not json_flags:
-            found.append(f"{where}: no --json")
-        elif str(json_flags[0].help) != str(expected) or json_flags[0].name != "as_json":
-            worded = str(json_flags[0].help)
-            found.append(f"{where}: --json worded {worded!r}, not {str(expected)!r}")
-        for param in command.params:
-            names = {param.name or "", *getattr(param, "opts", ())}
-            if any("patient" in n.lower() for n in names):
-                if isinstance(param, click.Argument):
-                    if param.name != "patient" or param.metavar != "PATIENT":
-                        found.append(f"{where}: patient argument {param.name!r}, not PATIENT")
-                elif param.opts != ["--patient"] or param.metavar != "PATIENT":
-                    found.append(f"{where}: patient option {param.opts}, not --patient PATIENT")
-            if isinstance(param, click.Option) and not param.hidden:
-                spelled = set(param.opts) | set(param.secondary_opts)
-                if spelled & OUTPUT_SPELLINGS and (
-                    sorted(param.opts) != ["--out", "-o"] or param.name != "out"
-                ):
-                    found.append(f"{where}: output option {param.opts}, not -o/--out")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +37,10 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_command_of_the_core_and_the_plugins_follows_the_conventions(home: Path) -> None:
     ctx = click.Context(cli, obj=CliState(config_path=str(home / "segur.toml")))
     with ctx:
-        paths = {path for path, _command in _leaves(cli, ctx, ())}
+        paths = {path for path, _command in commands(cli, ctx)}
         assert {path[0] for path in paths} >= PLUGIN_GROUPS, "a plugin's commands are missing"
         assert len(paths) >= 45
-        assert violations(cli, ctx) == []
+        assert convention_violations(cli, ctx) == []
 
 
 def test_the_walk_catches_each_kind_of_violation() -> None:
@@ -117,7 +68,7 @@ def test_the_walk_catches_each_kind_of_violation() -> None:
         """Follows every rule (the hidden --dir alias is allowed)."""
 
     with click.Context(bad) as ctx:
-        found = violations(bad, ctx)
+        found = convention_violations(bad, ctx)
     assert found == [
         "silent: no --json",
         "silent: patient argument 'patient_id', not PATIENT",

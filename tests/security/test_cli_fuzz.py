@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -23,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from segur_core.cli import DEBUG_ENV, CliState, cli
+from segur_core.testing.cli import commands as command_tree
 
 #: Commands that run until stopped, or whose full run is exercised elsewhere.
 SKIPPED = {
@@ -48,21 +48,6 @@ def _write_config(folder: Path) -> Path:
     return config
 
 
-def _leaves(
-    group: click.Group, ctx: click.Context, path: tuple[str, ...]
-) -> Iterator[tuple[tuple[str, ...], click.Command]]:
-    for name in group.list_commands(ctx):
-        command = group.get_command(ctx, name)
-        if command is None or command.hidden:
-            continue
-        here = (*path, name)
-        if isinstance(command, click.Group):
-            yield here, command  # a group alone, or with a bad subcommand name
-            yield from _leaves(command, click.Context(command, parent=ctx, info_name=name), here)
-        else:
-            yield here, command
-
-
 @pytest.fixture(scope="module")
 def fuzz_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("cli-fuzz")
@@ -77,7 +62,9 @@ def fuzz_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def commands(fuzz_home: Path) -> list[tuple[tuple[str, ...], click.Command]]:
     ctx = click.Context(cli, obj=CliState(config_path=str(fuzz_home / "segur.toml")))
-    found = [(path, cmd) for path, cmd in _leaves(cli, ctx, ()) if path not in SKIPPED]
+    found = [
+        (path, cmd) for path, cmd in command_tree(cli, ctx, groups=True) if path not in SKIPPED
+    ]
     ctx.close()
     return found
 
