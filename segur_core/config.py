@@ -49,7 +49,10 @@ T = TypeVar("T")
 CONFIG_ENV = "SEGUR_CONFIG"
 DEFAULT_FILE = "segur.toml"
 MODES = ("demo", "test", "production")
-_SEGUR_KEYS = {"plugins", "data_dir", "mode", "strict", "outbox", "journal", "host", "serve"}
+_SEGUR_KEYS = {
+    *("plugins", "data_dir", "mode", "strict", "outbox", "journal", "host", "serve"),
+    *("store", "tenant"),
+}
 MAX_CONFIG_BYTES = 1024 * 1024
 
 
@@ -68,12 +71,19 @@ class SegurSettings:
     reference host; see :mod:`segur_core.host.factory`).
     ``serve``: the raw ``[segur.serve]`` table of ``segur serve``, read by
     :meth:`segur_core.serve.ServeSettings.from_config` (``None``: the defaults).
+    ``store``: where the outbox, the journal and the reference host live: ``None``
+    (SQLite files in ``data_dir``) or a ``postgresql://`` URL, a
+    :class:`~segur_core.secrets.Secret` (``env:``/``file:``; its password is never inline).
+    ``tenant``: with a PostgreSQL store, the pharmacy's FINESS (whose rows it sees).
 
     A plain class rather than an attrs one: ``segur plugins`` reads it and must not pay
     for importing attrs when no plugin needs it.
     """
 
-    __slots__ = ("data_dir", "host", "journal", "mode", "outbox", "plugins", "serve", "strict")
+    __slots__ = (
+        *("data_dir", "host", "journal", "mode", "outbox", "plugins", "serve", "strict"),
+        *("store", "tenant"),
+    )
 
     plugins: tuple[str, ...] | None
     data_dir: Path | None
@@ -83,6 +93,8 @@ class SegurSettings:
     journal: Any
     host: str | None
     serve: Any
+    store: Any
+    tenant: str | None
 
     def __init__(
         self,
@@ -94,7 +106,11 @@ class SegurSettings:
         journal: Any = None,
         host: str | None = None,
         serve: Any = None,
+        store: Any = None,
+        tenant: str | None = None,
     ) -> None:
+        object.__setattr__(self, "store", store)
+        object.__setattr__(self, "tenant", tenant)
         object.__setattr__(self, "host", host)
         object.__setattr__(self, "serve", serve)
         object.__setattr__(self, "outbox", outbox)
@@ -109,7 +125,12 @@ class SegurSettings:
 
     def _fields(self) -> dict[str, Any]:
         names = ("plugins", "data_dir", "mode", "strict", "outbox", "journal", "host", "serve")
-        return {name: getattr(self, name) for name in names}
+        return {name: getattr(self, name) for name in (*names, "store", "tenant")}
+
+    @property
+    def store_url(self) -> str | None:
+        """The PostgreSQL URL of the stores, revealed (``None``: SQLite files)."""
+        return None if self.store is None else self.store.reveal()
 
     def replace(self, **changes: Any) -> SegurSettings:
         """A copy with some settings replaced."""
@@ -247,6 +268,7 @@ def _settings(table: Mapping[str, Any], base: Path) -> SegurSettings:
         raise ConfigError(
             "expected a host factory 'package.module:callable' (str)", key="segur.host"
         )
+    store, tenant = _store(table, base)
     return SegurSettings(
         plugins=plugins,
         data_dir=data_dir,
@@ -256,7 +278,31 @@ def _settings(table: Mapping[str, Any], base: Path) -> SegurSettings:
         journal=journal,
         host=host,
         serve=serve,
+        store=store,
+        tenant=tenant,
     )
+
+
+def _store(table: Mapping[str, Any], base: Path) -> tuple[Secret | None, str | None]:
+    """``[segur] store`` and ``tenant``: ``"sqlite"`` (the default) or a PostgreSQL URL
+    given as ``env:``/``file:``, with the pharmacy's FINESS."""
+    store, tenant = table.get("store", "sqlite"), table.get("tenant")
+    if store == "sqlite":
+        if tenant is not None:
+            raise ConfigError("a tenant needs a PostgreSQL store", key="segur.tenant")
+        return None, None
+    if not isinstance(store, str) or not is_reference(store):
+        raise ConfigError(
+            'expected "sqlite" or a PostgreSQL URL as env:NAME or file:PATH',
+            key="segur.store",
+            hint="the URL carries a password: keep it out of segur.toml",
+        )
+    url = resolve(store, key="segur.store", base_dir=base)
+    if not url.reveal().strip().startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"{store} is not a postgresql:// URL", key="segur.store")
+    from segur_core.postgres import check_tenant
+
+    return Secret(url.reveal().strip(), source=url.source), check_tenant(tenant)
 
 
 def _is_reference(text: str) -> bool:

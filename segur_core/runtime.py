@@ -59,6 +59,7 @@ from segur_core.host import (
     load_host_factory,
     make_host,
 )
+from segur_core.host.factory import call_host_factory
 
 if TYPE_CHECKING:
     from segur_core.model import (
@@ -178,7 +179,7 @@ class Runtime:
         except ConfigError as exc:
             log.warning("default host unavailable (%s); running without a host", exc)
             return None
-        return factory(self.data_dir)
+        return call_host_factory(factory, self.data_dir, self.config)
 
     def _instrument_plugin(self, record: PluginRecord) -> None:
         record.stats.bind(self._counts, (h for h in record.hooks if h in hookspecs.EVENT_HOOKS))
@@ -322,7 +323,13 @@ class Runtime:
                     from segur_core.journal import open_journal
                     from segur_core.journal.acting import acting
 
-                    opened = open_journal(self.data_dir, self.config.settings.journal)
+                    settings = self.config.settings
+                    opened = open_journal(
+                        self.data_dir,
+                        settings.journal,
+                        store=settings.store_url,
+                        tenant=settings.tenant,
+                    )
                     self._journal = acting(opened, self.actor)
         return self._journal
 
@@ -334,10 +341,12 @@ class Runtime:
                 if self._outbox is None:
                     from segur_core.outbox import Outbox
 
+                    settings = self.config.settings
                     self._outbox = Outbox(
-                        self.data_dir / "outbox.sqlite",
+                        settings.store_url or self.data_dir / "outbox.sqlite",
                         runtime=self,
-                        settings=self.config.settings.outbox,
+                        settings=settings.outbox,
+                        tenant=settings.tenant,
                     )
         return self._outbox
 

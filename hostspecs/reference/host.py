@@ -13,6 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -315,7 +316,13 @@ class ReferenceHost:
         return answer
 
 
-def reference_host(directory: Path) -> ReferenceHost:
+def reference_host(directory: Path, config: Any = None) -> ReferenceHost:
     """The reference host in ``directory/host.sqlite``: the runtime's default host
-    factory (:data:`segur_core.host.DEFAULT_HOST_FACTORY`) and the conformance kit's."""
+    factory (:data:`segur_core.host.DEFAULT_HOST_FACTORY`) and the conformance kit's.
+    With a PostgreSQL ``[segur] store`` in ``config``, the pharmacy's host there
+    (:mod:`hostspecs.reference.postgres`)."""
+    if getattr(getattr(config, "settings", None), "store_url", None):
+        from hostspecs.reference.postgres import postgres_host
+
+        return postgres_host(directory, config)
     return ReferenceHost(directory / "host.sqlite")

@@ -21,7 +21,10 @@ def _journal(ctx: click.Context) -> Any:
     from segur_core.journal import open_journal
 
     state = ctx.ensure_object(CliState)
-    journal = open_journal(state.data_dir(), state.config().settings.journal)
+    settings = state.config().settings
+    journal = open_journal(
+        state.data_dir(), settings.journal, store=settings.store_url, tenant=settings.tenant
+    )
     ctx.call_on_close(journal.close)
     return journal
 

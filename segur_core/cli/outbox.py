@@ -51,8 +51,12 @@ def _outbox(ctx: click.Context, *, configured: bool = False) -> Any:
     settings (the payload retention)."""
     from segur_core.outbox import Outbox
 
-    settings = ctx.ensure_object(CliState).config().settings.outbox if configured else None
-    outbox = Outbox(_data_dir(ctx) / OUTBOX_FILE, settings=settings)
+    segur = ctx.ensure_object(CliState).config().settings
+    outbox = Outbox(
+        segur.store_url or _data_dir(ctx) / OUTBOX_FILE,
+        settings=segur.outbox if configured else None,
+        tenant=segur.tenant,
+    )
     ctx.call_on_close(outbox.close)
     return outbox
 
@@ -61,7 +65,10 @@ def _journal(ctx: click.Context, action: str, **fields: Any) -> None:
     from segur_core.journal import open_journal
 
     state = ctx.ensure_object(CliState)
-    with open_journal(state.data_dir(), state.config().settings.journal) as journal:
+    settings = state.config().settings
+    with open_journal(
+        state.data_dir(), settings.journal, store=settings.store_url, tenant=settings.tenant
+    ) as journal:
         journal.record(action, actor=cli_actor(), **fields)
 
 

@@ -258,6 +258,15 @@ class PostgresJournal:
         rows = self._read("SELECT seq, hash FROM journal_records ORDER BY seq DESC LIMIT 1")
         return (int(rows[0][0]), rows[0][1]) if rows else (0, GENESIS)
 
+    def checkpoint(self, *, adopt: bool = False) -> None:
+        """Not on PostgreSQL: the head row counts the records; keep ``segur audit head``
+        elsewhere (docs/deployment.md)."""
+        raise JournalError(
+            "keyed checkpoint files are for the SQLite journal",
+            hint="on PostgreSQL, keep the journal's head (count and hash) outside the"
+            " database and verify with --expect-head",
+        )
+
     def verify(self, *, expect_head: tuple[int, str] | None = None) -> VerifyReport:
         """Recompute the pharmacy's chain: records modified, deleted (a gap, or the end
         cut short of the head row) or reordered; ``expect_head`` is a ``(count, hash)``
