@@ -55,11 +55,11 @@ from segur_core.errors import (
 from segur_core.host import (
     DEFAULT_HOST_FACTORY,
     Host,
+    call_host_factory,
     host_setting,
     load_host_factory,
     make_host,
 )
-from segur_core.host.factory import call_host_factory
 
 if TYPE_CHECKING:
     from segur_core.model import (
