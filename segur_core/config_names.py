@@ -20,6 +20,7 @@ import attrs
 
 from segur_core.config import Config
 from segur_core.errors import ConfigError
+from segur_core.i18n import _
 
 __all__ = [
     "CONFIG_GROUP",
@@ -49,9 +50,11 @@ def check_plugin_names(config: Config, installed: Iterable[str]) -> list[str]:
     for name in config.settings.plugins or ():
         if name not in known and (match := _close(name, known)) is not None:
             raise ConfigError(
-                f"unknown plugin {name!r}, did you mean {match!r}?",
+                _("unknown plugin {name!r}, did you mean {match!r}?").format(
+                    name=name, match=match
+                ),
                 key="segur.plugins",
-                hint=f"installed plugins: {known}",
+                hint=_("installed plugins: {names}").format(names=known),
             )
     orphans = []
     for name in config.tables:
@@ -59,9 +62,9 @@ def check_plugin_names(config: Config, installed: Iterable[str]) -> list[str]:
             continue
         if (match := _close(name, known)) is not None:
             raise ConfigError(
-                f"unknown table [{name}], did you mean [{match}]?",
+                _("unknown table [{name}], did you mean [{match}]?").format(name=name, match=match),
                 key=name,
-                hint=f"installed plugins: {known}",
+                hint=_("installed plugins: {names}").format(names=known),
             )
         orphans.append(name)
     return orphans
@@ -108,9 +111,13 @@ def check_table_keys(table: Mapping[str, Any], cls: type, name: str) -> None:
     leaf = key.rpartition(".")[2]
     match = _close(leaf, known)
     raise ConfigError(
-        f"unknown key, did you mean {match!r}?" if match else "unknown key",
+        _("unknown key, did you mean {match!r}?").format(match=match)
+        if match
+        else _("unknown key"),
         key=key,
-        hint=f"keys of [{key.rpartition('.')[0]}]: {', '.join(known)}",
+        hint=_("keys of [{table}]: {keys}").format(
+            table=key.rpartition(".")[0], keys=", ".join(known)
+        ),
     )
 
 
@@ -138,7 +145,10 @@ def check_disabled_tables(config: Config, records: Mapping[str, Any]) -> None:
             cls = ep.load()
         except Exception as exc:  # a broken config module: the plugin would not load either
             raise ConfigError(
-                f"cannot read the keys of [{name}]: {type(exc).__name__}: {exc}", key=name
+                _("cannot read the keys of [{name}]: {error}").format(
+                    name=name, error=f"{type(exc).__name__}: {exc}"
+                ),
+                key=name,
             ) from None
         if isinstance(cls, type) and attrs.has(cls):
             check_table_keys(config.table(name), cls, name)

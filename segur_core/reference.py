@@ -20,6 +20,7 @@ from pathlib import Path
 import attrs
 
 from segur_core.errors import ConfigError
+from segur_core.i18n import LazyText, _, _l
 
 __all__ = ["CISIS_KIT", "INSI_SCHEMAS", "REFERENCE_GROUP", "Reference", "find_reference"]
 
@@ -40,7 +41,7 @@ class Reference:
     #: Its folder under ``shared/`` beside a source checkout.
     checkout: str
     #: What it is, for messages.
-    title: str
+    title: str | LazyText
 
 
 CISIS_KIT = Reference(
@@ -48,14 +49,14 @@ CISIS_KIT = Reference(
     env="SEGUR_CISIS_KIT",
     marker="infrastructure/cda/CDA_extended.xsd",
     checkout="cisis/TestContenuCDA-3-0",
-    title="CI-SIS test kit (TestContenuCDA)",
+    title=_l("CI-SIS test kit (TestContenuCDA)"),
 )
 INSI_SCHEMAS = Reference(
     name="insi",
     env="SEGUR_INSI_DIR",
     marker="wsdl/xsd",
     checkout="insi",
-    title="INSi schemas",
+    title=_l("INSi schemas"),
 )
 
 
@@ -69,7 +70,7 @@ def _packaged(reference: Reference) -> Path | None:
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=REFERENCE_GROUP, name=reference.name):
-        module, _, attr = ep.value.partition(":")
+        module, _sep, attr = ep.value.partition(":")
         if attr:
             folder = Path(os.fspath(ep.load()))
         else:
@@ -81,8 +82,9 @@ def _packaged(reference: Reference) -> Path | None:
         if not _holds(folder, reference):
             dist = ep.dist.name if ep.dist is not None else ep.value
             raise ConfigError(
-                f"the data package {dist} declares a {reference.title} at {folder}, "
-                f"which has no {reference.marker}",
+                _(
+                    "the data package {dist} declares a {what} at {folder}, which has no {marker}"
+                ).format(dist=dist, what=reference.title, folder=folder, marker=reference.marker),
                 key=f"{REFERENCE_GROUP}.{reference.name}",
             )
         return folder.resolve()
@@ -113,9 +115,9 @@ def find_reference(
         folder = Path(configured).expanduser()
         if not _holds(folder, reference):
             raise ConfigError(
-                f"no {reference.title} at {configured}",
+                _("no {what} at {folder}").format(what=reference.title, folder=configured),
                 key=key,
-                hint=f"point it at a folder holding {reference.marker}",
+                hint=_("point it at a folder holding {marker}").format(marker=reference.marker),
             )
         return folder.resolve()
     if env.get(reference.env):

@@ -58,6 +58,9 @@ def template(domain: str, source: Path) -> Catalog:
         if domain == "click" and isinstance(message, str) and len(message) <= 1:
             continue  # click's "d" (a date format letter) is no message
         catalog.add(message, None, [(filename, None)], auto_comments=comments, context=context)
+    if domain == "segur_core":  # the core commands' help (see segur_core.i18n.localize)
+        for text in core_command_helps():
+            catalog.add(text, None, [("segur_core/cli (click help)", None)])
     if domain == "click":  # translated from a variable: `_(extra["required"])`
         catalog.add("required", None, [("core.py", None)])
     pyproject = source.parent / "pyproject.toml"
@@ -69,6 +72,22 @@ def template(domain: str, source: Path) -> Catalog:
             for text in command_helps(module):
                 catalog.add(text, None, [(f"{module} (click help)", None)])
     return catalog
+
+
+def core_command_helps() -> list[str]:
+    """The help texts of the core commands (the core translates them when it loads one)."""
+    import importlib
+
+    from segur_core.cli import CORE_COMMANDS
+    from segur_core.i18n import help_texts, set_language
+
+    set_language("en")
+    texts = []
+    for module_name in CORE_COMMANDS.values():
+        command = getattr(importlib.import_module(module_name), "command", None)
+        if command is not None:
+            texts += help_texts(command)
+    return texts
 
 
 def command_helps(module_name: str) -> list[str]:

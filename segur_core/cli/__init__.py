@@ -94,7 +94,7 @@ class LazyGroup(click.Group):
         command = getattr(module, "command", None)
         if not isinstance(command, click.Command):
             return None
-        return command
+        return localize(command, _)  # help written as docstrings or help= in English
 
     def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
         state = ctx.ensure_object(CliState)
