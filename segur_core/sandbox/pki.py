@@ -28,6 +28,7 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 from cryptography import x509
@@ -38,6 +39,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from segur_core.errors import TLSConfigError
 from segur_core.files import write_private
+
+if TYPE_CHECKING:
+    from segur_core.model import Structure
 
 __all__ = [
     "CPS_IDNAT",
@@ -327,6 +331,17 @@ class TestPKI:
             raise TLSConfigError(
                 f"no test credential named {name!r}", hint=f"known credentials: {known}"
             ) from None
+
+    def structure_credential(self, structure: Structure, *, use: str) -> Credential:
+        """The certificate of ``structure`` (a :class:`~segur_core.model.Structure`) for
+        one ``use`` (``dmp``, ``portability``...), issued on first use."""
+        label = f"{use}-{structure.idnst}"
+        try:
+            return self.client(label)
+        except TLSConfigError:
+            return self.issue_client(
+                structure.name, name=label, organisation=structure.name, ou=(structure.idnst,)
+            )
 
     def issue_client(
         self,

@@ -31,13 +31,7 @@ def resolve_endpoint(config: DMPConfig, runtime: Runtime) -> str:
 
 def structure_credential(pki: Any, structure: Any) -> Any:
     """The test PKI's certificate for ``structure`` (issued on first use)."""
-    label = f"dmp-{structure.idnst}"
-    try:
-        return pki.client(label)
-    except Exception:
-        return pki.issue_client(
-            structure.name, name=label, organisation=structure.name, ou=(structure.idnst,)
-        )
+    return pki.structure_credential(structure, use="dmp")
 
 
 def build_client(config: DMPConfig, runtime: Runtime, *, endpoint: str | None = None) -> DMPClient:

@@ -44,6 +44,16 @@ def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
+_ARCHIVE = click.argument("archive", type=PathParam(exists=True, dir_okay=False, path_type=Path))
+_CA = click.option(
+    "--ca",
+    "ca",
+    type=PathParam(exists=True, dir_okay=False, path_type=Path),
+    help="CA bundle the signer must chain to (default: [portability] ca_bundle, or the "
+    "test PKI outside production).",
+)
+
+
 def _fail(exc: Exception) -> None:
     raise click.ClickException(str(exc))
 
@@ -111,14 +121,8 @@ def export(
 
 
 @export.command("verify")
-@click.argument("archive", type=PathParam(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--ca",
-    "ca",
-    type=PathParam(exists=True, dir_okay=False, path_type=Path),
-    help="CA bundle the signer must chain to (default: [portability] ca_bundle, or the "
-    "test PKI outside production).",
-)
+@_ARCHIVE
+@_CA
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify(archive: Path, ca: Path | None, as_json: bool) -> None:
     """Check ARCHIVE: signature, sizes, hashes, schemas; what is missing, added, altered."""
@@ -147,13 +151,8 @@ def verify(archive: Path, ca: Path | None, as_json: bool) -> None:
 
 
 @click.command("import")
-@click.argument("archive", type=PathParam(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--ca",
-    "ca",
-    type=PathParam(exists=True, dir_okay=False, path_type=Path),
-    help="CA bundle the signer must chain to.",
-)
+@_ARCHIVE
+@_CA
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def import_(archive: Path, ca: Path | None, as_json: bool) -> None:
     """Import a verified portability archive into the host (known patients are left as they are)."""

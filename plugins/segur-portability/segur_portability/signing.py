@@ -12,15 +12,7 @@ __all__ = ["signer_for", "trust_for"]
 
 
 def _test_credential(runtime: Any) -> Any:
-    structure = runtime.host.structure()
-    pki = runtime.test_pki()
-    label = f"portability-{structure.idnst}"
-    try:
-        return pki.client(label)
-    except Exception:
-        return pki.issue_client(
-            structure.name, name=label, organisation=structure.name, ou=(structure.idnst,)
-        )
+    return runtime.test_pki().structure_credential(runtime.host.structure(), use="portability")
 
 
 def signer_for(runtime: Any) -> KeySigner:
