@@ -43,7 +43,9 @@ def convention_violations(group: click.Group, ctx: click.Context) -> list[str]:
     command without ``--json`` or with its own wording, a patient not named ``PATIENT``
     / ``--patient PATIENT``, an output path option not spelled ``-o/--out``."""
     found = []
-    for path, command in commands(group, ctx):
+    for path, command in commands(group, ctx, groups=True):
+        if isinstance(command, click.Group) and not command.invoke_without_command:
+            continue  # a group that only holds commands; one that runs (export) is checked
         where = " ".join(path)
         options = [p for p in command.params if isinstance(p, click.Option)]
         json_flags = [p for p in options if "--json" in p.opts]

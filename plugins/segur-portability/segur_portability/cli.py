@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from segur_core.cli.params import PathParam
+from segur_core.cli.output import emit_json, json_option
+from segur_core.cli.params import PathParam, out_option
 
 __all__ = ["export", "import_"]
 
@@ -29,19 +29,10 @@ def _since(value: str | None) -> dt.datetime | None:
 def _progress(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar on a terminal (never with --json), as a ``(done, total)``
     callback."""
-    import sys
+    from segur_core.cli.progress import progress
 
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    console = Console(stderr=True)
-    with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=console,
-        disable=quiet or not sys.stderr.isatty(),
-    ) as bar:  # fmt: skip
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    with progress(label, count=True, enabled=not quiet) as bar:
+        yield lambda done, total: bar.update(completed=done, total=total)
 
 
 _ARCHIVE = click.argument("archive", type=PathParam(exists=True, dir_okay=False, path_type=Path))
@@ -59,20 +50,19 @@ def _fail(exc: Exception) -> None:
 
 
 @click.group("export", invoke_without_command=True)
-@click.option(
-    "--out",
-    "out",
+@out_option(
     type=PathParam(file_okay=False, path_type=Path),
     help="Folder to write PA<timestamp>.ZIP in.",
 )
 @click.option(
     "--patient",
     "patients",
+    metavar="PATIENT",
     multiple=True,
     help="A patient's local id (repeat for several); all patients by default.",
 )
 @click.option("--since", help="Only data dated at or after this date (YYYY-MM-DD).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 @click.pass_context
 def export(
     ctx: click.Context,
@@ -111,7 +101,7 @@ def export(
         click.echo("interrupted: no archive was written", err=True)
         raise SystemExit(130) from None
     if as_json:
-        click.echo(json.dumps(result.as_dict(), sort_keys=True))
+        emit_json(result.as_dict())
         return
     click.echo(
         f"{result.path}: {result.patients} patients, {result.documents} documents, "
@@ -123,7 +113,7 @@ def export(
 @export.command("verify")
 @_ARCHIVE
 @_CA
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option
 def verify(archive: Path, ca: Path | None, as_json: bool) -> None:
     """Check ARCHIVE: signature, sizes, hashes, schemas; what is missing, added, altered."""
     from segur_core.cli import get_runtime
@@ -139,7 +129,7 @@ def verify(archive: Path, ca: Path | None, as_json: bool) -> None:
         _fail(exc)
         return
     if as_json:
-        click.echo(json.dumps(report.as_dict(), sort_keys=True))
+        emit_json(report.as_dict())
     else:
         click.echo(f"signed by: {report.signer or '-'}")
         click.echo(f"patients: {report.patients}")
@@ -153,7 +143,7 @@ def verify(archive: Path, ca: Path | None, as_json: bool) -> None:
 @click.command("import")
 @_ARCHIVE
 @_CA
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option
 def import_(archive: Path, ca: Path | None, as_json: bool) -> None:
     """Import a verified portability archive into the host (known patients are left as they are)."""
     from segur_core.cli import get_runtime
@@ -170,7 +160,7 @@ def import_(archive: Path, ca: Path | None, as_json: bool) -> None:
         _fail(exc)
         return
     if as_json:
-        click.echo(json.dumps(result.as_dict(), sort_keys=True))
+        emit_json(result.as_dict())
         return
     click.echo(
         f"imported {result.patients} patients ({result.skipped} already known, left as they "
