@@ -44,8 +44,15 @@ def _printer(console: Any) -> Any:
     help=_l("Keep every artefact (documents, messages, databases, journal) in this folder."),
 )
 @json_option
+@click.option(
+    "--serve", "over_http", is_flag=True,
+    help=_l("Drive the scenario over HTTP, as an LGO does, through segur serve's API."),
+)  # fmt: skip
 @click.pass_obj
-def command(state: CliState, out: str | None, as_json: bool) -> None:
+def command(state: CliState, out: str | None, as_json: bool, over_http: bool) -> None:
+    if over_http:
+        _serve_demo(state, out, as_json)
+        return
     from segur_core.demo import run_demo
 
     on_record = None
@@ -87,5 +94,36 @@ def command(state: CliState, out: str | None, as_json: bool) -> None:
                 escape(_("artefacts kept in {folder}").format(folder=result.out_dir)),
                 highlight=False,
             )
+    if not result.ok:
+        raise SystemExit(1)
+
+
+def _serve_demo(state: CliState, out: str | None, as_json: bool) -> None:
+    """The scenario driven over HTTP (:mod:`segur_core.serve.demo`): each call's status,
+    method, path, duration and what came back."""
+    from segur_core.serve.demo import run_serve_demo
+
+    on_call = None
+    if not as_json:
+        from rich.console import Console
+        from rich.markup import escape
+
+        console = Console()
+        console.print(
+            "[bold]segur demo --serve[/bold]: " + escape(_("the counter scenario over HTTP"))
+        )
+
+        def on_call(entry: dict[str, Any]) -> None:
+            style = "green" if entry["status"] < 400 else "yellow"
+            console.print(
+                f"[{style}]{entry['status']}[/{style}] {entry['method']:<4} "
+                f"[cyan]{escape(entry['path'])}[/cyan] [dim]{entry['seconds']:.2f}s[/dim]\n"
+                f"      {escape(entry['summary'])}",
+                highlight=False,
+            )
+
+    result = run_serve_demo(state.config(), out_dir=out, on_call=on_call)
+    if as_json:
+        emit_json(result.as_dict())
     if not result.ok:
         raise SystemExit(1)

@@ -146,6 +146,7 @@ def create_app(
     from contextlib import asynccontextmanager
 
     from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
@@ -208,8 +209,6 @@ def create_app(
 
     def endpoint(route: ApiRoute) -> Any:
         async def handle(request: Request) -> Response:
-            import anyio
-
             caller = None
             try:
                 if service.draining:
@@ -219,9 +218,9 @@ def create_app(
                 call = await _read_call(request, route, settings, runtime, caller or "public")
             except Exception as exc:
                 if caller is None and isinstance(exc, ApiError) and exc.status == 401:
-                    await anyio.to_thread.run_sync(_journal_refusal, runtime, route, _peer(request))
+                    await run_in_threadpool(_journal_refusal, runtime, route, _peer(request))
                 return refusal(exc)
-            status, result = await anyio.to_thread.run_sync(_run, service, route, call)
+            status, result = await run_in_threadpool(_run, service, route, call)
             if isinstance(result, Raw):
                 return Response(
                     result.content,

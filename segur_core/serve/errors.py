@@ -82,6 +82,9 @@ def error_answer(exc: BaseException) -> tuple[int, dict[str, Any]]:
             details = {"issues": [issue.as_dict() for issue in exc.issues]}
         elif isinstance(exc, ConfigError):
             details = {"key": exc.key}
+        elif isinstance(exc, SecurityError):
+            reason = getattr(exc, "status", None)  # why an access was refused (NO_INS...)
+            details = {"reason": reason} if isinstance(reason, str) else None
     else:
         log.error("unexpected %s in an API call", type(exc).__name__, exc_info=exc)
         return 500, _body(

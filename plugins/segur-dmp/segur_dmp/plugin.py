@@ -33,6 +33,13 @@ def segur_plugin_info() -> PluginInfo:
 
 
 @hookimpl
+def segur_api_routes(runtime: Runtime) -> list[Any]:
+    from segur_dmp.api import routes
+
+    return routes()
+
+
+@hookimpl
 def on_document_validated(document: Any, patient: Any, runtime: Runtime) -> None:
     """Queue the validated document for the DMP (idempotent on its unique id)."""
     config: DMPConfig = runtime.plugin_config(NAME)

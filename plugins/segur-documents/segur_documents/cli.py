@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -84,22 +85,23 @@ def compile_schematrons(validator, documents, *, enabled: bool = True) -> None:
 @json_option
 @click.option("--kit", type=PathParam(file_okay=False), help="TestContenuCDA kit folder.")
 @click.option("--no-schematron", is_flag=True, help="Skip the official schematrons (fast).")
-def validate(files: tuple[str, ...], as_json: bool, kit: str | None, no_schematron: bool) -> None:
-    """Check CDA FILES against the kit's XSD and official schematrons (exit 1 if invalid)."""
-    from segur_core.cli.progress import progress
-    from segur_documents.service import validator_for
+@click.option(
+    "--local", is_flag=True,
+    help="Check in this process even when a segur service is configured ([segur.serve]).",
+)  # fmt: skip
+def validate(
+    files: tuple[str, ...], as_json: bool, kit: str | None, no_schematron: bool, local: bool
+) -> None:
+    """Check CDA FILES against the kit's XSD and official schematrons (exit 1 if invalid).
 
-    validator = validator_for(_config(kit, no_schematron))
-    compile_schematrons(
-        validator, (read_bounded(name, MAX_CDA_BYTES) for name in files), enabled=not as_json
-    )
-    results = {}
-    shown = not as_json and len(files) > 1
-    with progress("validating", total=len(files), enabled=shown) as bar:
-        for name in files:
-            bar.update(description=f"validating {Path(name).name}")
-            results[str(name)] = validator.validate(read_bounded(name, MAX_CDA_BYTES))
-            bar.advance()
+    With a ``[segur.serve]`` table, the running ``segur serve`` checks them with its warm
+    validator (no 15 s schematron compilation); without an answer, this process does."""
+    contents = {str(name): read_bounded(name, MAX_CDA_BYTES) for name in files}
+    results = None
+    if not (local or kit or no_schematron):
+        results = _validate_with_service(contents)
+    if results is None:
+        results = _validate_here(contents, _config(kit, no_schematron), as_json)
     if as_json:
         emit_json({
             "valid": all(r.valid for r in results.values()),
@@ -121,6 +123,51 @@ def validate(files: tuple[str, ...], as_json: bool, kit: str | None, no_schematr
                     click.echo(f"      at {issue.location}")
     if not all(r.valid for r in results.values()):
         sys.exit(1)
+
+
+def _validate_here(contents: dict[str, bytes], config: Any, as_json: bool) -> dict[str, Any]:
+    """The reports of this process's validator (the schematrons compiled first, with
+    progress on a terminal)."""
+    from segur_core.cli.progress import progress
+    from segur_documents.service import validator_for
+
+    validator = validator_for(config)
+    compile_schematrons(validator, contents.values(), enabled=not as_json)
+    results = {}
+    shown = not as_json and len(contents) > 1
+    with progress("validating", total=len(contents), enabled=shown) as bar:
+        for name, content in contents.items():
+            bar.update(description=f"validating {Path(name).name}")
+            results[name] = validator.validate(content)
+            bar.advance()
+    return results
+
+
+def _validate_with_service(contents: dict[str, bytes]) -> dict[str, Any] | None:
+    """The reports of the configured ``segur serve`` (``None`` when none is configured
+    or none answers: the caller checks in process)."""
+    from segur_core.cli import get_state
+    from segur_core.errors import ValidationIssue
+    from segur_core.serve.client import ServeClient, ServiceUnavailable
+    from segur_core.serve.settings import ServeSettings
+    from segur_documents.checks.validator import ValidationReport
+
+    config = get_state().config()
+    if config.settings.serve is None:
+        return None
+    results = {}
+    with ServeClient.from_settings(ServeSettings.from_config(config)) as client:
+        for name, content in contents.items():
+            try:
+                data = client.request(
+                    "POST", "/documents/check", content=content, media_type="application/xml"
+                )
+            except ServiceUnavailable as exc:
+                click.echo(f"note: {exc}; checking in this process", err=True)
+                return None
+            issues = [ValidationIssue(**issue) for issue in data["issues"]]
+            results[name] = ValidationReport(issues, data["checks"], data["skipped"])
+    return results
 
 
 @cda.command("show")

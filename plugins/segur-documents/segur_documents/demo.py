@@ -122,8 +122,9 @@ def run_demo_step(ctx: DemoContext) -> None:
         for warning in draft.warnings:
             ctx.record("documents", warning, level="warning", kind=kind)
         _compile_schematrons(ctx, service, draft.document.content)
-        report = service.check(draft.document)
-        validated = service.validate(draft.document, patient)
+        validated = service.validate(draft.document, patient)  # checked once, there
+        report = service.last_report
+        assert report is not None
         ctx.artefact(f"documents/{kind}.xml", validated.content)
         if draft.pdf is not None:
             ctx.artefact(f"documents/{kind}.pdf", draft.pdf)

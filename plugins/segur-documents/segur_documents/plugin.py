@@ -6,7 +6,7 @@ is imported inside the hooks that need it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from segur_core import hookimpl
 
@@ -18,6 +18,20 @@ if TYPE_CHECKING:
     from segur_core.runtime import Runtime
 
 NAME = "documents"
+
+
+@hookimpl
+def segur_api_routes(runtime: Runtime) -> list[Any]:
+    from segur_documents.api import routes
+
+    return routes()
+
+
+@hookimpl
+def segur_api_warmups(runtime: Runtime) -> list[Any]:
+    from segur_documents.api import warmups
+
+    return warmups(runtime)
 
 
 @hookimpl

@@ -10,7 +10,6 @@ reasons (:class:`~segur_core.errors.DocumentError` with ``issues``).
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import attrs
@@ -28,8 +27,8 @@ from segur_core.model import (
 from segur_core.safexml import parse_xml
 from segur_documents import builders, codes
 from segur_documents.cda import MAX_XML_BYTES, cda_time, to_bytes
-from segur_documents.checks.kit import default_cache_dir, find_kit
-from segur_documents.checks.validator import ValidationReport, Validator
+from segur_documents.checks.validator import ValidationReport, validator_for
+from segur_documents.checks.warm import Validators
 from segur_documents.config import DocumentsConfig
 from segur_documents.models import (
     BilanMedication,
@@ -42,30 +41,9 @@ from segur_documents.models import (
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
 
-__all__ = ["DocumentService"]
+__all__ = ["DocumentService", "validator_for"]
 
 _NS = {"c": "urn:hl7-org:v3"}
-_validators: dict[tuple, Validator] = {}
-
-
-def validator_for(config: DocumentsConfig) -> Validator:
-    """One :class:`Validator` per configuration, shared in the process.
-
-    The key is the kit and cache folder the configuration resolves to *now*
-    (``$SEGUR_CISIS_KIT``, ``$XDG_CACHE_HOME`` may change between runtimes), not the
-    raw settings: an unset ``kit_path`` must not pin the kit seen first."""
-    kit = find_kit(config.kit_path)
-    cache = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
-    key = (kit, config.xsd_path, cache, config.schematron)
-    if key not in _validators:
-        _validators[key] = Validator(
-            kit,
-            xsd_path=config.xsd_path,
-            cache_dir=cache,
-            schematron=config.schematron,
-            use_default_kit=False,
-        )
-    return _validators[key]
 
 
 class DocumentService:
@@ -79,7 +57,9 @@ class DocumentService:
             except Exception:
                 config = None
         self.config = config or DocumentsConfig()
-        self.validator = validator_for(self.config)
+        # the warm validator of `segur serve` when it made one, else the in-process one
+        validators = runtime.service("documents.validators", Validators)
+        self.validator = validators.for_config(self.config)
         #: the report of the latest :meth:`validate` (its ``skipped`` says which official
         #: checks did not run, so the caller can tell the pharmacist)
         self.last_report: ValidationReport | None = None

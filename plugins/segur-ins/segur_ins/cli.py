@@ -22,6 +22,7 @@ from segur_core.cli import pass_runtime
 from segur_core.cli.output import emit_json, json_option
 from segur_core.cli.params import patient_argument
 from segur_core.errors import SegurError
+from segur_ins.api import DOCUMENTS  # the API and the command line name them alike
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
@@ -198,17 +199,6 @@ def verify(runtime: Runtime, patient: str, as_json: bool) -> None:
     _emit(data, as_json, f"{patient_id}: {result.result} (status {data['status']})")
     if result.result == "mismatch":
         raise SystemExit(3)
-
-
-#: User-facing names of the high-trust documents -> FR Core identity-validation codes.
-DOCUMENTS = {
-    "cni": "CN",
-    "passeport": "PA",
-    "titre-sejour": "CS",
-    "cni-electronique": "eCN",
-    "identite-numerique": "IN",
-    "appli-carte-vitale": "AV",
-}
 
 
 def _document_code(ctx: click.Context, param: click.Parameter, value: str) -> str:

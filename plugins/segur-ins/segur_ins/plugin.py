@@ -72,6 +72,13 @@ def segur_sandboxes(runtime: Runtime) -> list[Any]:
 
 
 @hookimpl
+def segur_api_routes(runtime: Runtime) -> list[Any]:
+    from segur_ins.api import routes
+
+    return routes()
+
+
+@hookimpl
 def segur_cli_commands(cli: Any) -> None:
     from segur_ins.cli import ins
 

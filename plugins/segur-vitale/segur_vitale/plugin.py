@@ -48,6 +48,20 @@ def segur_sandboxes(runtime: Runtime) -> list[Any]:
 
 
 @hookimpl
+def segur_api_routes(runtime: Runtime) -> list[Any]:
+    from segur_vitale.api import routes
+
+    return routes()
+
+
+@hookimpl
+def on_patient_identified(patient: Any, runtime: Runtime) -> None:
+    from segur_vitale.api import identified
+
+    identified(patient)
+
+
+@hookimpl
 def segur_demo_steps(runtime: Runtime) -> list[Any]:
     from segur_vitale.demo import demo_step
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
 import shutil
@@ -76,8 +77,16 @@ class Kit:
     def __init__(self, root: Path, cache_dir: Path | None = None) -> None:
         self.root = Path(root)
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-        self.hash = _content_hash(self.root)
-        self.work = self.cache_dir / self.hash / "kit"
+
+    @functools.cached_property
+    def hash(self) -> str:
+        """The hash of the kit's content, computed on first use (reading the whole kit
+        takes ~0.3 s): only the schematrons' working copy needs it, not the XSD check."""
+        return _content_hash(self.root)
+
+    @property
+    def work(self) -> Path:
+        return self.cache_dir / self.hash / "kit"
 
     @property
     def xsd(self) -> Path:

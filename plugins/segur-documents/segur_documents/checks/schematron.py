@@ -29,6 +29,7 @@ __all__ = [
     "TRANSVERSAL_TEMPLATES",
     "VAC_NOTE_SCHEMATRON",
     "VAC_SCHEMATRON",
+    "VOLET_SCHEMATRONS",
     "SchematronRunner",
     "parse_svrl",
     "saxon_available",
@@ -55,6 +56,8 @@ _TEMPLATE_VOLETS = {
     "1.2.250.1.213.1.1.1.37": VAC_SCHEMATRON,
     "1.2.250.1.213.1.1.1.54": EDISP_MED_SCHEMATRON,
 }
+#: The entry-point schematron of every volet the checks know.
+VOLET_SCHEMATRONS = tuple(dict.fromkeys(_TEMPLATE_VOLETS.values()))
 
 _saxon_lock = threading.RLock()
 _processor = None

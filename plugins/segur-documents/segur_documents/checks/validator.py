@@ -12,7 +12,7 @@ from segur_core.errors import SegurError, UnsafeXMLError, ValidationIssue
 from segur_core.model import CheckIssue, DocumentCheck
 from segur_core.safexml import parse_xml
 from segur_documents.cda import MAX_XML_BYTES
-from segur_documents.checks.kit import Kit, find_kit
+from segur_documents.checks.kit import Kit, default_cache_dir, find_kit
 from segur_documents.checks.schematron import (
     SchematronRunner,
     saxon_available,
@@ -21,8 +21,9 @@ from segur_documents.checks.schematron import (
 )
 from segur_documents.checks.structural import structural_issues
 from segur_documents.checks.xsd import XsdChecker
+from segur_documents.config import DocumentsConfig
 
-__all__ = ["ValidationReport", "Validator"]
+__all__ = ["ValidationReport", "Validator", "validator_for"]
 
 
 def _tuple(value: object) -> tuple:
@@ -169,3 +170,26 @@ class Validator:
             except SegurError as exc:
                 issues.append(ValidationIssue(str(exc), source="schematron", rule="engine"))
         return ValidationReport(issues, checks, skipped)
+
+
+_validators: dict[tuple, Validator] = {}
+
+
+def validator_for(config: DocumentsConfig) -> Validator:
+    """One :class:`Validator` per configuration, shared in the process.
+
+    The key is the kit and cache folder the configuration resolves to *now*
+    (``$SEGUR_CISIS_KIT``, ``$XDG_CACHE_HOME`` may change between runtimes), not the
+    raw settings: an unset ``kit_path`` must not pin the kit seen first."""
+    kit = find_kit(config.kit_path)
+    cache = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
+    key = (kit, config.xsd_path, cache, config.schematron)
+    if key not in _validators:
+        _validators[key] = Validator(
+            kit,
+            xsd_path=config.xsd_path,
+            cache_dir=cache,
+            schematron=config.schematron,
+            use_default_kit=False,
+        )
+    return _validators[key]

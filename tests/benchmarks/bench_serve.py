@@ -1,0 +1,202 @@
+"""``segur serve``: warm validation latency, identity search over HTTP vs in process.
+
+Starts ``segur serve`` (demo mode, loopback TCP with a token, the official schematrons
+on) as a separate process and prints:
+
+* **time to readiness** — from the process start to ``GET /v1/ready`` answering 200
+  (plugins loaded, the schematrons compiled in the warm validator's worker process);
+* **validation** — ``POST /v1/documents/check`` of N CDA documents (vaccination notes,
+  entretiens, bilans de médication with their PDF, built by the service beforehand),
+  one after the other, the first one right after readiness: p50 and p95 (goal: p95
+  <= 400 ms) and the in-process cold figure for comparison (the first document of a
+  fresh process compiles the schematrons);
+* **identity search** — INSi searches by traits from C concurrent clients: over HTTP
+  (``POST /v1/ins/search``, one keep-alive connection per client) against the
+  in-process ``InsService.search`` of a runtime in this process (its own INSi sandbox,
+  as the service has its own): searches per second of each and the ratio HTTP / in
+  process (goal: >= 0.7). Rounds alternate so that load from other processes affects
+  both sides alike.
+
+Run: ``uv run python tests/benchmarks/bench_serve.py [--documents N] [--searches N]
+[--clients C] [--rounds R]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+TOKEN = "bench-token"
+TRAITS = {
+    "birth_name": "ADRUN",
+    "first_names": ["ZOE"],
+    "sex": "F",
+    "birth_date": "1975-12-31",
+    "birth_place": "63220",
+}
+READING = {"source": "vitale-card", "nir": "275126322074974", "traits": TRAITS}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def start_service(directory: Path) -> tuple[subprocess.Popen, str, float, float]:
+    """``segur serve`` on a free loopback port: the process, its URL, the seconds to
+    listening and to readiness."""
+    config = directory / "segur.toml"
+    config.write_text(
+        '[segur]\nmode = "demo"\ndata_dir = "data"\n'
+        '[segur.serve]\ntoken = "env:SEGUR_BENCH_TOKEN"\n',
+        encoding="utf-8",
+    )
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from segur_core.cli import main; main()",
+         "--config", str(config), "serve", "--port", "0", "--json"],
+        stdout=subprocess.PIPE, text=True, cwd=directory,
+        env={**os.environ, "SEGUR_BENCH_TOKEN": TOKEN},
+    )  # fmt: skip
+    assert process.stdout is not None
+    url = json.loads(process.stdout.readline())["listening"]
+    listening = time.perf_counter() - started
+    line = json.loads(process.stdout.readline())
+    assert line.get("ready"), line
+    return process, url, listening, time.perf_counter() - started
+
+
+def build_documents(client, count: int) -> list[bytes]:
+    from segur_documents.demo import demo_contents
+
+    from segur_core.convert import unstructure
+
+    patient = client.post("/vitale/card-reads", READING)["patients"][0]["id"]
+    contents = demo_contents(dt.date.today())
+    kinds = ["vaccination", "entretien", "bpm"]
+    documents = []
+    for i in range(count):
+        kind = kinds[i % 3]
+        content = unstructure(contents[kind])
+        if kind == "vaccination":
+            content["lot_number"] = f"L{i:05d}"
+        draft = client.post("/documents", {"patient_id": patient, "kind": kind, "content": content})
+        documents.append(client.get(f"/documents/{urllib.parse.quote(draft['id'], safe='')}"))
+    return documents
+
+
+def measure_validation(client, documents: list[bytes]) -> list[float]:
+    times = []
+    for xml in documents:
+        started = time.perf_counter()
+        report = client.request(
+            "POST", "/documents/check", content=xml, media_type="application/xml"
+        )
+        times.append(time.perf_counter() - started)
+        assert report["valid"], report["issues"][:3]
+        assert any(c.startswith("schematron:") for c in report["checks"]), report["checks"]
+    return times
+
+
+def search_round(search, clients: int, count: int) -> float:
+    """Searches per second of ``count`` calls of ``search(i)`` from ``clients`` threads."""
+    per = count // clients
+    errors: list[BaseException] = []
+
+    def run(worker: int) -> None:
+        try:
+            for i in range(per):
+                search(worker, i)
+        except BaseException as exc:  # shown after the round
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return per * clients / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--documents", type=int, default=100)
+    parser.add_argument("--searches", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    from segur_ins.service import service as ins_service
+
+    from segur_core.model import BirthDate, IdentityTraits
+    from segur_core.runtime import create_runtime
+    from segur_core.serve import ServeClient
+
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
+        directory = Path(tmp)
+        process, url, listening, ready = start_service(directory)
+        print(f"segur serve: listening after {listening:.2f} s, ready after {ready:.2f} s")
+        try:
+            with ServeClient(url, token=TOKEN) as client:
+                times = measure_validation(client, build_documents(client, 1))  # right after
+                documents = build_documents(client, args.documents - 1)
+                times += measure_validation(client, documents)
+            ms = [t * 1000 for t in times]
+            print(
+                f"validation through the warm service, {len(ms)} documents: "
+                f"first {ms[0]:.0f} ms, p50 {percentile(ms, 0.5):.0f} ms, "
+                f"p95 {percentile(ms, 0.95):.0f} ms, max {max(ms):.0f} ms (goal: p95 <= 400 ms)"
+            )
+
+            http_clients = [ServeClient(url, token=TOKEN) for _ in range(args.clients)]
+            traits = IdentityTraits(
+                birth_name="ADRUN", first_names=("ZOE",), sex="F",
+                birth_date=BirthDate(1975, 12, 31), birth_place="63220",
+            )  # fmt: skip
+            local = create_runtime({"segur": {"mode": "demo"}}, data_dir=directory / "local")
+            service = ins_service(local)
+            service.search(traits=traits)  # the sandbox started, the client connected
+
+            def over_http(worker: int, i: int) -> None:
+                answer = http_clients[worker].post("/ins/search", {"traits": TRAITS})
+                assert answer["found"], answer
+
+            def in_process(worker: int, i: int) -> None:
+                assert service.search(traits=traits).found
+
+            over_http(0, 0)
+            http_rates, local_rates = [], []
+            for round_ in range(args.rounds):
+                pair = [(http_rates, over_http), (local_rates, in_process)]
+                for rates, search in pair if round_ % 2 == 0 else pair[::-1]:
+                    rates.append(search_round(search, args.clients, args.searches))
+            http, inproc = statistics.median(http_rates), statistics.median(local_rates)
+            print(
+                f"identity search, {args.clients} concurrent clients: over HTTP "
+                f"{http:.0f}/s, in process {inproc:.0f}/s, ratio {http / inproc:.2f} "
+                "(goal: >= 0.7)"
+            )
+            local.close()
+            for c in http_clients:
+                c.close()
+        finally:
+            process.terminate()
+            process.wait(60)
+
+
+if __name__ == "__main__":
+    main()
