@@ -4,11 +4,14 @@ identity traits, a card reading, a patient id. A body is turned into a model val
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from segur_core.serve.routes import ApiError, object_schema
+from segur_core.serve.routes import ApiCall, ApiError, object_schema
 
-__all__ = ["CARD_READING", "PATIENT_ID", "TRAITS", "structure"]
+if TYPE_CHECKING:
+    from segur_core.model import Patient
+
+__all__ = ["CARD_READING", "PATIENT_ID", "TRAITS", "host_patient", "structure"]
 
 T = TypeVar("T")
 
@@ -72,3 +75,11 @@ def structure(data: Any, cls: type[T], where: str = "body") -> T:
 
 def _name(kind: Any) -> str:
     return getattr(kind, "__name__", None) or str(kind)
+
+
+def host_patient(call: ApiCall, patient_id: str) -> Patient:
+    """The host's patient ``patient_id``; :class:`ApiError` 404 when it has none."""
+    patient = call.runtime.host.get_patient(patient_id)
+    if patient is None:
+        raise ApiError(404, "not_found", "no such patient in the host")
+    return patient

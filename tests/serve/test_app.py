@@ -212,3 +212,43 @@ def test_a_route_declaration_is_checked():
         ApiRoute("GET", "no-slash", echo, "x", "x")
     with pytest.raises(ValueError):
         ApiRoute("FETCH", "/x", echo, "x", "x")
+
+
+def test_mutual_tls_authenticates_callers_by_their_certificate(
+    served, make_segur_runtime, tmp_path
+):
+    from segur_core.sandbox.pki import TestPKI
+    from segur_core.sandbox.server import ServerTLS
+    from segur_core.serve import ServeClient, ServeTls
+    from segur_core.serve.client import ServiceUnavailable
+    from segur_core.tls import client_context
+
+    pki = TestPKI.create(tmp_path / "pki")
+    settings = ServeSettings(
+        tls=ServeTls(pki.server_cert, pki.server_key, pki.ca_bundle), warm=False,
+        outbox_worker=False,
+    )  # fmt: skip
+    app, anonymous = served(settings=settings, routes=EXTRA, tls=ServerTLS.from_pki(pki))
+    assert anonymous.url.startswith("https://")
+
+    def client(credential=None):
+        context = client_context(
+            ca_bundle=pki.ca_bundle,
+            cert=credential.cert_path if credential else None,
+            key=credential.key_path if credential else None,
+            check_validity=False,  # an expired certificate is the server's to refuse
+        )
+        return ServeClient(anonymous.url, ssl_context=context)
+
+    with client(pki.client("structure")) as known:
+        answer = known.post("/test/echo", {"name": "x"})
+    assert (
+        answer["caller"].startswith("cert:")
+        and pki.client("structure").subject_cn in answer["caller"]
+    )
+    for refused in (None, pki.client("foreign"), pki.client("expired")):
+        with client(refused) as stranger, pytest.raises(ServiceUnavailable):
+            stranger.post("/test/echo", {"name": "x"})
+    assert app.state.service.openapi["paths"]["/v1/test/echo"]["post"]["security"] == [
+        {"mutualTLS": []}
+    ]

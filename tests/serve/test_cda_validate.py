@@ -50,7 +50,7 @@ def test_cda_validate_goes_through_the_running_service(
         cli, ["--config", str(config), "cda", "validate", "--json", str(example), str(broken)]
     )
     assert result.exit_code == 1, result.output
-    reports = json.loads(result.stdout)
+    reports = {entry["file"]: entry for entry in json.loads(result.stdout)["files"]}
     assert reports[str(example)]["valid"] is True and not reports[str(broken)]["valid"]
     calls = [r for r in runtime.journal.records() if r.action == "api.call"]
     assert [r.details["operation"] for r in calls[-2:]] == ["documentsCheck", "documentsCheck"]

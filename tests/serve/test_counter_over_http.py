@@ -1,7 +1,9 @@
 """The counter scenario driven only over HTTP against ``segur serve``: a card read posted
 by the LGO, INSi qualification, the identity-document check (QUAL), a vaccination note
 built and validated, its DMP feed sent by the outbox worker inside the service, the DMP
-consulted back. The LGO here is this test: it only speaks HTTP to the service."""
+consulted back. The LGO here is this test: it speaks HTTP to the service, and the
+service calls the LGO's own host API over HTTP (the reference LGO side on its SQLite
+database) for every patient, document and consent."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from segur_core.serve import ApiError, ServeClient
 
 SEGUR = [sys.executable, "-c", "from segur_core.cli import main; main()"]
 KIT = Path(__file__).resolve().parents[3] / "shared" / "cisis" / "TestContenuCDA-3-0"
+LGO_TOKEN = "lgo-side-token"
 
 #: The demo card's holder, a CNDA test person the INSi sandbox knows, as an LGO's own
 #: card reader gives it.
@@ -40,18 +43,31 @@ READING = {
 
 
 @pytest.fixture
-def service(tmp_path):
-    """``segur serve`` on a Unix socket, demo mode (sandboxes), the kit's XSD without the
-    schematrons (compiling those is the benchmark's business)."""
+def lgo(tmp_path):
+    """The LGO's own host API (the reference LGO side over its SQLite database)."""
+    from hostspecs.http.server import ReferenceLgo
+
+    (tmp_path / "lgo").mkdir()
+    with ReferenceLgo(tmp_path / "lgo", token=LGO_TOKEN) as served:
+        yield served
+
+
+@pytest.fixture
+def service(tmp_path, lgo):
+    """``segur serve`` on a Unix socket, demo mode (sandboxes), its host the LGO over
+    HTTP, the kit's XSD without the schematrons (compiling those is the benchmark's)."""
     config = tmp_path / "segur.toml"
     kit = f'kit_path = "{KIT}"\n' if KIT.is_dir() else ""
     config.write_text(
-        f'[segur]\nmode = "demo"\ndata_dir = "data"\n[documents]\nschematron = false\n{kit}',
+        '[segur]\nmode = "demo"\ndata_dir = "data"\nhost = "hostspecs.http:http_host"\n'
+        f'[host]\nurl = "{lgo.url}"\ntoken = "env:LGO_TOKEN"\n'
+        f"[documents]\nschematron = false\n{kit}",
         encoding="utf-8",
     )
     process = subprocess.Popen(
         [*SEGUR, "--config", str(config), "serve", "--json", "--socket", str(tmp_path / "s")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env={**os.environ, "LGO_TOKEN": LGO_TOKEN},
     )  # fmt: skip
     line = process.stdout.readline()
     if not line:
@@ -68,7 +84,7 @@ def _quoted(document_id: str) -> str:
     return urllib.parse.quote(document_id, safe="")
 
 
-def test_card_to_qual_to_document_to_dmp_only_over_http(service):
+def test_card_to_qual_to_document_to_dmp_only_over_http(service, lgo):
     from segur_documents.demo import demo_contents
 
     client, process = service
@@ -112,6 +128,12 @@ def test_card_to_qual_to_document_to_dmp_only_over_http(service):
     assert draft["id"] in {d["id"] for d in listed}
     assert client.get(f"/dmp/patients/{pid}/documents/{doc}").startswith(b"<?xml")
     assert client.post(f"/dmp/patients/{pid}/documents/{doc}/mask", {"masked": True})["masked"]
+
+    # every patient, document and consent lives in the LGO's database, reached over HTTP
+    kept = lgo.host.host_get_patient(pid)
+    assert kept is not None and str(kept.identity.status) == "QUAL"
+    assert str(lgo.host.host_get_document(draft["id"]).status) == "validated"
+    assert lgo.host.host_consent(pid, "dmp-access").granted
 
     assert client.post("/audit/verify")["ok"] is True
     records = client.get("/audit", limit=200)["records"]

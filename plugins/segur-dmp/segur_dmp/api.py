@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from segur_core.serve import ApiCall, ApiRoute, Raw, object_schema
-from segur_core.serve.schemas import PATIENT_ID
+from segur_core.serve.schemas import PATIENT_ID, host_patient
 
 __all__ = ["routes"]
 
@@ -88,10 +88,7 @@ def consent(call: ApiCall) -> dict[str, Any]:
 
     runtime = call.runtime
     patient_id = call.params["patient_id"]
-    if runtime.host.get_patient(patient_id) is None:
-        from segur_core.serve import ApiError
-
-        raise ApiError(404, "not_found", "no such patient in the host")
+    host_patient(call, patient_id)
     granted = call.body["granted"]
     runtime.host.record_consent(
         Consent(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from segur_core.serve import ApiCall, ApiError, ApiRoute, Raw, Warmup, object_schema
-from segur_core.serve.schemas import PATIENT_ID, structure
+from segur_core.serve.schemas import PATIENT_ID, host_patient, structure
 
 if TYPE_CHECKING:
     from segur_core.model import HealthDocument
@@ -55,9 +55,7 @@ def build(call: ApiCall) -> dict[str, Any]:
     ``Vaccination``, ``Entretien`` or ``BilanMedication``) and store it in the host."""
     from segur_documents.models import BilanMedication, Entretien, Vaccination
 
-    patient = call.runtime.host.get_patient(call.body["patient_id"])
-    if patient is None:
-        raise ApiError(404, "not_found", "no such patient in the host")
+    patient = host_patient(call, call.body["patient_id"])
     cls = {"vaccination": Vaccination, "entretien": Entretien, "bpm": BilanMedication}
     content = structure(call.body["content"], cls[call.body["kind"]], "body.content")
     result = _service(call).draft(patient, content)

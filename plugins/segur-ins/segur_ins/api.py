@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from segur_core.serve import ApiCall, ApiError, ApiRoute, object_schema
-from segur_core.serve.schemas import PATIENT_ID, TRAITS, structure
+from segur_core.serve import ApiCall, ApiRoute, object_schema
+from segur_core.serve.schemas import PATIENT_ID, TRAITS, host_patient, structure
 
 if TYPE_CHECKING:
     from segur_core.model import Patient
@@ -37,10 +37,7 @@ def _service(call: ApiCall) -> Any:
 
 
 def _patient(call: ApiCall) -> Patient:
-    patient = call.runtime.host.get_patient(call.params["patient_id"])
-    if patient is None:
-        raise ApiError(404, "not_found", "no such patient in the host")
-    return patient
+    return host_patient(call, call.params["patient_id"])
 
 
 def _identity(patient: Patient) -> dict[str, Any]:
