@@ -143,7 +143,7 @@ class Outbox:
         if not isinstance(payload, bytes | bytearray | memoryview):
             raise OutboxError(f"a delivery payload is bytes, not {type(payload).__name__}")
         delivery, created = self._store.insert(kind, key, bytes(payload), patient_id)
-        if created:
+        if created and self._pool is not None:  # only worker threads wait to be woken
             self.wake()
         return delivery
 

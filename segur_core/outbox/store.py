@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,7 @@ class OutboxStore:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._waiting: deque[_Write] = deque()  # statements queued for the next commit
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
         with self._guard("open"):
@@ -195,20 +197,33 @@ class OutboxStore:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
 
-    def _write(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[Any], int]:
+    def _write(
+        self, sql: str, params: Sequence[Any] = (), *, doing: str = "write to"
+    ) -> tuple[list[Any], int]:
         """Run one writing statement to its end: its rows and the number of rows changed.
 
         Writers of this process take turns on a lock: SQLite's own busy wait sleeps in
         steps of milliseconds, far longer than a write takes. Other processes still
-        meet the busy timeout."""
+        meet the busy timeout. Group commit: the statements other threads queue while a
+        transaction is being written go into the next writer's transaction, one commit
+        for all (a worker settling while the counter enqueues); each call returns only
+        once its own statement is committed, and a storage failure fails every
+        statement of its group (none of them happened)."""
         try:
             conn = self._conn()
-            with self._write_lock:
-                cursor = conn.execute(sql, params)
-                rows = cursor.fetchall()
-                return rows, cursor.rowcount
         except sqlite3.Error as exc:
-            raise storage_error(self.path, "write to", exc) from exc
+            raise storage_error(self.path, doing, exc) from exc
+        write = _Write(sql, params)
+        self._waiting.append(write)  # deque.append is atomic
+        with self._write_lock:
+            if not write.done:  # no writer took it: write it and whatever queued since
+                group = []
+                while self._waiting:
+                    group.append(self._waiting.popleft())
+                _commit(conn, group)
+        if write.error is not None:
+            raise storage_error(self.path, doing, write.error) from write.error
+        return write.rows, write.count
 
     def _write_one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows, _count = self._write(sql, params)
@@ -229,13 +244,14 @@ class OutboxStore:
     ) -> tuple[Delivery, bool]:
         """Add an item unless ``key`` is already there; return it and whether it is new."""
         now = self._clock()
-        with self._guard("queue a delivery in"), self._write_lock:
-            cursor = self._conn().execute(
-                "INSERT INTO deliveries (kind, key, payload, state, patient_id, created_at,"
-                " due_at) VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                (kind, key, payload, patient_id, now, now),
-            )
-            created, ident = cursor.rowcount == 1, cursor.lastrowid
+        rows, _count = self._write(
+            "INSERT INTO deliveries (kind, key, payload, state, patient_id, created_at,"
+            " due_at) VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING"
+            " RETURNING id",
+            (kind, key, payload, patient_id, now, now),
+            doing="queue a delivery in",
+        )
+        created, ident = bool(rows), rows[0][0] if rows else None
         if created and ident is not None:
             delivery = Delivery(
                 id=ident,
@@ -501,3 +517,41 @@ class OutboxStore:
         clause, params = _kinds_clause(kinds)
         row = self._one(f"SELECT min(due_at) FROM {_DUE} WHERE {_UNSETTLED}{clause}", params)
         return row[0]
+
+
+class _Write:
+    """One statement waiting for, or written by, a group commit."""
+
+    __slots__ = ("count", "done", "error", "params", "rows", "sql")
+
+    def __init__(self, sql: str, params: Sequence[Any]) -> None:
+        self.sql, self.params = sql, params
+        self.rows: list[Any] = []
+        self.count = 0
+        self.done = False
+        self.error: sqlite3.Error | None = None
+
+
+def _commit(conn: sqlite3.Connection, group: list[_Write]) -> None:
+    """Run the statements of ``group`` and commit them: alone, as it always was, or in one
+    transaction. Failures are recorded on the writes, for each caller to raise."""
+    try:
+        if len(group) > 1:
+            conn.execute("BEGIN IMMEDIATE")
+        for write in group:
+            cursor = conn.execute(write.sql, write.params)
+            write.rows, write.count = cursor.fetchall(), cursor.rowcount
+        if len(group) > 1:
+            conn.execute("COMMIT")
+    except BaseException as exc:
+        if conn.in_transaction:  # SQLite rolls back by itself on a full disk
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        failure = exc if isinstance(exc, sqlite3.Error) else sqlite3.OperationalError("interrupted")
+        for write in group:
+            write.rows, write.count, write.done, write.error = [], 0, True, failure
+        if failure is not exc:
+            raise  # the leader's interruption; the others raise a storage error
+        return
+    for write in group:
+        write.done = True
