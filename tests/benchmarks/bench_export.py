@@ -19,8 +19,9 @@ process from ``ru_maxrss``, interpreter included):
 Prints the time, the peak memory (goal <= 300 MB) and the ratio baseline / export
 (goal >= 0.5: the export at least half as fast as zipfile writing the same bytes).
 
-Run: ``uv run python tests/benchmarks/bench_export.py [--patients N] [--documents D]``
-(default 100000 patients, 3 documents each; ``--quick``: 2000 patients)
+Run: ``uv run python tests/benchmarks/bench_export.py [--patients N] [--documents D]
+[--workers W]`` (default 100000 patients, 3 documents each, 1 process; ``--quick``: 2000
+patients)
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ def build_host(data_dir: Path, patients: int, documents: int) -> None:
     db.close()
 
 
-def child_export(data_dir: Path, out: Path) -> dict:
+def child_export(data_dir: Path, out: Path, workers: int) -> dict:
     import segur_portability.plugin as plugin
     from segur_portability.signing import signer_for
     from segur_portability.writer import export_archive
@@ -129,10 +130,11 @@ def child_export(data_dir: Path, out: Path) -> dict:
     )
     signer = signer_for(runtime)  # the test PKI is made outside the measure
     start = time.perf_counter()
-    result = export_archive(runtime, out, signer=signer, source_id="1.2.3.999")
+    result = export_archive(runtime, out, signer=signer, source_id="1.2.3.999", workers=workers)
     usage = _usage(start)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     runtime.close()
-    return {**usage, "path": str(result.path), "size": result.size,
+    return {**usage, "path": str(result.path), "size": result.size, "worker_mb": children,
             "patients": result.patients, "documents": result.documents}  # fmt: skip
 
 
@@ -174,13 +176,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=100_000)
     parser.add_argument("--documents", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=1, help="export worker processes")
     parser.add_argument("--quick", action="store_true", help="2000 patients")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        kind, first, second = args.child
-        fn = child_export if kind == "export" else child_baseline
-        print(json.dumps(fn(Path(first), Path(second))))
+        kind, first, second, workers = args.child
+        if kind == "export":
+            print(json.dumps(child_export(Path(first), Path(second), int(workers))))
+        else:
+            print(json.dumps(child_baseline(Path(first), Path(second))))
         return
     patients = 2000 if args.quick else args.patients
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
@@ -191,12 +196,16 @@ def main() -> None:
         build_host(data_dir, patients, args.documents)
         print(f"setup: {patients} patients, {patients * args.documents} documents "
               f"in {time.perf_counter() - began:.0f} s")  # fmt: skip
-        export = _run_child("--child", "export", str(data_dir), str(base / "out"))
-        baseline = _run_child("--child", "baseline", export["path"], str(base / "base.zip"))
+        export = _run_child(
+            "--child", "export", str(data_dir), str(base / "out"), str(args.workers)
+        )
+        baseline = _run_child("--child", "baseline", export["path"], str(base / "base.zip"), "1")
     ratio = baseline["seconds"] / export["seconds"]
     print(f"export:   {export['patients']} patients, {export['documents']} documents, "
           f"{export['size'] / 1e6:.0f} MB in {export['seconds']:.1f} s, "
-          f"peak memory {export['maxrss_mb']:.0f} MB (goal <= {MEMORY_GOAL_MB} MB)")  # fmt: skip
+          f"peak memory {export['maxrss_mb']:.0f} MB (goal <= {MEMORY_GOAL_MB} MB)"
+          + (f", each of {args.workers} workers <= {export['worker_mb']:.0f} MB"
+             if args.workers > 1 else ""))  # fmt: skip
     print(f"baseline: zipfile alone writing the same bytes: {baseline['seconds']:.1f} s "
           f"({baseline['size'] / 1e6:.0f} MB)")  # fmt: skip
     print(f"ratio baseline / export: {ratio:.2f} (goal >= {RATIO_GOAL})")

@@ -62,6 +62,13 @@ def _fail(exc: Exception) -> None:
     help="A patient's local id (repeat for several); all patients by default.",
 )
 @click.option("--since", help="Only data dated at or after this date (YYYY-MM-DD).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes building the patients' archives (a massive export on several cores).",
+)
 @json_option
 @click.pass_context
 def export(
@@ -69,6 +76,7 @@ def export(
     out: Path | None,
     patients: tuple[str, ...],
     since: str | None,
+    workers: int,
     as_json: bool,
 ) -> None:
     """Export the Ségur-perimeter data in a signed portability archive (PDLGC layout)."""
@@ -93,6 +101,7 @@ def export(
                 patient_ids=list(patients) or None,
                 since=moment,
                 progress=progress,
+                workers=workers,
             )
     except SegurError as exc:
         _fail(exc)

@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -32,7 +32,14 @@ from segur_portability.layout import DATA, OTHER, PDF, data_name
 from segur_portability.renderings import embedded_pdf
 from segur_portability.sections import dumps
 
-__all__ = ["PatientArchive", "SchemaCheck", "build_archive", "document_records"]
+__all__ = [
+    "PatientArchive",
+    "SchemaCheck",
+    "SectionFiles",
+    "build_archive",
+    "document_records",
+    "materialize",
+]
 
 #: Compression of the members of a patient's archive (zlib level: speed over size).
 COMPRESS_LEVEL = 6
@@ -69,6 +76,37 @@ class SchemaCheck:
             f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:200]}"
             for e in held[1].iter_errors(value)
         ]
+
+
+@attrs.frozen
+class SectionFiles:
+    """A section with its files produced and checked: what a worker process builds an
+    archive from (an :class:`ExportSection`'s ``files`` runs in the runtime's process)."""
+
+    name: str
+    description: str
+    items: tuple[tuple[str, bytes], ...] = attrs.field(repr=False)
+
+    def files(self) -> Iterable[tuple[str, bytes]]:
+        return iter(self.items)
+
+
+def materialize(section: ExportSection, check: SchemaCheck) -> SectionFiles:
+    """Produce a section's files and check each ``.JSN`` against the section's schema.
+
+    Raises :class:`ExportError` naming the section and the first problem.
+    """
+    items = tuple(section.files())
+    for name, data in items:
+        if section.schema is not None and name.upper().endswith((".JSN", ".JSON")):
+            problems = check.errors(section.schema, data)
+            if problems:
+                raise ExportError(
+                    f"section {section.name!r}: {DATA}/{name} does not follow its "
+                    f"schema ({problems[0]})",
+                    hint="the plugin that contributes this section must fix its data",
+                )
+    return SectionFiles(section.name, section.description, items)
 
 
 def _ext(document: HealthDocument) -> str:
@@ -157,19 +195,18 @@ def document_records(
 
 def build_archive(
     documents: Sequence[HealthDocument],
-    sections: Iterable[ExportSection],
+    sections: Iterable[SectionFiles],
     *,
     issuer: Issuer,
     source_id: str,
     title: str,
-    check: SchemaCheck,
     now: dt.datetime | None = None,
-    on_file: Callable[[str], None] | None = None,
 ) -> PatientArchive:
-    """The bytes of one patient's archive (or of the transverse part, without documents).
+    """The bytes of one patient's archive (or of the transverse part, without documents),
+    from their documents and their sections' files (:func:`materialize`). Pure: it runs
+    in a worker process as well.
 
-    Raises :class:`ExportError` when a section's file does not follow its schema or two
-    sections write the same file.
+    Raises :class:`ExportError` when two sections write the same file.
     """
     members: list[tuple[str, bytes]] = []
     files: dict[str, HealthDocument] = {}
@@ -207,17 +244,7 @@ def build_archive(
             if name in written:
                 raise ExportError(f"two export sections write {DATA}/{name}")
             written.add(name)
-            if section.schema is not None and name.upper().endswith((".JSN", ".JSON")):
-                problems = check.errors(section.schema, data)
-                if problems:
-                    raise ExportError(
-                        f"section {section.name!r}: {DATA}/{name} does not follow its "
-                        f"schema ({problems[0]})",
-                        hint="the plugin that contributes this section must fix its data",
-                    )
             data_files.append((name, section.description, data))
-            if on_file is not None:
-                on_file(name)
     members += [(f"{DATA}/{name}", data) for name, _, data in data_files]
     members.append(
         (

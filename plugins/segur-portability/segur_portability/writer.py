@@ -16,11 +16,15 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
 import time
 import uuid
 import zipfile
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -33,7 +37,13 @@ from segur_portability import layout
 from segur_portability.dictionary import dictionary_html
 from segur_portability.errors import ExportError
 from segur_portability.manifest import Entry, Manifest, write_manifest
-from segur_portability.patient import SchemaCheck, build_archive
+from segur_portability.patient import (
+    PatientArchive,
+    SchemaCheck,
+    SectionFiles,
+    build_archive,
+    materialize,
+)
 
 __all__ = ["PURPOSE", "ExportResult", "export_archive"]
 
@@ -114,9 +124,12 @@ def export_archive(
     since: dt.datetime | None = None,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    workers: int = 1,
 ) -> ExportResult:
     """Export the Ségur-perimeter data of ``patient_ids`` (every patient when ``None``),
-    dated at or after ``since`` when given, to ``out_dir/PA<timestamp>.ZIP``.
+    dated at or after ``since`` when given, to ``out_dir/PA<timestamp>.ZIP``. With
+    ``workers`` > 1, patients' archives are built by that many processes (a few patients
+    in flight, written in order); the host is read here.
 
     Raises :class:`ExportError` (the output folder is unusable, a patient is unknown, a
     section does not follow its schema); nothing that looks complete is left behind.
@@ -156,7 +169,11 @@ def export_archive(
     except OSError as exc:
         raise ExportError(f"cannot write in the output folder: {exc.strerror}") from None
     try:
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as top:
+        with (
+            os.fdopen(fd, "wb") as raw,
+            zipfile.ZipFile(raw, "w", allowZip64=True) as top,
+            _builders(workers) as pool,
+        ):
 
             def add(name: str, data: bytes, kind: str, patient_id: str | None = None) -> None:
                 with top.open(_member(name, now, compress=False), "w", force_zip64=True) as out:
@@ -165,12 +182,25 @@ def export_archive(
                     Entry(name, kind, len(data), hashlib.sha256(data).hexdigest(), patient_id)
                 )
 
-            def sections_of(patient_id: str | None) -> list[Any]:
+            def sections_of(patient_id: str | None) -> list[SectionFiles]:
                 found = runtime.export_sections(patient_id, since)
                 for section in found:
                     if section.schema is not None:
                         schemas.setdefault(section.name, section.schema)
-                return found
+                return [materialize(section, check) for section in found]
+
+            pending: deque[tuple[int, str, Future[PatientArchive]]] = deque()
+
+            def drain(keep: int) -> None:
+                """Write the built archives, in order, until ``keep`` are in flight."""
+                nonlocal documents
+                while len(pending) > keep:
+                    number, patient_id, future = pending.popleft()
+                    built = future.result()
+                    documents += built.documents
+                    add(layout.patient_archive(number), built.data, "PATIENT", patient_id)
+                    if progress is not None:
+                        progress(number, len(ids))
 
             readme = layout.readme(
                 structure=f"{structure.name} ({structure.idnst})",
@@ -185,26 +215,29 @@ def export_archive(
                     for d in host.list_documents(patient_id)
                     if since is None or _aware(d.created_at) >= since
                 ]
-                built = build_archive(
-                    docs,
-                    sections_of(patient_id),
-                    issuer=issuer,
-                    source_id=source_id,
-                    title=f"Patient {number:05d}",
-                    check=check,
-                    now=now,
+                pending.append(
+                    (
+                        number,
+                        patient_id,
+                        pool.submit(
+                            build_archive,
+                            docs,
+                            sections_of(patient_id),
+                            issuer=issuer,
+                            source_id=source_id,
+                            title=f"Patient {number:05d}",
+                            now=now,
+                        ),
+                    )
                 )
-                documents += built.documents
-                add(layout.patient_archive(number), built.data, "PATIENT", patient_id)
-                if progress is not None:
-                    progress(number, len(ids))
+                drain(2 * workers)
+            drain(0)
             transverse = build_archive(
                 [],
                 sections_of(None),
                 issuer=issuer,
                 source_id=source_id,
                 title="Transverse",
-                check=check,
                 now=now,
             )
             add(layout.TRANSVERSE, transverse.data, "TRANSVERSE")
@@ -255,6 +288,10 @@ def export_archive(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    runtime.journal.record(
+        "portability.export",
+        details={"export_id": manifest.export_id, "type": export_type, "patients": len(ids)},
+    )
     return ExportResult(
         path=final,
         export_id=manifest.export_id,
@@ -265,6 +302,32 @@ def export_archive(
         size=final.stat().st_size,
         seconds=round(time.monotonic() - started, 3),
     )
+
+
+class _Inline:
+    """Builds in this process, as an executor would (one worker)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def _builders(workers: int) -> Iterator[Any]:
+    """Where patients' archives are built: here, or ``workers`` processes (spawned: the
+    runtime's threads and databases are not forked into them)."""
+    if workers <= 1:
+        yield _Inline()
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _b64(digest: bytes) -> str:

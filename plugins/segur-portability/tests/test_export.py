@@ -8,7 +8,8 @@ import zipfile
 
 import pytest
 from segur_portability.errors import ExportError
-from segur_portability.signing import signer_for
+from segur_portability.signing import signer_for, trust_for
+from segur_portability.verify import verify_archive
 from segur_portability.writer import export_archive
 
 from segur_core.safezip import open_zip
@@ -81,3 +82,32 @@ def test_index_page_shows_the_data_and_links_the_documents(exported):
     assert 'href="IHE_XDM/SUBSET01/DOC0001.XML"' in page
     assert 'href="PDF/DOC0002.PDF"' in page
     assert "PARACETAMOL 500 mg" in page and "non renseigné" in page
+
+
+def test_worker_processes_build_the_same_archives(source, tmp_path):
+    runtime, _ids = source
+    now = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    alone = _export(runtime, tmp_path / "one", now=now)
+    pooled = _export(runtime, tmp_path / "two", now=now, workers=2)
+    assert (pooled.patients, pooled.documents) == (alone.patients, alone.documents)
+    assert verify_archive(pooled.path, ca_pem_file=trust_for(runtime)).ok
+    with zipfile.ZipFile(alone.path) as a, zipfile.ZipFile(pooled.path) as b:
+        for name in ("PAT00001.ZIP", "PAT00002.ZIP", "PAT00003.ZIP"):
+            with open_zip(a.read(name)) as x, open_zip(b.read(name)) as y:
+                data = [n for n in x.names() if n.startswith(("DATA/", "IHE_XDM/", "PDF/"))]
+                assert data == [n for n in y.names() if n.startswith(("DATA/", "IHE_XDM/", "PDF/"))]
+                # METADATA.XML holds fresh entry UUIDs: everything else is the same bytes
+                assert [x.read(n) for n in data if "METADATA" not in n] == [
+                    y.read(n) for n in data if "METADATA" not in n
+                ]
+
+
+def test_an_interrupted_export_with_workers_leaves_no_archive(source, tmp_path):
+    runtime, _ids = source
+
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _export(runtime, tmp_path, progress=interrupt, workers=2)
+    assert list(tmp_path.iterdir()) == []
