@@ -194,6 +194,8 @@ PLUGIN_SCREENS = [
     ("ins", "qualify", "--help"),
     ("dmp", "list", "--help"),
     ("ins", "check"),  # missing argument
+    ("ins", "check", "1 85 05 99 352 123 66"),  # a NIR born abroad
+    ("ins", "check", "1 85 05 99 352 123 67"),  # a wrong key: the typed error
     ("doctor",),
     (DEMO_STEPS,),
 ]

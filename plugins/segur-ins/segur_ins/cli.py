@@ -23,6 +23,7 @@ from segur_core.cli.output import emit_json, json_option
 from segur_core.cli.params import patient_argument
 from segur_core.errors import SegurError
 from segur_ins.api import DOCUMENTS  # the API and the command line name them alike
+from segur_ins.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
@@ -46,7 +47,7 @@ def _service(runtime: Runtime):
 def _patient(runtime: Runtime, patient_id: str):
     patient = runtime.host.get_patient(patient_id)
     if patient is None:
-        raise click.ClickException(f"no patient {patient_id!r} in the host")
+        raise click.ClickException(_("no patient {id!r} in the host").format(id=patient_id))
     return patient
 
 
@@ -68,7 +69,7 @@ def check(number: str, as_json: bool) -> None:
         _emit(
             {"valid": False, "part": exc.part, "error": exc.message},
             as_json,
-            f"invalid: {exc}",
+            _("invalid: {error}").format(error=exc),
         )
         raise SystemExit(1) from None
     data = {
@@ -80,12 +81,16 @@ def check(number: str, as_json: bool) -> None:
         "temporary": nir.temporary,
     }
     place = (
-        f"born abroad (country code {nir.birth_place})"
+        _("born abroad (country code {code})")
         if nir.born_abroad
-        else f"born in France (place code {nir.birth_place})"
+        else _("born in France (place code {code})")
+    ).format(code=nir.birth_place)
+    kind = _("temporary NIA") if nir.temporary else "NIR/NIA"
+    _emit(
+        data,
+        as_json,
+        _("valid {kind}: sex {sex}, {place}").format(kind=kind, sex=nir.sex, place=place),
     )
-    kind = "temporary NIA" if nir.temporary else "NIR/NIA"
-    _emit(data, as_json, f"valid {kind}: sex {nir.sex}, {place}")
 
 
 @ins.command("qualify")
@@ -106,7 +111,7 @@ def qualify(
     """Qualify PATIENT (or --all) with an INSi traits search."""
     patient_id = patient
     if all_ == bool(patient_id):
-        raise click.UsageError("give a PATIENT id or --all")
+        raise click.UsageError(_("give a PATIENT id or --all"))
     service = _service(runtime)
     if all_:
         _qualify_all(service, concurrency, rate, processes, as_json)
@@ -122,7 +127,9 @@ def qualify(
         "status": str(identity.status) if identity else None,
     }
     ins_text = mask(identity.ins.matricule) if identity and identity.ins else "-"
-    text = f"{patient_id}: {outcome.result} (status {data['status']}, INS {ins_text})"
+    text = _("{patient}: {result} (status {status}, INS {ins})").format(
+        patient=patient_id, result=outcome.result, status=data["status"], ins=ins_text
+    )
     _emit(data, as_json, text)
     if outcome.result == "error":
         raise SystemExit(2)
@@ -138,7 +145,7 @@ def _qualify_all(
     from segur_ins.batch import qualify_all
 
     stop = threading.Event()
-    with progress("INSi qualification", count=True, enabled=not as_json) as bar:
+    with progress(_("INSi qualification"), count=True, enabled=not as_json) as bar:
         try:
             summary = qualify_all(
                 service,
@@ -151,7 +158,7 @@ def _qualify_all(
             )
         except KeyboardInterrupt:
             stop.set()
-            click.echo("interrupted: progress kept, run the command again to resume", err=True)
+            click.echo(_("interrupted: progress kept, run the command again to resume"), err=True)
             raise SystemExit(130) from None
     data = {
         "counts": summary.counts,
@@ -164,16 +171,20 @@ def _qualify_all(
     if as_json:
         emit_json(data)
         return
-    grid = table("INSi qualification", {"result": "text", "patients": "key"})
+    grid = table(_("INSi qualification"), {_("result"): "text", _("patients"): "key"})
     for result, count in sorted(summary.counts.items()):
         grid.add_row(result, str(count))
     for code, count in sorted(summary.errors.items()):
-        grid.add_row(f"  error {code}", str(count))
+        grid.add_row("  " + _("error {code}").format(code=code), str(count))
     if summary.resumed:
-        grid.add_row("done by an earlier run", str(summary.resumed))
+        grid.add_row(_("done by an earlier run"), str(summary.resumed))
     console = new_console()
     console.print(grid)
-    console.print(f"{summary.total} patient(s) in {summary.seconds:.1f} s")
+    console.print(
+        ngettext(
+            "{n} patient in {seconds:.1f} s", "{n} patients in {seconds:.1f} s", summary.total
+        ).format(n=summary.total, seconds=summary.seconds)
+    )
 
 
 @ins.command("verify")
@@ -196,7 +207,13 @@ def verify(runtime: Runtime, patient: str, as_json: bool) -> None:
         "differences": list(result.differences),
         "code": result.code,
     }
-    _emit(data, as_json, f"{patient_id}: {result.result} (status {data['status']})")
+    _emit(
+        data,
+        as_json,
+        _("{patient}: {result} (status {status})").format(
+            patient=patient_id, result=result.result, status=data["status"]
+        ),
+    )
     if result.result == "mismatch":
         raise SystemExit(3)
 
@@ -205,7 +222,9 @@ def _document_code(ctx: click.Context, param: click.Parameter, value: str) -> st
     code = DOCUMENTS.get(value.strip().lower())
     if code is None:
         raise click.BadParameter(
-            f"{value[:40]!r} is not a high-trust document; one of: {', '.join(DOCUMENTS)}"
+            _("{value!r} is not a high-trust document; one of: {documents}").format(
+                value=value[:40], documents=", ".join(DOCUMENTS)
+            )
         )
     return code
 
@@ -230,4 +249,10 @@ def identity_check(runtime: Runtime, patient: str, document: str, as_json: bool)
         "document": document,
         "status": str(patient.identity.status),
     }
-    _emit(data, as_json, f"{patient_id}: {document} checked (status {data['status']})")
+    _emit(
+        data,
+        as_json,
+        _("{patient}: {document} checked (status {status})").format(
+            patient=patient_id, document=document, status=data["status"]
+        ),
+    )

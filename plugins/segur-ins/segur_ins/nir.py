@@ -33,6 +33,7 @@ from stdnum.fr import nir as _stdnum_nir
 
 from segur_core.errors import IdentityError
 from segur_core.model import Sex, mask_matricule
+from segur_ins.i18n import _
 
 __all__ = ["Nir", "NirError", "compute_key", "is_valid", "mask"]
 
@@ -62,13 +63,13 @@ def compute_key(body: str) -> str:
         or not _digits(body[:5] + body[7:])
         or not (_digits(body[5:7]) or body[5:7] in ("2A", "2B"))
     ):
-        raise NirError("a NIR body is 13 digits (2A/2B allowed for Corsica)", part="length")
+        raise NirError(_("a NIR body is 13 digits (2A/2B allowed for Corsica)"), part="length")
     return _stdnum_nir.calc_check_digits(body)
 
 
 def _clean(text: str) -> str:
     if not isinstance(text, str):
-        raise NirError("a NIR must be given as text", part="length")
+        raise NirError(_("a NIR must be given as text"), part="length")
     return _SEPARATORS.sub("", text).upper()
 
 
@@ -91,41 +92,47 @@ class Nir:
         value = _clean(text)
         if len(value) != 15:
             raise NirError(
-                f"a NIR has 15 characters (13 and a 2-digit key), this one has {len(value)}",
+                _("a NIR has 15 characters (13 and a 2-digit key), this one has {n}").format(
+                    n=len(value)
+                ),
                 part="length",
-                hint="check that no digit is missing or doubled",
+                hint=_("check that no digit is missing or doubled"),
             )
         sex, year, month = value[0], value[1:3], value[3:5]
         place, order, key = value[5:10], value[10:13], value[13:15]
         if sex not in _SEX_DIGITS:
-            kind = "a digit" if _digits(sex) else "not a digit"
-            raise NirError(
-                f"the first character (sex) must be 1, 2, 3, 4, 7 or 8; it is {kind}",
-                part="sex",
+            message = (
+                _("the first character (sex) must be 1, 2, 3, 4, 7 or 8; it is a digit")
+                if _digits(sex)
+                else _("the first character (sex) must be 1, 2, 3, 4, 7 or 8; it is not a digit")
             )
-        for part, chunk in (("year", year), ("month", month)):
+            raise NirError(message, part="sex")
+        for part, chunk, message in (
+            ("year", year, _("the year of birth (2 characters) must be digits")),
+            ("month", month, _("the month of birth (2 characters) must be digits")),
+        ):
             if not _digits(chunk):
-                raise NirError(f"the {part} of birth (2 characters) must be digits", part=part)
+                raise NirError(message, part=part)
         department, commune = (
             (place[:3], place[3:]) if place[:2] in ("97", "98") else (place[:2], place[2:])
         )
         if not (_digits(department) or department in ("2A", "2B")):
             raise NirError(
-                "the département must be 2 digits, or 2A/2B for Corsica",
+                _("the département must be 2 digits, or 2A/2B for Corsica"),
                 part="department",
             )
         if not _digits(commune):
-            raise NirError("the commune code must be digits", part="commune")
+            raise NirError(_("the commune code must be digits"), part="commune")
         if not _digits(order):
-            raise NirError("the order number (3 characters) must be digits", part="order")
+            raise NirError(_("the order number (3 characters) must be digits"), part="order")
         if not _digits(key):
-            raise NirError("the key (last 2 characters) must be digits", part="key")
+            raise NirError(_("the key (last 2 characters) must be digits"), part="key")
         nir = cls(sex, year, month, department, commune, order, key)
         if verify_key and not nir.key_ok:
             raise NirError(
-                "the key does not match the number",
+                _("the key does not match the number"),
                 part="key",
-                hint="a character was probably mistyped; read the number again",
+                hint=_("a character was probably mistyped; read the number again"),
             )
         return nir
 

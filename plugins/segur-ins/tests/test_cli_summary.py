@@ -40,7 +40,7 @@ def test_summary_table_counts_each_result(tmp_path):
     rows = {line.strip("│┃ ").split("│")[0].strip(): line for line in result.output.splitlines()
             if "│" in line}
     assert "2" in rows["qualified"] and "1" in rows["not-found"]
-    assert "3 patient(s)" in result.output
+    assert "3 patients" in result.output
     for person in CNDA_PERSONS[:4]:
         assert person.nir not in result.output and person.birth_name not in result.output
 

@@ -55,11 +55,12 @@ def readers(as_json: bool) -> None:
     if as_json:
         emit_json({"readers": rows})
         return
-    grid = table("PC/SC readers", {"reader": "text", "card": "key", "kind": "key", "ATR": "text"})
+    grid = table(_("PC/SC readers"),
+                 {_("reader"): "text", _("card"): "key", _("kind"): "key", "ATR": "text"})
     for row in rows:
-        grid.add_row(row["reader"], "yes" if row["card"] else "no", row["kind"] or "",
+        grid.add_row(row["reader"], _("yes") if row["card"] else _("no"), row["kind"] or "",
                      row["atr"] or "")
-    console().print(grid if rows else "no reader connected")
+    console().print(grid if rows else _("no reader connected"))
 
 
 def _reading_rows(card: Any) -> list[dict[str, Any]]:
@@ -107,8 +108,8 @@ def read(reader: str | None, virtual: bool, as_json: bool, dispatch: bool) -> No
                    "beneficiaries": rows})
         return
     grid = table(f"carte Vitale ({card.kind.value}) — {source.description}",
-                 {"rank": "key", "nom": "text", "prénom": "text", "naissance": "key",
-                  "sexe": "key", "NIR": "key"})
+                 {_("rank"): "key", _("birth name"): "text", _("first names"): "text",
+                  _("birth date"): "key", _("sex"): "key", "NIR": "key"})
     for row in rows:
         traits = row["traits"]
         grid.add_row(str(row["beneficiary_rank"]), traits["birth_name"],
@@ -155,7 +156,7 @@ def manual(birth_name: str, first_names: str, sex: str, birth_date: str,
         emit_json({"source": reading.source.value, "dispatched": True, "reading": shown,
                    "journal": done})
         return
-    click.echo("manual entry announced (on_card_read dispatched)")
+    click.echo(_("manual entry announced (on_card_read dispatched)"))
 
 
 @vitale.command()
@@ -180,8 +181,9 @@ def watch(reader: str | None, count: int, timeout: float, as_json: bool) -> None
                             "card_kind": reading.card_kind.value, "dispatched": True,
                             "read_at": reading.read_at})
             return
-        click.echo(f"read: beneficiary {reading.beneficiary_rank} from {reading.reader} "
-                   f"({reading.card_kind.value}); on_card_read dispatched")
+        click.echo(_("read: beneficiary {rank} from {reader} ({kind}); on_card_read dispatched")
+                   .format(rank=reading.beneficiary_rank, reader=reading.reader,
+                           kind=reading.card_kind.value))
 
     def on_event(event: Any) -> None:
         if as_json:
@@ -193,12 +195,14 @@ def watch(reader: str | None, count: int, timeout: float, as_json: bool) -> None
         if as_json:
             emit_json_line({"event": "cps", "reader": reader_name, "card_kind": kind.value})
             return
-        click.echo(f"CPS detected ({kind.value}) in {reader_name}")
+        click.echo(_("CPS detected ({kind}) in {reader}").format(kind=kind.value,
+                                                                 reader=reader_name))
 
     def on_error(reader_name: str, error: Any) -> None:
         if as_json:
             emit_json_line({"event": "error", "reader": reader_name, "error": str(error)})
-        click.echo(f"error in {reader_name}: {error}", err=True)
+        click.echo(_("error in {reader}: {error}").format(reader=reader_name, error=error),
+                   err=True)
 
     counter = CounterReader(runtime, reader_filter=reader or config.reader,
                             on_reading=on_reading, on_event=on_event, on_cps=on_cps,
@@ -207,7 +211,7 @@ def watch(reader: str | None, count: int, timeout: float, as_json: bool) -> None
         counter.start()
     except SegurError as error:
         raise click.ClickException(str(error)) from error
-    click.echo("watching the readers (Ctrl-C to stop)", err=as_json)
+    click.echo(_("watching the readers (Ctrl-C to stop)"), err=as_json)
     deadline = time.monotonic() + timeout if timeout else None
     try:
         while not count or len(counter.readings) < count:
