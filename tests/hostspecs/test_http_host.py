@@ -30,6 +30,7 @@ from hostspecs.http import (
     http_host,
 )
 from hostspecs.http.server import ReferenceLgo
+from segur_core import convert
 from segur_core.config import Config
 from segur_core.errors import ConfigError, ConformanceError, RemoteServiceError
 from segur_core.sandbox.faults import FaultInjector
@@ -421,3 +422,43 @@ def test_any_url_is_accepted_or_refused_naming_the_key(url: str) -> None:
     else:
         assert made.url.lower().startswith(("http://", "https://"))
         assert made.is_https == made.url.lower().startswith("https://")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("POST", "/patients", b'{"id": "", "identity": ', 400),  # not JSON
+        ("POST", "/consents", b'{"patient_id": 1}', 400),  # not a Consent
+        ("PUT", "/patients/P1", json.dumps({"id": "P2"}).encode(), 400),  # not a Patient
+        ("GET", "/patients/P1/dispensations?since=yesterday", None, 400),
+        ("PUT", "/documents/D1", b"x" * (33 * 1024 * 1024), 413),
+    ],
+    ids=["not-json", "wrong-shape", "wrong-body", "bad-since", "too-large"],
+)
+def test_the_reference_lgo_side_refuses_what_the_contract_does_not_allow(
+    lgo: ReferenceLgo, method: str, path: str, body: bytes | None, status: int
+) -> None:
+    import httpx
+
+    answer = httpx.request(
+        method,
+        lgo.url + path,
+        content=body,
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert answer.status_code == status
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["status"] == status
+
+
+def test_a_put_whose_body_names_another_record_is_refused(lgo: ReferenceLgo) -> None:
+    import httpx
+
+    patient = attrs.evolve(samples.patient(), id="P2")
+    answer = httpx.put(
+        lgo.url + "/patients/P1",
+        json=convert.unstructure(patient),
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert answer.status_code == 400 and lgo.host.host_get_patient("P2") is None
