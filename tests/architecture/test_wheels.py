@@ -68,6 +68,20 @@ def test_every_wheel_marks_its_packages_typed(wheels):
     assert core == ["hostspecs", "segur_core"]
 
 
+def test_every_wheel_carries_its_compiled_message_catalogs(wheels):
+    """The .mo files are committed and shipped: an installed segur speaks French too."""
+    for wheel in wheels:
+        names = set(zipfile.ZipFile(wheel).namelist())
+        tops = {n.split("/")[0] for n in names if n.count("/") == 1 and n.endswith("/i18n.py")}
+        assert tops, f"{wheel.name} has no message catalog"
+        for top in tops:
+            domains = [top, "click"] if top == "segur_core" else [top]
+            for lang in ("en", "fr"):
+                for domain in domains:
+                    mo = f"{top}/locale/{lang}/LC_MESSAGES/{domain}.mo"
+                    assert mo in names, f"{wheel.name} lacks {mo}"
+
+
 def test_every_wheel_carries_licence_readme_classifiers_and_bounds(wheels):
     licence = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert "Apache License" in licence and "Version 2.0, January 2004" in licence
@@ -168,6 +182,13 @@ def test_the_installed_wheels_run_without_the_workspace(installed, tmp_path):
     listed = _segur(installed, tmp_path, "plugins", "--json")["plugins"]
     assert sorted(p["distribution"] for p in listed) == MEMBERS
     assert all(p["status"] == "loaded" and p["error"] is None for p in listed), listed
+
+    french = subprocess.run(
+        [str(installed / "bin" / "segur"), "ins", "--help"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**_clean_env(), "LANG": "fr_FR.UTF-8", "LC_ALL": "", "LANGUAGE": ""},
+    )  # fmt: skip
+    assert "Commandes" in french.stdout and "Identités INS" in french.stdout, french.stdout
 
     report = _segur(installed, tmp_path, "doctor", "--json")
     assert report["ok"] is True, report
