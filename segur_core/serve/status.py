@@ -4,8 +4,8 @@ What an operator checks first when the pharmacy calls: which plugins run (and wh
 failed), what the outbox holds, the dead letters, whether the audit journal verifies,
 and the last calls to the national services. Rendered on the server, every value escaped,
 no script, no external asset (styles inline, a Content-Security-Policy that allows
-nothing else), and no patient data; the journal's check is made again at most every
-:data:`VERIFY_EVERY` seconds: deliveries say whether they concern a patient, the
+nothing else), and no patient data; the journal's check runs beside the page, again at
+most every :data:`VERIFY_EVERY` seconds: deliveries say whether they concern a patient, the
 journal's calls show the service, the action and the outcome only.
 """
 
@@ -19,10 +19,12 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+import attrs
+
 from segur_core._version import __version__
 from segur_core.serve.routes import ApiCall, ApiRoute, Raw
 
-__all__ = ["CSP", "VERIFY_EVERY", "render", "status_page", "status_route"]
+__all__ = ["CSP", "VERIFY_EVERY", "VERIFY_WAIT", "render", "status_page", "status_route"]
 
 #: The page's Content-Security-Policy: its inline styles, nothing else.
 CSP = (
@@ -38,7 +40,9 @@ SCANNED = 2000
 #: Seconds during which the page shows the journal's last check rather than verifying
 #: the chain again.
 VERIFY_EVERY = 30.0
-_VERIFIED: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+#: Seconds the page waits for a check under way before it shows the last result.
+VERIFY_WAIT = 2.0
+_VERIFIED: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 _VERIFY_LOCK = threading.Lock()
 
 #: Journal services that are not national ones (the service's own calls).
@@ -136,27 +140,68 @@ def _outbox(runtime: Any) -> str:
     )
 
 
-def _verified(runtime: Any) -> tuple[Any, float, dt.datetime]:
-    """The journal's check, made again once :data:`VERIFY_EVERY` seconds have passed
-    (verifying walks the whole chain: a page reloaded in a loop must not do it each time);
-    one check at a time."""
+@attrs.define
+class _Check:
+    """The journal's last check for one runtime, and the one under way."""
+
+    started: float = 0.0  # time.monotonic() of the last check started
+    report: Any = None
+    elapsed_ms: float = 0.0
+    at: dt.datetime | None = None
+    error: str | None = None
+    running: threading.Thread | None = None
+
+
+def _verify(runtime: Any, check: _Check) -> None:
+    started = time.monotonic()
+    try:
+        report, error = runtime.journal.verify(), None
+    except Exception as exc:  # a closed or unreadable journal: said on the page
+        report, error = None, f"{type(exc).__name__}: {exc}"
     with _VERIFY_LOCK:
-        cached = _VERIFIED.get(runtime)
-        if cached is not None and time.monotonic() - cached[0] < VERIFY_EVERY:
-            return cached[1:]
-        started = time.monotonic()
-        report = runtime.journal.verify()
-        result = (report, (time.monotonic() - started) * 1000, dt.datetime.now(dt.UTC))
-        _VERIFIED[runtime] = (started, *result)
-        return result
+        check.report, check.error = report, error
+        check.elapsed_ms = (time.monotonic() - started) * 1000
+        check.at = dt.datetime.now(dt.UTC)
+        check.running = None
+
+
+def _verified(runtime: Any) -> _Check:
+    """The journal's check. Verifying walks the whole chain (seconds on a large journal),
+    so it runs in a thread of its own, one at a time, again once :data:`VERIFY_EVERY`
+    seconds have passed; the page waits for it :data:`VERIFY_WAIT` seconds at most and
+    otherwise shows the last result (or that the check is under way)."""
+    with _VERIFY_LOCK:
+        check = _VERIFIED.setdefault(runtime, _Check())
+        stale = check.at is None or time.monotonic() - check.started >= VERIFY_EVERY
+        if stale and check.running is None:
+            check.started = time.monotonic()
+            check.running = threading.Thread(
+                target=_verify, args=(runtime, check), name="segur-status-verify", daemon=True
+            )
+            check.running.start()
+        running = check.running
+    if running is not None:
+        running.join(VERIFY_WAIT)
+    with _VERIFY_LOCK:
+        return attrs.evolve(check)
 
 
 def _journal(runtime: Any) -> str:
-    report, elapsed, at = _verified(runtime)
+    check = _verified(runtime)
+    report = check.report
+    if report is None:
+        verdict = (
+            _verdict(False, "", f"cannot be checked: {check.error}")
+            if check.error
+            else '<span class="muted">check under way: reload the page in a moment</span>'
+        )
+        return f'<section id="journal"><h2>Audit journal</h2>{verdict}</section>'
     problems = [(p.seq, str(p.kind), p.message) for p in report.problems[:SHOWN]]
+    at = check.at.isoformat(timespec="seconds") if check.at else ""
     summary = (
-        f"{report.checked} record(s) checked in {elapsed:.0f} ms at"
-        f" {at.isoformat(timespec='seconds')}; head {report.count}:{(report.head or '')[:16]}"
+        f"{report.checked} record(s) checked in {check.elapsed_ms:.0f} ms at {at};"
+        f" head {report.count}:{(report.head or '')[:16]}"
+        + ("; a new check is under way" if check.running is not None else "")
     )
     return (
         '<section id="journal"><h2>Audit journal</h2>'

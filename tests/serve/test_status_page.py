@@ -92,6 +92,27 @@ def test_the_journal_is_verified_again_only_after_a_while(make_segur_runtime, mo
     assert len(calls) == 2
 
 
+def test_a_long_journal_check_never_holds_the_page(make_segur_runtime, monkeypatch):
+    import threading
+    import time
+
+    from segur_core.serve import status
+
+    runtime = make_segur_runtime()
+    release = threading.Event()
+    verify = runtime.journal.verify
+    monkeypatch.setattr(runtime.journal, "verify", lambda: release.wait(10) and verify())
+    monkeypatch.setattr(status, "VERIFY_WAIT", 0.1)
+    started = time.monotonic()
+    assert "check under way" in render(runtime)
+    assert time.monotonic() - started < 2
+    release.set()
+    deadline = time.monotonic() + 10
+    while "chain verified" not in (page := render(runtime)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "chain verified" in page
+
+
 def test_the_page_is_authenticated_and_locked_down(status_server) -> None:
     import httpx
 
