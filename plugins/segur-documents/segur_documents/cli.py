@@ -20,6 +20,7 @@ from segur_core.cli.params import (
     read_bounded,
     short,
 )
+from segur_documents.i18n import _
 
 __all__ = ["cda"]
 
@@ -68,13 +69,14 @@ def compile_schematrons(validator, documents, *, enabled: bool = True) -> None:
     todo = validator.to_compile(documents)
     if not todo:
         return
-    with progress("compiling the official schematrons", total=len(todo)) as bar:
+    with progress(_("compiling the official schematrons"), total=len(todo)) as bar:
         bar.note(
-            f"compiling {len(todo)} official schematron(s) on first use (15-45 s each, "
-            "once per process)"
+            _(
+                "compiling {n} official schematron(s) on first use (15-45 s each, once per process)"
+            ).format(n=len(todo))
         )
         for sch in todo:
-            bar.update(description=f"compiling {sch.rsplit('/', 1)[-1]}")
+            bar.update(description=_("compiling {name}").format(name=sch.rsplit("/", 1)[-1]))
             with contextlib.suppress(SegurError):  # the validation reports it with the document
                 validator.schematrons.executable(sch)
             bar.advance()
@@ -109,18 +111,22 @@ def validate(
         })  # fmt: skip
     else:
         for name, report in results.items():
-            status = "VALID" if report.valid else "INVALID"
+            status = _("VALID") if report.valid else _("INVALID")
             click.echo(
-                f"{name}: {status} ({len(report.errors)} error(s), "
-                f"{len(report.issues) - len(report.errors)} warning(s))"
+                _("{file}: {status} ({errors} error(s), {warnings} warning(s))").format(
+                    file=name,
+                    status=status,
+                    errors=len(report.errors),
+                    warnings=len(report.issues) - len(report.errors),
+                )
             )
-            click.echo("  checks: " + ", ".join(report.checks))
+            click.echo("  " + _("checks: {names}").format(names=", ".join(report.checks)))
             for skipped in report.skipped:
-                click.echo(f"  skipped: {skipped}")
+                click.echo("  " + _("skipped: {what}").format(what=skipped))
             for issue in report.issues:
                 click.echo(f"  [{issue.severity}] {issue.source}: {issue.message}")
                 if issue.location:
-                    click.echo(f"      at {issue.location}")
+                    click.echo("      " + _("at {location}").format(location=issue.location))
     if not all(r.valid for r in results.values()):
         sys.exit(1)
 
@@ -135,9 +141,9 @@ def _validate_here(contents: dict[str, bytes], config: Any, as_json: bool) -> di
     compile_schematrons(validator, contents.values(), enabled=not as_json)
     results = {}
     shown = not as_json and len(contents) > 1
-    with progress("validating", total=len(contents), enabled=shown) as bar:
+    with progress(_("validating"), total=len(contents), enabled=shown) as bar:
         for name, content in contents.items():
-            bar.update(description=f"validating {Path(name).name}")
+            bar.update(description=_("validating {name}").format(name=Path(name).name))
             results[name] = validator.validate(content)
             bar.advance()
     return results
@@ -163,7 +169,7 @@ def _validate_with_service(contents: dict[str, bytes]) -> dict[str, Any] | None:
                     "POST", "/documents/check", content=content, media_type="application/xml"
                 )
             except ServiceUnavailable as exc:
-                click.echo(f"note: {exc}; checking in this process", err=True)
+                click.echo(_("note: {error}; checking in this process").format(error=exc), err=True)
                 return None
             issues = [ValidationIssue(**issue) for issue in data["issues"]]
             results[name] = ValidationReport(issues, data["checks"], data["skipped"])
@@ -182,47 +188,54 @@ def show(file: str, as_json: bool) -> None:
     if as_json:
         emit_json(_summary(doc))
         return
-    grid = table(doc.title or file, {"field": "key", "value": "text"}, show_header=False)
+    grid = table(doc.title or file, {_("field"): "key", _("value"): "text"}, show_header=False)
     patient = doc.patient
     traits = patient.traits if patient else None
     author = doc.authors[0] if doc.authors else None
     org = doc.organization
     rows = [
-        ("Document id", doc.id),
-        ("Set id / version", f"{doc.set_id} / {doc.version}"),
-        ("Type", f"{doc.type.code} {doc.type.display or ''}" if doc.type else "-"),
-        ("Date", when(doc.effective_time, empty="-")),
+        (_("Document id"), doc.id),
+        (_("Set id / version"), f"{doc.set_id} / {doc.version}"),
+        (_("Type"), f"{doc.type.code} {doc.type.display or ''}" if doc.type else "-"),
+        (_("Date"), when(doc.effective_time, empty="-")),
         (
-            "Level",
+            _("Level"),
             f"{doc.level} ({doc.body_kind}{', ' + doc.media_type if doc.media_type else ''})",
         ),
-        ("Templates", ", ".join(doc.templates)),
+        (_("Templates"), ", ".join(doc.templates)),
         (
-            "Patient INS",
+            _("Patient INS"),
             f"{patient.ins.matricule} ({patient.ins.oid})"
             if patient and patient.ins
-            else "none (local identifiers only)",
+            else _("none (local identifiers only)"),
         ),
         (
-            "Patient",
-            f"{traits.birth_name} {' '.join(traits.first_names)}, {traits.sex}, "
-            f"born {traits.birth_date}"
+            _("Patient"),
+            _("{name}, {sex}, born {date}").format(
+                name=f"{traits.birth_name} {' '.join(traits.first_names)}",
+                sex=traits.sex,
+                date=traits.birth_date,
+            )
             if traits
             else "-",
         ),
         (
-            "Author",
+            _("Author"),
             f"{author.given_name or ''} {author.family_name or ''} "
             f"({author.profession.display if author.profession else '-'})"
             if author
             else "-",
         ),
-        ("Organisation", f"{org.name} ({org.id})" if org else "-"),
-        ("Replaces", doc.replaces or "-"),
-        ("Sections", ", ".join(doc.sections) or "-"),
+        (_("Organisation"), f"{org.name} ({org.id})" if org else "-"),
+        (_("Replaces"), doc.replaces or "-"),
+        (_("Sections"), ", ".join(doc.sections) or "-"),
         (
-            "Attachments",
-            ", ".join(f"{a.media_type} {len(a.data)} bytes" for a in doc.attachments) or "-",
+            _("Attachments"),
+            ", ".join(
+                _("{type} {n} bytes").format(type=a.media_type, n=len(a.data))
+                for a in doc.attachments
+            )
+            or "-",
         ),
     ]
     for label, value in rows:
@@ -369,46 +382,62 @@ def new(
     from segur_documents.service import DocumentService
 
     if as_json and not (patient and json_file):
-        raise click.UsageError("--json needs --patient and --from-json (no questions asked)")
+        raise click.UsageError(_("--json needs --patient and --from-json (no questions asked)"))
     runtime = get_runtime()
     patient_id = patient or click.prompt("Patient id")
     found = runtime.host.get_patient(patient_id)
     if found is None:
-        raise click.ClickException(f"no patient {patient_id!r} in the host")
+        raise click.ClickException(_("no patient {id!r} in the host").format(id=patient_id))
     cls = {"vaccination": Vaccination, "entretien": Entretien, "bpm": BilanMedication}[kind]
     if json_file:
         try:
             content = structure(json.loads(read_bounded(json_file, MAX_CDA_BYTES)), cls)
         except Exception as exc:
-            raise click.ClickException(f"{json_file}: not a valid {cls.__name__}: {exc}") from None
+            raise click.ClickException(
+                _("{file}: not a valid {kind}: {error}").format(
+                    file=json_file, kind=cls.__name__, error=exc
+                )
+            ) from None
     else:
         try:
             content = _prompt_content(kind)
         except (ValueError, TypeError) as exc:  # a model validator refused an answer
-            raise click.ClickException(f"invalid {kind}: {exc}") from None
+            raise click.ClickException(
+                _("invalid {kind}: {error}").format(kind=kind, error=exc)
+            ) from None
     service = DocumentService(runtime)
     result = service.draft(found, content)
     document = result.document
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(_("warning: {what}").format(what=warning), err=True)
     if do_validate:
         try:
             compile_schematrons(service.validator, [document.content], enabled=not as_json)
             document = service.validate(document, found)
         except DocumentError as exc:
             for issue in exc.issues:
-                click.echo(f"  [{issue.severity}] {issue.message} at {issue.location}", err=True)
+                click.echo(
+                    f"  [{issue.severity}] {issue.message} "
+                    + _("at {location}").format(location=issue.location),
+                    err=True,
+                )
             raise click.ClickException(str(exc)) from None
         for skipped in service.last_report.skipped if service.last_report else ():
-            click.echo(f"warning: {skipped}", err=True)
+            click.echo(_("warning: {what}").format(what=skipped), err=True)
     target = Path(out or f"{kind}-{document.version}.xml")
     try:
         target.write_bytes(document.content)
     except OSError as error:
-        raise click.ClickException(f"cannot write {short(target)}: {error.strerror}") from None
+        raise click.ClickException(
+            _("cannot write {path}: {reason}").format(path=short(target), reason=error.strerror)
+        ) from None
     if as_json:
         emit_json({"document": document.id, "status": str(document.status),
                    "title": document.title, "version": document.version, "out": str(target),
                    "warnings": list(result.warnings)})  # fmt: skip
         return
-    click.echo(f"{document.status}: {document.title} -> {target} (id {document.id})")
+    click.echo(
+        _("{status}: {title} -> {file} (id {id})").format(
+            status=document.status, title=document.title, file=target, id=document.id
+        )
+    )
