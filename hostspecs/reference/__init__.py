@@ -5,8 +5,8 @@ from hostspecs.reference.host import (
     DEMO_STRUCTURE,
     ReferenceHost,
     default_decision,
-    reference_host,
 )
+from hostspecs.reference.factory import reference_host
 from hostspecs.reference.schema import SCHEMA_VERSION
 
 __all__ = [

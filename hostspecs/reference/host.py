@@ -315,14 +315,3 @@ class ReferenceHost:
         )
         return answer
 
-
-def reference_host(directory: Path, config: Any = None) -> ReferenceHost:
-    """The reference host in ``directory/host.sqlite``: the runtime's default host
-    factory (:data:`segur_core.host.DEFAULT_HOST_FACTORY`) and the conformance kit's.
-    With a PostgreSQL ``[segur] store`` in ``config``, the pharmacy's host there
-    (:mod:`hostspecs.reference.postgres`)."""
-    if getattr(getattr(config, "settings", None), "store_url", None):
-        from hostspecs.reference.postgres import postgres_host
-
-        return postgres_host(directory, config)
-    return ReferenceHost(directory / "host.sqlite")
