@@ -9,36 +9,35 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hostspecs.http import HttpHost, HttpHostSettings
 from hostspecs.reference import reference_host
-from segur_core.secrets import Secret
+
+if TYPE_CHECKING:
+    from hostspecs.http import HttpHost
 
 __all__ = ["http_reference_host", "reference_host"]
-
-
-class _ServedHttpHost(HttpHost):
-    """An :class:`HttpHost` that stops the reference LGO it calls when it is closed."""
-
-    def __init__(self, settings: HttpHostSettings, lgo: object) -> None:
-        super().__init__(settings)
-        self.lgo = lgo
-
-    def close(self) -> None:
-        super().close()
-        self.lgo.close()  # type: ignore[attr-defined]
 
 
 def http_reference_host(directory: Path) -> HttpHost:
     """The reference host served on loopback by the reference LGO side (needs the
     ``sandbox`` extra: starlette, uvicorn), with a bearer token, and the HTTP adapter
     calling it; closing the adapter stops the server."""
+    from hostspecs.http import HttpHost, HttpHostSettings
     from hostspecs.http.server import ReferenceLgo
+    from segur_core.secrets import Secret
+
+    class ServedHttpHost(HttpHost):
+        """An :class:`HttpHost` that stops the reference LGO it calls when it is closed."""
+
+        def close(self) -> None:
+            super().close()
+            lgo.close()
 
     token = secrets.token_urlsafe(24)
     lgo = ReferenceLgo(directory, token=token).start()
     try:
-        return _ServedHttpHost(HttpHostSettings(lgo.url, token=Secret(token)), lgo)
+        return ServedHttpHost(HttpHostSettings(lgo.url, token=Secret(token)))
     except BaseException:
         lgo.close()
         raise
