@@ -74,8 +74,11 @@ MIGRATIONS: tuple[str, ...] = (
 _COLUMNS = "seq, at, actor, patient_id, action, service, outcome, details, prev_hash, hash"
 _INSERT = (
     "INSERT INTO journal_records (seq, at, actor, patient_id, action, service, outcome,"
-    " details, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " details, prev_hash, hash) VALUES"
 )
+_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+#: Rows per INSERT statement (10 parameters each, well under PostgreSQL's 65,535).
+_ROWS_PER_INSERT = 1000
 
 
 class PostgresJournal:
@@ -170,18 +173,16 @@ class PostgresJournal:
             return []
         try:
             with self._pool.connection() as conn, conn.transaction():
-                conn.execute(
-                    "INSERT INTO journal_heads (seq, hash) VALUES (0, %s)"
-                    " ON CONFLICT (tenant) DO NOTHING",
-                    (GENESIS,),
-                )
+                # the pharmacy's head row, created on its first record, locked until commit
                 seq, prev = conn.execute(
-                    "SELECT seq, hash FROM journal_heads"
-                    " WHERE tenant = current_setting('app.tenant') FOR UPDATE"
+                    "INSERT INTO journal_heads (seq, hash) VALUES (0, %s) ON CONFLICT (tenant)"
+                    " DO UPDATE SET seq = journal_heads.seq RETURNING seq, hash",
+                    (GENESIS,),
                 ).fetchone()  # type: ignore[misc]
                 moment = self._clock().astimezone(dt.UTC)
                 at = moment.isoformat()
-                rows, records = [], []
+                rows: list[Any] = []
+                records = []
                 for entry, details_text, details_value in prepared:
                     seq += 1
                     fields = dict(
@@ -194,7 +195,7 @@ class PostgresJournal:
                     digest = link_hash_canonical(
                         **fields, at=at, details=details_text, prev_hash=prev
                     )
-                    rows.append((seq, at, fields["actor"], fields["patient_id"],
+                    rows.extend((seq, at, fields["actor"], fields["patient_id"],
                                  fields["action"], fields["service"], fields["outcome"],
                                  details_text, prev, digest))  # fmt: skip
                     records.append(
@@ -204,12 +205,16 @@ class PostgresJournal:
                         )
                     )  # fmt: skip
                     prev = digest
-                with conn.cursor() as cursor:
-                    cursor.executemany(_INSERT, rows)
-                conn.execute(
-                    "UPDATE journal_heads SET seq = %s, hash = %s"
+                width = len(rows) // len(records)
+                while len(rows) > _ROWS_PER_INSERT * width:  # a large call: several INSERTs
+                    chunk, rows = rows[: _ROWS_PER_INSERT * width], rows[_ROWS_PER_INSERT * width :]
+                    conn.execute(f"{_INSERT} {', '.join([_ROW] * _ROWS_PER_INSERT)}", chunk)
+                values = ", ".join([_ROW] * (len(rows) // width))
+                conn.execute(  # the (last) records and the new head in one statement
+                    f"WITH written AS ({_INSERT} {values})"
+                    " UPDATE journal_heads SET seq = %s, hash = %s"
                     " WHERE tenant = current_setting('app.tenant')",
-                    (seq, prev),
+                    (*rows, seq, prev),
                 )
         except psycopg.Error as exc:
             raise storage_error(

@@ -15,6 +15,16 @@ back), the records all kept.
 
 Run: ``uv run python tests/benchmarks/bench_outbox.py [N] [CHUNK] [--load P]``
 (default 2000 200), ``uv run python tests/benchmarks/bench_outbox.py --retention 100000``
+
+``--store postgresql [N]`` (default 2000; ``--load`` applies too): a PostgreSQL server
+from the Debian packages is started for the run (``synchronous_commit=off``: like the
+SQLite outbox's
+``synchronous=NORMAL``, a commit survives a process crash, a power cut may lose the
+last ones). N items are queued, then drained by 1, 2 and 4 worker processes from one
+PostgreSQL outbox, and by one process from a SQLite outbox, in the same run; throughput
+counts from the moment the ready workers are told to go until the last one is done.
+Then 4 processes append to one pharmacy's journal at once, on each store. Prints items
+(records) per second and the ratios to the SQLite figures.
 """
 
 from __future__ import annotations
@@ -145,7 +155,13 @@ def main() -> None:
                         help="busy background processes during the run (0: none)")  # fmt: skip
     parser.add_argument("--retention", type=int, metavar="N",
                         help="N deliveries, then the file size around a purge")  # fmt: skip
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="postgresql: worker processes on PostgreSQL vs SQLite")  # fmt: skip
     args = parser.parse_args()
+    if args.store == "postgresql":
+        with BackgroundLoad(args.load):
+            postgresql(args.n)
+        return
     if args.retention:
         retention(args.retention)
         return
@@ -201,6 +217,92 @@ def run(n: int, chunk: int) -> None:
             f"ratio {name}/direct: median per chunk {statistics.median(ratios):.2f}, "
             f"overall {overall:.2f}  (goal >= 0.8 quiet, >= 0.7 under load)"
         )
+
+
+WORKER = Path(__file__).with_name("store_worker.py")
+
+
+def _processes(argvs: list[list[str]]) -> float:
+    """Start the workers, wait until each is ready, say go; seconds until all are done."""
+    import subprocess
+
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), *argv],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for argv in argvs
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    start = time.perf_counter()
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    for proc in procs:
+        assert proc.wait(600) == 0
+    elapsed = time.perf_counter() - start
+    for proc in procs:
+        proc.stdin.close()  # type: ignore[union-attr]
+        proc.stdout.close()  # type: ignore[union-attr]
+    return elapsed
+
+
+def _fill(location: Path | str, tenant: str | None, n: int, tag: str) -> None:
+    with Outbox(location, tenant=tenant) as outbox:
+        for i in range(n):
+            outbox.enqueue("http", f"{tag}-{i}", PAYLOAD)
+
+
+def postgresql(n: int) -> None:
+    """The ``--store postgresql`` run (see the module docstring)."""
+    from segur_core.journal.postgres import PostgresJournal
+    from segur_core.testing.postgres import PostgresServer
+
+    tenant = "999990013"
+    records = max(400, n // 2)
+    with (
+        PostgresServer(settings=("synchronous_commit=off", "shared_buffers=128MB")) as server,
+        CountingReceiver() as receiver,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        database = server.create_database()
+        Outbox(database.owner_url, tenant=tenant).close()  # the tables, by their owner
+        PostgresJournal(database.owner_url, tenant=tenant, pseudonym_key=b"k" * 32).close()
+        url = database.app_url
+        sqlite_file = Path(tmp) / "outbox.sqlite"
+        _fill(sqlite_file, None, n, "s")
+        rates = {
+            "sqlite, 1 process": n / _processes([["outbox", str(sqlite_file), "-", receiver.url]])
+        }
+        for workers in (1, 2, 4):
+            _fill(url, tenant, n, f"p{workers}")
+            argv = ["outbox", url, tenant, receiver.url]
+            rates[f"postgresql, {workers} processes"] = n / _processes([argv] * workers)
+        assert len(receiver.honoured) == 4 * n
+        assert all(count == 1 for count in receiver.honoured.values())
+        share = records // 4
+        journal_file = Path(tmp) / "journal.sqlite"
+        sqlite_journal = (
+            4 * share / _processes([["journal", str(journal_file), "-", str(share)]] * 4)
+        )
+        pg_journal = 4 * share / _processes([["journal", url, tenant, str(share)]] * 4)
+        with PostgresJournal(url, tenant=tenant, pseudonym_key=b"k" * 32) as check:
+            report = check.verify()
+            assert report.ok and report.count == 4 * share, report
+    base = rates["sqlite, 1 process"]
+    print(f"outbox on PostgreSQL: {n} items of {len(PAYLOAD)} bytes drained by worker processes")
+    for name, rate in rates.items():
+        print(f"  {name:<24} {rate:8.0f} items/s  ratio to SQLite {rate / base:.2f}")
+    print(f"journal, 4 writer processes, {4 * share} records (one chain):")
+    print(f"  sqlite                   {sqlite_journal:8.0f} records/s")
+    print(
+        f"  postgresql               {pg_journal:8.0f} records/s"
+        f"  ratio to SQLite {pg_journal / sqlite_journal:.2f}"
+    )
 
 
 if __name__ == "__main__":

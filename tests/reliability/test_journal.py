@@ -299,3 +299,15 @@ def test_closed_or_bad_journal_raises_typed_errors(tmp_path: Path) -> None:
     (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(JournalError):
         Journal(tmp_path / "junk.db")
+
+
+def test_a_call_of_thousands_of_records_is_one_chained_transaction(store: Store) -> None:
+    with store.journal(pseudonym_key=b"k" * 32) as journal:
+        journal.record("first")
+        written = journal.record_many(
+            [{"action": "bulk", "details": {"i": i}} for i in range(2500)]
+        )
+        assert [r.seq for r in written] == list(range(2, 2502))
+        assert journal.head() == (2501, written[-1].hash)
+        report = journal.verify()
+        assert report.ok and report.count == 2501
