@@ -98,15 +98,8 @@ class PostgresJournal:
     ) -> None:
         self.url = url
         self.tenant = tenant or ""
-        if pseudonym_key is None:
-            where = (key_dir if key_dir is not None else Path(".")) / KEY_FILE
-            try:
-                pseudonym_key = load_or_create_key(where)
-            except OSError as exc:
-                raise JournalStorageError(
-                    f"cannot read the pseudonym key {where}: {exc.strerror}", path=where
-                ) from None
-        self._pseudonymise = Pseudonymiser(pseudonym_key)
+        self._key_file = (key_dir if key_dir is not None else Path(".")) / KEY_FILE
+        self._pseudonymise = None if pseudonym_key is None else Pseudonymiser(pseudonym_key)
         self._clock = clock
         try:
             self._pool = open_pool(url, self.tenant, name="journal", max_size=pool_size)
@@ -132,6 +125,16 @@ class PostgresJournal:
         self._pool.close()
 
     def pseudonym(self, patient_id: str | None) -> str | None:
+        """The pseudonym of ``patient_id`` for ordinary logs (the key read on first use:
+        a journal opened to migrate or verify needs none)."""
+        if self._pseudonymise is None:
+            try:
+                self._pseudonymise = Pseudonymiser(load_or_create_key(self._key_file))
+            except OSError as exc:
+                raise JournalStorageError(
+                    f"cannot read the pseudonym key {self._key_file}: {exc.strerror}",
+                    path=self._key_file,
+                ) from None
         return self._pseudonymise(patient_id)
 
     # -- writing ---------------------------------------------------------------------------
@@ -171,55 +174,83 @@ class PostgresJournal:
             prepared.append((entry, *normalised_details(entry.get("details"))))
         if not prepared:
             return []
-        try:
-            with self._pool.connection() as conn, conn.transaction():
-                # the pharmacy's head row, created on its first record, locked until commit
-                seq, prev = conn.execute(
-                    "INSERT INTO journal_heads (seq, hash) VALUES (0, %s) ON CONFLICT (tenant)"
-                    " DO UPDATE SET seq = journal_heads.seq RETURNING seq, hash",
-                    (GENESIS,),
-                ).fetchone()  # type: ignore[misc]
-                moment = self._clock().astimezone(dt.UTC)
-                at = moment.isoformat()
-                rows: list[Any] = []
-                records = []
-                for entry, details_text, details_value in prepared:
-                    seq += 1
-                    fields = dict(
-                        actor=entry.get("actor"),
-                        patient_id=entry.get("patient_id"),
-                        action=entry["action"],
-                        service=entry.get("service"),
-                        outcome=entry.get("outcome", "ok"),
-                    )
-                    digest = link_hash_canonical(
-                        **fields, at=at, details=details_text, prev_hash=prev
-                    )
-                    rows.extend((seq, at, fields["actor"], fields["patient_id"],
-                                 fields["action"], fields["service"], fields["outcome"],
-                                 details_text, prev, digest))  # fmt: skip
-                    records.append(
-                        JournalRecord(
-                            seq=seq, at=moment, details=details_value, prev_hash=prev,
-                            hash=digest, **fields,
-                        )
-                    )  # fmt: skip
-                    prev = digest
-                width = len(rows) // len(records)
-                while len(rows) > _ROWS_PER_INSERT * width:  # a large call: several INSERTs
-                    chunk, rows = rows[: _ROWS_PER_INSERT * width], rows[_ROWS_PER_INSERT * width :]
-                    conn.execute(f"{_INSERT} {', '.join([_ROW] * _ROWS_PER_INSERT)}", chunk)
-                values = ", ".join([_ROW] * (len(rows) // width))
-                conn.execute(  # the (last) records and the new head in one statement
-                    f"WITH written AS ({_INSERT} {values})"
-                    " UPDATE journal_heads SET seq = %s, hash = %s"
-                    " WHERE tenant = current_setting('app.tenant')",
-                    (*rows, seq, prev),
+        return self._append(prepared)
+
+    def _append(
+        self, prepared: list[tuple[Mapping[str, Any], str, dict[str, Any]]]
+    ) -> list[JournalRecord]:
+        """Write ``prepared`` after the pharmacy's head in one transaction. A connection
+        found broken by the first statement (the pool kept it across a restart or a
+        failover), before anything was written, is replaced once."""
+        for attempt in (1, 2):
+            try:
+                with self._pool.connection() as conn:
+                    try:
+                        conn.execute("BEGIN")
+                    except psycopg.OperationalError:
+                        if attempt == 2:
+                            raise
+                        continue  # nothing sent yet: a new connection
+                    try:
+                        records = self._write(conn, prepared)
+                    except BaseException:
+                        if not conn.broken:
+                            conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+                    return records
+            except psycopg.Error as exc:
+                raise storage_error(
+                    JournalStorageError, self.url, "audit journal", "write to", exc
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _write(
+        self,
+        conn: psycopg.Connection[Any],
+        prepared: list[tuple[Mapping[str, Any], str, dict[str, Any]]],
+    ) -> list[JournalRecord]:
+        # the pharmacy's head row, created on its first record, locked until commit
+        seq, prev = conn.execute(
+            "INSERT INTO journal_heads (seq, hash) VALUES (0, %s) ON CONFLICT (tenant)"
+            " DO UPDATE SET seq = journal_heads.seq RETURNING seq, hash",
+            (GENESIS,),
+        ).fetchone()  # type: ignore[misc]
+        moment = self._clock().astimezone(dt.UTC)
+        at = moment.isoformat()
+        rows: list[Any] = []
+        records = []
+        for entry, details_text, details_value in prepared:
+            seq += 1
+            fields = dict(
+                actor=entry.get("actor"),
+                patient_id=entry.get("patient_id"),
+                action=entry["action"],
+                service=entry.get("service"),
+                outcome=entry.get("outcome", "ok"),
+            )
+            digest = link_hash_canonical(**fields, at=at, details=details_text, prev_hash=prev)
+            rows.extend((seq, at, fields["actor"], fields["patient_id"],
+                         fields["action"], fields["service"], fields["outcome"],
+                         details_text, prev, digest))  # fmt: skip
+            records.append(
+                JournalRecord(
+                    seq=seq, at=moment, details=details_value, prev_hash=prev,
+                    hash=digest, **fields,
                 )
-        except psycopg.Error as exc:
-            raise storage_error(
-                JournalStorageError, self.url, "audit journal", "write to", exc
-            ) from None
+            )  # fmt: skip
+            prev = digest
+        width = len(rows) // len(records)
+        while len(rows) > _ROWS_PER_INSERT * width:  # a large call: several INSERTs
+            chunk, rows = rows[: _ROWS_PER_INSERT * width], rows[_ROWS_PER_INSERT * width :]
+            conn.execute(f"{_INSERT} {', '.join([_ROW] * _ROWS_PER_INSERT)}", chunk)
+        values = ", ".join([_ROW] * (len(rows) // width))
+        conn.execute(  # the (last) records and the new head in one statement
+            f"WITH written AS ({_INSERT} {values})"
+            " UPDATE journal_heads SET seq = %s, hash = %s"
+            " WHERE tenant = current_setting('app.tenant')",
+            (*rows, seq, prev),
+        )
         return records
 
     # -- reading ---------------------------------------------------------------------------

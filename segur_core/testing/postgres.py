@@ -84,6 +84,7 @@ class PostgresServer:
         self._names = itertools.count(1)
         self.root: Path | None = None
         self.port = 0
+        self._options = ""
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -107,7 +108,7 @@ class PostgresServer:
             "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8",
             "--locale=C", "--no-sync",
         )  # fmt: skip
-        options = " ".join(
+        options = self._options = " ".join(
             [f"-p {self.port}", "-c listen_addresses=127.0.0.1",
              f"-c unix_socket_directories={self.root}", "-c max_connections=200",
              *(f"-c {setting}" for setting in self._settings)]
@@ -122,6 +123,17 @@ class PostgresServer:
             f"CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{self._password}'",
         )
         return self
+
+    def restart(self) -> None:
+        """Stop the server at once (``immediate``: as a crash, or a failover, does) and
+        start it again on the same port: every open connection breaks."""
+        assert self.root is not None, "the server is not started"
+        bindir = _bindir()
+        assert bindir is not None
+        data = str(self.root / "data")
+        self._run(str(bindir / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop")
+        self._run(str(bindir / "pg_ctl"), "-D", data, "-l", str(self.root / "server.log"),
+                  "-o", self._options, "-w", "-t", "30", "start")  # fmt: skip
 
     def stop(self) -> None:
         root, self.root = self.root, None
