@@ -179,43 +179,47 @@ class PostgresJournal:
     def _append(
         self, prepared: list[tuple[Mapping[str, Any], str, dict[str, Any]]]
     ) -> list[JournalRecord]:
-        """Write ``prepared`` after the pharmacy's head in one transaction. A connection
-        found broken by the first statement (the pool kept it across a restart or a
-        failover), before anything was written, is replaced once."""
+        """Write ``prepared`` after the pharmacy's head in one transaction, in two round
+        trips (pipelined: ``BEGIN`` with the head's lock, then the records, the new head
+        and ``COMMIT``): the head stays locked for one round trip. A failure before the
+        ``COMMIT`` was sent (a connection the pool kept across a restart or a failover)
+        wrote nothing, and is tried once more on a new connection."""
         for attempt in (1, 2):
+            committing = False
             try:
-                with self._pool.connection() as conn:
-                    try:
-                        conn.execute("BEGIN")
-                    except psycopg.OperationalError:
-                        if attempt == 2:
-                            raise
-                        continue  # nothing sent yet: a new connection
-                    try:
-                        records = self._write(conn, prepared)
-                    except BaseException:
-                        if not conn.broken:
-                            conn.execute("ROLLBACK")
-                        raise
+                with self._pool.connection() as conn, conn.pipeline():
+                    conn.execute("BEGIN")
+                    head = conn.execute(
+                        "INSERT INTO journal_heads (seq, hash) VALUES (0, %s)"
+                        " ON CONFLICT (tenant) DO UPDATE SET seq = journal_heads.seq"
+                        " RETURNING seq, hash",
+                        (GENESIS,),
+                    ).fetchone()  # the pharmacy's head, created on its first record, locked
+                    assert head is not None
+                    records, statements = self._chain(prepared, *head)
+                    committing = True
+                    for sql, params in statements:
+                        conn.execute(sql.encode(), params)
                     conn.execute("COMMIT")
-                    return records
+                return records
+            except psycopg.OperationalError as exc:
+                if committing or attempt == 2:
+                    raise self._write_error(exc) from None
             except psycopg.Error as exc:
-                raise storage_error(
-                    JournalStorageError, self.url, "audit journal", "write to", exc
-                ) from None
+                raise self._write_error(exc) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _write(
+    def _write_error(self, exc: psycopg.Error) -> JournalStorageError:
+        return storage_error(JournalStorageError, self.url, "audit journal", "write to", exc)
+
+    def _chain(
         self,
-        conn: psycopg.Connection[Any],
         prepared: list[tuple[Mapping[str, Any], str, dict[str, Any]]],
-    ) -> list[JournalRecord]:
-        # the pharmacy's head row, created on its first record, locked until commit
-        seq, prev = conn.execute(
-            "INSERT INTO journal_heads (seq, hash) VALUES (0, %s) ON CONFLICT (tenant)"
-            " DO UPDATE SET seq = journal_heads.seq RETURNING seq, hash",
-            (GENESIS,),
-        ).fetchone()  # type: ignore[misc]
+        seq: int,
+        prev: str,
+    ) -> tuple[list[JournalRecord], list[tuple[str, Sequence[Any]]]]:
+        """The records chained after ``(seq, prev)`` and the statements writing them and
+        the new head (several INSERTs for a large call)."""
         moment = self._clock().astimezone(dt.UTC)
         at = moment.isoformat()
         rows: list[Any] = []
@@ -240,18 +244,21 @@ class PostgresJournal:
                 )
             )  # fmt: skip
             prev = digest
+        statements: list[tuple[str, Sequence[Any]]] = []
         width = len(rows) // len(records)
         while len(rows) > _ROWS_PER_INSERT * width:  # a large call: several INSERTs
             chunk, rows = rows[: _ROWS_PER_INSERT * width], rows[_ROWS_PER_INSERT * width :]
-            conn.execute(f"{_INSERT} {', '.join([_ROW] * _ROWS_PER_INSERT)}", chunk)
+            statements.append((f"{_INSERT} {', '.join([_ROW] * _ROWS_PER_INSERT)}", chunk))
         values = ", ".join([_ROW] * (len(rows) // width))
-        conn.execute(  # the (last) records and the new head in one statement
-            f"WITH written AS ({_INSERT} {values})"
-            " UPDATE journal_heads SET seq = %s, hash = %s"
-            " WHERE tenant = current_setting('app.tenant')",
-            (*rows, seq, prev),
+        statements.append(  # the (last) records and the new head in one statement
+            (
+                f"WITH written AS ({_INSERT} {values})"
+                " UPDATE journal_heads SET seq = %s, hash = %s"
+                " WHERE tenant = current_setting('app.tenant')",
+                (*rows, seq, prev),
+            )
         )
-        return records
+        return records, statements
 
     # -- reading ---------------------------------------------------------------------------
 
