@@ -290,7 +290,7 @@ def test_outbox_machine(store: Store) -> None:
     """The machine on each backend (on PostgreSQL, each example a new pharmacy; fewer
     examples there, each opening pools and connections: the CI budget)."""
     OutboxMachine.store = store
-    examples = 100 if store.url is None else 20
+    examples = 100 if store.url is None else 15
     try:
         run_state_machine_as_test(
             OutboxMachine,

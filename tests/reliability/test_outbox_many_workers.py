@@ -72,7 +72,7 @@ def test_eight_workers_killed_at_random_deliver_each_item_once(postgresql_store:
                     killed += 1
                     workers[victim] = _worker(store, receiver.url)  # a new one takes its place
             for worker in workers:
-                _out, err = worker.communicate(timeout=60)
+                _out, err = worker.communicate(timeout=90)
                 assert worker.returncode == 0, err.decode()
         finally:
             for worker in workers:
