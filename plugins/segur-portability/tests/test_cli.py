@@ -92,7 +92,7 @@ def test_verify_of_an_altered_archive_exits_1_and_lists_it(configured, tmp_path:
     )
 )
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_any_command_line_ends_cleanly(configured, tmp_path_factory, args):
     source, _ids = configured
