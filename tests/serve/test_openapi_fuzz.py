@@ -31,7 +31,7 @@ def test_every_operation_answers_as_documented(make_segur_runtime):
 
         @given(operation.as_strategy())
         @settings(
-            max_examples=3, deadline=None, database=None,
+            max_examples=2, deadline=None, database=None,
             suppress_health_check=list(HealthCheck),
         )  # fmt: skip
         def answers_as_documented(case):
