@@ -21,6 +21,7 @@ import attrs
 from segur_core.config import Config
 from segur_core.files import private_dir, write_private
 from segur_core.host import DEFAULT_HOST_FACTORY
+from segur_core.i18n import _, ngettext
 from segur_core.plugin import DemoContext, DemoStep
 
 __all__ = ["DemoResult", "run_demo"]
@@ -61,15 +62,16 @@ def _start(context: DemoContext) -> None:
     loaded = [r.name for r in runtime.loaded_plugins()]
     context.record(
         "segur",
-        f"runtime started in {runtime.config.mode} mode with {len(loaded)} plugins: "
-        + (", ".join(loaded) or "none"),
+        _("runtime started in {mode} mode with {n} plugins: {names}").format(
+            mode=runtime.config.mode, n=len(loaded), names=", ".join(loaded) or _("none")
+        ),
         plugins=loaded,
     )
     for record in runtime.plugins.values():
         if record.error:
             context.record(
                 "segur",
-                f"plugin {record.name} not loaded: {record.error}",
+                _("plugin {name} not loaded: {error}").format(name=record.name, error=record.error),
                 level="warning",
                 plugin=record.name,
             )
@@ -77,14 +79,20 @@ def _start(context: DemoContext) -> None:
         structure = runtime.host.structure()
         practitioner = runtime.host.practitioner()
     except Exception as exc:
-        context.record("host", f"host not usable: {_error_text(exc)}", level="error")
+        context.record(
+            "host", _("host not usable: {error}").format(error=_error_text(exc)), level="error"
+        )
         raise
     context.data["structure"] = structure
     context.data["practitioner"] = practitioner
     context.record(
         "host",
-        f"{type(runtime.host_object).__name__}: {structure.name} (FINESS {structure.finess}),"
-        f" pharmacist RPPS {practitioner.rpps}",
+        _("{host}: {name} (FINESS {finess}), pharmacist RPPS {rpps}").format(
+            host=type(runtime.host_object).__name__,
+            name=structure.name,
+            finess=structure.finess,
+            rpps=practitioner.rpps,
+        ),
     )
 
 
@@ -98,9 +106,10 @@ def _end(context: DemoContext) -> None:
         worrying = counts.get("dead", 0) or counts.get("pending", 0) or not idle
         context.record(
             "outbox",
-            "drained: "
-            + (", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing queued")
-            + ("" if idle else " (timed out waiting for deliveries)"),
+            _("drained: {counts}").format(
+                counts=", ".join(f"{v} {k}" for k, v in counts.items()) or _("nothing queued")
+            )
+            + ("" if idle else _(" (timed out waiting for deliveries)")),
             counts=counts,
             **({"level": "warning"} if worrying else {}),
         )
@@ -111,7 +120,9 @@ def _end(context: DemoContext) -> None:
         if written:
             context.record(
                 "sandbox",
-                f"{name}: {len(written) // 2} exchange(s) kept in messages/{name}/",
+                _("{name}: {n} exchange(s) kept in messages/{name}/").format(
+                    name=name, n=len(written) // 2
+                ),
                 exchanges=len(written) // 2,
             )
     journal = runtime.journal
@@ -120,7 +131,11 @@ def _end(context: DemoContext) -> None:
     records = journal.records() if hasattr(journal, "records") else []
     context.record(
         "journal",
-        f"{len(records)} audit records, hash chain {'intact' if ok else 'BROKEN'}",
+        (
+            _("{n} audit records, hash chain intact")
+            if ok
+            else _("{n} audit records, hash chain BROKEN")
+        ).format(n=len(records)),
         records=len(records),
     )
     if records:
@@ -141,7 +156,7 @@ def _run_step(context: DemoContext, step: DemoStep, result: DemoResult) -> None:
         entry.update(status="failed", error=_error_text(exc))
         context.record(
             plugin,
-            f"step failed: {entry['error']}",
+            _("step failed: {error}").format(error=entry["error"]),
             level="error",
             kind="step-failed",
             order=step.order,
@@ -231,16 +246,22 @@ def run_demo(
     runtime.record_sandbox_exchanges = keep  # the wire messages stay in out_dir
     try:
         context = DemoContext(runtime=runtime, out_dir=directory, on_record=record)
-        steps = [DemoStep(START_ORDER, "Start: plugins and host", _start, plugin="segur")]
+        steps = [DemoStep(START_ORDER, _("Start: plugins and host"), _start, plugin="segur")]
         steps.extend(_collect_steps(runtime, result))
-        steps.append(DemoStep(END_ORDER, "End: outbox, journal, summary", _end, plugin="segur"))
+        steps.append(DemoStep(END_ORDER, _("End: outbox, journal, summary"), _end, plugin="segur"))
         for step in steps:
             _run_step(context, step, result)
         failed = [s for s in result.steps if s["status"] != "ok"]
         context.record(
             "segur",
-            f"{len(result.steps) - len(failed)} of {len(result.steps)} steps passed"
-            + (f"; failed: {', '.join(s['title'] for s in failed)}" if failed else ""),
+            ngettext(
+                "{passed} of {n} step passed", "{passed} of {n} steps passed", len(result.steps)
+            ).format(passed=len(result.steps) - len(failed), n=len(result.steps))
+            + (
+                _("; failed: {titles}").format(titles=", ".join(s["title"] for s in failed))
+                if failed
+                else ""
+            ),
             kind="summary",
             ok=not failed,
         )

@@ -16,12 +16,13 @@ ACTOR = "dmp"
 def run_demo_step(ctx: DemoContext) -> None:
     from segur_core.model import Consent
     from segur_dmp.errors import AccessRefused
+    from segur_dmp.i18n import _
     from segur_dmp.service import CONSENT_PURPOSE, FEED_KIND, service_for
 
     runtime = ctx.runtime
     documents = list(ctx.data.get("documents") or [])
     if not documents:
-        ctx.record(ACTOR, "no validated document to send (segur-documents is not enabled)")
+        ctx.record(ACTOR, _("no validated document to send (segur-documents is not enabled)"))
         return
     service = service_for(runtime)
     patient = ctx.data.get("patient")
@@ -32,15 +33,17 @@ def run_demo_step(ctx: DemoContext) -> None:
             service.enqueue(doc, owner)  # idempotent: on_document_validated queued it already
         except AccessRefused as exc:
             service.feed_skipped(doc, doc.patient_id, exc)
-            ctx.record(ACTOR, f"document not sent: {exc}")
+            ctx.record(ACTOR, _("document not sent: {error}").format(error=exc))
             return
     drained = runtime.outbox.run_until_idle(timeout=60)
     states = [runtime.outbox.find(doc.id) for doc in documents]
     delivered = sum(1 for d in states if d is not None and d.state == "delivered")
     ctx.record(
         ACTOR,
-        f"{delivered}/{len(documents)} document(s) fed to the DMP (ITI-41, "
-        f"signed submission set) through the outbox",
+        _(
+            "{done}/{n} document(s) fed to the DMP (ITI-41, signed submission set) "
+            "through the outbox"
+        ).format(done=delivered, n=len(documents)),
         drained=drained,
         kind=FEED_KIND,
     )
@@ -49,17 +52,19 @@ def run_demo_step(ctx: DemoContext) -> None:
         runtime.host.record_consent(
             Consent(patient_id, CONSENT_PURPOSE, True, recorded_by="demo", note="patient informed")
         )
-        ctx.record(ACTOR, "the pharmacist recorded the patient's consent to access the DMP")
+        ctx.record(ACTOR, _("the pharmacist recorded the patient's consent to access the DMP"))
     try:
         entries = service.list(patient_id)
     except AccessRefused as exc:
-        ctx.record(ACTOR, f"DMP consultation refused: {exc}")
+        ctx.record(ACTOR, _("DMP consultation refused: {error}").format(error=exc))
         return
     ids = {doc.id for doc in documents}
     back = [e for e in entries if e.unique_id in ids]
     ctx.record(
         ACTOR,
-        f"listed back from the DMP (ITI-18): {len(back)} of ours, {len(entries)} in total",
+        _("listed back from the DMP (ITI-18): {ours} of ours, {n} in total").format(
+            ours=len(back), n=len(entries)
+        ),
         titles=[e.title for e in back],
     )
     ctx.data["dmp_entries"] = entries

@@ -9,6 +9,7 @@ import json
 
 from segur_core.model import BirthDate, Identity, IdentityTraits, Patient
 from segur_core.plugin import DemoContext
+from segur_documents.i18n import _
 from segur_documents.models import (
     BilanMedication,
     Entretien,
@@ -102,7 +103,10 @@ def _compile_schematrons(ctx: DemoContext, service: DocumentService, content: by
     from segur_core.errors import SegurError
 
     for sch in service.validator.to_compile([content]):
-        ctx.record("documents", f"compiling the official schematron {sch} (first use: 15-45 s)")
+        ctx.record(
+            "documents",
+            _("compiling the official schematron {name} (first use: 15-45 s)").format(name=sch),
+        )
         try:
             service.validator.schematrons.executable(sch)
         except SegurError:
@@ -114,7 +118,7 @@ def run_demo_step(ctx: DemoContext) -> None:
     patient = ctx.data.get("patient")
     if patient is None:
         patient = runtime.host.save_patient(demo_patient())
-        ctx.record("pharmacist", "created a demo patient for the documents")
+        ctx.record("pharmacist", _("created a demo patient for the documents"))
     service = DocumentService(runtime)
     documents = ctx.data.setdefault("documents", [])
     for kind, content in demo_contents(dt.date.today()).items():
@@ -136,9 +140,17 @@ def run_demo_step(ctx: DemoContext) -> None:
         checks = ", ".join(c.split("/")[-1] for c in report.checks)
         ctx.record(
             "pharmacist",
-            f"validated {validated.title} (type {validated.type_code}, "
-            f"version {validated.version}); checks: {checks}"
-            + (f"; skipped: {'; '.join(report.skipped)}" if report.skipped else ""),
+            _("validated {title} (type {type}, version {version}); checks: {checks}").format(
+                title=validated.title,
+                type=validated.type_code,
+                version=validated.version,
+                checks=checks,
+            )
+            + (
+                _("; skipped: {what}").format(what="; ".join(report.skipped))
+                if report.skipped
+                else ""
+            ),
             document=validated.id,
             kind=kind,
         )

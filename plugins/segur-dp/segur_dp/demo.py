@@ -14,24 +14,26 @@ ACTOR = "dp"
 def run_demo_step(ctx: Any) -> None:
     from segur_core.errors import SegurError
     from segur_core.model import Dispensation, utcnow
+    from segur_dp.i18n import _
     from segur_dp.service import service_for
 
     runtime = ctx.runtime
     patient = ctx.data.get("patient")
     if patient is None:
-        ctx.record(ACTOR, "no identified patient: nothing to show in the DP")
+        ctx.record(ACTOR, _("no identified patient: nothing to show in the DP"))
         return
     service = service_for(runtime)
     try:
         outcomes = service.alerts()
         for o in outcomes:
-            ctx.record(ACTOR, f"{o.alert.kind.value} {o.alert.id} acknowledged by the "
-                       f"pharmacist: {o.alert.title}", acknowledged=o.acknowledged)  # fmt: skip
+            ctx.record(ACTOR, _("{kind} {id} acknowledged by the pharmacist: {title}").format(
+                kind=o.alert.kind.value, id=o.alert.id, title=o.alert.title,
+            ), acknowledged=o.acknowledged)  # fmt: skip
         key = service.patient(patient.id)
         service.record_consent(patient.id, True, by="demo")
         dossier = service.create(patient.id)
-        ctx.record(ACTOR, f"DP: {dossier.status} with the patient's consent (NDP returned)",
-                   rank=key.rank)  # fmt: skip
+        ctx.record(ACTOR, _("DP: {status} with the patient's consent (NDP returned)").format(
+            status=dossier.status), rank=key.rank)  # fmt: skip
         dispensations = list(ctx.data.get("dispensations") or []) or [
             Dispensation(patient.id, utcnow(), "3400936403114", "DOLIPRANE 1000 mg cp", 2)
         ]
@@ -40,12 +42,14 @@ def run_demo_step(ctx: Any) -> None:
         runtime.outbox.run_until_idle(timeout=60)
         lines = service.history(patient.id, ndp=dossier.ndp)  # by the NDP the host keeps
     except SegurError as exc:
-        ctx.record(ACTOR, f"DP not available: {exc}")
+        ctx.record(ACTOR, _("DP not available: {error}").format(error=exc))
         return
     ctx.record(
         ACTOR,
-        f"DP history after the dispensation, read by NDP: {len(lines)} line(s), "
-        f"{service.config.depth.ordinary} months for ordinary medicines",
+        _(
+            "DP history after the dispensation, read by NDP: {n} line(s), "
+            "{months} months for ordinary medicines"
+        ).format(n=len(lines), months=service.config.depth.ordinary),
         products=[line.product_code for line in lines],
     )
     ctx.data["dp_history"] = lines

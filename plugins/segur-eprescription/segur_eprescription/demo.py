@@ -18,6 +18,7 @@ DEMO_PAYLOAD = "https://ordonnance.example/?id=SBX000000000000001"
 
 def run_demo_step(ctx: DemoContext) -> None:
     from segur_eprescription.dispensation import Decision, LineDecision
+    from segur_eprescription.i18n import _
     from segur_eprescription.models import CIP13_OID, Product, ProductKind
     from segur_eprescription.service import DISPENSATION_KIND, service_for
 
@@ -27,8 +28,9 @@ def run_demo_step(ctx: DemoContext) -> None:
     p = fetched.prescription
     ctx.record(
         ACTOR,
-        f"prescription {p.id} scanned and fetched: {len(p.lines)} line(s), "
-        f"dispensation {fetched.done + 1} of {fetched.allowed}",
+        _(
+            "prescription {id} scanned and fetched: {n} line(s), dispensation {rank} of {allowed}"
+        ).format(id=p.id, n=len(p.lines), rank=fetched.done + 1, allowed=fetched.allowed),
     )
     line = next(x for x in p.lines if x.substitutable and x.product.code)
     generic = Product(
@@ -44,11 +46,13 @@ def run_demo_step(ctx: DemoContext) -> None:
     state = runtime.outbox.get(done.delivery.id).state
     ctx.record(
         ACTOR,
-        f"dispensed with a generic substitution on line {line.number}; "
-        f"the dispensation report is {state}",
+        _(
+            "dispensed with a generic substitution on line {line}; "
+            "the dispensation report is {state}"
+        ).format(line=line.number, state=state),
         drained=drained, kind=DISPENSATION_KIND,
     )  # fmt: skip
     if done.edisp is not None:
         path = ctx.artefact(f"eDISP-MED_{p.id}.xml", done.edisp)
-        ctx.record(ACTOR, f"eDISP-MED document written: {path.name}")
+        ctx.record(ACTOR, _("eDISP-MED document written: {name}").format(name=path.name))
         ctx.data.setdefault("edisp", []).append(done.edisp)

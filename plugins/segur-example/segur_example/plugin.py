@@ -146,6 +146,7 @@ def segur_cli_commands(cli: Any) -> None:
         """The worked example plugin."""
 
     from segur_core.cli.output import emit_json, json_option
+    from segur_example.i18n import _
 
     @example.command("stats")
     @json_option
@@ -158,19 +159,23 @@ def segur_cli_commands(cli: Any) -> None:
             emit_json({"events": counts, "total": sum(counts.values())})
             return
         if not counts:
-            click.echo("no event counted yet")
+            click.echo(_("no event counted yet"))
         for event, n in counts.items():
             click.echo(f"{event:<22} {n:>6}")
 
 
 def _demo_step(context: DemoContext) -> None:
+    from segur_example.i18n import _
+
     runtime = context.runtime
     seen = counter(runtime).snapshot()
-    summary = ", ".join(f"{n} {event}" for event, n in seen.items()) or "no event"
-    context.record(NAME, f"events seen during the demo: {summary}", counts=seen)
+    summary = ", ".join(f"{n} {event}" for event, n in seen.items()) or _("no event")
+    context.record(
+        NAME, _("events seen during the demo: {events}").format(events=summary), counts=seen
+    )
     receipts = sorted(p.name for p in receipts_dir(runtime).glob("*.json"))
     if receipts:
-        context.record(NAME, f"{len(receipts)} receipts delivered through the outbox")
+        context.record(NAME, _("{n} receipts delivered through the outbox").format(n=len(receipts)))
     context.artefact("example/event-counts.json", json.dumps(seen, indent=2) + "\n")
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from segur_core.model import BirthDate, CardReading, IdentityTraits, ReadingSource
 from segur_core.plugin import DemoStep
+from segur_ins.i18n import _
 from segur_ins.nir import mask
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def qualify_step(ctx: DemoContext) -> None:
     reading = ctx.data.get("card_reading")
     if reading is None:
         reading = _manual_reading()
-        ctx.record("segur-ins", "segur-vitale not enabled: manual reading of a CNDA test person")
+        ctx.record("segur-ins", _("segur-vitale not enabled: manual reading of a CNDA test person"))
         runtime.card_read(reading)  # on_card_read: segur-ins searches INSi
         ctx.data["card_reading"] = reading
     patient = _patient_for(runtime, reading)
@@ -63,8 +64,9 @@ def qualify_step(ctx: DemoContext) -> None:
     ctx.data["patient"] = patient
     ctx.record(
         "segur-ins",
-        f"INSi (sandbox) returned INS {mask(patient.identity.ins.matricule)}: identity "
-        f"{patient.identity.status} (récupérée)",
+        _("INSi (sandbox) returned INS {ins}: identity {status} (récupérée)").format(
+            ins=mask(patient.identity.ins.matricule), status=patient.identity.status
+        ),
         patient_id=patient.id,
         status=str(patient.identity.status),
     )
@@ -82,15 +84,20 @@ def document_step(ctx: DemoContext) -> None:
     shareable = runtime.shareable_ins(patient)
     ctx.record(
         "segur-ins",
-        f"pharmacist checked the identity card: identity {patient.identity.status} "
-        f"(qualifiée); INS shareable: {'yes' if shareable else 'no'}",
+        (
+            _("pharmacist checked the identity card: identity {status} (qualifiée); INS shareable")
+            if shareable
+            else _(
+                "pharmacist checked the identity card: identity {status} (qualifiée); "
+                "INS not shareable"
+            )
+        ).format(status=patient.identity.status),
         patient_id=patient.id,
         status=str(patient.identity.status),
     )
 
 
 def demo_steps() -> list[DemoStep]:
-    from segur_ins.i18n import _
 
     return [
         DemoStep(200, _("INSi qualification of the identity"), qualify_step, plugin="ins"),

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from segur_mssante.i18n import _
+
 if TYPE_CHECKING:
     from segur_core.plugin import DemoContext
 
@@ -43,7 +45,7 @@ def run_demo_step(ctx: DemoContext) -> None:
     runtime = ctx.runtime
     documents = list(ctx.data.get("documents") or [])
     if not documents:
-        ctx.record(ACTOR, "no validated document to send (segur-documents is not enabled)")
+        ctx.record(ACTOR, _("no validated document to send (segur-documents is not enabled)"))
         return
     document = documents[0]
     patient = ctx.data.get("patient") or runtime.host.get_patient(document.patient_id)
@@ -60,25 +62,35 @@ def run_demo_step(ctx: DemoContext) -> None:
         state = runtime.outbox.get(queued.delivery.id).state
         ctx.record(
             ACTOR,
-            f"{document.title or 'document'} sent by MSSanté to a physician"
-            + (" and to the patient's Mon Espace Santé" if qualified else "")
-            + f" (IHE_XDM.ZIP, STARTTLS, DSN asked): {state}",
+            (
+                _(
+                    "{title} sent by MSSanté to a physician and to the patient's "
+                    "Mon Espace Santé (IHE_XDM.ZIP, STARTTLS, DSN asked): {state}"
+                )
+                if qualified
+                else _(
+                    "{title} sent by MSSanté to a physician (IHE_XDM.ZIP, STARTTLS, "
+                    "DSN asked): {state}"
+                )
+            ).format(title=document.title or _("document"), state=state),
             message_id=queued.message_id,
         )
         if not qualified:
-            ctx.record(ACTOR, "no Mon Espace Santé address: the patient's INS is not qualified")
+            ctx.record(ACTOR, _("no Mon Espace Santé address: the patient's INS is not qualified"))
         outcomes = service.fetch()
         acks = [a for o in outcomes for a in o.acks]
         statuses = {row.recipient: row.state for row in service.status.of(queued.message_id)}
         ctx.record(
             ACTOR,
-            f"the pharmacy's mailbox fetched: {len(outcomes)} message(s), "
-            f"{len(acks)} delivery notification(s) applied",
+            _(
+                "the pharmacy's mailbox fetched: {n} message(s), "
+                "{acks} delivery notification(s) applied"
+            ).format(n=len(outcomes), acks=len(acks)),
             statuses=sorted(statuses.values()),
         )
         receive_letter(ctx, service)
     except SegurError as exc:
-        ctx.record(ACTOR, f"MSSanté not available: {exc}")
+        ctx.record(ACTOR, _("MSSanté not available: {error}").format(error=exc))
 
 
 def receive_letter(ctx: DemoContext, service: Any) -> None:
@@ -93,8 +105,10 @@ def receive_letter(ctx: DemoContext, service: Any) -> None:
     if not path.is_file():
         ctx.record(
             ACTOR,
-            f"no physician's letter received: the ANS example archive {LETTER} is not in "
-            f"{path.parent} (set {XDM_ENV} to the folder of the official XDM examples)",
+            _(
+                "no physician's letter received: the ANS example archive {name} is not in "
+                "{folder} (set {variable} to the folder of the official XDM examples)"
+            ).format(name=LETTER, folder=path.parent, variable=XDM_ENV),
         )
         return
     _know_the_letters_patient(ctx, path.read_bytes())
@@ -115,23 +129,32 @@ def receive_letter(ctx: DemoContext, service: Any) -> None:
     while found is None and time.monotonic() < deadline:
         found = next((o for o in service.fetch() if o.message_id == ident), None)
     if found is None:
-        ctx.record(ACTOR, "the physician's letter did not arrive in the pharmacy's mailbox")
+        ctx.record(ACTOR, _("the physician's letter did not arrive in the pharmacy's mailbox"))
         return
     documents = [d for report in found.reports for d in report.documents]
     for document in documents:
         kit = document.kit() or {}
-        verdict = ("valid" if kit.get("valid") else f"{kit.get('errors', 0)} error(s), kept") + (
-            " (partly checked)" if kit.get("skipped") else ""
-        )
+        verdict = (
+            _("valid")
+            if kit.get("valid")
+            else _("{n} error(s), kept").format(n=kit.get("errors", 0))
+        ) + (_(" (partly checked)") if kit.get("skipped") else "")
         ctx.record(
             ACTOR,
-            f"a physician's letter received by MSSanté ({LETTER}, document type "
-            f"{document.type_code}): {document.outcome}; CDA test kit: {verdict}",
+            _(
+                "a physician's letter received by MSSanté ({name}, document type "
+                "{type}): {outcome}; CDA test kit: {verdict}"
+            ).format(
+                name=LETTER, type=document.type_code, outcome=document.outcome, verdict=verdict
+            ),
             message_id=ident,
             flag=found.flag,
         )
     if not documents:
-        ctx.record(ACTOR, f"the physician's letter was not integrated: {found.reason}")
+        ctx.record(
+            ACTOR,
+            _("the physician's letter was not integrated: {reason}").format(reason=found.reason),
+        )
 
 
 def _know_the_letters_patient(ctx: DemoContext, archive: bytes) -> None:
@@ -150,4 +173,4 @@ def _know_the_letters_patient(ctx: DemoContext, archive: bytes) -> None:
     if person.identity.ins is None or person.identity.ins.matricule != ins.matricule:
         return
     runtime.host.save_patient(attrs.evolve(person, id=""))  # a new patient of this host
-    ctx.record(ACTOR, "the letter's patient (the ANS examples' person) is a patient here")
+    ctx.record(ACTOR, _("the letter's patient (the ANS examples' person) is a patient here"))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from segur_core.errors import CardError
 from segur_core.plugin import DemoStep
+from segur_vitale.i18n import _
 from segur_vitale.reading import dispatch
 from segur_vitale.sources import open_virtual
 from segur_vitale.virtual.cards import demo_card
@@ -35,7 +36,7 @@ def run_demo_step(ctx: DemoContext, *, prefer_pcsc: bool = True) -> None:
     except CardError as error:  # the PC/SC path failed (reader busy...): in process
         if not prefer_pcsc:
             raise
-        note = f" (the PC/SC path failed: {type(error).__name__})"
+        note = _(" (the PC/SC path failed: {error})").format(error=type(error).__name__)
         with open_virtual(demo_card(), prefer_pcsc=False) as source:
             card = read_vitale(source.transport)
     reading = dispatch(ctx.runtime, card)
@@ -43,14 +44,17 @@ def run_demo_step(ctx: DemoContext, *, prefer_pcsc: bool = True) -> None:
     ctx.data["card_transport"] = source.via
     ctx.record(
         "segur-vitale",
-        f"carte Vitale read through {source.description}{note}: {card.kind.value}, "
-        f"{len(card.beneficiaries)} beneficiary(ies); on_card_read dispatched",
+        _(
+            "carte Vitale read through {source}{note}: {kind}, {n} beneficiary(ies); "
+            "on_card_read dispatched"
+        ).format(
+            source=source.description, note=note, kind=card.kind.value, n=len(card.beneficiaries)
+        ),
         transport=source.via,
         card_kind=card.kind.value,
     )
 
 
 def demo_step() -> DemoStep:
-    from segur_vitale.i18n import _
 
     return DemoStep(ORDER, _("Carte Vitale reading"), run_demo_step, plugin="vitale")
