@@ -12,6 +12,7 @@ import click
 
 from segur_core.cli.output import emit_json, json_option, when
 from segur_core.cli.params import PathParam, out_option, patient_argument, patient_option, short
+from segur_dmp.i18n import _
 
 __all__ = ["dmp"]
 
@@ -61,16 +62,18 @@ def status(patient: str, as_json: bool) -> None:
         })  # fmt: skip
         return
     if "error" in access:
-        click.echo(f"DMP access: {access['error']}", err=True)
+        click.echo(_("DMP access: {error}").format(error=access["error"]), err=True)
     else:
         click.echo(
-            f"DMP: {'exists' if access['exists'] else 'none'}"
-            f"{' (closed)' if access['closed'] else ''}; "
-            f"authorisation: {access['authorization']}"
-            f"{' - ' + access['reason'] if access['reason'] else ''}"
+            "DMP: "
+            + (_("exists") if access["exists"] else _("none"))
+            + (_(" (closed)") if access["closed"] else "")
+            + "; "
+            + _("authorisation: {value}").format(value=access["authorization"])
+            + (" - " + access["reason"] if access["reason"] else "")
         )
     if not rows:
-        click.echo("no document sent to the DMP for this patient")
+        click.echo(_("no document sent to the DMP for this patient"))
     for row in rows:  # the id alone on its line: an OID is never cut
         click.echo(row.document_id)
         detail = f"  {row.detail}" if row.detail else ""
@@ -101,7 +104,7 @@ def list_(patient: str, as_json: bool) -> None:
         })  # fmt: skip
         return
     if not entries:
-        click.echo("the DMP holds no document visible to this pharmacy")
+        click.echo(_("the DMP holds no document visible to this pharmacy"))
     for e in entries:  # the id alone on its line: an OID is never cut
         flag = " [masqué]" if e.masked else ""
         click.echo(e.unique_id)
@@ -121,7 +124,7 @@ def _patient_of(doc: str, patient: str | None) -> str:
         return patient
     row = _service().status.get(doc)
     if row is None:
-        raise click.ClickException(f"unknown document {doc!r}: give --patient")
+        raise click.ClickException(_("unknown document {doc!r}: give --patient").format(doc=doc))
     return row.patient_id
 
 
@@ -147,7 +150,9 @@ def get(doc: str, patient: str | None, out: str | None, as_json: bool) -> None:
             with open(out, "wb") as fh:
                 fh.write(content)
         except OSError as error:
-            raise click.ClickException(f"cannot write {short(out)}: {error.strerror}") from None
+            raise click.ClickException(
+                _("cannot write {path}: {reason}").format(path=short(out), reason=error.strerror)
+            ) from None
     if as_json:
         report = {"document": doc, "bytes": len(content),
                   "sha256": hashlib.sha256(content).hexdigest(), "out": out}  # fmt: skip
@@ -155,7 +160,7 @@ def get(doc: str, patient: str | None, out: str | None, as_json: bool) -> None:
             report["content_base64"] = base64.b64encode(content).decode("ascii")
         emit_json(report)
     elif out:
-        click.echo(f"{len(content)} bytes written to {out}")
+        click.echo(_("{n} bytes written to {path}").format(n=len(content), path=out))
     else:
         sys.stdout.buffer.write(content)
 
@@ -180,7 +185,7 @@ def _update(action: str):
         if as_json:
             emit_json({"document": doc, "action": action, "done": True})
             return
-        click.echo(f"{doc}: {action} done")
+        click.echo(_("{doc}: {action} done").format(doc=doc, action=action))
 
     command.__doc__ = {
         "mask": "Mask DOC (one of this pharmacy's documents) to other professionals.",
