@@ -264,6 +264,7 @@ def postgresql(n: int) -> None:
 
     tenant = "999990013"
     records = max(400, n // 2)
+    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with (
         PostgresServer(settings=("synchronous_commit=off", "shared_buffers=128MB")) as server,
         CountingReceiver() as receiver,
@@ -303,6 +304,7 @@ def postgresql(n: int) -> None:
         f"  postgresql               {pg_journal:8.0f} records/s"
         f"  ratio to SQLite {pg_journal / sqlite_journal:.2f}"
     )
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
