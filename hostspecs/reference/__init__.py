@@ -1,12 +1,12 @@
 """The reference host: the host contract on SQLite, the runtime's default host."""
 
+from hostspecs.reference.factory import reference_host
 from hostspecs.reference.host import (
     DEMO_PRACTITIONER,
     DEMO_STRUCTURE,
     ReferenceHost,
     default_decision,
 )
-from hostspecs.reference.factory import reference_host
 from hostspecs.reference.schema import SCHEMA_VERSION
 
 __all__ = [

@@ -13,7 +13,6 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -39,7 +38,6 @@ __all__ = [
     "DEMO_STRUCTURE",
     "ReferenceHost",
     "default_decision",
-    "reference_host",
 ]
 
 #: A fictitious pharmacy (FINESS with a valid Luhn key in the 99 test range).
@@ -314,4 +312,3 @@ class ReferenceHost:
             (question.kind, question.patient_id, answer.key, _iso(dt.datetime.now(dt.UTC))),
         )
         return answer
-
