@@ -22,11 +22,11 @@ from segur_core.cli import cli
 from segur_core.config import Config, load_config
 from segur_core.errors import ConfigError
 from segur_core.model import DeliveryState
-from segur_core.outbox import Outbox, OutboxSettings, RetryPolicy
-from segur_core.outbox.store import OutboxStore
+from segur_core.outbox import OutboxSettings, RetryPolicy
 from segur_core.plugin import PluginInfo
 
 from .receiver import KEY_HEADER, CountingReceiver
+from .stores import Store
 
 KEYS = ("doc-1", "doc-2", "doc-3", "doc-4")
 
@@ -48,7 +48,7 @@ def poster(client: httpx.Client, url: str):
     return send
 
 
-def test_an_outage_longer_than_the_old_budget_delivers_each_item_once(tmp_path: Path) -> None:
+def test_an_outage_longer_than_the_old_budget_delivers_each_item_once(store: Store) -> None:
     """The receiver is down for three hours (the old budget, 8 attempts from 1 s, was
     spent in about two minutes), then back: every item is delivered, exactly once."""
     clock = Clock()
@@ -59,7 +59,7 @@ def test_an_outage_longer_than_the_old_budget_delivers_each_item_once(tmp_path: 
     receiver.stop()  # the service is down: connections are refused
     with httpx.Client(timeout=5) as client:
         send = poster(client, url)
-        with Outbox(tmp_path / "outbox.sqlite", senders={"http": send}, clock=clock) as outbox:
+        with store.outbox(senders={"http": send}, clock=clock) as outbox:
             for key in KEYS:
                 outbox.enqueue("http", key, key.encode())
             start = clock.now
@@ -87,7 +87,7 @@ def test_an_outage_longer_than_the_old_budget_delivers_each_item_once(tmp_path: 
     assert receiver.bodies == {key: key.encode() for key in KEYS}
 
 
-def test_retry_delays_stay_capped_and_end_at_the_horizon(tmp_path: Path) -> None:
+def test_retry_delays_stay_capped_and_end_at_the_horizon(store: Store) -> None:
     """With a short horizon, retries go on until it, the last one at the horizon, then
     the item is dead with the count and the policy in its error."""
     clock = Clock()
@@ -96,7 +96,7 @@ def test_retry_delays_stay_capped_and_end_at_the_horizon(tmp_path: Path) -> None
         raise httpx.ConnectError("refused")
 
     settings = OutboxSettings(default=RetryPolicy(horizon=600, base_delay=1, max_delay=60))
-    with Outbox(tmp_path / "o.sqlite", senders={"x": down}, settings=settings, clock=clock) as ob:
+    with store.outbox(senders={"x": down}, settings=settings, clock=clock) as ob:
         item = ob.enqueue("x", "k", b"x")
         times = []
         while ob.next_due() is not None:
@@ -276,22 +276,22 @@ def test_config_show_prints_the_effective_outbox_table(tmp_path: Path) -> None:
 
 
 def test_an_item_that_kills_its_workers_is_not_retried_past_the_horizon(
-    tmp_path: Path,
+    store: Store,
 ) -> None:
     """Without an attempt bound, an item whose every attempt dies with its worker (a
     poison pill) is given up once the horizon has passed, without another attempt."""
     clock = Clock()
     sent: list[str] = []
     settings = OutboxSettings(default=RetryPolicy(horizon=600), lease=5)
-    path = tmp_path / "o.sqlite"
-    with Outbox(path, senders={"x": sent.append}, settings=settings, clock=clock) as outbox:
+    with (
+        store.outbox(senders={"x": sent.append}, settings=settings, clock=clock) as outbox,
+        store.outbox(clock=clock) as dying,
+    ):
         item = outbox.enqueue("x", "poison", b"x")
-        store = OutboxStore(path, clock=clock)
         while clock.now < 1_700_000_000.0 + 600 + 5:  # every worker dies while sending it
-            assert store.claim("dying", limit=1, lease=5)
+            assert dying._store.claim("dying", limit=1, lease=5)
             clock.now += 6
         outbox.deliver_due()
         dead = outbox.get(item.id)
         assert dead.state is DeliveryState.DEAD and "interrupted" in dead.last_error
         assert sent == []
-        store.close()
