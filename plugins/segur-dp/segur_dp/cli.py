@@ -7,6 +7,7 @@ import click
 
 from segur_core.cli.output import emit_json, json_option
 from segur_core.cli.params import patient_argument
+from segur_dp.i18n import _
 
 __all__ = ["dp"]
 
@@ -54,7 +55,7 @@ def history(patient: str, as_json: bool, months: int | None, ndp: str | None) ->
         emit_json({"lines": [line_to_json(line) for line in lines]})
         return
     if not lines:
-        click.echo("the DP holds no dispensation within the depth asked")
+        click.echo(_("the DP holds no dispensation within the depth asked"))
     for line in lines:
         click.echo(
             f"{line.dispensed_at:%Y-%m-%d}  {line.category.value:<10} {line.product_code:<13}"
@@ -80,8 +81,8 @@ def create(patient: str, as_json: bool) -> None:
         emit_json({"status": dossier.status, "ndp": dossier.ndp})
         return
     click.echo(
-        {"created": "DP created", "exists": "the patient already has a DP"}.get(
-            dossier.status, "the patient's refusal is recorded with the DP"
+        {"created": _("DP created"), "exists": _("the patient already has a DP")}.get(
+            dossier.status, _("the patient's refusal is recorded with the DP")
         )
     )
     if dossier.ndp is not None:  # for the patient file: `segur dp history PATIENT --ndp`
@@ -108,7 +109,7 @@ def alerts(as_json: bool) -> None:
         emit_json({"alerts": items})
         return
     if not outcomes:
-        click.echo("no alert or recall to acknowledge")
+        click.echo(_("no alert or recall to acknowledge"))
     for o in outcomes:
-        state = "acknowledged" if o.acknowledged else "NOT acknowledged"
+        state = _("acknowledged") if o.acknowledged else _("NOT acknowledged")
         click.echo(f"{o.alert.kind.value:<7} {o.alert.id}  {state}  {o.alert.title}")

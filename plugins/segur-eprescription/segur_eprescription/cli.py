@@ -14,6 +14,7 @@ import click
 
 from segur_core.cli.output import emit_json, json_option
 from segur_core.cli.params import PathParam, out_option
+from segur_eprescription.i18n import _
 
 __all__ = ["eprescription"]
 
@@ -28,7 +29,9 @@ def _service():
 def _line_value(option: str, raw: str) -> tuple[int, str]:
     number, sep, value = raw.partition("=")
     if not sep or not number.strip().isdigit() or not value.strip():
-        raise click.BadParameter(f"expected LINE=VALUE, got {raw!r}", param_hint=option)
+        raise click.BadParameter(
+            _("expected LINE=VALUE, got {raw!r}").format(raw=raw), param_hint=option
+        )
     return int(number), value.strip()
 
 
@@ -88,15 +91,22 @@ def show(payload: str, as_json: bool) -> None:
         emit_json(data)
         return
     click.echo(
-        f"{data['id']} of {data['issued_at'][:10]}, prescriber RPPS {data['prescriber_rpps']}, "
-        f"dispensation {data['dispensations_done'] + 1} of {data['dispensations_allowed']}"
+        _("{id} of {date}, prescriber RPPS {rpps}, dispensation {rank} of {allowed}").format(
+            id=data["id"],
+            date=data["issued_at"][:10],
+            rpps=data["prescriber_rpps"],
+            rank=data["dispensations_done"] + 1,
+            allowed=data["dispensations_allowed"],
+        )
     )
     for line in data["lines"]:
         flags = "" if line["substitutable"] else " [non substituable]"
         click.echo(
             f"  {line['line']}. {line['product']} ({line['kind']} {line['code'] or '-'}), "
-            f"{line['dosage'] or '-'}, qty {line['quantity']}, "
-            f"{line['renewals']} renewal(s){flags}"
+            + _("{dosage}, qty {quantity}, {renewals} renewal(s)").format(
+                dosage=line["dosage"] or "-", quantity=line["quantity"], renewals=line["renewals"]
+            )
+            + flags
         )
 
 
@@ -127,9 +137,11 @@ def dispense(
     decisions = []
     for raw in substitute:
         number, value = _line_value("--substitute", raw)
-        code, _, label = value.partition(":")
+        code, _sep, label = value.partition(":")
         if not (code.isdigit() and len(code) == 13):
-            raise click.BadParameter(f"{code!r} is not a CIP13", param_hint="--substitute")
+            raise click.BadParameter(
+                _("{code!r} is not a CIP13").format(code=code), param_hint="--substitute"
+            )
         product = Product(ProductKind.CIP13, label or f"CIP {code}", code=code, system=CIP13_OID)
         decisions.append(LineDecision(number, Decision.SUBSTITUTED, product=product))
     for raw in adapt:
@@ -137,12 +149,12 @@ def dispense(
         decisions.append(LineDecision(number, Decision.ADAPTED, reason=value))
     for raw in partial:
         number, value = _line_value("--partial", raw)
-        quantity, _, reason = value.partition(":")
+        quantity, _sep, reason = value.partition(":")
         try:
             amount = float(quantity)
         except ValueError:
             raise click.BadParameter(
-                f"{quantity!r} is not a number", param_hint="--partial"
+                _("{value!r} is not a number").format(value=quantity), param_hint="--partial"
             ) from None
         decisions.append(
             LineDecision(number, Decision.PARTIAL, quantity=Quantity(amount), reason=reason or None)
@@ -173,7 +185,9 @@ def dispense(
     if as_json:
         emit_json(result)
         return
-    click.echo(f"{result['prescription']}: report {state}")
+    click.echo(
+        _("{prescription}: report {state}").format(prescription=result["prescription"], state=state)
+    )
     for line in result["lines"]:
         click.echo(f"  {line['line']}. {line['decision']}")
     if path:
