@@ -14,6 +14,7 @@ import click
 
 from segur_core.cli.output import emit_json, json_option
 from segur_core.cli.params import patient_option
+from segur_mssante.i18n import _, ngettext
 
 __all__ = ["mss"]
 
@@ -33,10 +34,14 @@ def _read(path: str, what: str) -> bytes:
     file = Path(path)
     try:
         if file.stat().st_size > MAX_FILE_BYTES:
-            raise click.ClickException(f"{what} larger than {MAX_FILE_BYTES} bytes")
+            raise click.ClickException(
+                _("{file} larger than {n} bytes").format(file=path, n=MAX_FILE_BYTES)
+            )
         return file.read_bytes()
     except OSError as error:
-        raise click.ClickException(f"cannot read the {what}: {error.strerror}") from None
+        raise click.ClickException(
+            _("cannot read {file}: {reason}").format(file=path, reason=error.strerror)
+        ) from None
 
 
 @click.group("mss")
@@ -73,7 +78,7 @@ def send(
         if patient is not None:
             who = runtime.host.get_patient(patient)
             if who is None:
-                raise click.ClickException(f"unknown patient {patient!r}")
+                raise click.ClickException(_("unknown patient {id!r}").format(id=patient))
         queued = service.send_document(
             cda,
             to=list(to),
@@ -94,7 +99,12 @@ def send(
         }
         emit_json(sent)
         return
-    click.echo(f"{queued.message_id} to {len(queued.recipients)} recipient(s): {state}")
+    n = len(queued.recipients)
+    click.echo(
+        ngettext("{id} to {n} recipient: {state}", "{id} to {n} recipients: {state}", n).format(
+            id=queued.message_id, n=n, state=state
+        )
+    )
 
 
 @mss.command("fetch")
@@ -132,7 +142,7 @@ def fetch(as_json: bool) -> None:
         emit_json({"messages": rows})
         return
     if not rows:
-        click.echo("no new message")
+        click.echo(_("no new message"))
     for row in rows:
         docs = ", ".join(
             f"{d['type']} {d['outcome']}{_kit_note(d['kit'])}" for d in row["documents"]
@@ -168,7 +178,7 @@ def import_(archive: str, as_json: bool) -> None:
     for row in rows:
         click.echo(f"{row['document']} ({row['type']}): {row['outcome']}{_kit_note(row['kit'])}")
     for deviation in report.deviations:
-        click.echo(f"note: {deviation}")
+        click.echo(_("note: {text}").format(text=deviation))
 
 
 def _kit_note(kit: dict | None) -> str:
@@ -176,8 +186,12 @@ def _kit_note(kit: dict | None) -> str:
     if kit is None:
         return ""
     if not kit["valid"]:
-        return f" (fails the CDA test kit: {kit['errors']} error(s), kept for the pharmacist)"
-    return " (CDA test kit: valid)" if not kit["skipped"] else " (CDA test kit: partly checked)"
+        return _(" (fails the CDA test kit: {n} error(s), kept for the pharmacist)").format(
+            n=kit["errors"]
+        )
+    return (
+        _(" (CDA test kit: valid)") if not kit["skipped"] else _(" (CDA test kit: partly checked)")
+    )
 
 
 @mss.command("status")
@@ -193,7 +207,7 @@ def status(message: str | None, as_json: bool) -> None:
         key = message if message.startswith("<") else f"<{message}>"
         found = outbox.find(key)
         if found is None or found.kind != SEND_KIND:
-            raise click.ClickException("no message sent with this Message-ID")
+            raise click.ClickException(_("no message sent with this Message-ID"))
         items = [found]
     else:
         items = outbox.list(kind=SEND_KIND)
@@ -214,7 +228,7 @@ def status(message: str | None, as_json: bool) -> None:
         emit_json({"messages": sent})
         return
     if not sent:
-        click.echo("no message sent")
+        click.echo(_("no message sent"))
     for entry in sent:
         click.echo(f"{entry['message_id']} {entry['state']}  {entry['result'] or ''}".rstrip())
         for row in entry["recipients"]:
