@@ -308,3 +308,35 @@ def test_any_text_is_a_safe_query(filled, text):
     expression = match_expression(text)
     assert expression is None or expression.count('"') % 2 == 0
     assert isinstance(filled.search(text), list)
+
+
+def test_a_common_word_searched_as_its_terms_finds_the_same_rows(filled, monkeypatch):
+    """A common prefix is searched as the whole terms it covers (faster for FTS5): the
+    same rows as the prefix itself (bm25 then scores each term apart, so the order of
+    equally good rows may differ)."""
+    from segur_mssante.directory import store as store_module
+
+    texts = ["pharmacie", "pharma lyon", "phar guérin", "cabinet", "méd par", "lyon 69"]
+    before = {text: filled.search(text, limit=300) for text in texts}
+    monkeypatch.setattr(store_module, "COMMON_WORD_ROWS", 3)  # every word is common here
+    assert "OR" in filled._expression(["pharma"])
+    for text in texts:
+        after = filled.search(text, limit=300)
+        assert sorted(map(repr, after)) == sorted(map(repr, before[text])), text
+        assert {e.mssante_address for e in after} == {e.mssante_address for e in before[text]}
+    assert filled.search("guérin")[0].family_name == "GUÉRIN"  # names still first
+
+
+def test_an_address_typed_whole_is_that_mailbox(filled):
+    (found,) = filled.search("Helene.Guerin@pharmacien.mssante.fr")
+    assert found.pp_id == "10001234567"
+    assert filled.search("helene.guerin@pharmacien.mssante.fr", kind="ORG") == []
+    assert filled.search("guerin@")  # not an address: searched as words
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_fold_is_the_indexs_rule(text):
+    from segur_mssante.directory.query import _slow_fold, fold
+
+    assert fold(text) == _slow_fold(text)

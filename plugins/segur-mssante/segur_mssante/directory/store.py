@@ -25,7 +25,7 @@ from segur_core.files import private_file
 from segur_core.safezip import open_zip
 from segur_mssante.directory.errors import DirectoryError
 from segur_mssante.directory.extraction import COLUMNS, BadRow, Entry, read_extraction
-from segur_mssante.directory.query import match_expression
+from segur_mssante.directory.query import MIN_PREFIX, fold, query_words
 
 __all__ = ["BATCH", "FILENAME", "Directory", "ImportReport", "Progress"]
 
@@ -39,6 +39,14 @@ MAX_EXTRACTION_BYTES = 2 * 1024 * 1024 * 1024
 MAX_LINE_BYTES = 1024 * 1024
 #: Kept line numbers of bad rows (the count is always exact).
 BAD_LINES_KEPT = 20
+#: A search word whose prefix covers more rows than this, over at most
+#: :data:`MAX_EXPANSION` terms, is searched as those whole terms (``("pharmacie" OR
+#: "pharmacien")``) rather than as a prefix: FTS5 merges a prefix's rows in memory
+#: before anything else, which made words such as "pharma" or "cabinet" slow.
+COMMON_WORD_ROWS = 20_000
+MAX_EXPANSION = 16
+#: Rows ranked per search: all of them when fewer match, else the first ones found.
+RANKED = 300
 #: ``on_progress(stage, done, total)``: stage ``"read"`` (bytes of the file), then
 #: ``"apply"`` (0, 0) when the single transaction that changes the directory starts.
 Progress = Callable[[str, int, int], None]
@@ -92,6 +100,9 @@ CREATE TRIGGER IF NOT EXISTS entry_updated AFTER UPDATE ON entry BEGIN
     INSERT INTO entry_fts (rowid, {_FTS_COLUMNS}) VALUES (new.id, {_exprs("new.")});
 END;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS entry_vocab USING fts5vocab(entry_fts, row);
+CREATE TABLE IF NOT EXISTS index_term (term TEXT PRIMARY KEY, rows INTEGER NOT NULL)
+    WITHOUT ROWID;
 """
 
 _STAGING = f"""
@@ -281,8 +292,42 @@ class Directory:
             raise
         if added + changed + removed:
             db.execute("INSERT INTO entry_fts (entry_fts) VALUES ('optimize')")
+            self._list_terms()
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return {"added": added, "changed": changed, "removed": removed}
+
+    def _list_terms(self) -> None:
+        """List the index's terms with their row counts (one pass over the index, a few
+        seconds for the whole directory); a crash before it ends leaves the older list,
+        which only makes searches slower, never wrong."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM index_term")
+            db.execute("INSERT INTO index_term (term, rows) SELECT term, doc FROM entry_vocab")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _expression(self, words: list[str]) -> str:
+        """The MATCH expression of the folded ``words``: a common prefix made of a few
+        terms becomes those terms (the same rows, found without merging them first)."""
+        parts = []
+        for word in words:
+            if len(word) < MIN_PREFIX:
+                parts.append(f'"{word}"')
+                continue
+            terms = self._db.execute(
+                "SELECT term, rows FROM index_term WHERE term >= ? AND term < ? LIMIT ?",
+                (word, word + "\U0010ffff", MAX_EXPANSION + 1),
+            ).fetchall()
+            if len(terms) <= MAX_EXPANSION and sum(r for _t, r in terms) > COMMON_WORD_ROWS:
+                quoted = ('"' + term.replace('"', '""') + '"' for term, _r in terms)
+                parts.append("(" + " OR ".join(quoted) + ")")
+            else:
+                parts.append(f'"{word}"*')
+        return " AND ".join(parts)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -300,27 +345,41 @@ class Directory:
         ``kind`` (PER, ORG, APP, CAB) or one ``profession`` code ("21": pharmacien)."""
         if limit < 1:
             raise DirectoryError(f"the limit must be at least 1, not {limit}")
-        expression = match_expression(text)
-        if expression is None:
+        words = [fold(word) for word in query_words(text)]
+        if not words:
             return []
-        where, params = ["entry_fts MATCH ?"], [expression]
+        found = self.get(text.strip()) if "@" in text else None
+        if (
+            found is not None
+            and (kind is None or found.kind == kind.upper())
+            and (profession is None or found.profession_code == profession)
+        ):
+            return [found]  # an address typed whole: that mailbox
+        where, params = ["entry_fts MATCH ?"], [self._expression(words)]
         if kind is not None:
-            where.append("f.kind = ?")
+            where.append("e.kind = ?")
             params.append(kind.upper())
         if profession is not None:
-            where.append("f.profession_code = ?")
+            where.append("e.profession_code = ?")
             params.append(profession)
-        # The best ids first, the rows after: reading every matching row before the
-        # LIMIT costs twice the time of a frequent word (bench_mss.py).
-        joined = " JOIN entry f ON f.id = entry_fts.rowid" if len(where) > 1 else ""
+        joined = " JOIN entry e ON e.id = entry_fts.rowid" if len(where) > 1 else ""
+        # Best first (bm25) among all the matching rows when there are at most RANKED,
+        # else among the first RANKED found: ranking every row of a frequent word is what
+        # made a search slow (bench_mss.py); past RANKED, more words are needed anyway.
+        ranked = self._db.execute(
+            f"SELECT bm25(entry_fts, {_WEIGHTS}), entry_fts.rowid FROM entry_fts{joined} "
+            f"WHERE {' AND '.join(where)} LIMIT ?",
+            (*params, RANKED),
+        ).fetchall()
+        best = [row_id for _score, row_id in sorted(ranked)[:limit]]
+        if not best:
+            return []
         rows = self._db.execute(
-            f"SELECT {', '.join('e.' + f for f in _FIELDS)} FROM ("
-            f"SELECT entry_fts.rowid AS id, bm25(entry_fts, {_WEIGHTS}) AS score "
-            f"FROM entry_fts{joined} WHERE {' AND '.join(where)} ORDER BY score LIMIT ?"
-            ") AS best JOIN entry e ON e.id = best.id ORDER BY best.score",
-            (*params, limit),
+            f"SELECT id, {_FIELD_LIST} FROM entry WHERE id IN ({', '.join('?' * len(best))})",
+            best,
         )
-        return [Entry(*row) for row in rows]
+        by_id = {row[0]: Entry(*row[1:]) for row in rows}
+        return [by_id[row_id] for row_id in best]
 
     def get(self, address: str) -> Entry | None:
         """The mailbox with this address (case ignored), or None."""
