@@ -56,6 +56,8 @@ class Issuer:
 
 def _ascii(text: str) -> str:
     """7-bit ASCII: accents dropped (``é`` → ``e``), anything else replaced by ``?``."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(
         ch if ord(ch) < 128 else "?" for ch in decomposed if not unicodedata.combining(ch)

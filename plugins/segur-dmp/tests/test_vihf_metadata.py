@@ -152,3 +152,28 @@ def test_cx_garbage(text):
 def test_xds_time_garbage(text):
     with contextlib.suppress(DocumentError):
         assert xds_time(text).isdigit()
+
+
+def _strptime_reading(digits: str, offset: str) -> str:
+    """An HL7 TS with an offset read with ``strptime`` alone (the plain reading)."""
+    import datetime as dt
+
+    moment = dt.datetime.strptime(digits.ljust(14, "0"), "%Y%m%d%H%M%S").replace(
+        tzinfo=dt.datetime.strptime(offset, "%z").tzinfo
+    )
+    return moment.astimezone(dt.UTC).strftime("%Y%m%d%H%M%S")[: len(digits)]
+
+
+@given(
+    st.from_regex(r"[0-9]{12,14}", fullmatch=True)
+    | st.datetimes().map(lambda d: d.strftime("%Y%m%d%H%M%S")),
+    st.from_regex(r"[+-][0-9]{4}", fullmatch=True) | st.sampled_from(["+0100", "-0930"]),
+)
+def test_xds_time_reads_as_strptime(digits, offset):
+    try:
+        expected = _strptime_reading(digits, offset)
+    except ValueError:
+        with pytest.raises(DocumentError):
+            xds_time(digits + offset)
+        return
+    assert xds_time(digits + offset) == expected
