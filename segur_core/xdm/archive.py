@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from segur_core.cdaheader import INS_OIDS
+from segur_core.cdaheader import INS_OIDS, CdaHeader
 from segur_core.errors import DocumentError, XDMError
 from segur_core.model import INS, _tuple
 from segur_core.safezip import ZipSource, open_zip, safe_member_name
@@ -116,20 +116,25 @@ def xdm_members(
     source_id: str,
     content_type: Code = PHARMACY,
     now: dt.datetime | None = None,
+    headers: Sequence[CdaHeader | None] = (),
 ) -> list[tuple[str, bytes]]:
     """The members (``(path, bytes)``, in archive order) of the XDM archive of CDA R2
     ``documents``, all about one patient: for a caller that adds its own members (a
     portability archive adds PDF renderings and structured data).
 
     Each DocumentEntry is derived from its CDA header (raises ``DocumentError`` listing
-    what a header lacks); ``source_id`` is the issuing software's OID
+    what a header lacks); ``headers``, when given, are those the caller has already read
+    (``None`` for a document to parse here). ``source_id`` is the issuing software's OID
     (``XDSSubmissionSet.sourceId``).
     """
     if not documents:
         raise XDMError("an XDM archive needs at least one document")
+    if headers and len(headers) != len(documents):
+        raise ValueError("one header (or None) per document")
     entries = []
     for number, cda in enumerate(documents, start=1):
-        entry = entry_from_cda(cda, patient_id="")
+        header = headers[number - 1] if headers else None
+        entry = entry_from_cda(cda, patient_id="", header=header)
         entries.append((entry, DOCUMENT_NAME.format(number), cda))
     patients = {entry.patient_id for entry, _, _ in entries}
     if len(patients) != 1:

@@ -244,14 +244,17 @@ def entry_from_cda(
     *,
     patient_id: str,
     extra_confidentiality: tuple[Code, ...] = (),
+    header: cdaheader.CdaHeader | None = None,
 ) -> DocumentEntry:
     """Derive the DocumentEntry of a CDA R2 document from its header.
 
     ``patient_id`` is the INS as CX (``...^NH``); it must match the document's INS
-    (``recordTarget/patientRole/id`` with an INS root). Raises ``DocumentError`` listing
-    every missing header element.
+    (``recordTarget/patientRole/id`` with an INS root). ``header``, when the caller has
+    already parsed ``cda`` (:func:`segur_core.cdaheader.header_of`), spares a second
+    parse. Raises ``DocumentError`` listing every missing header element.
     """
-    header = cdaheader.read_header(cda, max_bytes=cdaheader.MAX_CDA_BYTES)
+    if header is None:
+        header = cdaheader.read_header(cda, max_bytes=cdaheader.MAX_CDA_BYTES)
     issues: list[ValidationIssue] = []
 
     def need(value: object, where: str) -> None:

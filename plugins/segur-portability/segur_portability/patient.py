@@ -19,9 +19,11 @@ from typing import Any
 
 import attrs
 
+from segur_core.cdaheader import MAX_CDA_BYTES, CdaHeader, header_of
 from segur_core.errors import InputError
 from segur_core.model import HealthDocument
 from segur_core.plugin import ExportSection
+from segur_core.safexml import parse_xml
 from segur_core.xdm import Issuer, xdm_members
 from segur_core.xdm.layout import INDEX
 from segur_core.xds import entry_from_cda
@@ -29,7 +31,7 @@ from segur_portability import schemas
 from segur_portability.browse import index_page
 from segur_portability.errors import ExportError
 from segur_portability.layout import DATA, OTHER, PDF, data_name
-from segur_portability.renderings import embedded_pdf
+from segur_portability.renderings import pdf_of
 from segur_portability.sections import dumps
 
 __all__ = [
@@ -139,8 +141,28 @@ def _split(
     return xdm, other
 
 
+def _read(document: HealthDocument) -> tuple[CdaHeader | None, bytes | None]:
+    """The header and PDF of a CDA that carries one, from a single parse (``(None,
+    None)`` for a structured body, whose header ``xdm_members`` reads, or bytes that
+    do not parse: they are refused there as before)."""
+    if b"nonXMLBody" not in document.content:
+        return None, None
+    try:
+        root = parse_xml(document.content, max_bytes=MAX_CDA_BYTES)
+    except InputError:
+        return None, None
+    try:
+        return header_of(root), pdf_of(root)
+    except InputError:
+        return None, pdf_of(root)
+
+
 def _xdm(
-    documents: Sequence[HealthDocument], issuer: Issuer, source_id: str, now: dt.datetime | None
+    documents: Sequence[HealthDocument],
+    issuer: Issuer,
+    source_id: str,
+    now: dt.datetime | None,
+    headers: dict[int, CdaHeader | None],
 ) -> tuple[list[tuple[str, bytes]], list[HealthDocument], list[HealthDocument]]:
     """The XDM members, the documents in them and those left for ``OTHER/``: every CDA
     in XDM when their headers allow it (the usual case, each header read once), else
@@ -150,7 +172,11 @@ def _xdm(
     if cda:
         try:
             members = xdm_members(
-                [d.content for d in cda], issuer=issuer, source_id=source_id, now=now
+                [d.content for d in cda],
+                issuer=issuer,
+                source_id=source_id,
+                now=now,
+                headers=[headers.get(id(d)) for d in cda],
             )
         except InputError:
             cda, more = _split(cda)
@@ -214,7 +240,9 @@ def build_archive(
     paths: list[str] = []
     pdfs: list[str | None] = []
     if documents:
-        xdm_files, xdm, other = _xdm(documents, issuer, source_id, now)
+        read = {id(d): _read(d) for d in documents if _is_cda(d)}
+        headers = {key: header for key, (header, _) in read.items()}
+        xdm_files, xdm, other = _xdm(documents, issuer, source_id, now, headers)
         members += [(name, data) for name, data in xdm_files if name != INDEX]
         for document, (path, _) in zip(xdm, xdm_files[3:], strict=True):
             files[path] = document
@@ -226,7 +254,7 @@ def build_archive(
         for path, document in sorted(files.items(), key=lambda kv: rank[id(kv[1])]):
             ordered.append(document)
             paths.append(path)
-            pdf = embedded_pdf(document.content) if _is_cda(document) else None
+            pdf = read[id(document)][1] if id(document) in read else None
             if pdf is not None:
                 pdf_path = f"{PDF}/{path.rsplit('/', 1)[1].rsplit('.', 1)[0]}.PDF"
                 members.append((pdf_path, pdf))

@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 
+from lxml import etree
+
 from segur_core.cdaheader import MAX_CDA_BYTES
 from segur_core.errors import UnsafeXMLError
 from segur_core.safexml import parse_xml
 
-__all__ = ["embedded_pdf"]
+__all__ = ["embedded_pdf", "pdf_of"]
 
 _HL7 = "urn:hl7-org:v3"
 _TEXT = f"{{{_HL7}}}component/{{{_HL7}}}nonXMLBody/{{{_HL7}}}text"
@@ -25,6 +27,11 @@ def embedded_pdf(cda: bytes) -> bytes | None:
         root = parse_xml(cda, max_bytes=MAX_CDA_BYTES)
     except UnsafeXMLError:
         return None
+    return pdf_of(root)
+
+
+def pdf_of(root: etree._Element) -> bytes | None:
+    """:func:`embedded_pdf` of a document already parsed (its root element)."""
     text = root.find(_TEXT)
     if text is None or text.get("mediaType") != "application/pdf":
         return None

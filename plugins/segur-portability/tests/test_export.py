@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import zipfile
 
@@ -111,3 +112,38 @@ def test_an_interrupted_export_with_workers_leaves_no_archive(source, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         _export(runtime, tmp_path, progress=interrupt, workers=2)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_each_document_parsed_once(built_documents, monkeypatch):
+    """A patient's archive parses each CDA once: the document carrying a PDF gives its
+    XDS metadata and its rendering from the same tree."""
+    from collections import Counter
+
+    import segur_portability.patient as patient
+
+    from segur_core import cdaheader
+    from segur_core.safexml import parse_xml
+    from segur_core.xdm import Issuer
+
+    parsed: Counter[bytes] = Counter()
+
+    def counting(data, **kwargs):
+        parsed[bytes(data)] += 1
+        return parse_xml(data, **kwargs)
+
+    import segur_portability.renderings as renderings
+
+    for module in (patient, renderings, cdaheader):
+        monkeypatch.setattr(module, "parse_xml", counting, raising=False)
+    built = patient.build_archive(
+        list(built_documents),
+        [],
+        issuer=Issuer(struct_id="1234567890", struct_name="Pharmacie"),
+        source_id="1.2.3.999",
+        title="Patient 00001",
+    )
+    assert built.documents == len(built_documents)
+    assert any(b"nonXMLBody" in d.content for d in built_documents)
+    assert {d.content: 1 for d in built_documents} == dict(parsed)
+    with zipfile.ZipFile(io.BytesIO(built.data)) as archive:
+        assert "PDF/DOC0002.PDF" in archive.namelist()
