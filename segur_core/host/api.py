@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import attrs
 
+from segur_core.model import hidden
+
 __all__ = ["API_VERSION", "NOT_FOUND", "ROUTES", "PatientQuery", "Route", "route"]
 
 #: The version of the host API these routes describe (the base URL's ``/v1``).
@@ -26,10 +28,10 @@ NOT_FOUND = "urn:segur:host:not-found"
 class PatientQuery:
     """The body of a patient search: every given (non-null) criterion must match."""
 
-    birth_name: str | None = None
-    first_name: str | None = None
-    birth_date: str | None = None
-    ins_matricule: str | None = None
+    birth_name: str | None = attrs.field(default=None, repr=hidden)
+    first_name: str | None = attrs.field(default=None, repr=hidden)
+    birth_date: str | None = attrs.field(default=None, repr=hidden)
+    ins_matricule: str | None = attrs.field(default=None, repr=hidden)
 
 
 @attrs.frozen

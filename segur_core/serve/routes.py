@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from segur_core.errors import SegurError
+from segur_core.model import hidden
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
@@ -72,7 +73,7 @@ class ApiCall:
 class Raw:
     """An answer that is not JSON: a CDA document, a PDF, an HTML page."""
 
-    content: bytes
+    content: bytes = attrs.field(repr=hidden)  # a patient's document
     media_type: str
     status: int = 200
     #: More headers of the answer (a page's Content-Security-Policy).
