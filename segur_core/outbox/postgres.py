@@ -23,10 +23,12 @@ import psycopg
 
 from segur_core.model import Delivery, DeliveryState
 from segur_core.outbox.store import (
+    _FIELDS,
+    _UNSETTLED,
     Claimed,
+    DeliveryReads,
     OutboxError,
     OutboxStorageError,
-    UnknownDeliveryError,
     _clip,
     _delivery,
     _no_kinds,
@@ -71,19 +73,16 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-_FIELDS = "id, kind, key, state, attempts, last_error, created_at, settled_at, patient_id, result"
-_UNSETTLED = "state IN ('pending', 'in-flight')"
 
-
-def _kinds(kinds: Iterable[str] | None) -> tuple[str, list[Any]]:
-    if kinds is None:
-        return "", []
-    return " AND kind = ANY(%s)", [sorted(kinds)]
-
-
-class PostgresOutboxStore:
+class PostgresOutboxStore(DeliveryReads):
     """The outbox of one pharmacy (``tenant``, its FINESS) in the database at ``url``;
     creates or migrates the tables when the URL's role may (see :func:`migrate_outbox`)."""
+
+    _table = _due = "outbox_deliveries"
+    _mark = "%s"
+
+    def _kinds(self, kinds: Iterable[str]) -> tuple[str, list[Any]]:
+        return " AND kind = ANY(%s)", [sorted(kinds)]
 
     def __init__(
         self, url: str, *, clock: Callable[[], float], tenant: str | None, pool_size: int = 8
@@ -182,7 +181,7 @@ class PostgresOutboxStore:
         if _no_kinds(kinds):
             return []
         now = self._clock()
-        clause, params = _kinds(kinds)
+        clause, params = ("", []) if kinds is None else self._kinds(kinds)
         rows, _count = self._write(
             "WITH due AS (SELECT id FROM outbox_deliveries"
             f" WHERE {_UNSETTLED} AND due_at <= %s{clause}"
@@ -301,69 +300,6 @@ class PostgresOutboxStore:
 
     def compact(self) -> None:
         """Nothing to do: PostgreSQL's autovacuum reclaims the space of dropped payloads."""
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def get(self, ident: int) -> Delivery:
-        row = self._one(f"SELECT {_FIELDS} FROM outbox_deliveries WHERE id = %s", (ident,))
-        if row is None:
-            raise UnknownDeliveryError(f"there is no outbox delivery {ident}")
-        return _delivery(row)
-
-    def payload(self, ident: int) -> bytes:
-        row = self._one("SELECT payload FROM outbox_deliveries WHERE id = %s", (ident,))
-        if row is None:
-            raise UnknownDeliveryError(f"there is no outbox delivery {ident}")
-        return bytes(row[0])
-
-    def find(self, key: str) -> Delivery | None:
-        row = self._one(f"SELECT {_FIELDS} FROM outbox_deliveries WHERE key = %s", (key,))
-        return None if row is None else _delivery(row)
-
-    def list(
-        self,
-        state: DeliveryState | None = None,
-        *,
-        kind: str | None = None,
-        limit: int | None = None,
-    ) -> list[Delivery]:
-        clauses: list[str] = ["true"]
-        params: list[Any] = []
-        if state is not None:
-            clauses.append("state = %s")
-            params.append(str(DeliveryState(state)))
-        if kind is not None:
-            clauses.append("kind = %s")
-            params.append(kind)
-        sql = f"SELECT {_FIELDS} FROM outbox_deliveries WHERE {' AND '.join(clauses)} ORDER BY id"
-        if limit is not None:
-            sql += " LIMIT %s"
-            params.append(int(limit))
-        return [_delivery(row) for row in self._rows(sql, params)]
-
-    def counts(self) -> dict[DeliveryState, int]:
-        rows = self._rows("SELECT state, count(*) FROM outbox_deliveries GROUP BY state")
-        counts = dict.fromkeys(DeliveryState, 0)
-        counts.update({DeliveryState(state): n for state, n in rows})
-        return counts
-
-    def unsettled(self, kinds: Iterable[str] | None = None) -> int:
-        if _no_kinds(kinds):
-            return 0
-        clause, params = _kinds(kinds)
-        row = self._one(
-            f"SELECT count(*) FROM outbox_deliveries WHERE {_UNSETTLED}{clause}", params
-        )
-        return int(row[0])
-
-    def next_due(self, kinds: Iterable[str] | None = None) -> float | None:
-        if _no_kinds(kinds):
-            return None
-        clause, params = _kinds(kinds)
-        row = self._one(
-            f"SELECT min(due_at) FROM outbox_deliveries WHERE {_UNSETTLED}{clause}", params
-        )
-        return None if row[0] is None else float(row[0])
 
     # -- waking workers --------------------------------------------------------------------
 

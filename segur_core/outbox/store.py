@@ -128,17 +128,100 @@ def _no_kinds(kinds: Iterable[str] | None) -> bool:
     return kinds is not None and not tuple(kinds)
 
 
-def _kinds_clause(kinds: Iterable[str] | None) -> tuple[str, list[str]]:
-    if kinds is None:
-        return "", []
-    kinds = sorted(kinds)
-    return f" AND kind IN ({', '.join('?' * len(kinds))})", kinds
+class DeliveryReads:
+    """The read queries of an outbox store, written once for SQLite and PostgreSQL.
+
+    A store names its table (``_table``), what its due-time queries read from (``_due``:
+    SQLite names its index), its parameter mark (``_mark``) and how it selects a set of
+    kinds (:meth:`_kinds`); it runs the queries with ``_one`` and ``_rows``.
+    """
+
+    _table: str
+    _due: str
+    _mark: str
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def _kinds(self, kinds: Iterable[str]) -> tuple[str, list[Any]]:
+        """The ``AND kind …`` clause selecting ``kinds``, and its parameters."""
+        raise NotImplementedError
+
+    def get(self, ident: int) -> Delivery:
+        row = self._one(f"SELECT {_FIELDS} FROM {self._table} WHERE id = {self._mark}", (ident,))
+        if row is None:
+            raise UnknownDeliveryError(f"there is no outbox delivery {ident}")
+        return _delivery(row)
+
+    def payload(self, ident: int) -> bytes:
+        row = self._one(f"SELECT payload FROM {self._table} WHERE id = {self._mark}", (ident,))
+        if row is None:
+            raise UnknownDeliveryError(f"there is no outbox delivery {ident}")
+        return bytes(row[0])
+
+    def find(self, key: str) -> Delivery | None:
+        row = self._one(f"SELECT {_FIELDS} FROM {self._table} WHERE key = {self._mark}", (key,))
+        return None if row is None else _delivery(row)
+
+    def list(
+        self,
+        state: DeliveryState | None = None,
+        *,
+        kind: str | None = None,
+        limit: int | None = None,
+    ) -> list[Delivery]:
+        clauses: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        if state is not None:
+            clauses.append(f"state = {self._mark}")
+            params.append(str(DeliveryState(state)))
+        if kind is not None:
+            clauses.append(f"kind = {self._mark}")
+            params.append(kind)
+        where = " AND ".join(clauses)
+        sql = f"SELECT {_FIELDS} FROM {self._table} WHERE {where} ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {self._mark}"
+            params.append(int(limit))
+        return [_delivery(row) for row in self._rows(sql, params)]
+
+    def counts(self) -> dict[DeliveryState, int]:
+        rows = self._rows(f"SELECT state, count(*) FROM {self._table} GROUP BY state")
+        counts = dict.fromkeys(DeliveryState, 0)
+        counts.update({DeliveryState(state): n for state, n in rows})
+        return counts
+
+    def unsettled(self, kinds: Iterable[str] | None = None) -> int:
+        if _no_kinds(kinds):
+            return 0
+        clause, params = ("", []) if kinds is None else self._kinds(kinds)
+        row = self._one(f"SELECT count(*) FROM {self._due} WHERE {_UNSETTLED}{clause}", params)
+        return int(row[0])
+
+    def next_due(self, kinds: Iterable[str] | None = None) -> float | None:
+        """When the next unsettled item becomes due (clock time), or ``None``."""
+        if _no_kinds(kinds):
+            return None
+        clause, params = ("", []) if kinds is None else self._kinds(kinds)
+        row = self._one(f"SELECT min(due_at) FROM {self._due} WHERE {_UNSETTLED}{clause}", params)
+        return None if row[0] is None else float(row[0])
 
 
-class OutboxStore:
+class OutboxStore(DeliveryReads):
     """SQLite storage of the outbox: one connection per thread, WAL, ``synchronous=NORMAL``
     (a commit survives a process crash; a power cut may lose the last commits but never
     corrupts the file)."""
+
+    _table = "deliveries"
+    _due = _DUE
+    _mark = "?"
+
+    def _kinds(self, kinds: Iterable[str]) -> tuple[str, list[Any]]:
+        chosen = sorted(kinds)
+        return f" AND kind IN ({', '.join('?' * len(chosen))})", list(chosen)
 
     def __init__(self, path: Path, *, clock: Callable[[], float]) -> None:
         self.path = Path(path)
@@ -280,7 +363,7 @@ class OutboxStore:
         if _no_kinds(kinds):
             return []  # nobody sends anything: nothing to claim
         now = self._clock()
-        clause, params = _kinds_clause(kinds)
+        clause, params = ("", []) if kinds is None else self._kinds(kinds)
         rows, _count = self._write(
             "UPDATE deliveries SET state = 'in-flight', attempts = attempts + 1,"
             " lease_owner = ?, due_at = ?"
@@ -457,66 +540,6 @@ class OutboxStore:
             else:
                 conn.execute("PRAGMA incremental_vacuum").fetchall()
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def get(self, ident: int) -> Delivery:
-        row = self._one(f"SELECT {_FIELDS} FROM deliveries WHERE id = ?", (ident,))
-        if row is None:
-            raise UnknownDeliveryError(f"there is no outbox delivery {ident}")
-        return _delivery(row)
-
-    def payload(self, ident: int) -> bytes:
-        row = self._one("SELECT payload FROM deliveries WHERE id = ?", (ident,))
-        if row is None:
-            raise UnknownDeliveryError(f"there is no outbox delivery {ident}")
-        return bytes(row[0])
-
-    def find(self, key: str) -> Delivery | None:
-        row = self._one(f"SELECT {_FIELDS} FROM deliveries WHERE key = ?", (key,))
-        return None if row is None else _delivery(row)
-
-    def list(
-        self,
-        state: DeliveryState | None = None,
-        *,
-        kind: str | None = None,
-        limit: int | None = None,
-    ) -> list[Delivery]:
-        clauses: list[str] = ["1"]
-        params: list[Any] = []
-        if state is not None:
-            clauses.append("state = ?")
-            params.append(str(DeliveryState(state)))
-        if kind is not None:
-            clauses.append("kind = ?")
-            params.append(kind)
-        sql = f"SELECT {_FIELDS} FROM deliveries WHERE {' AND '.join(clauses)} ORDER BY id"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
-        return [_delivery(row) for row in self._rows(sql, params)]
-
-    def counts(self) -> dict[DeliveryState, int]:
-        rows = self._rows("SELECT state, count(*) FROM deliveries GROUP BY state")
-        counts = dict.fromkeys(DeliveryState, 0)
-        counts.update({DeliveryState(state): n for state, n in rows})
-        return counts
-
-    def unsettled(self, kinds: Iterable[str] | None = None) -> int:
-        if _no_kinds(kinds):
-            return 0
-        clause, params = _kinds_clause(kinds)
-        row = self._one(f"SELECT count(*) FROM {_DUE} WHERE {_UNSETTLED}{clause}", params)
-        return int(row[0])
-
-    def next_due(self, kinds: Iterable[str] | None = None) -> float | None:
-        """When the next unsettled item becomes due (clock time), or ``None``."""
-        if _no_kinds(kinds):
-            return None
-        clause, params = _kinds_clause(kinds)
-        row = self._one(f"SELECT min(due_at) FROM {_DUE} WHERE {_UNSETTLED}{clause}", params)
-        return row[0]
 
 
 class _Write:
