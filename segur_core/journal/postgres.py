@@ -21,15 +21,15 @@ from typing import Any
 import attrs
 import psycopg
 
-from segur_core.journal.chain import GENESIS, link_hash_canonical, normalised_details
+from segur_core.journal.chain import GENESIS, link_hash_canonical
 from segur_core.journal.pseudonym import KEY_FILE, Pseudonymiser, load_or_create_key
 from segur_core.journal.records import JournalRecord, Problem, ProblemKind, VerifyReport
 from segur_core.journal.store import (
-    _ENTRY_FIELDS,
+    JournalBase,
     JournalError,
     JournalStorageError,
-    _to_record,
     _verify,
+    prepared_entries,
 )
 from segur_core.model import utcnow
 from segur_core.postgres import describe, grant, migrate, open_pool, storage_error, tenant_table
@@ -81,10 +81,13 @@ _ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _ROWS_PER_INSERT = 1000
 
 
-class PostgresJournal:
+class PostgresJournal(JournalBase):
     """The audit trail of one pharmacy (``tenant``, its FINESS) in the database at
     ``url``. ``pseudonym_key``: the key of the pseudonyms written to ordinary logs
     (default: ``pseudonym.key`` in ``key_dir``; give every machine the same one)."""
+
+    _table = "journal_records"
+    _mark = "%s"
 
     def __init__(
         self,
@@ -139,39 +142,10 @@ class PostgresJournal:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def record(
-        self,
-        action: str,
-        *,
-        outcome: str = "ok",
-        service: str | None = None,
-        patient_id: str | None = None,
-        actor: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> JournalRecord:
-        entry = dict(
-            action=action,
-            outcome=outcome,
-            service=service,
-            patient_id=patient_id,
-            actor=actor,
-            details=details,
-        )
-        return self.record_many([entry])[0]
-
     def record_many(self, entries: Sequence[Mapping[str, Any]]) -> list[JournalRecord]:
         """Append ``entries`` in order, in one transaction, chained after the pharmacy's
         last record; all are durable when this returns, none if one is refused."""
-        prepared = []
-        for entry in entries:
-            unknown = set(entry) - _ENTRY_FIELDS
-            if unknown or not entry.get("action"):
-                raise JournalError(
-                    "a journal record needs an action"
-                    if not unknown
-                    else f"unknown journal record fields: {sorted(unknown)}"
-                )
-            prepared.append((entry, *normalised_details(entry.get("details"))))
+        prepared = prepared_entries(entries)
         if not prepared:
             return []
         return self._append(prepared)
@@ -262,6 +236,9 @@ class PostgresJournal:
 
     # -- reading ---------------------------------------------------------------------------
 
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._read(sql, params)
+
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             with self._pool.connection() as conn:
@@ -270,32 +247,6 @@ class PostgresJournal:
             raise storage_error(
                 JournalStorageError, self.url, "audit journal", "read", exc
             ) from None
-
-    def records(
-        self,
-        patient_id: str | None = None,
-        since: dt.datetime | None = None,
-        limit: int | None = None,
-    ) -> list[JournalRecord]:
-        clauses: list[str] = ["true"]
-        params: list[Any] = []
-        if patient_id is not None:
-            clauses.append("patient_id = %s")
-            params.append(patient_id)
-        if since is not None:
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=dt.UTC)
-            clauses.append("at >= %s")
-            params.append(since.astimezone(dt.UTC).isoformat())
-        where = " AND ".join(clauses)
-        sql = f"SELECT {_COLUMNS} FROM journal_records WHERE {where} ORDER BY seq"
-        if limit is not None:
-            sql = (
-                f"SELECT * FROM (SELECT {_COLUMNS} FROM journal_records WHERE {where}"
-                " ORDER BY seq DESC LIMIT %s) last ORDER BY seq"
-            )
-            params.append(int(limit))
-        return [_to_record(row) for row in self._read(sql, params)]
 
     def head(self) -> tuple[int, str]:
         rows = self._read("SELECT seq, hash FROM journal_records ORDER BY seq DESC LIMIT 1")

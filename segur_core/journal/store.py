@@ -33,7 +33,14 @@ from segur_core.journal.pseudonym import KEY_FILE, Pseudonymiser, load_or_create
 from segur_core.journal.records import JournalRecord, Problem, ProblemKind, VerifyReport
 from segur_core.model import utcnow
 
-__all__ = ["Journal", "JournalError", "JournalStorageError", "storage_error"]
+__all__ = [
+    "Journal",
+    "JournalBase",
+    "JournalError",
+    "JournalStorageError",
+    "prepared_entries",
+    "storage_error",
+]
 
 log = logging.getLogger("segur.audit")
 
@@ -77,7 +84,92 @@ class JournalStorageError(JournalError, DurabilityError):
     names the file and the cause."""
 
 
-class Journal:
+def prepared_entries(
+    entries: Sequence[Mapping[str, Any]],
+) -> list[tuple[Mapping[str, Any], str, dict[str, Any]]]:
+    """Each entry of ``record_many`` with its details normalised (their canonical text and
+    value), after checking it names an action and only known fields."""
+    prepared = []
+    for entry in entries:
+        unknown = set(entry) - _ENTRY_FIELDS
+        if unknown or not entry.get("action"):
+            raise JournalError(
+                "a journal record needs an action"
+                if not unknown
+                else f"unknown journal record fields: {sorted(unknown)}"
+            )
+        details_text, details_value = normalised_details(entry.get("details"))
+        prepared.append((entry, details_text, details_value))
+    return prepared
+
+
+class JournalBase:
+    """What a journal does the same way on SQLite and PostgreSQL: one record written as a
+    group of one, and records read back in order. A store names its table (``_table``) and
+    parameter mark (``_mark``), appends with :meth:`record_many` and reads with ``_query``.
+    """
+
+    _table: str
+    _mark: str
+
+    def record_many(self, entries: Sequence[Mapping[str, Any]]) -> list[JournalRecord]:
+        raise NotImplementedError
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def record(
+        self,
+        action: str,
+        *,
+        outcome: str = "ok",
+        service: str | None = None,
+        patient_id: str | None = None,
+        actor: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> JournalRecord:
+        """Append one record and return it. ``patient_id`` is kept in the journal (it is
+        the audit trail) and only ever logged as its pseudonym."""
+        entry = dict(
+            action=action,
+            outcome=outcome,
+            service=service,
+            patient_id=patient_id,
+            actor=actor,
+            details=details,
+        )
+        return self.record_many([entry])[0]
+
+    def records(
+        self,
+        patient_id: str | None = None,
+        since: dt.datetime | None = None,
+        limit: int | None = None,
+    ) -> list[JournalRecord]:
+        """Records in the order they were written, optionally for one patient, at or
+        after ``since``; with ``limit``, only the last ``limit`` of them."""
+        clauses: list[str] = ["1 = 1"]
+        params: list[Any] = []
+        if patient_id is not None:
+            clauses.append(f"patient_id = {self._mark}")
+            params.append(patient_id)
+        if since is not None:
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=dt.UTC)
+            clauses.append(f"at >= {self._mark}")
+            params.append(since.astimezone(dt.UTC).isoformat())
+        where = " AND ".join(clauses)
+        sql = f"SELECT {_COLUMNS} FROM {self._table} WHERE {where} ORDER BY seq"
+        if limit is not None:
+            sql = (
+                f"SELECT * FROM (SELECT {_COLUMNS} FROM {self._table} WHERE {where}"
+                f" ORDER BY seq DESC LIMIT {self._mark}) last ORDER BY seq"
+            )
+            params.append(int(limit))
+        return [_to_record(row) for row in self._query(sql, params)]
+
+
+class Journal(JournalBase):
     """The append-only audit trail of one installation.
 
     ``path`` is the SQLite file (0600); the pseudonymisation key is ``pseudonym_key`` or,
@@ -136,28 +228,6 @@ class Journal:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def record(
-        self,
-        action: str,
-        *,
-        outcome: str = "ok",
-        service: str | None = None,
-        patient_id: str | None = None,
-        actor: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> JournalRecord:
-        """Append one record and return it. ``patient_id`` is kept in the journal (it is
-        the audit trail) and only ever logged as its pseudonym."""
-        entry = dict(
-            action=action,
-            outcome=outcome,
-            service=service,
-            patient_id=patient_id,
-            actor=actor,
-            details=details,
-        )
-        return self.record_many([entry])[0]
-
     def record_many(self, entries: Sequence[Mapping[str, Any]]) -> list[JournalRecord]:
         """Append several records, in order, in one transaction, and return them.
 
@@ -171,18 +241,7 @@ class Journal:
         transaction (each call's records stay together and in order). A call still
         returns only once its own records are committed.
         """
-        prepared = []
-        for entry in entries:
-            unknown = set(entry) - _ENTRY_FIELDS
-            if unknown or not entry.get("action"):
-                raise JournalError(
-                    "a journal record needs an action"
-                    if not unknown
-                    else f"unknown journal record fields: {sorted(unknown)}"
-                )
-            details_text, details_value = normalised_details(entry.get("details"))
-            prepared.append((entry, details_text, details_value))
-        call = _Call(prepared)
+        call = _Call(prepared_entries(entries))
         self._waiting.append(call)  # deque.append is atomic: no lock needed to queue
         with self._lock:
             if not call.settled:  # no writer took it: write it and whatever queued since
@@ -304,33 +363,12 @@ class Journal:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def records(
-        self,
-        patient_id: str | None = None,
-        since: dt.datetime | None = None,
-        limit: int | None = None,
-    ) -> list[JournalRecord]:
-        """Records in the order they were written, optionally for one patient, at or
-        after ``since``; with ``limit``, only the last ``limit`` of them."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if patient_id is not None:
-            clauses.append("patient_id = ?")
-            params.append(patient_id)
-        if since is not None:
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=dt.UTC)
-            clauses.append("at >= ?")
-            params.append(since.astimezone(dt.UTC).isoformat())
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {_COLUMNS} FROM records{where} ORDER BY seq"
-        if limit is not None:
-            sql = f"SELECT * FROM (SELECT {_COLUMNS} FROM records{where}"
-            sql += " ORDER BY seq DESC LIMIT ?) ORDER BY seq"
-            params.append(int(limit))
+    _table = "records"
+    _mark = "?"
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
-            rows = self._read(sql, params)
-        return [_to_record(row) for row in rows]
+            return self._read(sql, params)
 
     def pseudonym(self, patient_id: str | None) -> str | None:
         """The pseudonym to write to ordinary logs instead of ``patient_id``."""
