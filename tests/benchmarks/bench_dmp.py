@@ -21,11 +21,11 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from segur_dmp.metadata import cx, entry_from_cda
 from segur_dmp.service import service_for
 from segur_dmp.testing import KIT_INS, fresh_copy, kit_patient, vaccination_note
 
 from segur_core.runtime import create_runtime
+from segur_core.xds.metadata import cx, entry_from_cda
 
 KIT = Path(__file__).resolve().parents[2] / ".." / "shared" / "cisis" / "TestContenuCDA-3-0"
 

@@ -69,8 +69,8 @@ PERSONAL = frozenset(
 #: Fields personal in one class only (``patient_id`` is the host's own key elsewhere).
 PERSONAL_IN = {
     "segur_core.cdaheader.RecordTarget": {"ids"},
-    "segur_dmp.metadata.DocumentEntry": {"patient_id"},
-    "segur_dmp.metadata.SubmissionSet": {"patient_id"},
+    "segur_core.xds.metadata.DocumentEntry": {"patient_id"},
+    "segur_core.xds.metadata.SubmissionSet": {"patient_id"},
     "segur_dmp.sandbox.store.StoredDocument": {"patient_id"},
     "segur_dmp.vihf.VIHFClaims": {"attributes"},
 }

@@ -21,9 +21,10 @@ from lxml import etree
 from segur_core.model import INS, Practitioner, Structure
 from segur_core.wire.errors import CallTimeout, ServiceUnreachable
 from segur_core.wire.http import HTTPX_HEADERS, CallLimits, HttpCaller
-from segur_dmp import ebrim, hl7v2, hl7v3, soap
+from segur_core.xds import hl7v2
+from segur_core.xds.metadata import Author, Code, DocumentEntry, SubmissionSet, cx, xds_time
+from segur_dmp import ebrim, hl7v3, soap
 from segur_dmp.errors import DMPTransportError, MTOMError, SOAPFault
-from segur_dmp.metadata import Author, Code, DocumentEntry, SubmissionSet, cx, xds_time
 from segur_dmp.mtom import (
     MAX_XML_BYTES,
     Attachment,

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from segur_core.cdaheader import read_header
 from segur_core.errors import PermanentDeliveryError, SegurError, TransientDeliveryError
 from segur_core.model import INS, HealthDocument, Patient
+from segur_core.xds.metadata import DocumentEntry, cx, entry_from_cda
 from segur_dmp.client import DMPClient
 from segur_dmp.errors import AccessRefused, RegistryError, SOAPFault
 from segur_dmp.hl7v3 import AccessStatus
-from segur_dmp.metadata import DocumentEntry, cx, entry_from_cda
 from segur_dmp.mtom import MAX_XML_BYTES
 from segur_dmp.ns import UUID
 from segur_dmp.status import DELETED, FAILED, IN_DMP, MASKED, QUEUED, StatusStore

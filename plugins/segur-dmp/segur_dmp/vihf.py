@@ -26,8 +26,8 @@ from lxml import etree
 from segur_core.errors import TLSConfigError
 from segur_core.model import INS, Practitioner, Structure, hidden
 from segur_core.wire.signing import KeySigner
+from segur_core.xds.metadata import cx
 from segur_dmp.errors import VIHFError
-from segur_dmp.metadata import cx
 from segur_dmp.ns import NS, OID
 
 __all__ = [

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from lxml import etree
 from segur_dmp import ebrim, hl7v3
 from segur_dmp.errors import MTOMError, RegistryError, RegistryErrorItem
-from segur_dmp.metadata import Author, Code, DocumentEntry, SubmissionSet
+
+from segur_core.xds.metadata import Author, Code, DocumentEntry, SubmissionSet
 
 text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20)
 oids = st.from_regex(r"[12](\.[0-9]{1,6}){2,8}", fullmatch=True)

@@ -83,7 +83,7 @@ def test_consultation_runs_the_access_check_and_needs_consent(runtime):
 def test_blocked_access_tells_why(runtime):
     p = runtime.host.save_patient(patient())
     runtime.host.record_consent(Consent(p.id, "dmp-access", True))
-    from segur_dmp.metadata import cx
+    from segur_core.xds.metadata import cx
 
     structure = runtime.host.structure()
     runtime.sandbox("dmp").registry.set_authorization(

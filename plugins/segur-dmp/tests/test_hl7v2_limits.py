@@ -9,13 +9,14 @@ import attrs
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from segur_dmp import ebrim, hl7v2
+from segur_dmp import ebrim
 from segur_dmp.errors import RegistryError
-from segur_dmp.metadata import Author, entry_from_cda
 from segur_dmp.ns import OID
 from segur_dmp.testing import KIT_CX, KIT_INS, STRUCTURE, kit_example
 
 from segur_core.xds import ebrim as xds_ebrim
+from segur_core.xds import hl7v2
+from segur_core.xds.metadata import Author, entry_from_cda
 
 SEPARATORS = "|^~\\&"
 #: text with every HL7 v2 separator, accents, line breaks and the odd control character

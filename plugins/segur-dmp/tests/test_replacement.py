@@ -63,10 +63,10 @@ def test_replacing_a_document_absent_from_the_dmp_feeds_it_as_new(runtime):
 def test_sandbox_checks_the_replaced_entry(pki, client, dmp):
     from segur_dmp.connection import structure_credential
     from segur_dmp.errors import RegistryError
-    from segur_dmp.metadata import entry_from_cda
     from segur_dmp.testing import KIT_CX, KIT_INS, make_client
 
     from segur_core.model import Structure
+    from segur_core.xds.metadata import entry_from_cda
 
     uid, cda = fresh_copy(kit_example("VAC-NOTE_2023.01.xml"))
     client.provide_and_register(KIT_INS, cda, entry_from_cda(cda, patient_id=KIT_CX))

@@ -7,11 +7,11 @@ import uuid
 import attrs
 import pytest
 from segur_dmp.errors import RegistryError, SOAPFault
-from segur_dmp.metadata import entry_from_cda
 from segur_dmp.ns import UUID
 from segur_dmp.testing import KIT_CX, KIT_INS, STRUCTURE, kit_example, make_client
 
 from segur_core.model import INS
+from segur_core.xds.metadata import entry_from_cda
 
 
 def fresh_document(cda: bytes) -> tuple[bytes, str]:

@@ -25,9 +25,10 @@ import attrs
 from lxml import etree
 
 from segur_core.errors import InputError
-from segur_dmp import ebrim, hl7v2, hl7v3, soap
+from segur_core.xds import hl7v2
+from segur_core.xds.metadata import Code, DocumentEntry, SubmissionSet, cx
+from segur_dmp import ebrim, hl7v3, soap
 from segur_dmp.errors import RegistryErrorItem, VIHFError
-from segur_dmp.metadata import Code, DocumentEntry, SubmissionSet, cx
 from segur_dmp.mtom import Attachment, build_mtom, cid_href, parse_content_type, parse_mtom
 from segur_dmp.ns import ACTION, NS, UUID
 from segur_dmp.sandbox.store import Registry, StoredDocument
