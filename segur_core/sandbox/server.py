@@ -114,6 +114,26 @@ class _WithExtensions:
         await self.app(scope, receive, send)
 
 
+def bind_tcp(host: str, port: int, *, hint: str) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (IPv4 or IPv6), ready for uvicorn; a port
+    that cannot be taken is a :class:`SegurError` with ``hint``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Answers go out as several small writes; without TCP_NODELAY each one waits for
+    # the client's delayed ACK (~40 ms per request on Linux). Accepted connections
+    # inherit the option from the listening socket.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise SegurError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}", hint=hint
+        ) from None
+    return sock
+
+
 def _protocol_class() -> type:
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -195,21 +215,9 @@ class ServerThread:
         if self.running:
             return
         ssl_context = self.tls.context() if self.tls is not None else None
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # Answers go out as several small writes; without TCP_NODELAY each one waits for
-        # the client's delayed ACK (~40 ms per request on Linux). Accepted connections
-        # inherit the option from the listening socket.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        try:
-            sock.bind((self.host, self.port))
-        except OSError as error:
-            sock.close()
-            raise SegurError(
-                f"cannot listen on {self.host}:{self.port}: {error.strerror or error}",
-                hint="choose another port or use port 0 for a free one",
-            ) from None
+        sock = bind_tcp(
+            self.host, self.port, hint="choose another port or use port 0 for a free one"
+        )
         self._socket = sock
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(

@@ -34,18 +34,11 @@ def bind(settings: ServeSettings) -> tuple[socket.socket, str]:
     """The listening socket the settings describe, and the URL a client uses."""
     if settings.socket is not None:
         return _bind_unix(settings.socket), f"unix:{settings.socket}"
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    try:
-        sock.bind((settings.host, settings.port))
-    except OSError as error:
-        sock.close()
-        raise SegurError(
-            f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error}",
-            hint="choose another --port, or --port 0 for a free one",
-        ) from None
+    from segur_core.sandbox.server import bind_tcp
+
+    sock = bind_tcp(
+        settings.host, settings.port, hint="choose another --port, or --port 0 for a free one"
+    )
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     scheme = "https" if settings.tls is not None else "http"
