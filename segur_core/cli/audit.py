@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import click
@@ -11,7 +10,7 @@ from segur_core.cli import CORE_HELP
 from segur_core.cli._state import CliState
 from segur_core.cli._words import shown
 from segur_core.cli.output import console, emit_json, json_option, table, when
-from segur_core.cli.params import COUNT, patient_option
+from segur_core.cli.params import COUNT, moment, patient_option
 from segur_core.i18n import _, _l, ngettext
 
 __all__ = ["command"]
@@ -27,18 +26,6 @@ def _journal(ctx: click.Context) -> Any:
     )
     ctx.call_on_close(journal.close)
     return journal
-
-
-def _since(text: str | None) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise click.BadParameter(
-            _("{text!r} is not an ISO 8601 date or date-time").format(text=text)
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 @click.group("audit", help=CORE_HELP["audit"])
@@ -74,7 +61,7 @@ def show(
     as_json: bool,
 ) -> None:
     journal = _journal(ctx)
-    records = journal.records(patient_id=patient, since=_since(since), limit=limit)
+    records = journal.records(patient_id=patient, since=moment(since), limit=limit)
 
     def pseudonym(value: str | None) -> str | None:
         return value if reveal else journal.pseudonym(value)

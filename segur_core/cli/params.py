@@ -9,6 +9,7 @@ databases, input files that are regular and bounded.
 
 from __future__ import annotations
 
+import datetime as dt
 import stat
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ __all__ = [
     "SQLITE_MAX_INT",
     "InputFile",
     "PathParam",
+    "moment",
     "out_option",
     "patient_argument",
     "patient_option",
@@ -147,3 +149,17 @@ def out_option(*old: str, help: str | LazyText, **options: Any) -> Any:
         return main(hidden(f))
 
     return decorate
+
+
+def moment(text: str | None) -> dt.datetime | None:
+    """An option's ISO 8601 date or date-time (``--since``), UTC when it names no zone;
+    anything else is a :class:`click.BadParameter` saying so."""
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            _("{text!r} is not an ISO 8601 date or date-time").format(text=text)
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

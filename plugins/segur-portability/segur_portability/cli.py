@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,18 +10,9 @@ import click
 
 from segur_core.cli.output import emit_json, json_option
 from segur_core.cli.params import PathParam, out_option
+from segur_core.cli.params import moment as parse_moment
 
 __all__ = ["export", "import_"]
-
-
-def _since(value: str | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("expected YYYY-MM-DD or an ISO 8601 date-time") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 @contextmanager
@@ -89,7 +79,7 @@ def export(
     from segur_portability.signing import signer_for
     from segur_portability.writer import export_archive
 
-    moment = _since(since)
+    moment = parse_moment(since)
     runtime = get_runtime()
     try:
         with _progress("export", as_json) as progress:
