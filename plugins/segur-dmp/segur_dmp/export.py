@@ -29,6 +29,7 @@ SCHEMA: dict[str, Any] = {
     "x-description-fr": "où en est chaque document du patient avec le DMP (Mon Espace "
     "Santé) ; un document jamais envoyé est absent",
     "type": "array",
+    "x-informational": True,  # the DMP status of this system: not restored by segur import
     "items": {
         "type": "object",
         "additionalProperties": False,

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 from segur_core import hookimpl
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     import click
 
     from segur_core.host import Host
-    from segur_core.plugin import DemoStep, DoctorCheck, PluginInfo
+    from segur_core.plugin import DemoStep, DoctorCheck, ExportSection, PluginInfo
     from segur_core.runtime import Runtime
 
 NAME = "documents"
@@ -115,3 +117,15 @@ def segur_host_requirements(host: Host) -> list[str]:
     from segur_documents.builders import host_problems
 
     return host_problems(host.structure(), host.practitioner())
+
+
+@hookimpl
+def segur_export_sections(
+    patient_id: str | None, since: dt.datetime | None, runtime: Runtime
+) -> list[ExportSection]:
+    """The patient's vaccinations, read from their notes de vaccination (portability)."""
+    if patient_id is None:
+        return []
+    from segur_documents.export import vaccination_section
+
+    return [vaccination_section(runtime, patient_id, since)]

@@ -13,6 +13,7 @@ import html
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from segur_core.exportdata import INFORMATIONAL
 from segur_portability.browse import STYLE
 
 __all__ = ["dictionary_html", "fields"]
@@ -32,6 +33,8 @@ _TEXT = {
         "empty": "[] (none)",
         "na": "-",
         "file": "File",
+        "informational": "Informational: kept in the archive only, segur import does not "
+        "restore it into another host.",
     },
     "fr": {
         "title": "Dictionnaire des données de l'archive de portabilité",
@@ -48,6 +51,8 @@ _TEXT = {
         "empty": "[] (aucun)",
         "na": "-",
         "file": "Fichier",
+        "informational": "Informatif : conservé dans l'archive seulement, segur import ne "
+        "le restaure pas dans un autre logiciel.",
     },
 }
 
@@ -113,6 +118,8 @@ def dictionary_html(sections: Sequence[tuple[str, dict[str, Any]]], lang: str) -
     for file, schema in sections:
         title = schema.get("x-title-fr" if lang == "fr" else "title", file)
         description = schema.get("x-description-fr" if lang == "fr" else "description", "")
+        if schema.get(INFORMATIONAL):
+            description = f"{description}. {text['informational']}"
         head = "".join(f"<th>{e(c)}</th>" for c in text["columns"])
         rows = "".join(
             "<tr>" + "".join(f"<td>{e(cell)}</td>" for cell in row) + "</tr>"

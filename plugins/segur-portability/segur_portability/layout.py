@@ -16,6 +16,8 @@ import datetime as dt
 import re
 import unicodedata
 
+from segur_core.exportdata import data_name
+
 __all__ = [
     "DATA",
     "DOCUMENTATION",
@@ -44,7 +46,6 @@ PDF = "PDF"
 OTHER = "OTHER"
 
 _ARCHIVE = re.compile(r"^PA\d{8}T\d{6}\.ZIP$")
-_SECTION = re.compile(r"^[a-z][a-z0-9]{0,7}$")
 
 
 def archive_name(moment: dt.datetime) -> str:
@@ -60,14 +61,6 @@ def is_archive_name(name: str) -> bool:
 def patient_archive(number: int) -> str:
     """``PATnnnnn.ZIP``: the ``number``-th patient's archive (from 1)."""
     return f"PAT{number:05d}.ZIP"
-
-
-def data_name(section: str) -> str:
-    """The 8.3 file of a section: ``DATA/<NAME>.JSN`` (a section name is 1-8 lower-case
-    letters or digits, starting with a letter)."""
-    if not _SECTION.match(section):
-        raise ValueError(f"section name {section!r} is not 1-8 lower-case letters or digits")
-    return f"{section.upper()}.JSN"
 
 
 def ascii_text(lines: list[str]) -> bytes:

@@ -10,7 +10,8 @@ empty list is a negative answer (checked, and none).
 
 from __future__ import annotations
 
-from typing import Any
+from segur_core.exportdata import DATETIME as _DATETIME
+from segur_core.exportdata import array_of, obj, prop
 
 __all__ = [
     "AUDIT",
@@ -23,65 +24,6 @@ __all__ = [
     "prop",
 ]
 
-_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-
-
-def prop(
-    kind: str | dict[str, Any],
-    en: str,
-    fr: str,
-    *,
-    nullable: bool = False,
-    **extra: Any,
-) -> dict[str, Any]:
-    """One property: a JSON type (or a sub-schema), its English and French titles
-    (``"title: description"`` splits at the first colon) and whether it may be
-    ``null`` (not filled in)."""
-    schema: dict[str, Any] = dict(kind) if isinstance(kind, dict) else {"type": kind}
-    if nullable:
-        if "type" in schema:
-            schema["type"] = [schema["type"], "null"]
-        else:
-            schema = {"anyOf": [schema, {"type": "null"}]}
-    title_en, _, desc_en = en.partition(": ")
-    title_fr, _, desc_fr = fr.partition(": ")
-    schema.update({"title": title_en, "x-title-fr": title_fr})
-    if desc_en:
-        schema["description"] = desc_en
-    if desc_fr:
-        schema["x-description-fr"] = desc_fr
-    schema.update(extra)
-    return schema
-
-
-def obj(properties: dict[str, dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    """An object with exactly these properties, all present (``null`` when not filled in)."""
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": sorted(properties),
-        "additionalProperties": False,
-        **extra,
-    }
-
-
-def array_of(name: str, en: str, fr: str, item: dict[str, Any]) -> dict[str, Any]:
-    """The schema of a section file: an array of ``item`` records."""
-    title_en, _, desc_en = en.partition(": ")
-    title_fr, _, desc_fr = fr.partition(": ")
-    return {
-        "$schema": _DIALECT,
-        "$id": f"urn:segur:portability:{name}",
-        "title": title_en,
-        "x-title-fr": title_fr,
-        "description": desc_en,
-        "x-description-fr": desc_fr,
-        "type": "array",
-        "items": item,
-    }
-
-
-_DATETIME = {"type": "string", "format": "date-time"}
 _INS = obj(
     {
         "matricule": prop(
@@ -325,6 +267,7 @@ AUDIT = array_of(
             ),
         },
     ),
+    informational=True,
 )
 AUDIT["items"]["required"].remove("damaged")
 

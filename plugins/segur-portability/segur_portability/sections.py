@@ -10,48 +10,18 @@ same hook.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 from segur_core import convert
+from segur_core.exportdata import after, dumps, section
 from segur_core.plugin import ExportSection
 from segur_portability import schemas
-from segur_portability.layout import data_name
 
 __all__ = ["CONSENT_PURPOSES", "dumps", "patient_sections", "transverse_sections"]
 
 #: The consent purposes the host is asked about (the host contract gives the latest
 #: record per purpose): the DMP access and the Dossier Pharmaceutique.
 CONSENT_PURPOSES = ("dmp-access", "dp")
-
-
-def dumps(records: Sequence[Any]) -> bytes:
-    """A section file: a JSON array, UTF-8, one record per line (readable, diffable)."""
-    lines = ",\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records)
-    return f"[\n{lines}\n]\n".encode() if records else b"[]\n"
-
-
-def _section(name: str, schema: dict[str, Any], records: Any) -> ExportSection:
-    def files() -> Iterator[tuple[str, bytes]]:
-        yield data_name(name), dumps(records())
-
-    return ExportSection(
-        name=name,
-        description=schema["description"],
-        files=files,
-        schema=schema,
-    )
-
-
-def _after(moment: dt.datetime | None, since: dt.datetime | None) -> bool:
-    if since is None:
-        return True
-    if moment is None:
-        return False
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment >= since
 
 
 def patient_sections(
@@ -70,17 +40,17 @@ def patient_sections(
     def consents() -> list[Any]:
         found = (host.consent(patient_id, purpose) for purpose in CONSENT_PURPOSES)
         return [
-            convert.unstructure(c) for c in found if c is not None and _after(c.recorded_at, since)
+            convert.unstructure(c) for c in found if c is not None and after(c.recorded_at, since)
         ]
 
     def audit() -> list[Any]:
         return [r.as_dict() for r in runtime.journal.records(patient_id=patient_id, since=since)]
 
     return [
-        _section("patient", schemas.PATIENT, patient),
-        _section("dispens", schemas.DISPENSATIONS, dispensations),
-        _section("consents", schemas.CONSENTS, consents),
-        _section("audit", schemas.AUDIT, audit),
+        section("patient", schemas.PATIENT, patient),
+        section("dispens", schemas.DISPENSATIONS, dispensations),
+        section("consents", schemas.CONSENTS, consents),
+        section("audit", schemas.AUDIT, audit),
     ]
 
 
@@ -100,6 +70,6 @@ def transverse_sections(runtime: Any, since: dt.datetime | None) -> list[ExportS
         return [r.as_dict() for r in runtime.journal.records(since=since) if r.patient_id is None]
 
     return [
-        _section("struct", schemas.STRUCTURE, structure),
-        _section("audit", schemas.AUDIT, audit),
+        section("struct", schemas.STRUCTURE, structure),
+        section("audit", schemas.AUDIT, audit),
     ]

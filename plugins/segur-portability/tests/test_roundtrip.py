@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 
+import segur_documents.plugin as documents_plugin
+import segur_portability.plugin as portability_plugin
 from segur_portability.importer import import_archive
 from segur_portability.manifest import read_manifest
+from segur_portability.signing import signer_for, trust_for
 from segur_portability.verify import verify_archive
+from segur_portability.writer import export_archive
 
 from segur_core.safezip import open_zip
 
-from .conftest import fill  # noqa: F401  (documents how the source is filled)
+from .conftest import fill
+
+#: The plugins contributing sections of their own to the export.
+CONTRIBUTORS = [documents_plugin]
 
 
 def _snapshot(runtime, ids):
@@ -71,3 +79,40 @@ def test_archive_follows_the_pdlgc_layout(exported):
     )
     with open_zip(scanned) as inner:
         assert "OTHER/DOC0001.PDF" in set(inner.names())  # no CDA: kept as is, outside XDM
+
+
+def _section(archive_path, member, section):
+    with zipfile.ZipFile(archive_path) as top, open_zip(top.read(member)) as inner:
+        names = set(inner.names())
+        file = f"DATA/{section.upper()}.JSN"
+        return json.loads(inner.read(file)) if file in names else None
+
+
+def test_the_plugins_sections_survive_verify_and_a_fresh_import(
+    make_segur_runtime, built_documents, tmp_path
+):
+    """Every contributing plugin's section is in the archive, follows the schema shipped
+    with it (verify) and is documented; an informational one (derived from restored data,
+    or a history kept in the archive only) says so, and the one derived from restored
+    documents comes out the same from the host it was imported into."""
+    plugins = [portability_plugin, *CONTRIBUTORS]
+    source = make_segur_runtime(extra_plugins=plugins)
+    fill(source, built_documents)
+    out = export_archive(source, tmp_path / "one", signer=signer_for(source), source_id="1.2.3")
+    assert verify_archive(out.path, ca_pem_file=trust_for(source)).ok
+    vaccinations = _section(out.path, "PAT00001.ZIP", "vaccins")
+    assert [(v["lot"], v["given"]) for v in vaccinations] == [("4456672", True)]
+    assert _section(out.path, "PAT00002.ZIP", "vaccins") == []  # none: a negative answer
+    with zipfile.ZipFile(out.path) as top:
+        english = top.read("DOCUMENTATION/DICO_EN.HTM").decode()
+        french = top.read("DOCUMENTATION/DICO_FR.HTM").decode()
+        schemas = {n for n in top.namelist() if n.startswith("DOCUMENTATION/SCHEMAS/")}
+    assert "DOCUMENTATION/SCHEMAS/VACCINS.JSN" in schemas
+    assert "<td>lot</td><td>string</td>" in english
+    assert "segur import does not restore it" in english
+    assert "segur import ne le restaure pas" in french
+
+    target = make_segur_runtime(extra_plugins=plugins)
+    import_archive(target, out.path)
+    again = export_archive(target, tmp_path / "two", signer=signer_for(target), source_id="1.2.3")
+    assert _section(again.path, "PAT00001.ZIP", "vaccins") == vaccinations

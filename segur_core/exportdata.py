@@ -1,0 +1,151 @@
+"""A plugin's part of the portability export (``segur_export_sections``), written once for
+every plugin: the JSON Schema of a section with its titles in English and French (the
+data dictionary is generated from them), a section's file (a JSON array of records,
+``DATA/<NAME>.JSN``) and the journal records a section is derived from when the plugin
+keeps nothing per patient.
+
+``null`` is "not filled in" (:func:`prop` with ``nullable``), while ``false`` or an empty
+list is a negative answer (checked: no, or none). A section whose data ``segur import``
+does not restore into another host (a history kept in the archive only) says so with
+``informational`` (:func:`array_of`): the dictionary tells the reader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from segur_core.plugin import ExportSection
+
+__all__ = [
+    "DATETIME",
+    "INFORMATIONAL",
+    "after",
+    "array_of",
+    "data_name",
+    "dumps",
+    "journal_records",
+    "obj",
+    "prop",
+    "section",
+]
+
+_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+#: The schema keyword of a section ``segur import`` does not restore (kept in the archive).
+INFORMATIONAL = "x-informational"
+#: An ISO 8601 instant.
+DATETIME: dict[str, Any] = {"type": "string", "format": "date-time"}
+_SECTION = re.compile(r"^[a-z][a-z0-9]{0,7}$")
+
+
+def prop(
+    kind: str | dict[str, Any],
+    en: str,
+    fr: str,
+    *,
+    nullable: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One property: a JSON type (or a sub-schema), its English and French titles
+    (``"title: description"`` splits at the first colon) and whether it may be
+    ``null`` (not filled in)."""
+    schema: dict[str, Any] = dict(kind) if isinstance(kind, dict) else {"type": kind}
+    if nullable:
+        if "type" in schema:
+            schema["type"] = [schema["type"], "null"]
+        else:
+            schema = {"anyOf": [schema, {"type": "null"}]}
+    title_en, _, desc_en = en.partition(": ")
+    title_fr, _, desc_fr = fr.partition(": ")
+    schema.update({"title": title_en, "x-title-fr": title_fr})
+    if desc_en:
+        schema["description"] = desc_en
+    if desc_fr:
+        schema["x-description-fr"] = desc_fr
+    schema.update(extra)
+    return schema
+
+
+def obj(properties: dict[str, dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """An object with exactly these properties, all present (``null`` when not filled in)."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": sorted(properties),
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+def array_of(
+    name: str, en: str, fr: str, item: dict[str, Any], *, informational: bool = False
+) -> dict[str, Any]:
+    """The schema of a section file: an array of ``item`` records. ``informational``: a
+    history kept in the archive only, which ``segur import`` does not restore."""
+    title_en, _, desc_en = en.partition(": ")
+    title_fr, _, desc_fr = fr.partition(": ")
+    schema: dict[str, Any] = {
+        "$schema": _DIALECT,
+        "$id": f"urn:segur:portability:{name}",
+        "title": title_en,
+        "x-title-fr": title_fr,
+        "description": desc_en,
+        "x-description-fr": desc_fr,
+        "type": "array",
+        "items": item,
+    }
+    if informational:
+        schema[INFORMATIONAL] = True
+    return schema
+
+
+def data_name(section: str) -> str:
+    """The 8.3 file of a section: ``DATA/<NAME>.JSN`` (a section name is 1-8 lower-case
+    letters or digits, starting with a letter)."""
+    if not _SECTION.match(section):
+        raise ValueError(f"section name {section!r} is not 1-8 lower-case letters or digits")
+    return f"{section.upper()}.JSN"
+
+
+def dumps(records: Sequence[Any]) -> bytes:
+    """A section file: a JSON array, UTF-8, one record per line (readable, diffable)."""
+    lines = ",\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records)
+    return f"[\n{lines}\n]\n".encode() if records else b"[]\n"
+
+
+def section(
+    name: str, schema: dict[str, Any], records: Callable[[], Iterable[Any]]
+) -> ExportSection:
+    """The section ``name``: one file, ``records()`` (called when the export writes it)
+    as a JSON array following ``schema``."""
+
+    def files() -> Iterator[tuple[str, bytes]]:
+        yield data_name(name), dumps(list(records()))
+
+    return ExportSection(name=name, description=schema["description"], files=files, schema=schema)
+
+
+def after(moment: dt.datetime | None, since: dt.datetime | None) -> bool:
+    """Whether ``moment`` is at or after ``since`` (always when ``since`` is ``None``;
+    an undated value never is otherwise; a naive moment is UTC)."""
+    if since is None:
+        return True
+    if moment is None:
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment >= since
+
+
+def journal_records(
+    runtime: Any, patient_id: str, since: dt.datetime | None, actions: tuple[str, ...]
+) -> Iterator[Any]:
+    """The patient's journal records (at or after ``since``) whose action starts with one
+    of ``actions`` (``("ins.", "insi.")``), in the order they were written: what a plugin
+    that keeps nothing per patient exports, from the records it journals."""
+    for record in runtime.journal.records(patient_id=patient_id, since=since):
+        if record.action.startswith(actions):
+            yield record
