@@ -16,6 +16,7 @@ import pluggy
 
 from segur_core.errors import ConformanceError
 from segur_core.host import hookspecs
+from segur_core.host.paging import CursorError, PatientPage
 from segur_core.model import (
     Answer,
     Consent,
@@ -49,10 +50,16 @@ class Contract:
         self.pm.check_pending()
 
     def missing_hooks(self) -> list[str]:
-        """The contract hooks the host does not implement."""
+        """The contract hooks the host does not implement (optional ones aside)."""
         return [
-            name for name in hookspecs.HOST_HOOKS if not getattr(self.pm.hook, name).get_hookimpls()
+            name
+            for name in hookspecs.HOST_HOOKS
+            if name not in hookspecs.OPTIONAL_HOST_HOOKS and not self.implements(name)
         ]
+
+    def implements(self, name: str) -> bool:
+        """Whether the host implements the hook ``name``."""
+        return bool(getattr(self.pm.hook, name).get_hookimpls())
 
     def _call(self, name: str, expected: type | tuple[type, ...], optional: bool, **kwargs: Any):
         if not getattr(self.pm.hook, name).get_hookimpls():
@@ -106,6 +113,22 @@ class Contract:
             birth_date=birth_date,
             ins_matricule=ins_matricule,
         )
+
+    def patients_page(self, cursor: str | None, limit: int) -> PatientPage:
+        """One page; a :class:`~segur_core.host.CursorError` is the contract's answer to
+        a cursor the host did not give, and goes through as it is."""
+        try:
+            page = self._call("host_patients_page", PatientPage, False, cursor=cursor, limit=limit)
+        except ConformanceError as error:
+            if isinstance(error.__cause__, CursorError):
+                raise error.__cause__ from None
+            raise
+        for position, value in enumerate(page.patients):
+            if not isinstance(value, Patient):
+                raise ConformanceError(
+                    f"host_patients_page: item {position} is {_describe(value)}, expected Patient"
+                )
+        return page
 
     def save_patient(self, patient: Patient) -> Patient:
         return self._call("host_save_patient", Patient, False, patient=patient)

@@ -14,6 +14,7 @@ import pytest
 
 from hostspecs.conformance import samples
 from hostspecs.conformance.contract import Contract
+from segur_core.host import CursorError
 from segur_core.model import Option, Question
 
 
@@ -92,6 +93,75 @@ def test_find_patients_matches_every_given_criterion(contract: Contract) -> None
     )
     ids = [p.id for p in contract.find_patients(birth_name="CONFORMITE")]
     assert ids == sorted(ids), "host_find_patients: results must be ordered by id"
+
+
+def _paged(contract: Contract, limit: int, between_pages=None) -> list[str]:
+    """Every patient's id, page after page of ``limit``; ``between_pages(n)`` runs after
+    page ``n``. Each page must hold at most ``limit`` patients and the pages must end."""
+    if not contract.implements("host_patients_page"):
+        pytest.skip("host_patients_page is optional: segur lists patients all at once")
+    ids: list[str] = []
+    cursor = None
+    for number in range(1, 1000):
+        page = contract.patients_page(cursor, limit)
+        if number == 1 and len(page.patients) > limit and page.next_cursor is None:
+            pytest.skip("the host gives every patient at once (an LGO without GET /patients)")
+        assert len(page.patients) <= limit, (
+            f"host_patients_page: {len(page.patients)} patients in a page of {limit}"
+        )
+        ids += [p.id for p in page.patients]
+        if page.next_cursor is None:
+            return ids
+        assert page.next_cursor != cursor, "host_patients_page: the same cursor came back"
+        cursor = page.next_cursor
+        if between_pages is not None:
+            between_pages(number)
+    raise AssertionError("host_patients_page: the pages never end (next_cursor never None)")
+
+
+def test_pages_cover_every_patient_exactly_once(contract: Contract) -> None:
+    saved = [contract.save_patient(samples.patient(f"PAGE{n}")).id for n in range(7)]
+    for limit in (1, 3, 7, 50):
+        ids = _paged(contract, limit)
+        assert len(ids) == len(set(ids)), (
+            f"host_patients_page: a patient came twice in pages of {limit}"
+        )
+        assert sorted(ids) == sorted(saved), (
+            f"host_patients_page: pages of {limit} must hold every patient"
+        )
+
+
+def test_pages_hold_every_patient_once_while_patients_are_added(contract: Contract) -> None:
+    saved = [contract.save_patient(samples.patient(f"AVANT{n}")) for n in range(6)]
+    added: list[str] = []
+
+    def meanwhile(page: int) -> None:
+        if page > 2:
+            return
+        for n in range(2):
+            added.append(contract.save_patient(samples.patient(f"PENDANT{page}X{n}")).id)
+        seen = saved[page - 1]  # one already listed is updated: it must not come again
+        contract.save_patient(attrs.evolve(seen, email=f"p{page}@example.test"))
+
+    ids = _paged(contract, 2, meanwhile)
+    assert len(ids) == len(set(ids)), (
+        "host_patients_page: a patient came twice while patients were added or updated"
+        " (pages must go by a stable key, not by offset)"
+    )
+    missing = {p.id for p in saved} - set(ids)
+    assert not missing, (
+        f"host_patients_page: {len(missing)} patients present from the first page to the"
+        " last were on no page while others were added (pages must go by a stable key)"
+    )
+    assert set(ids) <= {p.id for p in saved} | set(added)
+
+
+def test_a_wrong_page_cursor_is_a_cursor_error(contract: Contract) -> None:
+    contract.save_patient(samples.patient())
+    _paged(contract, 1)  # skips a host without pages
+    for wrong in ("!!not-a-cursor!!", "k1.", "\x00"):
+        with pytest.raises(CursorError):
+            contract.patients_page(wrong, 1)
 
 
 def test_documents_are_stored_byte_for_byte(contract: Contract) -> None:

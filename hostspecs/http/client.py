@@ -27,6 +27,7 @@ import cattrs
 from hostspecs.http.errors import (
     HostAnswerError,
     HostCertificateError,
+    HostCursorError,
     HostRefused,
     HostTimeout,
     HostUnavailable,
@@ -34,7 +35,8 @@ from hostspecs.http.errors import (
 from hostspecs.http.settings import HttpHostSettings
 from segur_core import convert
 from segur_core.host import hostimpl
-from segur_core.host.api import NOT_FOUND, PatientQuery, Route, route
+from segur_core.host.api import BAD_CURSOR, NOT_FOUND, PatientQuery, Route, route
+from segur_core.host.paging import PatientPage
 from segur_core.model import (
     Answer,
     Consent,
@@ -195,6 +197,10 @@ class HttpHost:
         title = str(problem.get("title", ""))[:200]
         if status == 404 and where.may_be_absent and problem.get("type") == NOT_FOUND:
             return None
+        if status == 400 and problem.get("type") == BAD_CURSOR:
+            raise HostCursorError(
+                "the LGO did not give this page cursor", operation=operation, status=status
+            )
         if status >= 500:
             raise HostUnavailable(
                 f"the LGO answered {status}",
@@ -297,6 +303,21 @@ class HttpHost:
         query = PatientQuery(birth_name, first_name, birth_date, ins_matricule)
         where = ("POST", "/patients/search")
         return self._values(where, self._call(*where, body=query), Patient)
+
+    @hostimpl
+    def host_patients_page(self, cursor: str | None, limit: int) -> PatientPage:
+        if cursor is None:
+            try:
+                return self._get("GET", "/patients", PatientPage, query={"limit": str(limit)})
+            except (HostAnswerError, HostRefused) as exc:
+                if exc.status not in (404, 405):
+                    raise
+                status = exc.status
+            # the route is optional: an LGO without it is listed all at once
+            log.info("host GET /patients is not served (%s); listing at once", status)
+            return PatientPage(self.host_find_patients(None, None, None, None))
+        query = {"cursor": cursor, "limit": str(limit)}
+        return self._get("GET", "/patients", PatientPage, query=query)
 
     @hostimpl
     def host_save_patient(self, patient: Patient) -> Patient:

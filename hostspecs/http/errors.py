@@ -14,12 +14,14 @@ large, a 404 that is not the contract's "not found") is :class:`HostAnswerError`
 from __future__ import annotations
 
 from segur_core.errors import ConformanceError, RemoteServiceError, TLSConfigError
+from segur_core.host.paging import CursorError
 
 __all__ = [
     "SERVICE",
     "HostAnswerError",
     "HostCallError",
     "HostCertificateError",
+    "HostCursorError",
     "HostRefused",
     "HostTimeout",
     "HostUnavailable",
@@ -69,6 +71,12 @@ class HostRefused(HostCallError):
     """The LGO refused the request (4xx: not authorised, invalid, conflict)."""
 
     transient = False
+
+
+class HostCursorError(HostRefused, CursorError):
+    """The LGO refused a page cursor it did not give (400, problem type
+    ``urn:segur:host:bad-cursor``): the same :class:`~segur_core.host.CursorError` as
+    from a host in the same process."""
 
 
 class HostAnswerError(HostCallError, ConformanceError):

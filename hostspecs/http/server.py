@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from segur_core import convert
-from segur_core.host.api import NOT_FOUND, ROUTES, PatientQuery, Route
+from segur_core.host.api import BAD_CURSOR, NOT_FOUND, ROUTES, PatientQuery, Route
+from segur_core.host.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, CursorError
 from segur_core.model import (
     Answer,
     Consent,
@@ -100,6 +101,12 @@ def _handlers(host: Any) -> dict[tuple[str, str], Callable[..., Any]]:
         except ValueError:
             raise _BadRequest("since is not an ISO 8601 instant") from None
 
+    def limit(query: dict[str, str]) -> int:
+        given = query.get("limit", str(DEFAULT_PAGE_SIZE))
+        if not (given.isascii() and given.isdigit() and 1 <= int(given) <= MAX_PAGE_SIZE):
+            raise _BadRequest(f"limit is not a number from 1 to {MAX_PAGE_SIZE}")
+        return int(given)
+
     return {
         ("GET", "/structure"): lambda ids, q, body: host.host_structure(),
         ("GET", "/practitioner"): lambda ids, q, body: host.host_practitioner(),
@@ -109,6 +116,9 @@ def _handlers(host: Any) -> dict[tuple[str, str], Callable[..., Any]]:
         ("POST", "/patients/search"): lambda ids, q, body: {
             "patients": host.host_find_patients(**convert.unstructure(body))
         },
+        ("GET", "/patients"): lambda ids, q, body: host.host_patients_page(
+            cursor=q.get("cursor"), limit=limit(q)
+        ),
         ("POST", "/patients"): lambda ids, q, body: host.host_save_patient(patient=body),
         ("PUT", "/patients/{patient_id}"): lambda ids, q, body: host.host_save_patient(
             patient=body
@@ -192,6 +202,8 @@ def lgo_app(host: Any, *, token: str | None = None, prefix: str = "") -> Any:
                     return _problem(400, "the identifier of the body is not the one of the path")
             try:
                 result = await run_in_threadpool(handler, ids, dict(request.query_params), body)
+            except CursorError:
+                return _problem(400, "the page cursor is not one this LGO gives", BAD_CURSOR)
             except _BadRequest as exc:
                 return _problem(400, str(exc))
             if result is None:

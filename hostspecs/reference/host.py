@@ -20,6 +20,7 @@ from hostspecs.reference.schema import migrate
 from segur_core import convert
 from segur_core.files import private_file
 from segur_core.host import hostimpl
+from segur_core.host.paging import PatientPage, check_limit, decode_cursor, encode_cursor
 from segur_core.model import (
     Address,
     Answer,
@@ -162,6 +163,21 @@ class ReferenceHost:
         where = " AND ".join(clauses) or "1"
         rows = self._rows(f"SELECT data FROM patient WHERE {where} ORDER BY id", params)
         return [convert.loads(data, Patient) for (data,) in rows]
+
+    @hostimpl
+    def host_patients_page(self, cursor: str | None, limit: int) -> PatientPage:
+        # keyset on the primary key: one more row than asked says whether a page follows
+        limit = check_limit(limit)
+        after = decode_cursor(cursor) if cursor is not None else None
+        where, params = ("WHERE id > ? ", [after]) if after is not None else ("", [])
+        sql = f"SELECT id, data FROM patient {where}ORDER BY id LIMIT ?"
+        rows = self._rows(sql, [*params, limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return PatientPage(
+            patients=[convert.loads(data, Patient) for _, data in rows],
+            next_cursor=encode_cursor(rows[-1][0]) if more else None,
+        )
 
     @hostimpl
     def host_save_patient(self, patient: Patient) -> Patient:

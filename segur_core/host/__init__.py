@@ -18,14 +18,18 @@ from segur_core.host.factory import (
     load_host_factory,
     make_host,
 )
-from segur_core.host.hookspecs import HOST_HOOKS, hostimpl
+from segur_core.host.hookspecs import HOST_HOOKS, OPTIONAL_HOST_HOOKS, hostimpl
+from segur_core.lazy import lazy_exports
 
 __all__ = [
     "DEFAULT_HOST_FACTORY",
     "HOST_ENV",
     "HOST_HOOKS",
+    "OPTIONAL_HOST_HOOKS",
+    "CursorError",
     "Host",
     "HostFactory",
+    "PatientPage",
     "call_host_factory",
     "host_setting",
     "hostimpl",
@@ -33,3 +37,8 @@ __all__ = [
     "load_host_factory",
     "make_host",
 ]
+
+# the model (attrs) only when a page is asked for: loading plugins stays light
+__getattr__, __dir__ = lazy_exports(
+    __name__, dict.fromkeys(("CursorError", "PatientPage"), "segur_core.host.paging"), globals()
+)

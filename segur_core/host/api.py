@@ -14,7 +14,15 @@ import attrs
 
 from segur_core.model import hidden
 
-__all__ = ["API_VERSION", "NOT_FOUND", "ROUTES", "PatientQuery", "Route", "route"]
+__all__ = [
+    "API_VERSION",
+    "BAD_CURSOR",
+    "NOT_FOUND",
+    "ROUTES",
+    "PatientQuery",
+    "Route",
+    "route",
+]
 
 #: The version of the host API these routes describe (the base URL's ``/v1``).
 API_VERSION = "1"
@@ -22,6 +30,9 @@ API_VERSION = "1"
 #: The problem ``type`` of the contract's "no such record" (a 404 without it is an error:
 #: a wrong base URL must never read as "no patient").
 NOT_FOUND = "urn:segur:host:not-found"
+
+#: The problem ``type`` of a 400 for a page cursor the LGO did not give.
+BAD_CURSOR = "urn:segur:host:bad-cursor"
 
 
 @attrs.frozen
@@ -81,6 +92,14 @@ ROUTES: tuple[Route, ...] = (
         "[Patient]",
         request="PatientQuery",
         answer_key="patients",
+    ),
+    Route(
+        "host_patients_page",
+        "GET",
+        "/patients",
+        "Every patient, one page after the cursor, in a stable order (keyset)",
+        "PatientPage",
+        query=("cursor", "limit"),
     ),
     Route(
         "host_save_patient",

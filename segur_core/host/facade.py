@@ -8,11 +8,13 @@ what the contract makes mandatory, so that a plugin gets a value or a clear
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from segur_core.errors import ConformanceError
 
 if TYPE_CHECKING:
+    from segur_core.host.paging import PatientPage
     from segur_core.model import (
         Answer,
         Consent,
@@ -81,6 +83,33 @@ class Host:
             ins_matricule=ins_matricule,
         )
         return list(found)
+
+    def patients_page(self, cursor: str | None, limit: int) -> PatientPage:
+        """One page of every patient (``host_patients_page``), after ``cursor``."""
+        return self._call("host_patients_page", required=True, cursor=cursor, limit=limit)
+
+    def iter_patients(self, page_size: int | None = None) -> Iterator[Patient]:
+        """Every patient of the host, one page of ``page_size`` at a time, so that
+        memory does not grow with the pharmacy; from a host without
+        ``host_patients_page``, every patient at once (``host_find_patients``).
+
+        Raises :class:`~segur_core.errors.ConformanceError` when the host's pages do
+        not move forward (the same cursor given twice in a row)."""
+        from segur_core.host.paging import DEFAULT_PAGE_SIZE, check_limit
+
+        limit = check_limit(page_size or DEFAULT_PAGE_SIZE)
+        if not self._hook.host_patients_page.get_hookimpls():
+            yield from self.find_patients()
+            return
+        cursor: str | None = None
+        while True:
+            page = self.patients_page(cursor, limit)
+            yield from page.patients
+            if page.next_cursor is None:
+                return
+            if page.next_cursor == cursor:
+                raise ConformanceError("host_patients_page gave the same cursor again")
+            cursor = page.next_cursor
 
     def save_patient(self, patient: Patient) -> Patient:
         """Create or update a patient; returns it as saved."""

@@ -22,6 +22,7 @@ import pluggy
 from segur_core.hookspecs import PROJECT
 
 if TYPE_CHECKING:
+    from segur_core.host.paging import PatientPage
     from segur_core.model import (
         Answer,
         Consent,
@@ -38,12 +39,14 @@ hostspec = pluggy.HookspecMarker(PROJECT)
 #: Marks a host's implementation of a contract hook (the same marker as ``hookimpl``).
 hostimpl = pluggy.HookimplMarker(PROJECT)
 
-#: Every hook of the contract; a conforming host implements all of them.
+#: Every hook of the contract; a conforming host implements all of them but the
+#: :data:`OPTIONAL_HOST_HOOKS`.
 HOST_HOOKS = (
     "host_structure",
     "host_practitioner",
     "host_get_patient",
     "host_find_patients",
+    "host_patients_page",
     "host_save_patient",
     "host_store_document",
     "host_get_document",
@@ -56,6 +59,10 @@ HOST_HOOKS = (
     "host_record_consent",
     "host_decide",
 )
+
+#: Hooks a host may leave out: segur then does without (``host_patients_page``: every
+#: patient at once from ``host_find_patients``).
+OPTIONAL_HOST_HOOKS = ("host_patients_page",)
 
 
 @hostspec(firstresult=True)
@@ -107,6 +114,29 @@ def host_find_patients(
     :return: the matching patients (possibly empty), ordered by local identifier.
 
     .. versionadded:: 0.1
+    """
+
+
+@hostspec(firstresult=True)
+def host_patients_page(cursor: str | None, limit: int) -> PatientPage:
+    """One page of every patient of the host, in a stable order (keyset pagination).
+
+    Called by whatever reads every patient (the massive portability export) through
+    :meth:`segur_core.host.Host.iter_patients`, one page after the other, each
+    ``cursor`` the ``next_cursor`` of the page before. Pages go by a stable key (the
+    local identifier), never by offset: every patient present from the first page to
+    the last is on exactly one page, whatever is added or removed meanwhile. Optional:
+    without it segur lists every patient at once with ``host_find_patients``.
+
+    :param cursor: ``None`` for the first page, else the ``next_cursor`` of the page
+        before (opaque to segur; a cursor the host did not give raises
+        :class:`~segur_core.host.paging.CursorError`).
+    :param limit: the most patients to return (1 to
+        :data:`~segur_core.host.paging.MAX_PAGE_SIZE`); fewer is allowed.
+    :return: a :class:`~segur_core.host.paging.PatientPage`: the patients and the
+        ``next_cursor`` (``None`` on the last page).
+
+    .. versionadded:: 0.2
     """
 
 

@@ -16,7 +16,15 @@ import copy
 from typing import Any
 
 from segur_core import model
-from segur_core.host.api import API_VERSION, NOT_FOUND, ROUTES, PatientQuery, Route
+from segur_core.host.api import (
+    API_VERSION,
+    BAD_CURSOR,
+    NOT_FOUND,
+    ROUTES,
+    PatientQuery,
+    Route,
+)
+from segur_core.host.paging import MAX_PAGE_SIZE, PatientPage
 from segur_core.schemas import REF_PREFIX, json_schema
 
 __all__ = ["TAG", "add_host_api", "openapi_document"]
@@ -49,6 +57,24 @@ _PROBLEM = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
     },
+}
+
+
+#: What each query parameter of :data:`ROUTES` is.
+_QUERY: dict[str, tuple[str, dict[str, Any]]] = {
+    "since": (
+        "only the records at or after this instant",
+        {"type": "string", "format": "date-time"},
+    ),
+    "cursor": (
+        "the `next_cursor` of the page before (absent: the first page); opaque, a cursor"
+        f" the LGO did not give is a 400 problem of type {BAD_CURSOR}",
+        {"type": "string"},
+    ),
+    "limit": (
+        "the most patients to return (the LGO may return fewer)",
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+    ),
 }
 
 
@@ -90,8 +116,8 @@ def _operation(where: Route) -> dict[str, Any]:
             "name": name,
             "in": "query",
             "required": False,
-            "description": "only the records at or after this instant",
-            "schema": {"type": "string", "format": "date-time"},
+            "description": _QUERY[name][0],
+            "schema": dict(_QUERY[name][1]),
         }
         for name in where.query
     ]
@@ -143,6 +169,7 @@ def _components() -> dict[str, Any]:
         model.Practitioner,
         model.Patient,
         PatientQuery,
+        PatientPage,
         model.HealthDocument,
         model.ReceivedMessage,
         model.Dispensation,

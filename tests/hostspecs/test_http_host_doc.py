@@ -65,6 +65,8 @@ def test_the_curl_calls_of_the_guide(tmp_path: Path) -> None:
             "P000001",
             "P000001",  # the same Idempotency-Key: the first answer again
             "1",
+            "null",  # one patient: a single page
+            "urn:segur:host:bad-cursor",
             "urn:segur:host:not-found",
             "401",
         ]
