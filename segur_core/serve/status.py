@@ -6,7 +6,8 @@ and the last calls to the national services. Rendered on the server, every value
 no script, no external asset (styles inline, a Content-Security-Policy that allows
 nothing else), and no patient data; the journal's check runs beside the page, again at
 most every :data:`VERIFY_EVERY` seconds: deliveries say whether they concern a patient, the
-journal's calls show the service, the action and the outcome only.
+journal's calls show the service, the action and the outcome only. The page speaks the
+service's language (:mod:`segur_core.i18n`); codes, states and identifiers stay as stored.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import attrs
 
 from segur_core._version import __version__
+from segur_core.i18n import _, language, ngettext
 from segur_core.serve.routes import ApiCall, ApiRoute, Raw
 
 __all__ = ["CSP", "VERIFY_EVERY", "VERIFY_WAIT", "render", "status_page", "status_route"]
@@ -70,11 +72,22 @@ def _table(
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in header)
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
     if not body:
-        body = f'<tr><td colspan="{len(header)}" class="muted">none</td></tr>'
+        none = escape(_("none"))
+        body = f'<tr><td colspan="{len(header)}" class="muted">{none}</td></tr>'
     return (
         f'<table id="{table_id}"><caption>{escape(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
+
+
+def _heading(text: str, heading_id: str | None = None) -> str:
+    attribute = f' id="{heading_id}"' if heading_id else ""
+    return f"<h2{attribute}>{escape(text)}</h2>"
+
+
+def _opening(section_id: str, title: str) -> str:
+    """The start of a page section: its ``id`` (tests and operators' links) and title."""
+    return f'<section id="{section_id}">' + _heading(title)
 
 
 def _verdict(ok: bool, good: str, bad: str) -> str:
@@ -92,12 +105,18 @@ def _plugins(runtime: Any) -> str:
     ]
     failing = sum(1 for r in runtime.plugins.values() if r.error or r.stats.failures)
     return (
-        '<section id="plugins"><h2>Plugins</h2>'
-        + _verdict(not failing, "no failure", f"{failing} plugin(s) failing or in error")
+        _opening("plugins", _("Plugins"))
+        + _verdict(
+            not failing,
+            _("no failure"),
+            ngettext(
+                "{n} plugin failing or in error", "{n} plugins failing or in error", failing
+            ).format(n=failing),
+        )
         + _table(
             "plugins-table",
-            f"{len(rows)} plugin(s)",
-            ("plugin", "status", "version", "failures", "error"),
+            ngettext("{n} plugin", "{n} plugins", len(rows)).format(n=len(rows)),
+            (_("plugin"), _("status"), _("version"), _("failures"), _("error")),
             rows,
         )
         + "</section>"
@@ -116,24 +135,28 @@ def _outbox(runtime: Any) -> str:
             d.attempts,
             d.last_error,
             d.created_at.isoformat(timespec="seconds") if d.created_at else None,
-            "yes" if d.patient_id is not None else "no",
+            _("yes") if d.patient_id is not None else _("no"),
         )
         for d in dead
     ]
     return (
-        '<section id="outbox"><h2>Outbox</h2>'
+        _opening("outbox", _("Outbox"))
         + _table(
             "outbox-counts",
-            "deliveries per state",
-            ("state", "count"),
+            _("deliveries per state"),
+            (_("state"), _("count")),
             sorted(counts.items()),
         )
-        + '<h2 id="dead-letters-title">Dead letters</h2>'
-        + _verdict(not total_dead, "none", f"{total_dead} dead letter(s)")
+        + _heading(_("Dead letters"), "dead-letters-title")
+        + _verdict(
+            not total_dead,
+            _("none"),
+            ngettext("{n} dead letter", "{n} dead letters", total_dead).format(n=total_dead),
+        )
         + _table(
             "dead-letters",
-            f"the first {SHOWN} (segur outbox retry ID sends one again)",
-            ("id", "kind", "attempts", "last error", "queued at", "patient"),
+            _("the first {n} (segur outbox retry ID sends one again)").format(n=SHOWN),
+            (_("id"), _("kind"), _("attempts"), _("last error"), _("queued at"), _("patient")),
             rows,
         )
         + "</section>"
@@ -191,24 +214,42 @@ def _journal(runtime: Any) -> str:
     report = check.report
     if report is None:
         verdict = (
-            _verdict(False, "", f"cannot be checked: {check.error}")
+            _verdict(False, "", _("cannot be checked: {error}").format(error=check.error))
             if check.error
-            else '<span class="muted">check under way: reload the page in a moment</span>'
+            else '<span class="muted">'
+            + escape(_("check under way: reload the page in a moment"))
+            + "</span>"
         )
-        return f'<section id="journal"><h2>Audit journal</h2>{verdict}</section>'
+        return _opening("journal", _("Audit journal")) + verdict + "</section>"
     problems = [(p.seq, str(p.kind), p.message) for p in report.problems[:SHOWN]]
     at = check.at.isoformat(timespec="seconds") if check.at else ""
-    summary = (
-        f"{report.checked} record(s) checked in {check.elapsed_ms:.0f} ms at {at};"
-        f" head {report.count}:{(report.head or '')[:16]}"
-        + ("; a new check is under way" if check.running is not None else "")
-    )
+    summary = ngettext(
+        "{n} record checked in {ms} ms at {at}; head {count}:{head}",
+        "{n} records checked in {ms} ms at {at}; head {count}:{head}",
+        report.checked,
+    ).format(
+        n=report.checked,
+        ms=f"{check.elapsed_ms:.0f}",
+        at=at,
+        count=report.count,
+        head=(report.head or "")[:16],
+    ) + (_("; a new check is under way") if check.running is not None else "")
+    problems_count = len(report.problems)
     return (
-        '<section id="journal"><h2>Audit journal</h2>'
-        + _verdict(report.ok, "chain verified", f"{len(report.problems)} problem(s)")
+        _opening("journal", _("Audit journal"))
+        + _verdict(
+            report.ok,
+            _("chain verified"),
+            ngettext("{n} problem", "{n} problems", problems_count).format(n=problems_count),
+        )
         + f' <span id="journal-summary" class="muted">{escape(summary)}</span>'
         + (
-            _table("journal-problems", "problems", ("record", "kind", "what"), problems)
+            _table(
+                "journal-problems",
+                _("problems"),
+                (_("record"), _("kind"), _("what")),
+                problems,
+            )
             if problems
             else ""
         )
@@ -229,11 +270,11 @@ def _national_calls(runtime: Any) -> str:
         for r in reversed(calls)
     ]
     return (
-        '<section id="national-calls"><h2>Last national-service calls</h2>'
+        _opening("national-calls", _("Last national-service calls"))
         + _table(
             "national-calls-table",
-            f"the last {SHOWN}, newest first",
-            ("at", "service", "action", "outcome"),
+            _("the last {n}, newest first").format(n=SHOWN),
+            (_("at"), _("service"), _("action"), _("outcome")),
             rows,
         )
         + "</section>"
@@ -244,14 +285,17 @@ def render(runtime: Any, *, now: dt.datetime | None = None) -> str:
     """The page for ``runtime`` (a string of HTML)."""
     moment = (now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
     sections = "".join(part(runtime) for part in (_plugins, _outbox, _journal, _national_calls))
+    title = _("segur status")
+    subtitle = _("segur {version}, mode {mode}, at {moment} (UTC)").format(
+        version=__version__, mode=runtime.config.mode, moment=moment
+    )
     return (
         "<!DOCTYPE html>"
-        '<html lang="en"><head><meta charset="utf-8">'
+        f'<html lang="{language()}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        "<title>segur — status</title>"
+        f"<title>{escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body>"
-        f'<h1>segur status</h1><p class="muted">segur {escape(__version__)}, mode'
-        f" {escape(runtime.config.mode)}, at {escape(moment)} (UTC)</p>"
+        f'<h1>{escape(title)}</h1><p class="muted">{escape(subtitle)}</p>'
         f"{sections}</body></html>"
     )
 

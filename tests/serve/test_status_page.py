@@ -169,7 +169,7 @@ def test_the_page_in_a_real_headless_chromium(status_server, tmp_path: Path) -> 
             page.on("request", lambda request: requests.append(request.url))
             answer = page.goto(url)
             assert answer is not None and answer.status == 200
-            assert page.title() == "segur — status"
+            assert page.title() == "segur status"
             # every section, as an operator reads it
             for section in ("plugins", "outbox", "journal", "national-calls"):
                 assert page.locator(f"section#{section}").is_visible()
@@ -204,3 +204,28 @@ def test_the_page_in_a_real_headless_chromium(status_server, tmp_path: Path) -> 
     if keep:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(keep) / "status-page.png")
+
+
+@pytest.mark.parametrize(
+    ("lang", "spoken", "foreign"),
+    [
+        ("fr", ("Extensions", "Envois abandonnés", "chaîne vérifiée", "état de segur"),
+         ("Dead letters", "chain verified", "Plugins", "segur status")),
+        ("en", ("Plugins", "Dead letters", "chain verified", "segur status"),
+         ("Envois abandonnés", "chaîne vérifiée", "état de segur")),
+    ],
+)  # fmt: skip
+def test_the_page_speaks_the_services_language(make_segur_runtime, lang, spoken, foreign):
+    """One language per screen: the page follows the service's language (``SEGUR_LANG``
+    or the locale), its ``lang`` attribute included; stored codes stay as they are."""
+    from segur_core.i18n import set_language
+
+    runtime = runtime_with_state(make_segur_runtime)
+    set_language(lang)
+    try:
+        html = render(runtime)
+    finally:
+        set_language(None)
+    assert f'<html lang="{lang}">' in html
+    assert all(text in html for text in spoken), [t for t in spoken if t not in html]
+    assert not any(text in html for text in foreign), [t for t in foreign if t in html]
