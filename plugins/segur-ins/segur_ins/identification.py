@@ -30,6 +30,7 @@ from segur_core.model import (
     Option,
     Patient,
     Question,
+    ReadingSource,
 )
 from segur_ins import status
 from segur_ins.config import InsConfig
@@ -200,13 +201,19 @@ class InsService:
         source: str,
         notify: bool = True,
         message_id: str | None = None,
+        reading: ReadingSource | None = None,
     ) -> tuple[Patient, status.Transition]:
         """Apply ``event`` to the patient's identity (a stored patient), journal the
         change, save it and fire ``on_patient_identified``. ``message_id`` links the
         change to the INSi search that caused it (its ``insi.search`` record carries the
-        same id)."""
+        same id); ``reading`` is where the traits came from (carte Vitale, appli carte
+        Vitale, typed) when a reading caused it."""
         identity, transition = status.apply(patient.identity, event, at=_now())
         entry = self._change_entry(patient, transition, source, message_id)
+        if isinstance(event, status.DocumentChecked):
+            entry["details"]["document"] = str(event.document)
+        if reading is not None:
+            entry["details"]["reading"] = str(reading)
         self.runtime.journal.record_many([entry])  # before the host hears of it
         saved = self._save(attrs.evolve(patient, identity=identity), transition)
         if notify:
@@ -235,18 +242,35 @@ class InsService:
             )  # fmt: skip
             raise
 
-    def check_document(self, patient: Patient, document: str = "CN") -> Patient:
-        """The pharmacist checked a high-trust document (``CN``, ``PA``, ``AV``...)."""
-        saved, _ = self.change(
-            patient, status.DocumentChecked(document=document), source="document-check"
-        )
+    def check_document(
+        self, patient: Patient, document: str = "CN", *, reading: ReadingSource | None = None
+    ) -> Patient:
+        """The pharmacist checked a high-trust document (``CN``, ``PA``, ``AV``...). A
+        check the identity refuses (its traits differ from the document's, a doubtful
+        identity) is journaled, then raised."""
+        event = status.DocumentChecked(document=document)
+        try:
+            saved, _ = self.change(patient, event, source="document-check", reading=reading)
+        except IdentityError as exc:
+            self._journal(
+                "ins.document-check", outcome="refused", patient_id=patient.id,
+                details={"document": str(event.document), "reason": exc.message,
+                         "status": str(patient.identity.status)},
+            )  # fmt: skip
+            raise
         return saved
 
-    def _retrieved(self, patient: Patient, result: InsiResult, source: str) -> Outcome:
+    def _retrieved(
+        self,
+        patient: Patient,
+        result: InsiResult,
+        source: str,
+        reading: ReadingSource | None = None,
+    ) -> Outcome:
         event = _retrieved_event(result)
         try:
             saved, transition = self.change(
-                patient, event, source=source, message_id=result.message_id
+                patient, event, source=source, message_id=result.message_id, reading=reading
             )
         except status.InsKeyError as exc:
             self._journal(**_key_refusal(patient, exc))
@@ -417,7 +441,7 @@ class InsService:
             created = not patient.id
             if created:
                 patient = self.runtime.host.save_patient(patient)
-            outcome = self._retrieved(patient, result, "insi")
+            outcome = self._retrieved(patient, result, "insi", reading.source)
             patient = outcome.patient
             if reading.high_trust:
                 patient = self._appli_vitale(patient)
@@ -428,7 +452,8 @@ class InsService:
             patient = self.runtime.host.save_patient(patient)
             self._journal(
                 "ins.identity", patient_id=patient.id,
-                details={"source": "card", "to": str(patient.identity.status)},
+                details={"source": "card", "to": str(patient.identity.status),
+                         "reading": str(reading.source)},
             )  # fmt: skip
             if reading.high_trust:
                 return self._appli_vitale(patient)
@@ -437,7 +462,7 @@ class InsService:
 
     def _appli_vitale(self, patient: Patient) -> Patient:
         try:
-            return self.check_document(patient, "AV")
+            return self.check_document(patient, "AV", reading=ReadingSource.APCV)
         except (IdentityError, SegurError):
             return patient
 

@@ -19,7 +19,7 @@ from segur_core.model import CardReading, IdentityTraits
 from segur_ins.insi import CR_NOT_FOUND, InsiClient, InsiError, InsiResult
 from segur_ins.insi.client import uses_vitale_operation
 
-__all__ = ["Lookup", "RateLimiter", "lookup"]
+__all__ = ["OPERATIONS", "Lookup", "RateLimiter", "lookup"]
 
 
 @attrs.frozen
@@ -38,6 +38,8 @@ class Lookup:
 
 _TRAITS_OPERATION = "rechercherInsAvecTraitsIdentite"
 _VITALE_OPERATION = "rechercherInsAvecCarteVitale"
+#: The INSi search operations, as journaled (``operation`` of an ``insi.search`` record).
+OPERATIONS = (_TRAITS_OPERATION, _VITALE_OPERATION)
 
 
 def lookup(

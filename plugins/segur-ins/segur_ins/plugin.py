@@ -14,7 +14,9 @@ from segur_core.plugin import PluginInfo, distribution_version
 from segur_ins.service import NAME, service
 
 if TYPE_CHECKING:
-    from segur_core.plugin import DemoStep
+    import datetime as dt
+
+    from segur_core.plugin import DemoStep, ExportSection
     from segur_core.runtime import Runtime
     from segur_ins.config import InsConfig
 
@@ -83,6 +85,19 @@ def segur_cli_commands(cli: Any) -> None:
     from segur_ins.cli import ins
 
     cli.add_command(ins)
+
+
+@hookimpl
+def segur_export_sections(
+    patient_id: str | None, since: dt.datetime | None, runtime: Runtime
+) -> list[ExportSection]:
+    """The patient's identity history, identity-document checks and INSi calls, from the
+    journal (portability export)."""
+    if patient_id is None:
+        return []
+    from segur_ins.export import ins_sections
+
+    return ins_sections(runtime, patient_id, since)
 
 
 @hookimpl

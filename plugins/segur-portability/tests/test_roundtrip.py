@@ -6,6 +6,7 @@ import json
 import zipfile
 
 import segur_documents.plugin as documents_plugin
+import segur_ins.plugin as ins_plugin
 import segur_portability.plugin as portability_plugin
 from segur_portability.importer import import_archive
 from segur_portability.manifest import read_manifest
@@ -18,7 +19,7 @@ from segur_core.safezip import open_zip
 from .conftest import fill
 
 #: The plugins contributing sections of their own to the export.
-CONTRIBUTORS = [documents_plugin]
+CONTRIBUTORS = [documents_plugin, ins_plugin]
 
 
 def _snapshot(runtime, ids):
@@ -97,17 +98,22 @@ def test_the_plugins_sections_survive_verify_and_a_fresh_import(
     documents comes out the same from the host it was imported into."""
     plugins = [portability_plugin, *CONTRIBUTORS]
     source = make_segur_runtime(extra_plugins=plugins)
-    fill(source, built_documents)
+    ids = fill(source, built_documents)
+    checked = ins_plugin.service(source).check_document(source.host.get_patient(ids[1]), "PA")
     out = export_archive(source, tmp_path / "one", signer=signer_for(source), source_id="1.2.3")
     assert verify_archive(out.path, ca_pem_file=trust_for(source)).ok
     vaccinations = _section(out.path, "PAT00001.ZIP", "vaccins")
     assert [(v["lot"], v["given"]) for v in vaccinations] == [("4456672", True)]
     assert _section(out.path, "PAT00002.ZIP", "vaccins") == []  # none: a negative answer
+    [check] = _section(out.path, "PAT00002.ZIP", "idcheck")
+    assert (check["document"], check["to_status"]) == ("PA", str(checked.identity.status))
+    assert _section(out.path, "PAT00003.ZIP", "identhis") == []
     with zipfile.ZipFile(out.path) as top:
         english = top.read("DOCUMENTATION/DICO_EN.HTM").decode()
         french = top.read("DOCUMENTATION/DICO_FR.HTM").decode()
         schemas = {n for n in top.namelist() if n.startswith("DOCUMENTATION/SCHEMAS/")}
-    assert "DOCUMENTATION/SCHEMAS/VACCINS.JSN" in schemas
+    for name in ("VACCINS", "IDENTHIS", "IDCHECK", "INSI"):
+        assert f"DOCUMENTATION/SCHEMAS/{name}.JSN" in schemas
     assert "<td>lot</td><td>string</td>" in english
     assert "segur import does not restore it" in english
     assert "segur import ne le restaure pas" in french
@@ -116,3 +122,6 @@ def test_the_plugins_sections_survive_verify_and_a_fresh_import(
     import_archive(target, out.path)
     again = export_archive(target, tmp_path / "two", signer=signer_for(target), source_id="1.2.3")
     assert _section(again.path, "PAT00001.ZIP", "vaccins") == vaccinations
+    # the identity is imported (PATIENT.JSN), its history stays in the first archive
+    assert target.host.get_patient(ids[1]) == checked
+    assert _section(again.path, "PAT00002.ZIP", "idcheck") == []
