@@ -22,10 +22,12 @@ from segur_core.plugin import ExportSection
 
 __all__ = [
     "DATETIME",
+    "DELIVERY_STATES",
     "INFORMATIONAL",
     "after",
     "array_of",
     "data_name",
+    "delivery_outcomes",
     "dumps",
     "journal_records",
     "obj",
@@ -142,10 +144,43 @@ def after(moment: dt.datetime | None, since: dt.datetime | None) -> bool:
 
 def journal_records(
     runtime: Any, patient_id: str, since: dt.datetime | None, actions: tuple[str, ...]
-) -> Iterator[Any]:
-    """The patient's journal records (at or after ``since``) whose action starts with one
-    of ``actions`` (``("ins.", "insi.")``), in the order they were written: what a plugin
-    that keeps nothing per patient exports, from the records it journals."""
-    for record in runtime.journal.records(patient_id=patient_id, since=since):
-        if record.action.startswith(actions):
-            yield record
+) -> Callable[[], list[Any]]:
+    """A function giving the patient's journal records (at or after ``since``) whose
+    action starts with one of ``actions`` (``("ins.", "insi.")``), in the order they were
+    written, read once however many sections ask: what a plugin that keeps nothing per
+    patient exports, from the records it journals."""
+    read: list[list[Any]] = []
+
+    def records() -> list[Any]:
+        if not read:
+            found = runtime.journal.records(patient_id=patient_id, since=since)
+            read.append([r for r in found if r.action.startswith(actions)])
+        return read[0]
+
+    return records
+
+
+#: What became of an outbox delivery, from its ``outbox.attempt`` records.
+DELIVERY_STATES = ("pending", "delivered", "dead")
+
+
+def delivery_outcomes(records: Iterable[Any], kind: str) -> dict[int, dict[str, Any]]:
+    """``{delivery id: {"state", "attempts", "settled_at"}}`` of the outbox deliveries of
+    ``kind`` among journal ``records`` (the outbox journals every attempt with the
+    delivery's patient): ``pending`` until one settled it ``delivered`` or ``dead``."""
+    out: dict[int, dict[str, Any]] = {}
+    for record in records:
+        if record.action != "outbox.attempt" or record.service != kind:
+            continue
+        ident = record.details.get("delivery")
+        if not isinstance(ident, int):
+            continue
+        state = record.outcome if record.outcome in DELIVERY_STATES else "pending"
+        at = record.at.isoformat() if record.at is not None and state != "pending" else None
+        attempts = record.details.get("attempt")
+        out[ident] = {
+            "state": state,
+            "attempts": attempts if isinstance(attempts, int) else None,
+            "settled_at": at,
+        }
+    return out

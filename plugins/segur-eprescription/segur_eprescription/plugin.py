@@ -13,6 +13,9 @@ from segur_core import hookimpl
 from segur_core.plugin import PluginInfo, distribution_version
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from segur_core.plugin import ExportSection
     from segur_core.runtime import Runtime
 
 NAME = "eprescription"
@@ -43,6 +46,19 @@ def segur_sandboxes(runtime: Runtime) -> list[Any]:
     from segur_eprescription.sandbox import EPrescriptionSandbox
 
     return [EPrescriptionSandbox(pki=runtime.test_pki())]
+
+
+@hookimpl
+def segur_export_sections(
+    patient_id: str | None, since: dt.datetime | None, runtime: Runtime
+) -> list[ExportSection]:
+    """The e-prescriptions read for the patient and the dispensations reported, from the
+    journal (portability export)."""
+    if patient_id is None:
+        return []
+    from segur_eprescription.export import eprescription_sections
+
+    return eprescription_sections(runtime, patient_id, since)
 
 
 @hookimpl

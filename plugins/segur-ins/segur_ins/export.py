@@ -375,13 +375,7 @@ def ins_sections(runtime: Any, patient_id: str, since: dt.datetime | None) -> li
     """The patient's ``identhis``, ``idcheck`` and ``insi`` sections (records at or after
     ``since``)."""
 
-    read: list[list[Any]] = []
-
-    def records() -> list[Any]:
-        """The patient's records, read once for the three sections."""
-        if not read:
-            read.append(list(journal_records(runtime, patient_id, since, ("ins.", "insi."))))
-        return read[0]
+    records = journal_records(runtime, patient_id, since, ("ins.", "insi."))
 
     def history() -> Iterator[dict[str, Any]]:
         return (_change(r) for r in records() if r.action == "ins.identity")

@@ -6,8 +6,10 @@ import json
 import zipfile
 
 import segur_documents.plugin as documents_plugin
+import segur_eprescription.plugin as eprescription_plugin
 import segur_ins.plugin as ins_plugin
 import segur_portability.plugin as portability_plugin
+from segur_eprescription.service import service_for as eprescription_service
 from segur_portability.importer import import_archive
 from segur_portability.manifest import read_manifest
 from segur_portability.signing import signer_for, trust_for
@@ -19,7 +21,7 @@ from segur_core.safezip import open_zip
 from .conftest import fill
 
 #: The plugins contributing sections of their own to the export.
-CONTRIBUTORS = [documents_plugin, ins_plugin]
+CONTRIBUTORS = [documents_plugin, ins_plugin, eprescription_plugin]
 
 
 def _snapshot(runtime, ids):
@@ -100,6 +102,8 @@ def test_the_plugins_sections_survive_verify_and_a_fresh_import(
     source = make_segur_runtime(extra_plugins=plugins)
     ids = fill(source, built_documents)
     checked = ins_plugin.service(source).check_document(source.host.get_patient(ids[1]), "PA")
+    erx = eprescription_service(source)
+    reported = erx.dispense(erx.fetch("SBX000000000000001"), build_document=False).report
     out = export_archive(source, tmp_path / "one", signer=signer_for(source), source_id="1.2.3")
     assert verify_archive(out.path, ca_pem_file=trust_for(source)).ok
     vaccinations = _section(out.path, "PAT00001.ZIP", "vaccins")
@@ -108,11 +112,13 @@ def test_the_plugins_sections_survive_verify_and_a_fresh_import(
     [check] = _section(out.path, "PAT00002.ZIP", "idcheck")
     assert (check["document"], check["to_status"]) == ("PA", str(checked.identity.status))
     assert _section(out.path, "PAT00003.ZIP", "identhis") == []
+    [dispensed] = _section(out.path, "PAT00001.ZIP", "epdisp")  # the sandbox's patient
+    assert (dispensed["report"], dispensed["delivery"]) == (reported.report_id, "pending")
     with zipfile.ZipFile(out.path) as top:
         english = top.read("DOCUMENTATION/DICO_EN.HTM").decode()
         french = top.read("DOCUMENTATION/DICO_FR.HTM").decode()
         schemas = {n for n in top.namelist() if n.startswith("DOCUMENTATION/SCHEMAS/")}
-    for name in ("VACCINS", "IDENTHIS", "IDCHECK", "INSI"):
+    for name in ("VACCINS", "IDENTHIS", "IDCHECK", "INSI", "EPREAD", "EPDISP"):
         assert f"DOCUMENTATION/SCHEMAS/{name}.JSN" in schemas
     assert "<td>lot</td><td>string</td>" in english
     assert "segur import does not restore it" in english
