@@ -17,7 +17,7 @@ from lxml import etree
 from segur_core.errors import MetadataError, XDMError
 from segur_core.model import _tuple
 from segur_core.safexml import parse_xml
-from segur_core.xds import ebrim
+from segur_core.xds import ebrim, ebrimxml
 from segur_core.xds.metadata import DocumentEntry, SubmissionSet
 from segur_core.xds.ns import NS, UUID
 
@@ -37,35 +37,14 @@ class Metadata:
     entries: tuple[tuple[DocumentEntry, str], ...] = attrs.field(converter=_tuple)
 
 
-def _with_uri(entry: DocumentEntry, uri: str) -> etree._Element:
-    """The entry's ExtrinsicObject with its ``URI`` slot among the other slots (the RIM
-    schema wants every Slot before Name)."""
-    eo = ebrim.document_entry_element(entry)
-    uri_slot = ebrim.slot(etree.Element("holder"), "URI", [uri])
-    last_slot = max(i for i, child in enumerate(eo) if child.tag == ebrim.rim("Slot"))
-    eo.insert(last_slot + 1, uri_slot)
-    return eo
-
-
 def write_metadata(
     submission: SubmissionSet, entries: Sequence[tuple[DocumentEntry, str]]
 ) -> bytes:
-    """METADATA.XML for ``submission`` and its ``(entry, uri)`` documents."""
-    root = etree.Element(f"{{{_LCM}}}SubmitObjectsRequest", nsmap={"lcm": _LCM, "rim": NS["rim"]})
-    objects = etree.SubElement(root, ebrim.rim("RegistryObjectList"))
-    objects.append(ebrim.submission_set_element(submission))
-    objects.append(ebrim.submission_set_classification(submission))
-    for entry, uri in entries:
-        objects.append(_with_uri(entry, uri))
-        objects.append(
-            ebrim.association(
-                UUID.HAS_MEMBER,
-                submission.entry_uuid,
-                entry.entry_uuid,
-                slots=[("SubmissionSetStatus", ["Original"])],
-            )
-        )
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    """METADATA.XML for ``submission`` and its ``(entry, uri)`` documents: the ebRIM
+    objects of :mod:`segur_core.xds.ebrim`, each DocumentEntry with its ``URI`` slot
+    among its other slots (the RIM schema wants every Slot before Name), written as text
+    (:mod:`segur_core.xds.ebrimxml`: the bytes lxml would give, faster)."""
+    return ebrimxml.submit_objects_request(submission, entries)
 
 
 def _submission_package(objects: etree._Element) -> etree._Element:
