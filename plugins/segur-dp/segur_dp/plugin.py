@@ -12,8 +12,10 @@ from segur_core import hookimpl
 from segur_core.plugin import DoctorResult, PluginInfo, distribution_version
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from segur_core.host import Host
-    from segur_core.plugin import DemoStep, DoctorCheck
+    from segur_core.plugin import DemoStep, DoctorCheck, ExportSection
 
 NAME = "dp"
 
@@ -84,3 +86,16 @@ def segur_host_requirements(host: Host) -> list[str]:
     from segur_dp.service import host_problems
 
     return host_problems(host)
+
+
+@hookimpl
+def segur_export_sections(
+    patient_id: str | None, since: dt.datetime | None, runtime: Any
+) -> list[ExportSection]:
+    """The patient's DP consultations and the dispensations written into their DP, from
+    the journal (portability export)."""
+    if patient_id is None:
+        return []
+    from segur_dp.export import dp_sections
+
+    return dp_sections(runtime, patient_id, since)

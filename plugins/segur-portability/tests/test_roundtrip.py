@@ -6,9 +6,11 @@ import json
 import zipfile
 
 import segur_documents.plugin as documents_plugin
+import segur_dp.plugin as dp_plugin
 import segur_eprescription.plugin as eprescription_plugin
 import segur_ins.plugin as ins_plugin
 import segur_portability.plugin as portability_plugin
+from segur_dp.service import service_for as dp_service
 from segur_eprescription.service import service_for as eprescription_service
 from segur_portability.importer import import_archive
 from segur_portability.manifest import read_manifest
@@ -21,7 +23,7 @@ from segur_core.safezip import open_zip
 from .conftest import fill
 
 #: The plugins contributing sections of their own to the export.
-CONTRIBUTORS = [documents_plugin, ins_plugin, eprescription_plugin]
+CONTRIBUTORS = [documents_plugin, ins_plugin, eprescription_plugin, dp_plugin]
 
 
 def _snapshot(runtime, ids):
@@ -104,6 +106,8 @@ def test_the_plugins_sections_survive_verify_and_a_fresh_import(
     checked = ins_plugin.service(source).check_document(source.host.get_patient(ids[1]), "PA")
     erx = eprescription_service(source)
     reported = erx.dispense(erx.fetch("SBX000000000000001"), build_document=False).report
+    dp = dp_service(source)
+    dp.create(ids[0])  # the consent recorded by fill
     out = export_archive(source, tmp_path / "one", signer=signer_for(source), source_id="1.2.3")
     assert verify_archive(out.path, ca_pem_file=trust_for(source)).ok
     vaccinations = _section(out.path, "PAT00001.ZIP", "vaccins")
@@ -114,11 +118,13 @@ def test_the_plugins_sections_survive_verify_and_a_fresh_import(
     assert _section(out.path, "PAT00003.ZIP", "identhis") == []
     [dispensed] = _section(out.path, "PAT00001.ZIP", "epdisp")  # the sandbox's patient
     assert (dispensed["report"], dispensed["delivery"]) == (reported.report_id, "pending")
+    [opened] = _section(out.path, "PAT00001.ZIP", "dpconsul")
+    assert (opened["action"], opened["dossier"]) == ("create", "refused")  # fill: refuses
     with zipfile.ZipFile(out.path) as top:
         english = top.read("DOCUMENTATION/DICO_EN.HTM").decode()
         french = top.read("DOCUMENTATION/DICO_FR.HTM").decode()
         schemas = {n for n in top.namelist() if n.startswith("DOCUMENTATION/SCHEMAS/")}
-    for name in ("VACCINS", "IDENTHIS", "IDCHECK", "INSI", "EPREAD", "EPDISP"):
+    for name in ("VACCINS", "IDENTHIS", "IDCHECK", "INSI", "EPREAD", "EPDISP", "DPCONSUL", "DPDISP"):
         assert f"DOCUMENTATION/SCHEMAS/{name}.JSN" in schemas
     assert "<td>lot</td><td>string</td>" in english
     assert "segur import does not restore it" in english
