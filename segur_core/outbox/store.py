@@ -24,6 +24,7 @@ from segur_core import storage
 from segur_core.errors import DurabilityError, SegurError
 from segur_core.files import private_file
 from segur_core.model import Delivery, DeliveryState
+from segur_core.outbox.checkpoint import BACKSTOP, Checkpointer
 
 __all__ = ["Claimed", "OutboxError", "OutboxStorageError", "OutboxStore", "UnknownDeliveryError"]
 
@@ -213,7 +214,8 @@ class DeliveryReads:
 class OutboxStore(DeliveryReads):
     """SQLite storage of the outbox: one connection per thread, WAL, ``synchronous=NORMAL``
     (a commit survives a process crash; a power cut may lose the last commits but never
-    corrupts the file)."""
+    corrupts the file); the WAL is checkpointed by a thread of the store
+    (:mod:`~segur_core.outbox.checkpoint`)."""
 
     _table = "deliveries"
     _due = _DUE
@@ -233,6 +235,7 @@ class OutboxStore(DeliveryReads):
         self._waiting: deque[_Write] = deque()  # statements queued for the next commit
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
+        self._checkpointer = Checkpointer(self.path, self._connect)
         with self._guard("open"):
             conn = self._conn()
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # a new file: purge gives space back
@@ -258,14 +261,19 @@ class OutboxStore(DeliveryReads):
         with self._lock:
             if self._closed:
                 raise OutboxError("the outbox is closed")
-            conn = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
+            conn = self._connect()
             self._connections.append(conn)
-        conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP}")  # the checkpointer's backstop
         self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA busy_timeout = 30000")
         return conn
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -304,6 +312,7 @@ class OutboxStore(DeliveryReads):
                 while self._waiting:
                     group.append(self._waiting.popleft())
                 _commit(conn, group)
+                self._checkpointer.committed()
         if write.error is not None:
             raise storage_error(self.path, doing, write.error) from write.error
         return write.rows, write.count
@@ -313,6 +322,7 @@ class OutboxStore(DeliveryReads):
         return rows[0] if rows else None
 
     def close(self) -> None:
+        self._checkpointer.close()
         with self._lock:
             self._closed = True
             connections, self._connections = self._connections, []
