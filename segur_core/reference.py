@@ -22,7 +22,14 @@ import attrs
 from segur_core.errors import ConfigError
 from segur_core.i18n import LazyText, _, _l
 
-__all__ = ["CISIS_KIT", "INSI_SCHEMAS", "REFERENCE_GROUP", "Reference", "find_reference"]
+__all__ = [
+    "CISIS_KIT",
+    "CISIS_STYLESHEETS",
+    "INSI_SCHEMAS",
+    "REFERENCE_GROUP",
+    "Reference",
+    "find_reference",
+]
 
 #: Entry-point group of installed data packages.
 REFERENCE_GROUP = "segur.reference"
@@ -50,6 +57,15 @@ CISIS_KIT = Reference(
     marker="infrastructure/cda/CDA_extended.xsd",
     checkout="cisis/TestContenuCDA-3-0",
     title=_l("CI-SIS test kit (TestContenuCDA)"),
+)
+#: The kit's display stylesheets (``FeuilleDeStyle``: ``CDA-FO.xsl`` and its localisation
+#: files), beside the kit in ``shared/`` and inside it upstream.
+CISIS_STYLESHEETS = Reference(
+    name="cisis-stylesheets",
+    env="SEGUR_CISIS_STYLESHEETS",
+    marker="CDA-FO.xsl",
+    checkout="cisis/FeuilleDeStyle",
+    title="CI-SIS display stylesheets (FeuilleDeStyle)",  # shown only for a broken data package
 )
 INSI_SCHEMAS = Reference(
     name="insi",

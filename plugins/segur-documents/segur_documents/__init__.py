@@ -3,7 +3,8 @@
 Build the note de vaccination (VAC-NOTE 2023.01, structured), the compte-rendu
 d'entretien pharmaceutique and the bilan partagé de médication (non-structured, PDF);
 check them against the ANS kit (XSD and official schematrons); validate them through
-their life cycle; read any received CDA document.
+their life cycle; render a structured one as PDF/A once and keep it; read any received
+CDA document.
 
 Names are imported on first use, so that loading the plugin (``segur plugins``) does
 not import lxml, fpdf2 or Saxon.
@@ -24,6 +25,8 @@ _EXPORTS = {
     "ValidationReport": "segur_documents.checks",
     "Validator": "segur_documents.checks",
     "DocumentsConfig": "segur_documents.config",
+    "Renderer": "segur_documents.display",
+    "RenderingError": "segur_documents.display",
     "BilanMedication": "segur_documents.models",
     "BuildResult": "segur_documents.models",
     "DocumentContext": "segur_documents.models",
@@ -34,6 +37,8 @@ _EXPORTS = {
     "Vaccine": "segur_documents.models",
     "CdaDocument": "segur_documents.reader",
     "read_cda": "segur_documents.reader",
+    "RenderingStore": "segur_documents.renderings",
+    "keep_rendering": "segur_documents.renderings",
     "DocumentService": "segur_documents.service",
 }
 
@@ -47,6 +52,9 @@ __all__ = [
     "DocumentsConfig",
     "Entretien",
     "MedicationLine",
+    "Renderer",
+    "RenderingError",
+    "RenderingStore",
     "TextSection",
     "Vaccination",
     "Vaccine",
@@ -56,6 +64,7 @@ __all__ = [
     "build_bpm",
     "build_entretien",
     "build_vaccination",
+    "keep_rendering",
     "read_cda",
 ]
 
@@ -82,6 +91,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from segur_documents.checks import ValidationReport, Validator
     from segur_documents.config import DocumentsConfig
+    from segur_documents.display import Renderer, RenderingError
     from segur_documents.models import (
         BilanMedication,
         BuildResult,
@@ -93,4 +103,5 @@ if TYPE_CHECKING:  # pragma: no cover
         Vaccine,
     )
     from segur_documents.reader import CdaDocument, read_cda
+    from segur_documents.renderings import RenderingStore, keep_rendering
     from segur_documents.service import DocumentService

@@ -2,7 +2,8 @@
 
 :class:`DocumentService` builds a draft from the host's structure and practitioner
 and the patient's shareable INS, checks it, records the pharmacist's legal
-authentication, stores each state through the host, fires ``on_document_validated``
+authentication, stores each state through the host, fires ``on_document_validated``,
+keeps the PDF rendering of a structured document (:mod:`segur_documents.renderings`)
 and journals every step. A document that fails its checks is refused with the
 reasons (:class:`~segur_core.errors.DocumentError` with ``issues``).
 """
@@ -37,6 +38,7 @@ from segur_documents.models import (
     Entretien,
     Vaccination,
 )
+from segur_documents.renderings import keep_rendering
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
@@ -224,6 +226,7 @@ class DocumentService:
             },
         )
         self.runtime.document_validated(stored, patient)
+        keep_rendering(self.runtime, stored)  # after the deliveries are queued
         return stored
 
 

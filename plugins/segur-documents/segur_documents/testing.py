@@ -44,6 +44,7 @@ __all__ = [
     "entretiens",
     "patients",
     "practitioners",
+    "rendering_unavailable",
     "sample_context",
     "sample_patient",
     "sample_pharmacist",
@@ -311,3 +312,22 @@ def sample_context() -> DocumentContext:
         patient.identity.ins,
         effective_time=dt.datetime(2024, 10, 2, 9, 30, tzinfo=dt.UTC),
     )
+
+
+def rendering_unavailable() -> str | None:
+    """Why no rendering can be made here (no display stylesheet, WeasyPrint without its
+    system libraries), for a test to skip with; ``None`` when renderings work. Under CI
+    (``$CI`` set), whose ``.ci/run`` installs them, missing libraries are an error."""
+    import os
+
+    from segur_documents.display import find_stylesheet
+
+    if find_stylesheet() is None:
+        return "the kit's display stylesheet (FeuilleDeStyle/CDA-FO.xsl) is not here"
+    try:
+        import weasyprint  # noqa: F401  (loads Pango)
+    except OSError as exc:
+        if os.environ.get("CI"):
+            raise
+        return f"WeasyPrint cannot load its system libraries (Pango): {exc}"
+    return None
