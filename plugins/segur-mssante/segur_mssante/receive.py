@@ -8,7 +8,8 @@ each CDA against the test kit (segur-documents' validator: structure, XSD and th
 schematrons, as ``[documents]`` configures it), matches the patient by INS through the
 host, stores each document with the kit's verdict (``HealthDocument.check``: a document
 that fails the kit is kept all the same, the pharmacist decides) and announces it
-(``on_document_received``). A new version ("annule et remplace": CDA
+(``on_document_received``), then keeps the PDF rendering of a structured one
+(segur-documents' renderings). A new version ("annule et remplace": CDA
 ``relatedDocument`` RPLC) marks the version it replaces as replaced. A document already
 stored is not stored or announced again, so a crash between storing and flagging the
 message imports nothing twice. :func:`keep_message` keeps a message with no archive.
@@ -254,6 +255,9 @@ def _store(
         },
     )
     runtime.document_received(stored, origin)
+    from segur_documents.renderings import keep_rendering
+
+    keep_rendering(runtime, stored)  # a structured document's PDF, once, after the host has it
     return DocumentOutcome(IMPORTED, cda.id, document.type_code, patient.id, check)
 
 
