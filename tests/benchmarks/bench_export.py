@@ -4,7 +4,8 @@ Setup (not measured): a reference host with N patients (qualified INS) and D doc
 each: a note de vaccination built once by segur-documents, its ids and INS rewritten per
 document, plus one dispensation and one consent per patient; rows are written with
 plain SQL in the reference host's own format (its ``host_store_document`` is made for
-one document at a time).
+one document at a time). Each document has the PDF rendering its validation keeps in
+the data directory (the template's, rendered once and hard-linked under each name).
 
 Measured, each in its own child process (wall time, peak resident memory of the whole
 process from ``ru_maxrss``, interpreter included):
@@ -70,6 +71,7 @@ def build_host(data_dir: Path, patients: int, documents: int) -> None:
         demo_contents(dt.date(2024, 10, 2))["vaccination"], sample_context()
     ).document
     doc_id = template.id.split("^")[-1].encode()
+    keep_rendering = _renderings(data_dir, template.content)
     meta = convert.unstructure(template)
     del meta["content"]
     base = sample_patient(True)
@@ -96,6 +98,7 @@ def build_host(data_dir: Path, patients: int, documents: int) -> None:
             seq += 1
             unique = f"{n:07d}{d:02d}".encode()
             content = template.content.replace(_INS, nir.encode()).replace(doc_id, unique)
+            keep_rendering(content)
             new_id = meta["id"].replace(doc_id.decode(), unique.decode())
             row_meta = dict(meta, patient_id=pid, id=new_id)
             db.execute(
@@ -116,6 +119,25 @@ def build_host(data_dir: Path, patients: int, documents: int) -> None:
     db.execute("UPDATE patient_sequence SET n = ?", (patients,))
     db.execute("COMMIT")
     db.close()
+
+
+def _renderings(data_dir: Path, template: bytes):
+    """Keeps, for each document, the rendering its validation would have kept: the
+    template's, rendered once and linked under each document's name (one file on disk)."""
+    import os
+
+    from segur_documents.display import Renderer
+    from segur_documents.renderings import FOLDER, RenderingStore
+
+    store = RenderingStore(data_dir / FOLDER)
+    first = store.put(template, Renderer.find().pdf(template))
+
+    def keep(content: bytes) -> None:
+        path = store.path(content)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        os.link(first, path)
+
+    return keep
 
 
 def child_export(data_dir: Path, out: Path, workers: int) -> dict:

@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -248,10 +248,12 @@ def build_archive(
     source_id: str,
     title: str,
     now: dt.datetime | None = None,
+    renderings: Mapping[str, bytes] | None = None,
 ) -> PatientArchive:
     """The bytes of one patient's archive (or of the transverse part, without documents),
-    from their documents and their sections' files (:func:`materialize`). Pure: it runs
-    in a worker process as well.
+    from their documents, their sections' files (:func:`materialize`) and the renderings
+    of structured documents by SHA-256 (hex) of their bytes. Pure: it runs in a worker
+    process as well.
 
     Raises :class:`ExportError` when two sections write the same file.
     """
@@ -276,6 +278,8 @@ def build_archive(
             ordered.append(document)
             paths.append(path)
             pdf = read[id(document)][1] if id(document) in read else None
+            if pdf is None and renderings:
+                pdf = renderings.get(hashlib.sha256(document.content).hexdigest())
             if pdf is not None:
                 pdf_path = f"{PDF}/{path.rsplit('/', 1)[1].rsplit('.', 1)[0]}.PDF"
                 members.append((pdf_path, pdf))

@@ -44,6 +44,7 @@ from segur_portability.patient import (
     build_archive,
     materialize,
 )
+from segur_portability.renderings import ExportRenderings
 
 __all__ = ["PURPOSE", "ExportResult", "export_archive"]
 
@@ -161,6 +162,7 @@ def export_archive(
     export_type = _export_type(patient_ids, since)
     status = "PARTIAL" if since is not None else "COMPLETE"
     check = SchemaCheck()
+    renderings = ExportRenderings(runtime)
     schemas: dict[str, dict[str, Any]] = {}
     entries: list[Entry] = []
     documents = 0
@@ -227,6 +229,7 @@ def export_archive(
                             source_id=source_id,
                             title=f"Patient {number:05d}",
                             now=now,
+                            renderings=renderings.of(docs),
                         ),
                     )
                 )
@@ -290,7 +293,12 @@ def export_archive(
         raise
     runtime.journal.record(
         "portability.export",
-        details={"export_id": manifest.export_id, "type": export_type, "patients": len(ids)},
+        details={
+            "export_id": manifest.export_id,
+            "type": export_type,
+            "patients": len(ids),
+            **renderings.counts(),
+        },
     )
     return ExportResult(
         path=final,

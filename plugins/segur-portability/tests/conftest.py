@@ -1,10 +1,12 @@
 """Fixtures of the segur-portability tests: a reference host holding patients with
-documents built by segur-documents (a structured note de vaccination, an N1 compte rendu
-with its PDF, a PDF that is no CDA), dispensations, consents and journal records."""
+documents built by segur-documents (a structured note de vaccination with the rendering
+its validation keeps, an N1 compte rendu with its PDF, a PDF that is no CDA),
+dispensations, consents and journal records."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 
 import attrs
@@ -40,6 +42,26 @@ def built_documents():
     )
 
 
+@functools.cache
+def _rendering(content: bytes) -> bytes | None:
+    from segur_documents.display import Renderer
+    from segur_documents.testing import rendering_unavailable
+
+    if rendering_unavailable():  # no renderings here: exports count the document missing
+        return None
+    return Renderer.find().pdf(content)
+
+
+def keep(runtime, content: bytes) -> None:
+    """Keep the rendering of the structured ``content`` in the runtime's data directory
+    (rendered once for the session)."""
+    from segur_documents.renderings import RenderingStore
+
+    pdf = _rendering(content)
+    if pdf is not None:
+        RenderingStore.of(runtime).put(content, pdf)
+
+
 def fill(runtime, built_documents) -> list[str]:
     """Three patients in the runtime's host; returns their ids."""
     from segur_documents.testing import sample_patient
@@ -61,6 +83,7 @@ def fill(runtime, built_documents) -> list[str]:
     host.store_document(
         attrs.evolve(vaccination, patient_id=first.id, status=DocumentStatus.VALIDATED)
     )
+    keep(runtime, vaccination.content)  # as validating it does
     host.store_document(
         attrs.evolve(entretien, patient_id=first.id, status=DocumentStatus.RECEIVED)
     )

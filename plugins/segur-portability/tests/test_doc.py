@@ -10,6 +10,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 import segur_portability.plugin as portability_plugin
 
 from segur_core.safezip import open_zip
@@ -47,3 +48,17 @@ def test_the_doc_samples_run(make_segur_runtime, built_documents, tmp_path):
             assert b'"vaccinated": null' in inner.read("DATA/VISITS.JSN")
     assert "<td>vaccinated</td><td>boolean</td>" in english
     assert "false: not vaccinated; null: not asked" in english
+
+
+def test_the_rendering_sample_runs(exported, tmp_path):
+    from segur_documents.testing import rendering_unavailable
+
+    reason = rendering_unavailable()
+    if reason:
+        pytest.skip(reason)
+    runtime, ids, result = exported
+    sample = _sample("rendering_sample.py", tmp_path)
+    structured, n1 = runtime.host.list_documents(ids[0])
+    with zipfile.ZipFile(result.path) as top, open_zip(top.read("PAT00001.ZIP")) as inner:
+        assert sample.rendering_of(runtime, structured) == inner.read("PDF/DOC0001.PDF")
+    assert sample.rendering_of(runtime, n1) is None

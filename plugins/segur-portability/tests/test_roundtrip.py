@@ -79,6 +79,7 @@ def test_archive_follows_the_pdlgc_layout(exported):
     assert {"README.TXT", "INDEX.HTM", "IHE_XDM/SUBSET01/METADATA.XML"} <= members
     assert {"IHE_XDM/SUBSET01/DOC0001.XML", "IHE_XDM/SUBSET01/DOC0002.XML"} <= members
     assert "PDF/DOC0002.PDF" in members  # the N1 document's PDF, as it carries it
+    assert "PDF/DOC0001.PDF" in members  # the structured note's, kept when validated
     assert {"DATA/PATIENT.JSN", "DATA/DOCS.JSN", "DATA/DISPENS.JSN", "DATA/CONSENTS.JSN"} <= (
         members
     )
