@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from segur_documents.renderings import RenderingStore
+from segur_documents.testing import rendering_unavailable
 from segur_mssante.errors import MessageError, XDMError
 from segur_mssante.receive import IMPORTED, UNKNOWN_PATIENT, parse_message
 from segur_mssante.service import IMPORTED_FLAG, REJECTED, SEEN, UNMATCHED, service_for
@@ -62,6 +64,12 @@ def test_every_official_archive_is_integrated(runtime):
         stored = runtime.host.get_document(outcome.document_id)
         assert stored.patient_id == patient.id and stored.status == "received"
         assert stored.type_code == archive.documents[0].type_code
+        # a structured document's PDF/A rendering is kept as it is integrated
+        kept = RenderingStore.of(runtime).get(stored.content)
+        if b"nonXMLBody" in stored.content or rendering_unavailable():
+            assert kept is None, path.name
+        else:
+            assert kept is not None and kept.startswith(b"%PDF-1.4"), path.name
         # twice: nothing stored or announced again
         again = service.import_archive(data)
         assert again.documents[0].outcome == "already-imported"
