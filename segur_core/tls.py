@@ -5,6 +5,9 @@ least, the server certificate verified against the configured CA bundle (IGC-San
 production, the test PKI in the sandboxes), the host name checked, and the structure's
 client certificate presented. There is no plaintext fallback: callers get an
 ``ssl.SSLContext`` or a :class:`~segur_core.errors.TLSConfigError` saying what to fix.
+The context also keeps what it was made of (:func:`client_material`: the CAs, the
+client's chain and its encrypted key, in memory), so that a TLS stack other than ``ssl``
+(libcurl, :mod:`segur_core.wire.curl`) connects with exactly the same trust and identity.
 
 PKCS#12 files (how IGC-Santé delivers software certificates) are opened with
 ``cryptography``. ``ssl`` can only load keys from files, so the key is re-encrypted with
@@ -32,9 +35,11 @@ from segur_core.errors import TLSConfigError
 
 __all__ = [
     "CertificateWarning",
+    "ClientMaterial",
     "PrivateKey",
     "certificate_warnings",
     "client_context",
+    "client_material",
     "load_certificates",
     "load_pkcs12",
     "server_context",
@@ -118,35 +123,96 @@ def _check_validity(cert: x509.Certificate, where: str, now: dt.datetime | None 
         )
 
 
+@attrs.frozen
+class ClientMaterial:
+    """What a client context trusts and presents, PEM, in memory: the CA certificates,
+    the client's certificate chain and its key (encrypted with ``key_password`` when it
+    has one; a PKCS#12 key is re-encrypted with a one-time password)."""
+
+    ca_pem: bytes = attrs.field(repr=False)
+    cert_pem: bytes | None = attrs.field(default=None, repr=False)
+    key_pem: bytes | None = attrs.field(default=None, repr=False)
+    key_password: bytes | None = attrs.field(default=None, repr=False)
+
+
+def _settings(context: ssl.SSLContext) -> tuple[object, ...]:
+    return (context.verify_mode, context.check_hostname, context.minimum_version,
+            context.maximum_version, context.options)  # fmt: skip
+
+
+class _ClientContext(ssl.SSLContext):
+    """An ``ssl.SSLContext`` that remembers its :class:`ClientMaterial`; any later load
+    or cipher change forgets it (the material would no longer say what it trusts)."""
+
+    _material: ClientMaterial | None = None
+    _settings: tuple[object, ...] = ()
+
+    def _keep(self, material: ClientMaterial) -> None:
+        self._material, self._settings = material, _settings(self)
+
+    def load_verify_locations(self, *args: Any, **kwargs: Any) -> None:
+        self._material = None
+        super().load_verify_locations(*args, **kwargs)
+
+    def load_cert_chain(self, *args: Any, **kwargs: Any) -> None:
+        self._material = None
+        super().load_cert_chain(*args, **kwargs)
+
+    def load_default_certs(self, *args: Any, **kwargs: Any) -> None:
+        self._material = None
+        super().load_default_certs(*args, **kwargs)
+
+    def set_ciphers(self, *args: Any, **kwargs: Any) -> None:
+        self._material = None
+        super().set_ciphers(*args, **kwargs)
+
+
+def client_material(context: ssl.SSLContext | None) -> ClientMaterial | None:
+    """The material ``context`` was made of by :func:`client_context`, or ``None`` if it
+    was made otherwise or changed since (verification, versions, options, loads)."""
+    if not isinstance(context, _ClientContext) or context._material is None:
+        return None
+    return context._material if _settings(context) == context._settings else None
+
+
 def _base_context(*, server: bool) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER if server else ssl.PROTOCOL_TLS_CLIENT)
+    if server:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    else:
+        context = _ClientContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.options |= ssl.OP_NO_COMPRESSION
     return context
 
 
-def _load_verify(context: ssl.SSLContext, ca_bundle: Path | str | Sequence[Path | str]) -> None:
+def _load_verify(context: ssl.SSLContext, ca_bundle: Path | str | Sequence[Path | str]) -> bytes:
+    """Trust ``ca_bundle``; its certificates, PEM."""
     bundles = [ca_bundle] if isinstance(ca_bundle, str | Path) else list(ca_bundle)
     if not bundles:
         raise TLSConfigError("no CA bundle configured", hint="set the CA bundle path")
+    pem = b""
     for bundle in bundles:
-        load_certificates(bundle)  # clear error for a missing or non-certificate file
+        certs = load_certificates(bundle)  # clear error for a missing or non-certificate file
         try:
             context.load_verify_locations(cafile=str(bundle))
         except ssl.SSLError as error:
             raise TLSConfigError(f"cannot use the CA bundle {bundle}: {error}") from None
+        pem += b"".join(cert.public_bytes(serialization.Encoding.PEM) for cert in certs)
+    return pem
 
 
 def _load_pkcs12_into(
     context: ssl.SSLContext, path: Path | str, password: str | bytes | None, check_validity: bool
-) -> None:
+) -> tuple[bytes, bytes, bytes]:
+    """Present the certificate of a PKCS#12 file; its chain and encrypted key, PEM, and
+    the key's one-time password."""
     key, cert, chain = load_pkcs12(path, password)
     if check_validity:
         _check_validity(cert, f"PKCS#12 {path}")
-    one_time = secrets.token_bytes(32)
-    pem = cert.public_bytes(serialization.Encoding.PEM)
-    pem += b"".join(extra.public_bytes(serialization.Encoding.PEM) for extra in chain)
-    pem += key.private_bytes(
+    one_time = secrets.token_urlsafe(32).encode("ascii")  # text: libcurl takes a C string
+    certs = cert.public_bytes(serialization.Encoding.PEM)
+    certs += b"".join(extra.public_bytes(serialization.Encoding.PEM) for extra in chain)
+    encrypted = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(one_time),
@@ -154,12 +220,13 @@ def _load_pkcs12_into(
     fd, name = tempfile.mkstemp(prefix="segur-tls-", suffix=".pem")  # created 0600
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
+            handle.write(certs + encrypted)
         context.load_cert_chain(name, password=one_time)
     except ssl.SSLError as error:
         raise TLSConfigError(f"cannot use the certificate in {path}: {error}") from None
     finally:
         os.unlink(name)
+    return certs, encrypted, one_time
 
 
 def _load_pem_into(
@@ -168,12 +235,14 @@ def _load_pem_into(
     key: Path | str | None,
     password: str | bytes | None,
     check_validity: bool,
-) -> None:
+) -> tuple[bytes, bytes]:
+    """Present the certificate of PEM files; the certificate file and the key file (the
+    certificate file again when it holds the key)."""
     certs = load_certificates(cert)
     if check_validity:
         _check_validity(certs[0], str(cert))
-    if key is not None:
-        _read(key, "private key file")
+    cert_pem = _read(cert, "certificate file")
+    key_pem = _read(key, "private key file") if key is not None else cert_pem
     try:
         context.load_cert_chain(
             str(cert), str(key) if key is not None else None, password=_password_bytes(password)
@@ -183,6 +252,7 @@ def _load_pem_into(
             f"cannot use the certificate {cert} with key {key}: {error.reason or error}",
             hint="check that the key matches the certificate and its password",
         ) from None
+    return cert_pem, key_pem
 
 
 def client_context(
@@ -206,11 +276,17 @@ def client_context(
     context = _base_context(server=False)
     context.verify_mode = ssl.CERT_REQUIRED
     context.check_hostname = True
-    _load_verify(context, ca_bundle)
+    material = ClientMaterial(_load_verify(context, ca_bundle))
     if pkcs12 is not None:
-        _load_pkcs12_into(context, pkcs12, password, check_validity)
+        chain, encrypted, one_time = _load_pkcs12_into(context, pkcs12, password, check_validity)
+        material = attrs.evolve(material, cert_pem=chain, key_pem=encrypted, key_password=one_time)
     elif cert is not None:
-        _load_pem_into(context, cert, key, password, check_validity)
+        cert_pem, key_pem = _load_pem_into(context, cert, key, password, check_validity)
+        material = attrs.evolve(
+            material, cert_pem=cert_pem, key_pem=key_pem, key_password=_password_bytes(password)
+        )
+    if isinstance(context, _ClientContext):
+        context._keep(material)
     return context
 
 

@@ -1,5 +1,10 @@
 """One HTTP call to a national service: a total deadline and a size cap.
 
+With a TLS context made by :func:`segur_core.tls.client_context` (every national-service
+connector's), calls go through libcurl (:mod:`segur_core.wire.curl`: about half the
+client CPU per request, the same contract). Another context (or none) keeps the
+``httpcore`` transport described below.
+
 ``httpx`` timeouts bound each socket operation, not the call: a server that drips one
 byte every half second keeps a call with a 2 s read timeout alive for as long as it
 likes. :class:`HttpCaller` bounds every connect, TLS handshake, write and read of a
@@ -31,6 +36,8 @@ import httpcore
 import httpx
 
 from segur_core.errors import RemoteServiceError
+from segur_core.tls import client_material
+from segur_core.wire.curl import CapExceeded, CurlTransport, header_lines
 from segur_core.wire.errors import (
     AnswerTooLarge,
     CallTimeout,
@@ -202,16 +209,22 @@ class _Target:
     def headers(
         self, given: Mapping[str, str], length: int, method: str = "POST"
     ) -> list[tuple[bytes, bytes]]:
-        """The request headers as ``httpx.Request`` writes them: ``Host``, ``given`` in
-        their order, then ``Content-Length`` (right after ``Host`` for an empty body
-        of a ``POST``, ``PUT`` or ``PATCH``; none for another method without a body)."""
-        raw = [(b"Host", self.host)]
-        if not length and method in ("POST", "PUT", "PATCH"):
-            raw.append((b"Content-Length", b"0"))
-        raw += [(name.encode("ascii"), value.encode("ascii")) for name, value in given.items()]
-        if length:
-            raw.append((b"Content-Length", str(length).encode("ascii")))
-        return raw
+        """``Host`` then :func:`_fields`, as httpcore takes them."""
+        raw = [(name.encode("ascii"), value.encode("ascii")) for name, value in
+               _fields(given, length, method)]  # fmt: skip
+        return [(b"Host", self.host), *raw]
+
+
+def _fields(given: Mapping[str, str], length: int, method: str) -> list[tuple[str, str]]:
+    """The request headers after ``Host`` as ``httpx.Request`` writes them: ``given`` in
+    their order, then ``Content-Length`` (right after ``Host`` for an empty body of a
+    ``POST``, ``PUT`` or ``PATCH``; none for another method without a body)."""
+    fields = list(given.items())
+    if length:
+        fields.append(("Content-Length", str(length)))
+    elif method in ("POST", "PUT", "PATCH"):
+        fields.insert(0, ("Content-Length", "0"))
+    return fields
 
 
 def _decoded(core: httpcore.Response) -> Iterator[bytes]:
@@ -255,6 +268,10 @@ class HttpCaller:
         self.ca_hint = f"check the CA bundle configured for {service}{where}"
         self._closed = False
         self._targets: dict[str | httpx.URL, _Target] = {}
+        material = client_material(ssl_context)
+        self._curl: CurlTransport | None = None
+        if material is not None and ssl_context is not None:
+            self._curl = CurlTransport(material, ssl_context.get_ciphers(), max_connections)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context if ssl_context is not None else ssl.create_default_context(),
             max_connections=max_connections,
@@ -271,6 +288,8 @@ class HttpCaller:
     def close(self) -> None:
         """Close every pooled connection; the caller is not used again."""
         self._closed = True
+        if self._curl is not None:
+            self._curl.close()
         self._pool.close()
 
     def __enter__(self) -> HttpCaller:
@@ -307,8 +326,10 @@ class HttpCaller:
         """``method`` (``GET``, ``PUT``...) on ``url`` with the deadline, the size cap and
         the typed failures of :meth:`post`; ``content`` ``None`` sends no body."""
         limits = limits or self.limits
-        target = self._target(url)
         content = content if content is not None else b""
+        if self._curl is not None:
+            return self._curl_request(method.upper(), url, content, headers or {}, limits)
+        target = self._target(url)
         timeout = {
             "connect": limits.connect,
             "read": limits.deadline,
@@ -329,27 +350,60 @@ class HttpCaller:
         except RemoteServiceError:
             raise
         except (httpcore.TimeoutException, httpx.TimeoutException) as exc:
-            raise CallTimeout(
-                f"no complete answer within {limits.deadline:g} s",
-                service=self.service,
-                code="timeout",
-            ) from exc
+            raise self._timeout(limits) from exc
         except _NETWORK_ERRORS as exc:
-            if certificate_failure(exc) is not None:
-                raise ServerCertificateError(
-                    "the server certificate is not trusted",
-                    service=self.service,
-                    code="tls",
-                    hint=self.ca_hint,
-                ) from exc
-            raise ServiceUnreachable(
-                f"cannot reach the service ({type(exc).__name__})",
-                service=self.service,
-                code="unreachable",
-            ) from exc
+            raise self._unreachable(exc) from exc
         finally:
             _BODY_FOLLOWS.reset(follows)
             _DEADLINE.reset(token)
+
+    def _curl_request(
+        self,
+        method: str,
+        url: str | httpx.URL,
+        content: bytes,
+        headers: Mapping[str, str],
+        limits: CallLimits,
+    ) -> Answer:
+        assert self._curl is not None
+        try:
+            status, fields, body = self._curl.exchange(
+                method,
+                str(url),
+                content,
+                header_lines(_fields(headers, len(content), method)),
+                deadline=time.monotonic() + limits.deadline,
+                connect=limits.connect,
+                cap=limits.max_bytes,
+            )
+        except CapExceeded:
+            raise self._too_large(limits.max_bytes) from None
+        except TimeoutError as exc:
+            raise self._timeout(limits) from exc
+        except OSError as exc:
+            raise self._unreachable(exc) from exc
+        return Answer(status, fields, body)
+
+    def _timeout(self, limits: CallLimits) -> CallTimeout:
+        return CallTimeout(
+            f"no complete answer within {limits.deadline:g} s",
+            service=self.service,
+            code="timeout",
+        )
+
+    def _unreachable(self, exc: BaseException) -> RemoteServiceError:
+        if certificate_failure(exc) is not None:
+            return ServerCertificateError(
+                "the server certificate is not trusted",
+                service=self.service,
+                code="tls",
+                hint=self.ca_hint,
+            )
+        return ServiceUnreachable(
+            f"cannot reach the service ({type(exc).__name__})",
+            service=self.service,
+            code="unreachable",
+        )
 
     def _target(self, url: str | httpx.URL) -> _Target:
         """The parsed ``url`` (kept: a client posts to a handful of URLs)."""
