@@ -11,7 +11,8 @@ processes affects both alike:
   ``HttpCaller``, hardened parse of the answer, error mapping), ``concurrency`` threads
   sharing one client, against raw ``httpx`` with the same threads and connections, in
   this process. Prints the client CPU per request (process CPU time, not wall) of both
-  (goal: segur <= 1.6 ms).
+  (goal: segur <= 1.6 ms), and of raw ``pycurl`` (libcurl, ``HttpCaller``'s transport)
+  posting the same envelopes: what the transport alone costs.
 * **batch** — ``segur ins qualify --all``'s engine (:func:`segur_ins.batch.qualify_all`)
   on a runtime whose reference host holds the same N persons as provisional patients:
   normalise the traits, build and send the envelope, parse the answer, apply the status
@@ -123,6 +124,67 @@ def post_all(client, url: str, requests: list[tuple[bytes, str]], threads: int) 
 
     with ThreadPoolExecutor(threads) as pool:
         return sum(pool.map(post, requests))
+
+
+class RawCurl:
+    """Raw ``pycurl`` (libcurl: what ``HttpCaller`` posts through), pre-built envelopes,
+    ``concurrency`` threads, one easy handle (one kept-alive connection) per thread."""
+
+    def __init__(self, url: str, pki, concurrency: int) -> None:
+        import queue
+
+        self.url, self.concurrency = url, concurrency
+        self.credential, self.ca_bundle = pki.client("insi-auto"), pki.ca_bundle
+        self._free: queue.LifoQueue = queue.LifoQueue()
+
+    def _handle(self):
+        import pycurl
+
+        handle = pycurl.Curl()
+        for option, value in (
+            (pycurl.URL, self.url), (pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1),
+            (pycurl.NOSIGNAL, 1), (pycurl.CAINFO, str(self.ca_bundle)),
+            (pycurl.SSLCERT, str(self.credential.cert_path)),
+            (pycurl.SSLKEY, str(self.credential.key_path)),
+        ):  # fmt: skip
+            handle.setopt(option, value)
+        return handle
+
+    def post(self, request: tuple[bytes, str]) -> bool:
+        import io
+        import queue
+
+        import pycurl
+        from segur_ins.insi.namespaces import SOAP_CONTENT_TYPE
+
+        content, action = request
+        try:
+            handle = self._free.get_nowait()
+        except queue.Empty:
+            handle = self._handle()
+        body = io.BytesIO()
+        handle.setopt(pycurl.WRITEFUNCTION, body.write)
+        handle.setopt(pycurl.POSTFIELDS, content)
+        handle.setopt(pycurl.HTTPHEADER, [
+            f"Content-Type: {SOAP_CONTENT_TYPE.format(action=action)}", "Accept:", "Expect:"
+        ])  # fmt: skip
+        handle.perform()
+        status = handle.getinfo(pycurl.RESPONSE_CODE)
+        self._free.put(handle)
+        return status == 200 and b"<CodeCR>00</CodeCR>" in body.getvalue()
+
+    def run(self, envelopes) -> float:
+        start = time.perf_counter()
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            found = sum(pool.map(self.post, envelopes))
+        seconds = time.perf_counter() - start
+        if found != len(envelopes):
+            raise SystemExit(f"raw pycurl: only {found} of {len(envelopes)} found")
+        return seconds
+
+    def close(self) -> None:
+        while not self._free.empty():
+            self._free.get_nowait().close()
 
 
 _WORKER: dict = {}
@@ -314,28 +376,36 @@ def slices_of(items: list, rounds: int) -> list[list]:
 def part_requests(args, root: Path, pki, persons, url: str, sandbox_pid: int) -> None:
     """segur's InsiClient vs raw httpx, the same threads in this process: CPU per request."""
     baseline = Baseline(url, root / "pki", args.concurrency)
+    curl = RawCurl(url, pki, args.concurrency)
     client = Client(url, pki, args.concurrency)
     try:
         warm = persons[: min(200, len(persons))]
         baseline.run(Baseline.envelopes(warm))
+        curl.run(Baseline.envelopes(warm))
         client.run([p.traits() for p in warm])
         chunks = slices_of(persons, args.rounds)
         envelopes = [Baseline.envelopes(chunk) for chunk in chunks]  # built beforehand
         traits = [[p.traits() for p in chunk] for chunk in chunks]
         totals = interleaved(
             [("base", lambda e: (baseline.run(e), len(e)), envelopes),
+             ("curl", lambda e: (curl.run(e), len(e)), envelopes),
              ("segur", client.run, traits)],
             len(chunks), sandbox_pid,
         )  # fmt: skip
     finally:
         baseline.close()
+        curl.close()
         client.close()
     (base, base_cpu, base_n), (ours, ours_cpu, ours_n) = totals["base"], totals["segur"]
+    curl_s, curl_cpu, curl_n = totals["curl"]
     print(f"INSi client, {len(persons)} traits lookups, {args.concurrency} threads sharing "
           f"one client, {len(chunks)} interleaved rounds, "
           f"sandbox latency {args.latency:g} ms")  # fmt: skip
     print(f"  raw httpx  : {base_n / base:7.1f} requests/s  "
           f"client CPU per request {base_cpu / base_n * 1e3:.2f} ms")  # fmt: skip
+    print(f"  raw pycurl : {curl_n / curl_s:7.1f} requests/s  "
+          f"client CPU per request {curl_cpu / curl_n * 1e3:.2f} ms  "
+          f"(libcurl, HttpCaller's transport)")  # fmt: skip
     print(f"  InsiClient : {ours_n / ours:7.1f} requests/s  "
           f"client CPU per request {ours_cpu / ours_n * 1e3:.2f} ms (goal <= 1.6 ms)  "
           f"({ours_n} requests)")  # fmt: skip
