@@ -90,9 +90,27 @@ def segur_doctor_checks(runtime: Runtime) -> list[DoctorCheck]:
             return DoctorResult.OK, _("saxonche importable: official schematrons can run")
         return DoctorResult.WARNING, _("saxonche not installed: official schematrons are skipped")
 
+    def renderings() -> tuple[DoctorResult, str]:
+        from segur_documents.display import find_stylesheet
+
+        stylesheet = find_stylesheet(runtime.plugin_config(NAME).kit_path)
+        if stylesheet is None:
+            return DoctorResult.WARNING, _(
+                "no display stylesheet: structured documents get no PDF rendering (set "
+                "SEGUR_CISIS_STYLESHEETS to the kit's FeuilleDeStyle folder)"
+            )
+        try:
+            import weasyprint  # noqa: F401  (loads Pango)
+        except OSError as exc:
+            return DoctorResult.ERROR, _(
+                "WeasyPrint cannot load its system libraries (install Pango): {error}"
+            ).format(error=exc)
+        return DoctorResult.OK, _("PDF renderings with {path}").format(path=stylesheet)
+
     return [
         DoctorCheck(N_("documents: CI-SIS kit"), kit),
         DoctorCheck(N_("documents: saxonche"), saxon),
+        DoctorCheck(N_("documents: PDF renderings"), renderings),
     ]
 
 

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from segur_documents import DocumentsConfig, build_vaccination, plugin, read_cda
 from segur_documents.cli import cda
+from segur_documents.testing import rendering_unavailable
 
 from segur_core.model import DocumentStatus
 from segur_core.plugin import DemoContext, DoctorResult
@@ -50,6 +51,9 @@ def test_doctor_checks(segur_runtime):
     results = {check.name: check.run() for check in checks}
     assert results["documents: CI-SIS kit"][0] is DoctorResult.OK
     assert results["documents: saxonche"][0] is DoctorResult.OK
+    rendering, message = results["documents: PDF renderings"]
+    if rendering_unavailable() is None:
+        assert rendering is DoctorResult.OK and message.endswith("CDA-FO.xsl")
 
 
 def test_demo_step(segur_runtime, tmp_path, hook_recorder, official_validator):
