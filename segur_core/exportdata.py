@@ -164,16 +164,19 @@ def journal_records(
 DELIVERY_STATES = ("pending", "delivered", "dead")
 
 
-def delivery_outcomes(records: Iterable[Any], kind: str) -> dict[int, dict[str, Any]]:
+def delivery_outcomes(
+    records: Iterable[Any], kind: str, *, by: str = "delivery"
+) -> dict[Any, dict[str, Any]]:
     """``{delivery id: {"state", "attempts", "settled_at"}}`` of the outbox deliveries of
     ``kind`` among journal ``records`` (the outbox journals every attempt with the
-    delivery's patient): ``pending`` until one settled it ``delivered`` or ``dead``."""
-    out: dict[int, dict[str, Any]] = {}
+    delivery's patient): ``pending`` until one settled it ``delivered`` or ``dead``.
+    ``by="key"`` keys them by their idempotency key instead."""
+    out: dict[Any, dict[str, Any]] = {}
     for record in records:
         if record.action != "outbox.attempt" or record.service != kind:
             continue
-        ident = record.details.get("delivery")
-        if not isinstance(ident, int):
+        ident = record.details.get(by)
+        if not isinstance(ident, int | str) or isinstance(ident, bool):
             continue
         state = record.outcome if record.outcome in DELIVERY_STATES else "pending"
         at = record.at.isoformat() if record.at is not None and state != "pending" else None

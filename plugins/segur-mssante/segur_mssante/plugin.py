@@ -13,6 +13,9 @@ from segur_core import hookimpl
 from segur_core.plugin import DoctorResult, PluginInfo, distribution_version
 
 if TYPE_CHECKING:
+    import datetime as dt
+
+    from segur_core.plugin import ExportSection
     from segur_core.runtime import Runtime
 
 NAME = "mss"
@@ -28,6 +31,19 @@ def segur_plugin_info() -> PluginInfo:
         requires_core=">=0.1,<1",
         config_class="segur_mssante.config:MSSConfig",
     )
+
+
+@hookimpl
+def segur_export_sections(
+    patient_id: str | None, since: dt.datetime | None, runtime: Runtime
+) -> list[ExportSection]:
+    """The MSSanté messages sent about the patient with their outcome per recipient, and
+    those received for them (portability export)."""
+    if patient_id is None:
+        return []
+    from segur_mssante.export import mss_sections
+
+    return mss_sections(runtime, patient_id, since)
 
 
 @hookimpl

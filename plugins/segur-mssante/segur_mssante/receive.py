@@ -247,6 +247,7 @@ def _store(
         actor="plugin:mss",
         details={
             "document": cda.id,
+            "message_id": origin.message_id,
             "type": document.type_code,
             "level": cda.level,
             "kit": "valid" if check.valid else "invalid",

@@ -217,7 +217,8 @@ class MSSService:
         data = build_message(outgoing).as_bytes()
         self._check_size(len(data))
         payload = _pack(self.mailbox.address, recipients, ident.strip("<>"), data)
-        patient_id = getattr(patient, "id", None)
+        document_id = header.id.value if header.id is not None else None
+        patient_id = getattr(patient, "id", None) or self._patient_of(document_id)
         self.status.queued(ident, recipients)
         delivery = self.runtime.outbox.enqueue(SEND_KIND, ident, payload, patient_id=patient_id)
         self.runtime.journal.record(
@@ -230,9 +231,16 @@ class MSSService:
                 "message_id": ident,
                 "recipients": len(recipients),
                 "document_type": header.code.code if header.code else None,
+                "document": document_id,
             },
         )
         return Queued(ident, delivery, recipients)
+
+    def _patient_of(self, document_id: str | None) -> str | None:
+        """The host's patient of the document sent, so that a message to professionals
+        only is journaled with its patient (and exported with their data)."""
+        stored = self.runtime.host.get_document(document_id) if document_id else None
+        return stored.patient_id if stored is not None else None
 
     def _check_size(self, size: int) -> None:
         limit = self.config.max_message_bytes

@@ -9,6 +9,7 @@ import segur_documents.plugin as documents_plugin
 import segur_dp.plugin as dp_plugin
 import segur_eprescription.plugin as eprescription_plugin
 import segur_ins.plugin as ins_plugin
+import segur_mssante.plugin as mss_plugin
 import segur_portability.plugin as portability_plugin
 from segur_dp.service import service_for as dp_service
 from segur_eprescription.service import service_for as eprescription_service
@@ -22,8 +23,11 @@ from segur_core.safezip import open_zip
 
 from .conftest import fill
 
+#: The sections they contribute.
+NEW_SECTIONS = ("vaccins", "identhis", "idcheck", "insi", "epread", "epdisp", "dpconsul")
+NEW_SECTIONS += ("dpdisp", "msssent", "mssrecv")
 #: The plugins contributing sections of their own to the export.
-CONTRIBUTORS = [documents_plugin, ins_plugin, eprescription_plugin, dp_plugin]
+CONTRIBUTORS = [documents_plugin, ins_plugin, eprescription_plugin, dp_plugin, mss_plugin]
 
 
 def _snapshot(runtime, ids):
@@ -125,8 +129,8 @@ def test_the_plugins_sections_survive_verify_and_a_fresh_import(
         english = top.read("DOCUMENTATION/DICO_EN.HTM").decode()
         french = top.read("DOCUMENTATION/DICO_FR.HTM").decode()
         schemas = {n for n in top.namelist() if n.startswith("DOCUMENTATION/SCHEMAS/")}
-    for name in ("VACCINS", "IDENTHIS", "IDCHECK", "INSI", "EPREAD", "EPDISP", "DPCONSUL", "DPDISP"):
-        assert f"DOCUMENTATION/SCHEMAS/{name}.JSN" in schemas
+    for name in NEW_SECTIONS:
+        assert f"DOCUMENTATION/SCHEMAS/{name.upper()}.JSN" in schemas
     assert "<td>lot</td><td>string</td>" in english
     assert "segur import does not restore it" in english
     assert "segur import ne le restaure pas" in french
