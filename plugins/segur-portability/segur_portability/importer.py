@@ -2,13 +2,15 @@
 
 The archive is verified first (an altered or incomplete archive is refused). Then, one
 patient at a time, the host receives the patient (same local id), their documents as
-they were (bytes from the archive, metadata from ``DOCS.JSN``), dispensations and
-consents. A patient the host already knows is left untouched and counted: importing
+they were (bytes from the archive, metadata from ``DOCS.JSN``; a structured one's
+rendering kept in the data directory, as if it had been rendered there), dispensations
+and consents. A patient the host already knows is left untouched and counted: importing
 the same archive twice records nothing twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -16,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+from segur_documents.display import is_structured
+from segur_documents.renderings import RenderingStore
 
 from segur_core import convert
 from segur_core.model import Consent, Dispensation, DocumentStatus, HealthDocument, Patient
@@ -93,6 +97,7 @@ def import_archive(
             hint="segur export verify ARCHIVE lists them",
         )
     host = runtime.host
+    renderings = RenderingStore.of(runtime)
     patients = skipped = documents = dispensations = consents = 0
     with open_zip(path, max_entries=MAX_MEMBERS, max_total_uncompressed=MAX_TOTAL_BYTES) as top:
         manifest = read_manifest(top.read(layout.MANIFEST))
@@ -113,6 +118,9 @@ def import_archive(
                         content = inner.read(record["file"])
                         host.store_document(_document(record, patient.id, content))
                         documents += 1
+                        if record.get("pdf") and is_structured(content):
+                            with contextlib.suppress(OSError):  # else rendered on export
+                                renderings.put(content, inner.read(record["pdf"]))
                     for raw_d in reversed(_json(inner, "dispens")):  # oldest first
                         host.record_dispensation(convert.structure(raw_d, Dispensation))
                         dispensations += 1

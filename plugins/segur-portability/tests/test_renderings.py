@@ -87,3 +87,14 @@ def test_a_rendering_that_cannot_be_kept_is_journaled_and_exported(source, tmp_p
         "reason": "NotADirectoryError",
     }
     assert _last(runtime, "portability.export").details["renderings_failed"] == 0
+
+
+def test_an_import_keeps_the_archives_renderings(exported, make_runtime):
+    from segur_portability.importer import import_archive
+
+    _runtime, ids, result = exported
+    target = make_runtime()
+    import_archive(target, result.path)
+    structured, n1 = target.host.list_documents(ids[0])
+    assert RenderingStore.of(target).get(structured.content) == _structured_pdf(result)
+    assert RenderingStore.of(target).get(n1.content) is None  # it carries its own
