@@ -24,15 +24,19 @@ __all__ = [
     "DATETIME",
     "DELIVERY_STATES",
     "INFORMATIONAL",
+    "JOURNAL_AT",
     "after",
     "array_of",
+    "at",
     "data_name",
     "delivery_outcomes",
     "dumps",
+    "integer",
     "journal_records",
     "obj",
     "prop",
     "section",
+    "text",
 ]
 
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -162,6 +166,30 @@ def journal_records(
 
 #: What became of an outbox delivery, from its ``outbox.attempt`` records.
 DELIVERY_STATES = ("pending", "delivered", "dead")
+
+
+#: The ``at`` of a record read from the journal (``null`` for a damaged one only).
+JOURNAL_AT = prop(
+    DATETIME,
+    "At: null only for a damaged journal record",
+    "Date: null seulement pour un enregistrement du journal endommagé",
+    nullable=True,
+)
+
+
+def at(record: Any) -> str | None:
+    """A journal record's ``at``, ISO 8601 (``None`` for a damaged record)."""
+    return record.at.isoformat() if record.at is not None else None
+
+
+def text(value: Any) -> str | None:
+    """A journal detail that is a non-empty string, else ``None`` (not recorded)."""
+    return value if isinstance(value, str) and value else None
+
+
+def integer(value: Any) -> int | None:
+    """A journal detail that is an integer (not a boolean), else ``None``."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def delivery_outcomes(

@@ -4,13 +4,11 @@ their notes de vaccination (built here) and vaccination records (received)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
 from segur_documents import build_vaccination, plugin
 from segur_documents.demo import demo_contents
 from segur_documents.export import VACCINATIONS
@@ -19,6 +17,7 @@ from segur_documents.vaccinations import read_vaccinations
 
 from segur_core.errors import InputError
 from segur_core.model import DocumentStatus, HealthDocument
+from segur_core.testing.export import section_records
 
 from .conftest import KIT
 
@@ -33,12 +32,7 @@ def _official(name: str) -> bytes:
 
 
 def _vaccinations(runtime, patient_id, since=None):
-    found = {s.name: s for s in runtime.export_sections(patient_id, since)}
-    files = dict(found["vaccins"].files())
-    assert list(files) == ["VACCINS.JSN"]
-    records = json.loads(files["VACCINS.JSN"])
-    assert list(Draft202012Validator(found["vaccins"].schema).iter_errors(records)) == []
-    return records
+    return section_records(runtime, patient_id, ["vaccins"], since)["vaccins"]
 
 
 @pytest.fixture

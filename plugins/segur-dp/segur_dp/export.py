@@ -18,7 +18,9 @@ from typing import Any
 from segur_core.exportdata import (
     DATETIME,
     DELIVERY_STATES,
+    JOURNAL_AT,
     array_of,
+    at,
     delivery_outcomes,
     journal_records,
     obj,
@@ -31,12 +33,6 @@ from segur_dp.service import RECORD_KIND
 
 __all__ = ["CONSULTATIONS", "RECORDS", "dp_sections"]
 
-_AT = prop(
-    DATETIME,
-    "At: null only for a damaged journal record",
-    "Date: null seulement pour un enregistrement du journal endommagé",
-    nullable=True,
-)
 _ACTIONS = {"dp.history": "history", "dp.create": "create", "dp.consent-missing": "consent"}
 _MONTHS = {"type": "integer", "minimum": 1}
 
@@ -53,7 +49,7 @@ CONSULTATIONS = array_of(
     "seulement)",
     obj(
         {
-            "at": _AT,
+            "at": JOURNAL_AT,
             "action": prop(
                 {"enum": sorted(set(_ACTIONS.values()))},
                 "Action: history (consultation), create (DP opened or refusal recorded), "
@@ -124,7 +120,7 @@ RECORDS = array_of(
     "elle-même est dans DISPENS.JSN); lu dans le journal",
     obj(
         {
-            "at": _AT,
+            "at": JOURNAL_AT,
             "delivery": prop(
                 {"enum": list(DELIVERY_STATES)},
                 "Writing: pending (queued, or being retried), delivered, dead (given up)",
@@ -149,10 +145,6 @@ RECORDS = array_of(
 )
 
 
-def _at(record: Any) -> str | None:
-    return record.at.isoformat() if record.at is not None else None
-
-
 def _depth(value: Any) -> dict[str, int] | None:
     if not isinstance(value, dict):
         return None
@@ -167,7 +159,7 @@ def _consultation(record: Any) -> dict[str, Any]:
     outcome = record.outcome if record.outcome in ("failed", "refused") else "ok"
     lines = d.get("lines")
     return {
-        "at": _at(record),
+        "at": at(record),
         "action": _ACTIONS[record.action],
         "outcome": outcome,
         "depth_months": _depth(d.get("depth_months")),
@@ -197,7 +189,7 @@ def dp_sections(runtime: Any, patient_id: str, since: dt.datetime | None) -> lis
             seen.add(ident)
             outcome = outcomes.get(ident, {})
             yield {
-                "at": _at(record),
+                "at": at(record),
                 "delivery": outcome.get("state", "pending"),
                 "attempts": outcome.get("attempts"),
                 "settled_at": outcome.get("settled_at"),

@@ -8,12 +8,12 @@ import datetime as dt
 import json
 
 import pytest
-from jsonschema import Draft202012Validator
 from segur_dp.errors import ConsentRequired
 from segur_dp.service import service_for
 from segur_dp.testing import line_aged, make_patient
 
 from segur_core.model import Dispensation
+from segur_core.testing.export import section_records
 
 NIR = "2840375123456"
 
@@ -26,15 +26,7 @@ def runtime(make_segur_runtime):
 
 
 def _sections(runtime, patient_id, since=None) -> dict[str, list]:
-    out = {}
-    for found in runtime.export_sections(patient_id, since):
-        [(name, data)] = list(found.files())
-        records = json.loads(data)
-        assert name == f"{found.name.upper()}.JSN"
-        assert list(Draft202012Validator(found.schema).iter_errors(records)) == []
-        out[found.name] = records
-    assert set(out) == {"dpconsul", "dpdisp"}
-    return out
+    return section_records(runtime, patient_id, ("dpconsul", "dpdisp"), since)
 
 
 def test_consultations_and_writings_are_exported_without_the_lines(runtime):

@@ -17,12 +17,16 @@ from typing import Any
 from segur_core.exportdata import (
     DATETIME,
     DELIVERY_STATES,
+    JOURNAL_AT,
     array_of,
+    at,
     delivery_outcomes,
+    integer,
     journal_records,
     obj,
     prop,
     section,
+    text,
 )
 from segur_core.plugin import ExportSection
 from segur_eprescription.dispensation import Decision
@@ -30,12 +34,6 @@ from segur_eprescription.service import DISPENSATION_KIND
 
 __all__ = ["DISPENSATIONS", "READ", "eprescription_sections"]
 
-_AT = prop(
-    DATETIME,
-    "At: null only for a damaged journal record",
-    "Date: null seulement pour un enregistrement du journal endommagé",
-    nullable=True,
-)
 _PRESCRIPTION = prop(
     "string",
     "Prescription: the e-prescription's id (ordonnance numérique)",
@@ -53,7 +51,7 @@ READ = array_of(
     "pharmacie n'y est pas",
     obj(
         {
-            "at": _AT,
+            "at": JOURNAL_AT,
             "prescription": _PRESCRIPTION,
             "done": prop(
                 {"type": "integer", "minimum": 0},
@@ -82,7 +80,7 @@ DISPENSATIONS = array_of(
     "déclaration; lu dans le journal",
     obj(
         {
-            "at": _AT,
+            "at": JOURNAL_AT,
             "prescription": _PRESCRIPTION,
             "report": prop(
                 "string", "Report: its id (UUID)", "Déclaration: son identifiant (UUID)"
@@ -133,18 +131,6 @@ DISPENSATIONS = array_of(
 )
 
 
-def _at(record: Any) -> str | None:
-    return record.at.isoformat() if record.at is not None else None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def eprescription_sections(
     runtime: Any, patient_id: str, since: dt.datetime | None
 ) -> list[ExportSection]:
@@ -156,10 +142,10 @@ def eprescription_sections(
             d = record.details
             if record.action == "eprescription.fetch" and isinstance(d.get("prescription"), str):
                 yield {
-                    "at": _at(record),
+                    "at": at(record),
                     "prescription": d["prescription"],
-                    "done": _int(d.get("done")),
-                    "allowed": _int(d.get("allowed")) or None,
+                    "done": integer(d.get("done")),
+                    "allowed": integer(d.get("allowed")) or None,
                 }
 
     def dispensations() -> Iterator[dict[str, Any]]:
@@ -174,7 +160,7 @@ def eprescription_sections(
             ack = acks.get(d["report"])
             lines = d.get("decisions")
             yield {
-                "at": _at(record),
+                "at": at(record),
                 "prescription": str(d.get("prescription") or ""),
                 "report": d["report"],
                 "partial": d["partial"] if isinstance(d.get("partial"), bool) else None,
@@ -183,8 +169,8 @@ def eprescription_sections(
                 else None,
                 "delivery": "delivered" if ack is not None else outcome.get("state", "pending"),
                 "attempts": outcome.get("attempts"),
-                "acknowledged_at": _at(ack) if ack is not None else None,
-                "ack": _text(ack.details.get("ack")) if ack is not None else None,
+                "acknowledged_at": at(ack) if ack is not None else None,
+                "ack": text(ack.details.get("ack")) if ack is not None else None,
             }
 
     return [

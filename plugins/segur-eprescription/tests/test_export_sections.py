@@ -5,15 +5,14 @@ service answering and the outbox sending."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
-from jsonschema import Draft202012Validator
 from segur_eprescription.dispensation import Decision, LineDecision
 from segur_eprescription.models import Product, ProductKind
 from segur_eprescription.service import service_for
 
 from segur_core.model import INS, BirthDate, Identity, IdentityStatus, IdentityTraits, Patient
+from segur_core.testing.export import section_records
 
 THREE_LINES = "SBX000000000000001"
 GENERIC = Product(
@@ -36,15 +35,7 @@ def _patient(runtime, pid="P-ERX", ins="279035121518989"):
 
 
 def _sections(runtime, patient_id, since=None) -> dict[str, list]:
-    out = {}
-    for found in runtime.export_sections(patient_id, since):
-        [(name, data)] = list(found.files())
-        records = json.loads(data)
-        assert name == f"{found.name.upper()}.JSN"
-        assert list(Draft202012Validator(found.schema).iter_errors(records)) == []
-        out[found.name] = records
-    assert set(out) == {"epread", "epdisp"}
-    return out
+    return section_records(runtime, patient_id, ("epread", "epdisp"), since)
 
 
 def test_a_read_and_reported_prescription_is_exported(runtime):

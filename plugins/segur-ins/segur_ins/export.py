@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from segur_core.exportdata import DATETIME, array_of, journal_records, obj, prop, section
+from segur_core.exportdata import JOURNAL_AT, array_of, at, journal_records, obj, prop, section
 from segur_core.model import IdentityAttribute, IdentityStatus, ReadingSource
 from segur_core.plugin import ExportSection
 from segur_ins.lookup import OPERATIONS
@@ -93,12 +93,6 @@ _DOCUMENT = _coded(
     "identité numérique, AV appli carte Vitale...",
     _DOCUMENTS,
 )
-_AT = prop(
-    DATETIME,
-    "At: null only for a damaged journal record",
-    "Date: null seulement pour un enregistrement du journal endommagé",
-    nullable=True,
-)
 _REASON = prop(
     "string",
     "Reason: what the change or refusal was, in words",
@@ -116,7 +110,7 @@ HISTORY = array_of(
     "récent, avec sa date et sa source; lu dans le journal (enregistrements ins.identity)",
     obj(
         {
-            "at": _AT,
+            "at": JOURNAL_AT,
             "outcome": prop(
                 {"enum": ["ok", "error"]},
                 "Outcome: ok, or error when the software did not save the change",
@@ -186,7 +180,7 @@ CHECKS = array_of(
     "accepté ou refusé; lu dans le journal",
     obj(
         {
-            "at": _AT,
+            "at": JOURNAL_AT,
             "document": _DOCUMENT,
             "reading": _READING,
             "outcome": prop(
@@ -217,7 +211,7 @@ INSI_CALLS = array_of(
     "sa création: IDENTHIS.JSN la relie (insi_message)",
     obj(
         {
-            "at": _AT,
+            "at": JOURNAL_AT,
             "action": prop(
                 {"enum": ["search", "verify", "qualify"]},
                 "Action: search (an INSi call), verify (a verification's result), qualify "
@@ -283,10 +277,6 @@ def _known(value: Any, values: Iterable[str]) -> str | None:
     return value if isinstance(value, str) and value in values else None
 
 
-def _at(record: Any) -> str | None:
-    return record.at.isoformat() if record.at is not None else None
-
-
 def _names(value: Any, values: Iterable[str]) -> list[str] | None:
     if not isinstance(value, list):
         return None
@@ -305,7 +295,7 @@ def _document(details: dict[str, Any]) -> str | None:
 def _change(record: Any) -> dict[str, Any]:
     d = record.details
     return {
-        "at": _at(record),
+        "at": at(record),
         "outcome": "error" if record.outcome == "error" else "ok",
         "source": _known(d.get("source"), SOURCES),
         "reading": _known(d.get("reading"), _READINGS),
@@ -326,7 +316,7 @@ def _check(record: Any) -> dict[str, Any] | None:
     if record.action == "ins.document-check":
         status = _known(d.get("status"), _STATUSES)
         return {
-            "at": _at(record),
+            "at": at(record),
             "document": _known(d.get("document"), _DOCUMENTS),
             "reading": None,
             "outcome": "refused",
@@ -336,7 +326,7 @@ def _check(record: Any) -> dict[str, Any] | None:
         }
     if record.action == "ins.identity" and d.get("event") == DocumentChecked.kind:
         return {
-            "at": _at(record),
+            "at": at(record),
             "document": _document(d),
             "reading": _known(d.get("reading"), _READINGS),
             "outcome": "error" if record.outcome == "error" else "checked",
@@ -357,7 +347,7 @@ def _call(record: Any) -> dict[str, Any] | None:
     outcome = record.outcome if record.outcome in ("ok", "error", "refused", "mismatch") else "ok"
     differences = d.get("differences")
     return {
-        "at": _at(record),
+        "at": at(record),
         "action": action,
         "outcome": outcome,
         "operation": _known(d.get("operation"), OPERATIONS),

@@ -7,13 +7,13 @@ import datetime as dt
 import json
 
 import pytest
-from jsonschema import Draft202012Validator
 from segur_ins.plugin import service
 from segur_ins.sandbox.persons import CNDA_PERSONS
 from segur_ins.status import AttributeSet
 
 from segur_core.errors import IdentityError
 from segur_core.model import BirthDate, CardReading, Identity, IdentityTraits, Patient
+from segur_core.testing.export import section_records
 
 ADRUN, ECETINSI = CNDA_PERSONS[0], CNDA_PERSONS[3]
 
@@ -28,18 +28,7 @@ def _reading(person, *, nir: bool = True, source: str = "vitale-card") -> CardRe
 
 
 def _sections(runtime, patient_id, since=None) -> dict[str, list]:
-    out = {}
-    for found in runtime.export_sections(patient_id, since):
-        if found.name not in ("identhis", "idcheck", "insi"):
-            continue
-        [(name, data)] = list(found.files())
-        assert name == f"{found.name.upper()}.JSN"
-        records = json.loads(data)
-        assert list(Draft202012Validator(found.schema).iter_errors(records)) == []
-        assert found.schema["x-informational"] is True
-        out[found.name] = records
-    assert set(out) == {"identhis", "idcheck", "insi"}
-    return out
+    return section_records(runtime, patient_id, ("identhis", "idcheck", "insi"), since)
 
 
 def _patient(runtime, birth_name):

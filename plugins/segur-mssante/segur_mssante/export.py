@@ -20,12 +20,16 @@ from typing import Any
 from segur_core.exportdata import (
     DATETIME,
     DELIVERY_STATES,
+    JOURNAL_AT,
     array_of,
+    at,
     delivery_outcomes,
+    integer,
     journal_records,
     obj,
     prop,
     section,
+    text,
 )
 from segur_core.plugin import ExportSection
 from segur_mssante.acks import DELAYED, DELIVERED, FAILED, QUEUED, READ
@@ -33,12 +37,6 @@ from segur_mssante.message import MES_DOMAIN
 
 __all__ = ["RECEIVED", "SENT", "mss_sections"]
 
-_AT = prop(
-    DATETIME,
-    "At: null only for a damaged journal record",
-    "Date: null seulement pour un enregistrement du journal endommagé",
-    nullable=True,
-)
 _MESSAGE_ID = prop("string", "Message-ID: of the e-mail", "Message-ID: du courriel", nullable=True)
 _DOCUMENT = prop(
     "string",
@@ -61,7 +59,7 @@ SENT = array_of(
     "lecture (MDN); lu dans le journal et le suivi des envois du module",
     obj(
         {
-            "at": _AT,
+            "at": JOURNAL_AT,
             "message_id": _MESSAGE_ID,
             "document": _DOCUMENT,
             "document_type": _TYPE,
@@ -126,7 +124,7 @@ RECEIVED = array_of(
     "pas",
     obj(
         {
-            "at": _AT,
+            "at": JOURNAL_AT,
             "kind": prop(
                 {"enum": ["document", "message"]},
                 "Kind: document (a CDA in an IHE XDM archive), message (no archive: kept "
@@ -167,18 +165,6 @@ RECEIVED = array_of(
 )
 
 
-def _at(record: Any) -> str | None:
-    return record.at.isoformat() if record.at is not None else None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _recipients(status: Any, message_id: str | None) -> list[dict[str, Any]] | None:
     rows = status.of(message_id) if message_id else []
     if not rows:
@@ -208,12 +194,12 @@ def mss_sections(runtime: Any, patient_id: str, since: dt.datetime | None) -> li
             if record.action != "mss.send-queued":
                 continue
             d = record.details
-            message_id = _text(d.get("message_id"))
+            message_id = text(d.get("message_id"))
             yield {
-                "at": _at(record),
+                "at": at(record),
                 "message_id": message_id,
-                "document": _text(d.get("document")),
-                "document_type": _text(d.get("document_type")),
+                "document": text(d.get("document")),
+                "document_type": text(d.get("document_type")),
                 "submission": submitted.get(message_id, {}).get("state", "pending"),
                 "recipients": _recipients(status, message_id),
             }
@@ -224,22 +210,22 @@ def mss_sections(runtime: Any, patient_id: str, since: dt.datetime | None) -> li
             if record.action == "mss.document-received":
                 kit = d.get("kit")
                 yield {
-                    "at": _at(record),
+                    "at": at(record),
                     "kind": "document",
-                    "message_id": _text(d.get("message_id")),
-                    "document": _text(d.get("document")),
-                    "document_type": _text(d.get("type")),
-                    "level": _text(d.get("level")),
+                    "message_id": text(d.get("message_id")),
+                    "document": text(d.get("document")),
+                    "document_type": text(d.get("type")),
+                    "level": text(d.get("level")),
                     "checks": kit if kit in ("valid", "invalid") else None,
-                    "check_errors": _int(d.get("kit_errors")),
+                    "check_errors": integer(d.get("kit_errors")),
                     "parts": None,
                 }
             elif record.action == "mss.message-kept":
                 parts = d.get("parts")
                 yield {
-                    "at": _at(record),
+                    "at": at(record),
                     "kind": "message",
-                    "message_id": _text(d.get("message_id")),
+                    "message_id": text(d.get("message_id")),
                     "document": None,
                     "document_type": None,
                     "level": None,

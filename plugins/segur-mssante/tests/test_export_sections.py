@@ -5,15 +5,14 @@ status notification, read back from the journal and the status store."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 
-from jsonschema import Draft202012Validator
 from segur_mssante.sandbox.tokens import SandboxTokens
 from segur_mssante.service import service_for
 from segur_mssante.testing import sandbox_table
 
 from segur_core.model import INS, Identity, IdentityStatus, IdentityTraits, Patient
+from segur_core.testing.export import section_records
 
 XSD_ONLY = {"documents": {"schematron": False}}
 SECTIONS = ("msssent", "mssrecv")
@@ -40,16 +39,7 @@ def _patient(runtime, ins: str | None, name: str) -> Patient:
 
 
 def _sections(runtime, patient_id, since=None) -> dict[str, list]:
-    out = {}
-    for found in runtime.export_sections(patient_id, since):
-        if found.name in SECTIONS:
-            [(name, data)] = list(found.files())
-            records = json.loads(data)
-            assert name == f"{found.name.upper()}.JSN"
-            assert list(Draft202012Validator(found.schema).iter_errors(records)) == []
-            out[found.name] = records
-    assert set(out) == set(SECTIONS)
-    return out
+    return section_records(runtime, patient_id, SECTIONS, since)
 
 
 def _until(check, timeout=15.0):
