@@ -9,12 +9,14 @@ handler in a worker thread, journals the call with its caller (``api.call``; the
 patient goes to the journal only, never to a log), and answers JSON or the one error
 shape (:mod:`segur_core.serve.errors`).
 
-starlette is imported when the app is made: the module itself imports without the
-``serve`` extra.
+The application is plain ASGI (:mod:`segur_core.serve.asgi`), run by uvicorn
+(:mod:`segur_core.serve.server`); this module imports without the ``serve`` extra.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hmac
 import json
 import logging
@@ -23,13 +25,17 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+import types
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from segur_core.errors import PluginError
 from segur_core.host.openapi import add_host_api
+from segur_core.serve.asgi import Incoming, Receive, RouteTable, Send, read_body, send_answer
+from segur_core.serve.checks import Schema
 from segur_core.serve.errors import error_answer
 from segur_core.serve.openapi import API_PREFIX, build_openapi
 from segur_core.serve.routes import ApiCall, ApiError, ApiRoute, Raw, Warmup
@@ -38,9 +44,16 @@ from segur_core.serve.settings import ServeSettings
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
 
-__all__ = ["Service", "collect_routes", "create_app"]
+__all__ = ["WORKER_THREADS", "Service", "ServiceApp", "collect_routes", "create_app"]
 
 log = logging.getLogger("segur.serve")
+
+_T = TypeVar("_T")
+
+#: The worker threads that run the handlers: more than the LGO's workstations calling at
+#: once (a handler blocks on INSi, the DMP, a validation), few enough that they do not
+#: fight over the interpreter lock for nothing.
+WORKER_THREADS = 32
 
 _ACTOR = re.compile(r"^[A-Za-z0-9._@:/-]{1,64}$")
 #: Header where an LGO names the workstation or user behind a call (journaled as given).
@@ -139,18 +152,10 @@ def create_app(
     *,
     routes: Sequence[ApiRoute] = (),
     webhooks: Sequence[ApiRoute] = (),
-) -> Any:
+) -> ServiceApp:
     """The ASGI application serving ``runtime`` (``app.state.service`` is its
     :class:`Service`). ``routes`` are added to the core's and the plugins'; ``webhooks``
     are described in the OpenAPI document (what the service calls on the LGO)."""
-    from contextlib import asynccontextmanager
-
-    from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.routing import Route
-
     settings = settings if settings is not None else ServeSettings(insecure_loopback=True)
     holder: list[Service] = []
 
@@ -195,75 +200,112 @@ def create_app(
         warm_state={w.name: "pending" for w in warmups},
     )
     holder.append(service)
+    return ServiceApp(service)
 
-    def answer(status: int, data: Any) -> Response:
-        return Response(_dumps(data), status_code=status, media_type="application/json")
 
-    def refusal(exc: BaseException) -> Response:
-        status, body = error_answer(exc)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        response = answer(status, body)
-        if headers:
-            response.headers.update(headers)
-        return response
+class ServiceApp:
+    """The ASGI application: each call is matched to its operation, authenticated, read
+    and checked in the event loop, then handled, journaled and encoded in one of the
+    service's worker threads (:data:`WORKER_THREADS`), and answered.
 
-    def endpoint(route: ApiRoute) -> Any:
-        async def handle(request: Request) -> Response:
-            caller = None
-            try:
-                if service.draining:
-                    raise ApiError(503, "shutting_down", "the service is stopping")
-                if not route.public:
-                    caller = _authenticate(request, settings)
-                call = await _read_call(request, route, settings, runtime, caller or "public")
-            except Exception as exc:
-                if caller is None and isinstance(exc, ApiError) and exc.status == 401:
-                    await run_in_threadpool(_journal_refusal, runtime, route, _peer(request))
-                return refusal(exc)
-            status, result = await run_in_threadpool(_run, service, route, call)
-            if isinstance(result, Raw):
-                return Response(
-                    result.content,
-                    status_code=result.status,
-                    media_type=result.media_type,
-                    headers=dict(result.headers),
+    A plain ASGI callable rather than a framework's application: the service owns its
+    errors, authentication and journal, and a framework's layers cost more per call
+    than the service's own work (docs/performance.md)."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.state = types.SimpleNamespace(service=service)
+        self._settings = service.settings
+        self._table: RouteTable[_Operation] = RouteTable(
+            ((r.method, API_PREFIX + r.path, _Operation.of(r)) for r in service.routes),
+            hint=f"see {API_PREFIX}/openapi.json",
+        )
+        self._threads = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="segur-api")
+
+    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        service = self.service
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    service.started_at = time.monotonic()
+                    service.start_warmups()
+                    if service.settings.outbox_worker and service.runtime.has_outbox:
+                        service.runtime.outbox.start_worker()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                service.draining = True
+                self._threads.shutdown(wait=False)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _in_thread(self, function: Callable[..., _T], *args: Any) -> _T:
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        return await loop.run_in_executor(self._threads, context.run, function, *args)
+
+    async def _http(self, scope: Any, receive: Receive, send: Send) -> None:
+        request = Incoming(scope)
+        head = request.method == "HEAD"
+        service = self.service
+        operation: _Operation | None = None
+        caller = None
+        try:
+            operation, params = self._table.match(request.method, request.path)
+            if service.draining:
+                raise ApiError(503, "shutting_down", "the service is stopping")
+            if not operation.route.public:
+                caller = _authenticate(request, self._settings)
+            call = await _read_call(
+                request, receive, operation, params, self._settings, service.runtime,
+                caller or "public",
+            )  # fmt: skip
+        except Exception as exc:
+            if operation is not None and caller is None and _unauthenticated(exc):
+                await self._in_thread(
+                    _journal_refusal, service.runtime, operation.route, _peer(request)
                 )
-            return answer(status, result)
+            status, body = error_answer(exc)
+            challenge = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            await send_answer(send, status, _dumps(body), _JSON, challenge, head=head)
+            return
+        status, content, media_type, headers = await self._in_thread(_run, service, operation, call)
+        await send_answer(send, status, content, media_type, headers, head=head)
 
-        handle.__name__ = route.operation_id
-        return handle
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 404)
-        if status == 405:
-            return refusal(
-                ApiError(405, "method_not_allowed", f"{request.method} is not allowed here")
-            )
-        return refusal(
-            ApiError(404, "not_found", "no such operation", hint=f"see {API_PREFIX}/openapi.json")
+@attrs.frozen
+class _Operation:
+    """A mounted route with its schemas compiled."""
+
+    route: ApiRoute
+    body: Schema | None
+    params: dict[str, Schema]
+    query: dict[str, Schema]
+
+    @classmethod
+    def of(cls, route: ApiRoute) -> _Operation:
+        return cls(
+            route=route,
+            body=Schema(route.body) if route.body is not None else None,
+            params={name: Schema(route.param_schema(name)) for name in route.path_params},
+            query={name: Schema(schema) for name, schema in route.query.items()},
         )
 
-    @asynccontextmanager
-    async def lifespan(app: Any):
-        service.started_at = time.monotonic()
-        service.start_warmups()
-        if settings.outbox_worker and runtime.has_outbox:
-            runtime.outbox.start_worker()
-        try:
-            yield
-        finally:
-            service.draining = True
 
-    app = Starlette(
-        routes=[
-            Route(API_PREFIX + r.path, endpoint(r), methods=[r.method], name=r.operation_id)
-            for r in mounted
-        ],
-        exception_handlers={404: not_found, 405: not_found},
-        lifespan=lifespan,
-    )
-    app.state.service = service
-    return app
+def _unauthenticated(exc: BaseException) -> bool:
+    return isinstance(exc, ApiError) and exc.status == 401
 
 
 _READY = {
@@ -277,6 +319,9 @@ _READY = {
 }
 
 
+_JSON = "application/json"
+
+
 def _dumps(data: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -284,8 +329,11 @@ def _dumps(data: Any) -> bytes:
 # -- one call --------------------------------------------------------------------------------
 
 
-def _run(service: Service, route: ApiRoute, call: ApiCall) -> tuple[int, Any]:
-    """Run the handler (in a worker thread), journal the call, shape the answer."""
+def _run(
+    service: Service, operation: _Operation, call: ApiCall
+) -> tuple[int, bytes, str, Mapping[str, str] | None]:
+    """Run the handler (in a worker thread), journal the call, encode the answer."""
+    route = operation.route
     with service._lock:
         service.in_flight += 1
     status: int
@@ -301,8 +349,14 @@ def _run(service: Service, route: ApiRoute, call: ApiCall) -> tuple[int, Any]:
         try:
             _journal_call(service.runtime, route, call, status)
         except Exception as exc:  # the call is done; a journal that cannot write is an error
-            return error_answer(exc)
-    return status, result
+            status, result = error_answer(exc)
+    if isinstance(result, Raw):
+        return result.status, result.content, result.media_type, result.headers
+    try:
+        return status, _dumps(result), _JSON, None
+    except (TypeError, ValueError) as exc:  # a handler answering what JSON cannot hold
+        status, body = error_answer(exc)
+        return status, _dumps(body), _JSON, None
 
 
 def _journal_call(runtime: Runtime, route: ApiRoute, call: ApiCall, status: int) -> None:
@@ -338,12 +392,12 @@ def _journal_refusal(runtime: Runtime, route: ApiRoute, peer: str) -> None:
 # -- authentication --------------------------------------------------------------------------
 
 
-def _authenticate(request: Any, settings: ServeSettings) -> str:
+def _authenticate(request: Incoming, settings: ServeSettings) -> str:
     """Who calls: the certificate's subject, ``token``, or the Unix socket's peer user;
     :class:`ApiError` 401 otherwise. A configured token is always required."""
     caller = None
-    tls = request.scope.get("extensions", {}).get("tls")
     if settings.tls is not None:
+        tls = request.extensions.get("tls")
         name = tls.get("client_cert_name") if tls else None
         if not name:
             raise ApiError(401, "unauthenticated", "a client certificate is required")
@@ -377,8 +431,8 @@ def _authenticate(request: Any, settings: ServeSettings) -> str:
     return caller
 
 
-def _socket_peer(request: Any) -> str | None:
-    transport = request.scope.get("extensions", {}).get("segur.transport")
+def _socket_peer(request: Incoming) -> str | None:
+    transport = request.extensions.get("segur.transport")
     sock = transport.get_extra_info("socket") if transport is not None else None
     if sock is None or not hasattr(socket, "SO_PEERCRED"):
         return None
@@ -390,24 +444,30 @@ def _socket_peer(request: Any) -> str | None:
     return f"uid:{uid}"
 
 
-def _peer(request: Any) -> str:
-    client = request.scope.get("client")
-    return f"{client[0]}" if client else "socket"
+def _peer(request: Incoming) -> str:
+    return request.client_host or "socket"
 
 
 # -- reading a request -----------------------------------------------------------------------
 
 
 async def _read_call(
-    request: Any, route: ApiRoute, settings: ServeSettings, runtime: Runtime, caller: str
+    request: Incoming,
+    receive: Receive,
+    operation: _Operation,
+    params: dict[str, str],
+    settings: ServeSettings,
+    runtime: Runtime,
+    caller: str,
 ) -> ApiCall:
-    params = dict(request.path_params)
-    for name in route.path_params:
-        _validate(params.get(name), route.param_schema(name), f"path.{name}")
-    query = _query(request, route)
+    route = operation.route
+    for name, schema in operation.params.items():
+        schema.check(params.get(name), f"path.{name}")
+    query = _query(request, operation)
     body: Any = None
-    if route.body is not None or request.headers.get("content-length") not in (None, "0"):
-        raw = await _body(request, settings.max_body_bytes)
+    declared = request.headers.get("content-length")
+    if route.body is not None or declared not in (None, "0"):
+        raw = await read_body(receive, declared, settings.max_body_bytes)
         if route.body is None:
             if raw:
                 raise ApiError(400, "malformed", "this operation takes no body")
@@ -420,7 +480,8 @@ async def _read_call(
                 raise ApiError(
                     400, "malformed", f"the body is not JSON ({type(exc).__name__})"
                 ) from None
-            _validate(body, route.body, "body")
+            assert operation.body is not None
+            operation.body.check(body, "body")
         else:
             if not raw:
                 raise ApiError(400, "malformed", f"a {route.body_media_type} body is required")
@@ -428,37 +489,14 @@ async def _read_call(
     return ApiCall(runtime=runtime, params=params, query=query, body=body, caller=caller)
 
 
-async def _body(request: Any, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    too_large = ApiError(
-        413,
-        "too_large",
-        f"the body is larger than {limit} bytes",
-        hint="[segur.serve] max_body_bytes",
-    )
-    if declared is not None:
-        if not declared.isdigit():
-            raise ApiError(400, "malformed", "Content-Length is not a number")
-        if int(declared) > limit:
-            raise too_large
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _query(request: Any, route: ApiRoute) -> dict[str, Any]:
+def _query(request: Incoming, operation: _Operation) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name, text in request.query_params.multi_items():
-        schema = route.query.get(name)
+    for name, text in request.query():
+        schema = operation.route.query.get(name)
         if schema is None:
             raise ApiError(
                 400, "malformed", f"unknown query parameter {name[:40]!r}",
-                details={"known": sorted(route.query)},
+                details={"known": sorted(operation.route.query)},
             )  # fmt: skip
         if name in values:
             raise ApiError(400, "malformed", f"query parameter {name!r} given twice")
@@ -474,49 +512,5 @@ def _query(request: Any, route: ApiRoute) -> dict[str, Any]:
                 values[name] = text
         except ValueError:
             raise ApiError(400, "malformed", f"query parameter {name!r}: expected {kind}") from None
-        _validate(values[name], schema, f"query.{name}")
+        operation.query[name].check(values[name], f"query.{name}")
     return values
-
-
-_VALIDATORS: dict[str, Any] = {}
-
-
-def _validate(value: Any, schema: Any, where: str) -> None:
-    """Check ``value`` against a JSON Schema; :class:`ApiError` 422 saying where and what
-    rule failed (never echoing the value: it may be a patient's name)."""
-    from jsonschema import Draft202012Validator
-
-    key = json.dumps(schema, sort_keys=True)
-    validator = _VALIDATORS.get(key)
-    if validator is None:
-        validator = _VALIDATORS[key] = Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return
-    problems = [
-        {"at": _pointer(where, error.absolute_path), "rule": _rule(error)} for error in errors[:20]
-    ]
-    first = problems[0]
-    raise ApiError(
-        422,
-        "invalid_request",
-        f"{first['at']}: {first['rule']}",
-        details={"problems": problems},
-    )
-
-
-def _pointer(where: str, path: Iterable[Any]) -> str:
-    return ".".join([where, *(str(p) for p in path)])
-
-
-def _rule(error: Any) -> str:
-    kind, expected = error.validator, error.validator_value
-    if kind in ("required", "additionalProperties", "propertyNames"):
-        return str(error.message)  # names the keys, not the values
-    if kind == "type":
-        return f"expected type {expected}"
-    if kind == "enum":
-        return f"expected one of {expected}"
-    if kind == "const":
-        return f"expected {expected!r}"
-    return f"fails {kind} {expected!r}"

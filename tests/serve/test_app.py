@@ -252,3 +252,32 @@ def test_mutual_tls_authenticates_callers_by_their_certificate(
     assert app.state.service.openapi["paths"]["/v1/test/echo"]["post"]["security"] == [
         {"mutualTLS": []}
     ]
+
+
+def test_an_answer_json_cannot_hold_is_an_internal_error_in_the_one_shape(served):
+    route = ApiRoute("GET", "/test/odd", lambda call: {"when": object()}, "testOdd", "Odd.")
+    app, client = served(routes=[route])
+    with pytest.raises(ApiError) as caught:
+        client.get("/test/odd")
+    assert (caught.value.status, caught.value.code) == (500, "internal")
+    record = app.state.service.runtime.journal.records(limit=1)[-1]
+    assert (record.action, record.details["operation"]) == ("api.call", "testOdd")
+
+
+def test_head_answers_the_headers_of_get_and_paths_take_one_segment_per_parameter(served):
+    _app, client = served(routes=EXTRA)
+    answer = httpx.head(client.url + "/v1/health")
+    got = httpx.get(client.url + "/v1/health")
+    assert (answer.status_code, answer.content) == (200, b"")
+    assert answer.headers["content-length"] == got.headers["content-length"]
+    assert answer.headers["content-type"] == "application/json"
+    with pytest.raises(ApiError) as caught:
+        client.get("/outbox/a/b")  # {delivery_id} is one segment
+    assert caught.value.code == "not_found"
+    assert caught.value.hint == "see /v1/openapi.json"
+    with pytest.raises(ApiError) as caught:
+        client.get("/outbox/999999")
+    assert (caught.value.status, caught.value.code) == (404, "not_found")
+    with pytest.raises(ApiError) as caught:
+        client.get("/outbox/x1")
+    assert caught.value.message == "path.delivery_id: fails pattern '^[0-9]{1,18}$'"
