@@ -187,9 +187,12 @@ def text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def integer(value: Any) -> int | None:
-    """A journal detail that is an integer (not a boolean), else ``None``."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def integer(value: Any, minimum: int | None = None) -> int | None:
+    """A journal detail that is an integer (not a boolean) of at least ``minimum``, else
+    ``None``."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    return value if minimum is None or value >= minimum else None
 
 
 def delivery_outcomes(

@@ -144,27 +144,31 @@ def eprescription_sections(
                 yield {
                     "at": at(record),
                     "prescription": d["prescription"],
-                    "done": integer(d.get("done")),
-                    "allowed": integer(d.get("allowed")) or None,
+                    "done": integer(d.get("done"), minimum=0),
+                    "allowed": integer(d.get("allowed"), minimum=1),
                 }
 
     def dispensations() -> Iterator[dict[str, Any]]:
         sent = delivery_outcomes(records(), DISPENSATION_KIND)
-        acks = {r.details.get("report"): r for r in records() if r.action == "eprescription.report"}
+        acks = {
+            text(r.details.get("report")): r
+            for r in records()
+            if r.action == "eprescription.report"
+        }
         decisions = {str(d) for d in Decision}
         for record in records():
             d = record.details
             if record.action != "eprescription.dispense" or not isinstance(d.get("report"), str):
                 continue
-            outcome = sent.get(d.get("delivery"), {})
+            outcome = sent.get(integer(d.get("delivery")), {})
             ack = acks.get(d["report"])
             lines = d.get("decisions")
             yield {
                 "at": at(record),
-                "prescription": str(d.get("prescription") or ""),
+                "prescription": text(d.get("prescription")) or "",
                 "report": d["report"],
                 "partial": d["partial"] if isinstance(d.get("partial"), bool) else None,
-                "decisions": [x for x in lines if x in decisions]
+                "decisions": [x for x in lines if isinstance(x, str) and x in decisions]
                 if isinstance(lines, list)
                 else None,
                 "delivery": "delivered" if ack is not None else outcome.get("state", "pending"),

@@ -16,7 +16,16 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from segur_core.exportdata import JOURNAL_AT, array_of, at, journal_records, obj, prop, section
+from segur_core.exportdata import (
+    JOURNAL_AT,
+    array_of,
+    at,
+    journal_records,
+    obj,
+    prop,
+    section,
+    text,
+)
 from segur_core.model import IdentityAttribute, IdentityStatus, ReadingSource
 from segur_core.plugin import ExportSection
 from segur_ins.lookup import OPERATIONS
@@ -50,6 +59,7 @@ _STATUSES = [str(s) for s in IdentityStatus]
 _READINGS = [str(r) for r in ReadingSource]
 _DOCUMENTS = [str(d) for d in HighTrustDocument]
 _CHECKED = re.compile(r"^checked against (\S+)$")
+_CR = re.compile(r"^[0-9]{2}$")
 _UNKNOWN = (
     "null: not recorded (a record written before this field was, or a value this version "
     "does not know)"
@@ -232,7 +242,7 @@ INSI_CALLS = array_of(
                 OPERATIONS,
             ),
             "cr": prop(
-                {"type": "string", "pattern": r"^\d{2}$"},
+                {"type": "string", "pattern": "^[0-9]{2}$"},
                 "Answer code: 00 one identity found, 01 none, 02 several; null: no answer",
                 "Code retour: 00 une identité trouvée, 01 aucune, 02 plusieurs; null: pas "
                 "de réponse",
@@ -281,7 +291,7 @@ def _names(value: Any, values: Iterable[str]) -> list[str] | None:
     if not isinstance(value, list):
         return None
     allowed = set(values)
-    return [v for v in value if v in allowed]
+    return [v for v in value if isinstance(v, str) and v in allowed]
 
 
 def _document(details: dict[str, Any]) -> str | None:
@@ -306,8 +316,8 @@ def _change(record: Any) -> dict[str, Any]:
         "ins_changed": d["ins_changed"] if isinstance(d.get("ins_changed"), bool) else None,
         "traits_changed": _names(d.get("traits_changed"), [str(t) for t in StrictTrait]),
         "document": _document(d) if d.get("event") == DocumentChecked.kind else None,
-        "reason": d.get("reason") or None,
-        "insi_message": d.get("message_id") or None,
+        "reason": text(d.get("reason")),
+        "insi_message": text(d.get("message_id")),
     }
 
 
@@ -322,7 +332,7 @@ def _check(record: Any) -> dict[str, Any] | None:
             "outcome": "refused",
             "from_status": status,
             "to_status": status,  # refused: unchanged
-            "reason": d.get("reason") or None,
+            "reason": text(d.get("reason")),
         }
     if record.action == "ins.identity" and d.get("event") == DocumentChecked.kind:
         return {
@@ -332,7 +342,7 @@ def _check(record: Any) -> dict[str, Any] | None:
             "outcome": "error" if record.outcome == "error" else "checked",
             "from_status": _known(d.get("from"), _STATUSES),
             "to_status": _known(d.get("to"), _STATUSES),
-            "reason": d.get("reason") or None,
+            "reason": text(d.get("reason")),
         }
     return None
 
@@ -346,18 +356,19 @@ def _call(record: Any) -> dict[str, Any] | None:
         return None
     outcome = record.outcome if record.outcome in ("ok", "error", "refused", "mismatch") else "ok"
     differences = d.get("differences")
+    cr = text(d.get("cr"))
     return {
         "at": at(record),
         "action": action,
         "outcome": outcome,
         "operation": _known(d.get("operation"), OPERATIONS),
-        "cr": d.get("cr") if isinstance(d.get("cr"), str) and len(d["cr"]) == 2 else None,
+        "cr": cr if _CR.match(cr or "") else None,
         "error": str(d["error"]) if d.get("error") else None,
         "result": _known(d.get("result"), ["confirmed", "mismatch"]),
         "differences": [str(x) for x in differences] if isinstance(differences, list) else None,
-        "decision": d.get("decision") or None,
-        "reason": d.get("reason") or None,
-        "message_id": d.get("message_id") or None,
+        "decision": text(d.get("decision")),
+        "reason": text(d.get("reason")),
+        "message_id": text(d.get("message_id")),
     }
 
 

@@ -217,7 +217,7 @@ def mss_sections(runtime: Any, patient_id: str, since: dt.datetime | None) -> li
                     "document_type": text(d.get("type")),
                     "level": text(d.get("level")),
                     "checks": kit if kit in ("valid", "invalid") else None,
-                    "check_errors": integer(d.get("kit_errors")),
+                    "check_errors": integer(d.get("kit_errors"), minimum=0),
                     "parts": None,
                 }
             elif record.action == "mss.message-kept":
