@@ -17,14 +17,18 @@ host name are verified, and nothing else is trusted (no default CA store). No pr
 the environment, no redirects, no cookies, HTTP/1.1 only.
 
 One easy handle is one kept-alive connection: handles are pooled (at most
-``max_connections``), each used by one thread at a time. libcurl sends a request again on
-a fresh connection when a reused one dies before any answer byte; the server may have
-acted on it already, so that second sending is refused (``CURLOPT_PREREQFUNCTION``) and
-the exchange fails as httpcore's does: nothing is ever sent twice by the transport.
+``max_connections``), each used by one thread at a time. Before a request, a kept
+connection with something to read (the server closed it, or sent what no request asked
+for) is not reused, as httpcore does (libcurl checks only connections idle for over a
+second). libcurl sends a request again on a fresh connection when a reused one dies
+before any answer byte; the server may have acted on it already, so that second sending
+is refused (``CURLOPT_PREREQFUNCTION``) and the exchange fails as httpcore's does:
+nothing is ever sent twice by the transport.
 """
 
 from __future__ import annotations
 
+import select
 import ssl
 import threading
 import time
@@ -98,6 +102,16 @@ class _Reader:
             if sep:
                 fields[name.strip().lower()] = value.strip()
         return fields
+
+
+def _stale(handle: pycurl.Curl) -> bool:
+    """Whether the handle's kept connection has something to read before a request."""
+    fd = handle.getinfo(pycurl.ACTIVESOCKET)
+    if fd < 0:
+        return False
+    poll = select.poll()
+    poll.register(fd, select.POLLIN)
+    return bool(poll.poll(0))
 
 
 def _failure(error: pycurl.error) -> OSError:
@@ -219,6 +233,7 @@ class CurlTransport:
             handle.setopt(pycurl.TIMEOUT_MS, max(1, int(left * 1000)))
             handle.setopt(pycurl.CONNECTTIMEOUT_MS, max(1, int(min(connect, left) * 1000)))
             handle.setopt(pycurl.MAXFILESIZE_LARGE, cap)
+            handle.setopt(pycurl.FRESH_CONNECT, _stale(handle))
             try:
                 handle.perform()
             except pycurl.error as error:

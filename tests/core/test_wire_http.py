@@ -46,9 +46,11 @@ class RecordingServer:
         address: str = "127.0.0.1",
         host: str = "localhost",
         hang_up_on: frozenset[int] = frozenset(),
+        close_after: frozenset[int] = frozenset(),
     ) -> None:
         self.answer = answer
         self.hang_up_on = hang_up_on  # requests (1, 2...) closed without an answer
+        self.close_after = close_after  # requests answered, then their connection closed
         self.reads: list[list[bytes]] = []  # per request, the recv()s it took
         self.connections = 0
         self.peers: list[str] = []  # the client certificates' subjects
@@ -111,7 +113,7 @@ class RecordingServer:
         if len(self.reads) in self.hang_up_on:
             return False
         conn.sendall(self.answer)
-        return True
+        return len(self.reads) not in self.close_after
 
 
 @pytest.fixture(params=["curl", "httpcore"])
@@ -224,6 +226,19 @@ def test_a_request_on_a_connection_that_breaks_is_not_sent_again(pki, make_calle
         assert caller.post(server.url, b"<third/>").content == b"ok"  # a new connection
     sent = [reads[0].partition(b"\r\n\r\n")[2] for reads in server.reads]
     assert sent == [b"<first/>", b"<second/>", b"<third/>"]
+
+
+def test_a_kept_connection_the_server_closed_is_not_reused(pki, make_caller):
+    """An idle kept-alive connection the server closed (its keep-alive timeout) is seen
+    closed before the next request, which goes out on a new connection."""
+    with (
+        RecordingServer(pki.server_cert, pki.server_key, OK, close_after=frozenset({1})) as server,
+        make_caller() as caller,
+    ):
+        assert caller.post(server.url, b"<first/>").content == b"ok"
+        time.sleep(0.3)  # the server's close reaches the client
+        assert caller.post(server.url, b"<second/>").content == b"ok"
+    assert len(server.reads) == 2 and server.connections == 2
 
 
 def test_a_declared_length_over_the_cap_is_refused_before_the_body(pki, make_caller):
