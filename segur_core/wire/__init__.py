@@ -7,7 +7,9 @@
 - :mod:`~segur_core.wire.tls`: :class:`ClientTls`, the ``tls`` table every plugin
   config embeds, and :class:`TlsSettings`, its resolved picklable form;
 - :mod:`~segur_core.wire.http`: :class:`HttpCaller`, one POST with a total deadline and
-  a streamed, size-capped answer, failures typed (:mod:`~segur_core.wire.errors`).
+  a streamed, size-capped answer, failures typed (:mod:`~segur_core.wire.errors`);
+  through libcurl (:mod:`~segur_core.wire.curl`) for a context made by
+  :func:`segur_core.tls.client_context`, through httpcore otherwise.
 
 A plugin keeps what is its service's own (bodies, service headers, MTOM, its errors).
 Names are imported on first use: importing the package costs nothing.
