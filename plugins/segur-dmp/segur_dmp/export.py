@@ -4,12 +4,14 @@ from the plugin's status database, with the JSON Schema the data dictionary is m
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import attrs
 
+from segur_core.exportdata import after
 from segur_core.plugin import ExportSection
 
 __all__ = ["SCHEMA", "dmp_section"]
@@ -52,12 +54,17 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def dmp_section(runtime: Any, patient_id: str) -> ExportSection:
-    """The section of one patient: their rows of ``dmp-status.sqlite``."""
+def dmp_section(runtime: Any, patient_id: str, since: dt.datetime | None = None) -> ExportSection:
+    """The section of one patient: their rows of ``dmp-status.sqlite`` (those updated at
+    or after ``since``)."""
     from segur_dmp.service import service_for
 
     def files() -> Iterator[tuple[str, bytes]]:
-        rows = [attrs.asdict(r) for r in service_for(runtime).status.for_patient(patient_id)]
+        rows = [
+            attrs.asdict(r)
+            for r in service_for(runtime).status.for_patient(patient_id)
+            if after(dt.datetime.fromisoformat(r.updated_at), since)
+        ]
         yield "DMP.JSN", json.dumps(rows, ensure_ascii=False).encode()
 
     return ExportSection("dmp", SCHEMA["description"], files, schema=SCHEMA)

@@ -12,6 +12,8 @@ from segur_core import hookimpl
 from segur_core.plugin import DoctorResult, PluginInfo, distribution_version
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from segur_core.host import Host
     from segur_core.plugin import DemoStep, DoctorCheck, ExportSection, Recipient
     from segur_core.runtime import Runtime
@@ -101,13 +103,15 @@ def segur_recipients(document: Any, patient: Any, runtime: Runtime) -> list[Reci
 
 
 @hookimpl
-def segur_export_sections(patient_id: str | None, runtime: Runtime) -> list[ExportSection]:
+def segur_export_sections(
+    patient_id: str | None, since: dt.datetime | None, runtime: Runtime
+) -> list[ExportSection]:
     """Where each of the patient's documents stands with the DMP (portability export)."""
     if patient_id is None:
         return []
     from segur_dmp.export import dmp_section
 
-    return [dmp_section(runtime, patient_id)]
+    return [dmp_section(runtime, patient_id, since)]
 
 
 @hookimpl

@@ -26,3 +26,20 @@ def test_info_sandbox_doctor(make_segur_runtime):
         autoload=True, plugins=["ins", "dmp"], config={"dmp": {"endpoint": "http://plain"}}
     )
     assert plugin.segur_doctor_checks(bad)[0].run()[0] is DoctorResult.ERROR
+
+
+def test_the_export_section_respects_since(make_segur_runtime):
+    import datetime as dt
+
+    from segur_dmp.service import service_for
+
+    from segur_core.testing.export import section_records
+
+    runtime = make_segur_runtime(autoload=True, plugins=["ins", "dmp"])
+    status = service_for(runtime).status
+    status.set("1.2.3^doc-1", "P1", "in-dmp", delivery_id=7)
+    [row] = section_records(runtime, "P1", ["dmp"])["dmp"]
+    assert (row["document_id"], row["state"], row["delivery_id"]) == ("1.2.3^doc-1", "in-dmp", 7)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+    assert section_records(runtime, "P1", ["dmp"], since=later) == {"dmp": []}
+    assert section_records(runtime, "P2", ["dmp"]) == {"dmp": []}
