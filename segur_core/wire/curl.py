@@ -109,6 +109,8 @@ def _stale(handle: pycurl.Curl) -> bool:
     fd = handle.getinfo(pycurl.ACTIVESOCKET)
     if fd < 0:
         return False
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([fd], [], [], 0)[0])
     poll = select.poll()
     poll.register(fd, select.POLLIN)
     return bool(poll.poll(0))

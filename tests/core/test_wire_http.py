@@ -295,6 +295,31 @@ def test_a_pem_client_certificate_is_presented_by_libcurl(pki):
     assert len(server.peers) == 1
 
 
+def test_an_encrypted_pem_key_is_presented_by_libcurl(pki, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+
+    credential = pki.client("structure")
+    key = serialization.load_pem_private_key(credential.key_path.read_bytes(), password=None)
+    encrypted = tmp_path / "key.pem"
+    encrypted.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"s3cret"),
+        )
+    )
+    context = client_context(
+        ca_bundle=pki.ca_bundle, cert=credential.cert_path, key=encrypted, password="s3cret"
+    )
+    with (
+        RecordingServer(pki.server_cert, pki.server_key, OK, ca_bundle=pki.ca_bundle) as server,
+        HttpCaller(service="test", ssl_context=context) as caller,
+    ):
+        assert caller._curl is not None
+        assert caller.post(server.url, b"<q/>").content == b"ok"
+    assert len(server.peers) == 1
+
+
 def test_a_server_name_the_certificate_does_not_hold_is_refused(pki, make_caller):
     """The certificate names localhost, 127.0.0.1 and ::1; the server answers on
     127.0.0.2 (Linux routes all of 127/8 to loopback)."""
