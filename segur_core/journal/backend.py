@@ -8,7 +8,7 @@ or a ``postgresql://`` URL (a group or a cloud LGO: one hash chain per pharmacy)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol, Self
 
 from segur_core.journal.records import JournalRecord, VerifyReport
@@ -39,6 +39,15 @@ class JournalBackend(Protocol):
         since: dt.datetime | None = None,
         limit: int | None = None,
     ) -> list[JournalRecord]: ...
+
+    def stream(
+        self,
+        patient_id: str | None = None,
+        since: dt.datetime | None = None,
+        *,
+        about_no_patient: bool = False,
+        batch: int = 1000,
+    ) -> Iterator[JournalRecord]: ...
 
     def pseudonym(self, patient_id: str | None) -> str | None: ...
 

@@ -18,7 +18,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +148,46 @@ class JournalBase:
     ) -> list[JournalRecord]:
         """Records in the order they were written, optionally for one patient, at or
         after ``since``; with ``limit``, only the last ``limit`` of them."""
+        clauses, params = self._where(patient_id, since)
+        where = " AND ".join(clauses)
+        sql = f"SELECT {_COLUMNS} FROM {self._table} WHERE {where} ORDER BY seq"
+        if limit is not None:
+            sql = (
+                f"SELECT * FROM (SELECT {_COLUMNS} FROM {self._table} WHERE {where}"
+                f" ORDER BY seq DESC LIMIT {self._mark}) last ORDER BY seq"
+            )
+            params.append(int(limit))
+        return [_to_record(row) for row in self._query(sql, params)]
+
+    def stream(
+        self,
+        patient_id: str | None = None,
+        since: dt.datetime | None = None,
+        *,
+        about_no_patient: bool = False,
+        batch: int = 1000,
+    ) -> Iterator[JournalRecord]:
+        """The records :meth:`records` gives, in the order they were written, read
+        ``batch`` at a time (keyset on ``seq``): memory does not grow with the journal,
+        and no read stays open between batches (writers are never held up). With
+        ``about_no_patient``, only the records about no patient."""
+        clauses, params = self._where(patient_id, since)
+        if about_no_patient:
+            clauses.append("patient_id IS NULL")
+        where = " AND ".join([*clauses, f"seq > {self._mark}"])
+        sql = f"SELECT {_COLUMNS} FROM {self._table} WHERE {where} ORDER BY seq LIMIT {self._mark}"
+        last = 0
+        while True:
+            rows = self._query(sql, [*params, last, batch])
+            for row in rows:
+                yield _to_record(row)
+            if len(rows) < batch:
+                return
+            last = rows[-1][0]
+
+    def _where(
+        self, patient_id: str | None, since: dt.datetime | None
+    ) -> tuple[list[str], list[Any]]:
         clauses: list[str] = ["1 = 1"]
         params: list[Any] = []
         if patient_id is not None:
@@ -158,15 +198,7 @@ class JournalBase:
                 since = since.replace(tzinfo=dt.UTC)
             clauses.append(f"at >= {self._mark}")
             params.append(since.astimezone(dt.UTC).isoformat())
-        where = " AND ".join(clauses)
-        sql = f"SELECT {_COLUMNS} FROM {self._table} WHERE {where} ORDER BY seq"
-        if limit is not None:
-            sql = (
-                f"SELECT * FROM (SELECT {_COLUMNS} FROM {self._table} WHERE {where}"
-                f" ORDER BY seq DESC LIMIT {self._mark}) last ORDER BY seq"
-            )
-            params.append(int(limit))
-        return [_to_record(row) for row in self._query(sql, params)]
+        return clauses, params
 
 
 class Journal(JournalBase):
