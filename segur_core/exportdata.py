@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from segur_core.plugin import ExportSection
@@ -116,10 +116,11 @@ def data_name(section: str) -> str:
     return f"{section.upper()}.JSN"
 
 
-def dumps(records: Sequence[Any]) -> bytes:
-    """A section file: a JSON array, UTF-8, one record per line (readable, diffable)."""
+def dumps(records: Iterable[Any]) -> bytes:
+    """A section file: a JSON array, UTF-8, one record per line (readable, diffable).
+    ``records`` is read once (a stream: only each record's JSON is kept)."""
     lines = ",\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in records)
-    return f"[\n{lines}\n]\n".encode() if records else b"[]\n"
+    return f"[\n{lines}\n]\n".encode() if lines else b"[]\n"
 
 
 def section(
@@ -129,7 +130,7 @@ def section(
     as a JSON array following ``schema``."""
 
     def files() -> Iterator[tuple[str, bytes]]:
-        yield data_name(name), dumps(list(records()))
+        yield data_name(name), dumps(records())
 
     return ExportSection(name=name, description=schema["description"], files=files, schema=schema)
 

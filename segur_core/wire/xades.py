@@ -15,7 +15,7 @@ import base64
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 import attrs
 from cryptography import x509
@@ -75,13 +75,13 @@ def sha256_b64(data: bytes) -> str:
 
 def sign_manifest(
     signer: Signer,
-    references: Sequence[tuple[str, str]],
+    references: Iterable[tuple[str, str]],
     *,
     purpose: str | None = None,
     now: dt.datetime | None = None,
 ) -> bytes:
     """The signature document (XML bytes) of ``references``: ``(uri, base64 SHA-256)``
-    pairs, in order, with ``purpose`` as the purpose of signature when given."""
+    pairs, in order (read once), with ``purpose`` as the purpose of signature when given."""
     from signxml.signer import SignatureReference
 
     now = now or dt.datetime.now(dt.UTC)

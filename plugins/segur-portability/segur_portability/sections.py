@@ -10,6 +10,7 @@ same hook.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from segur_core import convert
@@ -66,8 +67,9 @@ def transverse_sections(runtime: Any, since: dt.datetime | None) -> list[ExportS
             }
         ]
 
-    def audit() -> list[Any]:
-        return [r.as_dict() for r in runtime.journal.records(since=since) if r.patient_id is None]
+    def audit() -> Iterator[Any]:  # read as a stream: the journal may be large
+        for record in runtime.journal.stream(since=since, about_no_patient=True):
+            yield record.as_dict()
 
     return [
         section("struct", schemas.STRUCTURE, structure),

@@ -1,9 +1,11 @@
 """Writing a portability archive ``PA<timestamp>.ZIP``, streamed.
 
-One patient at a time: their sections and documents are read, their ``PATnnnnn.ZIP``
-built in memory and appended to the top archive, then dropped; only each archive's name,
-size and hash stay until the manifest is written. Memory stays flat as the number of
-patients grows.
+One patient at a time: patients are listed a page at a time
+(:meth:`segur_core.host.Host.iter_patients`), their sections and documents read, their
+``PATnnnnn.ZIP`` built in memory and appended to the top archive, then dropped; each
+archive's name, size and hash wait in a temporary file (:mod:`segur_portability.spool`)
+until the manifest and the signature read them back, and so do the top archive's
+central directory entries. Memory stays flat as the number of patients grows.
 
 The archive is written under a temporary name (``.PA<timestamp>.ZIP.part``) and renamed
 once complete, signed and synced: an interrupted export leaves no archive that looks
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -22,7 +25,7 @@ import time
 import uuid
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,13 +48,16 @@ from segur_portability.patient import (
     materialize,
 )
 from segur_portability.renderings import ExportRenderings
+from segur_portability.spool import Spool, spooled_zip
 
 __all__ = ["PURPOSE", "ExportResult", "export_archive"]
 
 #: Purpose of the signature of SIGN.XML (ASTM E1762: author's signature, "Source").
 PURPOSE = "1.2.840.10065.1.12.1.14"
 
-Progress = Callable[[int, int], None]
+#: ``(done, total)``; ``total`` is ``None`` for a massive export (every patient, read page
+#: after page: not counted beforehand).
+Progress = Callable[[int, int | None], None]
 
 
 @attrs.frozen
@@ -103,9 +109,10 @@ def _export_type(patient_ids: Sequence[str] | None, since: dt.datetime | None) -
     return "MASSIF"
 
 
-def _selected(host: Any, patient_ids: Sequence[str] | None) -> list[str]:
+def _selected(host: Any, patient_ids: Sequence[str] | None) -> Iterable[str]:
+    """The ids to export: those asked for, or every patient's, read page after page."""
     if patient_ids is None:
-        return [patient.id for patient in host.find_patients()]
+        return (patient.id for patient in host.iter_patients())
     unknown = sum(1 for pid in patient_ids if host.get_patient(pid) is None)
     if unknown:
         raise ExportError(
@@ -161,11 +168,12 @@ def export_archive(
     )
     export_type = _export_type(patient_ids, since)
     status = "PARTIAL" if since is not None else "COMPLETE"
+    total = len(ids) if isinstance(ids, list) else None
     check = SchemaCheck()
     renderings = ExportRenderings(runtime)
     schemas: dict[str, dict[str, Any]] = {}
-    entries: list[Entry] = []
     documents = 0
+    patients = 0
     try:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
@@ -173,8 +181,9 @@ def export_archive(
     try:
         with (
             os.fdopen(fd, "wb") as raw,
-            zipfile.ZipFile(raw, "w", allowZip64=True) as top,
+            spooled_zip(raw, out_dir) as top,
             _builders(workers) as pool,
+            Spool[Entry](out_dir) as entries,
         ):
 
             def add(name: str, data: bytes, kind: str, patient_id: str | None = None) -> None:
@@ -195,22 +204,16 @@ def export_archive(
 
             def drain(keep: int) -> None:
                 """Write the built archives, in order, until ``keep`` are in flight."""
-                nonlocal documents
+                nonlocal documents, patients
                 while len(pending) > keep:
                     number, patient_id, future = pending.popleft()
                     built = future.result()
                     documents += built.documents
+                    patients = number
                     add(layout.patient_archive(number), built.data, "PATIENT", patient_id)
                     if progress is not None:
-                        progress(number, len(ids))
+                        progress(number, total)
 
-            readme = layout.readme(
-                structure=f"{structure.name} ({structure.idnst})",
-                software="segur",
-                version=__version__,
-                patients=len(ids),
-            )
-            top.writestr(_member(layout.README, now, compress=True), readme)
             for number, patient_id in enumerate(ids, start=1):
                 docs = [
                     d
@@ -247,7 +250,14 @@ def export_archive(
             from segur_portability import schemas as own
 
             schemas.setdefault("docs", own.DOCUMENTS)
-            signed = [(e.name, e.sha256) for e in entries]
+            signed = len(entries)  # the patients' archives and the transverse part
+            readme = layout.readme(
+                structure=f"{structure.name} ({structure.idnst})",
+                software="segur",
+                version=__version__,
+                patients=patients,
+            )
+            top.writestr(_member(layout.README, now, compress=True), readme)
             for name, data in _documentation(schemas):
                 top.writestr(_member(name, now, compress=True), data)
                 entries.append(
@@ -269,9 +279,9 @@ def export_archive(
                 structure_id=structure.idnst,
                 structure_name=structure.name,
                 statistics={
-                    "patients": len(ids),
+                    "patients": patients,
                     "documents": documents,
-                    "archives": len(ids) + 1,
+                    "archives": patients + 1,
                 },
                 entries=(),
                 since=since.isoformat() if since is not None else None,
@@ -279,8 +289,13 @@ def export_archive(
             with top.open(_member(layout.MANIFEST, now, compress=True), "w", force_zip64=True) as m:
                 hashing = _Hashing(m)
                 write_manifest(hashing, manifest, entries)  # type: ignore[arg-type]
-            references = [(layout.MANIFEST, _b64(hashing.sha256.digest()))]
-            references += [(name, _b64(bytes.fromhex(digest))) for name, digest in signed]
+            references = itertools.chain(
+                [(layout.MANIFEST, _b64(hashing.sha256.digest()))],
+                (
+                    (e.name, _b64(bytes.fromhex(e.sha256)))
+                    for e in itertools.islice(entries, signed)
+                ),
+            )
             top.writestr(
                 _member(layout.SIGN, now, compress=True),
                 sign_manifest(signer, references, purpose=PURPOSE, now=now),
@@ -296,7 +311,7 @@ def export_archive(
         details={
             "export_id": manifest.export_id,
             "type": export_type,
-            "patients": len(ids),
+            "patients": patients,
             **renderings.counts(),
         },
     )
@@ -305,7 +320,7 @@ def export_archive(
         export_id=manifest.export_id,
         export_type=export_type,
         export_status=status,
-        patients=len(ids),
+        patients=patients,
         documents=documents,
         size=final.stat().st_size,
         seconds=round(time.monotonic() - started, 3),
