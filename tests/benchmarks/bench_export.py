@@ -60,6 +60,10 @@ def _usage(start: float) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "maxrss_mb": usage.ru_maxrss / 1024}
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def _nir(n: int) -> str:
     body = f"2{(n % 90) + 10:02d}0{(n % 9) + 1}75{n:06d}"[:13]
     return body + f"{97 - int(body) % 97:02d}"
@@ -274,8 +278,10 @@ def main() -> None:
         data_dir.mkdir()
         began = time.perf_counter()
         build_host(data_dir, patients, args.documents)
+        setup_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"setup: {patients} patients, {patients * args.documents} documents "
-              f"in {time.perf_counter() - began:.0f} s")  # fmt: skip
+              f"in {time.perf_counter() - began:.0f} s, peak memory {setup_mb:.0f} MB, "
+              f"load average {_load()}")  # fmt: skip
         export = _run_child(
             "--child", "export", str(data_dir), str(base / "out"), str(args.workers)
         )
