@@ -14,7 +14,7 @@ ACTOR = "dp"
 def run_demo_step(ctx: Any) -> None:
     from segur_core.errors import SegurError
     from segur_core.model import Dispensation, utcnow
-    from segur_dp.i18n import _
+    from segur_dp.i18n import _, ngettext
     from segur_dp.service import service_for
 
     runtime = ctx.runtime
@@ -46,9 +46,12 @@ def run_demo_step(ctx: Any) -> None:
         return
     ctx.record(
         ACTOR,
-        _(
-            "DP history after the dispensation, read by NDP: {n} line(s), "
-            "{months} months for ordinary medicines"
+        ngettext(
+            "DP history after the dispensation, read by NDP: {n} line, "
+            "{months} months for ordinary medicines",
+            "DP history after the dispensation, read by NDP: {n} lines, "
+            "{months} months for ordinary medicines",
+            len(lines),
         ).format(n=len(lines), months=service.config.depth.ordinary),
         products=[line.product_code for line in lines],
     )

@@ -14,7 +14,7 @@ import click
 
 from segur_core.cli.output import emit_json, json_option
 from segur_core.cli.params import PathParam, out_option
-from segur_eprescription.i18n import _
+from segur_eprescription.i18n import _, ngettext
 
 __all__ = ["eprescription"]
 
@@ -103,7 +103,11 @@ def show(payload: str, as_json: bool) -> None:
         flags = "" if line["substitutable"] else " [non substituable]"
         click.echo(
             f"  {line['line']}. {line['product']} ({line['kind']} {line['code'] or '-'}), "
-            + _("{dosage}, qty {quantity}, {renewals} renewal(s)").format(
+            + ngettext(
+                "{dosage}, qty {quantity}, {renewals} renewal",
+                "{dosage}, qty {quantity}, {renewals} renewals",
+                line["renewals"],
+            ).format(
                 dosage=line["dosage"] or "-", quantity=line["quantity"], renewals=line["renewals"]
             )
             + flags

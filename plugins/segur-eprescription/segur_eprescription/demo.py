@@ -18,7 +18,7 @@ DEMO_PAYLOAD = "https://ordonnance.example/?id=SBX000000000000001"
 
 def run_demo_step(ctx: DemoContext) -> None:
     from segur_eprescription.dispensation import Decision, LineDecision
-    from segur_eprescription.i18n import _
+    from segur_eprescription.i18n import _, ngettext
     from segur_eprescription.models import CIP13_OID, Product, ProductKind
     from segur_eprescription.service import DISPENSATION_KIND, service_for
 
@@ -28,8 +28,10 @@ def run_demo_step(ctx: DemoContext) -> None:
     p = fetched.prescription
     ctx.record(
         ACTOR,
-        _(
-            "prescription {id} scanned and fetched: {n} line(s), dispensation {rank} of {allowed}"
+        ngettext(
+            "prescription {id} scanned and fetched: {n} line, dispensation {rank} of {allowed}",
+            "prescription {id} scanned and fetched: {n} lines, dispensation {rank} of {allowed}",
+            len(p.lines),
         ).format(id=p.id, n=len(p.lines), rank=fetched.done + 1, allowed=fetched.allowed),
     )
     line = next(x for x in p.lines if x.substitutable and x.product.code)
