@@ -156,7 +156,7 @@ def test_demo_step_dispenses_reads_history_acknowledges(make_segur_runtime, tmp_
     run_demo_step(ctx)
     messages = [entry["message"] for entry in ctx.timeline]
     assert any("acknowledged" in m and "recall" in m for m in messages), messages
-    read = "DP history after the dispensation, read by NDP: 1 line(s)"
+    read = "DP history after the dispensation, read by NDP: 1 line,"
     assert any(m.startswith(read) for m in messages), messages
     (line,) = ctx.data["dp_history"]
     assert line.dispensed_at <= dt.datetime.now(dt.UTC)
