@@ -59,15 +59,17 @@ class CapExceeded(Exception):
 
 
 class _Reader:
-    """An answer as libcurl delivers it: the lines of its last head, its decoded body."""
+    """An answer as libcurl delivers it: its heads (libcurl appends each line to
+    ``head``, no Python call per line), its decoded body."""
 
     __slots__ = ("body", "broken", "cap", "head", "over", "sendings")
 
     def __init__(self) -> None:
+        self.head = bytearray()
         self.reset(0)
 
     def reset(self, cap: int) -> None:
-        self.head: list[bytes] = []
+        self.head.clear()
         self.body = bytearray()
         self.cap = cap
         self.over = False
@@ -82,11 +84,6 @@ class _Reader:
             return pycurl.PREREQFUNC_ABORT
         return pycurl.PREREQFUNC_OK
 
-    def header(self, line: bytes) -> None:
-        if line.startswith(b"HTTP/"):  # a new head (after an interim 1xx answer)
-            self.head = []
-        self.head.append(line)
-
     def write(self, chunk: bytes) -> int | None:
         self.body += chunk
         if len(self.body) > self.cap:
@@ -95,10 +92,13 @@ class _Reader:
         return None
 
     def headers(self) -> dict[str, str]:
-        """The head's fields, names lower-cased (the last of a repeated name wins)."""
+        """The fields of the last head (after any interim 1xx one; trailers left out),
+        names lower-cased (the last of a repeated name wins)."""
+        text = self.head.decode("latin-1").replace("\r\n", "\n")
+        heads = [block for block in text.split("\n\n") if block.startswith("HTTP/")]
         fields = {}
-        for line in self.head[1:]:
-            name, sep, value = line.decode("latin-1").partition(":")
+        for line in heads[-1].split("\n")[1:] if heads else ():
+            name, sep, value = line.partition(":")
             if sep:
                 fields[name.strip().lower()] = value.strip()
         return fields
@@ -159,7 +159,7 @@ class _Connection:
             (pycurl.SSL_VERIFYPEER, 1),
             (pycurl.SSL_VERIFYHOST, 2),
             (pycurl.CAINFO_BLOB, material.ca_pem),
-            (pycurl.HEADERFUNCTION, self.reader.header),
+            (pycurl.HEADERFUNCTION, self.reader.head.extend),
             (pycurl.WRITEFUNCTION, self.reader.write),
             (pycurl.PREREQFUNCTION, self.reader.prerequest),
         ):

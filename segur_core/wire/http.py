@@ -285,6 +285,11 @@ class HttpCaller:
     def is_closed(self) -> bool:
         return self._closed
 
+    @property
+    def transport(self) -> str:
+        """``"libcurl"`` or ``"httpcore"``: what this caller's calls go through."""
+        return "httpcore" if self._curl is None else "libcurl"
+
     def close(self) -> None:
         """Close every pooled connection; the caller is not used again."""
         self._closed = True

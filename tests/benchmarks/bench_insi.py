@@ -410,6 +410,9 @@ def part_requests(args, root: Path, pki, persons, url: str, sandbox_pid: int) ->
           f"client CPU per request {ours_cpu / ours_n * 1e3:.2f} ms (goal <= 1.6 ms)  "
           f"({ours_n} requests)")  # fmt: skip
     print(f"  CPU per request segur / raw httpx: {ours_cpu / ours_n / (base_cpu / base_n):.2f}")
+    import pycurl
+
+    print(f"  InsiClient's transport: {client.client._http.transport} ({pycurl.version})")
 
 
 def part_batch(args, root: Path, pki, persons, url: str, sandbox_pid: int) -> None:

@@ -134,7 +134,7 @@ def make_caller(pki: TestPKI, transport: str):
         caller = HttpCaller(
             service="test", ssl_context=_context(pki, transport), limits=CallLimits(**limits)
         )
-        assert (caller._curl is not None) == (transport == "curl")
+        assert caller.transport == {"curl": "libcurl", "httpcore": "httpcore"}[transport]
         return caller
 
     return make
@@ -228,6 +228,18 @@ def test_a_request_on_a_connection_that_breaks_is_not_sent_again(pki, make_calle
     assert sent == [b"<first/>", b"<second/>", b"<third/>"]
 
 
+def test_the_headers_are_the_final_answers_after_an_interim_one(pki, make_caller):
+    answer = (
+        b"HTTP/1.1 100 Continue\r\nX-Interim: yes\r\n\r\n"
+        b"HTTP/1.1 201 Created\r\nContent-Type: text/plain\r\nX-Final:  kept \r\n"
+        b"Content-Length: 2\r\n\r\nok"
+    )
+    with RecordingServer(pki.server_cert, pki.server_key, answer) as server, make_caller() as c:
+        read = c.post(server.url, b"<q/>")
+    assert (read.status, read.content) == (201, b"ok")
+    assert read.headers == {"content-type": "text/plain", "x-final": "kept", "content-length": "2"}
+
+
 def test_a_kept_connection_the_server_closed_is_not_reused(pki, make_caller):
     """An idle kept-alive connection the server closed (its keep-alive timeout) is seen
     closed before the next request, which goes out on a new connection."""
@@ -277,7 +289,7 @@ def test_the_client_certificate_is_presented(pki, transport):
         HttpCaller(service="test", ssl_context=context) as caller,
     ):
         assert caller.post(server.url, b"<q/>").content == b"ok"
-        assert (caller._curl is not None) == (transport == "curl")
+        assert caller.transport == {"curl": "libcurl", "httpcore": "httpcore"}[transport]
     assert server.peers == ["INSI-AUTO"]
 
 
@@ -290,7 +302,7 @@ def test_a_pem_client_certificate_is_presented_by_libcurl(pki):
         RecordingServer(pki.server_cert, pki.server_key, OK, ca_bundle=pki.ca_bundle) as server,
         HttpCaller(service="test", ssl_context=context) as caller,
     ):
-        assert caller._curl is not None
+        assert caller.transport == "libcurl"
         assert caller.post(server.url, b"<q/>").content == b"ok"
     assert len(server.peers) == 1
 
@@ -315,7 +327,7 @@ def test_an_encrypted_pem_key_is_presented_by_libcurl(pki, tmp_path):
         RecordingServer(pki.server_cert, pki.server_key, OK, ca_bundle=pki.ca_bundle) as server,
         HttpCaller(service="test", ssl_context=context) as caller,
     ):
-        assert caller._curl is not None
+        assert caller.transport == "libcurl"
         assert caller.post(server.url, b"<q/>").content == b"ok"
     assert len(server.peers) == 1
 
@@ -351,4 +363,4 @@ def test_a_changed_context_is_served_by_httpcore(pki):
     other = client_context(ca_bundle=pki.ca_bundle)
     other.load_verify_locations(cafile=str(pki.ca_bundle))
     assert client_material(other) is None
-    assert HttpCaller(service="test", ssl_context=other)._curl is None
+    assert HttpCaller(service="test", ssl_context=other).transport == "httpcore"
