@@ -237,7 +237,9 @@ class OutboxStore(DeliveryReads):
         self._closed = False
         self._checkpointer = Checkpointer(self.path, self._connect)
         with self._guard("open"):
-            conn = self._conn()
+            #: Every write of this process runs on this connection, under the write lock:
+            #: one page cache, which a commit by another connection would empty.
+            self._writer = conn = self._open()
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # a new file: purge gives space back
             conn.executescript(_SCHEMA)
             columns = {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
@@ -255,9 +257,13 @@ class OutboxStore(DeliveryReads):
     # -- connections -----------------------------------------------------------------------
 
     def _conn(self) -> sqlite3.Connection:
+        """This thread's connection, for reading."""
         conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
+        if conn is None:
+            conn = self._local.conn = self._open()
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
         with self._lock:
             if self._closed:
                 raise OutboxError("the outbox is closed")
@@ -266,7 +272,6 @@ class OutboxStore(DeliveryReads):
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP}")  # the checkpointer's backstop
-        self._local.conn = conn
         return conn
 
     def _connect(self) -> sqlite3.Connection:
@@ -291,7 +296,12 @@ class OutboxStore(DeliveryReads):
     def _write(
         self, sql: str, params: Sequence[Any] = (), *, doing: str = "write to"
     ) -> tuple[list[Any], int]:
-        """Run one writing statement to its end: its rows and the number of rows changed.
+        """Run one writing statement to its end: its rows and the number of rows changed."""
+        write = self._run(sql, params, doing)
+        return write.rows, write.count
+
+    def _run(self, sql: str, params: Sequence[Any], doing: str) -> _Write:
+        """Run one writing statement to its end on the writing connection.
 
         Writers of this process take turns on a lock: SQLite's own busy wait sleeps in
         steps of milliseconds, far longer than a write takes. Other processes still
@@ -300,10 +310,8 @@ class OutboxStore(DeliveryReads):
         for all (a worker settling while the counter enqueues); each call returns only
         once its own statement is committed, and a storage failure fails every
         statement of its group (none of them happened)."""
-        try:
-            conn = self._conn()
-        except sqlite3.Error as exc:
-            raise storage_error(self.path, doing, exc) from exc
+        if self._closed:
+            raise OutboxError("the outbox is closed")
         write = _Write(sql, params)
         self._waiting.append(write)  # deque.append is atomic
         with self._write_lock:
@@ -311,11 +319,11 @@ class OutboxStore(DeliveryReads):
                 group = []
                 while self._waiting:
                     group.append(self._waiting.popleft())
-                _commit(conn, group)
+                _commit(self._writer, group)
                 self._checkpointer.committed()
         if write.error is not None:
             raise storage_error(self.path, doing, write.error) from write.error
-        return write.rows, write.count
+        return write
 
     def _write_one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows, _count = self._write(sql, params)
@@ -337,17 +345,15 @@ class OutboxStore(DeliveryReads):
     ) -> tuple[Delivery, bool]:
         """Add an item unless ``key`` is already there; return it and whether it is new."""
         now = self._clock()
-        rows, _count = self._write(
+        write = self._run(  # its id from the connection, not RETURNING: one step, not two
             "INSERT INTO deliveries (kind, key, payload, state, patient_id, created_at,"
-            " due_at) VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING"
-            " RETURNING id",
+            " due_at) VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING",
             (kind, key, payload, patient_id, now, now),
-            doing="queue a delivery in",
+            "queue a delivery in",
         )
-        created, ident = bool(rows), rows[0][0] if rows else None
-        if created and ident is not None:
+        if write.count == 1 and write.rowid is not None:
             delivery = Delivery(
-                id=ident,
+                id=write.rowid,
                 kind=kind,
                 key=key,
                 state=DeliveryState.PENDING,
@@ -511,7 +517,7 @@ class OutboxStore(DeliveryReads):
         dropped = last = 0
         while True:
             with self._guard("drop payloads in"), self._write_lock:
-                conn = self._conn()
+                conn = self._writer
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     rows = conn.execute(
@@ -543,7 +549,7 @@ class OutboxStore(DeliveryReads):
         """Give the file's free pages back to the file system (and empty the WAL). A file
         made before incremental auto-vacuum is rewritten once (``VACUUM``)."""
         with self._guard("compact"), self._write_lock:
-            conn = self._conn()
+            conn = self._writer
             if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
                 conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 conn.execute("VACUUM")
@@ -555,12 +561,13 @@ class OutboxStore(DeliveryReads):
 class _Write:
     """One statement waiting for, or written by, a group commit."""
 
-    __slots__ = ("count", "done", "error", "params", "rows", "sql")
+    __slots__ = ("count", "done", "error", "params", "rowid", "rows", "sql")
 
     def __init__(self, sql: str, params: Sequence[Any]) -> None:
         self.sql, self.params = sql, params
         self.rows: list[Any] = []
         self.count = 0
+        self.rowid: int | None = None  # of an insert
         self.done = False
         self.error: sqlite3.Error | None = None
 
@@ -574,6 +581,7 @@ def _commit(conn: sqlite3.Connection, group: list[_Write]) -> None:
         for write in group:
             cursor = conn.execute(write.sql, write.params)
             write.rows, write.count = cursor.fetchall(), cursor.rowcount
+            write.rowid = cursor.lastrowid
         if len(group) > 1:
             conn.execute("COMMIT")
     except BaseException as exc:

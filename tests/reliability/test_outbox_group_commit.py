@@ -17,15 +17,30 @@ from segur_core.outbox.store import OutboxStorageError
 THREADS = 8
 
 
+class Traced(list):
+    """Statements run, in order; ``on`` the number of the connection that ran each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.on: list[int] = []
+
+
 @pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement the connections opened from now on run (each thread has its own)."""
-    seen: list[str] = []
+def statements(monkeypatch: pytest.MonkeyPatch) -> Traced:
+    """Every statement the connections opened from now on run."""
+    seen = Traced()
     connect = sqlite3.connect
+    opened = iter(range(1_000_000))
 
     def traced(*args, **kwargs):
         conn = connect(*args, **kwargs)
-        conn.set_trace_callback(seen.append)
+        number = next(opened)
+
+        def record(sql: str) -> None:
+            seen.append(sql)
+            seen.on.append(number)
+
+        conn.set_trace_callback(record)
         return conn
 
     monkeypatch.setattr(sqlite3, "connect", traced)
@@ -99,6 +114,25 @@ def test_a_failure_in_the_group_fails_every_write_of_it_and_writes_none(tmp_path
         assert all(isinstance(o, OutboxStorageError) for o in outcomes), outcomes
         assert outbox.list() == []
         assert outbox.enqueue("k", "after", b"x").id  # the store goes on
+
+
+def test_the_writes_of_every_thread_run_on_one_connection(
+    tmp_path: Path, statements: Traced
+) -> None:
+    """One page cache for the writes: a commit by another connection would empty it
+    (a worker settling while the counter enqueues)."""
+    with Outbox(tmp_path / "outbox.sqlite", senders={"k": lambda item: None}) as outbox:
+        outbox.start_worker()
+        for i in range(20):
+            outbox.enqueue("k", f"item-{i}", b"payload")
+        assert outbox.run_until_idle(timeout=10)
+        outbox.stop_worker()
+        writers = {
+            on
+            for on, sql in zip(statements.on, statements, strict=True)
+            if sql.startswith(("INSERT INTO deliveries", "UPDATE deliveries"))
+        }
+        assert len(writers) == 1
 
 
 def test_an_enqueue_alone_is_one_statement_without_a_transaction(
