@@ -12,7 +12,8 @@ IGC-Santé keys are) or ECDSA-SHA256 for EC keys (the test PKI); the certificate
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from base64 import b64encode
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -27,6 +28,7 @@ from segur_core.errors import TLSConfigError
 __all__ = ["EXC_C14N", "KeySigner", "Signer"]
 
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
+_DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
 @runtime_checkable
@@ -45,11 +47,14 @@ class Signer(Protocol):
         reference_uri: str | list[Any],
         id_attribute: str | None = None,
         detached: bool = False,
+        digests: Mapping[str, bytes] | None = None,
     ) -> etree._Element:
         """``element`` signed in place (enveloped: the ``ds:Signature`` replaces the
         placeholder or is appended) and returned; with ``detached``, the signature of
         the ``reference_uri`` references. ``id_attribute`` names the attribute the
-        references point at (``ID`` for SAML)."""
+        references point at (``ID`` for SAML). ``digests`` gives the digest of some
+        references by URI, computed by the caller over what the element only stands
+        for (a manifest too large to hold in memory, streamed)."""
         ...
 
 
@@ -125,10 +130,24 @@ class KeySigner:
         reference_uri: str | list[Any],
         id_attribute: str | None = None,
         detached: bool = False,
+        digests: Mapping[str, bytes] | None = None,
     ) -> etree._Element:
         from signxml import XMLSigner, methods
 
-        signer = XMLSigner(
+        class GivenDigests(XMLSigner):
+            """signxml, with the digests the caller gives put in ``SignedInfo`` before
+            it is signed."""
+
+            def _build_sig(self, *args: Any, **kwargs: Any) -> Any:
+                signed_info, value = super()._build_sig(*args, **kwargs)
+                for reference in signed_info.iterfind(f"{{{_DS}}}Reference"):
+                    given = (digests or {}).get(reference.get("URI", ""))
+                    if given is not None:
+                        digest = reference.find(f"{{{_DS}}}DigestValue")
+                        digest.text = b64encode(given).decode("ascii")
+                return signed_info, value
+
+        signer = (GivenDigests if digests else XMLSigner)(
             method=methods.detached if detached else methods.enveloped,
             signature_algorithm=self.algorithm,
             digest_algorithm="sha256",

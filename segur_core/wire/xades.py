@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
+import io
+import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO
 
 import attrs
 from cryptography import x509
@@ -34,6 +38,7 @@ __all__ = [
     "read_manifest_signature",
     "sha256_b64",
     "sign_manifest",
+    "write_manifest_signature",
 ]
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -81,20 +86,47 @@ def sign_manifest(
     now: dt.datetime | None = None,
 ) -> bytes:
     """The signature document (XML bytes) of ``references``: ``(uri, base64 SHA-256)``
-    pairs, in order (read once), with ``purpose`` as the purpose of signature when given."""
+    pairs, in order, with ``purpose`` as the purpose of signature when given."""
+    listed = list(references)
+    out = io.BytesIO()
+    write_manifest_signature(out, signer, lambda: listed, purpose=purpose, now=now)
+    return out.getvalue()
+
+
+def write_manifest_signature(
+    out: IO[bytes],
+    signer: Signer,
+    references: Callable[[], Iterable[tuple[str, str]]],
+    *,
+    purpose: str | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """:func:`sign_manifest` written to ``out``, ``references()`` read twice (for the
+    manifest's digest, then to write it) and never held: a portability archive's
+    manifest lists every patient's archive. The manifest's canonical form (exclusive
+    C14N) is made here, a reference at a time, rather than by ``signxml``."""
     from signxml.signer import SignatureReference
+
+    head, (before_uri, before_digest, after_digest), tail = _manifest_template()
+
+    def canonical() -> Iterator[bytes]:
+        for uri, digest in references():
+            yield b"".join(
+                (before_uri, _attribute(uri), before_digest, _text(digest), after_digest)
+            )
+
+    manifest_digest = hashlib.sha256(head)
+    for reference in canonical():
+        manifest_digest.update(reference)
+    manifest_digest.update(tail)
 
     now = now or dt.datetime.now(dt.UTC)
     sig_id = f"SIG-{uuid.uuid4()}"
     holder = etree.Element("holder", nsmap={"ds": DS, "xades": XADES})
 
     obj = etree.SubElement(holder, _ds("Object"))
-    manifest = etree.SubElement(obj, _ds("Manifest"), Id="IHEManifest")
-    for uri, digest in references:
-        ref = etree.SubElement(manifest, _ds("Reference"), URI=uri)
-        etree.SubElement(ref, _ds("DigestMethod"), Algorithm=_SHA256)
-        etree.SubElement(ref, _ds("DigestValue")).text = digest
-    signed = [SignatureReference(URI="#IHEManifest")]
+    etree.SubElement(obj, _ds("Manifest"), Id=_MANIFEST_ID)  # stands for it: written below
+    signed = [SignatureReference(URI=f"#{_MANIFEST_ID}")]
 
     if purpose is not None:
         obj = etree.SubElement(holder, _ds("Object"))
@@ -126,11 +158,69 @@ def sign_manifest(
     etree.SubElement(policy, _x("SignaturePolicyImplied"))
     signed.append(SignatureReference(URI="#SignedProperties"))
 
-    sig = signer.sign(holder, detached=True, reference_uri=signed)
+    sig = signer.sign(
+        holder,
+        detached=True,
+        reference_uri=signed,
+        digests={f"#{_MANIFEST_ID}": manifest_digest.digest()},
+    )
     sig.set("Id", sig_id)
     for child in list(holder):
         sig.append(child)
-    return etree.tostring(sig, xml_declaration=True, encoding="UTF-8")
+    document = etree.tostring(sig, xml_declaration=True, encoding="UTF-8")
+    empty = f'<ds:Manifest Id="{_MANIFEST_ID}"/>'.encode()
+    if document.count(empty) != 1:  # pragma: no cover - lxml writes an empty element so
+        raise SignatureError("the signature's manifest cannot be written")
+    first, last = document.split(empty)
+    out.write(first + empty[:-2] + b">")
+    for reference in canonical():
+        out.write(reference)
+    out.write(b"</ds:Manifest>" + last)
+
+
+_MANIFEST_ID = "IHEManifest"
+_URI, _DIGEST = "urn:placeholder:uri", "placeholder-digest"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+@functools.cache
+def _manifest_template() -> tuple[bytes, tuple[bytes, bytes, bytes], bytes]:
+    """The exclusive canonical form of the ``ds:Manifest`` where it stands: its start
+    tag, a reference's three parts around its URI and digest, its end tag (cut from
+    lxml's canonicalization of a manifest of one reference)."""
+    holder = etree.Element("holder", nsmap={"ds": DS, "xades": XADES})
+    obj = etree.SubElement(holder, _ds("Object"))
+    manifest = etree.SubElement(obj, _ds("Manifest"), Id=_MANIFEST_ID)
+    reference = etree.SubElement(manifest, _ds("Reference"), URI=_URI)
+    etree.SubElement(reference, _ds("DigestMethod"), Algorithm=_SHA256)
+    etree.SubElement(reference, _ds("DigestValue")).text = _DIGEST
+    canonical = etree.tostring(manifest, method="c14n", exclusive=True, with_comments=False)
+    start, end = canonical.index(b"<ds:Reference"), canonical.rindex(b"</ds:Manifest>")
+    before_uri, rest = canonical[start:end].split(_URI.encode())
+    before_digest, after_digest = rest.split(_DIGEST.encode())
+    return canonical[:start], (before_uri, before_digest, after_digest), canonical[end:]
+
+
+def _escaped(value: str, escapes: tuple[tuple[str, str], ...]) -> bytes:
+    if _NOT_XML.search(value):
+        raise SignatureError("a manifest reference holds a character XML cannot")
+    for char, escaped in escapes:
+        value = value.replace(char, escaped)
+    return value.encode()
+
+
+def _attribute(value: str) -> bytes:
+    """An attribute value as canonical XML writes it (C14N 1.0, 2.2)."""
+    return _escaped(
+        value,
+        (("&", "&amp;"), ("<", "&lt;"), ('"', "&quot;"), ("\t", "&#x9;"), ("\n", "&#xA;"),
+         ("\r", "&#xD;")),
+    )  # fmt: skip
+
+
+def _text(value: str) -> bytes:
+    """Element text as canonical XML writes it."""
+    return _escaped(value, (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#xD;")))
 
 
 def _embedded_certificate(root: etree._Element) -> x509.Certificate:

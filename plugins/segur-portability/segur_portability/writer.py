@@ -34,7 +34,7 @@ from typing import IO, Any
 import attrs
 
 from segur_core.wire.signing import Signer
-from segur_core.wire.xades import sign_manifest
+from segur_core.wire.xades import write_manifest_signature
 from segur_core.xdm import Issuer
 from segur_portability import layout
 from segur_portability.dictionary import dictionary_html
@@ -289,17 +289,15 @@ def export_archive(
             with top.open(_member(layout.MANIFEST, now, compress=True), "w", force_zip64=True) as m:
                 hashing = _Hashing(m)
                 write_manifest(hashing, manifest, entries)  # type: ignore[arg-type]
-            references = itertools.chain(
-                [(layout.MANIFEST, _b64(hashing.sha256.digest()))],
-                (
-                    (e.name, _b64(bytes.fromhex(e.sha256)))
-                    for e in itertools.islice(entries, signed)
-                ),
-            )
-            top.writestr(
-                _member(layout.SIGN, now, compress=True),
-                sign_manifest(signer, references, purpose=PURPOSE, now=now),
-            )
+            manifest_digest = _b64(hashing.sha256.digest())
+
+            def references() -> Iterator[tuple[str, str]]:
+                yield layout.MANIFEST, manifest_digest
+                for e in itertools.islice(entries, signed):
+                    yield e.name, _b64(bytes.fromhex(e.sha256))
+
+            with top.open(_member(layout.SIGN, now, compress=True), "w", force_zip64=True) as sig:
+                write_manifest_signature(sig, signer, references, purpose=PURPOSE, now=now)
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(partial, final)
