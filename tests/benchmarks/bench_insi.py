@@ -25,11 +25,18 @@ processes affects both alike:
   the ratio batch / baseline (goal: >= 0.8) and the client CPU per patient of each side
   (worker processes included).
 
+* **peer** (only with ``TLSI_INS_DIR``, the built tree of padoa/tlsi-ins — its ``dist/``
+  and ``node_modules/``) — the same lookups by that TypeScript client (node-soap),
+  driven by ``tlsi_ins_driver.cjs`` (this project's own driver) with 8 requests in
+  flight over keep-alive connections (``--peer-fresh``: a TLS connection per request, as
+  the library does by default), against ``InsiClient`` with as many threads; rounds
+  alternate. Prints the client CPU per request of both (Node's ``process.cpuUsage``).
+
 ``--latency MS`` makes the sandbox answer after MS milliseconds, like a remote service;
 with the default 0 the figures measure the client-side cost against a sandbox that
 shares the machine.
 
-Run: ``uv run python tests/benchmarks/bench_insi.py [--part requests|batch|all]
+Run: ``uv run python tests/benchmarks/bench_insi.py [--part requests|batch|peer|all]
 [--count N] [--concurrency C] [--rounds R] [--latency MS] [--processes N]``
 """
 
@@ -447,9 +454,75 @@ def part_batch(args, root: Path, pki, persons, url: str, sandbox_pid: int) -> No
           f"batch {batch_cpu / n * 1e3:.2f} ms")  # fmt: skip
 
 
+def part_peer(args, root: Path, pki, persons, url: str, sandbox_pid: int) -> None:
+    """InsiClient vs padoa/tlsi-ins (``TLSI_INS_DIR``): client CPU per request."""
+    import json
+    import shutil
+
+    from segur_ins.config import SANDBOX_SOFTWARE_ID
+
+    tree, node = os.environ.get("TLSI_INS_DIR"), shutil.which("node")
+    if not tree or not node:
+        print("peer: skipped (set TLSI_INS_DIR to the built tree of padoa/tlsi-ins; needs node)")
+        return
+    credential = pki.client("insi-auto")
+    env = dict(os.environ, NODE_EXTRA_CA_CERTS=str(pki.ca_bundle))
+    warm = persons[: min(100, len(persons))]
+    client = Client(url, pki, args.concurrency)
+    client.run([p.traits() for p in warm])
+
+    def peer(chunk) -> tuple[float, float, int]:
+        rows = [{"birthName": p.birth_name, "firstName": p.first_names, "gender": p.sex,
+                 "dateOfBirth": str(p.birth_date), "placeOfBirthCode": p.birth_place}
+                for p in warm + chunk]  # fmt: skip
+        listed = root / "peer-persons.json"
+        listed.write_text(json.dumps(rows))
+        done = subprocess.run(
+            [node, str(Path(__file__).with_name("tlsi_ins_driver.cjs")), url,
+             str(credential.p12_path), credential.p12_password, SANDBOX_SOFTWARE_ID,
+             str(listed), str(args.concurrency), str(len(warm)),
+             "fresh" if args.peer_fresh else "keepalive"],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if done.returncode:
+            raise SystemExit(f"tlsi-ins driver failed: {done.stderr[-2000:]}")
+        out = json.loads(done.stdout.strip().splitlines()[-1])
+        if out["found"] != len(chunk):
+            raise SystemExit(f"tlsi-ins: {out['found']} of {len(chunk)} found")
+        return out["wall_s"], out["cpu_ms"] / 1000, out["requests"]
+
+    totals = {"peer": [0.0, 0.0, 0], "segur": [0.0, 0.0, 0]}
+    try:
+        for index, chunk in enumerate(slices_of(persons, args.rounds)):
+            for name in ("peer", "segur") if index % 2 == 0 else ("segur", "peer"):
+                if name == "peer":
+                    seconds, cpu, units = peer(chunk)
+                else:
+                    before = client_cpu(sandbox_pid)
+                    seconds, units = client.run([p.traits() for p in chunk])
+                    cpu = client_cpu(sandbox_pid) - before
+                for i, value in enumerate((seconds, cpu, units)):
+                    totals[name][i] += value
+    finally:
+        client.close()
+    (theirs, theirs_cpu, theirs_n), (ours, ours_cpu, ours_n) = totals["peer"], totals["segur"]
+    how = "a TLS connection per request" if args.peer_fresh else "keep-alive"
+    print(f"INSi client vs padoa/tlsi-ins ({how}), {len(persons)} traits lookups, "
+          f"{args.concurrency} in flight, {args.rounds} alternating rounds")  # fmt: skip
+    print(f"  tlsi-ins   : {theirs_n / theirs:7.1f} requests/s  "
+          f"client CPU per request {theirs_cpu / theirs_n * 1e3:.2f} ms")  # fmt: skip
+    print(f"  InsiClient : {ours_n / ours:7.1f} requests/s  "
+          f"client CPU per request {ours_cpu / ours_n * 1e3:.2f} ms")  # fmt: skip
+    print(f"  CPU per request segur / tlsi-ins: {ours_cpu / ours_n / (theirs_cpu / theirs_n):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=("requests", "batch", "all"), default="all")
+    parser.add_argument("--part", choices=("requests", "batch", "peer", "all"), default="all")
+    parser.add_argument(
+        "--peer-fresh", action="store_true",
+        help="peer part: tlsi-ins opens a TLS connection per request (its default)",
+    )  # fmt: skip
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
@@ -484,6 +557,8 @@ def main() -> None:
                 part_requests(args, root, pki, persons, url, process.pid)
             if args.part in ("batch", "all"):
                 part_batch(args, root, pki, persons, url, process.pid)
+            if args.part in ("peer", "all"):
+                part_peer(args, root, pki, persons, url, process.pid)
         finally:
             process.stdin.close()
             process.wait(timeout=30)
