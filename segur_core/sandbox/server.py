@@ -134,17 +134,28 @@ def bind_tcp(host: str, port: int, *, hint: str) -> socket.socket:
     return sock
 
 
-def _protocol_class() -> type:
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+def _protocol_class(parser: str = "h11") -> type:
+    """uvicorn's HTTP protocol (``h11``, pure Python, or ``httptools``, the C parser
+    ``segur serve`` takes when installed) with the connection's extensions added to
+    each request."""
+    base: type
+    if parser == "httptools":
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    class _TLSH11Protocol(H11Protocol):
+        base = HttpToolsProtocol
+    else:
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        base = H11Protocol
+
+    class _TLSH11Protocol(base):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             extensions: dict[str, Any] = {"segur.transport": transport}
             ssl_object = transport.get_extra_info("ssl_object")
             if ssl_object is not None:
                 extensions["tls"] = _tls_extension(ssl_object)
-            self.app = _WithExtensions(self.app, extensions)
+            self.app = _WithExtensions(self.app, extensions)  # type: ignore[has-type]
 
     return _TLSH11Protocol
 
@@ -176,6 +187,7 @@ class ServerThread:
 
     ``start()`` returns once the server accepts connections; ``url`` is then its base URL
     (``https://127.0.0.1:PORT`` with TLS). Use as a context manager to stop it reliably.
+    ``parser``: uvicorn's HTTP protocol, ``h11`` or ``httptools``.
     """
 
     def __init__(
@@ -186,8 +198,10 @@ class ServerThread:
         host: str = "127.0.0.1",
         port: int = 0,
         graceful_timeout: float = 1.0,
+        parser: str = "h11",
     ) -> None:
         self.app = app
+        self.parser = parser
         self.tls = tls
         self.host = host
         self.port = port
@@ -222,7 +236,7 @@ class ServerThread:
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,
-            http=_protocol_class(),
+            http=_protocol_class(self.parser),
             log_config=None,
             log_level="warning",
             access_log=False,

@@ -155,13 +155,13 @@ class _UnixServer:
         import uvicorn
 
         from segur_core.sandbox.server import _protocol_class
-        from segur_core.serve.server import bind
+        from segur_core.serve.server import bind, http_parser
         from segur_core.serve.settings import ServeSettings
 
         sock, url = bind(ServeSettings(socket=self.path))
         self.sock = sock
         config = uvicorn.Config(
-            self.app, http=_protocol_class(), log_config=None, log_level="warning",
+            self.app, http=_protocol_class(http_parser()), log_config=None, log_level="warning",
             access_log=False, lifespan="on",
         )  # fmt: skip
         self.server = uvicorn.Server(config)

@@ -92,11 +92,16 @@ def test_pluggy_calls_the_replaced_function_of_a_hook_impl():
 # -- uvicorn --------------------------------------------------------------------------------
 
 
-def test_uvicorn_h11_protocol_has_the_shape_the_sandbox_server_subclasses():
+@pytest.mark.parametrize("parser", ["h11", "httptools"])
+def test_uvicorn_h11_protocol_has_the_shape_the_sandbox_server_subclasses(parser):
     uvicorn = pytest.importorskip("uvicorn")
+    pytest.importorskip(parser)
     from uvicorn.protocols.http.h11_impl import H11Protocol
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    where = f"uvicorn {uvicorn.__version__}"
+    if parser == "httptools":  # what segur serve subclasses when it is installed
+        H11Protocol = HttpToolsProtocol
+    where = f"uvicorn {uvicorn.__version__} ({parser})"
     assert list(inspect.signature(H11Protocol.connection_made).parameters) == [
         "self",
         "transport",

@@ -10,6 +10,7 @@ import pytest
 from segur_core.sandbox.server import ServerThread
 from segur_core.secrets import Secret
 from segur_core.serve import ServeClient, ServeSettings, create_app
+from segur_core.serve.server import http_parser
 
 TOKEN = "s3cret-token-for-tests"
 
@@ -17,7 +18,8 @@ TOKEN = "s3cret-token-for-tests"
 @pytest.fixture
 def served(make_segur_runtime) -> Iterator[Callable[..., tuple[Any, ServeClient]]]:
     """``served(runtime=None, settings=None, routes=())`` starts the service on loopback
-    (uvicorn, a free port) and returns ``(app, client)``; the client carries the token."""
+    (uvicorn with the HTTP parser ``segur serve`` takes, a free port) and returns
+    ``(app, client)``; the client carries the token."""
     servers: list[ServerThread] = []
     clients: list[ServeClient] = []
 
@@ -25,7 +27,7 @@ def served(make_segur_runtime) -> Iterator[Callable[..., tuple[Any, ServeClient]
         runtime = runtime if runtime is not None else make_segur_runtime()
         settings = settings or ServeSettings(token=Secret(TOKEN), warm=False, outbox_worker=False)
         app = create_app(runtime, settings, routes=routes)
-        server = ServerThread(app, **kwargs)
+        server = ServerThread(app, parser=http_parser(), **kwargs)
         server.start()
         servers.append(server)
         token = settings.token.reveal() if settings.token is not None else None
