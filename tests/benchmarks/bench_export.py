@@ -137,7 +137,9 @@ def build_host(data_dir: Path, patients: int, documents: int) -> None:
 def _renderings(data_dir: Path, template: bytes):
     """Keeps, for each document, the rendering its validation would have kept: the
     template's, rendered once and linked under each document's name (one file on disk)."""
+    import errno
     import os
+    import shutil
 
     from segur_documents.display import Renderer
     from segur_documents.renderings import FOLDER, RenderingStore
@@ -146,9 +148,16 @@ def _renderings(data_dir: Path, template: bytes):
     first = store.put(template, Renderer.find().pdf(template))
 
     def keep(content: bytes) -> None:
+        nonlocal first
         path = store.path(content)
         path.parent.mkdir(mode=0o700, exist_ok=True)
-        os.link(first, path)
+        try:
+            os.link(first, path)
+        except OSError as exc:  # a file has at most 65,000 links (ext4): a new copy
+            if exc.errno != errno.EMLINK:
+                raise
+            shutil.copyfile(first, path)
+            first = path
 
     return keep
 
