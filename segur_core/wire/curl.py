@@ -178,7 +178,7 @@ class _Connection:
             handle.setopt(pycurl.SSLKEY_BLOB, material.key_pem or material.cert_pem)
             handle.setopt(pycurl.SSLKEYTYPE, "PEM")
             if material.key_password:
-                handle.setopt(pycurl.KEYPASSWD, material.key_password.decode("utf-8"))
+                handle.setopt(pycurl.KEYPASSWD, material.key_password)
 
 
 class CurlTransport:
