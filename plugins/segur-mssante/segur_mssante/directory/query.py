@@ -48,4 +48,4 @@ _LATIN = {code: _slow_fold(chr(code)) for code in range(0xC0, 0x250)}
 def fold(text: str) -> str:
     """``text`` as the index sees it: accents removed, case folded."""
     folded = text.translate(_LATIN).casefold()
-    return folded if folded.isascii() else _slow_fold(folded)
+    return folded if folded.isascii() else _slow_fold(text)
