@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 from segur_core.outbox import Outbox
@@ -22,10 +23,22 @@ def _checkpointers() -> list[threading.Thread]:
 
 
 def _rows_in_database_file(path: Path, copy: Path) -> int:
-    """The items the database file holds by itself (what checkpoints copied there)."""
+    """The items the database file holds by itself (what checkpoints copied there): 0
+    while no checkpoint has copied even the schema, or when the copy caught a checkpoint
+    half-way (the caller looks again)."""
     shutil.copyfile(path, copy)  # without its -wal: only what was checkpointed
-    with sqlite3.connect(copy) as conn:
-        return conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    try:
+        with closing(sqlite3.connect(copy)) as conn:
+            return conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
+    except sqlite3.DatabaseError:  # "no such table", or a page copied mid-checkpoint
+        return 0
+    finally:
+        for leftover in (
+            copy,
+            copy.with_name(copy.name + "-wal"),
+            copy.with_name(copy.name + "-shm"),
+        ):
+            leftover.unlink(missing_ok=True)
 
 
 def test_a_thread_of_the_store_checkpoints_and_the_writers_do_not(tmp_path: Path) -> None:
