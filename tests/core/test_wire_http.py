@@ -293,11 +293,9 @@ def test_the_client_certificate_is_presented(pki, transport):
     assert server.peers == ["INSI-AUTO"]
 
 
-def test_a_pem_client_certificate_is_presented_by_libcurl(pki):
-    credential = pki.client("structure")
-    context = client_context(
-        ca_bundle=pki.ca_bundle, cert=credential.cert_path, key=credential.key_path
-    )
+def _presented_through_libcurl(pki, context) -> None:
+    """A call with ``context`` goes through libcurl and the server sees the client's
+    certificate (one peer certificate recorded)."""
     with (
         RecordingServer(pki.server_cert, pki.server_key, OK, ca_bundle=pki.ca_bundle) as server,
         HttpCaller(service="test", ssl_context=context) as caller,
@@ -305,6 +303,14 @@ def test_a_pem_client_certificate_is_presented_by_libcurl(pki):
         assert caller.transport == "libcurl"
         assert caller.post(server.url, b"<q/>").content == b"ok"
     assert len(server.peers) == 1
+
+
+def test_a_pem_client_certificate_is_presented_by_libcurl(pki):
+    credential = pki.client("structure")
+    context = client_context(
+        ca_bundle=pki.ca_bundle, cert=credential.cert_path, key=credential.key_path
+    )
+    _presented_through_libcurl(pki, context)
 
 
 def test_an_encrypted_pem_key_is_presented_by_libcurl(pki, tmp_path):
@@ -323,13 +329,7 @@ def test_an_encrypted_pem_key_is_presented_by_libcurl(pki, tmp_path):
     context = client_context(
         ca_bundle=pki.ca_bundle, cert=credential.cert_path, key=encrypted, password="s3cret"
     )
-    with (
-        RecordingServer(pki.server_cert, pki.server_key, OK, ca_bundle=pki.ca_bundle) as server,
-        HttpCaller(service="test", ssl_context=context) as caller,
-    ):
-        assert caller.transport == "libcurl"
-        assert caller.post(server.url, b"<q/>").content == b"ok"
-    assert len(server.peers) == 1
+    _presented_through_libcurl(pki, context)
 
 
 def test_a_server_name_the_certificate_does_not_hold_is_refused(pki, make_caller):
