@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from segur_core.sandbox.pki import TestPKI
 from segur_core.tls import client_context, client_material, server_context
@@ -364,3 +366,36 @@ def test_a_changed_context_is_served_by_httpcore(pki):
     other.load_verify_locations(cafile=str(pki.ca_bundle))
     assert client_material(other) is None
     assert HttpCaller(service="test", ssl_context=other).transport == "httpcore"
+
+
+_FIELD = st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,15}", fullmatch=True)
+_VALUE = st.from_regex(r"[ -~]{0,20}", fullmatch=True).map(str.strip)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    interim=st.lists(st.lists(st.tuples(_FIELD, _VALUE), max_size=3), max_size=2),
+    final=st.lists(st.tuples(_FIELD, _VALUE), max_size=6),
+    trailing=st.binary(max_size=40),
+)
+def test_libcurl_answer_heads_read_as_the_last_heads_fields(interim, final, trailing):
+    """What libcurl hands over as head lines (any interim 1xx heads, then the answer's,
+    then whatever a server adds) reads as the answer's own fields, names lower-cased,
+    the last of a repeated name winning; arbitrary bytes never raise."""
+    from segur_core.wire.curl import _Reader
+
+    def head(status: str, fields) -> bytes:
+        lines = [status] + [f"{name}: {value}" for name, value in fields]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+
+    reader = _Reader()
+    for fields in interim:
+        reader.head += head("HTTP/1.1 100 Continue", fields)
+    reader.head += head("HTTP/1.1 200 OK", final)
+    assert reader.headers() == {name.lower(): value for name, value in final}
+    reader.head += trailing.replace(b"HTTP/", b"")  # no further head, whatever follows
+    noisy = reader.headers()
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in noisy.items())
+    reader.reset(0)
+    reader.head += trailing
+    assert isinstance(reader.headers(), dict)
