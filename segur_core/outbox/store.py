@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -58,6 +59,8 @@ _UNSETTLED = "state IN ('pending', 'in-flight')"
 #: pick the state index and sort every pending row at each claim).
 _DUE = "deliveries INDEXED BY deliveries_due"
 _MAX_TEXT = 2000
+#: Seconds :meth:`OutboxStore.compact` waits for a checkpoint of another process.
+_COMPACT_PATIENCE = 30.0
 
 
 class OutboxError(SegurError):
@@ -235,7 +238,7 @@ class OutboxStore(DeliveryReads):
         self._waiting: deque[_Write] = deque()  # statements queued for the next commit
         self._connections: list[sqlite3.Connection] = []
         self._closed = False
-        self._checkpointer = Checkpointer(self.path, self._connect)
+        self._checkpointer = Checkpointer(self.path, self._connect, self._write_lock)
         with self._guard("open"):
             #: Every write of this process runs on this connection, under the write lock:
             #: one page cache, which a commit by another connection would empty.
@@ -548,14 +551,23 @@ class OutboxStore(DeliveryReads):
     def compact(self) -> None:
         """Give the file's free pages back to the file system (and empty the WAL). A file
         made before incremental auto-vacuum is rewritten once (``VACUUM``)."""
-        with self._guard("compact"), self._write_lock:
+        with self._guard("compact"), self._write_lock, self._checkpointer.paused():
             conn = self._writer
             if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
                 conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 conn.execute("VACUUM")
             else:
                 conn.execute("PRAGMA incremental_vacuum").fetchall()
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            deadline = time.monotonic() + _COMPACT_PATIENCE
+            while conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+                # a checkpoint of another process, or its reader past the busy timeout
+                if time.monotonic() >= deadline:
+                    raise OutboxError(
+                        f"could not give the space of {self.path} back: another process"
+                        " is using the outbox",
+                        hint="run the purge again when the other process is idle",
+                    )
+                time.sleep(0.05)
 
 
 class _Write:
