@@ -27,12 +27,13 @@ import contextlib
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from segur_core import storage
 
-__all__ = ["BACKSTOP", "EVERY", "RESTART_AT", "Checkpointer"]
+__all__ = ["BACKSTOP", "EVERY", "RESTART_AT", "RETRIES", "RETRY_AFTER", "Checkpointer"]
 
 log = logging.getLogger("segur.outbox")
 
@@ -41,6 +42,10 @@ EVERY = 200
 #: WAL pages after which the thread copies the rest under the write lock, so that the WAL
 #: starts again from its beginning (SQLite's default checkpoint point is 1,000 pages).
 RESTART_AT = 3000
+#: Further attempts, :data:`RETRY_AFTER` seconds apart, of a checkpoint that could not
+#: copy everything (a reader still needed the pages).
+RETRIES = 3
+RETRY_AFTER = 0.02
 #: WAL pages at which a writer checkpoints by itself (SQLite's ``wal_autocheckpoint``).
 BACKSTOP = 4000
 
@@ -132,11 +137,7 @@ class Checkpointer:
                 try:
                     if conn is None:
                         conn = self._connect()
-                    with self._running:
-                        frames = _checkpoint(conn)
-                    if frames >= RESTART_AT:  # copy the rest with no commit in between
-                        with self._write_lock, self._running:
-                            _checkpoint(conn)
+                    self._checkpoint(conn)
                 except sqlite3.Error as exc:  # a full disk: the next one will try again
                     cause = storage.cause(self._path, exc, "outbox")
                     log.warning("checkpoint of %s failed: %s", self._path, cause or exc)
@@ -147,9 +148,24 @@ class Checkpointer:
             if conn is not None:
                 conn.close()
 
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        """Copy what the WAL holds; try again shortly what a reader or a checkpoint of
+        another process held back, a few times, then leave it to the next request."""
+        for attempt in range(RETRIES + 1):
+            if attempt:
+                time.sleep(RETRY_AFTER)
+            with self._running:
+                frames, left = _passive(conn)
+            if frames >= RESTART_AT:  # copy the rest with no commit in between
+                with self._write_lock, self._running:
+                    frames, left = _passive(conn)
+            if not left or self._closed:
+                return
 
-def _checkpoint(conn: sqlite3.Connection) -> int:
-    """A passive checkpoint; the number of pages the WAL holds (0 when it could not tell:
-    a checkpoint of another process was under way)."""
-    _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-    return max(frames, 0)
+
+def _passive(conn: sqlite3.Connection) -> tuple[int, int]:
+    """A passive checkpoint: the pages the WAL holds, and how many it could not copy."""
+    busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    if busy or frames < 0:  # another process's checkpoint was under way
+        return 0, 1
+    return frames, frames - copied
