@@ -297,7 +297,10 @@ def segur_recipients(
 
 @hookspec
 def segur_export_sections(
-    patient_id: str | None, since: dt.datetime | None, runtime: Runtime
+    patient_id: str | None,
+    since: dt.datetime | None,
+    runtime: Runtime,
+    documents: Sequence[HealthDocument] | None,
 ) -> Sequence[ExportSection]:
     """Contribute sections to the portability export of the Ségur-perimeter data.
 
@@ -308,6 +311,10 @@ def segur_export_sections(
         part.
     :param since: only what is dated at or after this instant (everything when ``None``);
         versionadded 0.2.
+    :param documents: the patient's documents the export has already read from the host
+        (those dated at or after ``since``), for a section derived from them to use
+        rather than list and read them again; ``None`` when the caller has not read them
+        (the transverse part): list them then. Versionadded 0.2.
     :return: :class:`segur_core.plugin.ExportSection` objects.
 
     .. versionadded:: 0.1

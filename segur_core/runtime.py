@@ -561,11 +561,17 @@ class Runtime:
         return [r for group in found for r in group]
 
     def export_sections(
-        self, patient_id: str | None = None, since: dt.datetime | None = None
+        self,
+        patient_id: str | None = None,
+        since: dt.datetime | None = None,
+        documents: Sequence[HealthDocument] | None = None,
     ) -> list[ExportSection]:
         """Portability export sections of every plugin: a patient's, or the transverse
-        part's when ``patient_id`` is ``None``."""
-        found = self.pm.hook.segur_export_sections(patient_id=patient_id, since=since, runtime=self)
+        part's when ``patient_id`` is ``None``; ``documents``: the patient's documents
+        already read from the host, handed to the plugins (read once)."""
+        found = self.pm.hook.segur_export_sections(
+            patient_id=patient_id, since=since, runtime=self, documents=documents
+        )
         return [s for group in found for s in group]
 
     # -- life cycle -------------------------------------------------------------------

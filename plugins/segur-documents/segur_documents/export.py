@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -21,6 +21,9 @@ from segur_core.exportdata import DATETIME, after, array_of, obj, prop, section
 from segur_core.plugin import ExportSection
 from segur_documents import codes
 from segur_documents.vaccinations import VACCINATION_TYPES, read_vaccinations
+
+if TYPE_CHECKING:
+    from segur_core.model import HealthDocument
 
 __all__ = ["VACCINATIONS", "vaccination_section"]
 
@@ -118,8 +121,15 @@ VACCINATIONS = array_of(
 )
 
 
-def _records(runtime: Any, patient_id: str, since: dt.datetime | None) -> Iterator[dict]:
-    for document in runtime.host.list_documents(patient_id):
+def _records(
+    runtime: Any,
+    patient_id: str,
+    since: dt.datetime | None,
+    documents: Sequence[HealthDocument] | None,
+) -> Iterator[dict]:
+    if documents is None:
+        documents = runtime.host.list_documents(patient_id)
+    for document in documents:
         if document.type_code not in VACCINATION_TYPES or not after(document.created_at, since):
             continue
         try:
@@ -139,7 +149,13 @@ def _records(runtime: Any, patient_id: str, since: dt.datetime | None) -> Iterat
             }
 
 
-def vaccination_section(runtime: Any, patient_id: str, since: dt.datetime | None) -> ExportSection:
+def vaccination_section(
+    runtime: Any,
+    patient_id: str,
+    since: dt.datetime | None,
+    documents: Sequence[HealthDocument] | None = None,
+) -> ExportSection:
     """The ``vaccins`` section of one patient: their VAC-NOTE and VAC documents created
-    at or after ``since``."""
-    return section("vaccins", VACCINATIONS, lambda: _records(runtime, patient_id, since))
+    at or after ``since``, among ``documents`` when the export has read them already
+    (else listed from the host when the section is written)."""
+    return section("vaccins", VACCINATIONS, lambda: _records(runtime, patient_id, since, documents))

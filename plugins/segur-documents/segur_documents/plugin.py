@@ -12,10 +12,12 @@ from segur_core import hookimpl
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Sequence
 
     import click
 
     from segur_core.host import Host
+    from segur_core.model import HealthDocument
     from segur_core.plugin import DemoStep, DoctorCheck, ExportSection, PluginInfo
     from segur_core.runtime import Runtime
 
@@ -139,11 +141,15 @@ def segur_host_requirements(host: Host) -> list[str]:
 
 @hookimpl
 def segur_export_sections(
-    patient_id: str | None, since: dt.datetime | None, runtime: Runtime
+    patient_id: str | None,
+    since: dt.datetime | None,
+    runtime: Runtime,
+    documents: Sequence[HealthDocument] | None,
 ) -> list[ExportSection]:
-    """The patient's vaccinations, read from their notes de vaccination (portability)."""
+    """The patient's vaccinations, read from their notes de vaccination (portability):
+    among the ``documents`` the export has read, else listed from the host."""
     if patient_id is None:
         return []
     from segur_documents.export import vaccination_section
 
-    return [vaccination_section(runtime, patient_id, since)]
+    return [vaccination_section(runtime, patient_id, since, documents)]

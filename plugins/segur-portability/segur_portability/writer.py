@@ -33,6 +33,7 @@ from typing import IO, Any
 
 import attrs
 
+from segur_core.model import HealthDocument
 from segur_core.wire.signing import Signer
 from segur_core.wire.xades import write_manifest_signature
 from segur_core.xdm import Issuer
@@ -193,8 +194,10 @@ def export_archive(
                     Entry(name, kind, len(data), hashlib.sha256(data).hexdigest(), patient_id)
                 )
 
-            def sections_of(patient_id: str | None) -> list[SectionFiles]:
-                found = runtime.export_sections(patient_id, since)
+            def sections_of(
+                patient_id: str | None, docs: Sequence[HealthDocument] | None = None
+            ) -> list[SectionFiles]:
+                found = runtime.export_sections(patient_id, since, docs)
                 for section in found:
                     if section.schema is not None:
                         schemas.setdefault(section.name, section.schema)
@@ -227,7 +230,7 @@ def export_archive(
                         pool.submit(
                             build_archive,
                             docs,
-                            sections_of(patient_id),
+                            sections_of(patient_id, docs),
                             issuer=issuer,
                             source_id=source_id,
                             title=f"Patient {number:05d}",

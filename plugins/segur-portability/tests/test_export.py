@@ -147,3 +147,31 @@ def test_each_document_parsed_once(built_documents, monkeypatch):
     assert {d.content: 1 for d in built_documents} == dict(parsed)
     with zipfile.ZipFile(io.BytesIO(built.data)) as archive:
         assert "PDF/DOC0002.PDF" in archive.namelist()
+
+
+def test_with_segur_documents_each_patients_documents_are_read_once(
+    make_segur_runtime, built_documents, tmp_path, monkeypatch
+):
+    """The export hands the documents it read to the sections (``documents``):
+    segur-documents' vaccinations come from them, not from a second host read."""
+    import segur_documents.plugin as documents_plugin
+    import segur_portability.plugin as portability_plugin
+
+    from .conftest import fill
+
+    runtime = make_segur_runtime(extra_plugins=[portability_plugin, documents_plugin])
+    ids = fill(runtime, built_documents)
+    listed: list[str] = []
+    facade = type(runtime.host)
+    real = facade.list_documents
+
+    def list_documents(host, patient_id, *args, **kwargs):
+        listed.append(patient_id)
+        return real(host, patient_id, *args, **kwargs)
+
+    monkeypatch.setattr(facade, "list_documents", list_documents)
+    result = _export(runtime, tmp_path)
+    assert sorted(listed) == sorted(ids)
+    with zipfile.ZipFile(result.path) as top, open_zip(top.read("PAT00001.ZIP")) as inner:
+        [vaccination] = json.loads(inner.read("DATA/VACCINS.JSN"))
+    assert (vaccination["lot"], vaccination["given"]) == ("4456672", True)
