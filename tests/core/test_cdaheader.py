@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import inspect
+import re
 from pathlib import Path
 
 import attrs
@@ -241,14 +243,18 @@ def mutated_headers(draw: st.DrawFn) -> bytes:
     for _ in range(draw(st.integers(1, 8))):
         elements = _elements(root)
         element = elements[draw(st.integers(0, len(elements) - 1))]
-        action = draw(st.sampled_from(["drop", "copy", "attr", "unset", "text", "child"]))
+        action = draw(
+            st.sampled_from(["drop", "copy", "attr", "unset", "text", "child", "comment"])
+        )
         parent = element.getparent()
         if action == "drop" and parent is not None:
             parent.remove(element)
         elif action == "copy" and parent is not None:
             element.addnext(etree.fromstring(etree.tostring(element)))
         elif action == "attr":
-            name = draw(st.sampled_from(["root", "extension", "code", "value", "typeCode"]))
+            name = draw(
+                st.sampled_from(["root", "extension", "code", "value", "typeCode", "qualifier"])
+            )
             element.set(name, draw(_TEXT))
         elif action == "unset" and element.attrib:
             del element.attrib[draw(st.sampled_from(sorted(element.attrib)))]
@@ -257,6 +263,8 @@ def mutated_headers(draw: st.DrawFn) -> bytes:
         elif action == "child":
             tag = draw(st.sampled_from(["id", "name", "family", "given", "code", "patient"]))
             etree.SubElement(element, f"{{urn:hl7-org:v3}}{tag}")
+        elif action == "comment":
+            element.insert(0, etree.Comment(draw(_TEXT).replace("-", "")))
     return etree.tostring(root)
 
 
@@ -274,3 +282,20 @@ def test_mutated_headers_read_or_give_a_typed_error(data):
         assert text is None or (text and text == text.strip())
     if header.patient is not None and header.patient.ins is not None:
         assert header.patient.ins.oid in INS_OIDS and header.patient.ins.matricule
+
+
+#: Every path the header reader looks elements up with.
+_PATHS = sorted(set(re.findall(r'"(c:[^"]+)"', inspect.getsource(cdaheader))))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_headers())
+def test_the_reader_selects_what_xpath_selects(data):
+    """The header is read through each node's children indexed once (no XPath per
+    lookup): every path gives the elements XPath gives, in the same order."""
+    assert "c:name/c:given[not(@qualifier)]" in _PATHS and len(_PATHS) > 30
+    root = etree.fromstring(data)
+    children = cdaheader._Children()
+    for node in _elements(root):
+        for path in _PATHS:
+            assert children.all(node, path) == node.xpath(path, namespaces={"c": cdaheader.HL7})
