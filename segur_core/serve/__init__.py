@@ -3,12 +3,13 @@
 - :mod:`~segur_core.serve.routes`: :class:`ApiRoute`, :class:`ApiCall`, :class:`Raw`,
   :class:`Warmup`, :class:`ApiError`: what a plugin declares (``segur_api_routes``,
   ``segur_api_warmups``), without the web stack;
-- :mod:`~segur_core.serve.app`: :func:`create_app`, the ASGI application (no framework);
-- :mod:`~segur_core.serve.asgi`, :mod:`~segur_core.serve.checks`: its route table, requests
-  and answers, and the request schemas compiled once;
+- :mod:`~segur_core.serve.app`: :func:`create_app`, the application (no framework);
+- :mod:`~segur_core.serve.routing`, :mod:`~segur_core.serve.checks`: its route table and
+  the request schemas compiled once;
+- :mod:`~segur_core.serve.http11`: the HTTP/1.1 server, one thread per connection;
 - :mod:`~segur_core.serve.openapi`: the OpenAPI document, built from the declarations;
 - :mod:`~segur_core.serve.settings`: :class:`ServeSettings`, the ``[segur.serve]`` table;
-- :mod:`~segur_core.serve.server`: :func:`serve`, uvicorn on loopback or a Unix socket;
+- :mod:`~segur_core.serve.server`: :func:`serve`, on loopback or a Unix socket;
 - :mod:`~segur_core.serve.client`: :class:`ServeClient`, a Python client (the CLI's).
 
 See docs/service.md. Names are imported on first use: importing the package costs nothing.

@@ -1,59 +1,50 @@
-"""The ASGI application of ``segur serve``: the core's routes and the plugins', one door.
+"""The application of ``segur serve``: the core's routes and the plugins', one door.
 
 :func:`create_app` mounts every :class:`~segur_core.serve.routes.ApiRoute` (the core's,
 then those of ``segur_api_routes``) under ``/v1``, serves their OpenAPI document at
 ``/v1/openapi.json``, and for each call, in this order: authenticates the caller (bearer
 token, client certificate, or the Unix socket's peer), refuses a body above the size
-limit while reading it, parses and validates it against the route's schemas, runs the
-handler in a worker thread, journals the call with its caller (``api.call``; the
-patient goes to the journal only, never to a log), and answers JSON or the one error
-shape (:mod:`segur_core.serve.errors`).
+limit, parses and validates it against the route's schemas, runs the handler,
+journals the call with its caller (``api.call``; the patient goes to the journal only,
+never to a log), and answers JSON or the one error shape
+(:mod:`segur_core.serve.errors`).
 
-The application is plain ASGI (:mod:`segur_core.serve.asgi`), run by uvicorn
-(:mod:`segur_core.serve.server`); this module imports without the ``serve`` extra.
+A call is a plain function call (:meth:`ServiceApp.answer`), made by the thread that
+serves the connection (:mod:`segur_core.serve.http11`, run by
+:mod:`segur_core.serve.server`); this module imports without the ``serve`` extra.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import hmac
 import json
 import logging
 import re
-import socket
-import struct
 import threading
 import time
 import types
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 import attrs
 
 from segur_core.errors import PluginError
 from segur_core.host.openapi import add_host_api
-from segur_core.serve.asgi import Incoming, Receive, RouteTable, Send, read_body, send_answer
 from segur_core.serve.checks import Schema
 from segur_core.serve.errors import error_answer
 from segur_core.serve.openapi import API_PREFIX, build_openapi
 from segur_core.serve.routes import ApiCall, ApiError, ApiRoute, Raw, Warmup
+from segur_core.serve.routing import RouteTable
 from segur_core.serve.settings import ServeSettings
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
+    from segur_core.serve.http11 import Answer, Request
 
-__all__ = ["WORKER_THREADS", "Service", "ServiceApp", "collect_routes", "create_app"]
+__all__ = ["Service", "ServiceApp", "collect_routes", "create_app"]
 
 log = logging.getLogger("segur.serve")
-
-_T = TypeVar("_T")
-
-#: The worker threads that run the handlers: more than the LGO's workstations calling at
-#: once (a handler blocks on INSi, the DMP, a validation), few enough that they do not
-#: fight over the interpreter lock for nothing.
-WORKER_THREADS = 32
 
 _ACTOR = re.compile(r"^[A-Za-z0-9._@:/-]{1,64}$")
 #: Header where an LGO names the workstation or user behind a call (journaled as given).
@@ -204,13 +195,13 @@ def create_app(
 
 
 class ServiceApp:
-    """The ASGI application: each call is matched to its operation, authenticated, read
-    and checked in the event loop, then handled, journaled and encoded in one of the
-    service's worker threads (:data:`WORKER_THREADS`), and answered.
+    """The application: :meth:`answer` matches a request to its operation, authenticates
+    the caller, checks the request, runs the handler, journals the call and encodes the
+    answer, all in the calling thread (the one serving the connection).
 
-    A plain ASGI callable rather than a framework's application: the service owns its
-    errors, authentication and journal, and a framework's layers cost more per call
-    than the service's own work (docs/performance.md)."""
+    Not a framework's application: the service owns its errors, authentication and
+    journal, and a framework's layers cost more per call than the service's own work
+    (docs/performance.md)."""
 
     def __init__(self, service: Service) -> None:
         self.service = service
@@ -220,45 +211,21 @@ class ServiceApp:
             ((r.method, API_PREFIX + r.path, _Operation.of(r)) for r in service.routes),
             hint=f"see {API_PREFIX}/openapi.json",
         )
-        self._threads = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="segur-api")
 
-    async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "lifespan":
-            await self._lifespan(receive, send)
-        elif kind == "websocket":
-            await send({"type": "websocket.close", "code": 1000})
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
+    def start(self) -> None:
+        """Start the warm-ups and, when configured, the outbox worker."""
         service = self.service
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    service.started_at = time.monotonic()
-                    service.start_warmups()
-                    if service.settings.outbox_worker and service.runtime.has_outbox:
-                        service.runtime.outbox.start_worker()
-                except Exception as exc:
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                service.draining = True
-                self._threads.shutdown(wait=False)
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        service.started_at = time.monotonic()
+        service.start_warmups()
+        if service.settings.outbox_worker and service.runtime.has_outbox:
+            service.runtime.outbox.start_worker()
 
-    async def _in_thread(self, function: Callable[..., _T], *args: Any) -> _T:
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()
-        return await loop.run_in_executor(self._threads, context.run, function, *args)
+    def stop(self) -> None:
+        """Refuse calls from now on (503 ``shutting_down``)."""
+        self.service.draining = True
 
-    async def _http(self, scope: Any, receive: Receive, send: Send) -> None:
-        request = Incoming(scope)
-        head = request.method == "HEAD"
+    def answer(self, request: Request) -> Answer:
+        """The answer to one request: status, body, media type, more headers."""
         service = self.service
         operation: _Operation | None = None
         caller = None
@@ -268,21 +235,23 @@ class ServiceApp:
                 raise ApiError(503, "shutting_down", "the service is stopping")
             if not operation.route.public:
                 caller = _authenticate(request, self._settings)
-            call = await _read_call(
-                request, receive, operation, params, self._settings, service.runtime,
-                caller or "public",
-            )  # fmt: skip
+            call = _read_call(
+                request, operation, params, self._settings, service.runtime, caller or "public"
+            )
         except Exception as exc:
             if operation is not None and caller is None and _unauthenticated(exc):
-                await self._in_thread(
-                    _journal_refusal, service.runtime, operation.route, _peer(request)
-                )
+                _journal_refusal(service.runtime, operation.route, _peer(request))
             status, body = error_answer(exc)
             challenge = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-            await send_answer(send, status, _dumps(body), _JSON, challenge, head=head)
-            return
-        status, content, media_type, headers = await self._in_thread(_run, service, operation, call)
-        await send_answer(send, status, content, media_type, headers, head=head)
+            return status, _dumps(body), _JSON, challenge
+        return _run(service, operation, call)
+
+    def refuse(self, status: int, message: str) -> Answer:
+        """The answer to bytes that are not a request this service takes (400, 431), or
+        to a failure of the server itself (500), in the one error shape."""
+        code = {400: "malformed", 431: "too_large"}.get(status, "internal")
+        _status, body = error_answer(ApiError(status, code, message))
+        return status, _dumps(body), _JSON, None
 
 
 @attrs.frozen
@@ -332,7 +301,7 @@ def _dumps(data: Any) -> bytes:
 def _run(
     service: Service, operation: _Operation, call: ApiCall
 ) -> tuple[int, bytes, str, Mapping[str, str] | None]:
-    """Run the handler (in a worker thread), journal the call, encode the answer."""
+    """Run the handler, journal the call, encode the answer."""
     route = operation.route
     with service._lock:
         service.in_flight += 1
@@ -392,13 +361,12 @@ def _journal_refusal(runtime: Runtime, route: ApiRoute, peer: str) -> None:
 # -- authentication --------------------------------------------------------------------------
 
 
-def _authenticate(request: Incoming, settings: ServeSettings) -> str:
+def _authenticate(request: Request, settings: ServeSettings) -> str:
     """Who calls: the certificate's subject, ``token``, or the Unix socket's peer user;
     :class:`ApiError` 401 otherwise. A configured token is always required."""
     caller = None
     if settings.tls is not None:
-        tls = request.extensions.get("tls")
-        name = tls.get("client_cert_name") if tls else None
+        name = request.peer.cert_name
         if not name:
             raise ApiError(401, "unauthenticated", "a client certificate is required")
         caller = f"cert:{name}"
@@ -418,7 +386,8 @@ def _authenticate(request: Incoming, settings: ServeSettings) -> str:
         caller = caller or "token"
     if caller is None:
         if settings.socket is not None:
-            caller = _socket_peer(request) or "socket"
+            uid = request.peer.uid
+            caller = "socket" if uid is None else f"uid:{uid}"
         elif settings.insecure_loopback:
             caller = "loopback"
         else:
@@ -431,29 +400,15 @@ def _authenticate(request: Incoming, settings: ServeSettings) -> str:
     return caller
 
 
-def _socket_peer(request: Incoming) -> str | None:
-    transport = request.extensions.get("segur.transport")
-    sock = transport.get_extra_info("socket") if transport is not None else None
-    if sock is None or not hasattr(socket, "SO_PEERCRED"):
-        return None
-    try:
-        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    except OSError:
-        return None
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return f"uid:{uid}"
-
-
-def _peer(request: Incoming) -> str:
-    return request.client_host or "socket"
+def _peer(request: Request) -> str:
+    return request.peer.host or "socket"
 
 
 # -- reading a request -----------------------------------------------------------------------
 
 
-async def _read_call(
-    request: Incoming,
-    receive: Receive,
+def _read_call(
+    request: Request,
     operation: _Operation,
     params: dict[str, str],
     settings: ServeSettings,
@@ -467,7 +422,12 @@ async def _read_call(
     body: Any = None
     declared = request.headers.get("content-length")
     if route.body is not None or declared not in (None, "0"):
-        raw = await read_body(receive, declared, settings.max_body_bytes)
+        if request.too_large:
+            raise ApiError(
+                413, "too_large", f"the body is larger than {settings.max_body_bytes} bytes",
+                hint="[segur.serve] max_body_bytes",
+            )  # fmt: skip
+        raw = request.body
         if route.body is None:
             if raw:
                 raise ApiError(400, "malformed", "this operation takes no body")
@@ -489,9 +449,11 @@ async def _read_call(
     return ApiCall(runtime=runtime, params=params, query=query, body=body, caller=caller)
 
 
-def _query(request: Incoming, operation: _Operation) -> dict[str, Any]:
+def _query(request: Request, operation: _Operation) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for name, text in request.query():
+    if not request.query:
+        return values
+    for name, text in parse_qsl(request.query, keep_blank_values=True):
         schema = operation.route.query.get(name)
         if schema is None:
             raise ApiError(

@@ -118,6 +118,7 @@ def run_serve_demo(
     from segur_core.runtime import create_runtime
     from segur_core.serve.app import create_app
     from segur_core.serve.client import ServeClient
+    from segur_core.serve.server import running
     from segur_core.serve.settings import ServeSettings
 
     config = (config or Config.default()).evolve(mode="demo")
@@ -128,10 +129,11 @@ def run_serve_demo(
         runtime = create_runtime(config, host=DEFAULT_HOST_FACTORY, data_dir=directory)
         try:
             settings = ServeSettings.from_config(config)
-            app = create_app(runtime, attrs.evolve(settings, socket=directory / "serve.sock"))
+            settings = attrs.evolve(settings, socket=directory / "serve.sock")
+            app = create_app(runtime, settings)
             with (
-                _UnixServer(app, directory / "serve.sock") as url,
-                ServeClient(url, actor="demo-counter") as client,
+                running(app, settings) as served,
+                ServeClient(served.url, actor="demo-counter") as client,
             ):
                 client.wait_ready(300)
                 result.seconds_to_ready = app.state.service.ready_after
@@ -139,47 +141,6 @@ def run_serve_demo(
         finally:
             runtime.close()
     return result
-
-
-class _UnixServer:
-    """uvicorn on a Unix socket in a background thread (the demo's own process)."""
-
-    def __init__(self, app: Any, path: Path) -> None:
-        self.path = path
-        self.app = app
-
-    def __enter__(self) -> str:
-        import asyncio
-        import threading
-
-        import uvicorn
-
-        from segur_core.sandbox.server import _protocol_class
-        from segur_core.serve.server import bind, http_parser
-        from segur_core.serve.settings import ServeSettings
-
-        sock, url = bind(ServeSettings(socket=self.path))
-        self.sock = sock
-        config = uvicorn.Config(
-            self.app, http=_protocol_class(http_parser()), log_config=None, log_level="warning",
-            access_log=False, lifespan="on",
-        )  # fmt: skip
-        self.server = uvicorn.Server(config)
-        self.runner = threading.Thread(
-            target=lambda: asyncio.run(self.server.serve(sockets=[sock])), daemon=True
-        )
-        self.runner.start()
-        while not self.server.started:
-            if not self.runner.is_alive():
-                raise RuntimeError("the demo service did not start")
-            time.sleep(0.01)
-        return url
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.server.should_exit = True
-        self.runner.join(30)
-        self.sock.close()
-        self.path.unlink(missing_ok=True)
 
 
 def _scenario(d: _Driver) -> None:

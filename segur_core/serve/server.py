@@ -1,8 +1,9 @@
-"""Run the service under uvicorn, in the calling (main) thread, until a signal stops it.
+"""Run the service (:mod:`segur_core.serve.http11`: one thread per connection) until a
+signal stops it, or in background threads (:func:`running`: the demo, the tests).
 
-The listening socket is made here, not by uvicorn: a Unix socket is created 0600 (uvicorn
-would make it 0666) and a stale one left by a crash is replaced, while a live one is
-refused; a TCP socket gets ``TCP_NODELAY`` and may be port 0 (a free port, printed).
+The listening socket is made here: a Unix socket is created 0600 and a stale one left by
+a crash is replaced, while a live one is refused; a TCP socket gets ``TCP_NODELAY`` and
+may be port 0 (a free port, printed).
 SIGTERM or Ctrl-C stop accepting connections, let the calls under way finish (at most
 ``grace_seconds``), then the caller closes the runtime: the outbox worker finishes the
 delivery in flight and nothing is left half-sent.
@@ -12,12 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import math
 import os
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +26,14 @@ from segur_core.serve.settings import ServeSettings
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
+    from segur_core.serve.app import ServiceApp
 
-__all__ = ["bind", "http_parser", "serve"]
+__all__ = ["Running", "bind", "running", "serve", "start"]
 
 
 def bind(settings: ServeSettings) -> tuple[socket.socket, str]:
-    """The listening socket the settings describe, and the URL a client uses."""
+    """The listening socket the settings describe (not listening yet), and the URL a
+    client uses."""
     if settings.socket is not None:
         return _bind_unix(settings.socket), f"unix:{settings.socket}"
     from segur_core.sandbox.server import bind_tcp
@@ -77,12 +79,71 @@ def _bind_unix(path: Path) -> socket.socket:
     return sock
 
 
-def http_parser() -> str:
-    """httptools (C) when installed, as the ``serve`` extra does: h11 (pure Python) costs
-    the service about a third of a millisecond of CPU more per call."""
-    import importlib.util
+class Running:
+    """A service serving in background threads (:func:`running`): its ``url``, its
+    ``app``; :meth:`stop` ends it as a signal does."""
 
-    return "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+    def __init__(self, app: ServiceApp, settings: ServeSettings, server: Any, sock: Any, url: str):
+        self.app = app
+        self.settings = settings
+        self.url = url
+        self._server = server
+        self._sock = sock
+        self._stopped = False
+
+    def stop(self) -> None:
+        """Stop accepting, let the calls under way finish (at most ``grace_seconds``),
+        then refuse calls; the listening socket is closed (a Unix socket removed)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self._server.stop(self.settings.grace_seconds)
+            self.app.stop()
+        finally:
+            self._sock.close()
+            if self.settings.socket is not None:
+                with contextlib.suppress(OSError):
+                    self.settings.socket.unlink()
+
+
+def start(app: ServiceApp, settings: ServeSettings) -> Running:
+    """Serve ``app`` where ``settings`` say, in background threads (one per connection,
+    :mod:`segur_core.serve.http11`), once its warm-ups and outbox worker are started."""
+    from segur_core.serve.http11 import HttpServer
+
+    settings.check()
+    sock, url = bind(settings)
+    try:
+        ssl_context = None
+        if settings.tls is not None:
+            from segur_core.tls import server_context
+
+            tls = settings.tls
+            ssl_context = server_context(tls.cert, tls.key, tls.ca_bundle, require_client_cert=True)
+        server = HttpServer(
+            sock, app.answer, refuse=app.refuse, ssl_context=ssl_context,
+            max_body=settings.max_body_bytes,
+        )  # fmt: skip
+        app.start()
+        server.start()
+    except BaseException:
+        sock.close()
+        if settings.socket is not None:
+            with contextlib.suppress(OSError):
+                settings.socket.unlink()
+        raise
+    return Running(app, settings, server, sock, url)
+
+
+@contextlib.contextmanager
+def running(app: ServiceApp, settings: ServeSettings) -> Iterator[Running]:
+    """:func:`start`, and :meth:`Running.stop` on the way out (the demo, the tests)."""
+    served = start(app, settings)
+    try:
+        yield served
+    finally:
+        served.stop()
 
 
 def serve(
@@ -90,66 +151,26 @@ def serve(
     settings: ServeSettings,
     *,
     on_listening: Callable[[str], object] | None = None,
-    app: Any = None,
+    app: ServiceApp | None = None,
 ) -> None:
     """Serve ``runtime`` until SIGINT/SIGTERM; ``on_listening(url)`` is called once the
     socket accepts connections. The caller closes the runtime afterwards."""
-    import uvicorn
-
-    from segur_core.sandbox.server import _protocol_class, _quiet_ssl_errors
     from segur_core.serve.app import create_app
 
-    settings.check()
     app = app if app is not None else create_app(runtime, settings)
-    sock, url = bind(settings)
-    ssl_context = None
-    if settings.tls is not None:
-        from segur_core.tls import server_context
-
-        tls = settings.tls
-        ssl_context = server_context(tls.cert, tls.key, tls.ca_bundle, require_client_cert=True)
-    config = uvicorn.Config(
-        app,
-        http=_protocol_class(http_parser()),
-        log_config=None,
-        log_level="warning",
-        access_log=False,  # every call is journaled; an access log would hold patient paths
-        proxy_headers=False,
-        server_header=False,
-        lifespan="on",
-        timeout_graceful_shutdown=max(1, math.ceil(settings.grace_seconds)),
-        ssl_context_factory=(lambda _config, _default: ssl_context) if ssl_context else None,
-    )
-
-    class _Server(uvicorn.Server):
-        @contextlib.contextmanager
-        def capture_signals(self) -> Any:
-            # uvicorn's own re-raises the signal once shut down, which would kill the
-            # process before the runtime closes (outbox worker, journal): handle it, and
-            # return normally instead.
-            if threading.current_thread() is not threading.main_thread():
-                yield
-                return
-            handled = (signal.SIGINT, signal.SIGTERM)
-            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
-            try:
-                yield
-            finally:
-                for sig, handler in original.items():
-                    signal.signal(sig, handler)
-
-        async def startup(self, sockets: Any = None) -> None:
-            import asyncio
-
-            asyncio.get_running_loop().set_exception_handler(_quiet_ssl_errors)
-            await super().startup(sockets=sockets)
-            if self.started and on_listening is not None:
-                on_listening(url)
-
+    stop = threading.Event()
+    handled = (signal.SIGINT, signal.SIGTERM)
+    main = threading.current_thread() is threading.main_thread()
+    original = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in handled} if main else {}
     try:
-        _Server(config).run(sockets=[sock])
+        served = start(app, settings)
+        try:
+            if on_listening is not None:
+                on_listening(served.url)
+            while not stop.wait(1.0):
+                pass
+        finally:
+            served.stop()
     finally:
-        sock.close()
-        if settings.socket is not None:
-            with contextlib.suppress(OSError):
-                settings.socket.unlink()
+        for sig, handler in original.items():
+            signal.signal(sig, handler)

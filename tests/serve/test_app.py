@@ -218,7 +218,6 @@ def test_mutual_tls_authenticates_callers_by_their_certificate(
     served, make_segur_runtime, tmp_path
 ):
     from segur_core.sandbox.pki import TestPKI
-    from segur_core.sandbox.server import ServerTLS
     from segur_core.serve import ServeClient, ServeTls
     from segur_core.serve.client import ServiceUnavailable
     from segur_core.tls import client_context
@@ -228,7 +227,7 @@ def test_mutual_tls_authenticates_callers_by_their_certificate(
         tls=ServeTls(pki.server_cert, pki.server_key, pki.ca_bundle), warm=False,
         outbox_worker=False,
     )  # fmt: skip
-    app, anonymous = served(settings=settings, routes=EXTRA, tls=ServerTLS.from_pki(pki))
+    app, anonymous = served(settings=settings, routes=EXTRA)
     assert anonymous.url.startswith("https://")
 
     def client(credential=None):
@@ -281,3 +280,25 @@ def test_head_answers_the_headers_of_get_and_paths_take_one_segment_per_paramete
     with pytest.raises(ApiError) as caught:
         client.get("/outbox/x1")
     assert caught.value.message == "path.delivery_id: fails pattern '^[0-9]{1,18}$'"
+
+
+def test_bytes_that_are_not_http_get_the_one_error_shape_and_unauthenticated_first(served):
+    import json
+    import socket
+
+    _app, client = served(routes=EXTRA)
+    address = client.url.removeprefix("http://").rsplit(":", 1)
+    for sent, status, code in (
+        (b"NOT HTTP AT ALL\r\n\r\n", 400, "malformed"),
+        # a body over the limit from a caller without the token: 401 before 413
+        (b"POST /v1/test/echo HTTP/1.1\r\nHost: s\r\nContent-Length: 99999999\r\n\r\n", 401,
+         "unauthenticated"),
+    ):  # fmt: skip
+        with socket.create_connection((address[0], int(address[1])), timeout=10) as sock:
+            sock.sendall(sent)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 %d " % status) and b"connection: close" in head
+        assert json.loads(body)["error"]["code"] == code

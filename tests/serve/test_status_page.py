@@ -19,9 +19,9 @@ from hostspecs.conformance import samples
 from segur_core import hookimpl
 from segur_core.errors import PermanentDeliveryError
 from segur_core.model import CardReading
-from segur_core.sandbox.server import ServerThread
 from segur_core.secrets import Secret
 from segur_core.serve import ServeSettings, create_app
+from segur_core.serve.server import running
 from segur_core.serve.status import CSP, render
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -64,8 +64,8 @@ def state(runtime) -> None:
 @pytest.fixture
 def status_server(make_segur_runtime):
     runtime = runtime_with_state(make_segur_runtime)
-    settings = ServeSettings(token=Secret(TOKEN), warm=False, outbox_worker=False)
-    with ServerThread(create_app(runtime, settings)) as server:
+    settings = ServeSettings(token=Secret(TOKEN), port=0, warm=False, outbox_worker=False)
+    with running(create_app(runtime, settings), settings) as server:
         yield server.url + "/v1/status", runtime
 
 
