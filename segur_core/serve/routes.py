@@ -4,11 +4,11 @@ A plugin answers the ``segur_api_routes`` hook with :class:`ApiRoute` values; th
 service mounts them under ``/v1``, validates each request against the JSON Schemas the
 route declares, and writes the same declarations into its OpenAPI document, which is
 therefore never edited by hand. Handlers are plain functions taking an :class:`ApiCall`
-and returning JSON-ready data (or :class:`Raw` bytes); they run in a worker thread, so
-they may block (an INSi call, a SQLite write). A typed error they raise
-(:class:`~segur_core.errors.SegurError`) becomes the service's one error shape.
+and returning JSON-ready data (or :class:`Raw` bytes); they run in the thread serving
+the connection, so they may block (an INSi call, a SQLite write). A typed error they
+raise (:class:`~segur_core.errors.SegurError`) becomes the service's one error shape.
 
-Nothing here imports the web stack: plugins declare routes without starlette installed.
+Nothing here imports the web stack: plugins declare routes without the serve extra.
 """
 
 from __future__ import annotations
