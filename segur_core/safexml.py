@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -36,6 +37,7 @@ from segur_core.errors import UnsafeXMLError
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
+    "iter_xml",
     "make_parser",
     "parse_xml",
     "parse_xml_document",
@@ -223,6 +225,53 @@ def parse_xml_document(
     """Like :func:`parse_xml` but returns the document (doctype, processing instructions
     and comments around the root element included)."""
     return _parse(data, max_bytes, max_depth)
+
+
+def iter_xml(
+    chunks: Iterable[bytes],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Iterator[tuple[str, etree._Element]]:
+    """Parse untrusted UTF-8 XML given a piece at a time, yielding lxml's ``("start",
+    element)`` and ``("end", element)`` events as the pieces arrive: what reads a
+    document too large to hold (a massive export's signature) and drops each element
+    once used (``element.getparent().remove(...)``; the tail of the element just ended
+    may still be parsed, so remove the ones before it).
+
+    The same refusals as :func:`parse_xml`, stricter on the document type: any DOCTYPE
+    is refused (nothing streamed needs one), the document is read as UTF-8 whatever it
+    declares, and the size and depth are counted as it goes. A truncated document ends
+    in ``UnsafeXMLError`` once the last piece is read.
+    """
+    parser = etree.XMLPullParser(events=("start", "end"), encoding="utf-8", **_PARSER_OPTIONS)
+    size, depth, carry = 0, 0, b""
+    marker = _DOCTYPE.encode()
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > max_bytes:
+                raise UnsafeXMLError(
+                    f"XML document too large: more than {max_bytes} bytes",
+                    hint="raise the size limit only for trusted sources",
+                )
+            seen = carry + chunk
+            if marker in seen:
+                raise UnsafeXMLError("XML document has a DOCTYPE, which is not allowed here")
+            carry = seen[-(len(marker) - 1) :]
+            parser.feed(chunk)
+            for event, element in parser.read_events():
+                depth += 1 if event == "start" else -1
+                if depth > max_depth:
+                    raise UnsafeXMLError(f"XML nested too deeply: more than {max_depth} levels")
+                yield event, element
+        if not size:
+            raise UnsafeXMLError("empty XML document")
+        parser.close()
+    except etree.XMLSyntaxError as error:
+        raise UnsafeXMLError(f"malformed or unsafe XML: {_describe(error)}") from None
+    for event, element in parser.read_events():  # what the last piece held
+        yield event, element
 
 
 # -- trusted schemas -------------------------------------------------------------------------

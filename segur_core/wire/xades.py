@@ -19,7 +19,7 @@ import io
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO
+from typing import IO, Any
 
 import attrs
 from cryptography import x509
@@ -27,14 +27,15 @@ from cryptography.hazmat.primitives import hashes
 from lxml import etree
 
 from segur_core.errors import SecurityError
-from segur_core.safexml import parse_xml
-from segur_core.wire.signing import Signer
+from segur_core.safexml import iter_xml
+from segur_core.wire.signing import EXC_C14N, Signer
 
 __all__ = [
     "DS",
     "XADES",
     "SignatureError",
     "SignedManifest",
+    "check_manifest_signature",
     "read_manifest_signature",
     "sha256_b64",
     "sign_manifest",
@@ -243,37 +244,214 @@ def read_manifest_signature(
     With ``ca_pem_file`` the signing certificate must chain to one of its CAs; without,
     the signature is checked against the certificate it carries (integrity, not trust:
     the caller shows who signed). Raises :class:`SignatureError` (or ``UnsafeXMLError``
-    for hostile XML).
+    for hostile XML), a manifest naming a URI twice included.
     """
-    from signxml import SignatureConfiguration, XMLVerifier
+    references: dict[str, str] = {}
 
-    root = parse_xml(data, max_bytes=max_bytes)
-    if root.tag != _ds("Signature"):
-        raise SignatureError("the signature document is not a ds:Signature")
+    def keep(uri: str, digest: str) -> None:
+        if uri in references:
+            raise SignatureError(_TWICE)
+        references[uri] = digest
+
+    signed = check_manifest_signature(
+        (data,), keep, ca_pem_file=ca_pem_file, expect_purpose=expect_purpose, max_bytes=max_bytes
+    )
+    return attrs.evolve(signed, references=references)
+
+
+_TWICE = "the signature's manifest lists a reference twice"
+
+
+def check_manifest_signature(
+    chunks: Iterable[bytes],
+    each_reference: Callable[[str, str], None],
+    *,
+    ca_pem_file: str | None = None,
+    expect_purpose: str | None = None,
+    max_bytes: int = MAX_SIGNATURE_BYTES,
+) -> SignedManifest:
+    """:func:`read_manifest_signature` of a document read a piece at a time
+    (``chunks``), handing each reference of its manifest to ``each_reference(uri,
+    digest)`` as it is read and never holding them: a massive export's signature lists
+    every patient's archive. The manifest's canonical form is hashed a reference at a
+    time (the shape :func:`write_manifest_signature` writes, anything else refused), and
+    the rest of the document, small, is checked by ``signxml`` once read, the streamed
+    digest standing for the manifest's.
+
+    What ``each_reference`` was given is signed only once this returns: on an error
+    the caller drops what it made of it. ``each_reference`` may raise to stop (a URI
+    given twice); the returned value has no ``references``.
+    """
+    from signxml import SignatureConfiguration
+
+    stream = _ManifestStream(each_reference)
+    root: etree._Element | None = None
+    for event, element in iter_xml(chunks, max_bytes=max_bytes):
+        if root is None:
+            root = element
+            if element.tag != _ds("Signature"):
+                raise SignatureError("the signature document is not a ds:Signature")
+        stream.event(event, element)
+    assert root is not None  # iter_xml refuses a document without a root element
     purpose_el = root.find(f".//{_ds('SignatureProperty')}[@Id='purposeOfSignature']")
     purpose = "".join(purpose_el.itertext()).strip() if purpose_el is not None else None
     certificate = _embedded_certificate(root)
+    verifier = _streamed_verifier_class()(stream.digest)
+    expected = {f"#{_MANIFEST_ID}", "#SignedProperties"}
+    if purpose_el is not None:
+        expected.add("#purposeOfSignature")
     try:
-        XMLVerifier().verify(
-            etree.fromstring(etree.tostring(root)),
+        verifier.verify(
+            root,
             ca_pem_file=ca_pem_file,
             x509_cert=None if ca_pem_file else certificate,
             expect_config=SignatureConfiguration(
-                expect_references=3 if purpose_el is not None else 2,
-                require_x509=ca_pem_file is not None,
+                expect_references=len(expected), require_x509=ca_pem_file is not None
             ),
         )
     except Exception as exc:
         raise SignatureError(f"the signature is invalid: {exc}") from None
+    if sorted(verifier.covered) != sorted(expected):
+        raise SignatureError("the signature is invalid: it does not cover its manifest")
     if expect_purpose is not None and purpose != expect_purpose:
         raise SignatureError("the signature lacks its purpose")
-    references = {
-        r.get("URI", ""): (r.findtext(_ds("DigestValue")) or "").strip()
-        for r in root.iterfind(f".//{_ds('Manifest')}[@Id='IHEManifest']/{_ds('Reference')}")
-    }
     return SignedManifest(
-        references=references,
+        references={},
         certificate=certificate,
         purpose=purpose,
         signing_time=root.findtext(f".//{_x('SigningTime')}"),
     )
+
+
+_NOT_SIGNED_FORM = "the signature is invalid: its manifest is not in the form signed"
+
+
+class _ManifestStream:
+    """The ``ds:Manifest Id="IHEManifest"`` read from parser events: each reference
+    checked for the one shape :func:`write_manifest_signature` writes, hashed as its
+    canonical form, handed over, then dropped from the tree (the one before it: the
+    tail of the one just ended may still be parsed). ``digest`` is the manifest's
+    SHA-256 once its end tag was read."""
+
+    def __init__(self, each_reference: Callable[[str, str], None]) -> None:
+        self._each = each_reference
+        self._manifest: etree._Element | None = None
+        self._previous: etree._Element | None = None
+        self._hash = hashlib.sha256()
+        self.digest: bytes | None = None
+
+    def event(self, event: str, element: etree._Element) -> None:
+        if event == "start":
+            if (
+                self._manifest is None
+                and element.tag == _ds("Manifest")
+                and element.get("Id") == _MANIFEST_ID
+            ):
+                if element.prefix != "ds" or dict(element.attrib) != {"Id": _MANIFEST_ID}:
+                    raise SignatureError(_NOT_SIGNED_FORM)
+                self._manifest = element
+                self._hash.update(_manifest_template()[0])
+            return
+        ended_manifest = element is self._manifest
+        if ended_manifest:
+            # the last reference stays: the xmldsig schema wants a manifest to have one
+            last = self._previous
+            if last is not None and last.tail is not None:
+                raise SignatureError(_NOT_SIGNED_FORM)
+            if element.text is not None or len(element) != (last is not None):
+                raise SignatureError(_NOT_SIGNED_FORM)
+            self._hash.update(_manifest_template()[2])
+            self.digest = self._hash.digest()
+        elif self._manifest is not None and element.getparent() is self._manifest:
+            if self.digest is not None:  # pragma: no cover - its end ended the stream
+                raise SignatureError(_NOT_SIGNED_FORM)
+            uri, digest = _reference(element)
+            self._drop_previous(element.getprevious())
+            _before_uri, before_digest, after_digest = _manifest_template()[1]
+            self._hash.update(
+                b"".join((_before_uri, _attribute(uri), before_digest, _text(digest), after_digest))
+            )
+            self._previous = element
+            self._each(uri, digest.strip())
+
+    def _drop_previous(self, before: etree._Element | None) -> None:
+        """Drop the reference read before, checking nothing (a comment, text) stands
+        between it and what follows."""
+        manifest = self._manifest
+        assert manifest is not None
+        if before is not self._previous or manifest.text is not None:
+            raise SignatureError(_NOT_SIGNED_FORM)
+        if self._previous is not None:
+            if self._previous.tail is not None:
+                raise SignatureError(_NOT_SIGNED_FORM)
+            manifest.remove(self._previous)
+            self._previous = None
+
+
+def _reference(element: etree._Element) -> tuple[str, str]:
+    """The URI and digest of a manifest's ``ds:Reference`` of the written shape."""
+    children = list(element)
+    if (
+        element.tag != _ds("Reference")
+        or element.prefix != "ds"
+        or element.text is not None
+        or list(element.attrib) != ["URI"]
+        or len(children) != 2
+    ):
+        raise SignatureError(_NOT_SIGNED_FORM)
+    method, value = children
+    if (
+        method.tag != _ds("DigestMethod")
+        or method.prefix != "ds"
+        or dict(method.attrib) != {"Algorithm": _SHA256}
+        or method.text is not None
+        or len(method)
+        or method.tail is not None
+        or value.tag != _ds("DigestValue")
+        or value.prefix != "ds"
+        or len(value.attrib)
+        or len(value)
+        or value.tail is not None
+    ):
+        raise SignatureError(_NOT_SIGNED_FORM)
+    return element.get("URI", ""), value.text or ""
+
+
+@functools.cache
+def _streamed_verifier_class() -> Any:
+    from signxml import XMLVerifier
+    from signxml.exceptions import InvalidDigest, InvalidInput
+    from signxml.verifier import VerifyResult
+
+    class StreamedManifestVerifier(XMLVerifier):
+        """signxml, with the manifest's digest the stream computed in place of the
+        canonical form of the (emptied) manifest element; ``covered`` lists the URIs
+        ``SignedInfo`` references."""
+
+        def __init__(self, manifest_digest: bytes | None) -> None:
+            super().__init__()
+            self._manifest_digest = manifest_digest
+            self.covered: list[str] = []
+
+        def _verify_reference(self, reference: Any, index: int, root: Any, *args: Any) -> Any:
+            uri = reference.get("URI")
+            self.covered.append(uri)
+            if uri != f"#{_MANIFEST_ID}":
+                return super()._verify_reference(reference, index, root, *args)
+            target = self._resolve_reference(root, reference)  # unique, as signxml wants
+            transforms = reference.findall(f"{_ds('Transforms')}/{_ds('Transform')}")
+            if (
+                self._manifest_digest is None
+                or target.tag != _ds("Manifest")
+                or len(target) > 1
+                or [t.get("Algorithm") for t in transforms] != [EXC_C14N]
+                or any(len(t) for t in transforms)
+                or reference.find(_ds("DigestMethod")).get("Algorithm") != _SHA256
+            ):
+                raise InvalidInput("the manifest reference is not the one signed")
+            value = reference.findtext(_ds("DigestValue")) or ""
+            if base64.b64decode(value) != self._manifest_digest:
+                raise InvalidDigest(f"Digest mismatch for reference {index} ({uri})")
+            return VerifyResult(b"", None, reference, signature_key=b"")
+
+    return StreamedManifestVerifier

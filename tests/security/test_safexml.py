@@ -14,7 +14,7 @@ from lxml import etree
 
 from segur_core import safexml
 from segur_core.errors import UnsafeXMLError
-from segur_core.safexml import make_parser, parse_xml, parse_xml_document, xml_schema
+from segur_core.safexml import iter_xml, make_parser, parse_xml, parse_xml_document, xml_schema
 
 SECRET = "TOP-SECRET-CONTENT-7f3a"
 
@@ -243,6 +243,53 @@ def test_generated_trees_round_trip(tree: etree._Element) -> None:
     data = etree.tostring(tree, encoding="utf-8", xml_declaration=True)
     parsed = parse_xml(data)
     assert etree.tostring(parsed, method="c14n") == etree.tostring(tree, method="c14n")
+
+
+# -- streamed ----------------------------------------------------------------------------------
+
+
+def _pieces(data: bytes, size: int) -> Iterator[bytes]:
+    return (data[at : at + size] for at in range(0, len(data), size))
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=25), st.sampled_from([1, 5, 64, 1 << 16]))
+def test_streamed_fragments_agree_with_the_whole_parse(parts: list[str], size: int) -> None:
+    """A document read a piece at a time is accepted exactly when the whole-document
+    parser accepts it (DOCTYPEs aside: streamed, any is refused), with the same elements."""
+    data = "".join(parts).encode("utf-8", "surrogatepass")
+    try:
+        whole = parse_xml(data)
+    except UnsafeXMLError:
+        whole = None
+    try:
+        events = [(event, element.tag) for event, element in iter_xml(_pieces(data, size))]
+    except UnsafeXMLError:
+        assert whole is None or b"<!DOCTYPE" in data or b"encoding=" in data
+        return
+    assert whole is not None
+    tags = [e.tag for e in whole.iter(tag=etree.Element)]
+    assert [tag for event, tag in events if event == "start"] == tags
+    assert sorted(tag for event, tag in events if event == "end") == sorted(tags)
+
+
+@given(_trees(), st.sampled_from([1, 3, 100]))
+def test_streamed_trees_give_every_element(tree: etree._Element, size: int) -> None:
+    data = etree.tostring(tree, encoding="utf-8", xml_declaration=True)
+    starts = [e.tag for event, e in iter_xml(_pieces(data, size)) if event == "start"]
+    assert starts == [e.tag for e in tree.iter()]
+
+
+def test_streamed_refusals() -> None:
+    document = b"<a>" + b"<b/>" * 100 + b"</a>"
+    with pytest.raises(UnsafeXMLError, match="too large"):
+        list(iter_xml(_pieces(document, 10), max_bytes=100))
+    with pytest.raises(UnsafeXMLError, match="deeply"):
+        list(iter_xml([b"<a>" * 10 + b"</a>" * 10], max_depth=5))
+    for truncated in (document[:-1], document[:50], b""):
+        with pytest.raises(UnsafeXMLError):
+            list(iter_xml(_pieces(truncated, 7)))
+    with pytest.raises(UnsafeXMLError, match="DOCTYPE"):
+        list(iter_xml(_pieces(b"<!DOCTYPE a><a/>", 2)))
 
 
 # -- schemas -----------------------------------------------------------------------------------
