@@ -7,13 +7,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import IO
 
 import attrs
 from lxml import etree
 
-from segur_core.safexml import parse_xml
+from segur_core.safexml import iter_xml
 from segur_portability.errors import ArchiveError
 
 __all__ = ["NS", "Entry", "Manifest", "read_manifest", "write_manifest"]
@@ -105,25 +106,43 @@ def write_manifest(out: IO[bytes], manifest: Manifest, entries: Iterable[Entry])
                     xf.write(etree.Element(_q("Archive"), attributes))
 
 
-def read_manifest(data: bytes) -> Manifest:
-    """Read MANIFEST.XML; raises ``UnsafeXMLError`` for hostile XML and
-    :class:`ArchiveError` when it is not a manifest."""
-    root = parse_xml(data, max_bytes=MAX_MANIFEST_BYTES)
-    if root.tag != _q("Manifest"):
-        raise ArchiveError("MANIFEST.XML is not a portability manifest")
+def read_manifest(source: bytes | Iterable[bytes]) -> Manifest:
+    """Read MANIFEST.XML, whole (bytes) or a piece at a time (an iterable of bytes, as
+    :meth:`~segur_core.safezip.SafeZip.iter_chunks` gives it: a massive export's manifest
+    lists every patient's archive, each ``Archive`` element dropped once read); raises
+    ``UnsafeXMLError`` for hostile XML and :class:`ArchiveError` when it is not a
+    manifest."""
+    chunks = (source,) if isinstance(source, bytes | bytearray) else source
+    root: etree._Element | None = None
+    archives = _q("Archives")
+    entries = []
+    previous: etree._Element | None = None
+    for event, el in iter_xml(chunks, max_bytes=MAX_MANIFEST_BYTES):
+        if root is None:
+            root = el
+            if root.tag != _q("Manifest"):
+                raise ArchiveError("MANIFEST.XML is not a portability manifest")
+        if event != "end" or el.tag != _q("Archive"):
+            continue
+        parent = el.getparent()
+        if parent is None or parent.tag != archives or parent.getparent() is not root:
+            continue
+        name, kind, size, digest = (el.get(k) for k in ("archiveid", "type", "size", "hash"))
+        if not name or not kind or not digest or not (size or "").isdigit():
+            raise ArchiveError("MANIFEST.XML has an Archive without archiveid, type, size or hash")
+        entries.append(Entry(name, sys.intern(kind), int(size or 0), digest, el.get("patientId")))
+        if previous is not None and previous.getparent() is parent:
+            parent.remove(previous)  # not the one just ended: its tail may still come
+        previous = el
+    assert root is not None  # iter_xml refuses a document without a root element
+    found = root
 
     def text(path: str, required: bool = True) -> str:
-        value = root.findtext(path, namespaces={"m": NS})
+        value = found.findtext(path, namespaces={"m": NS})
         if value is None and required:
             raise ArchiveError(f"MANIFEST.XML lacks {path.replace('m:', '')}")
         return (value or "").strip()
 
-    entries = []
-    for el in root.iterfind("m:Archives/m:Archive", namespaces={"m": NS}):
-        name, kind, size, digest = (el.get(k) for k in ("archiveid", "type", "size", "hash"))
-        if not name or not kind or not digest or not (size or "").isdigit():
-            raise ArchiveError("MANIFEST.XML has an Archive without archiveid, type, size or hash")
-        entries.append(Entry(name, kind, int(size or 0), digest, el.get("patientId")))
     statistics = {}
     for el in root.iterfind("m:statistics/*", namespaces={"m": NS}):
         value = (el.text or "").strip()

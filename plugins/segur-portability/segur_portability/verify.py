@@ -13,7 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import attrs
 
 from segur_core.errors import InputError, SecurityError
 from segur_core.safezip import ZipSource, open_zip
-from segur_core.wire.xades import read_manifest_signature
+from segur_core.wire.xades import SignatureError, check_manifest_signature
 from segur_core.xdm import read_xdm
 from segur_portability import layout
 from segur_portability.errors import ArchiveError
@@ -101,12 +101,15 @@ def verify_archive(
         raise ArchiveError(f"not a readable portability archive: {exc.message}") from None
     with top:
         names = set(top.names())
-        signer, signed = _signature(top, names, ca_pem_file, problems)
-        manifest, manifest_b64 = _manifest(top, names, problems)
+        found: list[Problem] = []
+        manifest, manifest_b64 = _manifest(top, names, found)
+        signed = _SignedFiles(manifest)
+        signer = _signature(top, names, ca_pem_file, signed, problems)
+        problems.extend(found)
         if manifest is None:
             return VerifyReport(None, signer, 0, problems)
-        if signed is not None:
-            _compare_signed(manifest, manifest_b64, signed, problems)
+        if signer is not None:
+            signed.compare(manifest_b64, problems)
         listed = {entry.name for entry in manifest.entries}
         for extra in sorted(names - listed - {layout.MANIFEST, layout.SIGN}):
             problems.append(Problem("added", extra, "not in the manifest"))
@@ -143,19 +146,28 @@ def verify_archive(
 
 
 def _signature(
-    top: Any, names: set[str], ca_pem_file: str | None, problems: list[Problem]
-) -> tuple[str | None, dict[str, str] | None]:
+    top: Any,
+    names: set[str],
+    ca_pem_file: str | None,
+    signed: _SignedFiles,
+    problems: list[Problem],
+) -> str | None:
+    """Check SIGN.XML, read as a stream, its references compared on the way with the
+    manifest's files (``signed``); the signer's name, or None when it does not verify."""
     if layout.SIGN not in names:
         problems.append(Problem("missing", layout.SIGN, "the archive is not signed"))
-        return None, None
+        return None
     try:
-        signed = read_manifest_signature(
-            top.read(layout.SIGN), ca_pem_file=ca_pem_file, expect_purpose=PURPOSE
+        verified = check_manifest_signature(
+            top.iter_chunks(layout.SIGN),
+            signed.reference,
+            ca_pem_file=ca_pem_file,
+            expect_purpose=PURPOSE,
         )
     except (InputError, SecurityError) as exc:
         problems.append(Problem("signature", layout.SIGN, exc.message))
-        return None, None
-    return signed.certificate.subject.rfc4514_string(), signed.references
+        return None
+    return str(verified.certificate.subject.rfc4514_string())
 
 
 def _manifest(
@@ -164,31 +176,77 @@ def _manifest(
     if layout.MANIFEST not in names:
         problems.append(Problem("missing", layout.MANIFEST, "nothing can be checked without it"))
         return None, None
+    digest = hashlib.sha256()
+
+    def hashed() -> Iterator[bytes]:
+        for chunk in top.iter_chunks(layout.MANIFEST):
+            digest.update(chunk)
+            yield chunk
+
     try:
-        data = top.read(layout.MANIFEST)
-        manifest = read_manifest(data)
+        manifest = read_manifest(hashed())
     except InputError as exc:
         problems.append(Problem("invalid", layout.MANIFEST, exc.message))
         return None, None
-    return manifest, base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+    return manifest, base64.b64encode(digest.digest()).decode("ascii")
 
 
-def _compare_signed(
-    manifest: Manifest, manifest_b64: str | None, signed: dict[str, str], problems: list[Problem]
-) -> None:
-    if signed.get(layout.MANIFEST) != manifest_b64:
-        problems.append(Problem("altered", layout.MANIFEST, "differs from the signed manifest"))
-    covered = {name: _hex(b64) for name, b64 in signed.items() if name != layout.MANIFEST}
-    for entry in manifest.entries:
-        if entry.type not in ("PATIENT", "TRANSVERSE"):
-            continue
-        digest = covered.pop(entry.name, None)
-        if digest is None:
-            problems.append(Problem("added", entry.name, "not covered by the signature"))
-        elif digest != entry.sha256.lower():
-            problems.append(Problem("altered", entry.name, "hash differs from the signed one"))
-    for name in sorted(covered):
-        problems.append(Problem("missing", name, "signed but not in the manifest"))
+class _SignedFiles:
+    """What SIGN.XML says of the manifest's files, gathered a reference at a time: one
+    byte per file of the manifest and the few references to something else, never the
+    references themselves."""
+
+    _UNSIGNED, _SAME, _DIFFERENT, _UNREADABLE = 0, 1, 2, 3
+
+    def __init__(self, manifest: Manifest | None) -> None:
+        self._compared = manifest is not None  # without a manifest, nothing to compare
+        self._entries = manifest.entries if manifest is not None else ()
+        self._index: dict[str, int] = {}
+        for n, entry in enumerate(self._entries):
+            if entry.type in ("PATIENT", "TRANSVERSE"):
+                self._index.setdefault(entry.name, n)
+        self._state = bytearray(len(self._entries))
+        self._manifest: str | None = None
+        self._elsewhere: set[str] = set()
+
+    def reference(self, uri: str, digest: str) -> None:
+        """One reference of SIGN.XML (a file named twice is a signature error)."""
+        if not self._compared:
+            return
+        n = self._index.get(uri)
+        if uri == layout.MANIFEST:
+            twice = self._manifest is not None
+            self._manifest = digest
+        elif n is None:
+            twice = uri in self._elsewhere
+            self._elsewhere.add(uri)
+        else:
+            twice = self._state[n] != self._UNSIGNED
+            signed = _hex(digest)
+            if signed is None:  # not a digest: the file counts as not covered
+                self._state[n] = self._UNREADABLE
+            else:
+                same = signed == self._entries[n].sha256.lower()
+                self._state[n] = self._SAME if same else self._DIFFERENT
+        if twice:
+            raise SignatureError("the signature's manifest lists a reference twice")
+
+    def compare(self, manifest_b64: str | None, problems: list[Problem]) -> None:
+        """The manifest and its files against the signed references."""
+        if self._manifest != manifest_b64:
+            problems.append(Problem("altered", layout.MANIFEST, "differs from the signed manifest"))
+        for n, entry in enumerate(self._entries):
+            if entry.type not in ("PATIENT", "TRANSVERSE"):
+                continue
+            if self._index[entry.name] != n or self._state[n] in (
+                self._UNSIGNED,
+                self._UNREADABLE,
+            ):
+                problems.append(Problem("added", entry.name, "not covered by the signature"))
+            elif self._state[n] == self._DIFFERENT:
+                problems.append(Problem("altered", entry.name, "hash differs from the signed one"))
+        for name in sorted(self._elsewhere):
+            problems.append(Problem("missing", name, "signed but not in the manifest"))
 
 
 def _schemas(top: Any, manifest: Manifest, names: set[str]) -> dict[str, dict[str, Any]]:

@@ -96,6 +96,41 @@ def test_a_signature_from_another_authority_is_refused(exported, tmp_path):
     assert unsigned.of_kind("missing") == ["SIGN.XML"]
 
 
+def _resigned(runtime, path, change) -> bytes:
+    """The archive at ``path`` with SIGN.XML signed again (the structure's own key) over
+    its references as ``change`` alters them."""
+    from segur_portability.signing import signer_for
+    from segur_portability.writer import PURPOSE
+
+    from segur_core.wire.xades import sha256_b64, sign_manifest
+
+    with zipfile.ZipFile(path) as top:
+        references = [("MANIFEST.XML", sha256_b64(top.read("MANIFEST.XML")))] + [
+            (name, sha256_b64(top.read(name)))
+            for name in top.namelist()
+            if name.startswith("PAT") or name == "TRANSVERSE.ZIP"
+        ]
+    sign = sign_manifest(signer_for(runtime), change(references), purpose=PURPOSE)
+    return _rewrite(path, replace={"SIGN.XML": sign})
+
+
+def test_a_validly_signed_reference_to_no_file_of_the_archive_is_reported(exported):
+    runtime, _ids, result = exported
+    data = _resigned(runtime, result.path, lambda refs: [*refs, ("../ELSEWHERE.ZIP", refs[1][1])])
+    report = verify_archive(data)
+    assert report.of_kind("missing") == ["../ELSEWHERE.ZIP"]
+    assert report.signer is not None and not report.of_kind("signature")
+
+
+def test_a_file_signed_twice_is_a_signature_problem(exported):
+    runtime, _ids, result = exported
+    report = verify_archive(_resigned(runtime, result.path, lambda refs: [*refs, refs[1]]))
+    assert [(p.kind, p.path) for p in report.problems] == [("signature", "SIGN.XML")]
+    assert "twice" in report.problems[0].detail
+    same = verify_archive(_resigned(runtime, result.path, lambda refs: refs))
+    assert same.ok, same.problems
+
+
 def test_not_an_archive_is_a_typed_error():
     with pytest.raises(ArchiveError):
         verify_archive(b"PK\x03\x04 not really")
