@@ -212,11 +212,17 @@ def _xdm(
 
 
 def document_records(
-    documents: Sequence[HealthDocument], files: Sequence[str], pdfs: Sequence[str | None]
+    documents: Sequence[HealthDocument],
+    files: Sequence[str],
+    pdfs: Sequence[str | None],
+    digests: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The DOCS.JSN records: each document's metadata, file and PDF rendering."""
+    """The DOCS.JSN records: each document's metadata, file and PDF rendering
+    (``digests``: the hex SHA-256 of each document when the caller has it already)."""
     records = []
-    for document, file, pdf in zip(documents, files, pdfs, strict=True):
+    if digests is None:
+        digests = [hashlib.sha256(document.content).hexdigest() for document in documents]
+    for document, file, pdf, digest in zip(documents, files, pdfs, digests, strict=True):
         records.append(
             {
                 "id": document.id,
@@ -232,7 +238,7 @@ def document_records(
                 "format_code": document.format_code,
                 "confidentiality": document.confidentiality,
                 "size": len(document.content),
-                "sha256": hashlib.sha256(document.content).hexdigest(),
+                "sha256": digest,
                 "file": file,
                 "pdf": pdf,
             }
@@ -262,6 +268,7 @@ def build_archive(
     ordered: list[HealthDocument] = []
     paths: list[str] = []
     pdfs: list[str | None] = []
+    digests: list[str] = []
     if documents:
         read = {id(d): _read(d) for d in documents if _is_cda(d)}
         headers = {key: header for key, (header, _) in read.items()}
@@ -277,9 +284,10 @@ def build_archive(
         for path, document in sorted(files.items(), key=lambda kv: rank[id(kv[1])]):
             ordered.append(document)
             paths.append(path)
+            digests.append(hashlib.sha256(document.content).hexdigest())
             pdf = read[id(document)][1] if id(document) in read else None
             if pdf is None and renderings:
-                pdf = renderings.get(hashlib.sha256(document.content).hexdigest())
+                pdf = renderings.get(digests[-1])
             if pdf is not None:
                 pdf_path = f"{PDF}/{path.rsplit('/', 1)[1].rsplit('.', 1)[0]}.PDF"
                 members.append((pdf_path, pdf))
@@ -288,7 +296,7 @@ def build_archive(
                 pdfs.append(None)
     data_files: list[tuple[str, str, bytes]] = []
     written: set[str] = set()
-    records = document_records(ordered, paths, pdfs)
+    records = document_records(ordered, paths, pdfs, digests)
     if documents:
         data_files.append((data_name("docs"), schemas.DOCUMENTS["description"], dumps(records)))
         written.add(data_name("docs"))
@@ -315,8 +323,9 @@ def build_archive(
     with zipfile.ZipFile(
         buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL
     ) as archive:
+        stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).timetuple()[:6]
         for name, data in members:
-            archive.writestr(_info(name, now), data)
+            archive.writestr(_info(name, stamp), data)
     return PatientArchive(
         buffer.getvalue(),
         documents=len(ordered),
@@ -324,9 +333,8 @@ def build_archive(
     )
 
 
-def _info(name: str, now: dt.datetime | None) -> zipfile.ZipInfo:
-    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    info = zipfile.ZipInfo(name, date_time=moment.timetuple()[:6])
+def _info(name: str, stamp: tuple[int, ...]) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=stamp)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o600 << 16
     return info
