@@ -16,16 +16,22 @@ with :func:`parse_xml` (or :func:`parse_xml_document`), which
   to 10 MB, names and attribute values too);
 - turns every parser failure into :class:`~segur_core.errors.UnsafeXMLError`.
 
+Inside :func:`shared_parses`, :func:`parse_xml` of the very same ``bytes`` object parses
+it once and hands every caller the same tree: how the portability export's header read
+and a plugin's section read one document with one parse (readers that never modify it).
+
 :func:`xml_schema` compiles trusted local XSD files, resolving ``xs:include`` and
 ``xs:import`` only from the local filesystem.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -41,6 +47,7 @@ __all__ = [
     "make_parser",
     "parse_xml",
     "parse_xml_document",
+    "shared_parses",
     "xml_schema",
 ]
 
@@ -202,6 +209,28 @@ def _check_no_entity_references(root: etree._Element) -> None:
         raise UnsafeXMLError(f"XML document uses the entity reference {node.text!s}")
 
 
+#: The trees parsed inside :func:`shared_parses`: ``id(data) -> (data, max_depth, root)``.
+_SHARED: contextvars.ContextVar[dict[int, tuple[bytes, int, etree._Element]] | None]
+_SHARED = contextvars.ContextVar("segur_shared_parses", default=None)
+#: At most this many trees are kept by one :func:`shared_parses` block (memory stays
+#: bounded for a patient with many documents: the others are parsed as usual).
+MAX_SHARED = 32
+
+
+@contextmanager
+def shared_parses() -> Iterator[None]:
+    """Within this block (this thread or task), :func:`parse_xml` of the very same
+    ``bytes`` object (``is``, not equal bytes) with the same ``max_depth`` parses once
+    and returns the same tree, checks included (the size limit of each call too).
+    For readers of one document that never modify the tree; kept until the block
+    ends."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def parse_xml(
     data: bytes,
     *,
@@ -211,9 +240,19 @@ def parse_xml(
     """Parse untrusted XML into its root element, or raise ``UnsafeXMLError``.
 
     ``max_depth`` can only lower the limit: libxml2 refuses documents nested deeper than
-    256 levels by itself (``huge_tree`` stays off).
+    256 levels by itself (``huge_tree`` stays off). See :func:`shared_parses`.
     """
-    return _parse(data, max_bytes, max_depth).getroot()
+    shared = _SHARED.get()
+    if shared is None or type(data) is not bytes:
+        return _parse(data, max_bytes, max_depth).getroot()
+    held = shared.get(id(data))
+    if held is not None and held[0] is data and held[1] == max_depth:
+        _check_size(data, max_bytes)
+        return held[2]
+    root = _parse(data, max_bytes, max_depth).getroot()
+    if len(shared) < MAX_SHARED:
+        shared[id(data)] = (data, max_depth, root)
+    return root
 
 
 def parse_xml_document(

@@ -365,3 +365,28 @@ def test_official_cda_schema_compiles_from_local_files() -> None:
         pytest.skip("shared CDA schema not available (../shared)")
     schema = xml_schema(CDA_SCHEMA)
     assert not schema.validate(parse_xml(b'<ClinicalDocument xmlns="urn:hl7-org:v3"/>'))
+
+
+def test_shared_parses_give_one_tree_per_bytes_object_inside_the_block_only():
+    data = b"<a><b>1</b></a>"
+    twin = bytes(bytearray(data))  # equal, another object
+    assert parse_xml(data) is not parse_xml(data)  # outside the block: a parse each
+    with safexml.shared_parses():
+        root = parse_xml(data)
+        assert parse_xml(data, max_bytes=1000) is root
+        assert parse_xml(twin) is not root  # equal bytes are not the same document
+        assert parse_xml(data, max_depth=10) is not root  # another depth limit: checked
+        with pytest.raises(UnsafeXMLError, match="too large"):
+            parse_xml(data, max_bytes=4)  # each call's size limit, even for a kept tree
+        with pytest.raises(UnsafeXMLError):
+            parse_xml(b"<!DOCTYPE a [<!ENTITY e 'x'>]><a>&e;</a>")
+    assert parse_xml(data) is not root
+
+
+def test_shared_parses_keep_a_bounded_number_of_trees():
+    documents = [f"<a>{n}</a>".encode() for n in range(safexml.MAX_SHARED + 5)]
+    with safexml.shared_parses():
+        first = [parse_xml(d) for d in documents]
+        again = [parse_xml(d) for d in documents]
+    kept = sum(a is b for a, b in zip(first, again, strict=True))
+    assert kept == safexml.MAX_SHARED

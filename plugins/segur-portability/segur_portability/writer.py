@@ -34,6 +34,7 @@ from typing import IO, Any
 import attrs
 
 from segur_core.model import HealthDocument
+from segur_core.safexml import shared_parses
 from segur_core.wire.signing import Signer
 from segur_core.wire.xades import write_manifest_signature
 from segur_core.xdm import Issuer
@@ -223,22 +224,18 @@ def export_archive(
                     for d in host.list_documents(patient_id)
                     if since is None or _aware(d.created_at) >= since
                 ]
-                pending.append(
-                    (
-                        number,
-                        patient_id,
-                        pool.submit(
-                            build_archive,
-                            docs,
-                            sections_of(patient_id, docs),
-                            issuer=issuer,
-                            source_id=source_id,
-                            title=f"Patient {number:05d}",
-                            now=now,
-                            renderings=renderings.of(docs),
-                        ),
+                with shared_parses():  # a section and the header read: one parse
+                    future = pool.submit(
+                        build_archive,
+                        docs,
+                        sections_of(patient_id, docs),
+                        issuer=issuer,
+                        source_id=source_id,
+                        title=f"Patient {number:05d}",
+                        now=now,
+                        renderings=renderings.of(docs),
                     )
-                )
+                pending.append((number, patient_id, future))
                 drain(2 * workers)
             drain(0)
             transverse = build_archive(

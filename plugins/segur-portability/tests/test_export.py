@@ -153,9 +153,14 @@ def test_with_segur_documents_each_patients_documents_are_read_once(
     make_segur_runtime, built_documents, tmp_path, monkeypatch
 ):
     """The export hands the documents it read to the sections (``documents``):
-    segur-documents' vaccinations come from them, not from a second host read."""
+    segur-documents' vaccinations come from them, not from a second host read, and
+    from the tree the header is read from (each CDA parsed once)."""
+    from collections import Counter
+
     import segur_documents.plugin as documents_plugin
     import segur_portability.plugin as portability_plugin
+
+    from segur_core import safexml
 
     from .conftest import fill
 
@@ -170,8 +175,18 @@ def test_with_segur_documents_each_patients_documents_are_read_once(
         return real(host, patient_id, *args, **kwargs)
 
     monkeypatch.setattr(facade, "list_documents", list_documents)
+    parsed: Counter[bytes] = Counter()
+    parse = safexml._parse
+
+    def counting(data, *args):
+        parsed[bytes(data)] += 1
+        return parse(data, *args)
+
+    monkeypatch.setattr(safexml, "_parse", counting)
     result = _export(runtime, tmp_path)
     assert sorted(listed) == sorted(ids)
+    vaccination, entretien = built_documents
+    assert (parsed[vaccination.content], parsed[entretien.content]) == (1, 1)
     with zipfile.ZipFile(result.path) as top, open_zip(top.read("PAT00001.ZIP")) as inner:
         [vaccination] = json.loads(inner.read("DATA/VACCINS.JSN"))
     assert (vaccination["lot"], vaccination["given"]) == ("4456672", True)
