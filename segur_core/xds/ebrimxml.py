@@ -15,11 +15,10 @@ drawn in the same order. tests/core/test_ebrimxml.py holds both writers to it.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterable, Sequence
 
 from segur_core.xds.hl7v2 import FREE_FORM_TEXT, LONG_NAME, MetadataLimitError
-from segur_core.xds.metadata import Author, Code, DocumentEntry, SubmissionSet
+from segur_core.xds.metadata import Author, Code, DocumentEntry, SubmissionSet, new_urn
 from segur_core.xds.ns import NS, UUID
 
 __all__ = ["submit_objects_request"]
@@ -95,7 +94,7 @@ def _localized(out: list[str], depth: int, tag: str, text: str) -> None:
 
 def _classification_head(depth: int, scheme: str, obj: str, representation: str) -> str:
     return (
-        f'{_PAD[depth]}<rim:Classification id="urn:uuid:{uuid.uuid4()}" '
+        f'{_PAD[depth]}<rim:Classification id="{new_urn()}" '
         f'classificationScheme="{_a(scheme)}" classifiedObject="{_a(obj)}" '
         f'nodeRepresentation="{_a(representation)}"{_CLASSIFICATION}'
     )
@@ -129,7 +128,7 @@ def _author(out: list[str], depth: int, scheme: str, obj: str, author: Author) -
 
 def _external_id(out: list[str], depth: int, scheme: str, obj: str, value: str, name: str) -> None:
     out.append(
-        f'{_PAD[depth]}<rim:ExternalIdentifier id="urn:uuid:{uuid.uuid4()}" '
+        f'{_PAD[depth]}<rim:ExternalIdentifier id="{new_urn()}" '
         f'identificationScheme="{_a(scheme)}" registryObject="{_a(obj)}" '
         f'value="{_a(value)}"{_EXTERNAL_ID}>'
     )
@@ -207,7 +206,7 @@ def _submission_set(out: list[str], depth: int, ss: SubmissionSet) -> None:
     _external_id(out, inner, UUID.SS_PATIENT_ID, oid, ss.patient_id, "XDSSubmissionSet.patientId")
     out.append(f"{_PAD[depth]}</rim:RegistryPackage>")
     out.append(
-        f'{_PAD[depth]}<rim:Classification id="urn:uuid:{uuid.uuid4()}" '
+        f'{_PAD[depth]}<rim:Classification id="{new_urn()}" '
         f'classifiedObject="{_a(oid)}" classificationNode="{UUID.SUBMISSION_SET}"'
         f"{_CLASSIFICATION}/>"
     )
@@ -215,7 +214,7 @@ def _submission_set(out: list[str], depth: int, ss: SubmissionSet) -> None:
 
 def _has_member(out: list[str], depth: int, source: str, target: str) -> None:
     out.append(
-        f'{_PAD[depth]}<rim:Association id="urn:uuid:{uuid.uuid4()}" '
+        f'{_PAD[depth]}<rim:Association id="{new_urn()}" '
         f'associationType="{UUID.HAS_MEMBER}" sourceObject="{_a(source)}" '
         f'targetObject="{_a(target)}" objectType="{UUID.ASSOCIATION}">'
     )

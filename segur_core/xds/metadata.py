@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import os
 import re
 import uuid
 
@@ -30,6 +31,7 @@ __all__ = [
     "cx",
     "entry_from_cda",
     "new_oid",
+    "new_urn",
     "parse_cx",
     "xds_time",
 ]
@@ -58,6 +60,17 @@ _CX = re.compile(r"^([^\^&]+)\^\^\^&([0-9.]+)&ISO\^(NH|PI)$")
 def new_oid() -> str:
     """A fresh globally unique OID (``2.25`` + UUID)."""
     return f"2.25.{uuid.uuid4().int}"
+
+
+def new_urn() -> str:
+    """A fresh ``urn:uuid:`` (random, version 4): ``f"urn:uuid:{uuid.uuid4()}"`` built
+    from the same 16 random bytes, a third of the time (a document's metadata takes
+    about fifteen)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def cx(matricule: str, oid: str, kind: str = "NH") -> str:
@@ -163,7 +176,7 @@ class DocumentEntry:
     service_stop: str | None = None
     source_patient_id: str | None = attrs.field(default=None, repr=hidden)
     source_patient_info: tuple[str, ...] = attrs.field(default=(), converter=_tuple, repr=hidden)
-    entry_uuid: str = attrs.Factory(lambda: f"urn:uuid:{uuid.uuid4()}")
+    entry_uuid: str = attrs.Factory(new_urn)
     status: str = "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved"
     repository_id: str | None = None
     version: str = "1"
@@ -187,7 +200,7 @@ class SubmissionSet:
     content_type: Code
     authors: tuple[Author, ...] = attrs.field(default=(), converter=_tuple)
     title: str | None = None
-    entry_uuid: str = attrs.Factory(lambda: f"urn:uuid:{uuid.uuid4()}")
+    entry_uuid: str = attrs.Factory(new_urn)
 
 
 # -- CDA header → XDS ----------------------------------------------------------------------

@@ -23,8 +23,15 @@ from lxml import etree
 
 from segur_core import safezip
 from segur_core.xdm import read_metadata, write_metadata
-from segur_core.xds import ebrim
-from segur_core.xds.metadata import Author, Code, DocumentEntry, SubmissionSet, entry_from_cda
+from segur_core.xds import ebrim, ebrimxml
+from segur_core.xds.metadata import (
+    Author,
+    Code,
+    DocumentEntry,
+    SubmissionSet,
+    entry_from_cda,
+    new_urn,
+)
 from segur_core.xds.ns import NS, UUID
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -59,6 +66,17 @@ def _lxml_metadata(submission: SubmissionSet, entries: list[tuple[DocumentEntry,
 def _seeded(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     draw = random.Random(seed)
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=draw.getrandbits(128), version=4))
+    # the text writer draws its ids with new_urn: from the same sequence here
+    monkeypatch.setattr(ebrimxml, "new_urn", lambda: f"urn:uuid:{uuid.uuid4()}")
+
+
+def test_new_urn_is_a_random_version_4_uuid_as_uuid4_writes_it():
+    drawn = {new_urn() for _ in range(2000)}
+    assert len(drawn) == 2000
+    for urn in drawn:
+        value = uuid.UUID(urn.removeprefix("urn:uuid:"))
+        assert (value.version, value.variant) == (4, uuid.RFC_4122)
+        assert urn == f"urn:uuid:{value}"
 
 
 def _outcome(write: Callable[[], bytes]) -> tuple[str, object]:
