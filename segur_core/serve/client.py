@@ -1,14 +1,24 @@
 """A Python client of ``segur serve``: what the CLI (``segur cda validate``), the demo
 and the tests call it with. Errors come back typed: the service's error shape becomes an
 :class:`~segur_core.serve.routes.ApiError` with the same status, code and message.
+
+It speaks HTTP/1.1 with the standard library's ``http.client``, one kept-alive
+connection per thread: a call costs the caller a fraction of what a general client such
+as httpx does (docs/performance.md, segur serve), which matters to a workstation that
+shares its cores with the service.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import select
+import socket
 import ssl
+import threading
 import time
 from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
 
 from segur_core.errors import SegurError
 from segur_core.serve.openapi import API_PREFIX
@@ -22,11 +32,30 @@ class ServiceUnavailable(SegurError):
     """No service answers at the configured address."""
 
 
+class _UnixConnection(http.client.HTTPConnection):
+    """HTTP over a Unix socket (``unix:PATH``)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("segur", timeout=timeout)
+        self.path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.path)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = sock
+
+
 class ServeClient:
     """Calls to a running service at ``url`` (``http(s)://host:port`` or ``unix:PATH``).
 
     ``token``: the bearer token; ``ssl_context``: for mutual TLS (a client certificate).
-    Use as a context manager, or call :meth:`close`.
+    Thread-safe (one connection per thread). Use as a context manager, or call
+    :meth:`close`.
     """
 
     def __init__(
@@ -38,27 +67,55 @@ class ServeClient:
         timeout: float = 60.0,
         actor: str | None = None,
     ) -> None:
-        import httpx
-
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if actor:
             headers["X-Segur-Actor"] = actor
-        if url.startswith("unix:"):
-            transport = httpx.HTTPTransport(uds=url[5:])
-            base = "http://segur"
-        else:
-            transport = httpx.HTTPTransport(verify=ssl_context or True)
-            base = url.rstrip("/")
         self.url = url
-        self._http = httpx.Client(
-            base_url=base + API_PREFIX, transport=transport, headers=headers, timeout=timeout
-        )
+        self._headers = headers
+        self._timeout = timeout
+        self._ssl_context = ssl_context
+        if url.startswith("unix:"):
+            self._target: tuple[str, str, int | None] = ("unix", url[5:], None)
+            self._prefix = API_PREFIX
+        else:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise SegurError(
+                    f"not a service URL: {url!r}", hint="http(s)://host:port or unix:PATH"
+                )
+            self._target = (parts.scheme, parts.hostname, parts.port)
+            self._prefix = parts.path.rstrip("/") + API_PREFIX
+        self._local = threading.local()
+        self._opened: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: ServeSettings, **kwargs: Any) -> ServeClient:
         """A client of the service ``settings`` describe (its URL and token)."""
         token = settings.token.reveal() if settings.token is not None else None
         return cls(settings.client_url(), token=token, **kwargs)
+
+    def _connection(self) -> http.client.HTTPConnection:
+        """This thread's connection: a kept one unless the service closed it meanwhile
+        (the service closes a connection left idle for a few seconds)."""
+        conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        if conn is not None and conn.sock is not None and _closed_by_peer(conn.sock):
+            conn.close()  # the next request opens a new one
+        if conn is None:
+            scheme, where, port = self._target
+            if scheme == "unix":
+                conn = _UnixConnection(where, self._timeout)
+            elif scheme == "https":
+                context = self._ssl_context or ssl.create_default_context()
+                conn = http.client.HTTPSConnection(
+                    where, port, timeout=self._timeout, context=context
+                )
+            else:
+                conn = http.client.HTTPConnection(where, port, timeout=self._timeout)
+            self._local.conn = conn
+            with self._lock:
+                self._opened.append(conn)
+        return conn
 
     def request(
         self,
@@ -73,29 +130,34 @@ class ServeClient:
         """Call ``method path`` (below ``/v1``); the JSON answer, or ``bytes`` for another
         media type. A refusal raises :class:`ApiError`; no answer
         :class:`ServiceUnavailable`."""
-        import httpx
-
-        headers = {}
+        headers = dict(self._headers)
         if json_body is not None:
             content = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
             media_type = "application/json"
         if media_type:
             headers["Content-Type"] = media_type
+        target = self._prefix + quote(path, safe="/%:@!$&'()*+,;=-._~")
+        if params:
+            target += "?" + urlencode({k: _param(v) for k, v in params.items()})
+        conn = self._connection()
         try:
-            answer = self._http.request(
-                method, path, content=content, params=params, headers=headers
-            )
-        except httpx.TransportError as exc:
+            conn.request(method, target, body=content, headers=headers)
+            answer = conn.getresponse()
+            data = answer.read()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
             raise ServiceUnavailable(
                 f"no segur service answers at {self.url} ({type(exc).__name__})",
                 hint="start it with `segur serve`",
             ) from None
-        kind = answer.headers.get("content-type", "")
-        if answer.status_code >= 400:
-            raise _error(answer.status_code, answer.content, kind)
+        if answer.will_close:
+            conn.close()
+        kind = answer.getheader("content-type") or ""
+        if answer.status >= 400:
+            raise _error(answer.status, data, kind)
         if kind.startswith("application/json"):
-            return answer.json()
-        return answer.content
+            return json.loads(data)
+        return data
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params or None)
@@ -127,13 +189,32 @@ class ServeClient:
             time.sleep(0.1)
 
     def close(self) -> None:
-        self._http.close()
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
 
     def __enter__(self) -> ServeClient:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """Whether a kept connection has something to read before a request was sent: the
+    service closed it (or it is out of step), so it is not reused."""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def _error(status: int, content: bytes, kind: str) -> ApiError:
