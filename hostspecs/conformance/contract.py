@@ -163,6 +163,16 @@ class Contract:
     def consent(self, patient_id: str, purpose: str) -> Consent | None:
         return self._call("host_consent", Consent, True, patient_id=patient_id, purpose=purpose)
 
+    def consents(self, patient_id: str) -> list[Consent] | None:
+        """Every consent record (optional hook; ``None``: not kept at hand)."""
+        found = self._call("host_consents", (list, tuple), True, patient_id=patient_id)
+        for position, value in enumerate(found or ()):
+            if not isinstance(value, Consent):
+                raise ConformanceError(
+                    f"host_consents: item {position} is {_describe(value)}, expected Consent"
+                )
+        return None if found is None else list(found)
+
     def record_consent(self, consent: Consent) -> Consent:
         return self._call("host_record_consent", Consent, False, consent=consent)
 

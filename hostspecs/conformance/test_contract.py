@@ -262,6 +262,32 @@ def test_latest_consent_wins(contract: Contract) -> None:
     )
 
 
+def test_consent_history_keeps_every_record_in_order(contract: Contract) -> None:
+    if not contract.implements("host_consents"):
+        pytest.skip("host_consents is optional: the export has the latest record per purpose")
+    owner = contract.save_patient(samples.patient())
+    other = contract.save_patient(samples.patient())
+    assert contract.consents(owner.id) in ([], None), "host_consents: no record, no history"
+    recorded = [
+        samples.consent(owner.id, True, 0),
+        attrs.evolve(samples.consent(owner.id, False, 2), purpose="dp"),
+        samples.consent(owner.id, False, 5),
+    ]
+    for consent in recorded:
+        contract.record_consent(consent)
+    contract.record_consent(samples.consent(other.id, True, 1))
+    history = contract.consents(owner.id)
+    if history is None:
+        pytest.skip("host_consents: the host keeps no history at hand")
+    assert history == recorded, (
+        "host_consents: every record of the patient, every purpose, in the order recorded"
+    )
+    for purpose in ("dmp-access", "dp"):
+        assert [c for c in history if c.purpose == purpose][-1] == contract.consent(
+            owner.id, purpose
+        ), "host_consents: the last record of a purpose is what host_consent returns"
+
+
 def test_decide_answers_one_of_the_options(contract: Contract) -> None:
     question = Question(
         kind="conformance.choose",

@@ -386,6 +386,17 @@ class HttpHost:
         )
 
     @hostimpl
+    def host_consents(self, patient_id: str) -> list[Consent] | None:
+        where = ("GET", "/patients/{patient_id}/consents")
+        try:
+            data = self._call(*where, ids={"patient_id": patient_id})
+        except (HostAnswerError, HostRefused) as exc:
+            if exc.status not in (404, 405):
+                raise
+            return None  # the route is optional: an LGO without it keeps no history at hand
+        return self._values(where, data, Consent)
+
+    @hostimpl
     def host_record_consent(self, consent: Consent) -> Consent:
         return self._get("POST", "/consents", Consent, body=consent)
 

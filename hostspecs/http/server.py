@@ -147,6 +147,9 @@ def _handlers(host: Any) -> dict[tuple[str, str], Callable[..., Any]]:
         ("GET", "/patients/{patient_id}/consents/{purpose}"): lambda ids, q, body: (
             host.host_consent(patient_id=ids["patient_id"], purpose=ids["purpose"])
         ),
+        ("GET", "/patients/{patient_id}/consents"): lambda ids, q, body: {
+            "consents": host.host_consents(patient_id=ids["patient_id"])
+        },
         ("POST", "/consents"): lambda ids, q, body: host.host_record_consent(consent=body),
         ("POST", "/decisions"): lambda ids, q, body: host.host_decide(question=body),
     }

@@ -307,6 +307,13 @@ class ReferenceHost:
         return convert.loads(rows[0][0], Consent) if rows else None
 
     @hostimpl
+    def host_consents(self, patient_id: str) -> list[Consent]:
+        rows = self._rows(
+            "SELECT data FROM consent WHERE patient_id = ? ORDER BY seq", (patient_id,)
+        )
+        return [convert.loads(data, Consent) for (data,) in rows]
+
+    @hostimpl
     def host_record_consent(self, consent: Consent) -> Consent:
         self._write(
             "INSERT INTO consent (patient_id, purpose, data) VALUES (?, ?, ?)",

@@ -185,6 +185,14 @@ ROUTES: tuple[Route, ...] = (
         may_be_absent=True,
     ),
     Route(
+        "host_consents",
+        "GET",
+        "/patients/{patient_id}/consents",
+        "Every consent record of a patient, oldest first (optional)",
+        "[Consent]",
+        answer_key="consents",
+    ),
+    Route(
         "host_record_consent",
         "POST",
         "/consents",

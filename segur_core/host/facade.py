@@ -151,6 +151,14 @@ class Host:
         """The latest consent record for a purpose, or ``None``."""
         return self._call("host_consent", required=False, patient_id=patient_id, purpose=purpose)
 
+    def consent_history(self, patient_id: str) -> list[Consent] | None:
+        """Every consent record of the patient, oldest first (``host_consents``), or
+        ``None`` from a host that does not keep them at hand (the hook is optional)."""
+        if not self._hook.host_consents.get_hookimpls():
+            return None
+        found = self._hook.host_consents(patient_id=patient_id)
+        return None if found is None else list(found)
+
     def record_consent(self, consent: Consent) -> Consent:
         """Record a consent or an opposition."""
         return self._call("host_record_consent", required=True, consent=consent)

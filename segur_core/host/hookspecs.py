@@ -56,13 +56,15 @@ HOST_HOOKS = (
     "host_dispensations",
     "host_record_dispensation",
     "host_consent",
+    "host_consents",
     "host_record_consent",
     "host_decide",
 )
 
 #: Hooks a host may leave out: segur then does without (``host_patients_page``: every
-#: patient at once from ``host_find_patients``).
-OPTIONAL_HOST_HOOKS = ("host_patients_page",)
+#: patient at once from ``host_find_patients``; ``host_consents``: the latest consent
+#: per purpose, and the changes segur journaled).
+OPTIONAL_HOST_HOOKS = ("host_patients_page", "host_consents")
 
 
 @hostspec(firstresult=True)
@@ -233,6 +235,21 @@ def host_consent(patient_id: str, purpose: str) -> Consent | None:
     :return: the latest record, or ``None`` when none was ever recorded.
 
     .. versionadded:: 0.1
+    """
+
+
+@hostspec(firstresult=True)
+def host_consents(patient_id: str) -> list[Consent] | None:
+    """Every consent record of a patient, all purposes, oldest first: the history behind
+    :func:`host_consent` (records are never overwritten), which the portability export
+    gives as the patient's consent history. Optional: without it (or when it returns
+    ``None``) the export has the latest record per purpose and the changes recorded
+    through segur (its journal).
+
+    :return: the records in the order they were recorded (the last of a purpose is
+        what :func:`host_consent` returns), possibly empty.
+
+    .. versionadded:: 0.2
     """
 
 
