@@ -173,9 +173,14 @@ class DPService:
         return dossier
 
     def record_consent(self, patient_id: str, granted: bool, *, by: str | None = None) -> Consent:
-        """Record the patient's answer with the host (``host_record_consent``)."""
+        """Record the patient's answer with the host (``host_record_consent``) and
+        journal it (``dp.consent``: the consent history of a host that keeps none)."""
         consent = Consent(patient_id, self.config.consent_purpose, granted, recorded_by=by)
-        return self.runtime.host.record_consent(consent)
+        recorded = self.runtime.host.record_consent(consent)
+        self._journal(
+            "dp.consent", patient_id, purpose=consent.purpose, granted=granted, recorded_by=by
+        )
+        return recorded
 
     # -- dispensations ------------------------------------------------------------------
 

@@ -50,7 +50,8 @@ def test_consent_is_checked_with_the_host_and_a_refusal_recorded(make_segur_runt
     assert service.history(patient.id) == ()
     records = _journal(runtime)
     assert [r.action for r in records if r.action != "dp.alert-acknowledged"] == [
-        "dp.consent-missing", "dp.create", "dp.consent-missing", "dp.create", "dp.history",
+        "dp.consent-missing", "dp.consent", "dp.create", "dp.consent-missing", "dp.consent",
+        "dp.create", "dp.history",
     ]  # fmt: skip
     dumped = json.dumps([[r.action, r.details, r.patient_id] for r in records])
     assert NIR not in dumped and patient.id in dumped
