@@ -16,6 +16,7 @@ from segur_core.exportdata import array_of, obj, prop
 __all__ = [
     "AUDIT",
     "CONSENTS",
+    "CONSENT_HISTORY",
     "DISPENSATIONS",
     "DOCUMENTS",
     "PATIENT",
@@ -238,6 +239,44 @@ CONSENTS = array_of(
             "note": prop("string", "Note", "Note", nullable=True),
         }
     ),
+)
+
+CONSENT_HISTORY = array_of(
+    "conshist",
+    "Consent history: every consent or opposition the patient expressed, purpose by "
+    "purpose, in the order recorded (the host's records, else the changes recorded "
+    "through segur, from its journal)",
+    "Historique des consentements: chaque consentement ou opposition exprimé par le "
+    "patient, finalité par finalité, dans l'ordre de l'enregistrement (les "
+    "enregistrements de l'hôte, sinon les changements enregistrés par segur, d'après son "
+    "journal)",
+    obj(
+        {
+            "patient_id": prop("string", "Patient (local id)", "Patient (identifiant local)"),
+            "purpose": prop("string", "Purpose: dmp-access, dp...", "Finalité: dmp-access, dp..."),
+            "granted": prop(
+                "boolean",
+                "Granted: true consent, false opposition (a negative answer)",
+                "Accordé: true consentement, false opposition (réponse négative)",
+            ),
+            "recorded_at": prop(
+                _DATETIME,
+                "Recorded at: null only for a damaged journal record",
+                "Enregistré le: null seulement pour un enregistrement du journal endommagé",
+                nullable=True,
+            ),
+            "recorded_by": prop("string", "Recorded by", "Enregistré par", nullable=True),
+            "note": prop("string", "Note", "Note", nullable=True),
+            "source": prop(
+                "string",
+                "Source: host (the host's record) or journal (a change recorded through segur)",
+                "Source: host (enregistrement de l'hôte) ou journal (changement enregistré "
+                "par segur)",
+                enum=["host", "journal"],
+            ),
+        }
+    ),
+    informational=True,
 )
 
 AUDIT = array_of(

@@ -1,6 +1,7 @@
 """The sections this plugin contributes to the export (``segur_export_sections``): the
-host's data about a patient (identity, dispensations, consents) and their audit records;
-in the transverse part, the structure and the audit records about no patient.
+host's data about a patient (identity, dispensations, consents and their history) and
+their audit records; in the transverse part, the structure and the audit records about no
+patient.
 
 Documents are the writer's (:mod:`segur_portability.patient`): their metadata point at
 their files in the patient's archive. Other plugins add their own sections through the
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from segur_core import convert
-from segur_core.exportdata import after, dumps, section
+from segur_core.exportdata import after, at, dumps, section, text
 from segur_core.plugin import ExportSection
 from segur_portability import schemas
 
@@ -44,6 +45,21 @@ def patient_sections(
             convert.unstructure(c) for c in found if c is not None and after(c.recorded_at, since)
         ]
 
+    def consent_history() -> list[Any]:
+        kept = host.consent_history(patient_id)
+        if kept is not None:
+            return [
+                {**convert.unstructure(c), "source": "host"}
+                for c in kept
+                if after(c.recorded_at, since)
+            ]
+        found = runtime.journal.records(patient_id=patient_id, since=since)
+        return [
+            _journaled(r)
+            for r in found
+            if r.action in _CONSENT_ACTIONS and isinstance((r.details or {}).get("granted"), bool)
+        ]
+
     def audit() -> list[Any]:
         return [r.as_dict() for r in runtime.journal.records(patient_id=patient_id, since=since)]
 
@@ -51,8 +67,29 @@ def patient_sections(
         section("patient", schemas.PATIENT, patient),
         section("dispens", schemas.DISPENSATIONS, dispensations),
         section("consents", schemas.CONSENTS, consents),
+        section("conshist", schemas.CONSENT_HISTORY, consent_history),
         section("audit", schemas.AUDIT, audit),
     ]
+
+
+#: The journal's consent changes (segur-dmp's API, segur-dp) and the purpose of each.
+_CONSENT_ACTIONS = {"dmp.consent": "dmp-access", "dp.consent": "dp"}
+
+
+def _journaled(record: Any) -> dict[str, Any]:
+    """A consent change as the journal recorded it (what it lacks is ``null``)."""
+    details = record.details or {}
+    purpose = details.get("purpose")
+    by = details.get("recorded_by", record.actor)
+    return {
+        "patient_id": record.patient_id,
+        "purpose": purpose if isinstance(purpose, str) else _CONSENT_ACTIONS[record.action],
+        "granted": details["granted"],
+        "recorded_at": at(record),
+        "recorded_by": text(by),
+        "note": None,
+        "source": "journal",
+    }
 
 
 def transverse_sections(runtime: Any, since: dt.datetime | None) -> list[ExportSection]:
