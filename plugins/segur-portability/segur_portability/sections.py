@@ -11,7 +11,7 @@ same hook.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from segur_core import convert
@@ -19,7 +19,13 @@ from segur_core.exportdata import after, at, dumps, section, text
 from segur_core.plugin import ExportSection
 from segur_portability import schemas
 
-__all__ = ["CONSENT_PURPOSES", "dumps", "patient_sections", "transverse_sections"]
+__all__ = [
+    "CONSENT_PURPOSES",
+    "dumps",
+    "journaled_consents",
+    "patient_sections",
+    "transverse_sections",
+]
 
 #: The consent purposes the host is asked about (the host contract gives the latest
 #: record per purpose): the DMP access and the Dossier Pharmaceutique.
@@ -53,12 +59,7 @@ def patient_sections(
                 for c in kept
                 if after(c.recorded_at, since)
             ]
-        found = runtime.journal.records(patient_id=patient_id, since=since)
-        return [
-            _journaled(r)
-            for r in found
-            if r.action in _CONSENT_ACTIONS and isinstance((r.details or {}).get("granted"), bool)
-        ]
+        return journaled_consents(runtime.journal.records(patient_id=patient_id, since=since))
 
     def audit() -> list[Any]:
         return [r.as_dict() for r in runtime.journal.records(patient_id=patient_id, since=since)]
@@ -74,6 +75,16 @@ def patient_sections(
 
 #: The journal's consent changes (segur-dmp's API, segur-dp) and the purpose of each.
 _CONSENT_ACTIONS = {"dmp.consent": "dmp-access", "dp.consent": "dp"}
+
+
+def journaled_consents(records: Iterable[Any]) -> list[dict[str, Any]]:
+    """The consent changes among a patient's journal records, as ``CONSHIST.JSN``
+    records (a record without its answer, damaged, is left out)."""
+    return [
+        _journaled(r)
+        for r in records
+        if r.action in _CONSENT_ACTIONS and isinstance((r.details or {}).get("granted"), bool)
+    ]
 
 
 def _journaled(record: Any) -> dict[str, Any]:

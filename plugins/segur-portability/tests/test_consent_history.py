@@ -11,12 +11,18 @@ import json
 import zipfile
 
 import segur_portability.plugin as portability_plugin
+from hypothesis import given
+from hypothesis import strategies as st
 from segur_documents.testing import sample_patient
 from segur_portability import export_archive, import_archive, verify_archive
+from segur_portability.patient import SchemaCheck
+from segur_portability.schemas import CONSENT_HISTORY
+from segur_portability.sections import dumps, journaled_consents
 from segur_portability.signing import signer_for
 
 from hostspecs.reference.host import ReferenceHost
 from segur_core.exportdata import INFORMATIONAL
+from segur_core.journal.records import JournalRecord
 from segur_core.model import Consent
 
 T0 = dt.datetime(2024, 10, 1, 9, tzinfo=dt.UTC)
@@ -100,3 +106,32 @@ def test_without_the_hosts_history_the_journaled_changes_are_exported(make_segur
     latest = _data(out.path, "PAT00001.ZIP", "consents")
     assert {(c["purpose"], c["granted"]) for c in latest} == {("dp", True), ("dmp-access", True)}
     host.close()
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8))
+
+
+@given(
+    st.lists(
+        st.builds(
+            JournalRecord,
+            seq=st.integers(1, 100),
+            at=st.one_of(st.none(), st.datetimes(timezones=st.just(dt.UTC))),
+            action=st.sampled_from(["dmp.consent", "dp.consent", "dp.create"]),
+            patient_id=st.just("P1"),
+            actor=st.one_of(st.none(), st.text(max_size=8)),
+            details=st.dictionaries(
+                st.sampled_from(["granted", "purpose", "recorded_by", "other"]), _VALUES
+            ),
+        ),
+        max_size=6,
+    )
+)
+def test_any_journaled_consent_change_follows_the_schema(records) -> None:
+    """Whatever a journal record holds (a damaged one included), the history read from
+    it follows CONSHIST's schema: the export never refuses a patient for it."""
+    found = journaled_consents(records)
+    assert SchemaCheck().errors(CONSENT_HISTORY, dumps(found)) == []
+    assert len(found) == sum(
+        r.action != "dp.create" and isinstance(r.details.get("granted"), bool) for r in records
+    )
