@@ -19,7 +19,6 @@ import contextlib
 import email.utils
 import http
 import logging
-import os
 import selectors
 import socket
 import ssl
@@ -246,7 +245,7 @@ class HttpServer:
         self._lock = threading.Condition()
         self._connections: set[_Connection] = set()
         self._stopping = False
-        self._wake_r, self._wake_w = os.pipe()
+        self._wake, self._waker = socket.socketpair()  # select() takes sockets everywhere
         self._acceptor: threading.Thread | None = None
 
     # -- life ------------------------------------------------------------------------------
@@ -267,7 +266,8 @@ class HttpServer:
             self._stopping = True
             idle = [c for c in self._connections if not c.busy]
             self._lock.notify_all()
-        os.write(self._wake_w, b"x")
+        with contextlib.suppress(OSError):
+            self._waker.send(b"x")
         if self._acceptor is not None:
             self._acceptor.join(10)
         for connection in idle:
@@ -282,13 +282,13 @@ class HttpServer:
         for connection in left:
             if connection.thread is not None:
                 connection.thread.join(1.0)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        self._wake.close()
+        self._waker.close()
 
     def _accept(self) -> None:
         with selectors.DefaultSelector() as selector:
             selector.register(self.sock, selectors.EVENT_READ)
-            selector.register(self._wake_r, selectors.EVENT_READ)
+            selector.register(self._wake, selectors.EVENT_READ)
             while True:
                 with self._lock:
                     while len(self._connections) >= self.max_connections and not self._stopping:
