@@ -74,17 +74,15 @@ class ServeClient:
         self._headers = headers
         self._timeout = timeout
         self._ssl_context = ssl_context
+        self._target: tuple[str, str, int | None] | None = None  # not a service URL
+        self._prefix = API_PREFIX
         if url.startswith("unix:"):
-            self._target: tuple[str, str, int | None] = ("unix", url[5:], None)
-            self._prefix = API_PREFIX
+            self._target = ("unix", url[5:], None)
         else:
             parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise SegurError(
-                    f"not a service URL: {url!r}", hint="http(s)://host:port or unix:PATH"
-                )
-            self._target = (parts.scheme, parts.hostname, parts.port)
-            self._prefix = parts.path.rstrip("/") + API_PREFIX
+            if parts.scheme in ("http", "https") and parts.hostname:
+                self._target = (parts.scheme, parts.hostname, parts.port)
+                self._prefix = parts.path.rstrip("/") + API_PREFIX
         self._local = threading.local()
         self._opened: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
@@ -102,6 +100,11 @@ class ServeClient:
         if conn is not None and conn.sock is not None and _closed_by_peer(conn.sock):
             conn.close()  # the next request opens a new one
         if conn is None:
+            if self._target is None:
+                raise ServiceUnavailable(
+                    f"no segur service answers at {self.url}: not a service URL",
+                    hint="http(s)://host:port or unix:PATH ([segur.serve] url)",
+                )
             scheme, where, port = self._target
             if scheme == "unix":
                 conn = _UnixConnection(where, self._timeout)

@@ -77,5 +77,5 @@ def test_no_service_is_a_typed_error(tmp_path):
         pytest.raises(ServiceUnavailable, match="no segur service answers"),
     ):
         client.get("/health")
-    with pytest.raises(Exception, match="not a service URL"):
-        ServeClient("ftp://host/")
+    with pytest.raises(ServiceUnavailable, match="not a service URL"):
+        ServeClient("localhost:8765").get("/health")
