@@ -382,6 +382,7 @@ class HttpServer:
                 keep_open = reader.feed(data)
             except _Refused as refused:
                 self._answer(sock, "GET", self.refuse(refused.status, refused.message), close=True)
+                _linger(sock)
                 return
             if reader.started and reader.too_large and reader.head_complete:
                 # over the limit: answered now, the rest is never read
@@ -397,6 +398,8 @@ class HttpServer:
                     close = not keep or not keep_open or self._stopping
                 self._answer(sock, request.method, answer, close=close)
                 if close:
+                    if too_large:
+                        _linger(sock)
                     return
             reader.done.clear()
             with self._lock:
@@ -446,6 +449,24 @@ def _request(
         query = (parsed.query or b"").decode("latin-1")
     return Request(method.decode("ascii"), path, query, headers, body, peer,
                    too_large=too_large, keep_alive=keep)  # fmt: skip
+
+
+#: How long a connection closed before its request was read whole is still read from.
+LINGER = 2.0
+
+
+def _linger(sock: socket.socket) -> None:
+    """Close gently a connection whose client may still be sending (a body over the
+    limit, bytes that were not a request): stop writing, then read and drop what comes
+    for at most :data:`LINGER` seconds, so that the client reads the answer rather than
+    a reset (closing with unread data makes the kernel send one)."""
+    _shutdown(sock, socket.SHUT_WR)
+    deadline = time.monotonic() + LINGER
+    with contextlib.suppress(OSError, ssl.SSLError):
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            if not sock.recv(_READ):
+                return
 
 
 def _shutdown(sock: socket.socket, how: int) -> None:

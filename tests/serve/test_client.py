@@ -79,3 +79,30 @@ def test_no_service_is_a_typed_error(tmp_path):
         client.get("/health")
     with pytest.raises(ServiceUnavailable, match="not a service URL"):
         ServeClient("localhost:8765").get("/health")
+
+
+def test_a_body_over_the_limit_gets_its_refusal_not_a_broken_connection():
+    """The service answers 413 before reading such a body, then reads and drops the
+    rest: the client, still sending, gets the refusal (it got a broken pipe before)."""
+
+    def limit(request: Request):
+        if request.too_large:
+            error = {"error": {"code": "too_large", "message": "too large", "type": "ApiError"}}
+            return 413, json.dumps(error).encode(), "application/json", None
+        return 200, b"{}", "application/json", None
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = HttpServer(sock, limit, refuse=lambda s, m: (s, b"", "text/plain", None),
+                        max_body=1024)  # fmt: skip
+    server.start()
+    try:
+        with ServeClient(f"http://127.0.0.1:{sock.getsockname()[1]}") as client:
+            for size in (10_000, 1_000_000, 8_000_000):
+                with pytest.raises(ApiError) as caught:
+                    client.request("POST", "/x", content=b"x" * size, media_type="text/plain")
+                assert (caught.value.status, caught.value.code) == (413, "too_large")
+            assert client.request("POST", "/x", content=b"small", media_type="text/plain") == {}
+    finally:
+        server.stop(1.0)
+        sock.close()
