@@ -212,9 +212,11 @@ def _check_no_entity_references(root: etree._Element) -> None:
 #: The trees parsed inside :func:`shared_parses`: ``id(data) -> (data, max_depth, root)``.
 _SHARED: contextvars.ContextVar[dict[int, tuple[bytes, int, etree._Element]] | None]
 _SHARED = contextvars.ContextVar("segur_shared_parses", default=None)
-#: At most this many trees are kept by one :func:`shared_parses` block (memory stays
-#: bounded for a patient with many documents: the others are parsed as usual).
+#: At most this many trees, of documents of at most this many bytes in all, are kept by
+#: one :func:`shared_parses` block (memory stays bounded for a patient with many or large
+#: documents: the others are parsed as usual, each time).
 MAX_SHARED = 32
+MAX_SHARED_BYTES = 4 * 1024 * 1024
 
 
 @contextmanager
@@ -250,7 +252,8 @@ def parse_xml(
         _check_size(data, max_bytes)
         return held[2]
     root = _parse(data, max_bytes, max_depth).getroot()
-    if len(shared) < MAX_SHARED:
+    kept = sum(len(held[0]) for held in shared.values())
+    if len(shared) < MAX_SHARED and kept + len(data) <= MAX_SHARED_BYTES:
         shared[id(data)] = (data, max_depth, root)
     return root
 

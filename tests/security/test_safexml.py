@@ -390,3 +390,8 @@ def test_shared_parses_keep_a_bounded_number_of_trees():
         again = [parse_xml(d) for d in documents]
     kept = sum(a is b for a, b in zip(first, again, strict=True))
     assert kept == safexml.MAX_SHARED
+    large = b"<a>" + b"x" * safexml.MAX_SHARED_BYTES + b"</a>"  # over the bytes kept
+    small = b"<b/>"
+    with safexml.shared_parses():
+        assert parse_xml(large, max_bytes=len(large)) is not parse_xml(large, max_bytes=len(large))
+        assert parse_xml(small) is parse_xml(small)
