@@ -215,7 +215,8 @@ class HttpServer:
     ``ssl_context``: TLS (server side; mutual when the context requires client
     certificates). ``max_body``: larger bodies are not read (the handler gets
     ``too_large``). ``idle_timeout``: a kept-alive connection without a request for so
-    long is closed; ``io_timeout``: a request or an answer stuck for so long is dropped.
+    long is closed; ``io_timeout``: a request not read whole so long after its first
+    bytes (a client dripping them), or an answer stuck so long, is dropped.
     ``max_connections``: more wait in the listening queue. ``refuse(status, message)``:
     the body of an answer to bytes that are not a request (400, 431).
     """
@@ -365,8 +366,16 @@ class HttpServer:
         send = sock.sendall
         reader = _Reader(self.max_body, lambda: send(b"HTTP/1.1 100 Continue\r\n\r\n"))
         timeout = self.io_timeout
+        deadline = 0.0  # of the request being read: a client dripping bytes is cut
         while True:
-            wanted = self.io_timeout if reader.started else self.idle_timeout
+            if reader.started:
+                if not deadline:
+                    deadline = time.monotonic() + self.io_timeout
+                wanted = deadline - time.monotonic()
+                if wanted <= 0:
+                    return  # stuck mid-request
+            else:
+                deadline, wanted = 0.0, self.idle_timeout
             if wanted != timeout:
                 sock.settimeout(wanted)
                 timeout = wanted
