@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import select
 import socket
 import ssl
 import threading
@@ -24,6 +23,7 @@ from segur_core.errors import SegurError
 from segur_core.serve.openapi import API_PREFIX
 from segur_core.serve.routes import ApiError
 from segur_core.serve.settings import ServeSettings
+from segur_core.wire.sockets import readable_now
 
 __all__ = ["ServeClient", "ServiceUnavailable"]
 
@@ -97,7 +97,7 @@ class ServeClient:
         """This thread's connection: a kept one unless the service closed it meanwhile
         (the service closes a connection left idle for a few seconds)."""
         conn: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
-        if conn is not None and conn.sock is not None and _closed_by_peer(conn.sock):
+        if conn is not None and conn.sock is not None and readable_now(conn.sock.fileno()):
             conn.close()  # the next request opens a new one
         if conn is None:
             if self._target is None:
@@ -208,16 +208,6 @@ def _param(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _closed_by_peer(sock: socket.socket) -> bool:
-    """Whether a kept connection has something to read before a request was sent: the
-    service closed it (or it is out of step), so it is not reused."""
-    try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return True
-    return bool(readable)
 
 
 def _error(status: int, content: bytes, kind: str) -> ApiError:

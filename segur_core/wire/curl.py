@@ -28,7 +28,6 @@ nothing is ever sent twice by the transport.
 
 from __future__ import annotations
 
-import select
 import ssl
 import threading
 import time
@@ -38,6 +37,7 @@ from typing import Any
 import pycurl
 
 from segur_core.tls import ClientMaterial
+from segur_core.wire.sockets import readable_now
 
 __all__ = ["CapExceeded", "CurlFailure", "CurlTransport", "header_lines"]
 
@@ -107,13 +107,7 @@ class _Reader:
 def _stale(handle: pycurl.Curl) -> bool:
     """Whether the handle's kept connection has something to read before a request."""
     fd = handle.getinfo(pycurl.ACTIVESOCKET)
-    if fd < 0:
-        return False
-    if not hasattr(select, "poll"):  # Windows
-        return bool(select.select([fd], [], [], 0)[0])
-    poll = select.poll()
-    poll.register(fd, select.POLLIN)
-    return bool(poll.poll(0))
+    return fd >= 0 and readable_now(fd)
 
 
 def _failure(error: pycurl.error) -> OSError:
