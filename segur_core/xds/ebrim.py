@@ -4,14 +4,13 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 
 from lxml import etree
 
 from segur_core.errors import MetadataError
 from segur_core.xds.hl7v2 import FREE_FORM_TEXT, LONG_NAME, MetadataLimitError
-from segur_core.xds.metadata import Author, Code, DocumentEntry, SubmissionSet
+from segur_core.xds.metadata import Author, Code, DocumentEntry, SubmissionSet, new_urn
 from segur_core.xds.ns import NS, UUID
 
 __all__ = [
@@ -63,7 +62,7 @@ def _classification_node(
     return etree.SubElement(
         parent,
         rim("Classification"),
-        id=f"urn:uuid:{uuid.uuid4()}",
+        id=new_urn(),
         classificationScheme=scheme,
         classifiedObject=obj,
         nodeRepresentation=representation,
@@ -94,7 +93,7 @@ def _external_id(parent: etree._Element, scheme: str, obj: str, value: str, name
     el = etree.SubElement(
         parent,
         rim("ExternalIdentifier"),
-        id=f"urn:uuid:{uuid.uuid4()}",
+        id=new_urn(),
         identificationScheme=scheme,
         registryObject=obj,
         value=value,
@@ -170,7 +169,7 @@ def submission_set_element(ss: SubmissionSet) -> etree._Element:
 def submission_set_classification(ss: SubmissionSet) -> etree._Element:
     return etree.Element(
         rim("Classification"),
-        id=f"urn:uuid:{uuid.uuid4()}",
+        id=new_urn(),
         classifiedObject=ss.entry_uuid,
         classificationNode=UUID.SUBMISSION_SET,
         objectType=UUID.CLASSIFICATION,
@@ -182,7 +181,7 @@ def association(
 ) -> etree._Element:
     el = etree.Element(
         rim("Association"),
-        id=f"urn:uuid:{uuid.uuid4()}",
+        id=new_urn(),
         associationType=kind,
         sourceObject=source,
         targetObject=target,

@@ -66,8 +66,9 @@ def _lxml_metadata(submission: SubmissionSet, entries: list[tuple[DocumentEntry,
 def _seeded(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     draw = random.Random(seed)
     monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=draw.getrandbits(128), version=4))
-    # the text writer draws its ids with new_urn: from the same sequence here
-    monkeypatch.setattr(ebrimxml, "new_urn", lambda: f"urn:uuid:{uuid.uuid4()}")
+    # both writers draw their ids with new_urn: from the same sequence here
+    for writer in (ebrim, ebrimxml):
+        monkeypatch.setattr(writer, "new_urn", lambda: f"urn:uuid:{uuid.uuid4()}")
 
 
 def test_new_urn_is_a_random_version_4_uuid_as_uuid4_writes_it():

@@ -22,7 +22,16 @@ from segur_core.model import INS, Practitioner, Structure
 from segur_core.wire.errors import CallTimeout, ServiceUnreachable
 from segur_core.wire.http import HTTPX_HEADERS, CallLimits, HttpCaller
 from segur_core.xds import hl7v2
-from segur_core.xds.metadata import Author, Code, DocumentEntry, SubmissionSet, cx, xds_time
+from segur_core.xds.metadata import (
+    Author,
+    Code,
+    DocumentEntry,
+    SubmissionSet,
+    cx,
+    new_oid,
+    new_urn,
+    xds_time,
+)
 from segur_dmp import ebrim, hl7v3, soap
 from segur_dmp.errors import DMPTransportError, MTOMError, SOAPFault
 from segur_dmp.mtom import (
@@ -41,11 +50,6 @@ __all__ = ["DMPClient", "Endpoints", "new_oid"]
 
 #: The repository unique id of the DMP (what ITI-43 asks for). [UNCERTAIN] production value.
 DMP_REPOSITORY = "1.2.250.1.213.1.1.9.2"
-
-
-def new_oid() -> str:
-    """A fresh globally unique OID (``2.25.<uuid as integer>``)."""
-    return f"2.25.{uuid.uuid4().int}"
 
 
 @attrs.frozen
@@ -337,7 +341,7 @@ class DMPClient:
             codes += (Code("MASQUE_PS", "1.2.250.1.213.1.1.4.13", "Masqué aux professionnels"),)
         new = attrs.evolve(
             entry, confidentiality=codes, lid=entry.lid or entry.entry_uuid,
-            entry_uuid=f"urn:uuid:{uuid.uuid4()}", version=str(int(entry.version or "1") + 1),
+            entry_uuid=new_urn(), version=str(int(entry.version or "1") + 1),
         )  # fmt: skip
         ss = self._update_set(ins)
         objects = [ebrim.submission_set_element(ss), ebrim.submission_set_classification(ss),
