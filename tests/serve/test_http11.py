@@ -4,6 +4,7 @@ bodies, ``Expect: 100-continue``, garbage) is covered; hypothesis on the request
 
 from __future__ import annotations
 
+import contextlib
 import json
 import select
 import socket
@@ -34,15 +35,24 @@ def refuse(status: int, message: str):
     return status, json.dumps({"error": {"message": message}}).encode(), "application/json", None
 
 
-@pytest.fixture
-def server() -> Iterator[HttpServer]:
+@contextlib.contextmanager
+def serving(**options: float) -> Iterator[HttpServer]:
+    """The echo server on a loopback port (``options``: the server's timeouts)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    served = HttpServer(sock, echo, refuse=refuse, max_body=1000, idle_timeout=1.0)
+    served = HttpServer(sock, echo, refuse=refuse, max_body=1000, **options)
     served.start()
-    yield served
-    served.stop(1.0)
-    sock.close()
+    try:
+        yield served
+    finally:
+        served.stop(1.0)
+        sock.close()
+
+
+@pytest.fixture
+def server() -> Iterator[HttpServer]:
+    with serving(idle_timeout=1.0) as served:
+        yield served
 
 
 def connect(server: HttpServer) -> socket.socket:
@@ -178,11 +188,7 @@ def test_a_client_dripping_its_request_is_cut_at_the_request_deadline():
     """``io_timeout`` bounds the whole request, not each read: a client sending a byte
     now and then would otherwise hold a connection, and one of the service's threads,
     for as long as it likes."""
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
-    served = HttpServer(listening, echo, refuse=refuse, max_body=1000, io_timeout=0.5)
-    served.start()
-    try:
+    with serving(io_timeout=0.5) as served:
         sock = connect(served)
         sock.sendall(b"GET /a HTTP/1.1\r\nHost: s\r\n")
         with pytest.raises(OSError):  # cut long before the 100 lines are sent
@@ -192,9 +198,6 @@ def test_a_client_dripping_its_request_is_cut_at_the_request_deadline():
             sock.sendall(b"\r\n")
             if read_answer(sock, bytearray())[0] == 0:
                 raise ConnectionResetError  # cut before an answer
-    finally:
-        served.stop(1.0)
-        listening.close()
 
 
 def test_a_stop_closes_idle_connections_and_finishes_the_calls_under_way(server):
