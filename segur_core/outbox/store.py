@@ -5,6 +5,13 @@ Every state change is one fenced SQL statement: an item is claimed by setting it
 lease can settle it or put it back to ``pending``. A worker that dies leaves its items
 ``in-flight``; once the lease expires another worker claims them again. ``due_at`` is
 when a pending item may be attempted, or when the lease of an in-flight item expires.
+
+Payloads live in a table of their own (``payloads``, keyed by the delivery's id), written
+with their delivery in one transaction: SQLite writes a row again whole at every update,
+so a payload in the ``deliveries`` row was copied into the WAL at the claim and again at
+the settlement (a 24 KB note de vaccination three times over, a document with its PDF
+rendering by the megabyte). A file written before keeps its payloads in the row until it
+is opened: they are moved in one transaction (:func:`_move_payloads`).
 """
 
 from __future__ import annotations
@@ -44,9 +51,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
     due_at      REAL,
     lease_owner TEXT,
     notified    INTEGER NOT NULL DEFAULT 0,
-    retry_from  REAL,  -- when an operator's retry restarted the horizon (else created_at)
-    payload     BLOB NOT NULL  -- last, so that reading the other columns skips it
+    retry_from  REAL  -- when an operator's retry restarted the horizon (else created_at)
 );
+CREATE TABLE IF NOT EXISTS payloads (
+    id          INTEGER PRIMARY KEY,  -- the delivery's; none once dropped (retention)
+    data        BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS deliveries_payload AFTER DELETE ON deliveries
+    BEGIN DELETE FROM payloads WHERE id = old.id; END;
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at, id)
     WHERE state IN ('pending', 'in-flight');
 CREATE INDEX IF NOT EXISTS deliveries_unnotified ON deliveries (settled_at)
@@ -59,6 +71,10 @@ _UNSETTLED = "state IN ('pending', 'in-flight')"
 #: pick the state index and sort every pending row at each claim).
 _DUE = "deliveries INDEXED BY deliveries_due"
 _MAX_TEXT = 2000
+#: Ids per ``IN (...)`` list (SQLite allows 32,766 parameters; claims take far fewer).
+_IDS_AT_ONCE = 500
+#: A step run after a write's statement, in its transaction.
+_Then = Callable[[sqlite3.Connection, "_Write"], None]
 #: Seconds :meth:`OutboxStore.compact` waits for a checkpoint of another process.
 _COMPACT_PATIENCE = 30.0
 
@@ -245,9 +261,7 @@ class OutboxStore(DeliveryReads):
             self._writer = conn = self._open()
             conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # a new file: purge gives space back
             conn.executescript(_SCHEMA)
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
-            if "retry_from" not in columns:  # an outbox written by segur 0.1
-                conn.execute("ALTER TABLE deliveries ADD COLUMN retry_from REAL")
+            _upgrade(conn)
 
     @contextlib.contextmanager
     def _guard(self, doing: str) -> Iterator[None]:
@@ -303,7 +317,13 @@ class OutboxStore(DeliveryReads):
         write = self._run(sql, params, doing)
         return write.rows, write.count
 
-    def _run(self, sql: str, params: Sequence[Any], doing: str) -> _Write:
+    def _run(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        doing: str,
+        then: _Then | None = None,
+    ) -> _Write:
         """Run one writing statement to its end on the writing connection.
 
         Writers of this process take turns on a lock: SQLite's own busy wait sleeps in
@@ -315,7 +335,7 @@ class OutboxStore(DeliveryReads):
         statement of its group (none of them happened)."""
         if self._closed:
             raise OutboxError("the outbox is closed")
-        write = _Write(sql, params)
+        write = _Write(sql, params, then)
         self._waiting.append(write)  # deque.append is atomic
         with self._write_lock:
             if not write.done:  # no writer took it: write it and whatever queued since
@@ -331,6 +351,17 @@ class OutboxStore(DeliveryReads):
     def _write_one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows, _count = self._write(sql, params)
         return rows[0] if rows else None
+
+    def payload(self, ident: int) -> bytes:
+        """The payload of ``ident``; empty once dropped after its retention."""
+        row = self._one(
+            "SELECT d.id, p.data FROM deliveries d LEFT JOIN payloads p ON p.id = d.id"
+            " WHERE d.id = ?",
+            (ident,),
+        )
+        if row is None:
+            raise UnknownDeliveryError(f"there is no outbox delivery {ident}")
+        return b"" if row[1] is None else bytes(row[1])
 
     def close(self) -> None:
         self._checkpointer.close()
@@ -348,11 +379,19 @@ class OutboxStore(DeliveryReads):
     ) -> tuple[Delivery, bool]:
         """Add an item unless ``key`` is already there; return it and whether it is new."""
         now = self._clock()
+
+        def store_payload(conn: sqlite3.Connection, write: _Write) -> None:
+            if write.count == 1:  # a new delivery, not a key already queued
+                conn.execute(
+                    "INSERT INTO payloads (id, data) VALUES (?, ?)", (write.rowid, payload)
+                )
+
         write = self._run(  # its id from the connection, not RETURNING: one step, not two
-            "INSERT INTO deliveries (kind, key, payload, state, patient_id, created_at,"
-            " due_at) VALUES (?, ?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-            (kind, key, payload, patient_id, now, now),
+            "INSERT INTO deliveries (kind, key, state, patient_id, created_at, due_at)"
+            " VALUES (?, ?, 'pending', ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            (kind, key, patient_id, now, now),
             "queue a delivery in",
+            store_payload,
         )
         if write.count == 1 and write.rowid is not None:
             delivery = Delivery(
@@ -383,22 +422,38 @@ class OutboxStore(DeliveryReads):
             return []  # nobody sends anything: nothing to claim
         now = self._clock()
         clause, params = ("", []) if kinds is None else self._kinds(kinds)
-        rows, _count = self._write(
+        payloads: dict[int, bytes] = {}
+
+        def read_payloads(conn: sqlite3.Connection, write: _Write) -> None:
+            ids = [row[0] for row in write.rows]
+            for start in range(0, len(ids), _IDS_AT_ONCE):
+                chosen = ids[start : start + _IDS_AT_ONCE]
+                marks = ", ".join("?" * len(chosen))
+                payloads.update(
+                    conn.execute(f"SELECT id, data FROM payloads WHERE id IN ({marks})", chosen)
+                )
+            if len(payloads) != len(ids):  # rolls the claim back: nothing is sent empty
+                raise sqlite3.DatabaseError(
+                    f"the payload of deliveries {sorted(set(ids) - payloads.keys())} is missing"
+                )
+
+        write = self._run(
             "UPDATE deliveries SET state = 'in-flight', attempts = attempts + 1,"
             " lease_owner = ?, due_at = ?"
             f" WHERE id IN (SELECT id FROM {_DUE}"
             f"  WHERE {_UNSETTLED} AND due_at <= ?{clause} ORDER BY due_at, id LIMIT ?)"
-            " RETURNING id, kind, key, payload, attempts, patient_id,"
-            " coalesce(retry_from, created_at)",
+            " RETURNING id, kind, key, attempts, patient_id, coalesce(retry_from, created_at)",
             (owner, now + lease, now, *params, limit),
+            "claim deliveries in",
+            read_payloads,
         )
-        rows.sort()
+        rows = sorted(write.rows)
         return [
             Claimed(
-                id=i, kind=k, key=key, payload=p, attempts=a, patient_id=pid, owner=owner,
-                queued_at=since,
+                id=i, kind=k, key=key, payload=bytes(payloads[i]), attempts=a, patient_id=pid,
+                owner=owner, queued_at=since,
             )
-            for i, k, key, p, a, pid, since in rows
+            for i, k, key, a, pid, since in rows
         ]  # fmt: skip
 
     def extend(self, ids: Sequence[int], owner: str, lease: float) -> set[int]:
@@ -506,47 +561,31 @@ class OutboxStore(DeliveryReads):
         return count
 
     def drop_payloads(self, settled_before: float, *, batch: int = 2000) -> int:
-        """Empty the payload of delivered items settled before ``settled_before`` (their
-        record stays); return how many. Each row is deleted and written again without
-        its payload, in one transaction: SQLite merges the pages a deletion empties, not
-        those an update shrinks, and a row that held a payload fills a page on its own.
-
-        Found by a scan in id order rather than through an index, which every
-        settlement would have to write (a fifth more per delivery): rows whose payload
-        is gone take little room, so a scan reads mostly the items of the last days. In
-        transactions of ``batch`` items, so that other writers wait little."""
-        columns = self._columns(without="payload")
-        names, marks = ", ".join(columns), ", ".join("?" * len(columns))
+        """Delete the payload of delivered items settled before ``settled_before`` (their
+        record stays); return how many. Only the payloads still held are read, in id
+        order, in transactions of ``batch`` items so that other writers wait little;
+        the pages they free are given back by :meth:`compact`."""
         dropped = last = 0
         while True:
             with self._guard("drop payloads in"), self._write_lock:
                 conn = self._writer
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    rows = conn.execute(
-                        f"SELECT {names} FROM deliveries WHERE id > ? AND state = 'delivered'"
-                        " AND settled_at < ? AND length(payload) > 0 ORDER BY id LIMIT ?",
+                    ids = conn.execute(
+                        "SELECT p.id FROM payloads p JOIN deliveries d ON d.id = p.id"
+                        " WHERE p.id > ? AND d.state = 'delivered' AND d.settled_at < ?"
+                        " ORDER BY p.id LIMIT ?",
                         (last, settled_before, batch),
                     ).fetchall()
-                    conn.executemany("DELETE FROM deliveries WHERE id = ?", [r[:1] for r in rows])
-                    conn.executemany(
-                        f"INSERT INTO deliveries ({names}, payload) VALUES ({marks}, X'')", rows
-                    )
+                    conn.executemany("DELETE FROM payloads WHERE id = ?", ids)
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
-            dropped += len(rows)
-            if len(rows) < batch:
+            dropped += len(ids)
+            if len(ids) < batch:
                 return dropped
-            last = rows[-1][0]
-
-    def _columns(self, *, without: str) -> list[str]:
-        """The table's columns, ``id`` first, but ``without``."""
-        rows = self._rows("PRAGMA table_info(deliveries)")
-        names = [row[1] for row in rows if row[1] != without]
-        assert names[0] == "id"
-        return names
+            last = ids[-1][0]
 
     def compact(self) -> None:
         """Give the file's free pages back to the file system (and empty the WAL). A file
@@ -570,13 +609,47 @@ class OutboxStore(DeliveryReads):
                 time.sleep(0.05)
 
 
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring an outbox written by an earlier segur to this layout, in one transaction
+    (another process opening it at the same time waits, then finds it done)."""
+
+    def columns() -> set[str]:
+        return {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
+
+    if {"retry_from"} <= columns() and "payload" not in columns():
+        return  # the usual case: no transaction
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = columns()
+        if "retry_from" not in found:  # segur 0.1
+            conn.execute("ALTER TABLE deliveries ADD COLUMN retry_from REAL")
+        if "payload" in found:
+            _move_payloads(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _move_payloads(conn: sqlite3.Connection) -> None:
+    """Move payloads from the ``deliveries`` rows to ``payloads`` (a delivered one that
+    is empty was dropped after its retention: it stays dropped)."""
+    conn.execute(
+        "INSERT INTO payloads (id, data) SELECT id, payload FROM deliveries"
+        " WHERE state != 'delivered' OR length(payload) > 0"
+    )
+    conn.execute("ALTER TABLE deliveries DROP COLUMN payload")
+
+
 class _Write:
-    """One statement waiting for, or written by, a group commit."""
+    """One statement waiting for, or written by, a group commit; ``then`` runs right
+    after it, in the same transaction (its payload written with a new delivery)."""
 
-    __slots__ = ("count", "done", "error", "params", "rowid", "rows", "sql")
+    __slots__ = ("count", "done", "error", "params", "rowid", "rows", "sql", "then")
 
-    def __init__(self, sql: str, params: Sequence[Any]) -> None:
-        self.sql, self.params = sql, params
+    def __init__(self, sql: str, params: Sequence[Any], then: _Then | None) -> None:
+        self.sql, self.params, self.then = sql, params, then
         self.rows: list[Any] = []
         self.count = 0
         self.rowid: int | None = None  # of an insert
@@ -585,16 +658,20 @@ class _Write:
 
 
 def _commit(conn: sqlite3.Connection, group: list[_Write]) -> None:
-    """Run the statements of ``group`` and commit them: alone, as it always was, or in one
-    transaction. Failures are recorded on the writes, for each caller to raise."""
+    """Run the statements of ``group`` and commit them: a statement alone in autocommit,
+    several (or one with a ``then``) in one transaction. Failures are recorded on the
+    writes, for each caller to raise."""
+    transaction = len(group) > 1 or group[0].then is not None
     try:
-        if len(group) > 1:
+        if transaction:
             conn.execute("BEGIN IMMEDIATE")
         for write in group:
             cursor = conn.execute(write.sql, write.params)
             write.rows, write.count = cursor.fetchall(), cursor.rowcount
             write.rowid = cursor.lastrowid
-        if len(group) > 1:
+            if write.then is not None:
+                write.then(conn, write)
+        if transaction:
             conn.execute("COMMIT")
     except BaseException as exc:
         if conn.in_transaction:  # SQLite rolls back by itself on a full disk

@@ -20,8 +20,11 @@ service on another machine does not cost).
 then the file size before and after ``purge --payloads`` (payloads dropped, space given
 back), the records all kept.
 
+``--payload BYTES``: items of that size instead of 2,037 bytes (24,037: a note de
+vaccination as ``bench_dmp.py`` sends it).
+
 Run: ``uv run python tests/benchmarks/bench_outbox.py [N] [CHUNK] [--load P]
-[--receiver thread]``
+[--receiver thread] [--payload BYTES]``
 (default 2000 200), ``uv run python tests/benchmarks/bench_outbox.py --retention 100000``
 
 ``--store postgresql [N]`` (default 2000; ``--load`` applies too): a PostgreSQL server
@@ -57,6 +60,11 @@ from segur_core.model import DeliveryState
 from segur_core.outbox import Outbox
 
 PAYLOAD = b"<ClinicalDocument>" + b"x" * 2000 + b"</ClinicalDocument>"
+
+
+def payload_of(size: int) -> bytes:
+    """A payload of ``size`` bytes (at least the element's tags)."""
+    return b"<ClinicalDocument>" + b"x" * max(0, size - 37) + b"</ClinicalDocument>"
 
 
 def sender(client: httpx.Client, url: str) -> Callable:
@@ -200,7 +208,12 @@ def main() -> None:
                         help="N deliveries, then the file size around a purge")  # fmt: skip
     parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite",
                         help="postgresql: worker processes on PostgreSQL vs SQLite")  # fmt: skip
+    parser.add_argument("--payload", type=int, metavar="BYTES",
+                        help="the size of each item (default 2037)")  # fmt: skip
     args = parser.parse_args()
+    if args.payload is not None:
+        global PAYLOAD
+        PAYLOAD = payload_of(args.payload)
     if args.store == "postgresql":
         with BackgroundLoad(args.load):
             postgresql(args.n)

@@ -10,12 +10,14 @@ Four measurements, each printed with the load average:
    ``fcntl`` locks cost here. A WAL commit makes two ``pwrite`` per page (the frame's
    header, then the page) and six ``fcntl`` on the ``-shm`` file (the read mark, the
    read lock, the write lock, taken and released); ``strace -f -c`` counts, per item,
-   12 ``pwrite`` for an enqueue (6 pages: the new leaf, the table's interior page, the
-   key index, the due-time index, ``sqlite_sequence``, page 1), 4 for a settlement
-   (the leaf, the due-time index) and 2 for its share of a claim (its row's page).
+   12 ``pwrite`` for an enqueue with its payload in the row (6 pages: the new leaf, the
+   table's interior page, the key index, the due-time index, ``sqlite_sequence``,
+   page 1), 4 for a settlement (the leaf, the due-time index) and 2 for its share of a
+   claim (its row's page).
 3. **Layouts**: the same three statements, bare, with the payload in the ``deliveries``
-   row (today) and in a table of its own keyed by the item's id, for a 2 KB payload
-   (the benchmark's) and a 24 KB one (a note de vaccination, ``bench_dmp.py``).
+   row (the layout before 2026-12-02) and in a table of its own keyed by the item's id
+   (the store's), for a 2 KB payload (the benchmark's) and a 24 KB one (a note de
+   vaccination, ``bench_dmp.py``).
 4. **The gap**: this process's CPU for a POST to a receiver in its own process, sent
    right after the previous answer, after a settlement (what the outbox does between
    two sends) and after 50 µs of pure Python: any gap lets the receiver go to sleep,
@@ -45,25 +47,43 @@ from segur_core.outbox import Outbox
 from segur_core.outbox.store import _SCHEMA, Claimed
 
 _INSERT = (
-    "INSERT INTO deliveries (kind, key, payload, state, patient_id, created_at, due_at)"
-    " VALUES ('http', ?, ?, 'pending', NULL, ?, ?) ON CONFLICT (key) DO NOTHING"
+    "INSERT INTO deliveries (kind, key, {payload}state, patient_id, created_at, due_at)"
+    " VALUES ('http', ?, {mark}'pending', NULL, ?, ?) ON CONFLICT (key) DO NOTHING"
 )
 _CLAIM = (
     "UPDATE deliveries SET state = 'in-flight', attempts = attempts + 1, lease_owner = 'o',"
     " due_at = ? WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_due"
     " WHERE state IN ('pending', 'in-flight') AND due_at <= ? ORDER BY due_at, id LIMIT 32)"
-    " RETURNING id, kind, key, {payload}, attempts, patient_id,"
+    " RETURNING id, kind, key, {payload}attempts, patient_id,"
     " coalesce(retry_from, created_at)"
 )
+_PAYLOAD = "INSERT INTO payloads (id, data) VALUES (?, ?)"
 _SETTLE = (
     "UPDATE deliveries SET state = 'delivered', result = 'ok', last_error = NULL,"
     " settled_at = ?, due_at = NULL, lease_owner = NULL, notified = 1"
     " WHERE id = ? AND state = 'in-flight' AND lease_owner = 'o'"
 )
-#: The payload in a table of its own (an experiment: the store does not use it).
-_PAYLOAD_TABLE = _SCHEMA.replace("    payload     BLOB NOT NULL", "    payload     BLOB") + (
-    "CREATE TABLE payloads (id INTEGER PRIMARY KEY, body BLOB NOT NULL);"
-)
+#: The payload in the ``deliveries`` row, as before 2026-12-02.
+_IN_THE_ROW = _SCHEMA.replace("    retry_from  REAL", "    payload     BLOB,\n    retry_from  REAL")
+
+
+def _insert(conn: sqlite3.Connection, key: str, payload: bytes, now: float) -> None:
+    """The store's enqueue, bare: the row and its payload in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    cursor = conn.execute(_INSERT.format(payload="", mark=""), (key, now, now))
+    conn.execute(_PAYLOAD, (cursor.lastrowid, payload))
+    conn.execute("COMMIT")
+
+
+def _claim(conn: sqlite3.Connection, now: float) -> list[int]:
+    """The store's claim of 32 items, bare: the rows, then their payloads."""
+    conn.execute("BEGIN IMMEDIATE")
+    ids = [row[0] for row in conn.execute(_CLAIM.format(payload=""), (now + 60, now))]
+    if ids:
+        marks = ", ".join("?" * len(ids))
+        conn.execute(f"SELECT id, data FROM payloads WHERE id IN ({marks})", ids).fetchall()
+    conn.execute("COMMIT")
+    return ids
 
 
 class _StubCursor:
@@ -114,15 +134,12 @@ def statements(rounds: int) -> None:
             with store._write_lock:  # type: ignore[attr-defined]
                 start = clock()
                 for i in range(200):
-                    now = time.time()
-                    writer.execute(_INSERT, (f"b{r}-{i}", PAYLOAD, now, now))
+                    _insert(writer, f"b{r}-{i}", PAYLOAD, time.time())
                 took["bare insert"] += clock() - start
                 start = clock()
                 ids = []
-                while rows := writer.execute(
-                    _CLAIM.format(payload="payload"), (time.time() + 60, time.time())
-                ).fetchall():
-                    ids += [row[0] for row in rows]
+                while batch_ids := _claim(writer, time.time()):
+                    ids += batch_ids
                 took["bare claim"] += clock() - start
                 start = clock()
                 for ident in ids:
@@ -177,26 +194,29 @@ def _layout(path: Path, payload: bytes, own_table: bool, n: int) -> dict[str, fl
     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.executescript(_PAYLOAD_TABLE if own_table else _SCHEMA)
+    conn.executescript(_SCHEMA if own_table else _IN_THE_ROW)
     took = {"enqueue": 0.0, "claim": 0.0, "settle": 0.0}
     clock, now = time.thread_time, time.time()
     start = clock()
     for i in range(n):
         if own_table:
-            conn.execute("BEGIN IMMEDIATE")
-            cursor = conn.execute(_INSERT, (f"k{i}", None, now, now))
-            conn.execute(
-                "INSERT INTO payloads (id, body) VALUES (?, ?)", (cursor.lastrowid, payload)
-            )
-            conn.execute("COMMIT")
+            _insert(conn, f"k{i}", payload, now)
         else:
-            conn.execute(_INSERT, (f"k{i}", payload, now, now))
+            conn.execute(
+                _INSERT.format(payload="payload, ", mark="?, "), (f"k{i}", payload, now, now)
+            )
     took["enqueue"] = clock() - start
-    column = "(SELECT body FROM payloads p WHERE p.id = deliveries.id)" if own_table else "payload"
     ids = []
     start = clock()
-    while rows := conn.execute(_CLAIM.format(payload=column), (now + 60, now + 1)).fetchall():
-        ids += [row[0] for row in rows]
+    while True:
+        if own_table:
+            batch = _claim(conn, now + 1)
+        else:
+            query = _CLAIM.format(payload="payload, ")
+            batch = [row[0] for row in conn.execute(query, (now + 61, now + 1)).fetchall()]
+        if not batch:
+            break
+        ids += batch
     took["claim"] = clock() - start
     start = clock()
     for ident in ids:

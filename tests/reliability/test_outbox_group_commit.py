@@ -135,14 +135,21 @@ def test_the_writes_of_every_thread_run_on_one_connection(
         assert len(writers) == 1
 
 
-def test_an_enqueue_alone_is_one_statement_without_a_transaction(
+def test_an_enqueue_alone_is_its_row_and_its_payload_in_one_transaction(
     tmp_path: Path, statements: list[str]
 ) -> None:
     with Outbox(tmp_path / "outbox.sqlite") as outbox:
         outbox.enqueue("k", "warm", b"x")
         statements.clear()
         outbox.enqueue("k", "alone", b"x")
-        assert len(statements) == 1 and statements[0].startswith("INSERT INTO deliveries")
+        assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"
+        assert statements[1].startswith("INSERT INTO deliveries")
+        assert statements[2].startswith("INSERT INTO payloads")
+        assert len(statements) == 4
+        statements.clear()
+        outbox.enqueue("k", "alone", b"again")  # a key already queued: no payload written
+        assert not any(s.startswith("INSERT INTO payloads") for s in statements)
+        assert outbox.payload(outbox.find("alone").id) == b"x"
 
 
 @pytest.mark.parametrize("count", [1, 2])

@@ -71,7 +71,8 @@ def test_a_read_only_disk_is_a_typed_error_and_one_cli_line(tmp_path: Path) -> N
             disk.read_only(False)
 
 
-def test_a_damaged_middle_page_is_a_typed_error_and_one_cli_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damaged", ["a payload", "the deliveries"])
+def test_a_damaged_page_is_a_typed_error_and_one_cli_line(tmp_path: Path, damaged: str) -> None:
     data_dir = tmp_path / "data"
     path = data_dir / "outbox.sqlite"
     with Outbox(path) as outbox:
@@ -80,13 +81,17 @@ def test_a_damaged_middle_page_is_a_typed_error_and_one_cli_line(tmp_path: Path)
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'deliveries'")
+        deliveries = root.fetchone()[0]
     assert pages > 20
-    damage_page(path, pages // 2)
+    damage_page(path, pages // 2 if damaged == "a payload" else deliveries)
     with pytest.raises(OutboxStorageError) as caught, Outbox(path) as outbox:
         outbox.list()
         for n in range(200):
             outbox.payload(n + 1)
     assert str(path) in str(caught.value) and "damaged" in str(caught.value)
+    if damaged == "a payload":
+        return  # the list reads no payload
     for args in (["outbox", "list"], ["outbox", "list", "--json"]):
         result = cli_run(tmp_path, data_dir, *args)
         assert result.exit_code == 1, (args, result.output)
