@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import sqlite3
 import threading
 import time
@@ -70,6 +71,7 @@ _UNSETTLED = "state IN ('pending', 'in-flight')"
 #: Unsettled items through the partial index on ``due_at`` (the planner would otherwise
 #: pick the state index and sort every pending row at each claim).
 _DUE = "deliveries INDEXED BY deliveries_due"
+log = logging.getLogger("segur.outbox")
 _MAX_TEXT = 2000
 #: Ids per ``IN (...)`` list (SQLite allows 32,766 parameters; claims take far fewer).
 _IDS_AT_ONCE = 500
@@ -635,11 +637,12 @@ def _upgrade(conn: sqlite3.Connection) -> None:
 def _move_payloads(conn: sqlite3.Connection) -> None:
     """Move payloads from the ``deliveries`` rows to ``payloads`` (a delivered one that
     is empty was dropped after its retention: it stays dropped)."""
-    conn.execute(
+    moved = conn.execute(
         "INSERT INTO payloads (id, data) SELECT id, payload FROM deliveries"
         " WHERE state != 'delivered' OR length(payload) > 0"
-    )
+    ).rowcount
     conn.execute("ALTER TABLE deliveries DROP COLUMN payload")
+    log.info("outbox: %d payloads moved to a table of their own (once, on upgrade)", moved)
 
 
 class _Write:
