@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     retry_from  REAL  -- when an operator's retry restarted the horizon (else created_at)
 );
 CREATE TABLE IF NOT EXISTS payloads (
-    id          INTEGER PRIMARY KEY,  -- the delivery's; none once dropped (retention)
+    id          INTEGER PRIMARY KEY,  -- the delivery's, absent once dropped (retention)
     data        BLOB NOT NULL
 );
 CREATE TRIGGER IF NOT EXISTS deliveries_payload AFTER DELETE ON deliveries

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from segur_core.model import DeliveryState
 from segur_core.outbox import Outbox
+from segur_core.outbox.store import _SCHEMA
 
 MB = 1 << 20
 
@@ -37,29 +38,14 @@ def test_a_claim_and_a_settlement_do_not_write_the_payload_again(tmp_path: Path)
         assert _wal_bytes(path) < 100_000  # a few pages, not the payload
 
 
-_OLD_LAYOUT = """
-CREATE TABLE deliveries (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind        TEXT NOT NULL,
-    key         TEXT NOT NULL UNIQUE,
-    state       TEXT NOT NULL,
-    attempts    INTEGER NOT NULL DEFAULT 0,
-    last_error  TEXT,
-    result      TEXT,
-    patient_id  TEXT,
-    created_at  REAL NOT NULL,
-    settled_at  REAL,
-    due_at      REAL,
-    lease_owner TEXT,
-    notified    INTEGER NOT NULL DEFAULT 0,
-    retry_from  REAL,
-    payload     BLOB NOT NULL
-);
-CREATE INDEX deliveries_due ON deliveries (due_at, id)
-    WHERE state IN ('pending', 'in-flight');
-CREATE INDEX deliveries_unnotified ON deliveries (settled_at)
-    WHERE notified = 0 AND state IN ('delivered', 'dead');
-"""
+def _old_layout() -> str:
+    """The layout before payloads had a table of their own: the same ``deliveries``
+    table with a ``payload`` column last, and its indexes."""
+    kept = [s for s in _SCHEMA.split(";") if "payloads" not in s and s.strip() not in ("", "END")]
+    table = kept[0].rstrip()
+    assert table.endswith(")") and "CREATE TABLE IF NOT EXISTS deliveries" in table
+    return ";".join([table[:-1] + ",\n    payload BLOB NOT NULL\n)", *kept[1:]]) + ";"
+
 
 _ROWS = [  # key, state, payload (empty: dropped after its retention), settled_at, due_at
     ("pending", "pending", b"<p/>", None, 0.0),
@@ -74,7 +60,7 @@ def _old_outbox(path: Path, rows=_ROWS) -> None:
     """An outbox file as segur wrote it before payloads had their own table."""
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(_OLD_LAYOUT)
+        conn.executescript(_old_layout())
         conn.executemany(
             "INSERT INTO deliveries (kind, key, state, attempts, created_at, settled_at,"
             " due_at, lease_owner, notified, payload) VALUES ('dmp', ?, ?, 1, ?, ?, ?,"
