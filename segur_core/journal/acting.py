@@ -36,6 +36,11 @@ class ActingJournal:
             [{**entry, "actor": self._who(entry.get("actor"))} for entry in entries]
         )
 
+    def record_later(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        self.journal.record_later(
+            [{**entry, "actor": self._who(entry.get("actor"))} for entry in entries]
+        )
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.journal, name)
 

@@ -33,6 +33,8 @@ class JournalBackend(Protocol):
 
     def record_many(self, entries: Sequence[Mapping[str, Any]]) -> list[JournalRecord]: ...
 
+    def record_later(self, entries: Sequence[Mapping[str, Any]]) -> None: ...
+
     def records(
         self,
         patient_id: str | None = None,

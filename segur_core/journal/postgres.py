@@ -22,6 +22,7 @@ import attrs
 import psycopg
 
 from segur_core.journal.chain import GENESIS, link_hash_canonical
+from segur_core.journal.deferral import take_waiting
 from segur_core.journal.pseudonym import KEY_FILE, Pseudonymiser, load_or_create_key
 from segur_core.journal.records import JournalRecord, Problem, ProblemKind, VerifyReport
 from segur_core.journal.store import (
@@ -144,11 +145,20 @@ class PostgresJournal(JournalBase):
 
     def record_many(self, entries: Sequence[Mapping[str, Any]]) -> list[JournalRecord]:
         """Append ``entries`` in order, in one transaction, chained after the pharmacy's
-        last record; all are durable when this returns, none if one is refused."""
-        prepared = prepared_entries(entries)
-        if not prepared:
+        last record (after the records this thread left waiting, see
+        :meth:`record_later`); all are durable when this returns, none if one is
+        refused."""
+        return self._append_prepared(prepared_entries(entries))
+
+    def _append_prepared(
+        self, prepared: list[tuple[Mapping[str, Any], str, dict[str, Any]]]
+    ) -> list[JournalRecord]:
+        """``prepared`` appended after the records this thread left waiting
+        (:meth:`record_later`), in one transaction; only ``prepared``'s records back."""
+        held = take_waiting(self)
+        if not held and not prepared:
             return []
-        return self._append(prepared)
+        return self._append([*held, *prepared])[len(held) :]
 
     def _append(
         self, prepared: list[tuple[Mapping[str, Any], str, dict[str, Any]]]

@@ -29,6 +29,7 @@ from segur_core.errors import DurabilityError, SegurError
 from segur_core.files import private_file
 from segur_core.journal.anchor import Anchor, Checkpoint
 from segur_core.journal.chain import GENESIS, link_hash, link_hash_canonical, normalised_details
+from segur_core.journal.deferral import take_waiting, wait_or_write
 from segur_core.journal.pseudonym import KEY_FILE, Pseudonymiser, load_or_create_key
 from segur_core.journal.records import JournalRecord, Problem, ProblemKind, VerifyReport
 from segur_core.model import utcnow
@@ -113,6 +114,25 @@ class JournalBase:
     _mark: str
 
     def record_many(self, entries: Sequence[Mapping[str, Any]]) -> list[JournalRecord]:
+        raise NotImplementedError
+
+    def record_later(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Append ``entries`` (checked now) with the next record this thread writes to
+        the journal within a :func:`~segur_core.journal.deferral.deferring` scope, in the
+        same transaction and before it, or when the scope ends; outside a scope, now.
+        Each call of ``segur serve`` is a scope, ended by its ``api.call`` record: a
+        handler's records and that one share one commit, durable before the answer.
+
+        Only for records after which nothing happens but other records and the answer
+        (nothing a crash could leave done and unrecorded): a record that must be durable
+        before a later step is written with :meth:`record_many` before it."""
+        prepared = prepared_entries(entries)
+        if not wait_or_write(self, prepared):
+            self._append_prepared(prepared)
+
+    def _append_prepared(
+        self, prepared: list[tuple[Mapping[str, Any], str, dict[str, Any]]]
+    ) -> list[JournalRecord]:
         raise NotImplementedError
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -271,9 +291,18 @@ class Journal(JournalBase):
         Group commit: calls from several threads that arrive while a transaction is
         being written wait for it, and the next writer appends all of them in one
         transaction (each call's records stay together and in order). A call still
-        returns only once its own records are committed.
+        returns only once its own records are committed. The records this thread left
+        waiting (:meth:`record_later`) are written first, in the same transaction.
         """
-        call = _Call(prepared_entries(entries))
+        return self._append_prepared(prepared_entries(entries))
+
+    def _append_prepared(
+        self, prepared: list[tuple[Mapping[str, Any], str, dict[str, Any]]]
+    ) -> list[JournalRecord]:
+        """Append ``prepared`` after the records waiting for this journal in this
+        thread's scope (:meth:`record_later`); return only ``prepared``'s records."""
+        held = take_waiting(self)
+        call = _Call([*held, *prepared] if held else prepared)
         self._waiting.append(call)  # deque.append is atomic: no lock needed to queue
         with self._lock:
             if not call.settled:  # no writer took it: write it and whatever queued since
@@ -286,7 +315,7 @@ class Journal(JournalBase):
                     raise self._write_error(exc) from exc
         if call.error is not None:
             raise self._write_error(call.error) from call.error
-        return self._records(call)
+        return self._records(call, skip=len(held))
 
     def _write_error(self, cause: BaseException) -> JournalError:
         if isinstance(cause, JournalError):
@@ -362,11 +391,12 @@ class Journal(JournalBase):
             except OSError as exc:
                 log.error("cannot write a journal checkpoint to %s: %s", self._anchor.path, exc)
 
-    def _records(self, call: _Call) -> list[JournalRecord]:
+    def _records(self, call: _Call, *, skip: int = 0) -> list[JournalRecord]:
+        """The records ``call`` wrote, but its first ``skip`` (written for others)."""
         assert call.moment is not None  # set when the call was written
         records = []
         for (entry, _, details_value), (seq, prev_hash, digest) in zip(
-            call.prepared, call.written, strict=True
+            call.prepared[skip:], call.written[skip:], strict=True
         ):
             if log.isEnabledFor(logging.DEBUG):  # the pseudonym is an HMAC: only when logged
                 log.debug(

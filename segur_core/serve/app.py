@@ -31,6 +31,7 @@ import attrs
 
 from segur_core.errors import PluginError
 from segur_core.host.openapi import add_host_api
+from segur_core.journal.deferral import deferring
 from segur_core.serve.checks import Schema
 from segur_core.serve.errors import error_answer
 from segur_core.serve.openapi import API_PREFIX, build_openapi
@@ -301,24 +302,29 @@ def _dumps(data: Any) -> bytes:
 def _run(
     service: Service, operation: _Operation, call: ApiCall
 ) -> tuple[int, bytes, str, Mapping[str, str] | None]:
-    """Run the handler, journal the call, encode the answer."""
+    """Run the handler, journal the call, encode the answer.
+
+    The call is a :func:`~segur_core.journal.deferral.deferring` scope: the records its
+    handler lets wait (``record_later``) are written with ``api.call``, in one commit,
+    before the answer; a handler that fails has them written with its error."""
     route = operation.route
     with service._lock:
         service.in_flight += 1
     status: int
     try:
-        result = route.handler(call)
-        status = result.status if isinstance(result, Raw) else route.status
-    except Exception as exc:
+        with deferring():
+            try:
+                result = route.handler(call)
+                status = result.status if isinstance(result, Raw) else route.status
+            except Exception as exc:
+                status, result = error_answer(exc)
+            finally:
+                with service._lock:
+                    service.in_flight -= 1
+            if not route.public:
+                _journal_call(service.runtime, route, call, status)
+    except Exception as exc:  # the call is done; a journal that cannot write is an error
         status, result = error_answer(exc)
-    finally:
-        with service._lock:
-            service.in_flight -= 1
-    if not route.public:
-        try:
-            _journal_call(service.runtime, route, call, status)
-        except Exception as exc:  # the call is done; a journal that cannot write is an error
-            status, result = error_answer(exc)
     if isinstance(result, Raw):
         return result.status, result.content, result.media_type, result.headers
     try:

@@ -183,9 +183,14 @@ class InsService:
         patient_id: str | None = None,
     ) -> InsiResult:
         """One INSi lookup (see :meth:`lookup`), journaled; raises :class:`InsiError`
-        (or :class:`IdentityError` for traits breaking the RNIV rules)."""  # fmt: skip
+        (or :class:`IdentityError` for traits breaking the RNIV rules).
+
+        Its record may wait for the next one of the call (``record_later``): a search
+        changes nothing, and whatever its caller does next with the answer that must be
+        recorded first is, with this record before it (an identity change), in one
+        transaction; over ``segur serve``, with ``api.call``, before the answer."""  # fmt: skip
         lookup = self.lookup(reading=reading, traits=traits)
-        self.runtime.journal.record_many([self._lookup_entry(lookup, patient_id)])
+        self.runtime.journal.record_later([self._lookup_entry(lookup, patient_id)])
         if lookup.error is not None:
             raise lookup.error
         assert lookup.result is not None
