@@ -70,4 +70,3 @@ def test_a_public_routes_waiting_records_are_written_before_its_answer(served):
     before = _last_seq(app)
     assert client.get("/test/public") == {"ok": True}
     assert [r["action"] for r in _after(client, before)] == ["test.public"]
-
