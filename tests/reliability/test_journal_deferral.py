@@ -1,5 +1,6 @@
 """Records that wait for the next record of the same call (``record_later``): one
-transaction for both, the order of the trail kept, nothing left unwritten."""
+transaction for both, the order of the trail kept, nothing left unwritten; on SQLite and
+on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 
 import pytest
 
-from segur_core.journal import Journal, JournalError
+from segur_core.journal import JournalError
 from segur_core.journal.acting import acting
 from segur_core.journal.deferral import deferring
 
@@ -32,8 +33,9 @@ def ticks() -> _Ticks:
 
 
 @pytest.fixture
-def journal(tmp_path, ticks):
-    with Journal(tmp_path / "journal.sqlite", pseudonym_key=b"k" * 32, clock=ticks) as opened:
+def journal(store, ticks):
+    """A journal on each backend (SQLite, PostgreSQL), on the ticking clock."""
+    with store.journal(pseudonym_key=b"k" * 32, clock=ticks) as opened:
         yield opened
 
 
