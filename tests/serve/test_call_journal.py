@@ -6,14 +6,9 @@ from __future__ import annotations
 import pytest
 
 from segur_core.serve import ApiError, ApiRoute
+from segur_core.serve.demo import CARD_READING
 
-TRAITS = {
-    "birth_name": "ADRUN",
-    "first_names": ["ZOE"],
-    "sex": "F",
-    "birth_date": "1975-12-31",
-    "birth_place": "63220",
-}
+TRAITS = CARD_READING["traits"]  # the demo card's holder, whom the INSi sandbox knows
 
 
 def _after(client, seq: int) -> list[dict]:
