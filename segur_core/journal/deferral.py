@@ -15,7 +15,9 @@ and takes whatever waits with it, so the order of the trail never changes. A pro
 dies between the step a waiting record describes and the end of its call loses that
 record, as it would have lost it dying just before writing it: the window grows from the
 record's own write to the rest of the call, which sends nothing outside before the
-commit (the answer goes out after it). docs/reliability.md says so.
+commit (the answer goes out after it). docs/reliability.md says so. A write that fails
+(a full disk) fails for the records that waited for it too: none is written, and the
+call answers the journal's error, as it did when the record itself could not be written.
 
 The scope is a context variable: records written by other threads are not held back.
 """
