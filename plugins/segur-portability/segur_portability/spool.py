@@ -29,9 +29,12 @@ class Spool(Generic[T]):
     def __init__(self, directory: Path | None = None) -> None:
         self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 - closed by close()
         self._count = 0
+        self._at_end = True  # appends follow each other without a seek (each would flush)
 
     def append(self, value: T) -> None:
-        self._file.seek(0, 2)
+        if not self._at_end:
+            self._file.seek(0, 2)
+            self._at_end = True
         pickle.dump(value, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._count += 1
 
@@ -41,6 +44,7 @@ class Spool(Generic[T]):
     def __iter__(self) -> Iterator[T]:
         self._file.flush()
         self._file.seek(0)
+        self._at_end = False
         for _ in range(self._count):
             yield pickle.load(self._file)  # written by append, in this process's own file
 
