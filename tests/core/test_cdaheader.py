@@ -275,7 +275,10 @@ def test_mutated_headers_read_or_give_a_typed_error(data):
     try:
         header = read_header(data)
     except DocumentError:
+        with pytest.raises(DocumentError):
+            _plain_header(data)
         return
+    assert header == _plain_header(data)  # the lean XPath and the leaf shortcut change nothing
     repr(header)
     if header.id is not None and header.id.value is not None:
         assert header.id.value == header.id.value.strip()
@@ -309,15 +312,3 @@ def test_each_official_example_reads_as_with_plain_xpath(name):
         pytest.skip(f"the ANS CDA examples are not in {EXAMPLES}")
     data = path.read_bytes()
     assert read_header(data) == _plain_header(data)
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated_headers())
-def test_mutated_headers_read_as_with_plain_xpath(data):
-    try:
-        expected = _plain_header(data)
-    except DocumentError:
-        with pytest.raises(DocumentError):
-            read_header(data)
-        return
-    assert read_header(data) == expected
