@@ -66,8 +66,15 @@ def test_ctrl_c_stops_the_worker_and_leaves_the_outbox_consistent(tmp_path):
     _queue_receipts(config, 2)
     env = {**os.environ, "SEGUR_CONFIG": str(config)}
     env.pop("SEGUR_HOST", None)
+    # Ctrl-C as a terminal delivers it: a test run started in the background by a shell
+    # without job control ignores SIGINT, its children inherit that, and Python then keeps
+    # SIGINT ignored instead of raising KeyboardInterrupt
+    start = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from segur_core.cli import main; main()"
+    )
     process = subprocess.Popen(
-        [sys.executable, "-c", "from segur_core.cli import main; main()", "outbox", "run"],
+        [sys.executable, "-c", start, "outbox", "run"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
     )  # fmt: skip
     try:
