@@ -392,11 +392,12 @@ class Journal(JournalBase):
                 log.error("cannot write a journal checkpoint to %s: %s", self._anchor.path, exc)
 
     def _records(self, call: _Call, *, skip: int = 0) -> list[JournalRecord]:
-        """The records ``call`` wrote, but its first ``skip`` (written for others)."""
+        """The records ``call`` wrote, but its first ``skip`` (written for others, and
+        logged here like the rest: their own calls returned before they were written)."""
         assert call.moment is not None  # set when the call was written
         records = []
         for (entry, _, details_value), (seq, prev_hash, digest) in zip(
-            call.prepared[skip:], call.written[skip:], strict=True
+            call.prepared, call.written, strict=True
         ):
             if log.isEnabledFor(logging.DEBUG):  # the pseudonym is an HMAC: only when logged
                 log.debug(
@@ -421,7 +422,7 @@ class Journal(JournalBase):
                     hash=digest,
                 )
             )
-        return records
+        return records[skip:]
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from segur_core.journal import JournalError
+from segur_core.journal import Journal, JournalError
 from segur_core.journal.acting import acting
 from segur_core.journal.deferral import deferring
 
@@ -109,3 +109,19 @@ def test_the_runtimes_actor_names_the_records_that_waited(journal):
         ("insi.search", "cli:alice"),
         ("api.call", "token"),
     ]
+
+
+def test_a_record_that_waited_is_in_the_debug_log_like_any_other(tmp_path, caplog):
+    """SQLite's journal logs each record it writes at DEBUG (a pseudonym, never the
+    patient); the records that waited are logged by the call that wrote them."""
+
+    with (
+        Journal(tmp_path / "journal.sqlite", pseudonym_key=b"k" * 32) as journal,
+        caplog.at_level("DEBUG", logger="segur.audit"),
+        deferring(),
+    ):
+        journal.record_later([{"action": "insi.search", "patient_id": "P1"}])
+        journal.record("api.call", service="api", patient_id="P1")
+    logged = [r.getMessage() for r in caplog.records if r.getMessage().startswith("audit #")]
+    assert [line.split()[2] for line in logged] == ["insi.search", "api.call"]
+    assert not any("P1" in line for line in logged)
