@@ -618,7 +618,8 @@ def _upgrade(conn: sqlite3.Connection) -> None:
     def columns() -> set[str]:
         return {row[1] for row in conn.execute("PRAGMA table_info(deliveries)")}
 
-    if {"retry_from"} <= columns() and "payload" not in columns():
+    found = columns()
+    if "retry_from" in found and "payload" not in found:
         return  # the usual case: no transaction
     conn.execute("BEGIN IMMEDIATE")
     try:
