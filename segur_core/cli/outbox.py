@@ -289,8 +289,9 @@ def _seconds(ctx: click.Context, param: click.Parameter, value: float | None) ->
 @command.command(
     "run",
     help=_l(
-        "Send pending deliveries through the plugins' senders (the worker). Ctrl-C stops "
-        "after the item being sent: nothing is lost, an interrupted item is sent again."
+        "Send pending deliveries through the plugins' senders (the worker). Ctrl-C or "
+        "SIGTERM stops after the item being sent: nothing is lost, an interrupted item is "
+        "sent again."
     ),
 )
 @click.option(
@@ -311,7 +312,7 @@ def _seconds(ctx: click.Context, param: click.Parameter, value: float | None) ->
     "for_seconds",
     type=click.FloatRange(0, 86400 * 366),
     callback=_seconds,
-    help=_l("Without --until-idle: stop after this many seconds (default: at Ctrl-C)."),
+    help=_l("Without --until-idle: stop after this many seconds (default: at Ctrl-C or SIGTERM)."),
 )
 @json_option
 @click.pass_context
@@ -319,37 +320,50 @@ def run(
     ctx: click.Context, until_idle: bool, timeout: float, for_seconds: float | None,
     as_json: bool,
 ) -> None:  # fmt: skip
-    import threading
+    """Ctrl-C and SIGTERM stop the worker after the batch it is sending, then the counts
+    are printed (``"interrupted": true``). Ctrl-C exits 130, a person interrupting at a
+    terminal; SIGTERM, how systemd, Docker, supervisord and ``kill`` ask a service to stop,
+    exits 0 as ``segur serve`` does: a stop asked for is a success (systemd marks a unit
+    whose process exits 143 as failed), and nothing is lost, what is left stays pending
+    for the next run."""
+    import signal
+
+    from segur_core.signals import stop_event
 
     outbox = ctx.ensure_object(CliState).runtime().outbox
     before = {str(s): n for s, n in outbox.counts().items()}
     idle = True
     interrupted = False
-    try:
-        if until_idle:
-            from segur_core.cli.progress import progress
+    with stop_event(signal.SIGTERM) as stop:
+        try:
+            if until_idle:
+                from segur_core.cli.progress import progress
 
-            with progress(_("delivering until nothing is left"), enabled=not as_json):
-                idle = outbox.run_until_idle(timeout=timeout)
-        else:
-            if not as_json:
-                click.echo(_("delivering; Ctrl-C to stop"), err=True)
-            outbox.start_worker()
-            threading.Event().wait(for_seconds)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        outbox.stop_worker()
+                with progress(_("delivering until nothing is left"), enabled=not as_json):
+                    idle = outbox.run_until_idle(timeout=timeout, stop=stop)
+            else:
+                if not as_json:
+                    click.echo(_("delivering; Ctrl-C to stop"), err=True)
+                outbox.start_worker()
+                stop.wait(for_seconds)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            outbox.stop_worker()
+    terminated = stop.is_set()
     after = {str(s): n for s, n in outbox.counts().items()}
-    data = {"idle": idle and not interrupted, "interrupted": interrupted, "before": before,
+    data = {"idle": idle and not (interrupted or terminated),
+            "interrupted": interrupted or terminated, "before": before,
             "counts": after}  # fmt: skip
     if as_json:
         emit_json(data)
     else:
         click.echo(", ".join(f"{n} {shown(s)}" for s, n in after.items()) or _("outbox empty"))
-        if not idle:
+        if terminated:
+            click.echo(_("stopped by SIGTERM; what is left stays pending"), err=True)
+        elif not idle:
             click.echo(_("still unsettled after {seconds:g} s").format(seconds=timeout), err=True)
     if interrupted:
         raise SystemExit(130)
-    if not idle:
+    if not idle and not terminated:
         raise SystemExit(1)

@@ -228,13 +228,14 @@ class Outbox:
 
     # -- delivering ------------------------------------------------------------------------
 
-    def deliver_due(self, limit: int | None = None) -> int:
-        """Attempt, in this thread, every item due now (at most ``limit``); return the
-        number of attempts made. Does not wait for retries scheduled later."""
+    def deliver_due(self, limit: int | None = None, *, stop: threading.Event | None = None) -> int:
+        """Attempt, in this thread, every item due now (at most ``limit``, none after
+        ``stop`` is set: the batch in hand is finished); return the number of attempts
+        made. Does not wait for retries scheduled later."""
         self.announce_lost_settlements()
         self._drop_expired_payloads()
         done = 0
-        while limit is None or done < limit:
+        while (limit is None or done < limit) and not (stop is not None and stop.is_set()):
             batch = self.batch_size if limit is None else min(self.batch_size, limit - done)
             attempted = self.deliver_batch(batch, self.worker_id)
             if attempted == 0:
@@ -242,22 +243,24 @@ class Outbox:
             done += attempted
         return done
 
-    def run_until_idle(self, timeout: float = 30.0) -> bool:
+    def run_until_idle(self, timeout: float = 30.0, *, stop: threading.Event | None = None) -> bool:
         """Deliver in this thread until no item of a kind with a sender is left
         unsettled (waiting for scheduled retries and expired leases); ``False`` when
-        ``timeout`` seconds pass first."""
+        ``timeout`` seconds pass first, or once ``stop`` is set (a signal: the batch in
+        hand is finished, the rest left pending)."""
         deadline = time.monotonic() + timeout
+        stop = stop if stop is not None else threading.Event()
         while True:
-            self.deliver_due()
+            self.deliver_due(stop=stop)
             kinds = self.senders().keys()
             if not self._store.unsettled(kinds):
                 return True
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or stop.is_set():
                 return False
             due = self._store.next_due(kinds)
             wait = self.poll_interval if due is None else due - self._clock()
-            time.sleep(max(0.001, min(wait, remaining, self.poll_interval)))
+            stop.wait(max(0.001, min(wait, remaining, self.poll_interval)))
 
     def start_worker(self, threads: int = 1) -> None:
         """Deliver in ``threads`` background threads until :meth:`stop_worker`."""

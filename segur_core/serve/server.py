@@ -16,13 +16,13 @@ import errno
 import os
 import signal
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from segur_core.errors import ConfigError, SegurError
 from segur_core.serve.settings import ServeSettings
+from segur_core.signals import stop_event
 
 if TYPE_CHECKING:
     from segur_core.runtime import Runtime
@@ -158,11 +158,7 @@ def serve(
     from segur_core.serve.app import create_app
 
     app = app if app is not None else create_app(runtime, settings)
-    stop = threading.Event()
-    handled = (signal.SIGINT, signal.SIGTERM)
-    main = threading.current_thread() is threading.main_thread()
-    original = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in handled} if main else {}
-    try:
+    with stop_event(signal.SIGINT, signal.SIGTERM) as stop:
         served = start(app, settings)
         try:
             if on_listening is not None:
@@ -171,6 +167,3 @@ def serve(
                 pass
         finally:
             served.stop()
-    finally:
-        for sig, handler in original.items():
-            signal.signal(sig, handler)
