@@ -124,7 +124,9 @@ def segur_outbox_senders(runtime):
 """
 
 
-@pytest.mark.parametrize("mode", [[], ["--until-idle"], ["--for", "60"]], ids=str)
+@pytest.mark.parametrize(
+    "mode", [[], ["--until-idle"], ["--for", "60"]], ids=["worker", "until-idle", "for"]
+)
 def test_sigterm_finishes_the_delivery_under_way_and_reports(tmp_path, fake_dist, mode):
     fake_dist("relay", RELAY)
     config = tmp_path / "segur.toml"
@@ -144,6 +146,7 @@ def test_sigterm_finishes_the_delivery_under_way_and_reports(tmp_path, fake_dist
             release.wait(20)
 
     with CountingReceiver(hold=hold) as receiver:
+        # PYTHONPATH: the child finds the fake distribution too
         env = {**os.environ, "SEGUR_CONFIG": str(config), "RELAY_URL": receiver.url,
                "PYTHONPATH": os.pathsep.join(sys.path)}  # fmt: skip
         env.pop("SEGUR_HOST", None)
