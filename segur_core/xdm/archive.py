@@ -117,6 +117,7 @@ def xdm_members(
     content_type: Code = PHARMACY,
     now: dt.datetime | None = None,
     headers: Sequence[CdaHeader | None] = (),
+    entries: Sequence[DocumentEntry | None] = (),
 ) -> list[tuple[str, bytes]]:
     """The members (``(path, bytes)``, in archive order) of the XDM archive of CDA R2
     ``documents``, all about one patient: for a caller that adds its own members (a
@@ -124,22 +125,28 @@ def xdm_members(
 
     Each DocumentEntry is derived from its CDA header (raises ``DocumentError`` listing
     what a header lacks); ``headers``, when given, are those the caller has already read
-    (``None`` for a document to parse here). ``source_id`` is the issuing software's OID
-    (``XDSSubmissionSet.sourceId``).
+    (``None`` for a document to parse here); ``entries``, when given, those the caller
+    already has (``entry_from_cda(cda, patient_id="")`` of the very same bytes, with an
+    ``entryUUID`` of their own; ``None`` for a document to derive here). ``source_id``
+    is the issuing software's OID (``XDSSubmissionSet.sourceId``).
     """
     if not documents:
         raise XDMError("an XDM archive needs at least one document")
     if headers and len(headers) != len(documents):
         raise ValueError("one header (or None) per document")
-    entries = []
+    if entries and len(entries) != len(documents):
+        raise ValueError("one entry (or None) per document")
+    named = []
     for number, cda in enumerate(documents, start=1):
-        header = headers[number - 1] if headers else None
-        entry = entry_from_cda(cda, patient_id="", header=header)
-        entries.append((entry, DOCUMENT_NAME.format(number), cda))
-    patients = {entry.patient_id for entry, _, _ in entries}
+        entry = entries[number - 1] if entries else None
+        if entry is None:
+            header = headers[number - 1] if headers else None
+            entry = entry_from_cda(cda, patient_id="", header=header)
+        named.append((entry, DOCUMENT_NAME.format(number), cda))
+    patients = {entry.patient_id for entry, _, _ in named}
     if len(patients) != 1:
         raise XDMError("the documents of one XDM archive must be about one patient")
-    first = entries[0][0]
+    first = named[0][0]
     submission = SubmissionSet(
         unique_id=new_oid(),
         source_id=source_id,
@@ -149,12 +156,12 @@ def xdm_members(
         authors=first.authors,
         title=first.title or None,
     )
-    metadata = write_metadata(submission, [(entry, name) for entry, name, _ in entries])
+    metadata = write_metadata(submission, [(entry, name) for entry, name, _ in named])
     return [
-        (README, readme_txt(issuer, [name for _, name, _ in entries])),
-        (INDEX, index_htm(issuer, [(n, e.title) for e, n, _ in entries])),
+        (README, readme_txt(issuer, [name for _, name, _ in named])),
+        (INDEX, index_htm(issuer, [(n, e.title) for e, n, _ in named])),
         (f"{ROOT}/{SUBSET}/{METADATA}", metadata),
-        *((f"{ROOT}/{SUBSET}/{name}", cda) for _, name, cda in entries),
+        *((f"{ROOT}/{SUBSET}/{name}", cda) for _, name, cda in named),
     ]
 
 

@@ -8,6 +8,7 @@ Pure: nothing here knows about a transport, the host or the runtime. A DMP feed
 
 from segur_core.xds.hl7v2 import MetadataLimitError
 from segur_core.xds.metadata import (
+    ENTRY_RULES,
     Author,
     Code,
     DocumentEntry,
@@ -21,6 +22,7 @@ from segur_core.xds.metadata import (
 from segur_core.xds.ns import NS, OID, UUID
 
 __all__ = [
+    "ENTRY_RULES",
     "NS",
     "OID",
     "UUID",

@@ -23,6 +23,7 @@ from segur_core.xds.ns import OID
 
 __all__ = [
     "CLASS_BY_TYPE",
+    "ENTRY_RULES",
     "FORMAT_BY_TEMPLATE",
     "Author",
     "Code",
@@ -52,6 +53,12 @@ FORMAT_BY_TEMPLATE = {
     "1.2.250.1.213.1.1.1.46": ("urn:asip:ci-sis:vac-note:2021", "1.2.250.1.213.1.1.4.2.282"),
     "1.3.6.1.4.1.19376.1.2.20": ("urn:ihe:iti:xds-sd:pdf:2008", "1.3.6.1.4.1.19376.1.2.3"),
 }
+
+#: The version of the rules :func:`entry_from_cda` derives a DocumentEntry by. An entry
+#: kept under another number (segur-portability keeps each document's entry when it comes
+#: into being) is derived again: raise it with any change to what the function returns.
+#: ``tests/core/test_xds_entry_rules.py`` fails until it is raised.
+ENTRY_RULES = 1
 
 _TS = re.compile(r"^(\d{4,14})(?:\.\d+)?([+-]\d{4})?$")
 _CX = re.compile(r"^([^\^&]+)\^\^\^&([0-9.]+)&ISO\^(NH|PI)$")
