@@ -26,9 +26,10 @@ from segur_core.plugin import ExportSection
 from segur_core.safexml import parse_xml
 from segur_core.xdm import Issuer, xdm_members
 from segur_core.xdm.layout import INDEX
-from segur_core.xds import entry_from_cda
+from segur_core.xds import DocumentEntry, entry_from_cda
 from segur_portability import schemas
 from segur_portability.browse import index_page
+from segur_portability.entries import is_cda
 from segur_portability.errors import ExportError
 from segur_portability.layout import DATA, OTHER, PDF, data_name
 from segur_portability.renderings import pdf_of
@@ -136,10 +137,6 @@ def _ext(document: HealthDocument) -> str:
     return {"text/xml": "XML", "application/pdf": "PDF"}.get(document.media_type, "BIN")
 
 
-def _is_cda(document: HealthDocument) -> bool:
-    return document.media_type == "text/xml" and b"ClinicalDocument" in document.content[:4096]
-
-
 def _split(
     documents: Sequence[HealthDocument],
 ) -> tuple[list[HealthDocument], list[HealthDocument]]:
@@ -149,7 +146,7 @@ def _split(
     xdm, other = [], []
     patient = None
     for document in documents:
-        if not _is_cda(document):
+        if not is_cda(document):
             other.append(document)
             continue
         try:
@@ -184,12 +181,13 @@ def _xdm(
     source_id: str,
     now: dt.datetime | None,
     headers: dict[int, CdaHeader | None],
+    entries: dict[int, DocumentEntry | None],
 ) -> tuple[list[tuple[str, bytes]], list[HealthDocument], list[HealthDocument]]:
     """The XDM members, the documents in them and those left for ``OTHER/``: every CDA
-    in XDM when their headers allow it (the usual case, each header read once), else
-    sorted one by one."""
-    cda = [d for d in documents if _is_cda(d)]
-    other = [d for d in documents if not _is_cda(d)]
+    in XDM when their headers allow it (the usual case, each document's kept entry
+    used, else its header read once), else sorted one by one."""
+    cda = [d for d in documents if is_cda(d)]
+    other = [d for d in documents if not is_cda(d)]
     if cda:
         try:
             members = xdm_members(
@@ -198,6 +196,7 @@ def _xdm(
                 source_id=source_id,
                 now=now,
                 headers=[headers.get(id(d)) for d in cda],
+                entries=[entries.get(id(d)) for d in cda],
             )
         except InputError:
             cda, more = _split(cda)
@@ -255,11 +254,15 @@ def build_archive(
     title: str,
     now: dt.datetime | None = None,
     renderings: Mapping[str, bytes] | None = None,
+    entries: Mapping[str, DocumentEntry] | None = None,
+    digests: Sequence[str] | None = None,
 ) -> PatientArchive:
     """The bytes of one patient's archive (or of the transverse part, without documents),
-    from their documents, their sections' files (:func:`materialize`) and the renderings
-    of structured documents by SHA-256 (hex) of their bytes. Pure: it runs in a worker
-    process as well.
+    from their documents, their sections' files (:func:`materialize`), and by SHA-256
+    (hex) of the documents' bytes the renderings of structured documents and the kept
+    DocumentEntries of CDA documents (:mod:`segur_portability.entries`; the others are
+    derived here). ``digests``: the SHA-256 of each document when the caller has them.
+    Pure: it runs in a worker process as well.
 
     Raises :class:`ExportError` when two sections write the same file.
     """
@@ -268,11 +271,15 @@ def build_archive(
     ordered: list[HealthDocument] = []
     paths: list[str] = []
     pdfs: list[str | None] = []
-    digests: list[str] = []
+    hashes: list[str] = []  # of the ordered documents
     if documents:
-        read = {id(d): _read(d) for d in documents if _is_cda(d)}
+        if digests is None:
+            digests = [hashlib.sha256(d.content).hexdigest() for d in documents]
+        digest_of = {id(d): digest for d, digest in zip(documents, digests, strict=True)}
+        kept = {id(d): (entries or {}).get(digest_of[id(d)]) for d in documents}
+        read = {id(d): _read(d) for d in documents if is_cda(d)}
         headers = {key: header for key, (header, _) in read.items()}
-        xdm_files, xdm, other = _xdm(documents, issuer, source_id, now, headers)
+        xdm_files, xdm, other = _xdm(documents, issuer, source_id, now, headers, kept)
         members += [(name, data) for name, data in xdm_files if name != INDEX]
         for document, (path, _) in zip(xdm, xdm_files[3:], strict=True):
             files[path] = document
@@ -284,10 +291,10 @@ def build_archive(
         for path, document in sorted(files.items(), key=lambda kv: rank[id(kv[1])]):
             ordered.append(document)
             paths.append(path)
-            digests.append(hashlib.sha256(document.content).hexdigest())
+            hashes.append(digest_of[id(document)])
             pdf = read[id(document)][1] if id(document) in read else None
             if pdf is None and renderings:
-                pdf = renderings.get(digests[-1])
+                pdf = renderings.get(hashes[-1])
             if pdf is not None:
                 pdf_path = f"{PDF}/{path.rsplit('/', 1)[1].rsplit('.', 1)[0]}.PDF"
                 members.append((pdf_path, pdf))
@@ -296,7 +303,7 @@ def build_archive(
                 pdfs.append(None)
     data_files: list[tuple[str, str, bytes]] = []
     written: set[str] = set()
-    records = document_records(ordered, paths, pdfs, digests)
+    records = document_records(ordered, paths, pdfs, hashes)
     if documents:
         data_files.append((data_name("docs"), schemas.DOCUMENTS["description"], dumps(records)))
         written.add(data_name("docs"))

@@ -14,6 +14,7 @@ from segur_core.plugin import PluginInfo, distribution_version
 if TYPE_CHECKING:
     import datetime as dt
 
+    from segur_core.model import HealthDocument, Origin, Patient
     from segur_core.plugin import ExportSection
     from segur_core.runtime import Runtime
 
@@ -43,6 +44,22 @@ def segur_export_sections(
     if patient_id is None:
         return transverse_sections(runtime, since)
     return patient_sections(runtime, patient_id, since)
+
+
+@hookimpl
+def on_document_validated(document: HealthDocument, patient: Patient, runtime: Runtime) -> None:
+    """Keep the document's XDS entry for the exports to come (:mod:`.entries`)."""
+    from segur_portability.entries import keep_entry
+
+    keep_entry(runtime, document)
+
+
+@hookimpl
+def on_document_received(document: HealthDocument, origin: Origin, runtime: Runtime) -> None:
+    """Keep the received document's XDS entry for the exports to come (:mod:`.entries`)."""
+    from segur_portability.entries import keep_entry
+
+    keep_entry(runtime, document)
 
 
 @hookimpl

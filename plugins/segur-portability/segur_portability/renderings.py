@@ -61,15 +61,18 @@ class ExportRenderings:
         self.kept = self.rendered = self.failed = self.missing = 0
         self._usable: bool | None = None
 
-    def of(self, documents: Sequence[HealthDocument]) -> dict[str, bytes]:
-        """The renderings of ``documents`` that need one, by SHA-256 (hex)."""
+    def of(
+        self, documents: Sequence[HealthDocument], digests: Sequence[str] | None = None
+    ) -> dict[str, bytes]:
+        """The renderings of ``documents`` that need one, by SHA-256 (hex; ``digests``:
+        those of the documents when the caller has them)."""
         from segur_documents.display import is_structured
 
         found: dict[str, bytes] = {}
-        for document in documents:
+        for number, document in enumerate(documents):
             if document.media_type != "text/xml" or not is_structured(document.content):
                 continue
-            key = self.store.key(document.content)
+            key = digests[number] if digests is not None else self.store.key(document.content)
             pdf = self.store.get(document.content, key)
             if pdf is not None:
                 self.kept += 1

@@ -40,6 +40,7 @@ from segur_core.wire.xades import write_manifest_signature
 from segur_core.xdm import Issuer
 from segur_portability import layout
 from segur_portability.dictionary import dictionary_html
+from segur_portability.entries import ExportEntries
 from segur_portability.errors import ExportError
 from segur_portability.manifest import Entry, Manifest, write_manifest
 from segur_portability.patient import (
@@ -173,6 +174,7 @@ def export_archive(
     total = len(ids) if isinstance(ids, list) else None
     check = SchemaCheck()
     renderings = ExportRenderings(runtime)
+    kept_entries = ExportEntries(runtime)
     schemas: dict[str, dict[str, Any]] = {}
     documents = 0
     patients = 0
@@ -224,6 +226,7 @@ def export_archive(
                     for d in host.list_documents(patient_id)
                     if since is None or _aware(d.created_at) >= since
                 ]
+                digests = [hashlib.sha256(d.content).hexdigest() for d in docs]
                 with shared_parses():  # a section and the header read: one parse
                     future = pool.submit(
                         build_archive,
@@ -233,7 +236,9 @@ def export_archive(
                         source_id=source_id,
                         title=f"Patient {number:05d}",
                         now=now,
-                        renderings=renderings.of(docs),
+                        renderings=renderings.of(docs, digests),
+                        entries=kept_entries.of(docs, digests),
+                        digests=digests,
                     )
                 pending.append((number, patient_id, future))
                 drain(2 * workers)
@@ -311,6 +316,7 @@ def export_archive(
             "type": export_type,
             "patients": patients,
             **renderings.counts(),
+            **kept_entries.counts(),
         },
     )
     return ExportResult(

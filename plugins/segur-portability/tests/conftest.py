@@ -1,6 +1,7 @@
 """Fixtures of the segur-portability tests: a reference host holding patients with
 documents built by segur-documents (a structured note de vaccination with the rendering
-its validation keeps, an N1 compte rendu with its PDF, a PDF that is no CDA),
+and the XDS entry its validation keeps, an N1 compte rendu with its PDF, a PDF that is
+no CDA),
 dispensations, consents and journal records."""
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def keep(runtime, content: bytes) -> None:
 def fill(runtime, built_documents) -> list[str]:
     """Three patients in the runtime's host; returns their ids."""
     from segur_documents.testing import sample_patient
+    from segur_portability.entries import keep_entry
 
     host = runtime.host
     qualified = sample_patient(True)
@@ -80,10 +82,10 @@ def fill(runtime, built_documents) -> list[str]:
     )
     first = host.save_patient(qualified)
     vaccination, entretien = built_documents
-    host.store_document(
-        attrs.evolve(vaccination, patient_id=first.id, status=DocumentStatus.VALIDATED)
-    )
+    validated = attrs.evolve(vaccination, patient_id=first.id, status=DocumentStatus.VALIDATED)
+    host.store_document(validated)
     keep(runtime, vaccination.content)  # as validating it does
+    keep_entry(runtime, validated)  # likewise; the received entretien has none kept
     host.store_document(
         attrs.evolve(entretien, patient_id=first.id, status=DocumentStatus.RECEIVED)
     )
