@@ -11,7 +11,8 @@ Measured, each in its own child process (wall time, peak resident memory of the 
 process from ``VmHWM``, interpreter included):
 
 - **export**: ``export_archive`` of every patient (the runtime with the portability
-  plugin on that host): read, XDM metadata from each CDA header, PDF renderings, every
+  plugin on that host): read, XDM metadata from each kept entry (``--cold``: from each
+  CDA header), PDF renderings, every
   section checked against its schema, manifest, XAdES signature, temporary name;
 - **baseline**: the same bytes written with ``zipfile`` alone: every member of every
   ``PATnnnnn.ZIP`` of the export (read beforehand, reading not timed) written again in a
@@ -27,8 +28,8 @@ in CPU seconds (every process's user + system time: steadier than wall time on a
 machine) and the load average around the run.
 
 Run: ``uv run python tests/benchmarks/bench_export.py [--patients N] [--documents D]
-[--workers W]`` (default 100000 patients, 3 documents each, 1 process; ``--quick``: 2000
-patients)
+[--workers W] [--cold]`` (default 100000 patients, 3 documents each, 1 process;
+``--quick``: 2000 patients)
 """
 
 from __future__ import annotations
@@ -81,8 +82,10 @@ def _nir(n: int) -> str:
     return body + f"{97 - int(body) % 97:02d}"
 
 
-def build_host(data_dir: Path, patients: int, documents: int) -> None:
-    """The reference host's database with the generated data (plain SQL, its format)."""
+def build_host(data_dir: Path, patients: int, documents: int, *, entries: bool = True) -> None:
+    """The reference host's database with the generated data (plain SQL, its format),
+    each document's rendering and (``entries``) its XDS entry kept as its validation
+    keeps them."""
     import attrs
     from segur_documents.builders import build_vaccination
     from segur_documents.demo import demo_contents
@@ -97,6 +100,7 @@ def build_host(data_dir: Path, patients: int, documents: int) -> None:
     ).document
     doc_id = template.id.split("^")[-1].encode()
     keep_rendering = _renderings(data_dir, template.content)
+    keep_entry = _entries(data_dir) if entries else lambda content: None
     meta = convert.unstructure(template)
     del meta["content"]
     base = sample_patient(True)
@@ -124,6 +128,7 @@ def build_host(data_dir: Path, patients: int, documents: int) -> None:
             unique = f"{n:07d}{d:02d}".encode()
             content = template.content.replace(_INS, nir.encode()).replace(doc_id, unique)
             keep_rendering(content)
+            keep_entry(content)
             new_id = meta["id"].replace(doc_id.decode(), unique.decode())
             row_meta = dict(meta, patient_id=pid, id=new_id)
             db.execute(
@@ -170,6 +175,28 @@ def _renderings(data_dir: Path, template: bytes):
                 raise
             shutil.copyfile(first, path)
             first = path
+
+    return keep
+
+
+def _entries(data_dir: Path):
+    """Keeps, for each document, the XDS entry its validation would have kept (derived
+    from the document by ``entry_from_cda``, as ``keep_entry`` does; written without
+    waiting for the disk: this is the benchmark's setup, not a validation)."""
+    import hashlib
+
+    from segur_portability.entries import FOLDER, EntryStore
+
+    from segur_core.xds import entry_from_cda
+
+    store = EntryStore(data_dir / FOLDER)
+
+    def keep(content: bytes) -> None:
+        path = store.path(hashlib.sha256(content).hexdigest())
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(store.encode(entry_from_cda(content, patient_id="")))
 
     return keep
 
@@ -282,6 +309,9 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="export worker processes")
     parser.add_argument("--quick", action="store_true", help="2000 patients")
+    parser.add_argument(
+        "--cold", action="store_true", help="no XDS entry kept: the export derives each"
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -298,9 +328,10 @@ def main() -> None:
         data_dir = base / "data"
         data_dir.mkdir()
         began = time.perf_counter()
-        build_host(data_dir, patients, args.documents)
+        build_host(data_dir, patients, args.documents, entries=not args.cold)
         setup_mb = _peak_mb()
         print(f"setup: {patients} patients, {patients * args.documents} documents "
+              f"({'no entry kept' if args.cold else 'their XDS entries kept'}) "
               f"in {time.perf_counter() - began:.0f} s, peak memory {setup_mb:.0f} MB, "
               f"load average {_load()}")  # fmt: skip
         export = _run_child(
