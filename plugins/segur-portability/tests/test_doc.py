@@ -62,3 +62,15 @@ def test_the_rendering_sample_runs(exported, tmp_path):
     with zipfile.ZipFile(result.path) as top, open_zip(top.read("PAT00001.ZIP")) as inner:
         assert sample.rendering_of(runtime, structured) == inner.read("PDF/DOC0001.PDF")
     assert sample.rendering_of(runtime, n1) is None
+
+
+def test_the_entry_sample_runs(exported, tmp_path):
+    from segur_core.xds import entry_from_cda
+
+    runtime, ids, _ = exported
+    sample = _sample("entry_sample.py", tmp_path)
+    note = runtime.host.list_documents(ids[0])[0]
+    entry = sample.entry_of(runtime, note)
+    assert entry is not None
+    assert entry.unique_id == entry_from_cda(note.content, patient_id="").unique_id
+    assert sample.entry_of(runtime, runtime.host.list_documents(ids[1])[0]) is None  # a PDF
