@@ -276,7 +276,8 @@ def build_archive(
         if digests is None:
             digests = [hashlib.sha256(d.content).hexdigest() for d in documents]
         digest_of = {id(d): digest for d, digest in zip(documents, digests, strict=True)}
-        kept = {id(d): (entries or {}).get(digest_of[id(d)]) for d in documents}
+        given = entries or {}
+        kept = {id(d): given.get(digest_of[id(d)]) for d in documents}
         read = {id(d): _read(d) for d in documents if is_cda(d)}
         headers = {key: header for key, (header, _) in read.items()}
         xdm_files, xdm, other = _xdm(documents, issuer, source_id, now, headers, kept)

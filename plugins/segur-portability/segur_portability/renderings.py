@@ -61,18 +61,15 @@ class ExportRenderings:
         self.kept = self.rendered = self.failed = self.missing = 0
         self._usable: bool | None = None
 
-    def of(
-        self, documents: Sequence[HealthDocument], digests: Sequence[str] | None = None
-    ) -> dict[str, bytes]:
-        """The renderings of ``documents`` that need one, by SHA-256 (hex; ``digests``:
-        those of the documents when the caller has them)."""
+    def of(self, documents: Sequence[HealthDocument], digests: Sequence[str]) -> dict[str, bytes]:
+        """The renderings of ``documents`` (of SHA-256 ``digests``, hex) that need one, by
+        digest."""
         from segur_documents.display import is_structured
 
         found: dict[str, bytes] = {}
-        for number, document in enumerate(documents):
+        for document, key in zip(documents, digests, strict=True):
             if document.media_type != "text/xml" or not is_structured(document.content):
                 continue
-            key = digests[number] if digests is not None else self.store.key(document.content)
             pdf = self.store.get(document.content, key)
             if pdf is not None:
                 self.kept += 1
