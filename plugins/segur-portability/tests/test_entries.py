@@ -172,3 +172,26 @@ def test_any_entry_is_kept_and_read_back_as_it_was(
     assert back is not None
     assert attrs.evolve(back, entry_uuid=entry.entry_uuid) == entry
     assert store.get(content + b"!", key) is None  # not about these bytes
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    kept=st.binary(max_size=300)
+    | st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        ),
+        max_leaves=12,
+    ).map(lambda value: json.dumps({"rules": ENTRY_RULES, "entry": value}).encode())
+)
+def test_whatever_a_kept_file_holds_it_is_an_entry_or_none_never_an_exception(tmp_path, kept):
+    store = EntryStore(tmp_path / FOLDER)
+    content = b"<ClinicalDocument/>"
+    key = hashlib.sha256(content).hexdigest()
+    store.path(key).parent.mkdir(parents=True, exist_ok=True)
+    store.path(key).write_bytes(kept)
+
+    assert store.get(content, key) is None  # nothing here is this document's entry
